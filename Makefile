@@ -1,0 +1,62 @@
+# Two commands do everything on a fresh machine:  make run  ·  make test
+# They create .venv, install the pinned requirements, fetch what data and browser the
+# command needs (degrading with a clear message where they cannot), then run.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
+PORT   ?= 8501
+
+.PHONY: run test setup data browser lint format clean benchmark help
+
+help:
+	@echo "make run        start the explorer (http://localhost:$(PORT))"
+	@echo "make test       run the whole test suite (library, app, browser)"
+	@echo "make data       fetch the Fashion-MNIST train split (for training)"
+	@echo "make benchmark  run the benchmarks (--quick)"
+
+run: setup
+	@$(BIN)/python -m vae data --check fashion-mnist --split test
+	$(BIN)/streamlit run app.py --server.port $(PORT)
+
+test: setup browser
+	$(BIN)/python -m pytest
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt
+	@test -n "$(PYTHON)" || { echo "error: python3 not found; install Python 3.11" >&2; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements.txt
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+# The train split of Fashion-MNIST: Debian's package where apt works, else torchvision's download.
+data: setup
+	@$(BIN)/python -m vae data --check fashion-mnist --split train 2>/dev/null || \
+	  { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+	    apt-get install -y -q dataset-fashion-mnist >/dev/null 2>&1; } || true
+	$(BIN)/python -m vae data --fetch fashion-mnist
+
+# Chromium + Playwright for the browser tests: Debian's chromium where apt works, else
+# Playwright's own download; the browser tests are skipped, with the reason, when neither works.
+browser: setup
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+	    { apt-get install -y -q chromium >/dev/null 2>&1 || \
+	      { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1; }; }; } || \
+	  $(BIN)/python -m playwright install chromium >/dev/null 2>&1 || \
+	  echo "note: no Chromium could be installed; the browser tests will be skipped" >&2
+
+benchmark: setup browser
+	$(BIN)/python -m benchmarks --quick
+
+lint: setup
+	$(BIN)/python -m ruff check vae pages tests benchmarks app.py
+
+format: setup
+	$(BIN)/python -m ruff format vae pages tests benchmarks app.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache tests/artifacts cache

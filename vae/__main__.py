@@ -1,0 +1,6 @@
+"""`python -m vae ...`: the command-line interface (see vae/cli.py)."""
+
+from .cli import main
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,312 @@
+"""Checkpoints: self-describing folders of safetensors + JSON, never pickles.
+
+A checkpoint folder holds::
+
+    model.safetensors      the weights (float32, or float16 when saved small)
+    config.json            the ModelConfig that rebuilds the model
+    meta.json              dataset, class names, image shape, training history, metrics
+    optimizer.safetensors  optional: Adam's state, so that training can resume exactly
+
+Folders are written atomically: a temporary sibling folder is filled, then renamed into
+place, so an interrupted save never leaves a half-written checkpoint behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from .config import ConfigError, ModelConfig
+from .model import VAE
+
+WEIGHTS = "model.safetensors"
+CONFIG = "config.json"
+META = "meta.json"
+OPTIMIZER = "optimizer.safetensors"
+PICKLE_SUFFIXES = (".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".bin", ".joblib")
+FORMAT_VERSION = 1
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint folder cannot be loaded or saved; the message says why and what to do."""
+
+
+@dataclass
+class Checkpoint:
+    """A loaded checkpoint: the model (eval mode), its config and its metadata."""
+
+    path: Path
+    model: VAE
+    config: ModelConfig
+    meta: dict[str, Any] = field(default_factory=dict)
+    content_hash: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def dataset(self) -> str:
+        return self.meta.get("dataset", "unknown")
+
+    @property
+    def class_names(self) -> list[str]:
+        return list(self.meta.get("class_names", []))
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        return dict(self.meta.get("metrics") or {})
+
+    @property
+    def history(self) -> list[dict[str, Any]]:
+        return list(self.meta.get("history") or [])
+
+    def summary(self) -> str:
+        """One line: dataset, latent size, beta, test -ELBO."""
+        c = self.config
+        neg = self.metrics.get("neg_elbo")
+        if neg is None and self.history:
+            neg = self.history[-1].get("test_neg_elbo")
+        elbo = f", test -ELBO {neg:.1f} nats" if isinstance(neg, (int, float)) else ""
+        return f"{self.dataset} · {c.arch} · latent {c.latent_dim} · β = {c.beta:g}{elbo}"
+
+
+def _check_no_pickles(path: Path) -> None:
+    found = sorted(p.name for p in path.iterdir() if p.suffix.lower() in PICKLE_SUFFIXES)
+    if found:
+        raise CheckpointError(
+            f"{path} contains {', '.join(found)}: pickle-style files can run code when opened, "
+            f"and this tool never loads them. Remove them (weights belong in {WEIGHTS})"
+        )
+
+
+def content_hash(path: str | Path) -> str:
+    """SHA-256 (hex, 16 chars) of the weights and config: the cache key of a checkpoint."""
+    path = Path(path)
+    h = hashlib.sha256()
+    for name in (CONFIG, WEIGHTS):
+        with open(path / name, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    return h.hexdigest()[:16]
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except FileNotFoundError:
+        raise CheckpointError(f"{path.parent} has no {path.name}; it is not a checkpoint folder") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise CheckpointError(f"{path} is not valid JSON ({e}); the file is corrupted") from None
+    if not isinstance(data, dict):
+        raise CheckpointError(f"{path} must hold a JSON object, found {type(data).__name__}")
+    return data
+
+
+def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Checkpoint:
+    """Load a checkpoint folder strictly; the model comes back in eval mode.
+
+    Raises :class:`CheckpointError` with one clear sentence for a missing folder or file,
+    a corrupted file, a pickle in the folder, or weights that do not match the config.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise CheckpointError(f"checkpoint folder {path} does not exist")
+    _check_no_pickles(path)
+    cfg_dict = read_json(path / CONFIG)
+    try:
+        config = ModelConfig.from_dict(cfg_dict)
+    except (ConfigError, TypeError, ValueError) as e:
+        raise CheckpointError(f"{path / CONFIG} is not a valid model config: {e}") from None
+    if not (path / WEIGHTS).is_file():
+        raise CheckpointError(f"{path} has no {WEIGHTS}; the weights are missing")
+    try:
+        state = load_file(str(path / WEIGHTS), device="cpu")
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise CheckpointError(
+            f"{path / WEIGHTS} is corrupted or truncated ({str(e)[:100]}); retrain or copy it again"
+        ) from None
+    meta = read_json(path / META) if (path / META).exists() else {}
+    model = VAE(config)
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    extra = sorted(set(state) - set(expected))
+    wrong = [k for k in expected if k in state and tuple(state[k].shape) != tuple(expected[k].shape)]
+    if missing or extra or wrong:
+        parts = []
+        if missing:
+            parts.append(f"missing {missing[:3]}")
+        if extra:
+            parts.append(f"unexpected {extra[:3]}")
+        if wrong:
+            k = wrong[0]
+            parts.append(f"{k} has shape {tuple(state[k].shape)}, config needs {tuple(expected[k].shape)}")
+        raise CheckpointError(
+            f"{path / WEIGHTS} does not match {path / CONFIG}: {'; '.join(parts)}"
+        )
+    state = {k: v.to(expected[k].dtype) for k, v in state.items()}
+    bad = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise CheckpointError(f"{path / WEIGHTS} holds NaN or infinite weights in {bad[0]}")
+    model.load_state_dict(state, strict=True)
+    model.to(device).eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return Checkpoint(path, model, config, meta, content_hash(path))
+
+
+def _optimizer_to_tensors(state: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    tensors: dict[str, torch.Tensor] = {}
+    for idx, s in state["state"].items():
+        for k, v in s.items():
+            t = v if torch.is_tensor(v) else torch.tensor(v)
+            tensors[f"state.{idx}.{k}"] = t.detach().cpu().contiguous()
+    return tensors, {"param_groups": json.dumps(state["param_groups"])}
+
+
+def load_optimizer_state(path: str | Path) -> dict[str, Any] | None:
+    """Adam's state saved beside a checkpoint, or None when there is none."""
+    f = Path(path) / OPTIMIZER
+    if not f.is_file():
+        return None
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(f), framework="pt") as fh:
+            groups = json.loads(fh.metadata()["param_groups"])
+            state: dict[int, dict[str, torch.Tensor]] = {}
+            for key in fh.keys():
+                _, idx, name = key.split(".", 2)
+                state.setdefault(int(idx), {})[name] = fh.get_tensor(key)
+    except Exception as e:
+        raise CheckpointError(f"{f} is corrupted ({str(e)[:100]}); resume without it") from None
+    return {"state": state, "param_groups": groups}
+
+
+def save_checkpoint(
+    path: str | Path,
+    model: VAE,
+    meta: dict[str, Any],
+    optimizer_state: dict[str, Any] | None = None,
+    half: bool = False,
+) -> Path:
+    """Write a checkpoint folder atomically (temporary sibling, then rename)."""
+    path = Path(path)
+    parent = path.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=parent))
+    except OSError as e:
+        raise CheckpointError(f"cannot write a checkpoint in {parent}: {e.strerror or e}") from None
+    try:
+        state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+        if half:
+            state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+        save_file(state, str(tmp / WEIGHTS), metadata={"format": "vae-explorer", "version": str(FORMAT_VERSION)})
+        with open(tmp / CONFIG, "w", encoding="utf-8") as f:
+            f.write(model.config.to_json() + "\n")
+        meta = dict(meta)
+        meta.setdefault("format_version", FORMAT_VERSION)
+        meta["saved_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        with open(tmp / META, "w", encoding="utf-8") as f:
+            json.dump(meta, f, indent=2, default=_json_default)
+            f.write("\n")
+        if optimizer_state is not None:
+            tensors, md = _optimizer_to_tensors(optimizer_state)
+            save_file(tensors, str(tmp / OPTIMIZER), metadata=md)
+        for f in tmp.iterdir():
+            os.chmod(f, 0o644)
+            with open(f, "rb") as fh:
+                os.fsync(fh.fileno())
+        os.chmod(tmp, 0o755)
+        _swap_into_place(tmp, path)
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise CheckpointError(
+            f"saving the checkpoint to {path} failed ({e.strerror or e}); the previous one is kept"
+        ) from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
+
+
+def _swap_into_place(tmp: Path, path: Path) -> None:
+    if not path.exists():
+        os.replace(tmp, path)
+        return
+    old = path.with_name(f".{path.name}.old-{os.getpid()}-{time.time_ns()}")
+    os.replace(path, old)
+    try:
+        os.replace(tmp, path)
+    except OSError:
+        os.replace(old, path)  # put the previous checkpoint back
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def update_meta(path: str | Path, **updates: Any) -> dict[str, Any]:
+    """Merge keys into a checkpoint's meta.json (atomically) and return the new meta."""
+    path = Path(path)
+    meta = read_json(path / META) if (path / META).exists() else {}
+    meta.update(updates)
+    fd, tmp = tempfile.mkstemp(prefix=".meta-", suffix=".json", dir=path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(meta, f, indent=2, default=_json_default)
+            f.write("\n")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path / META)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return meta
+
+
+def _json_default(o: Any) -> Any:
+    if torch.is_tensor(o):
+        return o.tolist()
+    if hasattr(o, "tolist"):
+        return o.tolist()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"cannot store {type(o).__name__} in JSON")
+
+
+@dataclass
+class CheckpointEntry:
+    """One folder under a checkpoints root: loadable (``error`` is None) or not, and why."""
+
+    name: str
+    path: Path
+    error: str | None = None
+    summary: str = ""
+
+
+def list_checkpoints(root: str | Path) -> list[CheckpointEntry]:
+    """Every sub-folder of ``root``, each marked loadable or given its error (not raised)."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    entries = []
+    for p in sorted(root.iterdir()):
+        if not p.is_dir() or p.name.startswith((".", "_")):
+            continue
+        try:
+            ck = load_checkpoint(p)
+            entries.append(CheckpointEntry(p.name, p, None, ck.summary()))
+        except CheckpointError as e:
+            entries.append(CheckpointEntry(p.name, p, str(e)))
+    return entries

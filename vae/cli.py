@@ -1,0 +1,394 @@
+"""Command-line interface: ``python -m vae {train,evaluate,info,sample,reconstruct,export}``.
+
+Bad arguments or inputs print one line on stderr and exit with code 2 (no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """An error to report in one line on stderr, exiting with code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _positive_int(name: str):
+    def parse(s: str) -> int:
+        try:
+            v = int(s)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a whole number, got {s!r}") from None
+        if v < 1:
+            raise argparse.ArgumentTypeError(f"{name} must be >= 1, got {v}")
+        return v
+
+    return parse
+
+
+def _float(name: str, minimum: float | None = None, strict: bool = False):
+    def parse(s: str) -> float:
+        try:
+            v = float(s)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a number, got {s!r}") from None
+        if v != v or v in (float("inf"), float("-inf")):
+            raise argparse.ArgumentTypeError(f"{name} must be a finite number, got {s!r}")
+        if minimum is not None and (v < minimum or (strict and v == minimum)):
+            op = ">" if strict else ">="
+            raise argparse.ArgumentTypeError(f"{name} must be {op} {minimum:g}, got {v:g}")
+        return v
+
+    return parse
+
+
+def _int_list(s: str) -> tuple[int, ...]:
+    try:
+        vals = tuple(int(v) for v in s.replace(" ", "").split(",") if v)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated sizes like 32,64, got {s!r}") from None
+    if not vals or any(v < 1 for v in vals):
+        raise argparse.ArgumentTypeError(f"sizes must be positive whole numbers, got {s!r}")
+    return vals
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .config import ARCHS, DEVICES, LIKELIHOODS, VARIANCES
+
+    p = _Parser(prog="python -m vae", description="Train, evaluate and inspect VAEs.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    t = sub.add_parser("train", help="train a VAE and save a checkpoint folder")
+    t.add_argument("--dataset", default="fashion-mnist",
+                   help="fashion-mnist (default), mnist, kmnist, digits, or folder:PATH")
+    t.add_argument("--arch", choices=ARCHS, default="conv")
+    t.add_argument("--latent-dim", type=_positive_int("--latent-dim"), default=16)
+    t.add_argument("--hidden", type=_int_list, default=None,
+                   help="mlp: hidden widths (default 512,256); conv: channels per stage (default 32,64)")
+    t.add_argument("--fc-dim", type=_positive_int("--fc-dim"), default=256,
+                   help="conv: width of the dense layer (default 256)")
+    t.add_argument("--beta", type=_float("--beta", 0.0), default=1.0, help="KL weight (default 1)")
+    t.add_argument("--likelihood", choices=LIKELIHOODS, default="bernoulli")
+    t.add_argument("--variance", choices=VARIANCES, default="learned",
+                   help="gaussian likelihood: learned or fixed sigma")
+    t.add_argument("--sigma", type=_float("--sigma", 0.0, strict=True), default=0.1)
+    t.add_argument("--epochs", type=_positive_int("--epochs"), default=20)
+    t.add_argument("--batch-size", type=_positive_int("--batch-size"), default=128)
+    t.add_argument("--lr", type=_float("--lr", 0.0, strict=True), default=1e-3)
+    t.add_argument("--lr-schedule", choices=("constant", "cosine"), default="cosine")
+    t.add_argument("--kl-warmup", type=_float("--kl-warmup", 0.0), default=0.0, metavar="EPOCHS",
+                   help="ramp the KL weight from 0 to beta over this many epochs")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--device", choices=DEVICES, default="auto")
+    t.add_argument("--data-dir", default=None)
+    t.add_argument("--image-size", type=_positive_int("--image-size"), default=None,
+                   help="folder datasets: square size to resize to (default 28)")
+    t.add_argument("--channels", type=int, choices=(1, 3), default=None,
+                   help="folder datasets: 1 = grayscale (default), 3 = RGB")
+    t.add_argument("--limit", type=_positive_int("--limit"), default=None,
+                   help="train on the first N images only")
+    t.add_argument("--threads", type=_positive_int("--threads"), default=None)
+    t.add_argument("--half", action="store_true", help="store the final weights as float16")
+    t.add_argument("--no-optimizer-state", action="store_true",
+                   help="drop Adam's state from the final checkpoint (smaller; --resume restarts Adam)")
+    t.add_argument("--out", required=True, help="checkpoint folder to write")
+    t.add_argument("--resume", action="store_true", help="continue the run saved in --out")
+    t.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    e = sub.add_parser("evaluate", help="test-set metrics of a checkpoint, with PCA and pixel baselines")
+    e.add_argument("checkpoint")
+    e.add_argument("--json", action="store_true", help="print one JSON object")
+    e.add_argument("--limit", type=_positive_int("--limit"), default=None,
+                   help="evaluate on the first N test images")
+    e.add_argument("--iwae-k", type=_positive_int("--iwae-k"), default=1000)
+    e.add_argument("--iwae-images", type=_positive_int("--iwae-images"), default=1000,
+                   help="images used for the (costly) IWAE bound (default 1000)")
+    e.add_argument("--knn-train", type=_positive_int("--knn-train"), default=None,
+                   help="fit k-NN on the first N training images (default all)")
+    e.add_argument("--data-dir", default=None)
+    e.add_argument("--device", choices=DEVICES, default="auto")
+    e.add_argument("--no-save", action="store_true", help="do not store the results in meta.json")
+
+    i = sub.add_parser("info", help="print a checkpoint's config, data and metrics")
+    i.add_argument("checkpoint")
+    i.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("sample", help="decode samples from the prior into a PNG grid")
+    s.add_argument("checkpoint")
+    s.add_argument("--n", type=_positive_int("--n"), default=64)
+    s.add_argument("--temperature", type=_float("--temperature", 0.0), default=1.0)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--scale", type=_positive_int("--scale"), default=3, help="pixel upscaling")
+    s.add_argument("--out", required=True)
+
+    r = sub.add_parser("reconstruct", help="test images over their reconstructions, as a PNG")
+    r.add_argument("checkpoint")
+    r.add_argument("--n", type=_positive_int("--n"), default=16)
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--scale", type=_positive_int("--scale"), default=3)
+    r.add_argument("--data-dir", default=None)
+    r.add_argument("--out", required=True)
+
+    x = sub.add_parser("export", help="latent means + labels as CSV or for TensorBoard's projector")
+    x.add_argument("checkpoint")
+    x.add_argument("--format", choices=("csv", "projector"), default="csv")
+    x.add_argument("--split", choices=("train", "test"), default="test")
+    x.add_argument("--limit", type=_positive_int("--limit"), default=None)
+    x.add_argument("--data-dir", default=None)
+    x.add_argument("--out", required=True, help="output folder")
+    d = sub.add_parser("data", help="which datasets are on this machine; fetch one")
+    d.add_argument("--check", metavar="NAME", default=None,
+                   help="exit 0 if the dataset's split is available without a download, else 1")
+    d.add_argument("--fetch", metavar="NAME", default=None,
+                   help="make both splits available (downloads with torchvision when needed)")
+    d.add_argument("--split", choices=("train", "test", "both"), default="both")
+    d.add_argument("--data-dir", default=None)
+    return p
+
+
+# -- commands ---------------------------------------------------------------------------------
+def cmd_train(args: argparse.Namespace) -> int:
+    from .config import ModelConfig, TrainConfig
+    from .data import check_dataset_name, load_dataset
+    from .train import Trainer
+
+    check_dataset_name(args.dataset)
+    tc = TrainConfig(
+        dataset=args.dataset, out=args.out, epochs=args.epochs, batch_size=args.batch_size,
+        lr=args.lr, lr_schedule=args.lr_schedule, kl_warmup_epochs=args.kl_warmup,
+        seed=args.seed, device=args.device, data_dir=args.data_dir, image_size=args.image_size,
+        channels=args.channels, limit=args.limit, resume=args.resume, threads=args.threads,
+        half_weights=args.half, keep_optimizer=not args.no_optimizer_state,
+    ).validate()
+    if args.resume and not Path(args.out).exists():
+        raise CliError(f"--resume: {args.out} does not exist yet; start without --resume")
+    if not args.resume and Path(args.out).exists() and any(Path(args.out).iterdir()):
+        raise CliError(
+            f"{args.out} already exists; pass --resume to continue it or choose another --out"
+        )
+    kw = dict(data_dir=tc.data_dir, image_size=tc.image_size, channels=tc.channels)
+    train_data = load_dataset(tc.dataset, "train", **kw)
+    test_data = load_dataset(tc.dataset, "test", **kw)
+    hidden = args.hidden or ((512, 256) if args.arch == "mlp" else (32, 64))
+    mc = ModelConfig(
+        arch=args.arch, image_shape=tuple(train_data.image_shape), latent_dim=args.latent_dim,
+        hidden_dims=hidden, fc_dim=args.fc_dim, beta=args.beta, likelihood=args.likelihood,
+        variance=args.variance, sigma=args.sigma,
+    ).validate()
+    command = "python -m vae " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    trainer = Trainer(mc, tc, train_data, test_data, command=command)
+    _attach_progress(trainer, bar=not args.no_progress)
+    result = trainer.run()
+    last = result.history[-1] if result.history else {}
+    msg = f"{result.status}: {result.path}"
+    if last:
+        msg += (f"  (epoch {last['epoch']}, test -ELBO {last['test_neg_elbo']:.2f} nats, "
+                f"{result.seconds / 60:.1f} min)")
+    print(msg)
+    return 0
+
+
+def _attach_progress(trainer, bar: bool = True) -> None:
+    """A tqdm bar with live loss, and one line per epoch (only the lines when ``bar`` is off)."""
+    from tqdm.auto import tqdm
+
+    state: dict[str, Any] = {}
+
+    def on_start(t, info):
+        if not bar:
+            return
+        total = info["epochs"] * info["steps_per_epoch"]
+        done = info["start_epoch"] * info["steps_per_epoch"]
+        state["bar"] = tqdm(total=total, initial=done, unit="batch", dynamic_ncols=True,
+                            desc=f"train {info['device']}", file=sys.stderr)
+
+    def on_batch(t, info):
+        if "bar" not in state:
+            return
+        b = state["bar"]
+        b.update(1)
+        if info["step"] % 10 == 0:
+            b.set_postfix(epoch=f"{info['epoch'] + 1}", loss=f"{info['loss']:.1f}",
+                            kl=f"{info['kl']:.1f}", img_s=f"{info['images_per_s']:.0f}")
+
+    def on_epoch(t, info):
+        write = state["bar"].write if "bar" in state else (lambda m: print(m, file=sys.stderr, flush=True))
+        write(
+            f"epoch {info['epoch']:>3}/{info['epochs']}  train loss {info['train_loss']:.2f}  "
+            f"test -ELBO {info['test_neg_elbo']:.2f} (recon {info['test_recon']:.2f} + "
+            f"KL {info['test_kl']:.2f})  {info['seconds']:.0f}s"
+        )
+
+    def on_end(t, info):
+        if "bar" in state:
+            state["bar"].close()
+
+    trainer.add_callback("on_start", on_start)
+    trainer.add_callback("on_batch_end", on_batch)
+    trainer.add_callback("on_epoch_end", on_epoch)
+    trainer.add_callback("on_end", on_end)
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from .checkpoint import load_checkpoint
+
+    ck = load_checkpoint(args.checkpoint)
+    if args.json:
+        print(json.dumps({"path": str(ck.path), "hash": ck.content_hash, "config": ck.config.to_dict(),
+                          "meta": ck.meta}, indent=2))
+        return 0
+    c, m = ck.config, ck.meta
+    print(f"{ck.path}  ({ck.content_hash})")
+    print(f"  {ck.summary()}")
+    print(f"  model     {c.arch}, hidden {list(c.hidden_dims)}, image {list(c.image_shape)}, "
+          f"{ck.model.num_parameters():,} parameters, {c.likelihood} likelihood")
+    print(f"  data      {m.get('dataset')} ({m.get('train_size', '?')} train / "
+          f"{m.get('test_size', '?')} test), classes: {', '.join(ck.class_names)}")
+    tr = m.get("training") or {}
+    if tr:
+        print(f"  trained   {m.get('epochs_done', '?')} epochs on {tr.get('device')} in "
+              f"{float(tr.get('seconds', 0)) / 60:.1f} min, status {m.get('status')}")
+        if tr.get("command"):
+            print(f"  command   {tr['command']}")
+    metrics = ck.metrics
+    if metrics:
+        keys = ["neg_elbo", "recon", "kl", "iwae_nll", "recon_mse", "knn_acc", "active_units"]
+        print("  metrics   " + ", ".join(f"{k} {metrics[k]:.4g}" for k in keys if k in metrics))
+        b = metrics.get("baselines") or {}
+        if b:
+            print("  baselines " + ", ".join(f"{k} {v:.4g}" for k, v in b.items()))
+    elif ck.history:
+        h = ck.history[-1]
+        print(f"  last epoch test -ELBO {h['test_neg_elbo']:.2f} (run `python -m vae evaluate` for more)")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .checkpoint import load_checkpoint, update_meta
+    from .evaluate import EvalConfig, evaluate, format_report
+    from .train import resolve_device
+
+    ck = load_checkpoint(args.checkpoint, device=resolve_device(args.device))
+    cfg = EvalConfig(limit=args.limit, iwae_k=args.iwae_k, iwae_images=args.iwae_images,
+                     knn_train=args.knn_train, data_dir=args.data_dir)
+    report = evaluate(ck, cfg)
+    if not args.no_save:
+        update_meta(ck.path, metrics=report)
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    import torch
+
+    from .checkpoint import load_checkpoint
+    from .images import image_grid, save_png
+
+    ck = load_checkpoint(args.checkpoint)
+    gen = torch.Generator().manual_seed(args.seed)
+    z = torch.randn(args.n, ck.config.latent_dim, generator=gen) * args.temperature
+    imgs = ck.model.generate(z)
+    save_png(image_grid(imgs, scale=args.scale), args.out)
+    print(f"wrote {args.n} samples to {args.out}")
+    return 0
+
+
+def cmd_reconstruct(args: argparse.Namespace) -> int:
+    import torch
+
+    from .checkpoint import load_checkpoint
+    from .data import load_dataset
+    from .images import image_grid, save_png
+
+    ck = load_checkpoint(args.checkpoint)
+    test = load_dataset(ck.dataset, "test", data_dir=args.data_dir)
+    n = min(args.n, len(test))
+    idx = torch.randperm(len(test), generator=torch.Generator().manual_seed(args.seed))[:n]
+    x = test.images[idx]
+    recon = ck.model.reconstruct(x)
+    save_png(image_grid(torch.cat([x, recon]), ncol=n, scale=args.scale), args.out)
+    print(f"wrote {n} originals (top row) over their reconstructions to {args.out}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .checkpoint import load_checkpoint
+    from .data import load_dataset
+    from .export import export_csv, export_projector
+
+    ck = load_checkpoint(args.checkpoint)
+    data = load_dataset(ck.dataset, args.split, data_dir=args.data_dir).subset(args.limit)
+    fn = export_csv if args.format == "csv" else export_projector
+    files = fn(ck, data, args.out)
+    print(f"wrote {', '.join(str(f) for f in files)}")
+    return 0
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    from .data import IDX_DATASETS, check_dataset_name, dataset_available, find_idx, load_dataset
+
+    splits = ("train", "test") if args.split == "both" else (args.split,)
+    if args.check:
+        check_dataset_name(args.check)
+        missing = [s for s in splits if not dataset_available(args.check, s, args.data_dir)]
+        if missing:
+            print(f"{args.check}: the {' and '.join(missing)} split{'s are' if len(missing) > 1 else ' is'} not on this machine; "
+                  f"run `make data` or `python -m vae data --fetch {args.check}`", file=sys.stderr)
+            return 1
+        return 0
+    if args.fetch:
+        check_dataset_name(args.fetch)
+        for split in splits:
+            ds = load_dataset(args.fetch, split, data_dir=args.data_dir, download=True)
+            print(f"{args.fetch} {split}: {len(ds)} images in {ds.source}")
+        return 0
+    for name in [*IDX_DATASETS, "digits"]:
+        where = []
+        for split in ("train", "test"):
+            if name == "digits":
+                where.append(f"{split}: scikit-learn")
+                continue
+            found = find_idx(IDX_DATASETS[name], split, args.data_dir)
+            where.append(f"{split}: {found[0].parent if found else 'not here (downloads on first use)'}")
+        print(f"{name:<14} " + "; ".join(where))
+    return 0
+
+
+COMMANDS = {
+    "train": cmd_train, "evaluate": cmd_evaluate, "info": cmd_info, "sample": cmd_sample,
+    "reconstruct": cmd_reconstruct, "export": cmd_export, "data": cmd_data,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .checkpoint import CheckpointError
+    from .config import ConfigError
+    from .data import DataError
+    from .train import NonFiniteLossError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (CliError, ConfigError, DataError, CheckpointError, NonFiniteLossError) as e:
+        print(f"python -m vae {args.command}: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"python -m vae {args.command}: interrupted; the last finished epoch's checkpoint is kept",
+              file=sys.stderr)
+        return 130
+    except OSError as e:
+        print(f"python -m vae {args.command}: error: {e.strerror or e}: {e.filename or ''}".rstrip(": "),
+              file=sys.stderr)
+        return EXIT_USAGE

@@ -1,0 +1,169 @@
+"""Typed configuration for models and training runs.
+
+Every component takes its config object; every rule is checked once, in
+``validate()``, and an error names the bad value and how to fix it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Arch = Literal["mlp", "conv"]
+Likelihood = Literal["bernoulli", "gaussian"]
+Variance = Literal["learned", "fixed"]
+Device = Literal["auto", "cpu", "cuda", "mps"]
+
+ARCHS: tuple[str, ...] = ("mlp", "conv")
+LIKELIHOODS: tuple[str, ...] = ("bernoulli", "gaussian")
+VARIANCES: tuple[str, ...] = ("learned", "fixed")
+DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda", "mps")
+
+
+class ConfigError(ValueError):
+    """A configuration value is out of range; the message names it and the fix."""
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Everything needed to rebuild a :class:`vae.model.VAE`."""
+
+    arch: Arch = "conv"  # "mlp": fully connected; "conv": strided convolutions
+    image_shape: tuple[int, int, int] = (1, 28, 28)  # (channels, height, width) of the data
+    latent_dim: int = 16  # size of z
+    # mlp: widths of the hidden layers (encoder order; the decoder mirrors them).
+    # conv: channels of each stride-2 stage (each halves height and width).
+    hidden_dims: tuple[int, ...] = (32, 64)
+    fc_dim: int = 256  # conv only: width of the dense layer between the feature map and z
+    beta: float = 1.0  # weight of the KL term (beta-VAE); 1 is the plain ELBO
+    likelihood: Likelihood = "bernoulli"  # p(x|z): bernoulli for [0,1] images, or gaussian
+    variance: Variance = "learned"  # gaussian only: one learned sigma, or fixed at `sigma`
+    sigma: float = 0.1  # gaussian only: the fixed (or initial learned) standard deviation
+
+    def validate(self) -> ModelConfig:
+        if self.arch not in ARCHS:
+            raise ConfigError(f"arch must be one of {', '.join(ARCHS)}, got {self.arch!r}")
+        if len(self.image_shape) != 3 or any(int(s) < 1 for s in self.image_shape):
+            raise ConfigError(
+                f"image_shape must be (channels, height, width) with positive sizes, got {self.image_shape!r}"
+            )
+        c, h, w = self.image_shape
+        if c not in (1, 3):
+            raise ConfigError(f"image_shape channels must be 1 (grayscale) or 3 (RGB), got {c}")
+        if not isinstance(self.latent_dim, int) or self.latent_dim < 1:
+            raise ConfigError(f"latent_dim must be >= 1, got {self.latent_dim!r}")
+        if self.latent_dim > 1024:
+            raise ConfigError(f"latent_dim must be <= 1024, got {self.latent_dim}")
+        if len(self.hidden_dims) < 1 or any(int(d) < 1 for d in self.hidden_dims):
+            raise ConfigError(
+                f"hidden_dims must be one or more positive sizes, got {self.hidden_dims!r}"
+            )
+        if self.fc_dim < 1:
+            raise ConfigError(f"fc_dim must be >= 1, got {self.fc_dim}")
+        if self.arch == "conv":
+            stride = 2 ** len(self.hidden_dims)
+            if h % stride or w % stride:
+                raise ConfigError(
+                    f"conv with {len(self.hidden_dims)} stride-2 stages needs height and width "
+                    f"divisible by {stride}, got {h}x{w}; use fewer hidden_dims or arch='mlp'"
+                )
+        if not (self.beta >= 0.0) or self.beta != self.beta or self.beta == float("inf"):
+            raise ConfigError(f"beta must be a finite number >= 0, got {self.beta!r}")
+        if self.likelihood not in LIKELIHOODS:
+            raise ConfigError(
+                f"likelihood must be one of {', '.join(LIKELIHOODS)}, got {self.likelihood!r}"
+            )
+        if self.variance not in VARIANCES:
+            raise ConfigError(
+                f"variance must be one of {', '.join(VARIANCES)}, got {self.variance!r}"
+            )
+        if not (self.sigma > 0.0) or self.sigma == float("inf"):
+            raise ConfigError(f"sigma must be a finite number > 0, got {self.sigma!r}")
+        return self
+
+    @property
+    def num_pixels(self) -> int:
+        c, h, w = self.image_shape
+        return c * h * w
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["image_shape"] = list(self.image_shape)
+        d["hidden_dims"] = list(self.hidden_dims)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ModelConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ConfigError(f"unknown model config keys {unknown}; known keys are {sorted(known)}")
+        d = dict(d)
+        if "image_shape" in d:
+            d["image_shape"] = tuple(int(s) for s in d["image_shape"])
+        if "hidden_dims" in d:
+            d["hidden_dims"] = tuple(int(s) for s in d["hidden_dims"])
+        return cls(**d).validate()
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+
+@dataclass
+class TrainConfig:
+    """One training run: data, optimisation and where the checkpoint goes."""
+
+    dataset: str = "fashion-mnist"  # a name from vae.data.DATASETS, or "folder:PATH"
+    out: str = "checkpoints/run"  # checkpoint folder, rewritten atomically after every epoch
+    epochs: int = 20  # passes over the training split
+    batch_size: int = 128  # images per optimisation step
+    lr: float = 1e-3  # Adam learning rate
+    lr_schedule: Literal["constant", "cosine"] = "cosine"  # cosine decays to lr/20 at the end
+    kl_warmup_epochs: float = 0.0  # KL weight ramps linearly from 0 to beta over this many epochs
+    seed: int = 0  # seeds python, numpy and torch: runs are reproducible on CPU
+    device: Device = "auto"  # auto: cuda, then mps, then cpu
+    data_dir: str | None = None  # searched first for the dataset's files
+    image_size: int | None = None  # folder datasets: resize to this square size (default 28)
+    channels: int | None = None  # folder datasets: 1 (grayscale) or 3 (RGB) (default 1)
+    limit: int | None = None  # use only the first N training images (quick runs, tests)
+    resume: bool = False  # continue from the checkpoint in `out` (its last finished epoch)
+    amp: bool = True  # mixed precision on CUDA (ignored elsewhere)
+    threads: int | None = None  # torch CPU threads (default: torch's choice)
+    half_weights: bool = False  # store weights as float16 (smaller checkpoint)
+    keep_optimizer: bool = True  # store Adam's state so --resume continues exactly
+    extra: dict[str, Any] = field(default_factory=dict)  # free-form notes saved in meta.json
+
+    def validate(self) -> TrainConfig:
+        if not isinstance(self.epochs, int) or self.epochs < 1:
+            raise ConfigError(f"epochs must be >= 1, got {self.epochs!r}")
+        if not isinstance(self.batch_size, int) or self.batch_size < 1:
+            raise ConfigError(f"batch_size must be >= 1, got {self.batch_size!r}")
+        if not (self.lr > 0.0) or self.lr == float("inf"):
+            raise ConfigError(f"lr must be a finite number > 0, got {self.lr!r}")
+        if self.lr_schedule not in ("constant", "cosine"):
+            raise ConfigError(f"lr_schedule must be constant or cosine, got {self.lr_schedule!r}")
+        if not (self.kl_warmup_epochs >= 0.0):
+            raise ConfigError(f"kl_warmup_epochs must be >= 0, got {self.kl_warmup_epochs!r}")
+        if self.device not in DEVICES:
+            raise ConfigError(f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
+        if self.limit is not None and self.limit < 1:
+            raise ConfigError(f"limit must be >= 1 images, got {self.limit}")
+        if self.image_size is not None and not (4 <= self.image_size <= 256):
+            raise ConfigError(f"image_size must be between 4 and 256 pixels, got {self.image_size}")
+        if self.channels is not None and self.channels not in (1, 3):
+            raise ConfigError(f"channels must be 1 (grayscale) or 3 (RGB), got {self.channels}")
+        if self.threads is not None and self.threads < 1:
+            raise ConfigError(f"threads must be >= 1, got {self.threads}")
+        if not str(self.out).strip():
+            raise ConfigError("out must name a checkpoint folder, got an empty string")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})

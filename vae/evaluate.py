@@ -1,0 +1,217 @@
+"""Evaluation of a trained VAE on a test split, with baselines measured in the same run.
+
+Metrics (all on the test split, or its first ``limit`` images):
+
+- ``neg_elbo``, ``recon``, ``kl``: the negative ELBO and its parts, nats per image.
+- ``iwae_nll``: the importance-weighted bound on -log p(x) (Burda et al. 2016) with
+  ``iwae_k`` samples, on the first ``iwae_images`` images (it is costly).
+- ``recon_mse``: mean squared error per pixel of the posterior-mean reconstruction.
+- ``kl_per_dim`` and ``active_units``: dimensions with Cov_x(E_q[z]) > 0.01.
+- ``knn_acc``: a 5-nearest-neighbour classifier on the latent means, fitted on the train split.
+- ``baselines``: PCA with as many components as the latent space (reconstruction MSE and
+  k-NN accuracy) and k-NN on raw pixels.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from .checkpoint import Checkpoint
+from .config import ConfigError
+from .data import DataError, ImageDataset, load_dataset
+from .model import LOG_2PI, VAE
+
+ACTIVE_UNIT_THRESHOLD = 0.01
+
+
+@dataclass
+class EvalConfig:
+    """What to evaluate and how hard."""
+
+    limit: int | None = None  # evaluate on the first N test images (None: all)
+    iwae_k: int = 1000  # importance samples per image for the IWAE bound
+    iwae_images: int = 1000  # images the IWAE bound is computed on (the first N)
+    knn_k: int = 5  # neighbours of the k-NN classifier
+    knn_train: int | None = None  # fit k-NN / PCA on the first N training images (None: all)
+    data_dir: str | None = None  # searched first for the dataset's files
+    seed: int = 0  # seeds the posterior samples
+    baselines: bool = True  # also measure PCA and raw-pixel k-NN
+
+    def validate(self) -> EvalConfig:
+        if self.iwae_k < 1:
+            raise ConfigError(f"iwae_k must be >= 1, got {self.iwae_k}")
+        if self.iwae_images < 1:
+            raise ConfigError(f"iwae_images must be >= 1, got {self.iwae_images}")
+        if self.knn_k < 1:
+            raise ConfigError(f"knn_k must be >= 1, got {self.knn_k}")
+        if self.limit is not None and self.limit < 1:
+            raise ConfigError(f"limit must be >= 1, got {self.limit}")
+        return self
+
+
+@torch.inference_mode()
+def iwae_bound(
+    model: VAE, x: torch.Tensor, k: int = 1000, seed: int = 0, max_batch: int = 20000,
+    progress: Callable[[int, int], None] | None = None,
+) -> torch.Tensor:
+    """Per-image importance-weighted lower bound on log p(x) with ``k`` samples: (N,).
+
+    log p(x) >= E[log (1/k) sum_i p(x|z_i) p(z_i) / q(z_i|x)],  z_i ~ q(z|x).
+    -iwae_bound(...).mean() is the bound on the test NLL in nats.
+    """
+    model.eval()
+    gen = torch.Generator().manual_seed(seed)
+    per_chunk = max(1, max_batch // k)  # images per forward pass
+    out = []
+    device = model.device
+    for i in range(0, len(x), per_chunk):
+        xb = x[i : i + per_chunk].to(device)  # (b, C, H, W)
+        b = len(xb)
+        mu, logvar = model.encode(xb)  # (b, D)
+        log_w = torch.empty(b, k, device=device)
+        step = max(1, max_batch // b)  # samples per image per pass
+        for j in range(0, k, step):
+            s = min(step, k - j)
+            eps = torch.randn(b, s, mu.shape[1], generator=gen).to(device)  # (b, s, D)
+            z = mu[:, None] + torch.exp(0.5 * logvar)[:, None] * eps
+            logits = model.decode(z.reshape(b * s, -1))
+            x_rep = xb[:, None].expand(b, s, *xb.shape[1:]).reshape(b * s, *xb.shape[1:])
+            log_px = model.log_likelihood(logits, x_rep).view(b, s)
+            log_pz = -0.5 * (z.pow(2) + LOG_2PI).sum(-1)
+            log_qz = -0.5 * (eps.pow(2) + logvar[:, None] + LOG_2PI).sum(-1)
+            log_w[:, j : j + s] = (log_px + log_pz - log_qz).float()
+        out.append((torch.logsumexp(log_w.double(), dim=1) - math.log(k)).cpu())
+        if progress:
+            progress(min(i + per_chunk, len(x)), len(x))
+    return torch.cat(out) if out else torch.zeros(0)
+
+
+def active_units(mu: torch.Tensor, threshold: float = ACTIVE_UNIT_THRESHOLD) -> tuple[int, list[float]]:
+    """Burda et al.'s active units: dimensions whose Cov_x(E_q[z|x]) exceeds ``threshold``."""
+    var = mu.double().var(dim=0, unbiased=True) if len(mu) > 1 else torch.zeros(mu.shape[1])
+    return int((var > threshold).sum()), [float(v) for v in var]
+
+
+def knn_accuracy(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray,
+                 test_y: np.ndarray, k: int = 5) -> float:
+    """Accuracy of a k-nearest-neighbour classifier (Euclidean distance)."""
+    from sklearn.neighbors import KNeighborsClassifier
+
+    clf = KNeighborsClassifier(n_neighbors=min(k, len(train_x)), algorithm="brute", n_jobs=-1)
+    clf.fit(train_x, train_y)
+    return float((clf.predict(test_x) == test_y).mean())
+
+
+def _fit_split(ck: Checkpoint, cfg: EvalConfig, test: ImageDataset):
+    """The images k-NN and PCA are fitted on: the train split, or half the test set offline."""
+    try:
+        train = load_dataset(ck.dataset, "train", data_dir=cfg.data_dir, download=False,
+                             **_folder_kw(ck))
+        return train.subset(cfg.knn_train), test, "train"
+    except DataError:
+        half = len(test) // 2
+        fit = ImageDataset(test.name, "test[:half]", test.images[:half], test.labels[:half],
+                           test.class_names)
+        rest = ImageDataset(test.name, "test[half:]", test.images[half:], test.labels[half:],
+                            test.class_names)
+        return fit, rest, "first half of the test split (train split not available)"
+
+
+def _folder_kw(ck: Checkpoint) -> dict[str, Any]:
+    if not ck.dataset.startswith("folder:"):
+        return {}
+    c, h, _ = ck.config.image_shape
+    return {"image_size": h, "channels": c}
+
+
+def evaluate(ck: Checkpoint, cfg: EvalConfig | None = None,
+             progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """All metrics of one checkpoint as a JSON-ready dict (see the module docstring)."""
+    cfg = (cfg or EvalConfig()).validate()
+    say = progress or (lambda msg: None)
+    t0 = time.perf_counter()
+    model = ck.model.eval()
+    test = load_dataset(ck.dataset, "test", data_dir=cfg.data_dir, **_folder_kw(ck)).subset(cfg.limit)
+    if tuple(test.image_shape) != tuple(ck.config.image_shape):
+        raise DataError(f"{ck.dataset} images are {test.image_shape}, the model expects "
+                        f"{tuple(ck.config.image_shape)}")
+    say(f"ELBO on {len(test)} test images")
+    terms = model.per_image_terms(test.images, seed=cfg.seed)
+    n_iwae = min(cfg.iwae_images, len(test))
+    say(f"IWAE bound, k={cfg.iwae_k}, on {n_iwae} images")
+    iw = iwae_bound(model, test.images[:n_iwae], k=cfg.iwae_k, seed=cfg.seed)
+    au, au_var = active_units(terms["mu"])
+    report: dict[str, Any] = {
+        "dataset": ck.dataset,
+        "n_images": len(test),
+        "latent_dim": ck.config.latent_dim,
+        "neg_elbo": terms["recon"].double().mean().item() + terms["kl"].double().mean().item(),
+        "recon": terms["recon"].double().mean().item(),
+        "kl": terms["kl"].double().mean().item(),
+        "iwae_nll": -iw.double().mean().item(),
+        "iwae_k": cfg.iwae_k,
+        "iwae_images": n_iwae,
+        "recon_mse": terms["mse"].double().mean().item(),
+        "kl_per_dim": [float(v) for v in terms["kl_dims"].double().mean(0)],
+        "active_units": au,
+        "active_unit_variance": au_var,
+    }
+    say("k-NN on latent means")
+    fit, held, fit_name = _fit_split(ck, cfg, test)
+    fit_mu, _ = model.embed(fit.images)
+    held_mu = terms["mu"][len(test) - len(held):] if held is not test else terms["mu"]
+    report["knn_k"] = cfg.knn_k
+    report["knn_fit"] = fit_name
+    report["knn_fit_size"] = len(fit)
+    report["knn_acc"] = knn_accuracy(fit_mu.numpy(), fit.labels.numpy(), held_mu.numpy(),
+                                     held.labels.numpy(), cfg.knn_k)
+    if cfg.baselines:
+        say("baselines: PCA and raw pixels")
+        report["baselines"] = pca_pixel_baselines(fit, held, test, ck.config.latent_dim, cfg.knn_k)
+    report["seconds"] = round(time.perf_counter() - t0, 1)
+    return report
+
+
+def pca_pixel_baselines(fit: ImageDataset, held: ImageDataset, test: ImageDataset,
+                        n_components: int, k: int = 5) -> dict[str, float]:
+    """PCA (same size as the latent space) reconstruction MSE and k-NN; raw-pixel k-NN."""
+    from sklearn.decomposition import PCA
+
+    xf = fit.images.flatten(1).numpy()
+    xt = test.images.flatten(1).numpy()
+    n_comp = min(n_components, xf.shape[1], len(xf))
+    pca = PCA(n_components=n_comp, random_state=0).fit(xf)
+    recon = pca.inverse_transform(pca.transform(xt))
+    xh = held.images.flatten(1).numpy()
+    return {
+        "pca_components": n_comp,
+        "pca_recon_mse": float(np.mean((recon - xt) ** 2)),
+        "pca_knn_acc": knn_accuracy(pca.transform(xf), fit.labels.numpy(), pca.transform(xh),
+                                    held.labels.numpy(), k),
+        "pixel_knn_acc": knn_accuracy(xf, fit.labels.numpy(), xh, held.labels.numpy(), k),
+    }
+
+
+def format_report(r: dict[str, Any]) -> str:
+    """A human-readable table of an evaluation report."""
+    b = r.get("baselines") or {}
+    lines = [
+        f"{r['dataset']}: {r['n_images']} test images, latent {r['latent_dim']}",
+        f"  -ELBO           {r['neg_elbo']:9.2f} nats  (recon {r['recon']:.2f} + KL {r['kl']:.2f})",
+        f"  IWAE bound      {r['iwae_nll']:9.2f} nats  (k = {r['iwae_k']}, first {r['iwae_images']} images)",
+        f"  recon MSE       {r['recon_mse']:9.5f}" + (
+            f"       PCA-{b['pca_components']}: {b['pca_recon_mse']:.5f} "
+            f"(ratio {r['recon_mse'] / b['pca_recon_mse']:.2f})" if b else ""),
+        f"  k-NN accuracy   {r['knn_acc']:9.4f}" + (
+            f"       PCA: {b['pca_knn_acc']:.4f}, raw pixels: {b['pixel_knn_acc']:.4f}" if b else ""),
+        f"  active units    {r['active_units']:>5} / {r['latent_dim']}",
+        f"  (k-NN fitted on {r['knn_fit']}, {r['knn_fit_size']} images; {r['seconds']:.0f} s)",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,85 @@
+"""Export latent codes: CSV, or TensorBoard's Embedding Projector files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from pathlib import Path
+
+import numpy as np
+
+from .checkpoint import Checkpoint
+from .config import ConfigError
+from .data import ImageDataset
+from .images import image_grid
+
+#: The Embedding Projector accepts sprites of at most 8192 x 8192 pixels.
+MAX_SPRITE_SIDE = 8192
+
+
+def latent_table(mu: np.ndarray, labels: np.ndarray, class_names: list[str],
+                 indices: np.ndarray | None = None) -> str:
+    """CSV text: index, label, class, z0..z{D-1} (posterior means)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    d = mu.shape[1]
+    w.writerow(["index", "label", "class", *[f"z{i}" for i in range(d)]])
+    idx = indices if indices is not None else np.arange(len(mu))
+    for i, y, row in zip(idx, labels, mu):
+        name = class_names[int(y)] if 0 <= int(y) < len(class_names) else str(int(y))
+        w.writerow([int(i), int(y), name, *[f"{v:.6g}" for v in row]])
+    return buf.getvalue()
+
+
+def export_csv(ck: Checkpoint, data: ImageDataset, out: str | Path) -> list[Path]:
+    """Write ``latents.csv`` (posterior means + labels) into the folder ``out``."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    mu, _ = ck.model.embed(data.images)
+    path = out / "latents.csv"
+    path.write_text(latent_table(mu.numpy(), data.labels.numpy(), data.class_names), encoding="utf-8")
+    return [path]
+
+
+def export_projector(ck: Checkpoint, data: ImageDataset, out: str | Path) -> list[Path]:
+    """Write tensors.tsv, metadata.tsv, sprite.png and projector_config.pbtxt into ``out``.
+
+    Load them in https://projector.tensorflow.org ("Load") or TensorBoard's projector.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    mu, _ = ck.model.embed(data.images)
+    tensors = out / "tensors.tsv"
+    tensors.write_text("\n".join("\t".join(f"{v:.6g}" for v in row) for row in mu.tolist()) + "\n",
+                       encoding="utf-8")
+    metadata = out / "metadata.tsv"
+    lines = ["index\tlabel\tclass"]
+    for i, y in enumerate(data.labels.tolist()):
+        name = data.class_names[y] if 0 <= y < len(data.class_names) else str(y)
+        lines.append(f"{i}\t{y}\t{name}")
+    metadata.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    n = len(data)
+    _, h, w = data.image_shape
+    ncol = math.ceil(math.sqrt(n))
+    if ncol * max(h, w) > MAX_SPRITE_SIDE:
+        raise ConfigError(
+            f"{n} images of {h}x{w} do not fit the projector's {MAX_SPRITE_SIDE}px sprite; "
+            f"export at most {(MAX_SPRITE_SIDE // max(h, w)) ** 2} (use --limit)"
+        )
+    sprite = out / "sprite.png"
+    image_grid(data.images, ncol=ncol, pad=0).save(sprite)
+    config = out / "projector_config.pbtxt"
+    config.write_text(
+        "embeddings {\n"
+        '  tensor_path: "tensors.tsv"\n'
+        '  metadata_path: "metadata.tsv"\n'
+        "  sprite {\n"
+        '    image_path: "sprite.png"\n'
+        f"    single_image_dim: {w}\n"
+        f"    single_image_dim: {h}\n"
+        "  }\n"
+        "}\n",
+        encoding="utf-8",
+    )
+    return [tensors, metadata, sprite, config]

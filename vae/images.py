@@ -1,0 +1,181 @@
+"""Images in and out: tensors <-> PIL, crisp upscaling, grids, PNG and GIF bytes,
+and turning a user's own picture into what the model expects.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps
+
+#: Uploads larger than this many pixels are refused before decoding (decompression bombs).
+MAX_UPLOAD_PIXELS = 40_000_000
+
+
+class ImageError(ValueError):
+    """An image cannot be read or converted; the message says what is wrong."""
+
+
+def to_pil(img: torch.Tensor | np.ndarray, scale: int = 1) -> Image.Image:
+    """One image (C, H, W) or (H, W) in [0, 1] -> PIL image, upscaled by ``scale`` (nearest)."""
+    a = img.detach().cpu().float().numpy() if torch.is_tensor(img) else np.asarray(img, np.float32)
+    if a.ndim == 3 and a.shape[0] in (1, 3):
+        a = a[0] if a.shape[0] == 1 else a.transpose(1, 2, 0)
+    a = (np.clip(a, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    im = Image.fromarray(a, mode="L" if a.ndim == 2 else "RGB")
+    if scale > 1:
+        im = im.resize((im.width * scale, im.height * scale), Image.Resampling.NEAREST)
+    return im
+
+
+def upscale(img: torch.Tensor | np.ndarray, size: int = 168) -> np.ndarray:
+    """An image as uint8 (H', W'[, 3]) upscaled with nearest-neighbour to about ``size`` pixels."""
+    a = img.detach().cpu().float().numpy() if torch.is_tensor(img) else np.asarray(img, np.float32)
+    if a.ndim == 3 and a.shape[0] in (1, 3):
+        a = a[0] if a.shape[0] == 1 else a.transpose(1, 2, 0)
+    factor = max(1, round(size / max(a.shape[:2])))
+    a = np.repeat(np.repeat(a, factor, axis=0), factor, axis=1)
+    return (np.clip(a, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def image_grid(images: torch.Tensor, ncol: int | None = None, scale: int = 1, pad: int = 1,
+               pad_value: float = 1.0) -> Image.Image:
+    """A grid of images (N, C, H, W) in [0, 1] as one PIL image (nearest-neighbour upscaled)."""
+    if images.ndim != 4 or len(images) == 0:
+        raise ImageError(f"image_grid needs a non-empty (N, C, H, W) tensor, got shape {tuple(images.shape)}")
+    n, c, h, w = images.shape
+    ncol = ncol or int(np.ceil(np.sqrt(n)))
+    nrow = int(np.ceil(n / ncol))
+    grid = torch.full((c, nrow * (h + pad) + pad, ncol * (w + pad) + pad), pad_value)
+    for i in range(n):
+        r, col = divmod(i, ncol)
+        y, x = pad + r * (h + pad), pad + col * (w + pad)
+        grid[:, y : y + h, x : x + w] = images[i].float().clamp(0, 1)
+    return to_pil(grid, scale=scale)
+
+
+def png_bytes(im: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def save_png(im: Image.Image, path: str | Path) -> Path:
+    path = Path(path)
+    if path.parent and not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    im.save(path, format="PNG")
+    return path
+
+
+def gif_bytes(frames: torch.Tensor, scale: int = 4, duration_ms: int = 120, bounce: bool = True) -> bytes:
+    """An animated GIF of images (N, C, H, W), played forward then backward when ``bounce``."""
+    ims = [to_pil(f, scale=scale).convert("P") for f in frames]
+    if bounce and len(ims) > 2:
+        ims = ims + ims[-2:0:-1]
+    buf = io.BytesIO()
+    ims[0].save(buf, format="GIF", save_all=True, append_images=ims[1:], duration=duration_ms, loop=0)
+    return buf.getvalue()
+
+
+@dataclass
+class PreparedImage:
+    """A user's image converted for the model, and what was done to it."""
+
+    tensor: torch.Tensor  # (C, H, W) in [0, 1]: what the model sees
+    original: Image.Image  # the decoded upload (RGB or L), EXIF orientation applied
+    inverted: bool  # True when a light background was inverted to match the data
+    notes: list[str]  # human-readable steps taken
+
+
+def prepare_image(data: bytes, image_shape: tuple[int, int, int], invert: bool | None = None,
+                  max_pixels: int = MAX_UPLOAD_PIXELS) -> PreparedImage:
+    """Decode uploaded bytes and convert them the way the model's data was made.
+
+    Grayscale or RGB as the model expects, transparency flattened onto white, EXIF
+    rotation applied, centred square crop-free fit (padding), resize to the model's size,
+    and inverted when the background is light (``invert=None`` decides from the border).
+    Raises :class:`ImageError` with a clear sentence for anything unreadable.
+    """
+    c, h, w = image_shape
+    if not data:
+        raise ImageError("the file is empty")
+    try:
+        probe = Image.open(io.BytesIO(data))
+        width, height = probe.size
+    except Image.DecompressionBombError:
+        raise ImageError("the image is far too large (a possible decompression bomb); use a smaller one") from None
+    except Exception:
+        raise ImageError("this file is not an image that can be read (PNG, JPEG, GIF, BMP or WebP)") from None
+    if width * height > max_pixels:
+        raise ImageError(
+            f"the image is {width} x {height} pixels, more than the {max_pixels:,} allowed; "
+            "resize it first"
+        )
+    if width < 1 or height < 1:
+        raise ImageError("the image has no pixels")
+    notes: list[str] = []
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            if getattr(im, "n_frames", 1) > 1:
+                notes.append(f"animated image: used the first of {im.n_frames} frames")
+            im.seek(0)
+            im = ImageOps.exif_transpose(im)
+            im.load()
+            im = _flatten(im, notes)
+    except ImageError:
+        raise
+    except Exception as e:
+        raise ImageError(f"the image could not be decoded ({type(e).__name__}); it may be truncated or corrupted") from None
+    original = im.copy()
+    im = im.convert("L" if c == 1 else "RGB")
+    if im.size != (w, h):
+        im = ImageOps.pad(im, (max(im.size),) * 2, color=_border_color(im), centering=(0.5, 0.5)) \
+            if im.width != im.height else im
+        im = im.resize((w, h), Image.Resampling.LANCZOS if min(im.size) > w else Image.Resampling.BILINEAR)
+        notes.append(f"resized {original.width}x{original.height} -> {w}x{h}")
+    a = np.asarray(im, dtype=np.float32) / 255.0
+    a = a[None] if c == 1 else a.transpose(2, 0, 1)
+    border = np.concatenate([a[:, 0, :].ravel(), a[:, -1, :].ravel(), a[:, :, 0].ravel(), a[:, :, -1].ravel()])
+    do_invert = bool(border.mean() > 0.5) if invert is None else invert
+    if do_invert:
+        a = 1.0 - a
+        notes.append("inverted: light background made dark, like the training images")
+    if c == 1 and original.mode not in ("L", "1", "I", "I;16", "F"):
+        notes.append("converted to grayscale")
+    return PreparedImage(torch.from_numpy(np.ascontiguousarray(a)), original, do_invert, notes)
+
+
+def _flatten(im: Image.Image, notes: list[str]) -> Image.Image:
+    """Any mode -> RGB or L; transparency over white; 16-bit and float scaled to 8-bit."""
+    if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        a = np.asarray(im, dtype=np.float64)
+        lo, hi = float(a.min()), float(a.max())
+        a = (a - lo) / (hi - lo) * 255.0 if hi > lo else np.zeros_like(a)
+        notes.append(f"{im.mode} image scaled to 8-bit")
+        return Image.fromarray(a.astype(np.uint8), mode="L")
+    if im.mode == "P":
+        im = im.convert("RGBA" if "transparency" in im.info else "RGB")
+    if im.mode in ("RGBA", "LA", "PA"):
+        bg = Image.new("RGBA", im.size, (255, 255, 255, 255))
+        bg.alpha_composite(im.convert("RGBA"))
+        notes.append("transparency flattened onto white")
+        return bg.convert("RGB")
+    if im.mode == "CMYK":
+        notes.append("CMYK converted to RGB")
+        return im.convert("RGB")
+    if im.mode in ("L", "RGB"):
+        return im
+    return im.convert("RGB")
+
+
+def _border_color(im: Image.Image):
+    a = np.asarray(im)
+    border = np.concatenate([a[0].reshape(-1, *a.shape[2:]), a[-1].reshape(-1, *a.shape[2:]),
+                             a[:, 0].reshape(-1, *a.shape[2:]), a[:, -1].reshape(-1, *a.shape[2:])])
+    m = np.median(border, axis=0)
+    return int(m) if np.ndim(m) == 0 else tuple(int(v) for v in m)

@@ -1,0 +1,250 @@
+"""The variational autoencoder: encoder q(z|x), decoder p(x|z), and its ELBO.
+
+Vocabulary follows pytorch/examples' VAE: ``encode(x) -> (mu, logvar)``,
+``reparameterize``, ``decode(z)``, and a loss that returns the total, the
+reconstruction term and the KL term separately. All sizes come from
+:class:`vae.config.ModelConfig`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .config import ModelConfig
+
+LOG_2PI = math.log(2.0 * math.pi)
+
+
+@dataclass
+class LossOutput:
+    """The terms of the (beta-weighted) negative ELBO, in nats per image."""
+
+    loss: torch.Tensor  # scalar: recon + beta_eff * kl, averaged over the batch (what is minimised)
+    recon: torch.Tensor  # scalar: E_q[-log p(x|z)], batch mean
+    kl: torch.Tensor  # scalar: KL(q(z|x) || N(0, I)), batch mean
+    kl_per_dim: torch.Tensor  # (latent_dim,): KL of each latent dimension, batch mean
+
+    @property
+    def neg_elbo(self) -> torch.Tensor:
+        """The plain negative ELBO (beta = 1), whatever beta the loss used."""
+        return self.recon + self.kl
+
+
+def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, exp(logvar)) || N(0, 1)) per element; same shape as ``mu``."""
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
+
+
+def _mlp_encoder(cfg: ModelConfig) -> nn.Module:
+    layers: list[nn.Module] = [nn.Flatten()]
+    width = cfg.num_pixels
+    for h in cfg.hidden_dims:
+        layers += [nn.Linear(width, h), nn.SiLU()]
+        width = h
+    layers.append(nn.Linear(width, 2 * cfg.latent_dim))
+    return nn.Sequential(*layers)
+
+
+def _mlp_decoder(cfg: ModelConfig) -> nn.Module:
+    layers: list[nn.Module] = []
+    width = cfg.latent_dim
+    for h in reversed(cfg.hidden_dims):
+        layers += [nn.Linear(width, h), nn.SiLU()]
+        width = h
+    layers += [nn.Linear(width, cfg.num_pixels), nn.Unflatten(1, tuple(cfg.image_shape))]
+    return nn.Sequential(*layers)
+
+
+def _conv_encoder(cfg: ModelConfig) -> nn.Module:
+    c, h, w = cfg.image_shape
+    layers: list[nn.Module] = []
+    ch = c
+    for out_ch in cfg.hidden_dims:  # each stage: (B, ch, H, W) -> (B, out_ch, H/2, W/2)
+        layers += [nn.Conv2d(ch, out_ch, kernel_size=4, stride=2, padding=1), nn.SiLU()]
+        ch = out_ch
+    stride = 2 ** len(cfg.hidden_dims)
+    flat = ch * (h // stride) * (w // stride)
+    layers += [
+        nn.Flatten(),
+        nn.Linear(flat, cfg.fc_dim),
+        nn.SiLU(),
+        nn.Linear(cfg.fc_dim, 2 * cfg.latent_dim),
+    ]
+    return nn.Sequential(*layers)
+
+
+def _conv_decoder(cfg: ModelConfig) -> nn.Module:
+    c, h, w = cfg.image_shape
+    stride = 2 ** len(cfg.hidden_dims)
+    chans = list(cfg.hidden_dims)
+    top = (chans[-1], h // stride, w // stride)
+    layers: list[nn.Module] = [
+        nn.Linear(cfg.latent_dim, cfg.fc_dim),
+        nn.SiLU(),
+        nn.Linear(cfg.fc_dim, top[0] * top[1] * top[2]),
+        nn.SiLU(),
+        nn.Unflatten(1, top),
+    ]
+    for i in range(len(chans) - 1, 0, -1):  # (B, chans[i], h, w) -> (B, chans[i-1], 2h, 2w)
+        layers += [
+            nn.ConvTranspose2d(chans[i], chans[i - 1], kernel_size=4, stride=2, padding=1),
+            nn.SiLU(),
+        ]
+    layers.append(nn.ConvTranspose2d(chans[0], c, kernel_size=4, stride=2, padding=1))
+    return nn.Sequential(*layers)
+
+
+class VAE(nn.Module):
+    """A VAE with a diagonal-Gaussian posterior and a N(0, I) prior.
+
+    Images are (B, C, H, W) floats in [0, 1]. ``decode`` returns Bernoulli
+    logits or the Gaussian mean (before the sigmoid squashing, i.e. also
+    "logits"); :meth:`decode_mean` returns the image E[x|z] in [0, 1].
+    """
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config.validate()
+        if config.arch == "mlp":
+            self.encoder = _mlp_encoder(config)
+            self.decoder = _mlp_decoder(config)
+        else:
+            self.encoder = _conv_encoder(config)
+            self.decoder = _conv_decoder(config)
+        if config.likelihood == "gaussian":
+            log_sigma = torch.tensor(math.log(config.sigma))
+            if config.variance == "learned":
+                self.log_sigma = nn.Parameter(log_sigma)
+            else:
+                self.register_buffer("log_sigma", log_sigma)
+
+    @property
+    def latent_dim(self) -> int:
+        return self.config.latent_dim
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    # -- the three standard pieces -------------------------------------------------------
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, C, H, W) -> mu (B, latent_dim), logvar (B, latent_dim)."""
+        h = self.encoder(x)
+        mu, logvar = h.chunk(2, dim=1)
+        return mu, logvar.clamp(-30.0, 20.0)
+
+    @staticmethod
+    def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, eps: torch.Tensor | None = None):
+        """z = mu + sigma * eps with eps ~ N(0, I) (or the given eps): (B, latent_dim)."""
+        if eps is None:
+            eps = torch.randn_like(mu)
+        return mu + torch.exp(0.5 * logvar) * eps
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """(B, latent_dim) -> logits (B, C, H, W); sigmoid(logits) is the image mean."""
+        return self.decoder(z)
+
+    def decode_mean(self, z: torch.Tensor) -> torch.Tensor:
+        """(B, latent_dim) -> E[x|z] as images in [0, 1], (B, C, H, W)."""
+        return torch.sigmoid(self.decode(z))
+
+    def forward(self, x: torch.Tensor):
+        """x (B, C, H, W) -> (logits (B, C, H, W), mu, logvar, z)."""
+        mu, logvar = self.encode(x)
+        z = self.reparameterize(mu, logvar)
+        return self.decode(z), mu, logvar, z
+
+    # -- likelihood and loss ---------------------------------------------------------------
+    def log_likelihood(self, logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """log p(x|z) per image, summed over pixels: (B,)."""
+        if self.config.likelihood == "bernoulli":
+            ll = -F.binary_cross_entropy_with_logits(logits, x, reduction="none")
+        else:
+            mean = torch.sigmoid(logits)
+            log_sigma = self.log_sigma
+            ll = -0.5 * ((x - mean) * torch.exp(-log_sigma)).pow(2) - log_sigma - 0.5 * LOG_2PI
+        return ll.flatten(1).sum(1)
+
+    def elbo_terms(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Per-image terms with one posterior sample: recon (B,), kl (B,), kl_dims (B, D), mu, logvar."""
+        logits, mu, logvar, _ = self(x)
+        recon = -self.log_likelihood(logits, x)
+        kl_dims = gaussian_kl(mu, logvar)
+        return {"recon": recon, "kl": kl_dims.sum(1), "kl_dims": kl_dims, "mu": mu, "logvar": logvar}
+
+    def loss(self, x: torch.Tensor, beta: float | None = None) -> LossOutput:
+        """The beta-weighted negative ELBO of a batch, and its parts (nats per image)."""
+        beta = self.config.beta if beta is None else beta
+        t = self.elbo_terms(x)
+        recon = t["recon"].mean()
+        kl_per_dim = t["kl_dims"].mean(0)
+        kl = kl_per_dim.sum()
+        return LossOutput(loss=recon + beta * kl, recon=recon, kl=kl, kl_per_dim=kl_per_dim)
+
+    # -- inference helpers (eval mode, no gradients) -----------------------------------------
+    @torch.inference_mode()
+    def embed(self, x: torch.Tensor, batch_size: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
+        """Posterior means and log-variances of many images, in batches: (N, D), (N, D)."""
+        mus, logvars = [], []
+        for i in range(0, len(x), batch_size):
+            mu, logvar = self.encode(x[i : i + batch_size].to(self.device))
+            mus.append(mu.float().cpu())
+            logvars.append(logvar.float().cpu())
+        if not mus:
+            d = self.latent_dim
+            return torch.zeros(0, d), torch.zeros(0, d)
+        return torch.cat(mus), torch.cat(logvars)
+
+    @torch.inference_mode()
+    def generate(self, z: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+        """Decode latent codes (N, D) to images in [0, 1], (N, C, H, W), on the CPU."""
+        out = []
+        for i in range(0, len(z), batch_size):
+            out.append(self.decode_mean(z[i : i + batch_size].to(self.device)).float().cpu())
+        if not out:
+            return torch.zeros(0, *self.config.image_shape)
+        return torch.cat(out)
+
+    @torch.inference_mode()
+    def reconstruct(self, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+        """Decode the posterior mean of each image: (N, C, H, W) in [0, 1]."""
+        mu, _ = self.embed(x, batch_size)
+        return self.generate(mu, batch_size)
+
+    @torch.inference_mode()
+    def per_image_terms(self, x: torch.Tensor, batch_size: int = 1000, seed: int = 0):
+        """Per-image recon, KL, KL per dim, mu, logvar and MSE of the mean reconstruction.
+
+        Uses one posterior sample per image drawn from a seeded generator, so repeated
+        calls agree. Returns a dict of CPU tensors.
+        """
+        gen = torch.Generator().manual_seed(seed)
+        keys = ("recon", "kl", "kl_dims", "mu", "logvar", "mse")
+        acc: dict[str, list[torch.Tensor]] = {k: [] for k in keys}
+        for i in range(0, len(x), batch_size):
+            xb = x[i : i + batch_size].to(self.device)
+            mu, logvar = self.encode(xb)
+            eps = torch.randn(mu.shape, generator=gen).to(self.device)
+            z = self.reparameterize(mu, logvar, eps)
+            recon = -self.log_likelihood(self.decode(z), xb)
+            mean_img = self.decode_mean(mu)
+            kl_dims = gaussian_kl(mu, logvar)
+            vals = {
+                "recon": recon,
+                "kl": kl_dims.sum(1),
+                "kl_dims": kl_dims,
+                "mu": mu,
+                "logvar": logvar,
+                "mse": (mean_img - xb).pow(2).flatten(1).mean(1),
+            }
+            for k in keys:
+                acc[k].append(vals[k].float().cpu())
+        return {k: torch.cat(v) if v else torch.zeros(0) for k, v in acc.items()}
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())

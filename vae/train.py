@@ -1,0 +1,328 @@
+"""Training: a Trainer that reports through callbacks and prints nothing itself.
+
+    trainer = Trainer(ModelConfig(...), TrainConfig(...))
+    trainer.add_callback("on_batch_end", lambda t, info: ...)
+    result = trainer.run()
+
+Events: ``on_start(trainer, info)``, ``on_batch_end(trainer, info)``,
+``on_epoch_end(trainer, info)``, ``on_end(trainer, info)``. The CLI attaches a tqdm bar;
+the app's Train page attaches a progress bar and a live chart.
+
+After every epoch the checkpoint in ``TrainConfig.out`` is rewritten atomically; a
+non-finite loss stops the run with :class:`NonFiniteLossError` and keeps the last good
+checkpoint. Runs are reproducible on the CPU for a given seed, and ``resume=True``
+continues an interrupted run to the same result as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+import random
+import sys
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from . import __version__
+from .checkpoint import CheckpointError, load_checkpoint, load_optimizer_state, save_checkpoint
+from .config import ConfigError, ModelConfig, TrainConfig
+from .data import ImageDataset, load_dataset
+from .model import VAE
+
+Callback = Callable[["Trainer", dict[str, Any]], None]
+EVENTS = ("on_start", "on_batch_end", "on_epoch_end", "on_end")
+
+
+class NonFiniteLossError(RuntimeError):
+    """The loss became NaN or infinite; the last good checkpoint was kept."""
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python's ``random``, NumPy and torch (CPU and CUDA)."""
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+    torch.manual_seed(seed)
+
+
+def resolve_device(device: str = "auto") -> torch.device:
+    """'auto' picks cuda, then mps, then cpu; an unavailable explicit choice is an error."""
+    if device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device 'cuda' was asked for but no CUDA GPU is available; use --device auto")
+    if device == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ConfigError("device 'mps' was asked for but Apple's MPS is not available; use --device auto")
+    if device not in ("cpu", "cuda", "mps"):
+        raise ConfigError(f"device must be auto, cpu, cuda or mps, got {device!r}")
+    return torch.device(device)
+
+
+def _epoch_seed(seed: int, epoch: int) -> int:
+    return (seed * 1_000_003 + epoch * 7919) % (2**63)
+
+
+@dataclass
+class TrainResult:
+    """What a run produced: the checkpoint path, its history and how it ended."""
+
+    path: Path
+    history: list[dict[str, Any]] = field(default_factory=list)
+    status: str = "complete"  # complete | stopped
+    seconds: float = 0.0
+
+
+class Trainer:
+    """Trains a VAE on a dataset, saving a checkpoint after every epoch."""
+
+    def __init__(
+        self,
+        model_config: ModelConfig,
+        train_config: TrainConfig,
+        train_data: ImageDataset | None = None,
+        test_data: ImageDataset | None = None,
+        command: str | None = None,
+    ):
+        self.train_config = train_config.validate()
+        self.model_config = model_config.validate()
+        self.callbacks: dict[str, list[Callback]] = defaultdict(list)
+        self._stop = threading.Event()
+        self.train_data = train_data
+        self.test_data = test_data
+        self.command = command
+        self.device = resolve_device(train_config.device)
+        self.model: VAE | None = None  # set by run(); callbacks may read it
+        self.optimizer: torch.optim.Optimizer | None = None
+
+    # -- callbacks, as in minGPT ---------------------------------------------------------------
+    def add_callback(self, event: str, fn: Callback) -> None:
+        if event not in EVENTS:
+            raise ValueError(f"unknown event {event!r}; events are {', '.join(EVENTS)}")
+        self.callbacks[event].append(fn)
+
+    def _trigger(self, event: str, info: dict[str, Any]) -> None:
+        for fn in self.callbacks.get(event, []):
+            fn(self, info)
+
+    def request_stop(self) -> None:
+        """Ask the run to stop after the current batch (the last finished epoch is kept)."""
+        self._stop.set()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop.is_set()
+
+    # -- data ------------------------------------------------------------------------------------
+    def _load_data(self) -> tuple[ImageDataset, ImageDataset]:
+        tc = self.train_config
+        kw = dict(data_dir=tc.data_dir, image_size=tc.image_size, channels=tc.channels)
+        train = self.train_data or load_dataset(tc.dataset, "train", **kw)
+        test = self.test_data or load_dataset(tc.dataset, "test", **kw)
+        train = train.subset(tc.limit)
+        if train.image_shape != tuple(self.model_config.image_shape):
+            raise ConfigError(
+                f"the model expects images of shape {tuple(self.model_config.image_shape)} but "
+                f"{train.name} has {train.image_shape}; set image_shape to match"
+            )
+        return train, test
+
+    # -- the loop --------------------------------------------------------------------------------
+    def run(self) -> TrainResult:
+        tc, mc = self.train_config, self.model_config
+        if tc.threads:
+            torch.set_num_threads(tc.threads)
+        train, test = self._load_data()
+        out = Path(tc.out)
+        history: list[dict[str, Any]] = []
+        previous_seconds = 0.0
+        set_seed(tc.seed)
+        model = VAE(mc).to(self.device)
+        optimizer = torch.optim.Adam(model.parameters(), lr=tc.lr)
+        self.model, self.optimizer = model, optimizer  # visible to callbacks
+        start_epoch = 0
+        if tc.resume:
+            start_epoch, history, previous_seconds = self._restore(out, model, optimizer)
+        steps_per_epoch = math.ceil(len(train) / tc.batch_size)
+        total_steps = steps_per_epoch * tc.epochs
+        use_amp = tc.amp and self.device.type == "cuda"
+        meta_base = self._meta_base(train, test)
+        info = {"epochs": tc.epochs, "start_epoch": start_epoch, "steps_per_epoch": steps_per_epoch,
+                "device": str(self.device), "num_parameters": model.num_parameters(),
+                "train_size": len(train), "test_size": len(test), "history": history}
+        self._trigger("on_start", info)
+        t_run = time.perf_counter()
+        status = "complete"
+        x_train = train.images.to(self.device) if self.device.type != "cpu" else train.images
+        for epoch in range(start_epoch, tc.epochs):
+            model.train()
+            gen = torch.Generator().manual_seed(_epoch_seed(tc.seed, epoch))
+            torch.manual_seed(_epoch_seed(tc.seed, epoch) + 1)
+            perm = torch.randperm(len(train), generator=gen)
+            sums = {"loss": 0.0, "recon": 0.0, "kl": 0.0}
+            seen = 0
+            t_epoch = time.perf_counter()
+            for step in range(steps_per_epoch):
+                if self._stop.is_set():
+                    break
+                gstep = epoch * steps_per_epoch + step
+                beta = self._beta(gstep, steps_per_epoch)
+                lr = self._lr(gstep, total_steps)
+                for g in optimizer.param_groups:
+                    g["lr"] = lr
+                idx = perm[step * tc.batch_size : (step + 1) * tc.batch_size]
+                xb = x_train[idx.to(x_train.device)] if self.device.type != "cpu" else x_train[idx]
+                with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
+                    out_loss = model.loss(xb, beta=beta)
+                loss = out_loss.loss
+                if not torch.isfinite(loss):
+                    self._fail_non_finite(out, epoch, step, loss.item(), history)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                n = len(idx)
+                seen += n
+                sums["loss"] += loss.item() * n
+                sums["recon"] += out_loss.recon.item() * n
+                sums["kl"] += out_loss.kl.item() * n
+                self._trigger("on_batch_end", {
+                    "epoch": epoch, "step": step, "steps_per_epoch": steps_per_epoch,
+                    "global_step": gstep, "loss": loss.item(), "recon": out_loss.recon.item(),
+                    "kl": out_loss.kl.item(), "beta": beta, "lr": lr,
+                    "images_per_s": seen / max(time.perf_counter() - t_epoch, 1e-9),
+                })
+            if self._stop.is_set() and seen < len(train):
+                status = "stopped"
+                break
+            train_seconds = time.perf_counter() - t_epoch
+            test_terms = evaluate_elbo(model, test.images, seed=tc.seed)
+            row = {
+                "epoch": epoch + 1,
+                "train_loss": sums["loss"] / seen,
+                "train_recon": sums["recon"] / seen,
+                "train_kl": sums["kl"] / seen,
+                "train_neg_elbo": (sums["recon"] + sums["kl"]) / seen,
+                "test_neg_elbo": test_terms["neg_elbo"],
+                "test_recon": test_terms["recon"],
+                "test_kl": test_terms["kl"],
+                "beta": beta,
+                "lr": lr,
+                "seconds": train_seconds,
+                "images_per_s": seen / max(train_seconds, 1e-9),
+            }
+            if not all(math.isfinite(v) for v in row.values()):
+                self._fail_non_finite(out, epoch, steps_per_epoch, float("nan"), history)
+            history.append(row)
+            final = epoch + 1 == tc.epochs
+            elapsed = previous_seconds + time.perf_counter() - t_run
+            meta = {**meta_base, "history": history, "epochs_done": epoch + 1,
+                    "status": "complete" if final else "training",
+                    "training": {**meta_base["training"], "seconds": round(elapsed, 1)}}
+            save_checkpoint(
+                out, model, meta,
+                optimizer_state=optimizer.state_dict() if (tc.keep_optimizer or not final) else None,
+                half=tc.half_weights and final,
+            )
+            self._trigger("on_epoch_end", {**row, "epochs": tc.epochs, "path": str(out)})
+        seconds = previous_seconds + time.perf_counter() - t_run
+        if status == "stopped" and history:
+            from .checkpoint import update_meta
+            update_meta(out, status="stopped")
+        result = TrainResult(out, history, status, seconds)
+        self._trigger("on_end", {"status": status, "path": str(out), "history": history,
+                                 "seconds": seconds})
+        return result
+
+    # -- pieces ----------------------------------------------------------------------------------
+    def _beta(self, gstep: int, steps_per_epoch: int) -> float:
+        beta = self.model_config.beta
+        warm = self.train_config.kl_warmup_epochs
+        if warm <= 0:
+            return beta
+        return beta * min(1.0, (gstep + 1) / (warm * steps_per_epoch))
+
+    def _lr(self, gstep: int, total_steps: int) -> float:
+        lr = self.train_config.lr
+        if self.train_config.lr_schedule == "constant":
+            return lr
+        lo = lr / 20.0
+        return lo + 0.5 * (lr - lo) * (1 + math.cos(math.pi * gstep / max(total_steps, 1)))
+
+    def _restore(self, out: Path, model: VAE, optimizer: torch.optim.Optimizer):
+        if not out.exists():
+            raise CheckpointError(f"--resume: {out} does not exist yet; start without --resume")
+        ck = load_checkpoint(out)
+        if ck.config != self.model_config:
+            diff = {k: (v, getattr(self.model_config, k)) for k, v in ck.config.to_dict().items()
+                    if v != self.model_config.to_dict()[k]}
+            raise ConfigError(
+                f"--resume: the checkpoint in {out} was trained with a different model config "
+                f"({', '.join(f'{k}: {a} vs {b}' for k, (a, b) in diff.items())}); "
+                "use the same settings or a new --out"
+            )
+        model.load_state_dict({k: v.to(self.device) for k, v in ck.model.state_dict().items()})
+        opt_state = load_optimizer_state(out)
+        if opt_state is not None:
+            optimizer.load_state_dict(opt_state)
+        history = ck.history
+        previous = float(ck.meta.get("training", {}).get("seconds", 0.0))
+        return len(history), history, previous
+
+    def _fail_non_finite(self, out: Path, epoch: int, step: int, value: float, history) -> None:
+        kept = (f"the last good checkpoint (epoch {len(history)}) in {out} is kept"
+                if history else "no checkpoint had been saved yet")
+        msg = (f"the loss became {value} at epoch {epoch + 1}, step {step + 1}; training stopped and "
+               f"{kept}. Try a lower --lr or a KL warm-up")
+        self._trigger("on_end", {"status": "failed", "path": str(out), "history": history,
+                                 "error": msg})
+        raise NonFiniteLossError(msg)
+
+    def _meta_base(self, train: ImageDataset, test: ImageDataset) -> dict[str, Any]:
+        tc = self.train_config
+        return {
+            "library": "vae-explorer",
+            "version": __version__,
+            "dataset": tc.dataset,
+            "class_names": train.class_names,
+            "image_shape": list(train.image_shape),
+            "train_size": len(train),
+            "test_size": len(test),
+            "train_config": tc.to_dict(),
+            "training": {
+                "command": self.command,
+                "device": str(self.device) if self.device.type != "cpu"
+                else f"cpu ({torch.get_num_threads()} threads)",
+                "torch": torch.__version__,
+                "python": platform.python_version(),
+                "platform": f"{platform.system()} {platform.machine()}",
+                "argv": sys.argv[1:] if self.command is None else None,
+            },
+        }
+
+
+@torch.inference_mode()
+def evaluate_elbo(model: VAE, images: torch.Tensor, batch_size: int = 1000, seed: int = 0):
+    """Mean -ELBO, reconstruction and KL (nats/image) over ``images``, one seeded sample each."""
+    was_training = model.training
+    model.eval()
+    terms = model.per_image_terms(images, batch_size=batch_size, seed=seed)
+    if was_training:
+        model.train()
+    recon = terms["recon"].double().mean().item()
+    kl = terms["kl"].double().mean().item()
+    return {"neg_elbo": recon + kl, "recon": recon, "kl": kl}
+
+
+def train(model_config: ModelConfig, train_config: TrainConfig, **kw) -> TrainResult:
+    """Convenience wrapper: build a :class:`Trainer` and run it."""
+    return Trainer(model_config, train_config, **kw).run()
