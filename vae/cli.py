@@ -147,6 +147,18 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--limit", type=_positive_int("--limit"), default=None)
     x.add_argument("--data-dir", default=None)
     x.add_argument("--out", required=True, help="output folder")
+    pr = sub.add_parser("project", help="compute a 2-D map and ship it inside the checkpoint folder")
+    pr.add_argument("checkpoint")
+    pr.add_argument("--method", choices=("umap", "pca", "tsne", "latent"), default=None,
+                    help="default: latent for a 2-D model, else umap")
+    pr.add_argument("--split", choices=("train", "test"), default="test")
+    pr.add_argument("--limit", type=_positive_int("--limit"), default=None)
+    pr.add_argument("--n-neighbors", type=_positive_int("--n-neighbors"), default=15)
+    pr.add_argument("--min-dist", type=_float("--min-dist", 0.0), default=0.1)
+    pr.add_argument("--perplexity", type=_float("--perplexity", 2.0), default=30.0)
+    pr.add_argument("--seed", type=int, default=42)
+    pr.add_argument("--data-dir", default=None)
+
     d = sub.add_parser("data", help="which datasets are on this machine; fetch one")
     d.add_argument("--check", metavar="NAME", default=None,
                    help="exit 0 if the dataset's split is available without a download, else 1")
@@ -335,6 +347,22 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_project(args: argparse.Namespace) -> int:
+    from .checkpoint import load_checkpoint
+    from .explorer import default_projection, load_split, ship_projection
+    from .projection import ProjectionConfig
+
+    ck = load_checkpoint(args.checkpoint)
+    method = args.method or default_projection(ck).method
+    cfg = ProjectionConfig(method=method, n_neighbors=args.n_neighbors, min_dist=args.min_dist,
+                           perplexity=args.perplexity, seed=args.seed)
+    cfg.validate(latent_dim=ck.config.latent_dim)
+    data = load_split(ck, args.split, args.limit, args.data_dir)
+    files = ship_projection(ck, data, cfg, progress=lambda m: print(m, file=sys.stderr, flush=True))
+    print(f"wrote {', '.join(str(f) for f in files)}")
+    return 0
+
+
 def cmd_data(args: argparse.Namespace) -> int:
     from .data import IDX_DATASETS, check_dataset_name, dataset_available, find_idx, load_dataset
 
@@ -368,6 +396,7 @@ def cmd_data(args: argparse.Namespace) -> int:
 COMMANDS = {
     "train": cmd_train, "evaluate": cmd_evaluate, "info": cmd_info, "sample": cmd_sample,
     "reconstruct": cmd_reconstruct, "export": cmd_export, "data": cmd_data,
+    "project": cmd_project,
 }
 
 

@@ -1,0 +1,304 @@
+"""Streamlit-only helpers shared by every page: cached loaders, the sidebar, small widgets.
+
+Models, data sets, encodings and maps are ``st.cache_resource`` objects shared by all
+sessions: they are never mutated (models stay in eval mode, inference runs under
+``torch.inference_mode()``). Session state holds only names, indices and small vectors.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+import torch
+
+from vae.cache import DEFAULT_CACHE_DIR
+from vae.checkpoint import Checkpoint, CheckpointError, list_checkpoints, load_checkpoint
+from vae.data import DataError, ImageDataset
+from vae.explorer import default_projection, explore_set, load_split, projection
+from vae.images import upscale
+from vae.latent import Encoding, collapsed_dims, decode
+from vae.projection import METHOD_LABELS, LatentMap, ProjectionConfig, build_latent_map, fit_pca_map
+
+ROOT = Path(__file__).resolve().parent.parent
+CHECKPOINT_ROOT = ROOT / "checkpoints"
+DEFAULT_CHECKPOINT = "fashion-mnist"
+EXPLORE_LIMIT = 10_000
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+IMG = 168  # default display size of one image, pixels
+
+
+# -- checkpoints ------------------------------------------------------------------------------
+def _root_stamp() -> tuple:
+    """Changes whenever a checkpoint folder is added, removed or rewritten."""
+    if not CHECKPOINT_ROOT.is_dir():
+        return ()
+    out = []
+    for p in sorted(CHECKPOINT_ROOT.iterdir()):
+        if p.is_dir():
+            files = [p / "config.json", p / "model.safetensors", p / "meta.json"]
+            out.append((p.name, tuple(f.stat().st_mtime_ns if f.exists() else 0 for f in files)))
+    return tuple(out)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _entries(stamp: tuple) -> list[dict]:
+    return [{"name": e.name, "error": e.error, "summary": e.summary} for e in list_checkpoints(CHECKPOINT_ROOT)]
+
+
+def checkpoint_entries() -> list[dict]:
+    """Every folder under checkpoints/: {name, error (None if it loads), summary}."""
+    return _entries(_root_stamp())
+
+
+def valid_name(name: str | None) -> bool:
+    """A checkpoint name the UI may open: a plain folder name that loads (never a path)."""
+    if not name or not NAME_RE.match(name) or ".." in name:
+        return False
+    return any(e["name"] == name and e["error"] is None for e in checkpoint_entries())
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=8)
+def _load_model(name: str, stamp: tuple, device: str) -> Checkpoint:
+    return load_checkpoint(CHECKPOINT_ROOT / name, device=device)
+
+
+def get_checkpoint(name: str, device: str = "cpu") -> Checkpoint:
+    if not valid_name(name):
+        raise CheckpointError(f"no loadable checkpoint named {name!r} under checkpoints/")
+    stamp = next((s for s in _root_stamp() if s[0] == name), ())
+    return _load_model(name, stamp, device)
+
+
+# -- data, encodings and maps ---------------------------------------------------------------
+@st.cache_resource(show_spinner="Loading the data set…", max_entries=6)
+def _load_data(name: str, content_hash: str, split: str, limit: int | None) -> ImageDataset:
+    ck = get_checkpoint(name)
+    return load_split(ck, split, limit)
+
+
+@st.cache_resource(show_spinner="Encoding the data set (once; then cached on disk)…", max_entries=8)
+def _load_encoding(name: str, content_hash: str, split: str, limit: int | None, device: str) -> Encoding:
+    ck = get_checkpoint(name, device)
+    data = _load_data(name, content_hash, split, limit)
+    return explore_set(ck, data, DEFAULT_CACHE_DIR)
+
+
+@dataclass
+class MapBundle:
+    """A 2-D map of the explore set and its fast maps in both directions."""
+
+    cfg: ProjectionConfig
+    coords: np.ndarray  # (N, 2)
+    latent_map: LatentMap
+    reducer: object | None = None  # the fitted umap.UMAP when it was fitted in this process
+
+    @property
+    def label(self) -> str:
+        return METHOD_LABELS[self.cfg.method]
+
+
+@st.cache_resource(show_spinner=False, max_entries=12)
+def _load_map(name: str, content_hash: str, split: str, limit: int | None, cfg: ProjectionConfig) -> MapBundle:
+    ck = get_checkpoint(name)
+    enc = _load_encoding(name, content_hash, split, limit, "cpu")
+    what = {"umap": "UMAP", "tsne": "t-SNE", "pca": "PCA", "latent": "the map"}[cfg.method]
+    with st.spinner(f"Computing {what} for {len(enc):,} points — once; later opens read it from the "
+                    "disk cache (UMAP's first run also compiles its code, which takes a minute)…"):
+        coords, reducer = projection(ck, split, enc, cfg, DEFAULT_CACHE_DIR)
+    pca = fit_pca_map(enc.mu, coords) if cfg.method == "pca" else None
+    return MapBundle(cfg, coords, build_latent_map(enc.mu, coords, cfg.method, pca), reducer)
+
+
+@st.cache_resource(show_spinner="Fitting umap-learn for the exact inverse (once)…", max_entries=2)
+def umap_reducer(name: str, content_hash: str, split: str, limit: int | None, cfg: ProjectionConfig):
+    """A fitted umap.UMAP for the exact (slow) inverse_transform "refine"."""
+    from vae.projection import fit_projection
+
+    enc = _load_encoding(name, content_hash, split, limit, "cpu")
+    _, reducer = fit_projection(enc.mu, cfg)
+    return reducer
+
+
+# -- the context every page uses ---------------------------------------------------------------
+@dataclass
+class Ctx:
+    """The loaded checkpoint and its explore set, for the current session's choices."""
+
+    name: str
+    ck: Checkpoint
+    data: ImageDataset
+    enc: Encoding
+    split: str
+    limit: int | None
+    device: str
+
+    @property
+    def model(self):
+        return self.ck.model
+
+    @property
+    def class_names(self) -> list[str]:
+        return self.data.class_names
+
+    @property
+    def latent_dim(self) -> int:
+        return self.ck.config.latent_dim
+
+    @property
+    def kl_per_dim(self) -> np.ndarray:
+        return self.enc.kl_dims.mean(0)
+
+    @property
+    def collapsed(self) -> list[int]:
+        return collapsed_dims(self.kl_per_dim)
+
+    def map(self, cfg: ProjectionConfig | None = None) -> MapBundle:
+        cfg = cfg or default_projection(self.ck)
+        return _load_map(self.name, self.ck.content_hash, self.split, self.limit, cfg)
+
+    def decode(self, z: np.ndarray) -> torch.Tensor:
+        return decode(self.model, np.asarray(z, dtype=np.float32))
+
+    def class_name(self, idx: int) -> str:
+        y = int(self.enc.labels[idx])
+        return self.class_names[y] if 0 <= y < len(self.class_names) else str(y)
+
+
+def devices() -> list[str]:
+    out = ["cpu"]
+    if torch.cuda.is_available():
+        out.insert(0, "cuda")
+    return out
+
+
+def get_ctx() -> Ctx:
+    """The current session's context; shows an error and stops the page when nothing loads."""
+    name = st.session_state.get("ckpt")
+    split = st.session_state.get("split", "test")
+    device = st.session_state.get("device", "cpu")
+    if not name or not valid_name(name):
+        st.error("No checkpoint could be loaded. Pick one in the sidebar, or train one on the **Train** page "
+                 "(or with `python -m vae train`).")
+        st.stop()
+    try:
+        ck = get_checkpoint(name, device)
+        limit = EXPLORE_LIMIT if split == "train" else None
+        data = _load_data(name, ck.content_hash, split, limit)
+        enc = _load_encoding(name, ck.content_hash, split, limit, device)
+    except (DataError, CheckpointError) as e:
+        st.error(f"**{name}** cannot be explored here: {e}")
+        st.stop()
+    return Ctx(name, ck, data, enc, split, limit, device)
+
+
+def sidebar() -> None:
+    """The sidebar shared by every page: checkpoint, explore set, device, model summary."""
+    entries = checkpoint_entries()
+    good = [e["name"] for e in entries if e["error"] is None]
+    bad = [e for e in entries if e["error"] is not None]
+    qp = st.query_params.get("ckpt")
+    if "ckpt" not in st.session_state or st.session_state["ckpt"] not in good:
+        if qp is not None and qp in good:
+            st.session_state["ckpt"] = qp
+        else:
+            if qp is not None:
+                st.session_state["_notice"] = (f"The link asked for checkpoint {qp[:60]!r}, which is not "
+                                               "a loadable checkpoint here; showing the default instead.")
+            default = DEFAULT_CHECKPOINT if DEFAULT_CHECKPOINT in good else (good[0] if good else None)
+            if default is not None:
+                st.session_state["ckpt"] = default
+    with st.sidebar:
+        st.markdown("### VAE latent-space explorer")
+        if good:
+            summaries = {e["name"]: e["summary"] for e in entries}
+            st.selectbox("Checkpoint", good, key="ckpt", help="Every folder under checkpoints/ that loads.",
+                         format_func=lambda n: n)
+            st.caption(summaries.get(st.session_state.get("ckpt"), ""))
+        else:
+            st.error("No loadable checkpoint under checkpoints/. Train one on the Train page.")
+        if bad:
+            with st.expander(f"{len(bad)} checkpoint folder(s) could not be loaded"):
+                for e in bad:
+                    st.markdown(f"**{e['name']}**: {e['error']}")
+        st.radio("Explore set", ["test", "train"], key="split", horizontal=True,
+                 format_func=lambda s: "test split" if s == "test" else "train split (first 10,000)",
+                 help="The images encoded and drawn on the map.")
+        devs = devices()
+        if st.session_state.get("device") not in devs:
+            st.session_state["device"] = devs[0]
+        st.selectbox("Device", devs, key="device", help="Where the model runs (CUDA when a GPU is present).")
+    if st.session_state.get("ckpt") and st.query_params.get("ckpt") != st.session_state["ckpt"]:
+        st.query_params["ckpt"] = st.session_state["ckpt"]
+    notice = st.session_state.pop("_notice", None)
+    if notice:
+        st.warning(notice)
+
+
+# -- small widgets ----------------------------------------------------------------------------
+def show_image(img: torch.Tensor | np.ndarray, caption: str | None = None, size: int = IMG) -> None:
+    """One image, upscaled with nearest-neighbour so pixels stay crisp."""
+    st.image(upscale(img, size), caption=caption, width=size)
+
+
+def image_row(images: torch.Tensor, captions: list[str] | None = None, size: int = 96,
+              per_row: int | None = None) -> None:
+    """Images side by side (wrapping every ``per_row``)."""
+    n = len(images)
+    if n == 0:
+        return
+    per_row = per_row or n
+    for start in range(0, n, per_row):
+        cols = st.columns(per_row)
+        for j, col in enumerate(cols):
+            i = start + j
+            if i >= n:
+                break
+            with col:
+                st.image(upscale(images[i], size), caption=captions[i] if captions else None, width=size)
+
+
+def fmt_code(z: np.ndarray, digits: int = 2) -> str:
+    return "[" + ", ".join(f"{v:+.{digits}f}" for v in np.asarray(z).ravel()) + "]"
+
+
+def parse_code(text: str | None, dim: int, limit: float = 10.0) -> tuple[np.ndarray | None, str | None]:
+    """A latent code from a URL parameter ("0.1,-2,..."): (code, None) or (None, why it was rejected)."""
+    if text is None:
+        return None, None
+    parts = [p for p in str(text).split(",") if p.strip() != ""]
+    if len(parts) != dim:
+        return None, f"the link's latent code has {len(parts)} values but this model has {dim} dimensions"
+    try:
+        vals = np.array([float(p) for p in parts], dtype=np.float32)
+    except ValueError:
+        return None, "the link's latent code is not a list of numbers"
+    if not np.all(np.isfinite(vals)):
+        return None, "the link's latent code contains NaN or infinite values"
+    return np.clip(vals, -limit, limit), None
+
+
+def encode_code(z: np.ndarray) -> str:
+    return ",".join(f"{v:.3f}".rstrip("0").rstrip(".") if abs(v) > 0 else "0" for v in np.asarray(z).ravel())
+
+
+def selected_index(ctx: Ctx) -> int | None:
+    """The data point chosen on the map (shared between pages), if any."""
+    i = st.session_state.get("selected_index")
+    if i is None or not (0 <= int(i) < len(ctx.enc)) or st.session_state.get("selected_for") != ctx.name:
+        return None
+    return int(i)
+
+
+def select_index(ctx: Ctx, i: int | None) -> None:
+    st.session_state["selected_index"] = None if i is None else int(i)
+    st.session_state["selected_for"] = ctx.name
+
+
+def nice_range(values: np.ndarray) -> tuple[float, float]:
+    lo, hi = float(np.min(values)), float(np.max(values))
+    return math.floor(lo * 10) / 10, math.ceil(hi * 10) / 10

@@ -1,0 +1,192 @@
+"""Map: the explore set's latent means in 2-D; click points, boxes or empty space."""
+
+import time
+
+import numpy as np
+import streamlit as st
+
+from pages._common import (
+    fmt_code, get_ctx, image_row, select_index, selected_index, show_image, umap_reducer,
+)
+from vae.export import latent_table
+from vae.figures import (
+    COLOR_BY, KIND_DATA, KIND_GRID, KIND_PRIOR, decoded_grid_background, latent_code_bars,
+    latent_map, padded_bounds, spot_grid,
+)
+from vae.latent import dims_by_kl, prior_samples
+from vae.projection import METHOD_LABELS, ProjectionConfig
+
+ctx = get_ctx()
+st.title("Map of the latent space")
+two_d = ctx.latent_dim == 2
+st.caption(
+    f"Each dot is one of the {len(ctx.enc):,} {ctx.split}-split images of **{ctx.ck.dataset}**, placed by "
+    f"its latent code (the posterior mean of q(z|x), {ctx.latent_dim} numbers)"
+    + (" — this model's latent space *is* 2-D, so the map is the space itself, with decoded images "
+       "behind it." if two_d else ", projected to 2-D.")
+    + " **Click a dot** to see it, **drag a box or lasso** to select many, **click empty space** to "
+      "decode that spot."
+)
+
+methods = (["latent"] if two_d else []) + ["umap", "pca", "tsne"]
+c1, c2, c3, c4 = st.columns([1.2, 1.6, 1.0, 1.0])
+method = c1.selectbox("Projection", methods, format_func=lambda m: METHOD_LABELS[m], key="map_method")
+color_by = c2.selectbox("Colour by", list(COLOR_BY), format_func=lambda k: COLOR_BY[k], key="map_color")
+show_prior = c3.toggle("Prior samples", key="map_prior",
+                       help="Overlay codes drawn from the prior N(0, I), placed on the map: where the "
+                            "prior puts mass that the data does not.")
+n_prior = c4.number_input("How many", 50, 2000, 300, step=50, key="map_n_prior", disabled=not show_prior)
+
+bundle = ctx.map(ProjectionConfig(method=method))
+coords, lmap = bundle.coords, bundle.latent_map
+grid = spot_grid(coords, 70)
+values = {"class": None, "recon": ctx.enc.recon, "kl": ctx.enc.kl, "sigma": ctx.enc.sigma_mean}[color_by]
+prior_z = prior_samples(int(n_prior), ctx.latent_dim, seed=1) if show_prior else None
+prior_xy = lmap.to_map(prior_z) if prior_z is not None else None
+
+background = None
+if method == "latent":
+    lo, hi = padded_bounds(coords)
+    background = decoded_grid_background(ctx.decode, lo, hi, n=24)
+
+chosen = selected_index(ctx)
+fig = latent_map(
+    coords, ctx.enc.labels, ctx.class_names, color_by=color_by, values=values, grid=grid,
+    prior=prior_xy, highlight=[chosen] if chosen is not None else [], background=background,
+    axis_titles=("z0", "z1") if method == "latent" else None,
+)
+
+left, right = st.columns([3, 2], gap="medium")
+with left:
+    event = st.plotly_chart(
+        fig, key=f"map_chart_{ctx.name}_{ctx.split}_{method}", on_select="rerun",
+        selection_mode=("points", "box", "lasso"), config={"scrollZoom": True, "displaylogo": False},
+    )
+    st.caption(f"{bundle.label} · {len(coords):,} points · legend entries toggle classes · "
+               "scroll to zoom, drag to pan; box and lasso tools are in the chart's toolbar.")
+
+points = list(event.selection.points) if event and event.selection else []
+data_idx, grid_idx, prior_idx = [], [], []
+for p in points:
+    cd = p.get("customdata")
+    if not cd or len(cd) < 2:
+        continue
+    kind, i = int(cd[0]), int(cd[1])
+    (data_idx if kind == KIND_DATA else grid_idx if kind == KIND_GRID else prior_idx).append(i)
+box_or_lasso = bool(event and event.selection and (event.selection.box or event.selection.lasso))
+
+
+def point_details(i: int) -> None:
+    x = ctx.data.images[i : i + 1]
+    recon = ctx.decode(ctx.enc.mu[i : i + 1])
+    st.subheader(f"#{i} · {ctx.class_name(i)}")
+    a, b = st.columns(2)
+    with a:
+        show_image(x[0], "original")
+    with b:
+        show_image(recon[0], "reconstruction (decoded μ)")
+    m = st.columns(4)
+    m[0].metric("−ELBO", f"{ctx.enc.neg_elbo[i]:.1f}", help="nats: reconstruction + KL, one posterior sample")
+    m[1].metric("Reconstruction", f"{ctx.enc.recon[i]:.1f}", help="−log p(x|z), nats")
+    m[2].metric("KL", f"{ctx.enc.kl[i]:.1f}", help="KL(q(z|x) ‖ N(0, I)), nats")
+    m[3].metric("MSE", f"{ctx.enc.mse[i]:.4f}", help="mean squared error per pixel of the reconstruction")
+    order = dims_by_kl(ctx.kl_per_dim)
+    st.plotly_chart(latent_code_bars(ctx.enc.mu[i], np.exp(0.5 * ctx.enc.logvar[i]), order),
+                    key="map_code_bars", config={"displayModeBar": False})
+    st.caption("Latent code: posterior mean μ ± σ per dimension (most informative first); the green band "
+               "is ±1 under the prior.")
+    b1, b2 = st.columns(2)
+    if b1.button("🎚️ Steer this point", key="map_steer", width="stretch",
+                 help="Open Sliders starting from this image's code"):
+        select_index(ctx, i)
+        st.session_state["sliders_start_request"] = {"kind": "index", "index": i}
+        st.switch_page("pages/sliders.py")
+    if b2.button("〰️ Interpolate from here", key="map_interp", width="stretch"):
+        select_index(ctx, i)
+        st.session_state["interp_a_request"] = i
+        st.switch_page("pages/interpolate.py")
+    st.download_button(
+        "Latent code (CSV)", latent_table(ctx.enc.mu[i : i + 1], ctx.enc.labels[i : i + 1], ctx.class_names,
+                                          np.array([i])),
+        file_name=f"{ctx.name}-{ctx.split}-{i}.csv", mime="text/csv", key="map_dl_code")
+
+
+def spot_details(xy: np.ndarray) -> None:
+    t0 = time.perf_counter()
+    z = lmap.to_latent(xy[None])[0]
+    img = ctx.decode(z[None])[0]
+    ms = (time.perf_counter() - t0) * 1000
+    where = lmap.describe(xy)
+    st.subheader("Decoded spot")
+    a, b = st.columns(2)
+    with a:
+        show_image(img, f"decoded at ({xy[0]:.2f}, {xy[1]:.2f})")
+    with b:
+        j = where["nearest_index"]
+        show_image(ctx.data.images[j], f"nearest image: #{j} {ctx.class_name(j)}")
+    verdict = where["verdict"]
+    msg = (f"**{verdict}** — {where['distance']:.2f} map units from the nearest encoded image "
+           f"({where['spacings']:.1f}× the typical gap between neighbours). Decoded in {ms:.0f} ms.")
+    (st.success if verdict == "inside the data" else st.info if "edge" in verdict else st.warning)(msg)
+    if method in ("umap", "tsne"):
+        st.caption("Fast inverse: the latent codes of the 8 nearest points on the map, weighted by inverse "
+                   "squared distance.")
+    else:
+        st.caption("This map is linear (or the latent space itself), so the inverse is exact.")
+    st.code(fmt_code(z), language=None)
+    if method == "umap":
+        if st.button("Refine with umap-learn's inverse_transform (slow: seconds)", key="map_refine"):
+            reducer = bundle.reducer or umap_reducer(ctx.name, ctx.ck.content_hash, ctx.split, ctx.limit,
+                                                     bundle.cfg)
+            t1 = time.perf_counter()
+            z2 = np.asarray(reducer.inverse_transform(xy[None].astype(np.float32)), dtype=np.float32)[0]
+            secs = time.perf_counter() - t1
+            show_image(ctx.decode(z2[None])[0], f"umap-learn inverse ({secs:.1f} s)")
+            st.caption(f"Distance between the two codes: {np.linalg.norm(z2 - z):.2f} "
+                       f"(typical code norm {np.linalg.norm(ctx.enc.mu, axis=1).mean():.2f}).")
+    if st.button("🎚️ Steer from this spot", key="map_steer_spot"):
+        st.session_state["sliders_start_request"] = {"kind": "code", "code": [float(v) for v in z]}
+        st.switch_page("pages/sliders.py")
+
+
+with right:
+    if data_idx and (len(data_idx) > 1 or box_or_lasso):
+        sel = sorted(set(data_idx))
+        st.subheader(f"{len(sel):,} images selected")
+        counts = np.bincount(ctx.enc.labels[sel], minlength=len(ctx.class_names))
+        st.caption(" · ".join(f"{ctx.class_names[c]}: {n}" for c, n in enumerate(counts) if n))
+        show = sel[:24]
+        st.markdown("**Originals** (top) and **reconstructions** (bottom), first 24")
+        for start in range(0, len(show), 8):
+            chunk = show[start : start + 8]
+            image_row(ctx.data.images[chunk], size=56, per_row=8)
+            image_row(ctx.decode(ctx.enc.mu[chunk]), size=56, per_row=8)
+        st.metric("Mean −ELBO of the selection", f"{ctx.enc.neg_elbo[sel].mean():.1f} nats",
+                  delta=f"{ctx.enc.neg_elbo[sel].mean() - ctx.enc.neg_elbo.mean():+.1f} vs all",
+                  delta_color="inverse")
+        st.download_button("Latent codes of the selection (CSV)",
+                           latent_table(ctx.enc.mu[sel], ctx.enc.labels[sel], ctx.class_names, np.array(sel)),
+                           file_name=f"{ctx.name}-selection.csv", mime="text/csv", key="map_dl_sel")
+    elif data_idx:
+        select_index(ctx, data_idx[0])
+        point_details(data_idx[0])
+    elif grid_idx:
+        spot_details(grid[grid_idx[0]])
+    elif prior_idx and prior_z is not None:
+        k = prior_idx[0]
+        st.subheader(f"Prior sample {k}")
+        show_image(ctx.decode(prior_z[k : k + 1])[0], "decoded z ~ N(0, I)")
+        st.caption("A code drawn from the prior, placed on the map by its nearest encoded neighbours.")
+        st.code(fmt_code(prior_z[k]), language=None)
+    elif chosen is not None:
+        point_details(chosen)
+    else:
+        st.info("Click a point to see its image, reconstruction and latent code. Drag a box or lasso "
+                "(toolbar) to select a group. Click between points to decode that spot of the map.")
+        st.markdown(
+            f"- **{len(ctx.enc):,} images**, {len(ctx.class_names)} classes\n"
+            f"- mean −ELBO **{ctx.enc.neg_elbo.mean():.1f} nats** "
+            f"(reconstruction {ctx.enc.recon.mean():.1f} + KL {ctx.enc.kl.mean():.1f})\n"
+            f"- **{ctx.latent_dim - len(ctx.collapsed)} of {ctx.latent_dim}** latent dimensions in use "
+            "(KL > 0.05 nats)"
+        )

@@ -1,0 +1,88 @@
+"""A small disk cache of NumPy arrays: one ``.npz`` per key, verified on every read.
+
+Each file stores its arrays plus a SHA-256 of their bytes and the key it was written
+for; a truncated, corrupted or stale file is detected, deleted and reported as a miss
+(never returned). Files are written atomically (temporary file + rename).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CACHE_DIR = Path(os.environ.get("VAE_EXPLORER_CACHE", PROJECT_ROOT / "cache"))
+_SAFE = re.compile(r"[^A-Za-z0-9_.=-]+")
+
+
+def safe_name(key: str) -> str:
+    """A key as a file name: only letters, digits and ``_.=-``; never a path."""
+    name = _SAFE.sub("_", key).strip("._")
+    if not name:
+        raise ValueError(f"cache key {key!r} has no usable characters")
+    return name[:180]
+
+
+def _digest(arrays: dict[str, np.ndarray]) -> str:
+    h = hashlib.sha256()
+    for k in sorted(arrays):
+        a = np.ascontiguousarray(arrays[k])
+        h.update(k.encode())
+        h.update(str(a.dtype).encode())
+        h.update(str(a.shape).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def save_arrays(folder: str | Path, key: str, arrays: dict[str, np.ndarray],
+                info: dict | None = None) -> Path | None:
+    """Store arrays under ``key``; returns the path, or None when the folder is not writable."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
+    except OSError:
+        return None
+    meta = {"key": key, "sha256": _digest(arrays), "info": info or {}}
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, __meta__=np.array(json.dumps(meta)), **arrays)
+        os.chmod(tmp, 0o644)
+        path = folder / (safe_name(key) + ".npz")
+        os.replace(tmp, path)
+        return path
+    except OSError:
+        Path(tmp).unlink(missing_ok=True)
+        return None
+
+
+def load_arrays(folder: str | Path, key: str) -> dict[str, np.ndarray] | None:
+    """The arrays stored under ``key``, or None if absent, corrupted or written for another key."""
+    path = Path(folder) / (safe_name(key) + ".npz")
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["__meta__"]))
+            arrays = {k: z[k] for k in z.files if k != "__meta__"}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, json.JSONDecodeError):
+        _discard(path)
+        return None
+    if meta.get("key") != key or meta.get("sha256") != _digest(arrays):
+        _discard(path)
+        return None
+    return arrays
+
+
+def _discard(path: Path) -> None:
+    try:
+        path.unlink()
+    except OSError:
+        pass  # a read-only shipped cache: just never use it

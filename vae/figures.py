@@ -1,0 +1,284 @@
+"""Plotly figures, built by plain functions (no Streamlit): the app only displays them.
+
+Points of the map carry ``customdata`` = [kind, index], where kind is 0 for a data
+point, 1 for an empty-spot grid point and 2 for a prior sample, so a selection
+event can tell them apart.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+KIND_DATA, KIND_GRID, KIND_PRIOR = 0, 1, 2
+
+#: Ten distinguishable colours (Plotly's "D3" / Tableau-10), one per class.
+CLASS_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+COLOR_BY = {
+    "class": "class",
+    "recon": "reconstruction error (−log p(x|z), nats)",
+    "kl": "KL(q(z|x) ‖ p(z)), nats",
+    "sigma": "mean posterior σ",
+}
+
+
+def class_color(i: int) -> str:
+    return CLASS_COLORS[i % len(CLASS_COLORS)]
+
+
+def _layout(fig: go.Figure, height: int, title: str | None = None, equal: bool = True) -> go.Figure:
+    fig.update_layout(
+        height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+        title=dict(text=title) if title else None, dragmode="pan", hovermode="closest",
+        legend=dict(itemsizing="constant", title=None), plot_bgcolor="white",
+    )
+    fig.update_xaxes(showgrid=False, zeroline=False, showticklabels=False)
+    fig.update_yaxes(showgrid=False, zeroline=False, showticklabels=False)
+    if equal:
+        fig.update_yaxes(scaleanchor="x", scaleratio=1)
+    return fig
+
+
+def padded_bounds(coords: np.ndarray, pad: float = 0.06) -> tuple[np.ndarray, np.ndarray]:
+    lo, hi = coords.min(0), coords.max(0)
+    span = np.maximum(hi - lo, 1e-6)
+    return lo - pad * span, hi + pad * span
+
+
+def spot_grid(coords: np.ndarray, n: int = 70) -> np.ndarray:
+    """A regular n x n grid of spots covering the map (and a margin): (n*n, 2)."""
+    lo, hi = padded_bounds(coords)
+    xs, ys = np.linspace(lo[0], hi[0], n), np.linspace(lo[1], hi[1], n)
+    gx, gy = np.meshgrid(xs, ys)
+    return np.stack([gx.ravel(), gy.ravel()], 1).astype(np.float32)
+
+
+def png_data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+def latent_map(
+    coords: np.ndarray,
+    labels: np.ndarray,
+    class_names: Sequence[str],
+    color_by: str = "class",
+    values: np.ndarray | None = None,
+    grid: np.ndarray | None = None,
+    prior: np.ndarray | None = None,
+    highlight: Sequence[int] = (),
+    path: np.ndarray | None = None,
+    background: tuple[bytes, tuple[float, float, float, float]] | None = None,
+    height: int = 640,
+    marker_size: int = 4,
+    axis_titles: tuple[str, str] | None = None,
+) -> go.Figure:
+    """The map: every data point as WebGL markers.
+
+    coords (N, 2); labels (N,); ``color_by`` "class" draws one trace per class (the
+    legend toggles them), anything else colours by ``values`` (N,) with a colour bar.
+    ``grid`` (G, 2): invisible, selectable spots for clicking empty space. ``prior``
+    (P, 2): prior samples placed on the map. ``highlight``: indices drawn large.
+    ``path`` (S, 2): a polyline (interpolations, slider trails). ``background``:
+    (png bytes, (x0, y0, x1, y1)) image laid under the points.
+    """
+    fig = go.Figure()
+    idx_all = np.arange(len(coords))
+    if grid is not None and len(grid):
+        fig.add_trace(go.Scattergl(
+            x=grid[:, 0], y=grid[:, 1], mode="markers", name="empty space",
+            marker=dict(size=9, color="rgba(0,0,0,0)", opacity=0.0),
+            customdata=np.stack([np.full(len(grid), KIND_GRID), np.arange(len(grid))], 1),
+            hovertemplate="decode this spot<extra></extra>", showlegend=False,
+        ))
+    if color_by == "class" or values is None:
+        for c, name in enumerate(class_names):
+            sel = labels == c
+            if not sel.any():
+                continue
+            fig.add_trace(go.Scattergl(
+                x=coords[sel, 0], y=coords[sel, 1], mode="markers", name=str(name),
+                marker=dict(size=marker_size, color=class_color(c), opacity=0.75),
+                customdata=np.stack([np.full(int(sel.sum()), KIND_DATA), idx_all[sel]], 1),
+                hovertemplate=f"<b>{name}</b> #%{{customdata[1]}}<extra></extra>",
+            ))
+    else:
+        title = COLOR_BY.get(color_by, color_by)
+        names = np.asarray(class_names, dtype=object)[labels] if len(class_names) else labels
+        fig.add_trace(go.Scattergl(
+            x=coords[:, 0], y=coords[:, 1], mode="markers", name=title, showlegend=False,
+            marker=dict(size=marker_size, color=values, colorscale="Viridis", opacity=0.8,
+                        colorbar=dict(title=dict(text=title.split(" (")[0], side="right"), thickness=12)),
+            customdata=np.stack([np.full(len(coords), KIND_DATA), idx_all], 1),
+            text=names,
+            hovertemplate="<b>%{text}</b> #%{customdata[1]}<br>%{marker.color:.3g}<extra></extra>",
+        ))
+    if prior is not None and len(prior):
+        fig.add_trace(go.Scattergl(
+            x=prior[:, 0], y=prior[:, 1], mode="markers", name="prior samples z ~ N(0, I)",
+            marker=dict(size=7, color="black", symbol="x-thin", line=dict(width=1.5, color="black")),
+            customdata=np.stack([np.full(len(prior), KIND_PRIOR), np.arange(len(prior))], 1),
+            hovertemplate="prior sample %{customdata[1]}<extra></extra>",
+        ))
+    if path is not None and len(path):
+        fig.add_trace(go.Scatter(
+            x=path[:, 0], y=path[:, 1], mode="lines+markers", name="path",
+            line=dict(color="black", width=2), marker=dict(size=6, color="black"),
+            hoverinfo="skip",
+        ))
+    hl = [int(i) for i in highlight if 0 <= int(i) < len(coords)]
+    if hl:
+        fig.add_trace(go.Scatter(
+            x=coords[hl, 0], y=coords[hl, 1], mode="markers", name="selected",
+            marker=dict(size=16, color="rgba(0,0,0,0)", line=dict(width=3, color="black")),
+            hoverinfo="skip", showlegend=False,
+        ))
+    if background is not None:
+        png, (x0, y0, x1, y1) = background
+        fig.add_layout_image(dict(
+            source=png_data_uri(png), xref="x", yref="y", x=x0, y=y1, sizex=x1 - x0, sizey=y1 - y0,
+            sizing="stretch", opacity=0.45, layer="below",
+        ))
+    fig = _layout(fig, height)
+    lo, hi = padded_bounds(coords)
+    fig.update_xaxes(range=[lo[0], hi[0]])
+    fig.update_yaxes(range=[lo[1], hi[1]])
+    if axis_titles:
+        fig.update_xaxes(title=axis_titles[0], showticklabels=True)
+        fig.update_yaxes(title=axis_titles[1], showticklabels=True)
+    return fig
+
+
+def mini_map(coords: np.ndarray, labels: np.ndarray, current: np.ndarray,
+             trail: np.ndarray | None = None, start: np.ndarray | None = None,
+             max_points: int = 3000, height: int = 300) -> go.Figure:
+    """A small, light map: a subsample of the data, the current code and its trail."""
+    rng = np.random.default_rng(0)
+    sub = rng.choice(len(coords), min(max_points, len(coords)), replace=False)
+    fig = go.Figure(go.Scattergl(
+        x=coords[sub, 0], y=coords[sub, 1], mode="markers", hoverinfo="skip", showlegend=False,
+        marker=dict(size=3, color=[class_color(int(c)) for c in labels[sub]], opacity=0.35),
+    ))
+    if trail is not None and len(trail) > 1:
+        fig.add_trace(go.Scatter(x=trail[:, 0], y=trail[:, 1], mode="lines+markers", name="trail",
+                                 line=dict(color="black", width=1.5), marker=dict(size=4, color="black"),
+                                 hoverinfo="skip", showlegend=False))
+    if start is not None:
+        fig.add_trace(go.Scatter(x=[start[0]], y=[start[1]], mode="markers", name="start",
+                                 marker=dict(size=11, symbol="circle-open", color="black", line=dict(width=2)),
+                                 hoverinfo="skip", showlegend=False))
+    fig.add_trace(go.Scatter(x=[current[0]], y=[current[1]], mode="markers", name="current",
+                             marker=dict(size=16, symbol="star", color="#d62728", line=dict(width=1, color="black")),
+                             hoverinfo="skip", showlegend=False))
+    fig = _layout(fig, height)
+    lo, hi = padded_bounds(coords)
+    fig.update_xaxes(range=[lo[0], hi[0]])
+    fig.update_yaxes(range=[lo[1], hi[1]])
+    fig.update_layout(dragmode=False)
+    return fig
+
+
+def kl_bars(kl_per_dim: Sequence[float], active: Sequence[bool] | None = None,
+            height: int = 300, title: str | None = None) -> go.Figure:
+    """KL per latent dimension, sorted high to low; inactive (collapsed) dims in grey."""
+    kl = np.asarray(kl_per_dim, dtype=float)
+    order = np.argsort(-kl, kind="stable")
+    act = np.ones(len(kl), bool) if active is None else np.asarray(active, bool)
+    colors = ["#1f77b4" if act[i] else "#bbbbbb" for i in order]
+    fig = go.Figure(go.Bar(
+        x=[f"z{i}" for i in order], y=kl[order], marker_color=colors,
+        hovertemplate="%{x}: %{y:.2f} nats<extra></extra>",
+    ))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+                      title=title, yaxis_title="KL (nats)", plot_bgcolor="white", bargap=0.15)
+    fig.update_yaxes(gridcolor="#eee")
+    return fig
+
+
+def loss_curves(history: Sequence[dict], height: int = 320) -> go.Figure:
+    """Per-epoch train loss and test -ELBO (and its KL part) from a checkpoint's history."""
+    fig = go.Figure()
+    if history:
+        ep = [h["epoch"] for h in history]
+        for key, name, dash in (("train_loss", "train loss (β-weighted)", "dot"),
+                                ("test_neg_elbo", "test −ELBO", "solid"),
+                                ("test_recon", "test reconstruction", "dash")):
+            if key in history[0]:
+                fig.add_trace(go.Scatter(x=ep, y=[h[key] for h in history], name=name,
+                                         mode="lines+markers", line=dict(dash=dash)))
+        if "test_kl" in history[0]:
+            fig.add_trace(go.Scatter(x=ep, y=[h["test_kl"] for h in history], name="test KL",
+                                     mode="lines+markers", yaxis="y2"))
+            fig.update_layout(yaxis2=dict(title="KL (nats)", overlaying="y", side="right", showgrid=False))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="epoch",
+                      yaxis_title="nats / image", plot_bgcolor="white",
+                      legend=dict(orientation="h", y=1.12))
+    fig.update_yaxes(gridcolor="#eee")
+    return fig
+
+
+def batch_loss_curve(steps: Sequence[float], losses: Sequence[float], height: int = 280) -> go.Figure:
+    """Live training loss per batch."""
+    fig = go.Figure(go.Scatter(x=list(steps), y=list(losses), mode="lines", name="loss"))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="epoch",
+                      yaxis_title="loss (nats / image)", plot_bgcolor="white")
+    fig.update_yaxes(gridcolor="#eee")
+    return fig
+
+
+def histogram_compare(a: np.ndarray, b: np.ndarray, names: tuple[str, str], title: str,
+                      height: int = 260) -> go.Figure:
+    """Two overlaid histograms (e.g. a latent dimension under the prior and the data)."""
+    fig = go.Figure()
+    for v, n in zip((a, b), names):
+        fig.add_trace(go.Histogram(x=v, name=n, opacity=0.6, histnorm="probability density", nbinsx=50))
+    fig.update_layout(barmode="overlay", height=height, margin=dict(l=10, r=10, t=30, b=10),
+                      title=title, plot_bgcolor="white", legend=dict(orientation="h", y=-0.2))
+    return fig
+
+
+def image_to_png_bytes(img) -> bytes:
+    """A PIL image -> PNG bytes (for backgrounds and downloads)."""
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def latent_code_bars(mu: np.ndarray, sigma: np.ndarray | None = None, order: Sequence[int] | None = None,
+                     height: int = 220, prior_band: bool = True) -> go.Figure:
+    """A latent code as bars (posterior means, ±σ error bars), dimensions in ``order``."""
+    mu = np.asarray(mu, dtype=float)
+    order = list(order) if order is not None else list(range(len(mu)))
+    fig = go.Figure(go.Bar(
+        x=[f"z{i}" for i in order], y=mu[order], marker_color="#1f77b4",
+        error_y=dict(type="data", array=np.asarray(sigma, float)[order], visible=True, color="#888")
+        if sigma is not None else None,
+        hovertemplate="%{x} = %{y:.2f}<extra></extra>",
+    ))
+    if prior_band:
+        fig.add_hrect(y0=-1, y1=1, fillcolor="#2ca02c", opacity=0.08, line_width=0)
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), plot_bgcolor="white",
+                      yaxis_title="value", showlegend=False)
+    fig.update_yaxes(gridcolor="#eee", zeroline=True, zerolinecolor="#999")
+    return fig
+
+
+def decoded_grid_background(model_generate, lo: np.ndarray, hi: np.ndarray, n: int = 20) -> tuple[bytes, tuple]:
+    """For a 2-D latent space: decode an n x n grid spanning [lo, hi] as one background PNG.
+
+    ``model_generate`` maps codes (M, 2) (NumPy) to images (M, C, H, W). Returns
+    (png bytes, (x0, y0, x1, y1)) for :func:`latent_map`'s ``background``.
+    """
+    from .images import image_grid
+
+    xs = np.linspace(lo[0], hi[0], n)
+    ys = np.linspace(hi[1], lo[1], n)  # top row = largest y
+    z = np.array([[x, y] for y in ys for x in xs], dtype=np.float32)
+    imgs = model_generate(z)
+    png = image_to_png_bytes(image_grid(imgs, ncol=n, pad=0))
+    dx, dy = (hi[0] - lo[0]) / (n - 1), (hi[1] - lo[1]) / (n - 1)
+    return png, (lo[0] - dx / 2, lo[1] - dy / 2, hi[0] + dx / 2, hi[1] + dy / 2)
