@@ -8,6 +8,7 @@ sessions: they are never mutated (models stay in eval mode, inference runs under
 from __future__ import annotations
 
 import math
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,8 @@ from vae.latent import Encoding, collapsed_dims, decode
 from vae.projection import METHOD_LABELS, LatentMap, ProjectionConfig, build_latent_map, fit_pca_map
 
 ROOT = Path(__file__).resolve().parent.parent
-CHECKPOINT_ROOT = ROOT / "checkpoints"
+# The folder whose sub-folders are offered as checkpoints; VAE_CHECKPOINTS points elsewhere.
+CHECKPOINT_ROOT = Path(os.environ.get("VAE_CHECKPOINTS") or ROOT / "checkpoints").expanduser()
 DEFAULT_CHECKPOINT = "fashion-mnist"
 EXPLORE_LIMIT = 10_000
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
@@ -114,6 +116,13 @@ def _load_map(name: str, content_hash: str, split: str, limit: int | None, cfg: 
     return MapBundle(cfg, coords, build_latent_map(enc.mu, coords, cfg.method, pca), reducer)
 
 
+def get_encoding(name: str, split: str = "test", device: str = "cpu") -> Encoding:
+    """The encoded explore set of another checkpoint (e.g. for side-by-side comparisons)."""
+    ck = get_checkpoint(name, device)
+    limit = EXPLORE_LIMIT if split == "train" else None
+    return _load_encoding(name, ck.content_hash, split, limit, device)
+
+
 @st.cache_resource(show_spinner="Fitting umap-learn for the exact inverse (once)…", max_entries=2)
 def umap_reducer(name: str, content_hash: str, split: str, limit: int | None, cfg: ProjectionConfig):
     """A fitted umap.UMAP for the exact (slow) inverse_transform "refine"."""
@@ -176,8 +185,49 @@ def devices() -> list[str]:
     return out
 
 
+PAGE_SPECS = [  # (file in pages/, title, icon): the app's navigation, in order
+    ("map.py", "Map", ":material/map:"),
+    ("sliders.py", "Sliders", ":material/tune:"),
+    ("reconstructions.py", "Reconstructions", ":material/compare:"),
+    ("interpolate.py", "Interpolate", ":material/timeline:"),
+    ("generate.py", "Generate", ":material/auto_awesome:"),
+    ("your_image.py", "Your image", ":material/upload:"),
+    ("how_it_works.py", "How it works", ":material/school:"),
+    ("train.py", "Train", ":material/model_training:"),
+]
+
+
+def frame():
+    """The frame around every page: page config, navigation, sidebar. Returns the page to run."""
+    st.set_page_config(page_title="VAE latent-space explorer", page_icon=":material/explore:", layout="wide")
+    pages = [st.Page(str(ROOT / "pages" / f), title=t, icon=i, default=(k == 0))
+             for k, (f, t, i) in enumerate(PAGE_SPECS)]
+    page = st.navigation(pages)
+    sidebar()
+    return page
+
+
+def ensure_frame() -> None:
+    """Draw app.py's frame when Streamlit ran this page file on its own.
+
+    A fresh server's first session that opens a deep link (say /sliders?z=...) runs the
+    page file without app.py: Streamlit's legacy ``pages/`` mode lasts until some session
+    has called ``st.navigation`` (AppTest's ``switch_page`` does the same on every run).
+    Then the page draws the same frame itself; widget state is untouched.
+    """
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+
+        legacy = bool(PagesManager.uses_pages_directory)
+    except Exception:  # a Streamlit without this internal: nothing to fix
+        legacy = False
+    if legacy:
+        frame()
+
+
 def get_ctx() -> Ctx:
     """The current session's context; shows an error and stops the page when nothing loads."""
+    ensure_frame()
     name = st.session_state.get("ckpt")
     split = st.session_state.get("split", "test")
     device = st.session_state.get("device", "cpu")
@@ -241,8 +291,9 @@ def sidebar() -> None:
 
 # -- small widgets ----------------------------------------------------------------------------
 def show_image(img: torch.Tensor | np.ndarray, caption: str | None = None, size: int = IMG) -> None:
-    """One image, upscaled with nearest-neighbour so pixels stay crisp."""
-    st.image(upscale(img, size), caption=caption, width=size)
+    """One image, upscaled with nearest-neighbour so pixels stay crisp (PNG, shown 1:1)."""
+    arr = upscale(img, size)
+    st.image(arr, caption=caption, width=arr.shape[1], output_format="PNG")
 
 
 def image_row(images: torch.Tensor, captions: list[str] | None = None, size: int = 96,
@@ -259,7 +310,9 @@ def image_row(images: torch.Tensor, captions: list[str] | None = None, size: int
             if i >= n:
                 break
             with col:
-                st.image(upscale(images[i], size), caption=captions[i] if captions else None, width=size)
+                arr = upscale(images[i], size)
+                st.image(arr, caption=captions[i] if captions else None, width=arr.shape[1],
+                         output_format="PNG")
 
 
 def fmt_code(z: np.ndarray, digits: int = 2) -> str:

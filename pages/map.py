@@ -6,12 +6,24 @@ import numpy as np
 import streamlit as st
 
 from pages._common import (
-    fmt_code, get_ctx, image_row, select_index, selected_index, show_image, umap_reducer,
+    fmt_code,
+    get_ctx,
+    image_row,
+    select_index,
+    selected_index,
+    show_image,
+    umap_reducer,
 )
 from vae.export import latent_table
 from vae.figures import (
-    COLOR_BY, KIND_DATA, KIND_GRID, KIND_PRIOR, decoded_grid_background, latent_code_bars,
-    latent_map, padded_bounds, spot_grid,
+    COLOR_BY,
+    KIND_DATA,
+    KIND_GRID,
+    decoded_grid_background,
+    latent_code_bars,
+    latent_map,
+    padded_bounds,
+    spot_grid,
 )
 from vae.latent import dims_by_kl, prior_samples
 from vae.projection import METHOD_LABELS, ProjectionConfig
@@ -63,7 +75,7 @@ with left:
         selection_mode=("points", "box", "lasso"), config={"scrollZoom": True, "displaylogo": False},
     )
     st.caption(f"{bundle.label} · {len(coords):,} points · legend entries toggle classes · "
-               "scroll to zoom, drag to pan; box and lasso tools are in the chart's toolbar.")
+               "drag to select a box (lasso in the toolbar) · scroll to zoom · double-click to reset.")
 
 points = list(event.selection.points) if event and event.selection else []
 data_idx, grid_idx, prior_idx = [], [], []

@@ -7,7 +7,12 @@ import pytest
 import torch
 
 from vae.checkpoint import (
-    CheckpointError, content_hash, list_checkpoints, load_checkpoint, save_checkpoint, update_meta,
+    CheckpointError,
+    content_hash,
+    list_checkpoints,
+    load_checkpoint,
+    save_checkpoint,
+    update_meta,
 )
 from vae.config import ModelConfig
 from vae.model import VAE

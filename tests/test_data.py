@@ -9,7 +9,13 @@ import torch
 from PIL import Image
 
 from vae.data import (
-    PROJECT_DATA_DIR, DataError, IDX_DATASETS, dataset_available, find_idx, load_dataset, read_idx,
+    IDX_DATASETS,
+    PROJECT_DATA_DIR,
+    DataError,
+    dataset_available,
+    find_idx,
+    load_dataset,
+    read_idx,
 )
 
 

@@ -42,3 +42,10 @@ def test_nothing_unsafe_in_the_code():
         text = f.read_text()
         for pattern, what in forbidden:
             assert not re.search(pattern, text, re.M), f"{what} in {f.relative_to(ROOT)}"
+
+
+def test_ruff_is_clean():
+    r = subprocess.run([sys.executable, "-m", "ruff", "check", "vae", "pages", "tests", "benchmarks", "app.py"],
+                       cwd=ROOT, capture_output=True, text=True)
+    assert "No module named ruff" not in r.stderr, "ruff is in requirements.txt: run make setup"
+    assert r.returncode == 0, r.stdout[-3000:]

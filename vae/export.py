@@ -26,7 +26,7 @@ def latent_table(mu: np.ndarray, labels: np.ndarray, class_names: list[str],
     d = mu.shape[1]
     w.writerow(["index", "label", "class", *[f"z{i}" for i in range(d)]])
     idx = indices if indices is not None else np.arange(len(mu))
-    for i, y, row in zip(idx, labels, mu):
+    for i, y, row in zip(idx, labels, mu, strict=True):
         name = class_names[int(y)] if 0 <= int(y) < len(class_names) else str(int(y))
         w.writerow([int(i), int(y), name, *[f"{v:.6g}" for v in row]])
     return buf.getvalue()

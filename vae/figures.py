@@ -34,7 +34,7 @@ def class_color(i: int) -> str:
 def _layout(fig: go.Figure, height: int, title: str | None = None, equal: bool = True) -> go.Figure:
     fig.update_layout(
         height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
-        title=dict(text=title) if title else None, dragmode="pan", hovermode="closest",
+        title=dict(text=title) if title else None, dragmode="select", hovermode="closest",
         legend=dict(itemsizing="constant", title=None), plot_bgcolor="white",
     )
     fig.update_xaxes(showgrid=False, zeroline=False, showticklabels=False)
@@ -234,7 +234,7 @@ def histogram_compare(a: np.ndarray, b: np.ndarray, names: tuple[str, str], titl
                       height: int = 260) -> go.Figure:
     """Two overlaid histograms (e.g. a latent dimension under the prior and the data)."""
     fig = go.Figure()
-    for v, n in zip((a, b), names):
+    for v, n in zip((a, b), names, strict=True):
         fig.add_trace(go.Histogram(x=v, name=n, opacity=0.6, histnorm="probability density", nbinsx=50))
     fig.update_layout(barmode="overlay", height=height, margin=dict(l=10, r=10, t=30, b=10),
                       title=title, plot_bgcolor="white", legend=dict(orientation="h", y=-0.2))

@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 import platform
 import random
-import sys
 import threading
 import time
 from collections import defaultdict
@@ -151,6 +150,7 @@ class Trainer:
         optimizer = torch.optim.Adam(model.parameters(), lr=tc.lr)
         self.model, self.optimizer = model, optimizer  # visible to callbacks
         start_epoch = 0
+        self._previous_training: dict[str, Any] = {}
         if tc.resume:
             start_epoch, history, previous_seconds = self._restore(out, model, optimizer)
         steps_per_epoch = math.ceil(len(train) / tc.batch_size)
@@ -275,7 +275,8 @@ class Trainer:
         if opt_state is not None:
             optimizer.load_state_dict(opt_state)
         history = ck.history
-        previous = float(ck.meta.get("training", {}).get("seconds", 0.0))
+        self._previous_training = dict(ck.meta.get("training") or {})
+        previous = float(self._previous_training.get("seconds", 0.0))
         return len(history), history, previous
 
     def _fail_non_finite(self, out: Path, epoch: int, step: int, value: float, history) -> None:
@@ -289,6 +290,18 @@ class Trainer:
 
     def _meta_base(self, train: ImageDataset, test: ImageDataset) -> dict[str, Any]:
         tc = self.train_config
+        training = {
+            "command": self.command,
+            "device": str(self.device) if self.device.type != "cpu"
+            else f"cpu ({torch.get_num_threads()} threads)",
+            "torch": torch.__version__,
+            "python": platform.python_version(),
+            "platform": f"{platform.system()} {platform.machine()}",
+        }
+        prev = getattr(self, "_previous_training", {})
+        if prev.get("command"):  # a resumed run: keep how it was started, list how it was resumed
+            training["resumed_with"] = [*prev.get("resumed_with", []), self.command]
+            training["command"] = prev["command"]
         return {
             "library": "vae-explorer",
             "version": __version__,
@@ -298,15 +311,7 @@ class Trainer:
             "train_size": len(train),
             "test_size": len(test),
             "train_config": tc.to_dict(),
-            "training": {
-                "command": self.command,
-                "device": str(self.device) if self.device.type != "cpu"
-                else f"cpu ({torch.get_num_threads()} threads)",
-                "torch": torch.__version__,
-                "python": platform.python_version(),
-                "platform": f"{platform.system()} {platform.machine()}",
-                "argv": sys.argv[1:] if self.command is None else None,
-            },
+            "training": training,
         }
 
 

@@ -1,0 +1,308 @@
+"""Reconstructions: explore-set images beside their decoded posterior means, worst first if asked,
+optionally against a second checkpoint on the same images; and what q(z|x)'s spread looks like."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+import torch
+
+from pages._common import (
+    CHECKPOINT_ROOT,
+    checkpoint_entries,
+    get_checkpoint,
+    get_ctx,
+    selected_index,
+)
+from vae.checkpoint import CONFIG, META, Checkpoint, CheckpointError, read_json
+from vae.images import image_grid, png_bytes, upscale
+from vae.latent import posterior_samples
+
+CELL = 96  # display size of one image in the grid, pixels (80 when three share a cell)
+GAP = 4  # white pixels between an original and its reconstructions
+ORDERS = {
+    "random": "random",
+    "worst_elbo": "worst first (−ELBO)",
+    "worst_mse": "worst first (MSE)",
+    "best_elbo": "best first (−ELBO)",
+}
+METRIC_ROWS = [  # (meta.json "metrics" key, history fallback key, row label)
+    ("neg_elbo", "test_neg_elbo", "−ELBO (nats)"),
+    ("recon", "test_recon", "reconstruction −log p(x|z) (nats)"),
+    ("kl", "test_kl", "KL (nats)"),
+    ("iwae_nll", None, "IWAE bound on −log p(x) (nats)"),
+    ("recon_mse", None, "MSE per pixel"),
+    ("knn_acc", None, "5-NN accuracy on μ"),
+    ("active_units", None, "active units"),
+]
+
+
+# -- helpers (plain functions, tested directly) --------------------------------------------------
+def show(img: torch.Tensor | np.ndarray, caption: str | None = None, size: int = 140) -> None:
+    """One image, nearest-neighbour upscaled, sent as PNG (st.image's default JPEG blurs pixel edges)."""
+    arr = img if isinstance(img, np.ndarray) and img.dtype == np.uint8 else upscale(img, size)
+    st.image(arr, caption=caption, output_format="PNG", width=arr.shape[1])  # a long caption must not widen it
+
+
+def show_row(images: torch.Tensor, captions: list[str], size: int = 96, per_row: int = 8) -> None:
+    for start in range(0, len(images), per_row):
+        cols = st.columns(per_row)
+        for j in range(min(per_row, len(images) - start)):
+            with cols[j]:
+                show(images[start + j], captions[start + j], size)
+
+
+def pick_indices(labels: np.ndarray, neg_elbo: np.ndarray, mse: np.ndarray, cls: int, count: int,
+                 order: str, seed: int) -> np.ndarray:
+    """Indices of the images to show: one class (or all, cls = -1), ``count`` of them, in ``order``."""
+    pool = np.flatnonzero(labels == cls) if cls >= 0 else np.arange(len(labels))
+    if len(pool) == 0:
+        return pool
+    if order == "random":
+        rng = np.random.default_rng(int(seed))
+        return rng.choice(pool, size=min(count, len(pool)), replace=False)
+    key = {"worst_elbo": -neg_elbo, "worst_mse": -mse, "best_elbo": neg_elbo}[order]
+    return pool[np.argsort(key[pool], kind="stable")][:count]
+
+
+def side_by_side(images: list[torch.Tensor], size: int = CELL, gap: int = GAP) -> np.ndarray:
+    """Images (C, H, W) upscaled (nearest) and joined left to right with thin white gaps."""
+    tiles = [upscale(im, size) for im in images]
+    spacer = np.full((tiles[0].shape[0], gap, *tiles[0].shape[2:]), 255, np.uint8)
+    out = [tiles[0]]
+    for t in tiles[1:]:
+        out += [spacer, t]
+    return np.concatenate(out, axis=1)
+
+
+def grid_png(rows: list[torch.Tensor], per_row: int, scale: int) -> bytes:
+    """One PNG: for each chunk of ``per_row`` images, a row from each tensor (originals, A, B)."""
+    n = len(rows[0])
+    blank = torch.ones_like(rows[0][:1])
+    parts = []
+    for start in range(0, n, per_row):
+        for t in rows:
+            chunk = t[start : start + per_row]
+            if len(chunk) < per_row:
+                chunk = torch.cat([chunk, blank.repeat(per_row - len(chunk), 1, 1, 1)])
+            parts.append(chunk)
+    return png_bytes(image_grid(torch.cat(parts), ncol=per_row, scale=scale))
+
+
+def comparability(entries: list[dict], current: Checkpoint, current_name: str,
+                  root: Path = CHECKPOINT_ROOT) -> tuple[list[str], dict[str, str]]:
+    """Checkpoints under ``root`` that can be compared with ``current`` (same data set and image
+    shape), and the others with the reason they cannot."""
+    ok, why = [], {}
+    shape = tuple(current.config.image_shape)
+    for e in entries:
+        name = e["name"]
+        if name == current_name:
+            continue
+        if e["error"] is not None:
+            why[name] = f"does not load: {e['error']}"
+            continue
+        try:
+            folder = root / name
+            meta = read_json(folder / META) if (folder / META).exists() else {}
+            other_shape = tuple(read_json(folder / CONFIG).get("image_shape", ()))
+        except CheckpointError as err:
+            why[name] = str(err)
+            continue
+        dataset = meta.get("dataset", "unknown")
+        if dataset != current.dataset:
+            why[name] = f"trained on {dataset}, not {current.dataset}"
+        elif other_shape != shape:
+            why[name] = f"images are {'×'.join(map(str, other_shape))}, not {'×'.join(map(str, shape))}"
+        else:
+            ok.append(name)
+    return ok, why
+
+
+def clamp_state(key: str, hi: int) -> None:
+    """Keep a number widget's remembered value within a new maximum (another checkpoint or split)."""
+    if key in st.session_state and int(st.session_state[key]) > hi:
+        st.session_state[key] = hi
+
+
+def _num(v: float) -> str:
+    return f"{v:.1f}" if abs(v) < 1000 else f"{v:.0f}"
+
+
+def metrics_column(ck: Checkpoint) -> tuple[dict[str, str], bool]:
+    """A checkpoint's test metrics as display strings, and whether `python -m vae evaluate` ran."""
+    m, hist = ck.metrics, (ck.history[-1] if ck.history else {})
+    out: dict[str, str] = {}
+    for key, fallback, label in METRIC_ROWS:
+        v = m.get(key)
+        if v is None and fallback is not None:
+            v = hist.get(fallback)
+        if not isinstance(v, (int, float)):
+            out[label] = "—"
+        elif key == "active_units":
+            out[label] = f"{int(v)} / {ck.config.latent_dim}"
+        elif key == "recon_mse":
+            out[label] = f"{v:.4f}"
+        elif key == "knn_acc":
+            out[label] = f"{100 * v:.1f} %"
+        else:
+            out[label] = _num(v)
+    if m:
+        out["source"] = f"evaluate, {m.get('n_images', '?')} test images"
+    elif hist:
+        out["source"] = f"last training epoch ({hist.get('epoch', '?')})"
+    else:
+        out["source"] = "—"
+    return out, bool(m)
+
+
+# -- the page ------------------------------------------------------------------------------------
+def main() -> None:
+    """The page: the grid, the comparison, the metrics table and the posterior samples."""
+    ctx = get_ctx()
+    st.title("Reconstructions")
+    st.caption(
+        f"Each cell: an image from the {ctx.split} split of **{ctx.ck.dataset}** (left) and its "
+        "reconstruction, the decoded posterior mean μ (right). −ELBO is in nats (one posterior sample); "
+        "MSE is per pixel."
+    )
+
+    n_classes = len(ctx.class_names)
+    c1, c2, c3, c4 = st.columns([1.3, 1.4, 1.4, 0.9])
+    cls = c1.selectbox("Class", [-1, *range(n_classes)], key="rec_class",
+                       format_func=lambda c: "all classes" if c < 0 else ctx.class_names[c])
+    count = c2.slider("Images", 4, 64, 16, key="rec_count")
+    order = c3.selectbox("Order", list(ORDERS), format_func=ORDERS.get, key="rec_order")
+    seed = c4.number_input("Seed", 0, 1_000_000, 0, key="rec_seed", disabled=order != "random",
+                           help="Which random images are drawn (order: random)")
+
+    # The second checkpoint
+    ok_names, not_ok = comparability(checkpoint_entries(), ctx.ck, ctx.name, CHECKPOINT_ROOT)
+    other_name = st.selectbox(
+        "Compare with", [None, *ok_names], key="rec_compare",
+        format_func=lambda n: "— no second checkpoint —" if n is None else n,
+        help="Another checkpoint trained on the same data set and image size: its reconstructions of "
+             "the same images appear as a third image in each cell.",
+    )
+    if not ok_names:
+        st.caption("No other checkpoint of the same data set and image size to compare with.")
+    if not_ok:
+        with st.expander(f"{len(not_ok)} checkpoint(s) not comparable with **{ctx.name}**"):
+            for name, reason in not_ok.items():
+                st.markdown(f"- **{name}**: {reason}")
+    other: Checkpoint | None = None
+    if other_name is not None:
+        try:
+            other = get_checkpoint(other_name, ctx.device)
+        except CheckpointError as e:
+            st.error(f"**{other_name}** cannot be loaded: {e}")
+
+    idx = pick_indices(ctx.enc.labels, ctx.enc.neg_elbo, ctx.enc.mse, int(cls), int(count), order, int(seed))
+    if len(idx) == 0:
+        st.info(f"The {ctx.split} split has no images of class **{ctx.class_names[int(cls)]}**.")
+        st.stop()
+    if len(idx) < count:
+        st.caption(f"Only {len(idx)} images of this class in the {ctx.split} split; showing all of them.")
+
+    x = ctx.data.images[idx]  # (n, C, H, W)
+    rec_a = ctx.decode(ctx.enc.mu[idx])
+    elbo_a, mse_a = ctx.enc.neg_elbo[idx], ctx.enc.mse[idx]
+    rec_b = elbo_b = mse_b = None
+    if other is not None:
+        rec_b = other.model.reconstruct(x)
+        terms_b = other.model.per_image_terms(x)
+        elbo_b = (terms_b["recon"] + terms_b["kl"]).numpy()
+        mse_b = terms_b["mse"].numpy()
+
+    per_row, cell = (3, 80) if other is not None else (4, CELL)
+    if other is not None:
+        st.markdown(f"Left to right: **original**, **A = {ctx.name}**, **B = {other.name}**.")
+    for start in range(0, len(idx), per_row):
+        cols = st.columns(per_row)
+        for j in range(min(per_row, len(idx) - start)):
+            k = start + j
+            i = int(idx[k])
+            tiles = [x[k], rec_a[k]] + ([rec_b[k]] if rec_b is not None else [])
+            if rec_b is not None:
+                cap = f"#{i} {ctx.class_name(i)} · −ELBO A {_num(elbo_a[k])}, B {_num(elbo_b[k])}"
+            else:
+                cap = f"#{i} {ctx.class_name(i)} · −ELBO {_num(elbo_a[k])} · MSE {mse_a[k]:.3f}"
+            with cols[j]:
+                show(side_by_side(tiles, cell), cap)
+
+    h = ctx.ck.config.image_shape[1]
+    png = grid_png([x, rec_a] + ([rec_b] if rec_b is not None else []), 8, max(1, round(56 / h)))
+    st.download_button("Download the grid (PNG)", png, file_name=f"{ctx.name}-reconstructions.png",
+                       mime="image/png", key="rec_dl_png",
+                       help="Rows of originals, then their reconstructions"
+                            + (" by A, then by B." if other is not None else "."))
+
+    # -- metrics of both checkpoints ------------------------------------------------------------------
+    st.subheader("Test metrics" + (" of both checkpoints" if other is not None else ""))
+    cks = [("A: " + ctx.name if other is not None else ctx.name, ctx.ck)]
+    if other is not None:
+        cks.append(("B: " + other.name, other))
+    table, missing = {}, []
+    for label, ck in cks:
+        col, evaluated = metrics_column(ck)
+        table[label] = col
+        if not evaluated:
+            missing.append(ck.name)
+    for (label, _), (e, m) in zip(cks, [(elbo_a, mse_a), (elbo_b, mse_b)][: len(cks)], strict=True):
+        table[label][f"−ELBO, these {len(idx)} images"] = _num(float(np.mean(e)))
+        table[label][f"MSE, these {len(idx)} images"] = f"{float(np.mean(m)):.4f}"
+    st.table(pd.DataFrame(table))
+    if missing:
+        st.caption(
+            "Not evaluated yet: " + ", ".join(f"**{n}**" for n in missing)
+            + " (IWAE, MSE, k-NN and active units missing; −ELBO is from the last training epoch). Run "
+            + " and ".join(f"`python -m vae evaluate checkpoints/{n}`" for n in missing) + "."
+        )
+
+    # -- the posterior's spread -----------------------------------------------------------------------
+    st.subheader("What the posterior's uncertainty looks like")
+    st.caption(
+        "The encoder gives each image a Gaussian q(z|x) = N(μ, σ²), not a single point. Each sample "
+        "below is one draw z ~ q(z|x), decoded; the reconstruction above decodes μ only."
+    )
+    picked = selected_index(ctx)
+    use_map = False
+    p1, p2, p3 = st.columns([1.6, 1.2, 1.0])
+    if picked is not None:
+        use_map = p1.toggle(f"The image selected on the map (#{picked})", value=True, key="rec_post_use_map")
+    if not use_map:
+        clamp_state("rec_post_index", len(ctx.enc) - 1)
+        i_post = int(p1.number_input("Image index", 0, len(ctx.enc) - 1, int(idx[0]), key="rec_post_index",
+                                     help=f"0 – {len(ctx.enc) - 1}; select one on the Map to follow it here"))
+    else:
+        i_post = picked
+    n_post = p2.slider("Samples", 4, 16, 8, key="rec_post_n")
+    seed_post = p3.number_input("Seed", 0, 1_000_000, 0, key="rec_post_seed")
+
+    mu_i, logvar_i = ctx.enc.mu[i_post], ctx.enc.logvar[i_post]
+    z = posterior_samples(mu_i, logvar_i, int(n_post), seed=int(seed_post))  # (n, D)
+    samples = ctx.decode(z)  # (n, C, H, W)
+    mean_rec = ctx.decode(mu_i[None])[0]
+    spread = samples.std(0)
+    top = float(spread.max())
+    a, b, c = st.columns(3)
+    with a:
+        show(ctx.data.images[i_post], f"#{i_post} {ctx.class_name(i_post)}: original", size=140)
+    with b:
+        show(mean_rec, "decoded μ", size=140)
+    with c:
+        show(spread / max(top, 1e-6), f"pixel std over samples (white = {top:.2f})", size=140)
+    show_row(samples, [f"z ~ q(z|x) #{k + 1}" for k in range(len(samples))], size=96, per_row=8)
+    sigma = np.exp(0.5 * logvar_i)
+    st.caption(
+        f"Posterior σ: mean {sigma.mean():.2f}, smallest {sigma.min():.2f} (prior σ = 1). "
+        f"Distance of the samples from μ: {np.linalg.norm(z - mu_i, axis=1).mean():.2f} on average, "
+        f"versus ‖μ‖ = {np.linalg.norm(mu_i):.2f}."
+    )
+
+
+if __name__ == "__main__":  # Streamlit runs every page as __main__; tests import the helpers
+    main()

@@ -1,0 +1,272 @@
+"""Train: a new model from the browser, trained in a background thread while the page polls it.
+
+One run at a time for the whole app (every session sees the same run); the UI-free machinery
+is in vae/jobs.py. Meant for small runs: long ones belong on the command line shown here.
+"""
+
+import os
+from pathlib import Path
+
+import streamlit as st
+
+from pages._common import CHECKPOINT_ROOT, ROOT, ensure_frame
+from vae.config import ModelConfig, TrainConfig
+from vae.data import DATASETS, dataset_available
+from vae.figures import batch_loss_curve, loss_curves
+from vae.jobs import (
+    CLI_HIDDEN,
+    JobError,
+    JobRegistry,
+    checkpoint_name_problem,
+    default_threads,
+    train_command,
+)
+
+TRAINABLE = ["digits", "fashion-mnist", "mnist", "kmnist"]
+LEARNING_RATES = [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 1e-2]
+# Rough seconds per epoch of the 60,000-image 28x28 sets on a 2-core CPU (measured on the development
+# machine, idle and with another run beside it); digits takes a fraction of a second per epoch.
+SECONDS_PER_EPOCH = {"mlp": (15, 30), "conv": (25, 50)}
+POLL_SECONDS = 1.0
+
+
+@st.cache_resource(show_spinner=False)
+def registry() -> JobRegistry:
+    """One registry for the whole server: every session sees the same (single) running job."""
+    return JobRegistry()
+
+
+def fmt_duration(seconds: float) -> str:
+    s = int(round(seconds))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"
+
+
+def display_path(path: Path) -> str:
+    """``checkpoints/NAME`` relative to the project folder when it is inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def suggest_name(dataset: str, arch: str, latent: int, beta: float) -> str:
+    base = f"{dataset}-{arch}-z{latent}-beta{beta:g}"
+    name, i = base, 2
+    while checkpoint_name_problem(CHECKPOINT_ROOT, name) and i < 1000:
+        name, i = f"{base}-{i}", i + 1
+    return name
+
+
+def _open_checkpoint(name: str) -> None:
+    # a callback: it runs before the sidebar's "ckpt" picker is drawn, so it may set its value
+    st.session_state["ckpt"] = name
+    st.session_state["train_open"] = True
+
+
+# -- the page ----------------------------------------------------------------------------------
+ensure_frame()
+st.title("Train a new model")
+threads, cores = default_threads(), os.cpu_count() or 1
+st.markdown(
+    "Train a VAE right here: choose the data and the model, name the checkpoint and press **Start**. "
+    "Training runs in the background; when it finishes, the model appears in the sidebar's "
+    "**Checkpoint** picker, ready to explore."
+)
+st.caption(
+    f"Meant for small runs. **digits** (8×8 pixels, 1,437 training images) trains in seconds. "
+    f"**Fashion-MNIST** (28×28, 60,000 images) takes about {SECONDS_PER_EPOCH['conv'][0]}–"
+    f"{SECONDS_PER_EPOCH['conv'][1]} s per epoch with the conv model and "
+    f"{SECONDS_PER_EPOCH['mlp'][0]}–{SECONDS_PER_EPOCH['mlp'][1]} s with the MLP on a 2-core CPU. "
+    f"A run here uses {threads} of this machine's {cores} CPU cores, so the app stays responsive. "
+    "For long runs use the command line shown below: it uses every core and keeps going when the "
+    "browser is closed. One run at a time, shared by everyone using this app."
+)
+
+jobs = registry()
+current = jobs.current()
+current = current.snapshot() if current is not None else None
+busy = current is not None and current.active
+if busy:
+    st.session_state["train_watching"] = current.job_id
+elif current is not None and st.session_state.get("train_watching") == current.job_id:
+    del st.session_state["train_watching"]  # this session saw that run end
+    if st.session_state.get("train_name", "").strip() == current.name:
+        st.session_state["train_name"] = ""  # the name is taken now: back to a fresh suggestion
+left, right = st.columns([1, 1.35], gap="large")
+
+with left:
+    st.subheader("Settings")
+    dataset = st.selectbox(
+        "Data set", TRAINABLE, key="train_dataset",
+        help="digits is tiny and always available; the 28×28 sets need their files on this machine.",
+    )
+    st.caption(DATASETS[dataset][:1].upper() + DATASETS[dataset][1:] + ".")
+    missing = [s for s in ("train", "test") if not dataset_available(dataset, s)]
+    if missing:
+        how = "`make data`" if dataset == "fashion-mnist" else f"`python -m vae data --fetch {dataset}`"
+        st.error(
+            f"**{dataset}** cannot be trained here: its {' and '.join(missing)} split"
+            f"{'s are' if len(missing) > 1 else ' is'} not on this machine. Get the files with {how} in the "
+            "project folder (it downloads them, so it needs the internet), then reload this page."
+        )
+    arch = st.radio(
+        "Architecture", ["mlp", "conv"], key="train_arch", horizontal=True,
+        format_func=lambda a: {"mlp": "MLP (fully connected)", "conv": "Convolutional"}[a],
+        help="MLP: hidden layers of 512 and 256 units. Convolutional: two stride-2 stages of 32 and 64 "
+             "channels; usually sharper images, slower on a CPU.",
+    )
+    c1, c2, c3 = st.columns(3)
+    latent = int(c1.number_input(
+        "Latent size", 1, 64, 2, key="train_latent",
+        help="Numbers per latent code. 2 lets the Map page show the latent space itself, with decoded "
+             "images behind it; 8–16 reconstruct better.",
+    ))
+    beta = float(c2.number_input(
+        "β", 0.0, 20.0, 1.0, step=0.5, key="train_beta", format="%.2g",
+        help="Weight of the KL term. 1 is the plain VAE; larger β gives a smoother, more disentangled but "
+             "blurrier model; smaller β reconstructs better with a less regular latent space.",
+    ))
+    epochs = int(c3.number_input("Epochs", 1, 500, 20, key="train_epochs",
+                                 help="Passes over the training images."))
+    with st.expander("Advanced"):
+        a1, a2, a3 = st.columns(3)
+        batch_size = int(a1.number_input("Batch size", 8, 1024, 128, step=32, key="train_batch"))
+        lr = float(a2.select_slider("Learning rate", LEARNING_RATES, value=1e-3, key="train_lr",
+                                    format_func=lambda v: f"{v:g}", help="Adam's learning rate, decayed "
+                                    "with a cosine schedule to 1/20 of it by the last epoch."))
+        warmup = float(a3.number_input(
+            "KL warm-up (epochs)", 0.0, 100.0, 0.0, step=1.0, key="train_warmup", format="%g",
+            help="Ramp the KL weight from 0 to β over this many epochs; helps against posterior "
+                 "collapse (latent dimensions the model stops using).",
+        ))
+        seed = int(st.number_input("Seed", 0, 2**31 - 1, 0, key="train_seed",
+                                   help="The same seed and settings give the same model on a CPU."))
+        st.caption(f"Hidden layers: {', '.join(str(d) for d in CLI_HIDDEN[arch])} (change them with "
+                   "`--hidden` on the command line).")
+    suggestion = suggest_name(dataset, arch, latent, beta)
+    typed = st.text_input(
+        "Checkpoint name", key="train_name", placeholder=suggestion, max_chars=100,
+        help="A folder name under checkpoints/: letters, digits, '_', '.' and '-'. Empty: the suggestion.",
+    ).strip()
+    name = typed or suggestion
+    problem = checkpoint_name_problem(CHECKPOINT_ROOT, name)
+    if problem:
+        st.error(f"Cannot use this name: {problem}.")
+    else:
+        st.caption(f"Saved to `{display_path(CHECKPOINT_ROOT / name)}`.")
+
+    mc = ModelConfig(arch=arch, latent_dim=latent, hidden_dims=CLI_HIDDEN[arch], beta=beta)
+    tc = TrainConfig(dataset=dataset, out=str(CHECKPOINT_ROOT / name), epochs=epochs,
+                     batch_size=batch_size, lr=lr, kl_warmup_epochs=warmup, seed=seed, threads=threads)
+    command = train_command(mc, tc, out=display_path(CHECKPOINT_ROOT / name))
+    if dataset != "digits":
+        lo, hi = (epochs * s for s in SECONDS_PER_EPOCH[arch])
+        estimate = f"about {fmt_duration(lo)} to {fmt_duration(hi)}"
+        long_run = hi > 10 * 60
+        (st.warning if long_run else st.info)(
+            f"Estimated time on a 2-core CPU: {estimate} for {epochs} epoch{'s' if epochs > 1 else ''}."
+            + (" That is a long run for a web page: consider the command line below." if long_run else "")
+        )
+    if not problem:
+        st.caption("The same run from a terminal in the project folder:")
+        st.code(command, language="bash", wrap_lines=True)
+
+    if busy:
+        if st.session_state.get("train_job_id") == current.job_id:
+            st.caption("Your run is in progress (on the right); start another when it has finished, or stop it.")
+        else:
+            st.info(f"A training run is already in progress ({current.name}, started in another browser "
+                    "session; see the right). Wait for it to finish, or stop it, before starting another.")
+    start = st.button("Start training", type="primary", key="train_start", width="stretch",
+                      disabled=bool(busy or missing or problem))
+    if start:
+        try:
+            job = jobs.start(mc, tc, command=command)
+        except JobError as e:  # raced with another session, or the name was just taken
+            st.error(str(e))
+        else:
+            st.session_state["train_job_id"] = job.job_id
+            st.rerun()
+
+
+def progress_panel(polling: bool) -> None:
+    """The current (or last) run; reruns on its own every POLL_SECONDS while a run is active."""
+    job = jobs.current()
+    if job is None:
+        st.subheader("Progress")
+        st.caption("No run yet. Choose the settings and press **Start training**; the progress bar, a "
+                   "live loss chart and a **Stop** button appear here.")
+        return
+    snap = job.snapshot()
+    if polling and not snap.active:
+        st.rerun()  # the whole page: the sidebar lists the new checkpoint, Start is enabled again
+    mine = st.session_state.get("train_job_id") == snap.job_id
+    st.subheader(f"{'Training' if snap.active else 'Last run'}: {snap.name}")
+    if snap.active:
+        spe = snap.steps_per_epoch
+        if spe:
+            parts = [f"epoch {min(snap.epoch + 1, snap.epochs)} of {snap.epochs}",
+                     f"batch {snap.step} of {spe}"]
+            if snap.images_per_s:
+                parts.append(f"{snap.images_per_s:,.0f} images/s")
+            parts.append(f"{fmt_duration(snap.elapsed_s)} so far")
+            if snap.eta_s is not None:
+                parts.append(f"about {fmt_duration(snap.eta_s)} left")
+            st.progress(snap.progress, text=" · ".join(parts))
+            note = "" if snap.message.startswith("epoch ") else f"{snap.message[:1].upper()}{snap.message[1:]}."
+        else:
+            st.progress(0.0, text=f"{snap.message[:1].upper()}{snap.message[1:]}…")
+            note = ""
+        if not mine:
+            note += " This run was started in another browser session."
+        # always one caption, so the elements below keep their places between polls (no chart flicker)
+        st.caption(note.strip() or "\u00a0")
+        if st.button("Stop", icon=":material/stop_circle:", key=f"train_stop_{snap.job_id}",
+                     help="Ends the run after the current batch; the epochs finished so far are kept "
+                          "as the checkpoint."):
+            job.stop()  # the next poll shows "stopping"; the run ends after the current batch
+    elif snap.status == "complete":
+        st.success(
+            f"Finished {len(snap.history)} epochs in {fmt_duration(snap.elapsed_s)}. Final test −ELBO: "
+            f"**{snap.final_test_neg_elbo:.2f} nats** per image (lower is better). Saved to "
+            f"`{display_path(Path(snap.out))}`."
+        )
+    elif snap.status == "stopped" and snap.history:
+        st.warning(
+            f"Stopped after {len(snap.history)} of {snap.epochs} epochs, in {fmt_duration(snap.elapsed_s)}. "
+            f"The finished epochs are saved to `{display_path(Path(snap.out))}`; test −ELBO at the last one: "
+            f"**{snap.final_test_neg_elbo:.2f} nats** per image."
+        )
+    elif snap.status == "stopped":
+        st.warning("Stopped before the first epoch finished, so nothing was saved.")
+    else:
+        st.error(f"Training failed: {snap.error}")
+
+    if not snap.active and snap.history and Path(snap.out).is_dir():
+        st.button(f"Open it: explore {snap.name} on the Map", key=f"train_open_{snap.job_id}",
+                  type="primary", on_click=_open_checkpoint, args=(snap.name,))
+        if st.session_state.pop("train_open", False):
+            st.switch_page("pages/map.py")
+
+    if snap.loss_x:
+        st.markdown("**Loss per batch** (β-weighted, nats per image)")
+        st.plotly_chart(batch_loss_curve(snap.loss_x, snap.loss_y, height=240), key="train_batch_chart",
+                        config={"displayModeBar": False})
+    if snap.history:
+        st.markdown("**Per epoch**: train loss and test −ELBO with its two parts")
+        fig = loss_curves(snap.history, height=340)
+        # a half-width column: the legend goes under the plot instead of over the curves
+        fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.25, xanchor="left", x=0))
+        st.plotly_chart(fig, key="train_epoch_chart", config={"displayModeBar": False})
+    elif snap.active and snap.steps_per_epoch:
+        st.caption("The per-epoch curve appears when the first epoch is done.")
+    if not snap.active:
+        st.caption(f"Command line equivalent: `{snap.command}`")
+
+
+with right:
+    st.fragment(run_every=POLL_SECONDS if busy else None)(progress_panel)(busy)

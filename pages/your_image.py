@@ -1,0 +1,262 @@
+"""Your image: upload a picture (or try a sample), see what the model makes of it, where it
+lands in latent space, and its nearest neighbours among the explore set."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+import torch
+from PIL import Image, ImageDraw, ImageOps
+
+from pages._common import fmt_code, get_ctx, selected_index
+from vae.explorer import default_projection
+from vae.figures import latent_code_bars, latent_map
+from vae.images import ImageError, PreparedImage, prepare_image, to_pil, upscale
+from vae.latent import dims_by_kl
+from vae.model import VAE
+from vae.projection import ProjectionConfig
+
+SIZE = 196  # display size of the three main images, pixels
+K_NEAREST = 8
+UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp"]
+INVERT = {"auto": None, "yes": True, "no": False}
+DRAWINGS = {
+    "ring": "a ring (like a 0)",
+    "bar": "a vertical bar (like a 1)",
+    "seven": "a seven",
+    "tshirt": "a T-shirt",
+    "trousers": "trousers",
+}
+
+
+# -- helpers (plain functions, tested directly) --------------------------------------------------
+def convert(data: bytes, image_shape: tuple[int, int, int],
+            invert: bool | None) -> tuple[PreparedImage | None, str | None]:
+    """(prepared image, None), or (None, one sentence saying why the bytes cannot be used)."""
+    try:
+        return prepare_image(data, tuple(image_shape), invert=invert), None
+    except ImageError as e:
+        return None, f"Cannot use this upload: {e}. Choose another file, or remove it to try a sample."
+    except Exception as e:  # anything the image decoders throw that prepare_image did not foresee
+        return None, (f"Cannot use this upload: it could not be read ({type(e).__name__}). "
+                      "Save it as a PNG or JPEG and upload it again.")
+
+
+def encode_image(model: VAE, x: torch.Tensor) -> dict[str, np.ndarray | float]:
+    """One image (C, H, W) -> its posterior (mu, logvar), reconstruction and -ELBO terms."""
+    t = model.per_image_terms(x[None])  # one seeded posterior sample, like the explore set's
+    mu = t["mu"][0].numpy()
+    recon_img = model.generate(t["mu"])[0]  # (C, H, W): decoded posterior mean
+    return {
+        "mu": mu, "logvar": t["logvar"][0].numpy(), "recon_img": recon_img,
+        "recon": float(t["recon"][0]), "kl": float(t["kl"][0]), "mse": float(t["mse"][0]),
+        "neg_elbo": float(t["recon"][0] + t["kl"][0]),
+    }
+
+
+def nearest_codes(codes: np.ndarray, z: np.ndarray, k: int = K_NEAREST) -> tuple[np.ndarray, np.ndarray]:
+    """Distances and indices of the ``k`` codes (N, D) nearest to z (D,), nearest first."""
+    d = np.linalg.norm(codes - z[None], axis=1)
+    idx = np.argsort(d, kind="stable")[: min(k, len(d))]
+    return d[idx], idx
+
+
+def typical_nn_distance(codes: np.ndarray, n: int = 500, seed: int = 0) -> float:
+    """Median distance from ``n`` random codes (N, D) to their nearest other code."""
+    rng = np.random.default_rng(seed)
+    pick = rng.choice(len(codes), min(n, len(codes)), replace=False)
+    a, b = codes[pick].astype(np.float64), codes.astype(np.float64)
+    d2 = (a * a).sum(1)[:, None] + (b * b).sum(1)[None] - 2.0 * a @ b.T  # (n, N)
+    d2[np.arange(len(pick)), pick] = np.inf  # not itself
+    return float(np.median(np.sqrt(np.maximum(d2.min(1), 0.0))))
+
+
+def png_of(im: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def sample_from_data(img: torch.Tensor) -> bytes:
+    """A data-set image (C, H, W) saved as a PNG the way a scan looks: dark ink on white paper.
+
+    Kept at its own size, so that "auto" inversion gives back the data image exactly."""
+    return png_of(to_pil(1.0 - img))
+
+
+def drawing(shape: str, size: int = 280) -> bytes:
+    """A synthetic black-on-white drawing as PNG bytes."""
+    im = Image.new("L", (size, size), 255)
+    d = ImageDraw.Draw(im)
+    s, wd = size / 280, int(26 * size / 280)
+
+    def pts(*xy):
+        return [(x * s, y * s) for x, y in xy]
+
+    if shape == "ring":
+        d.ellipse(pts((80, 40), (200, 240)), outline=0, width=wd)
+    elif shape == "bar":
+        d.line(pts((150, 40), (130, 240)), fill=0, width=wd)
+    elif shape == "seven":
+        d.line(pts((70, 50), (210, 50), (120, 240)), fill=0, width=wd, joint="curve")
+    elif shape == "tshirt":
+        d.polygon(pts((95, 40), (185, 40), (250, 90), (220, 130), (195, 110), (195, 250), (85, 250),
+                      (85, 110), (60, 130), (30, 90)), fill=0)
+    elif shape == "trousers":
+        d.polygon(pts((90, 30), (190, 30), (210, 260), (160, 260), (140, 110), (120, 260), (70, 260)), fill=0)
+    else:
+        raise ValueError(f"unknown drawing {shape!r}; choose one of {', '.join(DRAWINGS)}")
+    return png_of(im)
+
+
+def preview(im: Image.Image, size: int = SIZE) -> Image.Image:
+    """The original picture at about ``size`` pixels: small ones enlarged crisply, big ones reduced."""
+    if max(im.size) < size:
+        k = max(1, round(size / max(im.size)))
+        im = im.resize((im.width * k, im.height * k), Image.Resampling.NEAREST)
+    else:
+        im = ImageOps.contain(im, (size, size), Image.Resampling.LANCZOS)
+    return ImageOps.expand(im, border=1, fill="#bbbbbb" if im.mode == "RGB" else 187)  # white paper shows
+
+
+def show(img: torch.Tensor | Image.Image, caption: str, size: int = SIZE) -> None:
+    """A tensor image upscaled with nearest-neighbour (or a PIL preview), sent as PNG, not JPEG."""
+    if not isinstance(img, Image.Image):
+        img = Image.fromarray(upscale(img, size))
+    st.image(img, caption=caption, output_format="PNG", width=img.width)  # a long caption must not widen it
+
+
+def map_method(latent_dim: int, default: str) -> str:
+    """The projection the Map page uses in this session (if valid for this model), else the default."""
+    m = st.session_state.get("map_method")
+    valid = (["latent"] if latent_dim == 2 else []) + ["umap", "pca", "tsne"]
+    return m if m in valid else default
+
+
+# -- the page ------------------------------------------------------------------------------------
+def main() -> None:
+    """The page: upload or sample, conversion, encoding, neighbours, map, steering."""
+    ctx = get_ctx()
+    c, h, w = ctx.ck.config.image_shape
+    st.title("Your image")
+    st.caption(
+        f"Upload a picture and see what **{ctx.name}** makes of it: it is converted to a {w}×{h} "
+        f"{'grayscale' if c == 1 else 'colour'} image like the {ctx.ck.dataset} data, encoded to a latent "
+        "code, reconstructed, and placed among the explore set's images."
+    )
+
+    u1, u2 = st.columns([2, 1])
+    upload = u1.file_uploader("Your image (PNG, JPEG, GIF, BMP or WebP)", type=UPLOAD_TYPES, key="img_upload")
+    invert_choice = u2.radio(
+        "Invert colours", list(INVERT), key="img_invert", horizontal=True,
+        help="The training images are light shapes on a dark background. 'auto' inverts when the picture's "
+             "border is light (dark ink on white paper).",
+    )
+    label_note = ""
+    if upload is not None:
+        raw, source = upload.getvalue(), f"your file {upload.name}"
+    else:
+        s1, s2 = st.columns([2, 1])
+        labels = {"data": "a data-set image, saved as a PNG (dark on white)", "drawing": "a synthetic drawing"}
+        kind = s1.radio("No file yet? Try a sample", list(labels), key="img_sample_kind", horizontal=True,
+                        format_func=labels.get)
+        if kind == "data":
+            start = selected_index(ctx) or 0
+            if int(st.session_state.get("img_sample_index", 0)) > len(ctx.enc) - 1:  # smaller explore set
+                st.session_state["img_sample_index"] = 0
+            i_sample = int(s2.number_input("Image index", 0, len(ctx.enc) - 1, start, key="img_sample_index"))
+            raw, source = sample_from_data(ctx.data.images[i_sample]), f"{ctx.split}-split image #{i_sample}"
+            label_note = f" Its true class: **{ctx.class_name(i_sample)}**."
+        else:
+            shape = s2.selectbox("Drawing", list(DRAWINGS), format_func=DRAWINGS.get, key="img_drawing")
+            raw, source = drawing(shape), f"a drawing of {DRAWINGS[shape]}"
+
+    prep, error = convert(raw, (c, h, w), INVERT[invert_choice])
+    if error:
+        st.error(error)
+        st.stop()
+
+    res = encode_image(ctx.model, prep.tensor)
+    st.subheader("What the model sees")
+    a, b, r = st.columns(3)
+    with a:
+        show(preview(prep.original), f"original: {source[:60]}")
+    with b:
+        show(prep.tensor, f"model input: {w}×{h}" + (", inverted" if prep.inverted else ""))
+    with r:
+        show(res["recon_img"], "reconstruction (decoded μ)")
+    st.caption("Conversion: " + ("; ".join(prep.notes) if prep.notes else "none needed") + "." + label_note)
+
+    m = st.columns(4)
+    m[0].metric("−ELBO", f"{res['neg_elbo']:.1f}", help="nats: reconstruction + KL, one posterior sample")
+    m[1].metric("Reconstruction", f"{res['recon']:.1f}", help="−log p(x|z), nats")
+    m[2].metric("KL", f"{res['kl']:.1f}", help="KL(q(z|x) ‖ N(0, I)), nats")
+    m[3].metric("MSE", f"{res['mse']:.4f}", help="mean squared error per pixel of the reconstruction")
+    pct = 100.0 * float((ctx.enc.neg_elbo < res["neg_elbo"]).mean())
+    msg = (f"Its −ELBO is higher than that of {pct:.0f}% of the {len(ctx.enc):,} {ctx.split}-split images "
+           f"(their median: {np.median(ctx.enc.neg_elbo):.1f} nats).")
+    if pct >= 99:
+        st.warning(msg + f" The model finds it very unusual: it does not look like {ctx.ck.dataset} data, "
+                   "so the reconstruction and the neighbours below say little about it.")
+    else:
+        st.caption(msg)
+
+    st.subheader(f"Its {K_NEAREST} nearest neighbours in latent space")
+    dist, nn = nearest_codes(ctx.enc.mu, res["mu"])
+    cols = st.columns(len(nn))
+    for col, d, j in zip(cols, dist, nn, strict=True):
+        with col:
+            show(ctx.data.images[int(j)], f"{ctx.class_name(int(j))} · d {d:.2f}", size=96)
+    names, votes = np.unique(ctx.enc.labels[nn], return_counts=True)
+    top = int(names[np.argmax(votes)])
+    top_name = ctx.class_names[top] if 0 <= top < len(ctx.class_names) else str(top)
+    typical = typical_nn_distance(ctx.enc.mu)
+    st.caption(f"d: Euclidean distance between posterior means μ; an explore-set image's nearest neighbour is "
+               f"typically {typical:.2f} away. Most common class among these: "
+               f"**{top_name}** ({votes.max()} of {len(nn)}).")
+    if dist[0] > 2 * typical:
+        note = (" Its −ELBO is not high, and that is common: VAEs often give simple images unlike "
+                "their data a high likelihood." if pct < 90 else "")
+        st.info(f"Even its nearest neighbour is {dist[0] / typical:.1f}× farther away than usual: the model "
+                f"has seen nothing quite like it.{note}")
+
+    st.subheader("Its latent code")
+    sigma = np.exp(0.5 * res["logvar"])
+    st.plotly_chart(latent_code_bars(res["mu"], sigma, dims_by_kl(ctx.kl_per_dim)), key="img_code_bars",
+                    config={"displayModeBar": False})
+    st.caption("Posterior mean μ ± σ per dimension, most informative dimensions first; the green band "
+               "is ±1 under the prior.")
+    st.code(fmt_code(res["mu"]), language=None)
+    if st.button("🎚️ Steer this image", key="img_steer",
+                 help="Open Sliders starting from this image's latent code"):
+        st.session_state["sliders_start_request"] = {"kind": "code", "code": [float(v) for v in res["mu"]]}
+        st.switch_page("pages/sliders.py")
+
+    st.subheader("Its place on the map")
+    method = map_method(ctx.latent_dim, default_projection(ctx.ck).method)
+    bundle = ctx.map(ProjectionConfig(method=method))
+    xy = bundle.latent_map.to_map(res["mu"][None])[0]
+    fig = latent_map(bundle.coords, ctx.enc.labels, ctx.class_names, height=520,
+                     axis_titles=("z0", "z1") if method == "latent" else None)
+    # WebGL traces, like the points: SVG ones (go.Scatter) are drawn underneath them
+    star = dict(size=24, symbol="star", color="black", line=dict(width=2, color="white"))
+    fig.add_trace(go.Scattergl(x=[xy[0]], y=[xy[1]], mode="markers", name="your image", marker=star,
+                               hovertemplate="your image<extra></extra>"))
+    near = bundle.coords[nn]
+    ring = dict(size=16, symbol="circle", color="rgba(0,0,0,0)", line=dict(width=2, color="black"))
+    fig.add_trace(go.Scattergl(x=near[:, 0], y=near[:, 1], mode="markers", name=f"{len(nn)} nearest",
+                               marker=ring, hoverinfo="skip"))
+    st.plotly_chart(fig, key="img_map", config={"scrollZoom": True, "displaylogo": False})
+    how = {"latent": "at its code itself (this model's latent space is 2-D)",
+           "pca": "by the same linear projection as the data"}.get(
+        method, f"at the weighted average of the map positions of its {bundle.latent_map.k} nearest codes")
+    apart = "" if method == "latent" else " They can lie apart on the map: 2-D cannot keep every distance."
+    st.caption(f"{bundle.label}. The ★ is your image, placed {how}; circles mark its {len(nn)} nearest "
+               f"neighbours in latent space.{apart}")
+
+
+if __name__ == "__main__":  # Streamlit runs every page as __main__; tests import the helpers
+    main()

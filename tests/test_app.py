@@ -1,0 +1,163 @@
+"""The app's frame, Map and Sliders pages, through streamlit.testing.v1.AppTest."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = ["fashion-mnist", "fashion-mnist-2d", "fashion-mnist-beta4", "digits"]
+
+
+def app(ckpt="digits", method=None, **state):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.session_state["ckpt"] = ckpt
+    if method:
+        at.session_state["map_method"] = method
+    for k, v in state.items():
+        at.session_state[k] = v
+    return at
+
+
+def image_urls(at):
+    """The media URLs of every st.image on the page (they change when the pixels change)."""
+    urls = []
+    for el in at.get("image"):
+        urls += [img.url for img in el.proto.imgs]
+    return urls
+
+
+def need(name):
+    if not (ROOT / "checkpoints" / name / "model.safetensors").exists():
+        pytest.skip(f"checkpoints/{name} is not there")
+
+
+@pytest.mark.parametrize("ckpt", SHIPPED)
+def test_map_page_runs_on_every_shipped_checkpoint(ckpt):
+    need(ckpt)
+    at = app(ckpt)
+    at.run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Map of the latent space"
+    assert not at.error
+    chart = [e for e in at.get("plotly_chart")]
+    assert chart, "the map chart is missing"
+
+
+def test_sidebar_lists_broken_checkpoints_without_crashing(tmp_path, monkeypatch):
+    import shutil
+
+    broken = ROOT / "checkpoints" / "zz-broken-test"
+    shutil.copytree(ROOT / "checkpoints" / "digits", broken, ignore=shutil.ignore_patterns("projections"))
+    try:
+        (broken / "model.safetensors").write_bytes(b"garbage")
+        at = app("digits")
+        at.run()
+        assert not at.exception
+        assert "zz-broken-test" not in at.sidebar.selectbox[0].options
+        texts = " ".join(m.value for m in at.sidebar.markdown)
+        assert "zz-broken-test" in texts and "corrupted" in texts
+    finally:
+        shutil.rmtree(broken)
+
+
+def test_checkpoint_param_with_path_is_refused():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.query_params["ckpt"] = "../../etc"
+    at.run()
+    assert not at.exception
+    assert any("not a loadable checkpoint" in w.value for w in at.warning)
+    assert at.session_state["ckpt"] != "../../etc"
+
+
+@pytest.mark.parametrize("method", ["pca", "umap", "tsne"])
+def test_map_projections_and_colourings(method):
+    at = app("digits", method, map_color="kl", map_prior=True)
+    at.run()
+    assert not at.exception, at.exception
+
+
+def test_map_2d_model_uses_latent_space():
+    need("fashion-mnist-2d")
+    at = app("fashion-mnist-2d")
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="map_method").value == "latent"
+
+
+def test_slider_changes_the_decoded_image():
+    at = app("digits")
+    at.switch_page("pages/sliders.py").run()
+    assert not at.exception, at.exception
+    before = image_urls(at)
+    at.slider[0].set_value(2.5).run()
+    assert not at.exception
+    after = image_urls(at)
+    assert before[0] != after[0], "the decoded image did not change"
+    at.run()
+    assert image_urls(at)[0] == after[0], "the image changed without a slider move"
+
+
+def test_sliders_are_ordered_by_kl_and_collapsed_dims_hidden():
+    at = app("digits")
+    at.switch_page("pages/sliders.py").run()
+    kls = [float(s.label.split("KL ")[1].split(" ")[0]) for s in at.slider]
+    labels = [s.label for s in at.slider]
+    assert all("collapsed" not in lab for lab in labels)
+    at.toggle(key="sl_show_collapsed").set_value(True).run()
+    assert len(at.slider) >= len(kls)
+    assert all(k >= 0.05 for k in kls)
+
+
+def test_query_param_round_trip_restores_the_code():
+    at = app("digits")
+    at.switch_page("pages/sliders.py").run()
+    key = at.slider[0].key
+    at.slider[0].set_value(1.5).run()
+    link = at.query_params["z"]
+    code = [float(v) for v in (link[0] if isinstance(link, list) else link).split(",")]
+    # a new session opened from the link
+    at2 = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at2.query_params["ckpt"] = "digits"
+    at2.query_params["z"] = ",".join(str(v) for v in code)
+    at2.switch_page("pages/sliders.py").run()
+    assert not at2.exception
+    d = int(key.removeprefix("sl_z"))
+    assert at2.slider(key=key).value == pytest.approx(1.5)
+    assert at2.session_state["sl_start"][d] == pytest.approx(code[d], abs=1e-3)
+
+
+@pytest.mark.parametrize("bad", ["1,2", "nan,0,0,0,0,0,0,0", "a,b,c,d,e,f,g,h", "inf,0,0,0,0,0,0,0"])
+def test_malformed_code_in_url_falls_back_with_a_notice(bad):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.query_params["ckpt"] = "digits"
+    at.query_params["z"] = bad
+    at.switch_page("pages/sliders.py").run()
+    assert not at.exception
+    assert any("Ignored the link's code" in w.value for w in at.warning)
+    assert all(v == 0.0 for v in at.session_state["sl_start"])
+
+
+def test_steer_from_map_selection_starts_sliders_there():
+    at = app("digits", "pca")
+    at.run()
+    at.session_state["sliders_start_request"] = {"kind": "index", "index": 7}
+    at.switch_page("pages/sliders.py").run()
+    assert not at.exception
+    assert "image #7" in at.session_state["sl_start_label"]
+
+
+def test_fast_maps_agree_with_the_data_in_the_app_context():
+    """A point's own 2-D position maps back close to its code, and its code close to its position."""
+    from vae.checkpoint import load_checkpoint
+    from vae.explorer import explore_set, load_split, projection
+    from vae.projection import ProjectionConfig, build_latent_map
+
+    ck = load_checkpoint(ROOT / "checkpoints" / "digits")
+    data = load_split(ck, "test")
+    enc = explore_set(ck, data)
+    coords, _ = projection(ck, "test", enc, ProjectionConfig(method="umap"))
+    lm = build_latent_map(enc.mu, coords, "umap")
+    assert np.abs(lm.to_latent(coords) - enc.mu).max() < 1e-4
+    assert np.abs(lm.to_map(enc.mu) - coords).max() < 1e-4

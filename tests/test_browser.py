@@ -1,0 +1,266 @@
+"""End to end in a real browser: `streamlit run app.py` on a free port, driven by Chromium.
+
+Screenshots of every page land in tests/artifacts/ (and docs/screenshots/, which the
+README shows). Skipped, with the reason, where no Chromium can be found.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "tests" / "artifacts"
+DOCS_SHOTS = ROOT / "docs" / "screenshots"
+VIEWPORT = {"width": 1440, "height": 950}
+PAGES = ["map", "sliders", "reconstructions", "interpolate", "generate", "your_image", "how_it_works", "train"]
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_health(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited early:\n{proc.stdout.read()[-2000:] if proc.stdout else ''}")
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                if r.read().strip() == b"ok":
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"{url} did not become healthy in {timeout} s")
+
+
+def start_server(port: int, extra_env: dict | None = None) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(extra_env or {})}
+    return subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = _free_port()
+    proc = start_server(port)
+    url = f"http://localhost:{port}"
+    try:
+        wait_health(url, proc)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    exe = _chromium()
+    with playwright_api.sync_playwright() as p:
+        kw = dict(args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                        "--disable-background-networking", "--disable-component-update", "--no-first-run"])
+        try:
+            b = p.chromium.launch(executable_path=exe, **kw) if exe else p.chromium.launch(**kw)
+        except Exception as e:  # no browser on this machine
+            pytest.skip(f"no Chromium available ({str(e).splitlines()[0][:120]}); run `make browser`")
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser, server):
+    ctx = browser.new_context(viewport=VIEWPORT)
+    pg = ctx.new_page()
+    pg.set_default_timeout(120_000)
+    yield pg
+    ctx.close()
+
+
+def shot(pg, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    pg.screenshot(path=str(path))
+    DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(path, DOCS_SHOTS / f"{name}.png")
+    return path
+
+
+def wait_app(pg) -> None:
+    """Wait until Streamlit has finished running the script (no spinner, app idle)."""
+    pg.wait_for_selector('[data-testid="stApp"]')
+    pg.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]') && "
+        "!document.querySelector('[data-testid=\"stSpinner\"]')", timeout=240_000)
+    time.sleep(0.4)
+
+
+def goto(pg, server, path: str = "") -> None:
+    pg.goto(f"{server}/{path}")
+    wait_app(pg)
+
+
+MAP_INFO_JS = """
+() => {
+  const gd = [...document.querySelectorAll('.js-plotly-plot')].find(g => (g.data || []).length > 3);
+  if (!gd || !gd._fullLayout || !gd._fullLayout.xaxis) return null;
+  const fl = gd._fullLayout, xa = fl.xaxis, ya = fl.yaxis, r = gd.getBoundingClientRect();
+  const px = (x, y) => [r.left + xa._offset + xa.l2p(x), r.top + ya._offset + ya.l2p(y)];
+  let n = 0; const data = [], grid = [];
+  for (const t of gd.data) {
+    if (!t.customdata || !t.x) continue;
+    for (let i = 0; i < t.x.length; i++) {
+      const kind = t.customdata[i][0];
+      if (kind === 0) { n++; data.push(px(t.x[i], t.y[i])); } else if (kind === 1) grid.push(px(t.x[i], t.y[i]));
+    }
+  }
+  const inside = p => p[0] > r.left + xa._offset + 15 && p[0] < r.left + xa._offset + xa._length - 15 &&
+                      p[1] > r.top + ya._offset + 15 && p[1] < r.top + ya._offset + ya._length - 15;
+  // an isolated data point (easy to click) and the empty spot farthest from any data point
+  let best = null, bestGap = -1;
+  const sample = data.filter((_, i) => i % 7 === 0).filter(inside);
+  for (const p of sample.slice(0, 400)) {
+    let gap = 1e9;
+    for (const q of data) { if (q === p) continue; const d = Math.hypot(p[0]-q[0], p[1]-q[1]); if (d < gap) gap = d; }
+    if (gap > bestGap) { bestGap = gap; best = p; }
+  }
+  let spot = null, spotGap = -1;
+  for (const g of grid.filter(inside)) {
+    let gap = 1e9;
+    for (const q of data) { const d = Math.hypot(g[0]-q[0], g[1]-q[1]); if (d < gap) gap = d; if (gap < spotGap) break; }
+    if (gap > spotGap) { spotGap = gap; spot = g; }
+  }
+  return {n, point: best, pointGap: bestGap, spot, spotGap, webgl: gd.querySelectorAll('canvas').length};
+}
+"""
+
+
+def map_info(pg) -> dict:
+    pg.wait_for_function(f"() => ({MAP_INFO_JS})() !== null", timeout=240_000)
+    return pg.evaluate(MAP_INFO_JS)
+
+
+def default_size() -> int:
+    return 10_000 if (ROOT / "checkpoints" / "fashion-mnist" / "model.safetensors").exists() else 360
+
+
+def test_map_shows_every_point_with_webgl(page, server):
+    goto(page, server)
+    info = map_info(page)
+    assert info["n"] == default_size()
+    assert info["webgl"] >= 1, "the scatter is not drawn with WebGL"
+    shot(page, "map")
+
+
+def test_clicking_a_point_shows_its_images(page, server):
+    goto(page, server)
+    info = map_info(page)
+    x, y = info["point"]
+    page.mouse.click(x, y)
+    page.get_by_role("button", name="Steer this point").wait_for(timeout=120_000)
+    wait_app(page)
+    assert page.get_by_text("reconstruction (decoded μ)").count() >= 1
+    shot(page, "map-point")
+
+
+def test_clicking_empty_space_decodes_that_spot(page, server):
+    goto(page, server)
+    info = map_info(page)
+    assert info["spotGap"] > 8, "no empty spot found on the map"
+    x, y = info["spot"]
+    page.mouse.click(x, y)
+    page.get_by_text("Decoded spot").wait_for(timeout=120_000)
+    wait_app(page)
+    assert page.get_by_text("map units from the nearest encoded image").count() >= 1
+    shot(page, "map-spot")
+
+
+def _decoded_src(pg) -> str:
+    return pg.locator('[data-testid="stImage"] img').first.get_attribute("src")
+
+
+def test_moving_a_slider_changes_the_decoded_image(page, server):
+    goto(page, server, "sliders")
+    page.locator('[data-testid="stSlider"] [role="slider"]').first.wait_for()
+    before = _decoded_src(page)
+    slider = page.locator('[data-testid="stSlider"] [role="slider"]').first
+    slider.focus()
+    for _ in range(10):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function(
+        "(before) => { const i = document.querySelector('[data-testid=\"stImage\"] img'); return i && i.src !== before; }",
+        arg=before, timeout=60_000)
+    wait_app(page)
+    assert _decoded_src(page) != before
+    assert "z=" in page.url
+    shot(page, "sliders")
+
+
+def test_uploading_a_png_shows_its_reconstruction(page, server, tmp_path):
+    from PIL import Image, ImageDraw
+
+    im = Image.new("RGB", (120, 120), "white")
+    ImageDraw.Draw(im).rectangle([35, 20, 85, 100], fill="black")
+    path = tmp_path / "drawing.png"
+    im.save(path)
+    goto(page, server, "your_image")
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
+    page.get_by_text("Reconstruction", exact=False).first.wait_for(timeout=120_000)
+    wait_app(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    shot(page, "your_image")
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_page_renders_without_errors(page, server, name):
+    goto(page, server, "" if name == "map" else name)
+    if name == "map":
+        map_info(page)
+    assert page.locator('[data-testid="stException"]').count() == 0, f"{name} raised an exception"
+    shot(page, f"page-{name}")
+
+
+def test_deep_link_on_a_fresh_server_keeps_the_frame(browser, tmp_path):
+    """The first session of a new server opens /sliders?z=...: sidebar and code must survive."""
+    port = _free_port()
+    proc = start_server(port)
+    url = f"http://localhost:{port}"
+    try:
+        wait_health(url, proc)
+        ctx = browser.new_context(viewport=VIEWPORT)
+        pg = ctx.new_page()
+        pg.set_default_timeout(120_000)
+        pg.goto(f"{url}/sliders?ckpt=digits&z=0,0,0,0,0,1.5,0,0")
+        wait_app(pg)
+        pg.locator('[data-testid="stSlider"]').first.wait_for()
+        assert pg.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').count() >= 1
+        assert "z=" in pg.url and "1.5" in pg.url
+        ctx.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -1,0 +1,215 @@
+"""Background training jobs (vae/jobs.py): digits runs of a second or two, in tmp folders."""
+
+import shlex
+import threading
+import time
+
+import pytest
+import torch
+
+from vae.checkpoint import load_checkpoint
+from vae.cli import build_parser
+from vae.config import ModelConfig, TrainConfig
+from vae.jobs import (
+    MAX_LOSS_POINTS,
+    JobBusyError,
+    JobError,
+    JobRegistry,
+    TrainingJob,
+    _LossTrace,
+    checkpoint_name_problem,
+    staging_path,
+    train_command,
+)
+
+MC = ModelConfig(arch="mlp", latent_dim=2, hidden_dims=(32,))
+STEPS = 23  # digits: 1,437 training images in batches of 64
+
+
+def _tc(out, **kw):
+    base = dict(dataset="digits", out=str(out), epochs=3, batch_size=64, lr=3e-3, seed=1)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+@pytest.fixture()
+def thread_errors(monkeypatch):
+    """Exceptions that escaped a thread (a job must never let one escape)."""
+    seen = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: seen.append(args.exc_value))
+    return seen
+
+
+def _wait_until(pred, timeout=60.0):
+    t0 = time.monotonic()
+    while not pred():
+        if time.monotonic() - t0 > timeout:
+            raise AssertionError("timed out")
+        time.sleep(0.005)
+
+
+def test_a_digits_job_completes_and_writes_a_loadable_checkpoint(tmp_path, thread_errors):
+    out = tmp_path / "run1"
+    job = JobRegistry().start(MC, _tc(out))
+    assert job.join(120)
+    snap = job.snapshot()
+    assert snap.status == "complete", snap.message
+    assert snap.error is None and not snap.active and snap.progress == 1.0
+    assert [h["epoch"] for h in snap.history] == [1, 2, 3]
+    assert snap.steps_per_epoch == STEPS and len(snap.loss_x) == 3 * STEPS
+    assert snap.loss_x[-1] == pytest.approx(3.0)
+    assert snap.started_at <= snap.finished_at and snap.images_per_s > 0
+    ck = load_checkpoint(out)
+    assert ck.config.image_shape == (1, 8, 8)  # taken from the data
+    assert ck.meta["status"] == "complete" and ck.meta["epochs_done"] == 3
+    assert ck.meta["train_config"]["out"] == str(out)  # not the staging folder's path
+    assert ck.meta["training"]["command"] == snap.command
+    assert snap.final_test_neg_elbo == pytest.approx(ck.history[-1]["test_neg_elbo"])
+    assert snap.history[-1]["test_neg_elbo"] < snap.history[0]["test_neg_elbo"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run1"]  # no staging or temp folders left
+    assert thread_errors == []
+
+
+def test_training_threads_are_given_back(tmp_path):
+    before = torch.get_num_threads()
+    job = TrainingJob(MC, _tc(tmp_path / "t", epochs=1, threads=1)).start()
+    assert job.join(120) and job.snapshot().threads == 1
+    seen = []
+    t = threading.Thread(target=lambda: seen.append(torch.get_num_threads()))
+    t.start()
+    t.join()
+    assert seen == [before] and torch.get_num_threads() == before
+
+
+def test_stop_ends_a_run_as_stopped_and_keeps_the_last_finished_epoch(tmp_path, thread_errors):
+    out = tmp_path / "long"
+    job = JobRegistry().start(MC, _tc(out, epochs=300))
+    _wait_until(lambda: job.snapshot().epoch >= 1)
+    job.stop()
+    assert job.join(120)
+    snap = job.snapshot()
+    assert snap.status == "stopped", snap.message
+    n = len(snap.history)
+    assert 1 <= n < 300 and "saved to" in snap.message
+    ck = load_checkpoint(out)
+    assert ck.meta["status"] == "stopped" and len(ck.history) == n == ck.meta["epochs_done"]
+    assert not staging_path(out).exists() and thread_errors == []
+
+
+def test_stop_before_the_first_epoch_saves_nothing(tmp_path, thread_errors):
+    job = TrainingJob(MC, _tc(tmp_path / "early", epochs=50))
+    job.stop()  # before the thread even starts
+    job.start()
+    assert job.join(120)
+    snap = job.snapshot()
+    assert snap.status == "stopped" and snap.history == () and "nothing was saved" in snap.message
+    assert list(tmp_path.iterdir()) == [] and thread_errors == []
+
+
+@pytest.mark.parametrize(
+    ("mc", "tc_kw", "message"),
+    [
+        (MC, dict(dataset="no-such-data"), "unknown dataset 'no-such-data'"),
+        (MC, dict(dataset="digits", lr=1e12), "the loss became nan"),
+        # 8x8 digits cannot pass four stride-2 stages: a ConfigError found in the thread
+        (ModelConfig(arch="conv", hidden_dims=(4, 4, 4, 4)), dict(), "divisible by 16"),
+    ],
+)
+def test_errors_end_the_job_as_failed_with_the_message(tmp_path, thread_errors, mc, tc_kw, message):
+    job = TrainingJob(mc, _tc(tmp_path / "bad", **tc_kw)).start()
+    assert job.join(120)
+    snap = job.snapshot()
+    assert snap.status == "failed" and message in snap.error and snap.message == snap.error
+    assert "\n" not in snap.error
+    assert list(tmp_path.iterdir()) == [] and thread_errors == []
+
+
+def test_a_missing_split_fails_without_downloading(tmp_path, monkeypatch, thread_errors):
+    import vae.data
+
+    def no_download(*a, **k):
+        raise AssertionError("a job must not download unless asked")
+
+    monkeypatch.setattr(vae.data, "_download", no_download)
+    monkeypatch.setattr(vae.data, "PROJECT_DATA_DIR", tmp_path / "none")
+    monkeypatch.setattr(vae.data, "DEBIAN_DATA_DIR", tmp_path / "none")
+    monkeypatch.setattr(vae.data, "DOWNLOAD_DIR", tmp_path / "none")
+    monkeypatch.delenv("VAE_DATA_DIR", raising=False)
+    job = TrainingJob(ModelConfig(), _tc(tmp_path / "km", dataset="kmnist")).start()
+    assert job.join(60)
+    snap = job.snapshot()
+    assert snap.status == "failed" and "train split of kmnist was not found" in snap.error
+    assert thread_errors == []
+
+
+def test_only_one_job_runs_at_a_time(tmp_path):
+    reg = JobRegistry()
+    assert reg.current() is None and not reg.busy()
+    first = reg.start(MC, _tc(tmp_path / "first", epochs=300))
+    with pytest.raises(JobBusyError, match="already in progress"):
+        reg.start(MC, _tc(tmp_path / "second", epochs=1))
+    assert reg.current() is first and reg.busy()
+    first.stop()
+    assert first.join(120)
+    second = reg.start(MC, _tc(tmp_path / "second", epochs=1))
+    assert reg.current() is second and second.join(120)
+    assert second.snapshot().status == "complete" and not reg.busy()
+    assert second.snapshot().job_id == first.snapshot().job_id + 1
+
+
+def test_a_job_never_overwrites_a_folder(tmp_path):
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "keep.txt").write_text("mine")
+    reg = JobRegistry()
+    with pytest.raises(JobError, match="already exists"):
+        reg.start(MC, _tc(tmp_path / "taken"))
+    staging_path(tmp_path / "busy").mkdir()
+    with pytest.raises(JobError, match="unfinished run"):
+        reg.start(MC, _tc(tmp_path / "busy"))
+    with pytest.raises(JobError, match="resume"):
+        TrainingJob(MC, _tc(tmp_path / "taken", resume=True))
+    assert reg.current() is None and (tmp_path / "taken" / "keep.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize("name", ["", "../evil", "a/b", "/abs", ".hidden", "-x", "a..b", "sp ace", "x" * 101, "run\n", "a\\b"])
+def test_bad_checkpoint_names_are_refused(tmp_path, name):
+    assert checkpoint_name_problem(tmp_path, name)
+
+
+@pytest.mark.parametrize("name", ["run", "digits-2d_b0.5", "A1"])
+def test_plain_names_are_accepted(tmp_path, name):
+    assert checkpoint_name_problem(tmp_path, name) is None
+    (tmp_path / name).mkdir()
+    assert "already exists" in checkpoint_name_problem(tmp_path, name)
+
+
+@pytest.mark.parametrize(
+    ("mc", "tc"),
+    [
+        (ModelConfig(arch="mlp", latent_dim=2, hidden_dims=(512, 256), beta=0.5),
+         TrainConfig(dataset="digits", out="checkpoints/a b", epochs=7, batch_size=32, lr=2e-3,
+                     kl_warmup_epochs=2.5)),
+        (ModelConfig(arch="conv", latent_dim=16, hidden_dims=(16, 32), beta=4.0),
+         TrainConfig(dataset="fashion-mnist", out="checkpoints/c", epochs=1, seed=3)),
+    ],
+)
+def test_train_command_means_the_same_to_the_cli(mc, tc):
+    """The command shown on the Train page, parsed by the real CLI parser, gives the same settings."""
+    argv = shlex.split(train_command(mc, tc))
+    assert argv[:4] == ["python", "-m", "vae", "train"]
+    a = build_parser().parse_args(argv[3:])
+    hidden = a.hidden or ((512, 256) if a.arch == "mlp" else (32, 64))
+    assert (a.dataset, a.arch, a.latent_dim, tuple(hidden), a.beta) == (
+        tc.dataset, mc.arch, mc.latent_dim, mc.hidden_dims, mc.beta)
+    assert (a.epochs, a.batch_size, a.lr, a.kl_warmup, a.seed, a.out, a.lr_schedule) == (
+        tc.epochs, tc.batch_size, tc.lr, tc.kl_warmup_epochs, tc.seed, tc.out, tc.lr_schedule)
+    assert train_command(mc, tc, out="elsewhere").endswith("--out elsewhere")
+
+
+def test_the_loss_trace_stays_bounded_and_spans_the_run():
+    trace = _LossTrace(100)
+    for i in range(10_000):
+        trace.add(i / 100, float(i))
+    assert 50 <= len(trace.x) <= 100 and len(trace.x) == len(trace.y)
+    assert trace.x[0] == 0.0 and trace.x[-1] > 90  # thinned evenly, not truncated
+    assert MAX_LOSS_POINTS >= 1000

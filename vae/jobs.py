@@ -1,0 +1,392 @@
+"""Background training jobs: a :class:`~vae.train.Trainer` in a daemon thread, read through snapshots.
+
+    registry = JobRegistry()
+    job = registry.start(model_config, train_config)  # JobBusyError while another job runs
+    snap = job.snapshot()  # a consistent copy: status, epoch, step, losses, history, error
+    job.stop()             # ends the run after the current batch; finished epochs are kept
+
+UI-free: the app's Train page polls ``snapshot()``; nothing here prints or imports Streamlit.
+A job never raises out of its thread: every error ends it as ``"failed"`` with a one-line
+message. The checkpoint is trained in a hidden sibling folder (``.NAME.training``, skipped by
+:func:`vae.checkpoint.list_checkpoints`) and moved to its name when the run ends, so a
+half-trained model never shows up among the finished ones.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import shlex
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .checkpoint import CheckpointError, update_meta
+from .config import ConfigError, ModelConfig, TrainConfig
+from .data import DataError, check_dataset_name, load_dataset
+from .train import NonFiniteLossError, Trainer
+
+STATUSES = ("queued", "running", "complete", "stopped", "failed")
+ACTIVE = ("queued", "running")
+MAX_LOSS_POINTS = 2000  # batch losses kept for the live chart (older ones are thinned, not dropped)
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")  # used with fullmatch
+CLI_HIDDEN = {"mlp": (512, 256), "conv": (32, 64)}  # `python -m vae train` defaults for --hidden
+
+
+class JobError(RuntimeError):
+    """A job cannot start (bad name, folder exists); the message says why."""
+
+
+class JobBusyError(JobError):
+    """Another training job is still running (one at a time)."""
+
+
+# -- names, paths and the equivalent command line ---------------------------------------------
+def checkpoint_name_problem(root: str | Path, name: str) -> str | None:
+    """Why ``name`` cannot be a new checkpoint folder under ``root``, or None when it can.
+
+    A plain folder name (letters, digits, ``_ . -``; never a path) that no folder, file or
+    unfinished run under ``root`` uses yet.
+    """
+    if not name:
+        return "give the checkpoint a name"
+    if not NAME_RE.fullmatch(name) or ".." in name:
+        return (f"{name[:60]!r} is not a plain folder name: start with a letter or digit and use only "
+                "letters, digits, '_', '.' and '-' (at most 100 characters, no '/' or '..')")
+    root = Path(root)
+    if (root / name).exists():
+        return f"a checkpoint named {name!r} already exists; choose another name"
+    if staging_path(root / name).exists():
+        return (f"an unfinished run named {name!r} is in the hidden folder {staging_path(root / name).name} "
+                "(training in another process, or interrupted); choose another name, or delete that folder")
+    return None
+
+
+def staging_path(out: str | Path) -> Path:
+    """The hidden folder a job trains in before moving the result to ``out``."""
+    out = Path(out)
+    return out.with_name(f".{out.name}.training")
+
+
+def default_threads() -> int:
+    """Torch threads for a background run: all cores but one, so the app stays responsive."""
+    return max(1, (os.cpu_count() or 1) - 1)
+
+
+def train_command(model_config: ModelConfig, train_config: TrainConfig, out: str | None = None) -> str:
+    """The ``python -m vae train`` command line with the same settings (``out`` replaces the path)."""
+    mc, tc = model_config, train_config
+    args = ["--dataset", tc.dataset, "--arch", mc.arch, "--latent-dim", str(mc.latent_dim)]
+    if tuple(mc.hidden_dims) != CLI_HIDDEN[mc.arch]:
+        args += ["--hidden", ",".join(str(d) for d in mc.hidden_dims)]
+    if mc.arch == "conv" and mc.fc_dim != 256:
+        args += ["--fc-dim", str(mc.fc_dim)]
+    args += ["--beta", f"{mc.beta:g}"]
+    if mc.likelihood != "bernoulli":
+        args += ["--likelihood", mc.likelihood, "--variance", mc.variance, "--sigma", f"{mc.sigma:g}"]
+    args += ["--epochs", str(tc.epochs), "--batch-size", str(tc.batch_size), "--lr", f"{tc.lr:g}"]
+    if tc.lr_schedule != "cosine":
+        args += ["--lr-schedule", tc.lr_schedule]
+    if tc.kl_warmup_epochs:
+        args += ["--kl-warmup", f"{tc.kl_warmup_epochs:g}"]
+    if tc.seed:
+        args += ["--seed", str(tc.seed)]
+    if tc.limit:
+        args += ["--limit", str(tc.limit)]
+    args += ["--out", str(out if out is not None else tc.out)]
+    return "python -m vae train " + " ".join(shlex.quote(a) for a in args)
+
+
+# -- what a page reads ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class JobSnapshot:
+    """A consistent copy of a job's progress, safe to read while the job runs."""
+
+    job_id: int
+    name: str  # the checkpoint folder's name
+    out: str  # where the finished checkpoint is (or will be)
+    dataset: str
+    command: str  # the equivalent `python -m vae train ...`
+    status: str  # queued | running | complete | stopped | failed
+    message: str  # what is happening now, or how the run ended (one line)
+    error: str | None  # the failure, one line (status "failed" only)
+    epochs: int  # epochs asked for
+    epoch: int  # epochs finished
+    step: int  # batches done in the current epoch
+    steps_per_epoch: int | None  # None until the data is loaded
+    threads: int  # torch CPU threads the run uses
+    images_per_s: float | None  # training throughput of the current epoch
+    loss_x: tuple[float, ...]  # (P,) batch positions in epochs (fractional)
+    loss_y: tuple[float, ...]  # (P,) batch losses, nats / image (β-weighted), P <= MAX_LOSS_POINTS
+    history: tuple[dict[str, Any], ...]  # one row per finished epoch, as in meta.json
+    started_at: float | None  # time.time() when the thread started
+    finished_at: float | None  # time.time() when it ended
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+    @property
+    def progress(self) -> float:
+        """Fraction of all batches done, 0..1."""
+        if not self.steps_per_epoch:
+            return 0.0 if self.active else 1.0
+        done = self.epoch * self.steps_per_epoch + (self.step if self.active else 0)
+        return min(1.0, done / (self.epochs * self.steps_per_epoch))
+
+    @property
+    def elapsed_s(self) -> float:
+        if self.started_at is None:
+            return 0.0
+        return (self.finished_at or time.time()) - self.started_at
+
+    @property
+    def eta_s(self) -> float | None:
+        """Seconds left at the pace so far (None before the first batches)."""
+        p = self.progress
+        if not self.active or p < 0.02:
+            return None
+        return self.elapsed_s * (1 - p) / p
+
+    @property
+    def final_test_neg_elbo(self) -> float | None:
+        return float(self.history[-1]["test_neg_elbo"]) if self.history else None
+
+
+class _LossTrace:
+    """Batch losses for a live chart, bounded: when full, every other point is dropped."""
+
+    def __init__(self, max_points: int = MAX_LOSS_POINTS):
+        self.max_points = max(2, max_points)
+        self.stride = 1  # keep every stride-th batch
+        self.count = 0
+        self.x: list[float] = []
+        self.y: list[float] = []
+
+    def add(self, x: float, y: float) -> None:
+        i, self.count = self.count, self.count + 1
+        if i % self.stride:
+            return
+        self.x.append(x)
+        self.y.append(y)
+        if len(self.x) > self.max_points:
+            self.x, self.y = self.x[::2], self.y[::2]
+            self.stride *= 2
+
+
+# -- one job -----------------------------------------------------------------------------------
+class TrainingJob:
+    """Trains one checkpoint in a daemon thread; ``snapshot()`` and ``stop()`` are thread-safe.
+
+    ``model_config.image_shape`` is taken from the data, as the CLI does. Datasets are never
+    downloaded here unless ``download=True``: a missing split fails the job with the way to get it.
+    """
+
+    def __init__(
+        self,
+        model_config: ModelConfig,
+        train_config: TrainConfig,
+        job_id: int = 0,
+        command: str | None = None,
+        staging: bool = True,
+        download: bool = False,
+        max_loss_points: int = MAX_LOSS_POINTS,
+    ):
+        if train_config.resume:
+            raise JobError("a background job always starts a new run; resume one with "
+                           "`python -m vae train --resume --out FOLDER`")
+        self.model_config = model_config
+        self.train_config = train_config.validate()
+        self.out = Path(train_config.out)
+        self.job_id = job_id
+        self.command = command or train_command(model_config, train_config)
+        self.staging = staging
+        self.download = download
+        self.threads = train_config.threads or default_threads()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._trainer: Trainer | None = None
+        self._thread = threading.Thread(target=self._run, name=f"vae-train-{self.out.name}", daemon=True)
+        self._losses = _LossTrace(max_loss_points)
+        self._state: dict[str, Any] = dict(
+            status="queued", message="waiting to start", error=None, epoch=0, step=0,
+            steps_per_epoch=None, images_per_s=None, history=[], started_at=None, finished_at=None,
+        )
+
+    # -- control ---------------------------------------------------------------------------------
+    def start(self) -> TrainingJob:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """End the run after the current batch; the last finished epoch's checkpoint is kept."""
+        with self._lock:
+            self._stop.set()
+            if self._trainer is not None:
+                self._trainer.request_stop()
+            if self._state["status"] in ACTIVE:
+                self._state["message"] = "stopping after the current batch"
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the thread; True when it has ended."""
+        if self._thread.is_alive() or self._thread.ident is not None:
+            self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    @property
+    def active(self) -> bool:
+        with self._lock:
+            return self._state["status"] in ACTIVE
+
+    def snapshot(self) -> JobSnapshot:
+        with self._lock:
+            s = self._state
+            return JobSnapshot(
+                job_id=self.job_id, name=self.out.name, out=str(self.out),
+                dataset=self.train_config.dataset, command=self.command, status=s["status"],
+                message=s["message"], error=s["error"], epochs=self.train_config.epochs,
+                epoch=s["epoch"], step=s["step"], steps_per_epoch=s["steps_per_epoch"],
+                threads=self.threads, images_per_s=s["images_per_s"],
+                loss_x=tuple(self._losses.x), loss_y=tuple(self._losses.y),
+                history=tuple(dict(h) for h in s["history"]),
+                started_at=s["started_at"], finished_at=s["finished_at"],
+            )
+
+    def _set(self, **kw: Any) -> None:
+        with self._lock:
+            self._state.update(kw)
+
+    # -- callbacks (run in the job's thread) -------------------------------------------------------
+    def _on_start(self, trainer: Trainer, info: dict[str, Any]) -> None:
+        self._set(steps_per_epoch=info["steps_per_epoch"],
+                  message=f"training on {info['train_size']:,} images ({info['device']}, "
+                          f"{self.threads} thread{'s' if self.threads > 1 else ''})")
+
+    def _on_batch_end(self, trainer: Trainer, info: dict[str, Any]) -> None:
+        spe = info["steps_per_epoch"]
+        with self._lock:
+            self._losses.add(info["epoch"] + (info["step"] + 1) / spe, float(info["loss"]))
+            self._state.update(step=info["step"] + 1, images_per_s=float(info["images_per_s"]))
+            if self._state["status"] == "running" and not self._stop.is_set():
+                self._state["message"] = (f"evaluating epoch {info['epoch'] + 1} on the test split"
+                                          if info["step"] + 1 == spe else f"epoch {info['epoch'] + 1}")
+
+    def _on_epoch_end(self, trainer: Trainer, info: dict[str, Any]) -> None:
+        row = {k: v for k, v in info.items() if k not in ("epochs", "path")}
+        with self._lock:
+            self._state["history"] = [*self._state["history"], row]
+            self._state.update(epoch=row["epoch"], step=0)
+
+    # -- the thread --------------------------------------------------------------------------------
+    def _run(self) -> None:
+        previous_threads = torch.get_num_threads()
+        work = staging_path(self.out) if self.staging else self.out
+        self._set(status="running", message="loading the data", started_at=time.time())
+        status, error = "failed", None
+        try:
+            torch.set_num_threads(self.threads)  # this thread, and threads started meanwhile
+            tc = dataclasses.replace(self.train_config, out=str(work), threads=self.threads)
+            if work.exists():
+                raise JobError(f"{work} already exists; choose another name or delete that folder")
+            check_dataset_name(tc.dataset)
+            kw = dict(data_dir=tc.data_dir, image_size=tc.image_size, channels=tc.channels,
+                      download=self.download)
+            train = load_dataset(tc.dataset, "train", **kw)
+            test = load_dataset(tc.dataset, "test", **kw)
+            mc = dataclasses.replace(self.model_config, image_shape=tuple(train.image_shape)).validate()
+            trainer = Trainer(mc, tc, train, test, command=self.command)
+            trainer.add_callback("on_start", self._on_start)
+            trainer.add_callback("on_batch_end", self._on_batch_end)
+            trainer.add_callback("on_epoch_end", self._on_epoch_end)
+            with self._lock:
+                self._trainer = trainer
+                if self._stop.is_set():
+                    trainer.request_stop()
+            result = trainer.run()
+            status = result.status
+        except (DataError, ConfigError, CheckpointError, NonFiniteLossError, JobError) as e:
+            error = _one_line(str(e))
+        except Exception as e:  # never an unhandled exception in a thread: report it instead
+            error = _one_line(f"{type(e).__name__}: {e}")
+        finally:
+            torch.set_num_threads(previous_threads)
+        try:
+            moved = self._finish_folder(work, status)
+        except (OSError, CheckpointError) as e:
+            status, error, moved = "failed", _one_line(f"could not move {work} to {self.out}: {e}"), False
+        if error and self.staging:
+            error = error.replace(str(work), str(self.out) if moved else str(work))
+        with self._lock:
+            n = len(self._state["history"])
+            if status == "complete":
+                message = f"finished {n} epoch{'s' if n != 1 else ''}; saved to {self.out}"
+            elif status == "stopped":
+                message = (f"stopped after {n} finished epoch{'s' if n != 1 else ''}; saved to {self.out}"
+                           if moved else "stopped before the first epoch finished; nothing was saved")
+            else:
+                message = error or "failed"
+            self._state.update(status=status, error=error if status == "failed" else None,
+                               message=message, finished_at=time.time())
+            self._trainer = None  # let the model and the data be freed
+
+    def _finish_folder(self, work: Path, status: str) -> bool:
+        """Move the trained folder to its name and fix its metadata; True when a checkpoint exists there."""
+        if not work.exists():
+            return False
+        if work != self.out:
+            if self.out.exists():
+                raise JobError(f"{self.out} appeared while training; the run is kept in {work}")
+            os.replace(work, self.out)
+        tc = {**dataclasses.replace(self.train_config, threads=self.threads).to_dict(), "out": str(self.out)}
+        updates: dict[str, Any] = {"train_config": tc}
+        if status == "failed":
+            updates["status"] = "failed"
+        update_meta(self.out, **updates)
+        return True
+
+
+def _one_line(text: str, limit: int = 600) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# -- one job at a time ---------------------------------------------------------------------------
+class JobRegistry:
+    """Holds the current (or last) job and allows one running job at a time."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._job: TrainingJob | None = None
+        self._next_id = 1
+
+    def current(self) -> TrainingJob | None:
+        """The running job, or the last one that ran (None before the first)."""
+        with self._lock:
+            return self._job
+
+    def busy(self) -> bool:
+        job = self.current()
+        return job is not None and job.active
+
+    def start(self, model_config: ModelConfig, train_config: TrainConfig, **kw: Any) -> TrainingJob:
+        """Start a job; raises JobBusyError while another runs, JobError when ``out`` is taken."""
+        with self._lock:
+            if self._job is not None and self._job.active:
+                snap = self._job.snapshot()
+                raise JobBusyError(
+                    f"a training run is already in progress ({snap.name!r}, epoch "
+                    f"{min(snap.epoch + 1, snap.epochs)} of {snap.epochs}); wait for it or stop it"
+                )
+            out = Path(train_config.out)
+            problem = checkpoint_name_problem(out.parent, out.name)
+            if problem:
+                raise JobError(problem)
+            job = TrainingJob(model_config, train_config, job_id=self._next_id, **kw)
+            self._next_id += 1
+            self._job = job.start()
+            return job
