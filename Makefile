@@ -5,10 +5,10 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
+STAMP  := $(VENV)/.installed-$(shell cat requirements.txt constraints.txt | cksum | cut -d' ' -f1)
 PORT   ?= 8501
 
-.PHONY: run test setup data browser lint format clean benchmark help
+.PHONY: run test setup data browser lint format clean benchmark help constraints
 
 help:
 	@echo "make run        start the explorer (http://localhost:$(PORT))"
@@ -25,10 +25,10 @@ test: setup browser
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt constraints.txt
 	@test -n "$(PYTHON)" || { echo "error: python3 not found; install Python 3.11" >&2; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements.txt
+	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements.txt -c constraints.txt
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
@@ -57,6 +57,12 @@ lint: setup
 
 format: setup
 	$(BIN)/python -m ruff format vae pages tests benchmarks app.py
+
+# Re-pin every transitive dependency after changing requirements.txt.
+constraints: setup
+	@{ echo "# Every package the pinned requirements pull in, at the versions tested here"; \
+	   echo "# (pip install -r requirements.txt -c constraints.txt; regenerate with: make constraints)."; \
+	   $(BIN)/python -m pip freeze --exclude-editable; } > constraints.txt
 
 clean:
 	rm -rf $(VENV) .pytest_cache tests/artifacts cache

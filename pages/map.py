@@ -36,8 +36,8 @@ st.caption(
     f"its latent code (the posterior mean of q(z|x), {ctx.latent_dim} numbers)"
     + (" — this model's latent space *is* 2-D, so the map is the space itself, with decoded images "
        "behind it." if two_d else ", projected to 2-D.")
-    + " **Click a dot** to see it, **drag a box or lasso** to select many, **click empty space** to "
-      "decode that spot."
+    + " **Click a dot** to see it, pick the **box or lasso** tool (top right of the map) to select many, "
+      "**click empty space** to decode that spot."
 )
 
 methods = (["latent"] if two_d else []) + ["umap", "pca", "tsne"]
@@ -67,6 +67,8 @@ fig = latent_map(
     prior=prior_xy, highlight=[chosen] if chosen is not None else [], background=background,
     axis_titles=("z0", "z1") if method == "latent" else None,
 )
+# Streamlit selects a clicked point only outside box/lasso mode: dragging pans, the toolbar has box and lasso
+fig.update_layout(dragmode="pan")
 
 left, right = st.columns([3, 2], gap="medium")
 with left:
@@ -75,15 +77,27 @@ with left:
         selection_mode=("points", "box", "lasso"), config={"scrollZoom": True, "displaylogo": False},
     )
     st.caption(f"{bundle.label} · {len(coords):,} points · legend entries toggle classes · "
-               "drag to select a box (lasso in the toolbar) · scroll to zoom · double-click to reset.")
+               "box and lasso select in the toolbar · drag to pan · scroll to zoom · double-click to reset.")
+
+
+def point_ref(point: dict) -> tuple[int, int] | None:
+    """(kind, index) from a selected point's customdata. plotly.js hands NumPy-backed customdata
+    over as a typed array, which reaches Python as {"0": kind, "1": index}, not as a list."""
+    cd = point.get("customdata")
+    if isinstance(cd, dict):
+        cd = [cd.get("0"), cd.get("1")]
+    if not isinstance(cd, (list, tuple)) or len(cd) < 2 or cd[0] is None or cd[1] is None:
+        return None
+    return int(cd[0]), int(cd[1])
+
 
 points = list(event.selection.points) if event and event.selection else []
 data_idx, grid_idx, prior_idx = [], [], []
 for p in points:
-    cd = p.get("customdata")
-    if not cd or len(cd) < 2:
+    ref = point_ref(p)
+    if ref is None:
         continue
-    kind, i = int(cd[0]), int(cd[1])
+    kind, i = ref
     (data_idx if kind == KIND_DATA else grid_idx if kind == KIND_GRID else prior_idx).append(i)
 box_or_lasso = bool(event and event.selection and (event.selection.box or event.selection.lasso))
 

@@ -127,12 +127,12 @@ def goto(pg, server, path: str = "") -> None:
 
 MAP_INFO_JS = """
 () => {
-  const gd = [...document.querySelectorAll('.js-plotly-plot')].find(g => (g.data || []).length > 3);
+  const gd = [...document.querySelectorAll('.js-plotly-plot')].find(g => (g._fullData || []).length > 3);
   if (!gd || !gd._fullLayout || !gd._fullLayout.xaxis) return null;
   const fl = gd._fullLayout, xa = fl.xaxis, ya = fl.yaxis, r = gd.getBoundingClientRect();
   const px = (x, y) => [r.left + xa._offset + xa.l2p(x), r.top + ya._offset + ya.l2p(y)];
   let n = 0; const data = [], grid = [];
-  for (const t of gd.data) {
+  for (const t of gd._fullData) {
     if (!t.customdata || !t.x) continue;
     for (let i = 0; i < t.x.length; i++) {
       const kind = t.customdata[i][0];
@@ -161,8 +161,16 @@ MAP_INFO_JS = """
 
 
 def map_info(pg) -> dict:
+    """Points of the map; waits until the chart has stopped moving (layout settled)."""
     pg.wait_for_function(f"() => ({MAP_INFO_JS})() !== null", timeout=240_000)
-    return pg.evaluate(MAP_INFO_JS)
+    info = pg.evaluate(MAP_INFO_JS)
+    for _ in range(20):
+        time.sleep(0.5)
+        again = pg.evaluate(MAP_INFO_JS)
+        if again["point"] == info["point"] and again["spot"] == info["spot"]:
+            return again
+        info = again
+    return info
 
 
 def default_size() -> int:
@@ -206,9 +214,9 @@ def _decoded_src(pg) -> str:
 
 def test_moving_a_slider_changes_the_decoded_image(page, server):
     goto(page, server, "sliders")
-    page.locator('[data-testid="stSlider"] [role="slider"]').first.wait_for()
+    page.locator('[data-testid="stSlider"] input[type="range"]').first.wait_for()
     before = _decoded_src(page)
-    slider = page.locator('[data-testid="stSlider"] [role="slider"]').first
+    slider = page.locator('[data-testid="stSlider"] input[type="range"]').first
     slider.focus()
     for _ in range(10):
         page.keyboard.press("ArrowRight")

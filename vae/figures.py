@@ -27,6 +27,19 @@ COLOR_BY = {
 }
 
 
+def _custom(columns: list) -> list:
+    """customdata rows [kind, index] as plain lists (numpy arrays would travel as typed arrays,
+    which reach the selection event as {"0": .., "1": ..} objects)."""
+    return np.stack(columns, 1).astype(int).tolist()
+
+
+def custom_values(cd) -> list:
+    """A selection event's customdata, whether it arrives as a list or a {"0": ...} object."""
+    if isinstance(cd, dict):
+        return [cd[k] for k in sorted(cd, key=lambda k: int(k))]
+    return list(cd or [])
+
+
 def class_color(i: int) -> str:
     return CLASS_COLORS[i % len(CLASS_COLORS)]
 
@@ -92,7 +105,7 @@ def latent_map(
         fig.add_trace(go.Scattergl(
             x=grid[:, 0], y=grid[:, 1], mode="markers", name="empty space",
             marker=dict(size=9, color="rgba(0,0,0,0)", opacity=0.0),
-            customdata=np.stack([np.full(len(grid), KIND_GRID), np.arange(len(grid))], 1),
+            customdata=_custom([np.full(len(grid), KIND_GRID), np.arange(len(grid))]),
             hovertemplate="decode this spot<extra></extra>", showlegend=False,
         ))
     if color_by == "class" or values is None:
@@ -103,7 +116,7 @@ def latent_map(
             fig.add_trace(go.Scattergl(
                 x=coords[sel, 0], y=coords[sel, 1], mode="markers", name=str(name),
                 marker=dict(size=marker_size, color=class_color(c), opacity=0.75),
-                customdata=np.stack([np.full(int(sel.sum()), KIND_DATA), idx_all[sel]], 1),
+                customdata=_custom([np.full(int(sel.sum()), KIND_DATA), idx_all[sel]]),
                 hovertemplate=f"<b>{name}</b> #%{{customdata[1]}}<extra></extra>",
             ))
     else:
@@ -113,7 +126,7 @@ def latent_map(
             x=coords[:, 0], y=coords[:, 1], mode="markers", name=title, showlegend=False,
             marker=dict(size=marker_size, color=values, colorscale="Viridis", opacity=0.8,
                         colorbar=dict(title=dict(text=title.split(" (")[0], side="right"), thickness=12)),
-            customdata=np.stack([np.full(len(coords), KIND_DATA), idx_all], 1),
+            customdata=_custom([np.full(len(coords), KIND_DATA), idx_all]),
             text=names,
             hovertemplate="<b>%{text}</b> #%{customdata[1]}<br>%{marker.color:.3g}<extra></extra>",
         ))
@@ -121,20 +134,21 @@ def latent_map(
         fig.add_trace(go.Scattergl(
             x=prior[:, 0], y=prior[:, 1], mode="markers", name="prior samples z ~ N(0, I)",
             marker=dict(size=7, color="black", symbol="x-thin", line=dict(width=1.5, color="black")),
-            customdata=np.stack([np.full(len(prior), KIND_PRIOR), np.arange(len(prior))], 1),
+            customdata=_custom([np.full(len(prior), KIND_PRIOR), np.arange(len(prior))]),
             hovertemplate="prior sample %{customdata[1]}<extra></extra>",
         ))
+    # overlays are WebGL too: SVG traces are drawn beneath the WebGL layer and would be hidden
     if path is not None and len(path):
-        fig.add_trace(go.Scatter(
+        fig.add_trace(go.Scattergl(
             x=path[:, 0], y=path[:, 1], mode="lines+markers", name="path",
             line=dict(color="black", width=2), marker=dict(size=6, color="black"),
             hoverinfo="skip",
         ))
     hl = [int(i) for i in highlight if 0 <= int(i) < len(coords)]
     if hl:
-        fig.add_trace(go.Scatter(
+        fig.add_trace(go.Scattergl(
             x=coords[hl, 0], y=coords[hl, 1], mode="markers", name="selected",
-            marker=dict(size=16, color="rgba(0,0,0,0)", line=dict(width=3, color="black")),
+            marker=dict(size=18, symbol="circle-open", color="black", line=dict(width=3, color="black")),
             hoverinfo="skip", showlegend=False,
         ))
     if background is not None:
@@ -164,14 +178,14 @@ def mini_map(coords: np.ndarray, labels: np.ndarray, current: np.ndarray,
         marker=dict(size=3, color=[class_color(int(c)) for c in labels[sub]], opacity=0.35),
     ))
     if trail is not None and len(trail) > 1:
-        fig.add_trace(go.Scatter(x=trail[:, 0], y=trail[:, 1], mode="lines+markers", name="trail",
+        fig.add_trace(go.Scattergl(x=trail[:, 0], y=trail[:, 1], mode="lines+markers", name="trail",
                                  line=dict(color="black", width=1.5), marker=dict(size=4, color="black"),
                                  hoverinfo="skip", showlegend=False))
     if start is not None:
-        fig.add_trace(go.Scatter(x=[start[0]], y=[start[1]], mode="markers", name="start",
+        fig.add_trace(go.Scattergl(x=[start[0]], y=[start[1]], mode="markers", name="start",
                                  marker=dict(size=11, symbol="circle-open", color="black", line=dict(width=2)),
                                  hoverinfo="skip", showlegend=False))
-    fig.add_trace(go.Scatter(x=[current[0]], y=[current[1]], mode="markers", name="current",
+    fig.add_trace(go.Scattergl(x=[current[0]], y=[current[1]], mode="markers", name="current",
                              marker=dict(size=16, symbol="star", color="#d62728", line=dict(width=1, color="black")),
                              hoverinfo="skip", showlegend=False))
     fig = _layout(fig, height)
