@@ -262,15 +262,23 @@ def update_meta(path: str | Path, **updates: Any) -> dict[str, Any]:
     path = Path(path)
     meta = read_json(path / META) if (path / META).exists() else {}
     meta.update(updates)
-    fd, tmp = tempfile.mkstemp(prefix=".meta-", suffix=".json", dir=path)
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(prefix=".meta-", suffix=".json", dir=path)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(meta, f, indent=2, default=_json_default)
             f.write("\n")
         os.chmod(tmp, 0o644)
         os.replace(tmp, path / META)
+    except OSError as e:
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
+        raise CheckpointError(
+            f"updating {path / META} failed ({e.strerror or e}); the previous one is kept"
+        ) from None
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
         raise
     return meta
 
@@ -293,6 +301,7 @@ class CheckpointEntry:
     path: Path
     error: str | None = None
     summary: str = ""
+    dataset: str = ""  # what meta.json says it was trained on (when it loads)
 
 
 def list_checkpoints(root: str | Path) -> list[CheckpointEntry]:
@@ -306,7 +315,7 @@ def list_checkpoints(root: str | Path) -> list[CheckpointEntry]:
             continue
         try:
             ck = load_checkpoint(p)
-            entries.append(CheckpointEntry(p.name, p, None, ck.summary()))
+            entries.append(CheckpointEntry(p.name, p, None, ck.summary(), ck.dataset))
         except CheckpointError as e:
             entries.append(CheckpointEntry(p.name, p, str(e)))
     return entries

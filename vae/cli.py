@@ -411,7 +411,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except (CliError, ConfigError, DataError, CheckpointError, NonFiniteLossError) as e:
-        print(f"python -m vae {args.command}: error: {e}", file=sys.stderr)
+        one_line = " ".join(str(e).split())  # a message quoting another tool's may span lines
+        print(f"python -m vae {args.command}: error: {one_line}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"python -m vae {args.command}: interrupted; the last finished epoch's checkpoint is kept",

@@ -165,11 +165,12 @@ def _download(spec: IdxSpec, split: str) -> None:
         cls = getattr(tvd, spec.torchvision_class)
         cls(root=str(DOWNLOAD_DIR), train=(split == "train"), download=True)
     except Exception as e:  # network errors come in many types
+        why = " ".join(str(e).split())  # torchvision's messages span several lines
         raise DataError(
             f"the {split} split of {spec.name} is not on this machine and downloading it failed "
-            f"({type(e).__name__}: {str(e)[:120]}). Get the IDX files ({SPLIT_PREFIX[split]}-images-"
+            f"({type(e).__name__}: {why[:160]}). Get the IDX files ({SPLIT_PREFIX[split]}-images-"
             f"idx3-ubyte.gz, {SPLIT_PREFIX[split]}-labels-idx1-ubyte.gz) into data/{spec.name}/ or "
-            f"pass --data-dir; on Debian: apt install dataset-{spec.name}"
+            f"pass --data-dir (the app reads $VAE_DATA_DIR); on Debian: apt install dataset-{spec.name}"
         ) from e
 
 
@@ -183,7 +184,8 @@ def _load_idx_dataset(spec: IdxSpec, split: str, data_dir, download: bool) -> Im
                                            DEBIAN_DATA_DIR / spec.name, DOWNLOAD_DIR])
         raise DataError(
             f"the {split} split of {spec.name} was not found (looked in {where}); "
-            f"run `make data`, pass --data-dir, or on Debian: apt install dataset-{spec.name}"
+            f"run `make data` or `python -m vae data --fetch {spec.name}`, pass --data-dir, "
+            f"or on Debian: apt install dataset-{spec.name}"
         )
     img_path, lbl_path = found
     images = read_idx(img_path)
@@ -287,6 +289,9 @@ def load_dataset(
     if split not in SPLIT_PREFIX:
         raise DataError(f"split must be 'train' or 'test', got {split!r}")
     check_dataset_name(name)
+    if data_dir is not None and not Path(data_dir).expanduser().is_dir():
+        raise DataError(f"data directory {str(data_dir)!r} does not exist or is not a folder; "
+                        "pass the folder that holds the dataset's files, or leave --data-dir out")
     if name in IDX_DATASETS:
         return _load_idx_dataset(IDX_DATASETS[name], split, data_dir, download)
     if name == "digits":
