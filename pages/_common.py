@@ -19,10 +19,11 @@ import torch
 
 from vae.cache import DEFAULT_CACHE_DIR
 from vae.checkpoint import Checkpoint, CheckpointError, list_checkpoints, load_checkpoint
-from vae.data import DataError, ImageDataset
+from vae.data import DataError, ImageDataset, check_dataset_name, dataset_available
 from vae.explorer import default_projection, explore_set, load_split, projection
 from vae.images import upscale
 from vae.latent import Encoding, collapsed_dims, decode
+from vae.minimap import MiniMap
 from vae.projection import METHOD_LABELS, LatentMap, ProjectionConfig, build_latent_map, fit_pca_map
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,14 +48,30 @@ def _root_stamp() -> tuple:
     return tuple(out)
 
 
+def data_problem(dataset: str) -> str | None:
+    """Why a checkpoint's data set (test split) is not on this machine, or None when it is."""
+    try:
+        check_dataset_name(dataset)
+    except DataError as e:
+        return f"its meta.json names no known data set ({e})"
+    if dataset_available(dataset, "test"):
+        return None
+    if dataset.startswith("folder:"):
+        return f"its image folder {dataset.split(':', 1)[1]} is not on this machine"
+    return (f"its data set, {dataset}, is not on this machine; opening it tries a download, or fetch it "
+            f"first with `python -m vae data --fetch {dataset}`")
+
+
 @st.cache_data(show_spinner=False, max_entries=4)
-def _entries(stamp: tuple) -> list[dict]:
-    return [{"name": e.name, "error": e.error, "summary": e.summary} for e in list_checkpoints(CHECKPOINT_ROOT)]
+def _entries(root: str, stamp: tuple) -> list[dict]:
+    return [{"name": e.name, "error": e.error, "summary": e.summary,
+             "data_problem": data_problem(e.dataset) if e.error is None else None}
+            for e in list_checkpoints(root)]
 
 
 def checkpoint_entries() -> list[dict]:
-    """Every folder under checkpoints/: {name, error (None if it loads), summary}."""
-    return _entries(_root_stamp())
+    """Every folder under checkpoints/: {name, error (None if it loads), summary, data_problem}."""
+    return _entries(str(CHECKPOINT_ROOT), _root_stamp())
 
 
 def valid_name(name: str | None) -> bool:
@@ -65,15 +82,15 @@ def valid_name(name: str | None) -> bool:
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=8)
-def _load_model(name: str, stamp: tuple, device: str) -> Checkpoint:
-    return load_checkpoint(CHECKPOINT_ROOT / name, device=device)
+def _load_model(root: str, name: str, stamp: tuple, device: str) -> Checkpoint:
+    return load_checkpoint(Path(root) / name, device=device)
 
 
 def get_checkpoint(name: str, device: str = "cpu") -> Checkpoint:
     if not valid_name(name):
         raise CheckpointError(f"no loadable checkpoint named {name!r} under checkpoints/")
     stamp = next((s for s in _root_stamp() if s[0] == name), ())
-    return _load_model(name, stamp, device)
+    return _load_model(str(CHECKPOINT_ROOT), name, stamp, device)
 
 
 # -- data, encodings and maps ---------------------------------------------------------------
@@ -114,6 +131,13 @@ def _load_map(name: str, content_hash: str, split: str, limit: int | None, cfg: 
         coords, reducer = projection(ck, split, enc, cfg, DEFAULT_CACHE_DIR)
     pca = fit_pca_map(enc.mu, coords) if cfg.method == "pca" else None
     return MapBundle(cfg, coords, build_latent_map(enc.mu, coords, cfg.method, pca), reducer)
+
+
+@st.cache_resource(show_spinner=False, max_entries=12)
+def _load_minimap(name: str, content_hash: str, split: str, limit: int | None, cfg: ProjectionConfig) -> MiniMap:
+    bundle = _load_map(name, content_hash, split, limit, cfg)
+    enc = _load_encoding(name, content_hash, split, limit, "cpu")
+    return MiniMap(bundle.coords, enc.labels)
 
 
 def get_encoding(name: str, split: str = "test", device: str = "cpu") -> Encoding:
@@ -169,6 +193,11 @@ class Ctx:
     def map(self, cfg: ProjectionConfig | None = None) -> MapBundle:
         cfg = cfg or default_projection(self.ck)
         return _load_map(self.name, self.ck.content_hash, self.split, self.limit, cfg)
+
+    def minimap(self, cfg: ProjectionConfig | None = None) -> MiniMap:
+        """The map as a small raster with a movable marker (cheap to redraw on every move)."""
+        cfg = cfg or default_projection(self.ck)
+        return _load_minimap(self.name, self.ck.content_hash, self.split, self.limit, cfg)
 
     def decode(self, z: np.ndarray) -> torch.Tensor:
         return decode(self.model, np.asarray(z, dtype=np.float32))
@@ -266,9 +295,12 @@ def sidebar() -> None:
         st.markdown("### VAE latent-space explorer")
         if good:
             summaries = {e["name"]: e["summary"] for e in entries}
+            no_data = {e["name"]: e["data_problem"] for e in entries if e["data_problem"]}
             st.selectbox("Checkpoint", good, key="ckpt", help="Every folder under checkpoints/ that loads.",
-                         format_func=lambda n: n)
+                         format_func=lambda n: f"{n} (data not here)" if n in no_data else n)
             st.caption(summaries.get(st.session_state.get("ckpt"), ""))
+            if st.session_state.get("ckpt") in no_data:
+                st.warning(f"**{st.session_state['ckpt']}**: {no_data[st.session_state['ckpt']]}.")
         else:
             st.error("No loadable checkpoint under checkpoints/. Train one on the Train page.")
         if bad:

@@ -15,7 +15,6 @@ from pages._common import (
     selected_index,
     show_image,
 )
-from vae.figures import mini_map
 from vae.latent import dims_by_kl, prior_samples
 
 LIMIT = 4.0  # slider range: +-4 prior standard deviations
@@ -91,6 +90,7 @@ with st.expander("Display options"):
                              help="Off: every move reruns the whole page, as a naive Streamlit app does.")
     n_cols = st.radio("Slider columns", [1, 2, 3], index=1 if D > 6 else 0, horizontal=True, key="sl_cols")
 bundle = ctx.map()
+minimap = ctx.minimap()
 
 
 def panel() -> None:
@@ -130,10 +130,9 @@ def panel() -> None:
         dist, nn = bundle.latent_map.nearest_latent(z[None], 1)
         j = int(nn[0, 0])
         st.caption(f"Nearest encoded image: #{j} ({ctx.class_name(j)}), {dist[0, 0]:.2f} away in latent space.")
-        st.plotly_chart(mini_map(bundle.coords, ctx.enc.labels, xy, np.array(trail),
-                                 start=bundle.latent_map.to_map(start[None])[0], height=260),
-                        key="sl_minimap", config={"displayModeBar": False})
-        st.caption(f"Where z lands on the {bundle.label} map (★), the start (○) and the trail.")
+        st.image(minimap.render(xy, trail, start=bundle.latent_map.to_map(start[None])[0]), width=260,
+                 caption=f"Where z lands on the {bundle.label} map (★), the start (○) and the trail.",
+                 output_format="PNG")
         with st.popover("Current code"):
             st.code(fmt_code(z), language=None)
 

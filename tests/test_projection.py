@@ -85,3 +85,49 @@ def test_cache_detects_corruption_and_stale_keys(tmp_path):
     path.write_bytes(b"not a zip")
     assert load_arrays(tmp_path, "proj-abc") is None
     assert save_arrays(tmp_path, "../../escape", arrays).parent == tmp_path
+
+
+@pytest.mark.parametrize("n,dim", [(10_000, 16), (2_000, 2), (300, 8), (5, 16), (37, 32)])
+def test_exact_knn_matches_sklearn(n, dim):
+    """The fast neighbour search returns sklearn's neighbours and distances, one query or many."""
+    from sklearn.neighbors import NearestNeighbors
+
+    from vae.projection import ExactKnn
+
+    rng = np.random.default_rng(n + dim)
+    pts = rng.standard_normal((n, dim)).astype(np.float32)
+    pts[1] = pts[0]  # a duplicate point
+    queries = np.concatenate([rng.standard_normal((40, dim)).astype(np.float32), pts[:3]])
+    index = ExactKnn(pts)
+    for k in sorted({1, min(n, 8), min(n, 20)}):
+        ref = NearestNeighbors(n_neighbors=k).fit(pts)
+        for q in (queries, queries[:3], queries[:1], queries[-1:]):
+            dist, idx = index.query(q, k)
+            ref_dist, ref_idx = ref.kneighbors(q)
+            np.testing.assert_allclose(dist, ref_dist, atol=1e-4)
+            assert (np.diff(dist, axis=1) >= 0).all()
+            # the same neighbours, except where two are equally far (then either one is right)
+            ref_of_ours = np.linalg.norm(pts[ref_idx] - q[:, None, :], axis=2)
+            assert ((idx == ref_idx) | np.isclose(ref_of_ours, dist, rtol=1e-5)).all()
+            if q is queries[-1:]:
+                assert dist[0, 0] == 0.0 and idx[0, 0] == 2  # a data point finds itself at distance 0
+
+
+def test_minimap_draws_points_and_marker():
+    from vae.minimap import MiniMap
+
+    coords = np.array([[0.0, 0.0], [1.0, 1.0], [1.0, 0.0], [0.0, 1.0]])
+    mm = MiniMap(coords, np.array([0, 1, 2, 3]), size=300)
+    corners = mm.to_pixels(coords)
+    assert corners[:, 0].min() > 0 and corners[:, 0].max() < 299
+    assert corners[1, 1] < corners[0, 1]  # y points up on the map, down in the image
+    img = mm.render([0.5, 0.5], trail=[[0.0, 0.0], [0.5, 0.5]], start=[0.0, 0.0])
+    assert img.shape == (300, 300, 3) and img.dtype == np.uint8
+    cx, cy = mm.to_pixels([[0.5, 0.5]])[0].round().astype(int)
+    assert tuple(img[cy, cx]) == (214, 39, 40)  # the red star on the current position
+    bg = np.asarray(mm.background)
+    assert tuple(bg[cy, cx]) == (255, 255, 255)  # ... drawn on a copy: the background is untouched
+    x0, y0 = corners[0].round().astype(int)
+    assert bg[y0, x0].min() < 255  # a data point is drawn
+    with pytest.raises(ValueError, match="coordinates"):
+        MiniMap(np.zeros((3, 3)), np.zeros(3))

@@ -124,6 +124,82 @@ def _idw(dist: np.ndarray, values: np.ndarray, power: float = 2.0) -> np.ndarray
     return out
 
 
+class ExactKnn:
+    """Exact k nearest neighbours (Euclidean) of a fixed point set, fast for single queries.
+
+    The explorer asks for the neighbours of one code at a time, on every slider move; a
+    general-purpose index spends most of such a call on its own overhead (sklearn's
+    ``kneighbors``: about 0.3 ms). Here 2-D points sit in a k-d tree (scipy's cKDTree, about
+    15 µs a query); higher-dimensional ones are searched by brute force, with a shortcut
+    that keeps it exact: the points are split into blocks of about sqrt(N), and the k-th
+    smallest block minimum bounds the k-th smallest distance, so only the few points under
+    that bound are sorted (about 40 µs for 10,000 16-D points, instead of 120 µs for a full
+    ``argpartition``). Distances of the chosen neighbours are recomputed directly, in
+    float64, so they match a reference implementation's to rounding.
+    """
+
+    def __init__(self, points: np.ndarray):
+        self.points = np.ascontiguousarray(points, dtype=np.float32)
+        n, dim = self.points.shape
+        self._tree = None
+        if dim <= 3:
+            from scipy.spatial import cKDTree
+
+            self._tree = cKDTree(self.points.astype(np.float64))
+            return
+        self._sq = np.einsum("nd,nd->n", self.points, self.points)
+        self._m2 = -2.0 * self.points  # d2 - |q|^2 = |x|^2 - 2 x.q, in one matrix-vector product
+        self._block = max(1, int(np.sqrt(n)))
+        n_blocks = -(-n // self._block)
+        self._pad = n_blocks * self._block - n
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    def query(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Distances (M, k) in float64 and indices (M, k), nearest first, of the rows of q (M, D)."""
+        q = np.atleast_2d(np.asarray(q, dtype=np.float32))
+        k = int(min(k, len(self.points)))
+        if self._tree is not None:
+            dist, idx = self._tree.query(q.astype(np.float64), k=k)
+            return dist.reshape(len(q), k), idx.reshape(len(q), k).astype(np.int64)
+        if len(q) == 1:  # the common case (one slider move): as few numpy calls as possible
+            i = self._one(q[0], k)
+            diff = (self.points[i] - q[0]).astype(np.float64)
+            dist = np.sqrt((diff * diff).sum(1))
+            order = dist.argsort(kind="stable")
+            return dist[order][None], i[order][None]
+        idx = np.empty((len(q), k), dtype=np.int64)
+        if len(q) <= 16:
+            for r, row in enumerate(q):
+                idx[r] = self._one(row, k)
+        else:
+            for lo in range(0, len(q), 256):  # (256, N) blocks of squared distances at a time
+                chunk = q[lo:lo + 256]
+                d2 = self._sq[None, :] - 2.0 * (chunk @ self.points.T)
+                part = np.argpartition(d2, k - 1, axis=1)[:, :k] if k < len(self.points) else \
+                    np.broadcast_to(np.arange(k), (len(chunk), k)).copy()
+                idx[lo:lo + len(chunk)] = part
+        diff = self.points[idx].astype(np.float64) - q[:, None, :].astype(np.float64)
+        dist = np.sqrt(np.einsum("mkd,mkd->mk", diff, diff))
+        order = np.argsort(dist, axis=1, kind="stable")
+        return np.take_along_axis(dist, order, 1), np.take_along_axis(idx, order, 1)
+
+    def _one(self, q: np.ndarray, k: int) -> np.ndarray:
+        d2 = self._m2 @ q  # squared distance minus |q|^2: the same order
+        d2 += self._sq
+        n = len(d2)
+        if k >= n:
+            return np.arange(n)
+        if n < 4 * self._block or k > self._block // 2:
+            return np.argpartition(d2, k - 1)[:k]
+        padded = np.concatenate([d2, np.full(self._pad, np.inf, dtype=d2.dtype)]) if self._pad else d2
+        block_min = padded.reshape(-1, self._block).min(1)
+        bound = np.partition(block_min, k - 1)[k - 1]  # >= the k-th smallest d2 (k distinct points)
+        cand = np.flatnonzero(d2 <= bound)
+        return cand[np.argpartition(d2[cand], k - 1)[:k]]
+
+
 class LatentMap:
     """Fast maps between a latent space and its 2-D projection, fitted on (codes, coords).
 
@@ -132,8 +208,6 @@ class LatentMap:
 
     def __init__(self, codes: np.ndarray, coords: np.ndarray, k: int = 8, power: float = 2.0,
                  linear: Any = None, identity: bool = False):
-        from sklearn.neighbors import NearestNeighbors
-
         if len(codes) != len(coords):
             raise ValueError(f"codes ({len(codes)}) and coords ({len(coords)}) must have the same length")
         if len(codes) < 2:
@@ -144,9 +218,9 @@ class LatentMap:
         self.power = power
         self.linear = linear
         self.identity = identity
-        self._nn_map = NearestNeighbors(n_neighbors=self.k).fit(self.coords)
-        self._nn_latent = NearestNeighbors(n_neighbors=self.k).fit(self.codes)
-        d, _ = self._nn_map.kneighbors(self.coords, n_neighbors=2)
+        self._nn_map = ExactKnn(self.coords)
+        self._nn_latent = ExactKnn(self.codes)
+        d, _ = self._nn_map.query(self.coords, 2)
         self.spacing = float(np.median(d[:, 1])) or 1e-6  # typical gap between neighbours on the map
         lo, hi = self.coords.min(0), self.coords.max(0)
         self.bounds = (lo, hi)
@@ -162,7 +236,7 @@ class LatentMap:
             return z[:, :2].copy()
         if self.linear is not None:
             return self.linear.transform(z).astype(np.float32)
-        dist, idx = self._nn_latent.kneighbors(z)
+        dist, idx = self._nn_latent.query(z, self.k)
         return _idw(dist, self.coords[idx], self.power).astype(np.float32)
 
     def to_latent(self, xy: np.ndarray) -> np.ndarray:
@@ -172,18 +246,18 @@ class LatentMap:
             return xy.copy()
         if self.linear is not None:
             return self.linear.inverse_transform(xy).astype(np.float32)
-        dist, idx = self._nn_map.kneighbors(xy)
+        dist, idx = self._nn_map.query(xy, self.k)
         return _idw(dist, self.codes[idx], self.power).astype(np.float32)
 
     def nearest(self, xy: np.ndarray, k: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """Distances and indices (M, k) of the nearest data points on the map."""
         xy = np.atleast_2d(np.asarray(xy, dtype=np.float32))
-        return self._nn_map.kneighbors(xy, n_neighbors=k)
+        return self._nn_map.query(xy, k)
 
     def nearest_latent(self, z: np.ndarray, k: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """Distances and indices (M, k) of the nearest data points in latent space."""
         z = np.atleast_2d(np.asarray(z, dtype=np.float32))
-        return self._nn_latent.kneighbors(z, n_neighbors=k)
+        return self._nn_latent.query(z, k)
 
     def describe(self, xy: np.ndarray) -> dict[str, Any]:
         """How far one spot is from the data: distance, in neighbour spacings, and a verdict."""
