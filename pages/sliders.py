@@ -96,15 +96,6 @@ minimap = ctx.minimap()
 def panel() -> None:
     start = np.asarray(st.session_state["sl_start"], dtype=np.float32)
     left, right = st.columns([3, 2], gap="large")
-    with left:
-        dims = active + (hidden if show_collapsed else [])
-        cols = st.columns(int(n_cols))
-        for j, d in enumerate(dims):
-            label = f"z{d} · KL {kl[d]:.2f}" + (" · collapsed" if d in collapsed else "")
-            cols[j % int(n_cols)].slider(label, -LIMIT, LIMIT, step=0.05, key=f"sl_z{d}")
-        if hidden and not show_collapsed:
-            st.caption(f"{len(hidden)} collapsed dimension(s) hidden (KL < 0.05 nats): "
-                       + ", ".join(f"z{d}" for d in hidden) + ". They stay at their starting values.")
     z = np.array([st.session_state.get(f"sl_z{d}", float(start[d])) for d in range(D)], dtype=np.float32)
     img = ctx.decode(z[None])[0]
     xy = bundle.latent_map.to_map(z[None])[0]
@@ -114,7 +105,7 @@ def panel() -> None:
         del trail[:-TRAIL]
     st.query_params["z"] = encode_code(z)
     with right:
-        show_image(img, "decoded z", size=280)
+        show_image(img, "decoded z", size=280, inline=True)
         a, b = st.columns(2)
         si = st.session_state.get("sl_start_index")
         if si is not None:
@@ -130,11 +121,21 @@ def panel() -> None:
         dist, nn = bundle.latent_map.nearest_latent(z[None], 1)
         j = int(nn[0, 0])
         st.caption(f"Nearest encoded image: #{j} ({ctx.class_name(j)}), {dist[0, 0]:.2f} away in latent space.")
-        st.image(minimap.render(xy, trail, start=bundle.latent_map.to_map(start[None])[0]), width=260,
-                 caption=f"Where z lands on the {bundle.label} map (★), the start (○) and the trail.",
-                 output_format="PNG")
+        show_image(minimap.render(xy, trail, start=bundle.latent_map.to_map(start[None])[0]),
+                   f"Where z lands on the {bundle.label} map (★), the start (○) and the trail.", size=0,
+                   inline=True)
         with st.popover("Current code"):
             st.code(fmt_code(z), language=None)
+    # the sliders last: the new image reaches the browser before their (unchanged) updates
+    with left:
+        dims = active + (hidden if show_collapsed else [])
+        cols = st.columns(int(n_cols))
+        for j, d in enumerate(dims):
+            label = f"z{d} · KL {kl[d]:.2f}" + (" · collapsed" if d in collapsed else "")
+            cols[j % int(n_cols)].slider(label, -LIMIT, LIMIT, step=0.05, key=f"sl_z{d}")
+        if hidden and not show_collapsed:
+            st.caption(f"{len(hidden)} collapsed dimension(s) hidden (KL < 0.05 nats): "
+                       + ", ".join(f"z{d}" for d in hidden) + ". They stay at their starting values.")
 
 
 if use_fragment:

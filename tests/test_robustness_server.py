@@ -13,6 +13,7 @@ tests/artifacts/robustness-load.json.
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
 import json
 import os
@@ -290,7 +291,10 @@ class Session:
             await self._sliders(page, await barrier.wait())
             self.final_url = page.url
             self.final_src = await page.evaluate(IMG_JS)
-            body = await (await page.request.get(self.final_src)).body()
+            if self.final_src.startswith("data:"):  # the Sliders page sends its moving image inline
+                body = base64.b64decode(self.final_src.split(",", 1)[1])
+            else:
+                body = await (await page.request.get(self.final_src)).body()
             self.final_image = np.asarray(Image.open(io.BytesIO(body)))
             self.exceptions = await page.locator('[data-testid="stException"]').count()
         except BaseException:

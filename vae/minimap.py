@@ -28,11 +28,11 @@ def _rgb(hex_color: str) -> tuple[int, int, int]:
 class MiniMap:
     """The data's 2-D positions as a square image, with both axes on the same scale.
 
-    ``size`` is the side in pixels; draw it smaller on screen (the Sliders page: 260 px) for
-    sharp lines on high-density displays. At most ``max_points`` points (a fixed random subset) are drawn.
+    ``size`` is the side in pixels; show it at that width (``st.image`` would resample a larger
+    image down, blurring it). At most ``max_points`` points (a fixed random subset) are drawn.
     """
 
-    def __init__(self, coords: np.ndarray, labels: np.ndarray, size: int = 390, max_points: int = 5000,
+    def __init__(self, coords: np.ndarray, labels: np.ndarray, size: int = 260, max_points: int = 5000,
                  seed: int = 0):
         coords = np.asarray(coords, dtype=np.float64)
         if coords.ndim != 2 or coords.shape[1] != 2 or len(coords) == 0:
