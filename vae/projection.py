@@ -18,6 +18,7 @@ PCA and the 2-D latent space have exact maps and use them.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -218,12 +219,20 @@ class LatentMap:
         self.power = power
         self.linear = linear
         self.identity = identity
-        self._nn_map = ExactKnn(self.coords)
         self._nn_latent = ExactKnn(self.codes)
-        d, _ = self._nn_map.query(self.coords, 2)
-        self.spacing = float(np.median(d[:, 1])) or 1e-6  # typical gap between neighbours on the map
         lo, hi = self.coords.min(0), self.coords.max(0)
         self.bounds = (lo, hi)
+
+    # built on first use: drawing the map needs neither (and the k-d tree imports scipy.spatial)
+    @functools.cached_property
+    def _nn_map(self) -> ExactKnn:
+        return ExactKnn(self.coords)
+
+    @functools.cached_property
+    def spacing(self) -> float:
+        """The typical (median) gap between a point and its nearest neighbour on the map."""
+        d, _ = self._nn_map.query(self.coords, 2)
+        return float(np.median(d[:, 1])) or 1e-6
 
     @property
     def latent_dim(self) -> int:
