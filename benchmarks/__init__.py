@@ -1,0 +1,20 @@
+"""Benchmarks of the VAE latent-space explorer against its peers (issue #4).
+
+``python -m benchmarks [--quick] [--only NAME,...] [--json FILE] [--docs DIR | --no-docs]``
+
+One module per measurement, each with ``NAME`` and ``run(settings) -> list[Record]``:
+
+- :mod:`.inverse_map`: empty-spot decode, ``LatentMap.to_latent`` vs umap-learn ``inverse_transform``
+- :mod:`.forward_map`: placing codes, ``LatentMap.to_map`` vs umap-learn ``transform``
+- :mod:`.slider_roundtrip`: key press to new image in Chromium, ``st.fragment`` vs whole-page rerun
+- :mod:`.first_map`: ``streamlit run`` to map on screen, shipped projection vs cold caches
+- :mod:`.projection_cost`: UMAP (cold, warm), PCA, t-SNE: seconds and trustworthiness
+- :mod:`.train_throughput`: images/s of the shipped architectures vs pytorch/examples' VAE
+- :mod:`.quality`: each checkpoint's metrics next to its PCA and raw-pixel baselines
+- :mod:`.server_memory`: peak RSS of the app server with 1 and 10 browser sessions
+
+Shared pieces: :mod:`.records` (the record, statistics, tables), :mod:`.settings`,
+:mod:`.umap_fixture` (the fitted UMAP both map benchmarks use), :mod:`.app_driver`
+(``streamlit run`` + Chromium), :mod:`.report` (docs/benchmarks.md and its plots).
+The app is driven through a subprocess; nothing here imports Streamlit.
+"""

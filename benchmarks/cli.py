@@ -1,0 +1,146 @@
+"""``python -m benchmarks``: run the benchmarks, print the table, write JSON and the docs page.
+
+    python -m benchmarks --quick                      # under 5 minutes on 2 cores
+    python -m benchmarks --only inverse_map,forward_map --checkpoint checkpoints/digits
+    python -m benchmarks --json results.json --no-docs
+
+Each benchmark measures ours and its peer in the same run. A benchmark that cannot run
+here (no Chromium, no train split) is skipped with the reason; one that fails prints its
+traceback and the others still run (the exit status is then 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import traceback
+from pathlib import Path
+from types import ModuleType
+
+from . import (
+    first_map,
+    forward_map,
+    inverse_map,
+    machine,
+    projection_cost,
+    quality,
+    server_memory,
+    slider_roundtrip,
+    train_throughput,
+)
+from .records import Record, text_table
+from .settings import DEFAULT_CHECKPOINT, ROOT, Settings, Skip
+
+#: Every benchmark, in the order they run (the order of issue #4).
+BENCHMARKS: dict[str, ModuleType] = {m.NAME: m for m in (
+    inverse_map, forward_map, slider_roundtrip, first_map, projection_cost, train_throughput,
+    quality, server_memory,
+)}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m benchmarks", description="Run the benchmarks of issue #4: print the table, write JSON and "
+                                "docs/benchmarks.md.",
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="fewer queries and repeats (under 5 minutes)")
+    p.add_argument("--only", metavar="NAME[,NAME]",
+                   help="run only these benchmarks: " + ", ".join(BENCHMARKS))
+    p.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT,
+                   help="the checkpoint folder the map and app benchmarks use (default: checkpoints/fashion-mnist)")
+    p.add_argument("--json", type=Path, metavar="FILE", help="write the records as a JSON list")
+    p.add_argument("--docs", type=Path, metavar="DIR",
+                   help="write benchmarks.md and its plots here (default: docs/ for a run of everything)")
+    p.add_argument("--no-docs", action="store_true", help="do not write the docs page")
+    p.add_argument("--seed", type=int, default=0, help="seed of the query spots and codes (default 0)")
+    p.add_argument("--list", action="store_true", help="list the benchmarks and exit")
+    return p.parse_args(argv)
+
+
+def select(only: str | None) -> list[str]:
+    """Benchmark names from ``--only`` (a benchmark name, or a record name that starts with one)."""
+    if not only:
+        return list(BENCHMARKS)
+    chosen: list[str] = []
+    for raw in only.split(","):
+        want = raw.strip()
+        if not want:
+            continue
+        match = want if want in BENCHMARKS else next(
+            (b for b, m in BENCHMARKS.items() if want.startswith(getattr(m, "PREFIXES", (b,)))), None)
+        if match is None:
+            raise SystemExit(f"error: unknown benchmark {want!r}; choose from {', '.join(BENCHMARKS)}")
+        if match not in chosen:
+            chosen.append(match)
+    return [b for b in BENCHMARKS if b in chosen]
+
+
+def run_all(names: list[str], settings: Settings) -> tuple[list[Record], dict[str, str], dict[str, str]]:
+    """Run the benchmarks; returns the records, the skipped ones and the failed ones (with why)."""
+    records: list[Record] = []
+    skipped: dict[str, str] = {}
+    failed: dict[str, str] = {}
+    for name in names:
+        t0 = time.perf_counter()
+        settings.say(f"== {name}")
+        try:
+            recs = BENCHMARKS[name].run(settings)
+        except Skip as e:
+            skipped[name] = str(e)
+            settings.say(f"   skipped: {e}")
+            continue
+        except Exception as e:  # one broken benchmark must not lose the others' numbers
+            traceback.print_exc(file=sys.stderr)
+            failed[name] = f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
+            continue
+        for r in recs:
+            r.extra.setdefault("benchmark", name)
+        records += recs
+        settings.say(f"   {name}: {len(recs)} record(s) in {time.perf_counter() - t0:.0f} s")
+    return records, skipped, failed
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.list:
+        for name, mod in BENCHMARKS.items():
+            print(f"{name:18s} {(mod.__doc__ or '').strip().splitlines()[0].replace('``', '')}")
+        return 0
+    names = select(args.only)
+    checkpoint = args.checkpoint if args.checkpoint.is_absolute() else (Path.cwd() / args.checkpoint)
+    if not (checkpoint / "config.json").is_file():
+        print(f"error: {args.checkpoint} is not a checkpoint folder (no config.json); "
+              "pass --checkpoint checkpoints/NAME", file=sys.stderr)
+        return 2
+    settings = Settings(quick=args.quick, checkpoint=checkpoint, seed=args.seed)
+    info = machine.describe()
+    settings.say(f"benchmarks ({'quick' if args.quick else 'full'}): {', '.join(names)}")
+    settings.say(f"machine: {machine.one_line(info)}")
+    t0 = time.perf_counter()
+    records, skipped, failed = run_all(names, settings)
+    info["load_average_end"] = machine.load_average()
+    info["seconds"] = round(time.perf_counter() - t0, 1)
+    info["mode"] = "quick" if args.quick else "full"
+    info["checkpoint"] = str(args.checkpoint)
+    info["only"] = names if args.only else None
+
+    print(text_table(records))
+    for name, why in skipped.items():
+        print(f"skipped {name}: {why}")
+    for name, why in failed.items():
+        print(f"FAILED {name}: {why}")
+    print(f"{len(records)} records in {info['seconds']:.0f} s ({info['mode']} run)")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps([r.to_json() for r in records], indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        print(f"wrote {args.json}")
+    docs = None if args.no_docs else args.docs or (None if args.only else ROOT / "docs")
+    if docs is not None:
+        from .report import write_docs
+
+        for path in write_docs(docs, records, info, skipped, failed, json_path=args.json):
+            print(f"wrote {path}")
+    elif args.only and not args.no_docs:
+        print("(docs not rewritten for an --only run; pass --docs DIR to write them)")
+    return 1 if failed else 0
