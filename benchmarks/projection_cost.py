@@ -9,8 +9,9 @@ at most 5,000 points) as an extra key and in the note. Settings are the app's
 (import + compile + fit, what the first ever map costs); "warm" runs in this process
 after a small fit has compiled everything.
 
-Quick: 2,000 test codes, and no large size (the full run does 10,000 and 70,000; t-SNE on
-70,000 points alone takes a long while on two cores).
+Quick: 2,000 test codes, no cold UMAP (the first_map benchmark's peer is a cold start) and
+no large size (the full run does 10,000 and 70,000; t-SNE on 70,000 points alone takes a
+long while on two cores).
 """
 
 from __future__ import annotations
@@ -94,8 +95,10 @@ def run(settings: Settings) -> list[Record]:
     n_small = settings.pick(2_000, 10_000)
     small, big, why = codes_for(settings.checkpoint, n_small, settings.say, big=not settings.quick)
     recs: list[Record] = []
-    settings.say(f"projection: cold UMAP on {len(small):,} codes in a fresh process")
-    cold = umap_cold(small)
+    cold = None
+    if not settings.quick:  # quick: first_map's peer already shows what a cold start costs
+        settings.say(f"projection: cold UMAP on {len(small):,} codes in a fresh process")
+        cold = umap_cold(small)
     settings.say("projection: warming up UMAP in this process")
     fit_projection(small[: min(len(small), 300)], ProjectionConfig())  # compile (or load) numba code
     sizes = [(small, settings.pick(1, 2), True)]
@@ -105,7 +108,7 @@ def run(settings: Settings) -> list[Record]:
         n = len(codes)
         settings.say(f"projection: UMAP on {n:,} codes")
         times, coords = fit_timed(codes, "umap", repeats)
-        if codes is small:
+        if codes is small and cold is not None:
             recs.append(record("umap_cold", codes, [cold["total_s"]], coords,
                                note=f"of which import {cold['import_s']:.1f} s; compile ≈ cold − warm",
                                extra={"cold": cold}))

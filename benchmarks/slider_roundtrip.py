@@ -71,7 +71,7 @@ def set_fragment(page, on: bool) -> None:
 def one_move(page, key: str, timeout_ms: int = 20_000) -> float | None:
     """Milliseconds from the key press to the new image on screen; None if it never changed."""
     wait_idle(page)
-    time.sleep(0.15)  # let the last frame settle
+    time.sleep(0.05)  # let the last frame settle
     before = page.locator(IMAGE).first.get_attribute("src")
     page.locator(SLIDER).first.focus()
     page.evaluate(PROBE_JS, before)

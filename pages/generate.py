@@ -93,7 +93,7 @@ def main() -> None:
         st.image(big, caption=f"sample {k}", output_format="PNG", width=big.shape[1])
     with s2:
         st.code(fmt_code(z[k]), language=None)
-        if st.button("🎚️ Steer this sample", key="gen_steer",
+        if st.button("Steer this sample", key="gen_steer", icon=":material/tune:",
                      help="Open Sliders starting from this sample's code"):
             st.session_state["sliders_start_request"] = {"kind": "code", "code": [float(v) for v in z[k]]}
             st.switch_page("pages/sliders.py")

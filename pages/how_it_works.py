@@ -204,7 +204,7 @@ st.markdown(
 c1, c2 = st.columns([1, 3])
 with c1:
     seed = int(st.number_input("Seed of ε", 0, 999_999, step=1, key="how_eps_seed"))
-    st.button("🎲 Draw again", key="how_draw", on_click=_draw_again, width="stretch")
+    st.button("Draw again", key="how_draw", icon=":material/casino:", on_click=_draw_again, width="stretch")
 mu_i = ctx.enc.mu[i]
 sigma_i = np.exp(0.5 * ctx.enc.logvar[i])
 eps = torch.randn(D, generator=torch.Generator().manual_seed(seed)).numpy()

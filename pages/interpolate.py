@@ -160,10 +160,10 @@ def interpolation() -> None:
     d1, d2, _ = st.columns([1, 1, 3])
     grid_img = image_grid(torch.stack(strip), ncol=len(strip), scale=export_scale, pad=1)
     d1.download_button("Filmstrip (PNG)", png_bytes(grid_img), file_name=f"{ctx.name}-interpolation.png",
-                       mime="image/png", key="interp_dl_png", on_click="ignore", icon="🖼️")
+                       mime="image/png", key="interp_dl_png", on_click="ignore", icon=":material/image:")
     d2.download_button("Animation (GIF)", gif_bytes(frames, scale=export_scale),
                        file_name=f"{ctx.name}-interpolation.gif", mime="image/gif", key="interp_dl_gif",
-                       on_click="ignore", icon="🎞️", help="The decoded frames, played forward then back.")
+                       on_click="ignore", icon=":material/movie:", help="The decoded frames, played forward then back.")
 
     st.subheader("The path in latent space")
     methods = (["latent"] if D == 2 else []) + ["pca", "umap", "tsne"]
@@ -257,7 +257,7 @@ def traversals() -> None:
                    + ", ".join(f"z{d} = {base[d]:+.2f}" for d in dims))
     st.download_button("Traversal grid (PNG)", png_bytes(image_grid(grid, ncol=nv, scale=export_scale)),
                        file_name=f"{ctx.name}-traversals.png", mime="image/png", key="interp_dl_trav",
-                       on_click="ignore", icon="🖼️")
+                       on_click="ignore", icon=":material/image:")
 
 
 # -- 3. attribute vectors -----------------------------------------------------------------------
@@ -326,7 +326,7 @@ def attributes() -> None:
                "can leave the region where the data lie (the decode then blurs).")
     st.download_button("This row (PNG)", png_bytes(image_grid(row, ncol=len(STRENGTHS), scale=export_scale)),
                        file_name=f"{ctx.name}-{src_name}-to-{tgt_name}.png".replace("/", "-"), mime="image/png",
-                       key="interp_dl_attr", on_click="ignore", icon="🖼️")
+                       key="interp_dl_attr", on_click="ignore", icon=":material/image:")
 
 
 with tab_path:

@@ -122,7 +122,7 @@ def point_details(i: int) -> None:
     st.caption("Latent code: posterior mean μ ± σ per dimension (most informative first); the green band "
                "is ±1 under the prior.")
     b1, b2 = st.columns(2)
-    if b1.button("🎚️ Steer this point", key="map_steer", width="stretch",
+    if b1.button("Steer this point", key="map_steer", icon=":material/tune:", width="stretch",
                  help="Open Sliders starting from this image's code"):
         select_index(ctx, i)
         st.session_state["sliders_start_request"] = {"kind": "index", "index": i}
@@ -170,7 +170,7 @@ def spot_details(xy: np.ndarray) -> None:
             show_image(ctx.decode(z2[None])[0], f"umap-learn inverse ({secs:.1f} s)")
             st.caption(f"Distance between the two codes: {np.linalg.norm(z2 - z):.2f} "
                        f"(typical code norm {np.linalg.norm(ctx.enc.mu, axis=1).mean():.2f}).")
-    if st.button("🎚️ Steer from this spot", key="map_steer_spot"):
+    if st.button("Steer from this spot", key="map_steer_spot", icon=":material/tune:"):
         st.session_state["sliders_start_request"] = {"kind": "code", "code": [float(v) for v in z]}
         st.switch_page("pages/sliders.py")
 
@@ -216,3 +216,7 @@ with right:
             f"- **{ctx.latent_dim - len(ctx.collapsed)} of {ctx.latent_dim}** latent dimensions in use "
             "(KL > 0.05 nats)"
         )
+
+# The map is on screen by now: build the 2-D neighbour index for clicks on empty space here
+# (a few hundred ms, once per map), so that the first such click is as fast as the others.
+_ = lmap.spacing

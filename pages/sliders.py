@@ -6,6 +6,7 @@ Only the slider panel reruns (``st.fragment``). The current code lives in the UR
 
 import numpy as np
 import streamlit as st
+from PIL import Image
 
 from pages._common import (
     encode_code,
@@ -15,6 +16,7 @@ from pages._common import (
     selected_index,
     show_image,
 )
+from vae.images import png_bytes, upscale
 from vae.latent import dims_by_kl, prior_samples
 
 LIMIT = 4.0  # slider range: +-4 prior standard deviations
@@ -61,7 +63,7 @@ elif st.session_state.get("sl_for") != (ctx.name, D):
 c1, c2, c3, c4 = st.columns([1, 1, 1, 1.3])
 if c1.button("Prior mean (z = 0)", key="sl_btn_zero", width="stretch"):
     _start(np.zeros(D), "the prior mean (z = 0)")
-if c2.button("🎲 Random sample", key="sl_btn_random", width="stretch",
+if c2.button("Random sample", key="sl_btn_random", icon=":material/casino:", width="stretch",
              help="Draw z ~ N(0, I)"):
     seed = int(st.session_state.get("sl_seed", 0)) + 1
     st.session_state["sl_seed"] = seed
@@ -93,35 +95,44 @@ bundle = ctx.map()
 minimap = ctx.minimap()
 
 
+def _start_views(start: np.ndarray) -> dict:
+    """What shows the start, computed once per start (not on every move): PNGs and map position."""
+    si = st.session_state.get("sl_start_index")
+    key = (ctx.name, ctx.split, si, start.tobytes())
+    cached = st.session_state.get("sl_start_views")
+    if cached is None or cached["key"] != key:
+        recon = ctx.decode(start[None])[0]
+        shown = ([(ctx.data.images[si], f"start: #{si}"), (recon, "its reconstruction")] if si is not None
+                 else [(recon, "start")])
+        cached = {"key": key, "xy": bundle.latent_map.to_map(start[None])[0],
+                  "images": [(png_bytes(Image.fromarray(a)), cap, a.shape[1])
+                             for a, cap in ((upscale(im, 120), cap) for im, cap in shown)]}
+        st.session_state["sl_start_views"] = cached
+    return cached
+
+
 def panel() -> None:
     start = np.asarray(st.session_state["sl_start"], dtype=np.float32)
     left, right = st.columns([3, 2], gap="large")
     z = np.array([st.session_state.get(f"sl_z{d}", float(start[d])) for d in range(D)], dtype=np.float32)
-    img = ctx.decode(z[None])[0]
+    with right:  # the new image first: it goes out before anything else of this rerun
+        show_image(ctx.decode(z[None])[0], "decoded z", size=280, inline=True)
     xy = bundle.latent_map.to_map(z[None])[0]
     trail = st.session_state.setdefault("sl_trail", [])
     if not trail or np.hypot(trail[-1][0] - xy[0], trail[-1][1] - xy[1]) > 1e-6:
         trail.append([float(xy[0]), float(xy[1])])
         del trail[:-TRAIL]
     st.query_params["z"] = encode_code(z)
+    views = _start_views(start)
     with right:
-        show_image(img, "decoded z", size=280, inline=True)
-        a, b = st.columns(2)
-        si = st.session_state.get("sl_start_index")
-        if si is not None:
-            with a:
-                show_image(ctx.data.images[si], f"start: #{si}", size=120)
-            with b:
-                show_image(ctx.decode(start[None])[0], "its reconstruction", size=120)
-        else:
-            with a:
-                show_image(ctx.decode(start[None])[0], "start", size=120)
+        for col, (png, cap, width) in zip(st.columns(2), views["images"], strict=False):
+            col.image(png, caption=cap, width=width)
         st.caption(f"Started from {st.session_state.get('sl_start_label', 'the prior mean')}. "
                    f"‖z‖ = {np.linalg.norm(z):.2f} (a typical prior sample has ‖z‖ ≈ {np.sqrt(D):.1f}).")
         dist, nn = bundle.latent_map.nearest_latent(z[None], 1)
         j = int(nn[0, 0])
         st.caption(f"Nearest encoded image: #{j} ({ctx.class_name(j)}), {dist[0, 0]:.2f} away in latent space.")
-        show_image(minimap.render(xy, trail, start=bundle.latent_map.to_map(start[None])[0]),
+        show_image(minimap.render(xy, trail, start=views["xy"]),
                    f"Where z lands on the {bundle.label} map (★), the start (○) and the trail.", size=0,
                    inline=True)
         with st.popover("Current code"):

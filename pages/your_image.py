@@ -230,7 +230,7 @@ def main() -> None:
     st.caption("Posterior mean μ ± σ per dimension, most informative dimensions first; the green band "
                "is ±1 under the prior.")
     st.code(fmt_code(res["mu"]), language=None)
-    if st.button("🎚️ Steer this image", key="img_steer",
+    if st.button("Steer this image", key="img_steer", icon=":material/tune:",
                  help="Open Sliders starting from this image's latent code"):
         st.session_state["sliders_start_request"] = {"kind": "code", "code": [float(v) for v in res["mu"]]}
         st.switch_page("pages/sliders.py")

@@ -105,6 +105,10 @@ def page(browser, server):
 def shot(pg, name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
+    try:  # widgets whose code is still loading are drawn as grey skeletons: wait for the real ones
+        pg.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=20_000)
+    except playwright_api.Error:
+        pass  # a screenshot with a skeleton is still a screenshot; the test checks the page elsewhere
     pg.screenshot(path=str(path))
     DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
     shutil.copy(path, DOCS_SHOTS / f"{name}.png")
