@@ -113,7 +113,7 @@ def plot_projection(records: list[Record], path: Path) -> Path | None:
         n = r.extra.get("points", 0)
         ax.scatter(r.ours, r.extra["trustworthiness"], s=30 + 60 * (n >= 50_000), color=colors.get(method, "k"))
         ax.annotate(f"{method} {n:,}", (r.ours, r.extra["trustworthiness"]), textcoords="offset points",
-                    xytext=(5, 4), fontsize=8)
+                    xytext=(5, -11) if n >= 50_000 else (5, 4), fontsize=8)
     ax.set_xscale("log")
     ax.set_xlabel("seconds to project (log scale)")
     ax.set_ylabel("trustworthiness (k = 10)")
