@@ -6,7 +6,8 @@ One module per measurement, each with ``NAME`` and ``run(settings) -> list[Recor
 
 - :mod:`.inverse_map`: empty-spot decode, ``LatentMap.to_latent`` vs umap-learn ``inverse_transform``
 - :mod:`.forward_map`: placing codes, ``LatentMap.to_map`` vs umap-learn ``transform``
-- :mod:`.slider_roundtrip`: key press to new image in Chromium, ``st.fragment`` vs whole-page rerun
+- :mod:`.slider_roundtrip`: key press to new image in Chromium, our Sliders page vs a naive app
+  (and vs itself with ``st.fragment`` off)
 - :mod:`.first_map`: ``streamlit run`` to map on screen, shipped projection vs cold caches
 - :mod:`.projection_cost`: UMAP (cold, warm), PCA, t-SNE: seconds and trustworthiness
 - :mod:`.train_throughput`: images/s of the shipped architectures vs pytorch/examples' VAE

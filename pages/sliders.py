@@ -104,9 +104,11 @@ def _start_views(start: np.ndarray) -> dict:
         recon = ctx.decode(start[None])[0]
         shown = ([(ctx.data.images[si], f"start: #{si}"), (recon, "its reconstruction")] if si is not None
                  else [(recon, "start")])
-        cached = {"key": key, "xy": bundle.latent_map.to_map(start[None])[0],
-                  "images": [(png_bytes(Image.fromarray(a)), cap, a.shape[1])
-                             for a, cap in ((upscale(im, 120), cap) for im, cap in shown)]}
+        images = []
+        for im, cap in shown:
+            a = upscale(im, 120)
+            images.append((png_bytes(Image.fromarray(a)), cap, a.shape[1]))
+        cached = {"key": key, "xy": bundle.latent_map.to_map(start[None])[0], "images": images}
         st.session_state["sl_start_views"] = cached
     return cached
 

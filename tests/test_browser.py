@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from benchmarks.app_driver import chromium_path, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -26,18 +27,8 @@ PAGES = ["map", "sliders", "reconstructions", "interpolate", "generate", "your_i
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 
-def _chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+_chromium = chromium_path  # the system's Chromium, or None
+_free_port = free_port
 
 
 def wait_health(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
@@ -63,6 +54,15 @@ def start_server(port: int, extra_env: dict | None = None) -> subprocess.Popen:
     )
 
 
+def stop_server(proc: subprocess.Popen, timeout: float = 15) -> None:
+    """Terminate a server started by start_server (kill it if it does not stop in time)."""
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 @pytest.fixture(scope="module")
 def server():
     port = _free_port()
@@ -72,11 +72,7 @@ def server():
         wait_health(url, proc)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_server(proc)
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,6 @@ import os
 import re
 import shutil
 import socket
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -31,7 +30,16 @@ from urllib.parse import parse_qs, quote, urlparse
 import numpy as np
 import pytest
 from PIL import Image
-from test_browser import VIEWPORT, _chromium, _free_port, browser, start_server, wait_app, wait_health  # noqa: F401
+from test_browser import (  # noqa: F401
+    VIEWPORT,
+    _chromium,
+    _free_port,
+    browser,
+    start_server,
+    stop_server,
+    wait_app,
+    wait_health,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -63,11 +71,7 @@ def server(tmp_path_factory):
         wait_health(url, proc)
         yield {"url": url, "port": port, "proc": proc, "name": source.name, "root": tmp / "checkpoints"}
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_server(proc)
 
 
 # -- where the server listens, and XSRF ---------------------------------------------------------------

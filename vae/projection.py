@@ -260,12 +260,10 @@ class LatentMap:
 
     def nearest(self, xy: np.ndarray, k: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """Distances and indices (M, k) of the nearest data points on the map."""
-        xy = np.atleast_2d(np.asarray(xy, dtype=np.float32))
         return self._nn_map.query(xy, k)
 
     def nearest_latent(self, z: np.ndarray, k: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """Distances and indices (M, k) of the nearest data points in latent space."""
-        z = np.atleast_2d(np.asarray(z, dtype=np.float32))
         return self._nn_latent.query(z, k)
 
     def describe(self, xy: np.ndarray) -> dict[str, Any]:
