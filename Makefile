@@ -29,6 +29,8 @@ $(STAMP): requirements.txt constraints.txt
 	@test -n "$(PYTHON)" || { echo "error: python3 not found; install Python 3.11" >&2; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements.txt -c constraints.txt
+	@echo "compiling the neighbour-search kernels (once; cached under cache/numba)"
+	@$(BIN)/python -c "from vae.knn import warm_up; warm_up(background=False)"
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 

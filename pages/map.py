@@ -25,6 +25,7 @@ from vae.figures import (
     padded_bounds,
     spot_grid,
 )
+from vae.knn import warm_up
 from vae.latent import dims_by_kl, prior_samples
 from vae.projection import METHOD_LABELS, ProjectionConfig
 
@@ -220,3 +221,4 @@ with right:
 # The map is on screen by now: build the 2-D neighbour index for clicks on empty space here
 # (a few hundred ms, once per map), so that the first such click is as fast as the others.
 _ = lmap.spacing
+warm_up()  # the latent-space search of the other pages compiles while the map is looked at

@@ -87,9 +87,11 @@ def test_cache_detects_corruption_and_stale_keys(tmp_path):
     assert save_arrays(tmp_path, "../../escape", arrays).parent == tmp_path
 
 
-@pytest.mark.parametrize("n,dim", [(10_000, 16), (2_000, 2), (300, 8), (5, 16), (37, 32)])
+@pytest.mark.parametrize("n,dim", [(10_000, 16), (2_000, 2), (300, 8), (5, 16), (37, 32), (700, 5), (3_000, 64)])
 def test_exact_knn_matches_sklearn(n, dim):
-    """The fast neighbour search returns sklearn's neighbours and distances, one query or many."""
+    """The fast neighbour search returns sklearn's neighbours and distances, one query or many:
+    near the data, far outside it (the quantised query is clipped), with an outlier that
+    coarsens the quantisation, with duplicates, and in dimensions that are not a multiple of 8."""
     from sklearn.neighbors import NearestNeighbors
 
     from vae.projection import ExactKnn
@@ -97,7 +99,11 @@ def test_exact_knn_matches_sklearn(n, dim):
     rng = np.random.default_rng(n + dim)
     pts = rng.standard_normal((n, dim)).astype(np.float32)
     pts[1] = pts[0]  # a duplicate point
-    queries = np.concatenate([rng.standard_normal((40, dim)).astype(np.float32), pts[:3]])
+    if n > 100:
+        pts[50] *= 40  # an outlier: 40x coarser int8 steps for everyone
+    near = pts[rng.integers(0, n, 20)] + 0.05 * rng.standard_normal((20, dim)).astype(np.float32)
+    queries = np.concatenate([rng.standard_normal((20, dim)).astype(np.float32), near,
+                              1e5 * rng.standard_normal((3, dim)).astype(np.float32), pts[:3]])
     index = ExactKnn(pts)
     for k in sorted({1, min(n, 8), min(n, 20)}):
         ref = NearestNeighbors(n_neighbors=k).fit(pts)

@@ -86,3 +86,14 @@ def _discard(path: Path) -> None:
         path.unlink()
     except OSError:
         pass  # a read-only shipped cache: just never use it
+
+
+def numba_cache_dir(root: str | Path | None = None) -> Path:
+    """Point numba's on-disk JIT cache at a writable folder (so UMAP's warm-up is paid once)."""
+    path = Path(root) if root else DEFAULT_CACHE_DIR / "numba"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        os.environ.setdefault("NUMBA_CACHE_DIR", str(path))
+    except OSError:
+        pass
+    return path

@@ -19,15 +19,15 @@ PCA and the 2-D latent space have exact maps and use them.
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
+from .cache import numba_cache_dir
 from .config import ConfigError
+from .knn import ExactKnn
 
 Method = Literal["umap", "pca", "tsne", "latent"]
 METHODS: tuple[str, ...] = ("umap", "pca", "tsne", "latent")
@@ -71,19 +71,6 @@ class ProjectionConfig:
         return self.method
 
 
-def numba_cache_dir(root: str | Path | None = None) -> Path:
-    """Point numba's on-disk JIT cache at a writable folder (so UMAP's warm-up is paid once)."""
-    from .cache import DEFAULT_CACHE_DIR
-
-    path = Path(root) if root else DEFAULT_CACHE_DIR / "numba"
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        os.environ.setdefault("NUMBA_CACHE_DIR", str(path))
-    except OSError:
-        pass
-    return path
-
-
 def fit_projection(codes: np.ndarray, cfg: ProjectionConfig | None = None,
                    progress: Callable[[str], None] | None = None) -> tuple[np.ndarray, Any]:
     """Project codes (N, D) to (N, 2); returns the coordinates and the fitted model (or None)."""
@@ -113,92 +100,6 @@ def fit_projection(codes: np.ndarray, cfg: ProjectionConfig | None = None,
                         random_state=cfg.seed, n_jobs=1)
     coords = reducer.fit_transform(codes)
     return np.asarray(coords, dtype=np.float32), reducer
-
-
-def _idw(dist: np.ndarray, values: np.ndarray, power: float = 2.0) -> np.ndarray:
-    """Inverse-distance-weighted mean: dist (M, k), values (M, k, F) -> (M, F)."""
-    exact = dist[:, 0] < 1e-9
-    w = 1.0 / np.maximum(dist, 1e-12) ** power
-    w /= w.sum(1, keepdims=True)
-    out = (w[..., None] * values).sum(1)
-    out[exact] = values[exact, 0]
-    return out
-
-
-class ExactKnn:
-    """Exact k nearest neighbours (Euclidean) of a fixed point set, fast for single queries.
-
-    The explorer asks for the neighbours of one code at a time, on every slider move; a
-    general-purpose index spends most of such a call on its own overhead (sklearn's
-    ``kneighbors``: about 0.3 ms). Here 2-D points sit in a k-d tree (scipy's cKDTree, about
-    15 µs a query); higher-dimensional ones are searched by brute force, with a shortcut
-    that keeps it exact: the points are split into blocks of about sqrt(N), and the k-th
-    smallest block minimum bounds the k-th smallest distance, so only the few points under
-    that bound are sorted (about 40 µs for 10,000 16-D points, instead of 120 µs for a full
-    ``argpartition``). Distances of the chosen neighbours are recomputed directly, in
-    float64, so they match a reference implementation's to rounding.
-    """
-
-    def __init__(self, points: np.ndarray):
-        self.points = np.ascontiguousarray(points, dtype=np.float32)
-        n, dim = self.points.shape
-        self._tree = None
-        if dim <= 3:
-            from scipy.spatial import cKDTree
-
-            self._tree = cKDTree(self.points.astype(np.float64))
-            return
-        self._sq = np.einsum("nd,nd->n", self.points, self.points)
-        self._m2 = -2.0 * self.points  # d2 - |q|^2 = |x|^2 - 2 x.q, in one matrix-vector product
-        self._block = max(1, int(np.sqrt(n)))
-        n_blocks = -(-n // self._block)
-        self._pad = n_blocks * self._block - n
-
-    def __len__(self) -> int:
-        return len(self.points)
-
-    def query(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Distances (M, k) in float64 and indices (M, k), nearest first, of the rows of q (M, D)."""
-        q = np.atleast_2d(np.asarray(q, dtype=np.float32))
-        k = int(min(k, len(self.points)))
-        if self._tree is not None:
-            dist, idx = self._tree.query(q.astype(np.float64), k=k)
-            return dist.reshape(len(q), k), idx.reshape(len(q), k).astype(np.int64)
-        if len(q) == 1:  # the common case (one slider move): as few numpy calls as possible
-            i = self._one(q[0], k)
-            diff = (self.points[i] - q[0]).astype(np.float64)
-            dist = np.sqrt((diff * diff).sum(1))
-            order = dist.argsort(kind="stable")
-            return dist[order][None], i[order][None]
-        idx = np.empty((len(q), k), dtype=np.int64)
-        if len(q) <= 16:
-            for r, row in enumerate(q):
-                idx[r] = self._one(row, k)
-        else:
-            for lo in range(0, len(q), 256):  # (256, N) blocks of squared distances at a time
-                chunk = q[lo:lo + 256]
-                d2 = self._sq[None, :] - 2.0 * (chunk @ self.points.T)
-                part = np.argpartition(d2, k - 1, axis=1)[:, :k] if k < len(self.points) else \
-                    np.broadcast_to(np.arange(k), (len(chunk), k)).copy()
-                idx[lo:lo + len(chunk)] = part
-        diff = self.points[idx].astype(np.float64) - q[:, None, :].astype(np.float64)
-        dist = np.sqrt(np.einsum("mkd,mkd->mk", diff, diff))
-        order = np.argsort(dist, axis=1, kind="stable")
-        return np.take_along_axis(dist, order, 1), np.take_along_axis(idx, order, 1)
-
-    def _one(self, q: np.ndarray, k: int) -> np.ndarray:
-        d2 = self._m2 @ q  # squared distance minus |q|^2: the same order
-        d2 += self._sq
-        n = len(d2)
-        if k >= n:
-            return np.arange(n)
-        if n < 4 * self._block or k > self._block // 2:
-            return np.argpartition(d2, k - 1)[:k]
-        padded = np.concatenate([d2, np.full(self._pad, np.inf, dtype=d2.dtype)]) if self._pad else d2
-        block_min = padded.reshape(-1, self._block).min(1)
-        bound = np.partition(block_min, k - 1)[k - 1]  # >= the k-th smallest d2 (k distinct points)
-        cand = np.flatnonzero(d2 <= bound)
-        return cand[np.argpartition(d2[cand], k - 1)[:k]]
 
 
 class LatentMap:
@@ -240,13 +141,12 @@ class LatentMap:
 
     def to_map(self, z: np.ndarray) -> np.ndarray:
         """Latent codes (M, D) -> map positions (M, 2)."""
+        if self.linear is None and not self.identity:
+            return self._nn_latent.weighted_mean(z, self.coords, self.k, self.power)
         z = np.atleast_2d(np.asarray(z, dtype=np.float32))
         if self.identity:
             return z[:, :2].copy()
-        if self.linear is not None:
-            return self.linear.transform(z).astype(np.float32)
-        dist, idx = self._nn_latent.query(z, self.k)
-        return _idw(dist, self.coords[idx], self.power).astype(np.float32)
+        return self.linear.transform(z).astype(np.float32)
 
     def to_latent(self, xy: np.ndarray) -> np.ndarray:
         """Map positions (M, 2) -> latent codes (M, D)."""
@@ -255,8 +155,7 @@ class LatentMap:
             return xy.copy()
         if self.linear is not None:
             return self.linear.inverse_transform(xy).astype(np.float32)
-        dist, idx = self._nn_map.query(xy, self.k)
-        return _idw(dist, self.codes[idx], self.power).astype(np.float32)
+        return self._nn_map.weighted_mean(xy, self.codes, self.k, self.power)
 
     def nearest(self, xy: np.ndarray, k: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """Distances and indices (M, k) of the nearest data points on the map."""
