@@ -15,9 +15,10 @@ if warm_up is not None:
     warm_up.plotly_chart({"data": [{"type": "scatter", "x": [], "y": []}],
                           "layout": {"height": 10, "margin": {"l": 0, "r": 0, "t": 0, "b": 0}}})
 
-from pages._common import frame  # noqa: E402  (after the warm-up, on purpose)
+from pages._common import frame, settle_heap  # noqa: E402  (after the warm-up, on purpose)
 
 page = frame()
 if warm_up is not None:
     warm_up.empty()
 page.run()
+settle_heap(page.url_path)  # once per page and server: the garbage collector stops walking torch & co.

@@ -6,6 +6,16 @@ Latency is one code per call (as the Sliders page places its code), after umap-l
 warm-up; agreement is the distance between the two placements in neighbour spacings of the
 map. How far ``transform`` puts the map's *own* codes from where the fit put them is given
 as ``judge_noise_floor``: agreement much better than that cannot be told apart.
+
+Where the time goes (``vae.knn``, 10,000 16-D codes, one 2.6 GHz core): the exact search
+reads an int8 copy of every code (7.5 µs), then measures the few candidates it cannot rule
+out (about 3 µs); calling into the compiled kernel costs 1 µs and the Python around it
+1-2 µs. The goal of 100× asks for 10 µs in all. Trees do not prune in 16 dimensions
+(scipy's cKDTree: 150 µs; clusters, or blocks ordered by a PCA tree, still leave more than
+half of the points to scan). An approximate search (probing 16 of 100 k-means clusters, a
+sixth of the codes) would reach it, but measured on 400 held-out codes it misses 0.5% of the
+neighbours and so moves 3.5% of the placements, by 7 spacings median and up to 60: the
+shipped search stays exact.
 """
 
 from __future__ import annotations
