@@ -161,3 +161,49 @@ def test_fast_maps_agree_with_the_data_in_the_app_context():
     lm = build_latent_map(enc.mu, coords, "umap")
     assert np.abs(lm.to_latent(coords) - enc.mu).max() < 1e-4
     assert np.abs(lm.to_map(enc.mu) - coords).max() < 1e-4
+
+
+def test_decode_pins_torch_threads_in_a_fresh_thread():
+    """A fragment's rerun runs in a new thread that never calls get_ctx: Ctx.decode pins torch
+    itself (two OpenMP threads cost 40 ms a slider move on 2 cores shared with the browser)."""
+    import threading
+
+    import torch
+
+    from pages._common import INFERENCE_THREADS, Ctx
+    from vae.checkpoint import load_checkpoint
+
+    need("digits")
+    ck = load_checkpoint(ROOT / "checkpoints" / "digits")
+    ctx = Ctx("digits", ck, None, None, "test", None, "cpu")
+    seen = {}
+
+    def rerun():
+        torch.set_num_threads(INFERENCE_THREADS + 1)  # what a new thread may start with
+        seen["image"] = ctx.decode(np.zeros((1, ck.config.latent_dim), np.float32))
+        seen["threads"] = torch.get_num_threads()
+
+    worker = threading.Thread(target=rerun)
+    worker.start()
+    worker.join()
+    assert seen["threads"] == INFERENCE_THREADS
+    assert tuple(seen["image"].shape) == (1, 1, 8, 8)
+
+
+def test_settle_heap_freezes_once_per_page():
+    import gc
+
+    from pages._common import settle_heap
+
+    gc.unfreeze()
+    try:
+        settle_heap("test-page-a")
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        fresh = [[] for _ in range(1000)]  # noqa: F841  (new objects, alive)
+        settle_heap("test-page-a")
+        assert gc.get_freeze_count() == frozen  # once per page
+        settle_heap("test-page-b")
+        assert gc.get_freeze_count() >= frozen + 1000
+    finally:
+        gc.unfreeze()

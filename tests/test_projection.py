@@ -137,3 +137,18 @@ def test_minimap_draws_points_and_marker():
     assert bg[y0, x0].min() < 255  # a data point is drawn
     with pytest.raises(ValueError, match="coordinates"):
         MiniMap(np.zeros((3, 3)), np.zeros(3))
+
+
+def test_knn_warm_up_and_bad_input():
+    from vae import knn
+
+    thread = knn.warm_up(background=False)
+    assert not thread.is_alive() and knn._KERNELS is not None
+    assert knn.warm_up() is thread  # started once per process
+    flat = knn.ExactKnn(np.zeros((10, 5), np.float32))  # all points equal: scale 0 must not divide
+    dist, idx = flat.query(np.ones((1, 5), np.float32), 3)
+    np.testing.assert_allclose(dist, np.sqrt(5.0))
+    with pytest.raises(ValueError, match=r"\(M, 5\)"):
+        flat.query(np.zeros((1, 4)), 1)
+    with pytest.raises(ValueError, match="non-empty"):
+        knn.ExactKnn(np.zeros((0, 5)))
