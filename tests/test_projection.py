@@ -1,5 +1,8 @@
 """Projections and the fast maps: compared against the data and sklearn's trustworthiness."""
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -152,3 +155,18 @@ def test_knn_warm_up_and_bad_input():
         flat.query(np.zeros((1, 4)), 1)
     with pytest.raises(ValueError, match="non-empty"):
         knn.ExactKnn(np.zeros((0, 5)))
+
+
+def test_numba_cache_falls_back_to_a_temporary_folder(tmp_path, monkeypatch):
+    """numba refuses to build cached kernels without a writable cache folder: a read-only
+    install (here: a cache path below a plain file) gets the system's temporary folder."""
+    import tempfile
+
+    from vae.cache import numba_cache_dir
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    path = numba_cache_dir(blocker / "numba")
+    assert path == Path(tempfile.gettempdir()) / "vae-explorer-numba" and path.is_dir()
+    assert os.environ["NUMBA_CACHE_DIR"] == str(path)

@@ -89,11 +89,18 @@ def _discard(path: Path) -> None:
 
 
 def numba_cache_dir(root: str | Path | None = None) -> Path:
-    """Point numba's on-disk JIT cache at a writable folder (so UMAP's warm-up is paid once)."""
-    path = Path(root) if root else DEFAULT_CACHE_DIR / "numba"
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        os.environ.setdefault("NUMBA_CACHE_DIR", str(path))
-    except OSError:
-        pass
+    """Point numba's on-disk JIT cache at a writable folder (so compiling is paid once).
+
+    Falls back to the system's temporary folder where the project's cache folder cannot be
+    created (a read-only install): numba refuses to build cached functions without one.
+    """
+    for path in (Path(root) if root else DEFAULT_CACHE_DIR / "numba",
+                 Path(tempfile.gettempdir()) / "vae-explorer-numba"):
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(path, os.W_OK):
+            os.environ.setdefault("NUMBA_CACHE_DIR", str(path))
+            return path
     return path
