@@ -155,6 +155,10 @@ def test_knn_warm_up_and_bad_input():
         flat.query(np.zeros((1, 4)), 1)
     with pytest.raises(ValueError, match="non-empty"):
         knn.ExactKnn(np.zeros((0, 5)))
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        flat.query(np.full((1, 5), np.nan, np.float32), 1)
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        flat.weighted_mean(np.array([[0, 0, np.inf, 0, 0]], np.float32), np.zeros((10, 2), np.float32), 3)
 
 
 def test_numba_cache_falls_back_to_a_temporary_folder(tmp_path, monkeypatch):

@@ -83,6 +83,8 @@ def _knn_one(xq, nq, err, err_max, points, scale, mean, y_lim, q, k, acc, block_
     eq2 = 0.0
     ny = np.int64(0)
     for d in range(dim):
+        if not np.isfinite(q[d]):
+            raise ValueError("a query holds NaN or infinity: pass finite codes")
         y = (np.float64(q[d]) - mean[d]) * inv
         r = min(max(np.round(y), -y_lim), y_lim)
         yq[d] = np.int32(r)
