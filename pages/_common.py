@@ -209,7 +209,7 @@ class Ctx:
 
     def decode(self, z: np.ndarray) -> torch.Tensor:
         # again here: a fragment's rerun runs in a new thread without get_ctx (measured: 40 ms a
-        # slider move instead of 2 ms, torch's two OpenMP threads waiting on the browser's core)
+        # slider move instead of 4 ms, torch's two OpenMP threads waiting on the browser's core)
         torch.set_num_threads(INFERENCE_THREADS)
         return decode(self.model, np.asarray(z, dtype=np.float32))
 

@@ -5,8 +5,9 @@ The search is exact, in three steps, for each query q:
 1. An int8 copy of the points (one global scale s, so the integer dot products are exact)
    gives every point's quantised squared distance, blocks of ``BLOCK`` points at a time
    and a quarter of the memory traffic of float32.
-2. The best point of each block, measured exactly, bounds the k-th nearest distance U
-   from above (any k points do).
+2. The k best block minima bound the k-th nearest distance U from above (they are k
+   distinct points, each at most s·sqrt(score + |q̂|²) + e_max + e_q away); once k points
+   have been measured exactly, the k-th of them bounds it more tightly.
 3. By the triangle inequality a point x is at least s·|x̂ − q̂| − e_x − e_q from q, where e_x
    and e_q are the quantisation errors of x and q. Only points whose bound is ≤ U are
    measured exactly (in float64): a handful, out of thousands.
@@ -17,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-BLOCK = 256  # points per block: one block of int32 scores fits the L1 cache
+from .knn import BLOCK  # a compile-time constant here: the loops over a block are vectorised
 
 
 @njit(fastmath=True, boundscheck=False, cache=True)
@@ -74,6 +75,14 @@ def _push(points, q, n, k, out_d, out_i):
 
 
 @njit(boundscheck=False, cache=True)
+def _threshold(dist, slack, inv, ny):
+    """The largest score whose point can lie within ``dist`` of the query (given the slack of
+    both quantisation errors), as an int32."""
+    lim = (dist + slack) * inv
+    return np.int32(min(np.ceil(lim * lim - ny), 2.0**31 - 1))
+
+
+@njit(boundscheck=False, cache=True)
 def _knn_one(xq, nq, err, err_max, points, scale, mean, y_lim, q, k, acc, block_min, out_d, out_i):
     """The k nearest points to q: squared distances into out_d, indices into out_i, nearest first."""
     nb, d8 = xq.shape[0], xq.shape[1]
@@ -109,8 +118,7 @@ def _knn_one(xq, nq, err, err_max, points, scale, mean, y_lim, q, k, acc, block_
         out_d[j] = np.inf
         out_i[j] = -1
     # Every point whose lower bound s·sqrt(score + |ŷ|²) − e_x − e_q is at most that is measured.
-    lim = (upper + err_max + eq) * inv
-    threshold = np.int32(min(np.ceil(lim * lim - ny), 2.0**31 - 1))
+    threshold = _threshold(upper, err_max + eq, inv, ny)
     cand = np.empty(BLOCK, np.int64)
     for b in np.argsort(block_min):  # the most promising blocks first: the bound tightens fast
         if block_min[b] > threshold:
@@ -127,8 +135,7 @@ def _knn_one(xq, nq, err, err_max, points, scale, mean, y_lim, q, k, acc, block_
             if lower <= 0.0 or lower * lower <= out_d[k - 1]:
                 _push(points, q, n, k, out_d, out_i)
         if out_i[k - 1] >= 0:  # k points measured exactly: the k-th of them is a tighter bound
-            lim = (np.sqrt(out_d[k - 1]) + err_max + eq) * inv
-            threshold = min(threshold, np.int32(min(np.ceil(lim * lim - ny), 2.0**31 - 1)))
+            threshold = min(threshold, _threshold(np.sqrt(out_d[k - 1]), err_max + eq, inv, ny))
 
 
 @njit(boundscheck=False, cache=True)

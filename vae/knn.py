@@ -22,6 +22,7 @@ import numpy as np
 
 from .cache import numba_cache_dir
 
+BLOCK = 256  # points per block of the int8 copy: one block of int32 scores fits the L1 cache
 _INT_BUDGET = 2**29  # |x̂|² and 2 x̂·ŷ stay below this: int32 scores never overflow
 
 
@@ -79,19 +80,19 @@ class ExactKnn:
 
             self._tree = cKDTree(self.points.astype(np.float64))
             return
-        block = 256
         d8 = -(-dim // 8) * 8  # zero dimensions added: distances do not change
-        mean = self.points.astype(np.float64).mean(0)
-        centred = self.points.astype(np.float64) - mean
+        centred = self.points.astype(np.float64)
+        mean = centred.mean(0)
+        centred -= mean
         scale = float(np.abs(centred).max()) / 127.0 or 1.0
         quant = np.clip(np.round(centred / scale), -127, 127)
         err = np.linalg.norm(centred - quant * scale, axis=1) * (1 + 1e-6) + 1e-9
-        n_blocks = -(-n // block)
-        xq = np.zeros((n_blocks, d8, block), dtype=np.int8)
-        padded = np.zeros((n_blocks * block, d8), dtype=np.int8)
+        n_blocks = -(-n // BLOCK)
+        xq = np.zeros((n_blocks, d8, BLOCK), dtype=np.int8)
+        padded = np.zeros((n_blocks * BLOCK, d8), dtype=np.int8)
         padded[:n, :dim] = quant
-        xq[:] = padded.reshape(n_blocks, block, d8).transpose(0, 2, 1)
-        nq = np.full(n_blocks * block, 2**30, dtype=np.int32)  # padding never wins
+        xq[:] = padded.reshape(n_blocks, BLOCK, d8).transpose(0, 2, 1)
+        nq = np.full(n_blocks * BLOCK, 2**30, dtype=np.int32)  # padding never wins
         nq[:n] = (quant.astype(np.int64) ** 2).sum(1)
         y_lim = float(min(32767, _INT_BUDGET // (2 * 127 * d8)))  # query clipped here (still exact)
         self._index = (xq, nq, err, float(err.max()), self.points, scale, mean, y_lim)
@@ -133,7 +134,7 @@ class ExactKnn:
             dist, idx = self.query(q, k)
             return idw(dist, values[idx], power).astype(np.float32)
         out = np.empty((len(q), values.shape[1]), dtype=np.float32)
-        (_KERNELS or _kernels()).knn_idw(*self._index, q, k, values, power, out)
+        _kernels().knn_idw(*self._index, q, k, values, power, out)
         return out
 
 
