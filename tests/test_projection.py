@@ -1,6 +1,9 @@
 """Projections and the fast maps: compared against the data and sklearn's trustworthiness."""
 
 import os
+import platform
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -142,6 +145,66 @@ def test_minimap_draws_points_and_marker():
         MiniMap(np.zeros((3, 3)), np.zeros(3))
 
 
+def test_knn_kernels_use_vnni_only_where_the_cpu_has_it():
+    """The int8 products compile to AVX-512 VNNI (vpdpbusd) exactly where the CPU numba
+    compiles for has it, and to plain vector code elsewhere."""
+    from numba import njit
+    from numba.core.registry import cpu_target
+
+    from vae import knn
+
+    kernels = knn._kernels()
+    fresh = njit(kernels._scores.py_func)  # not from the disk cache: its machine code can be read
+    rng = np.random.default_rng(0)
+    xv, nq, *_ = knn.ExactKnn(rng.standard_normal((300, 6)).astype(np.float32))._index
+    acc, block_min = np.empty(len(nq), np.int32), np.empty(len(nq) // knn.BLOCK, np.int32)
+    yb = rng.integers(0, 256, 8).astype(np.uint8)  # the query's bytes ŷ + 128, four to a word
+    fresh(xv, nq, yb.view(np.int32), acc, block_min)
+    # the int8 points, out of the kernels' layout (block, group of 4 dimensions, point, 4 values)
+    x = xv.reshape(len(block_min), -1, knn.BLOCK, 4).transpose(0, 2, 1, 3).reshape(len(nq), -1).astype(np.int64)
+    y = yb.astype(np.int64) - 128
+    np.testing.assert_array_equal(acc[:300], (x**2).sum(1)[:300] - 2 * x[:300] @ y)
+    np.testing.assert_array_equal(block_min, acc.reshape(len(block_min), -1).min(1))
+    asm = fresh.inspect_asm(fresh.signatures[0])
+    features = cpu_target.target_context.codegen()._tm_features.split(",")
+    assert ("vpdpbusd" in asm) == ("+avx512vnni" in features and "+avx512bw" in features)
+
+
+HASWELL = "+64bit,+avx,+avx2,+bmi,+bmi2,+cmov,+cx16,+f16c,+fma,+lzcnt,+movbe,+popcnt,+sse,+sse2,+sse3,+sse4.1," \
+          "+sse4.2,+ssse3,+xsave"
+
+
+@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64") or "NUMBA_CPU_NAME" in os.environ,
+                    reason="compiles the kernels for an x86 CPU without AVX-512")
+def test_exact_knn_without_vnni(tmp_path):
+    """On a CPU without AVX-512 VNNI (here: compiled for a Haswell, AVX2 only, in a fresh process
+    with its own numba cache) the search still returns sklearn's neighbours."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path), "NUMBA_CPU_NAME": "haswell", "NUMBA_CPU_FEATURES": HASWELL}
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"{__file__}::test_exact_knn_matches_sklearn",
+         f"{__file__}::test_knn_kernels_use_vnni_only_where_the_cpu_has_it"],
+        env=env, capture_output=True, text=True, timeout=600, cwd=Path(__file__).parent.parent)
+    assert run.returncode == 0 and "8 passed in" in run.stdout, run.stdout[-4000:] + run.stderr[-2000:]
+
+
+def test_exact_knn_from_many_threads():
+    """One index serves every session's thread: its scratch space is shared, so queries from
+    concurrent threads must still get their own answers."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from vae.knn import ExactKnn
+
+    rng = np.random.default_rng(3)
+    pts = rng.standard_normal((3_000, 16)).astype(np.float32)
+    values = rng.standard_normal((3_000, 2)).astype(np.float32)
+    batches = rng.standard_normal((32, 200, 16)).astype(np.float32)  # long calls: they would overlap
+    index = ExactKnn(pts)
+    alone = [index.weighted_mean(q, values, 8) for q in batches]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda q: index.weighted_mean(q, values, 8), batches))
+    np.testing.assert_array_equal(np.stack(together), np.stack(alone))
+
+
 def test_knn_warm_up_and_bad_input():
     from vae import knn
 
@@ -155,6 +218,8 @@ def test_knn_warm_up_and_bad_input():
         flat.query(np.zeros((1, 4)), 1)
     with pytest.raises(ValueError, match="non-empty"):
         knn.ExactKnn(np.zeros((0, 5)))
+    with pytest.raises(ValueError, match="up to 16384 dimensions"):
+        knn.ExactKnn(np.zeros((2, 16_385), np.float32))
     with pytest.raises(ValueError, match="NaN or infinity"):
         flat.query(np.full((1, 5), np.nan, np.float32), 1)
     with pytest.raises(ValueError, match="NaN or infinity"):
