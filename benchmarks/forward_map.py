@@ -11,7 +11,10 @@ Where the time goes (``vae.knn``, 10,000 16-D codes, one core of this machine's 
 the exact search computes an int8 score for every code (2.1 µs: AVX-512 VNNI, one
 ``vpdpbusd`` per 16 codes and 4 dimensions), then measures the few candidates it cannot rule
 out (about 1 µs: some 11 of 40 blocks looked at, 13 codes measured in float64); calling
-into the compiled kernel costs 0.8 µs and the Python around it about 1 µs. The int8 scan
+into the compiled kernel costs 0.8 µs and the Python around it about 1 µs. This benchmark
+measures more than these parts add up to: its rounds alternate with umap-learn's calls,
+after which each of our calls runs about 1.3 µs slower for the whole round (not page
+faults, not where the scratch space lies; not found). The int8 scan
 took 7.5 µs before, with one 32-bit multiply per code and dimension (17.6× over umap-learn
 with the numpy search of the first version, 70.7× with that scan, see the notes of issue
 #4). Where a CPU lacks VNNI the kernels compile to plain vector code instead: still exact,

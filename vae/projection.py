@@ -8,7 +8,7 @@ codes, 2 CPU cores; docs/benchmarks.md):
 
 - ``to_map(z)``: where new latent codes land on the map (forward), by inverse-distance
   weighting of the 2-D positions of their nearest neighbours in latent space, found
-  exactly by ``vae.knn.ExactKnn`` (about 15 µs; umap-learn's warm ``transform``: 1 ms);
+  exactly by ``vae.knn.ExactKnn`` (about 8 µs; umap-learn's warm ``transform``: 1 ms);
 - ``to_latent(xy)``: the latent code behind any spot of the map (inverse), by
   inverse-distance weighting of the latent codes of the nearest points on the map
   (about 35 µs; umap-learn's ``inverse_transform``: 3.4 s), and how far the spot is from
