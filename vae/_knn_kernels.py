@@ -152,20 +152,28 @@ def _scores(xv, nq, yw, acc, block_min):
 
 
 @njit(boundscheck=False, cache=True)
-def _push(points, q, n, k, out_d, out_i):
+def _push(points, q, n, out_d, out_i):
     """Measure point n exactly (squared, float64) and keep it if it is among the k best so far."""
     s = 0.0
     for d in range(points.shape[1]):
         t = np.float64(points[n, d]) - np.float64(q[d])
         s += t * t
-    if s < out_d[k - 1]:
-        j = k - 1
-        while j > 0 and out_d[j - 1] > s:
-            out_d[j] = out_d[j - 1]
-            out_i[j] = out_i[j - 1]
-            j -= 1
-        out_d[j] = s
-        out_i[j] = n
+    _insert(out_d, out_i, s, n)
+
+
+@njit(boundscheck=False, cache=True)
+def _insert(values, ids, v, i):
+    """Insert (v, i) into the ascending ``values`` (and their ``ids``) if v is below the last,
+    which drops out."""
+    j = values.shape[0] - 1
+    if not v < values[j]:
+        return
+    while j > 0 and values[j - 1] > v:
+        values[j] = values[j - 1]
+        ids[j] = ids[j - 1]
+        j -= 1
+    values[j] = v
+    ids[j] = i
 
 
 @njit(boundscheck=False, cache=True)
@@ -212,15 +220,7 @@ def _knn_one(xv, nq, err, err_max, points, scale, mean, work, q, k, out_d, out_i
     best = np.full(k, np.inf)
     best_block = np.full(k, -1)
     for b in range(nb):
-        v = np.float64(block_min[b])
-        if v < best[k - 1]:
-            j = k - 1
-            while j > 0 and best[j - 1] > v:
-                best[j] = best[j - 1]
-                best_block[j] = best_block[j - 1]
-                j -= 1
-            best[j] = v
-            best_block[j] = b
+        _insert(best, best_block, np.float64(block_min[b]), b)
     upper = np.sqrt(max(best[k - 1] + ny, 0.0)) * scale + err_max + eq
     for j in range(k):
         out_d[j] = np.inf
@@ -243,7 +243,7 @@ def _knn_one(xv, nq, err, err_max, points, scale, mean, work, q, k, out_d, out_i
                     break
                 lower = np.sqrt(max(np.float64(acc[n]) + ny, 0.0)) * scale - err[n] - eq
                 if lower <= 0.0 or lower * lower <= out_d[k - 1]:
-                    _push(points, q, n, k, out_d, out_i)
+                    _push(points, q, n, out_d, out_i)
         if out_i[k - 1] >= 0:  # k points measured exactly: the k-th of them is a tighter bound
             threshold = min(threshold, _threshold(np.sqrt(out_d[k - 1]), err_max + eq, inv, ny))
 
