@@ -18,6 +18,7 @@ from pages._common import (
     selected_index,
 )
 from vae.checkpoint import CONFIG, META, Checkpoint, CheckpointError, read_json
+from vae.evaluate import is_complete
 from vae.images import image_grid, png_bytes, upscale
 from vae.latent import posterior_samples
 
@@ -151,7 +152,8 @@ def metrics_column(ck: Checkpoint) -> tuple[dict[str, str], bool]:
         else:
             out[label] = _num(v)
     if m:
-        out["source"] = f"evaluate, {m.get('n_images', '?')} test images"
+        partial = "" if is_complete(m, ck.meta) else " (partial)"
+        out["source"] = f"evaluate, {m.get('n_images', '?')} test images{partial}"
     elif hist:
         out["source"] = f"last training epoch ({hist.get('epoch', '?')})"
     else:

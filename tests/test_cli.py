@@ -106,3 +106,52 @@ def test_bad_arguments_exit_2_with_one_line(args, message, capsys):
 def test_bad_arguments_in_a_real_process_have_no_traceback():
     r = run_cli("train", "--dataset", "nope", "--out", "x")
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+
+
+def test_a_partial_evaluation_never_replaces_a_complete_one(tmp_path):
+    """`evaluate --limit` once overwrote the shipped 10,000-image metrics (issue #14)."""
+    import shutil
+
+    from vae.evaluate import is_complete, settings_key
+
+    ck = tmp_path / "digits"
+    shutil.copytree(ROOT / "checkpoints" / "digits", ck)
+    meta = json.loads((ck / "meta.json").read_text())
+    shipped = meta["metrics"]
+    assert is_complete(shipped, meta), "the shipped metrics are a complete evaluation"
+
+    r = run_cli("evaluate", ck, "--limit", "100", "--iwae-k", "5", "--iwae-images", "20")
+    assert r.returncode == 0, r.stderr
+    assert "kept the complete evaluation" in r.stderr and "--replace" in r.stderr, r.stderr
+    assert "partial" in r.stdout
+    after = json.loads((ck / "meta.json").read_text())
+    assert after["metrics"] == shipped, "the complete metrics must stay"
+    partial = [v for v in after["evaluations"].values() if v["n_images"] == 100]
+    assert len(partial) == 1 and partial[0]["complete"] is False and partial[0]["limit"] == 100
+    assert settings_key(partial[0]) in after["evaluations"]
+
+    r = run_cli("evaluate", ck, "--limit", "100", "--iwae-k", "5", "--iwae-images", "20", "--replace")
+    assert r.returncode == 0 and "stored these partial metrics" in r.stderr, r.stderr
+    assert json.loads((ck / "meta.json").read_text())["metrics"]["n_images"] == 100
+
+
+def test_a_complete_evaluation_replaces_a_partial_one(tmp_path, digits_checkpoint):
+    import shutil
+
+    from vae.evaluate import store_report
+
+    ck = shutil.copytree(digits_checkpoint, tmp_path / "ck")  # the session's checkpoint stays as it is
+    partial = {"n_images": 50, "limit": 50, "iwae_k": 5, "iwae_images": 5, "knn_k": 5, "knn_fit": "train",
+               "knn_fit_size": 1437, "seed": 0, "neg_elbo": 1.0}
+    msg = store_report(ck, partial)
+    assert "stored these partial metrics" in msg  # nothing better was there
+    meta = json.loads((ck / "meta.json").read_text())
+    complete = {**partial, "n_images": meta["test_size"], "limit": None, "iwae_k": 1000,
+                "iwae_images": min(1000, meta["test_size"]), "knn_fit_size": meta["train_size"], "neg_elbo": 2.0}
+    assert "stored these complete metrics" in store_report(ck, complete)
+    meta = json.loads((ck / "meta.json").read_text())
+    assert meta["metrics"]["neg_elbo"] == 2.0 and meta["metrics"]["complete"] is True
+    assert len(meta["evaluations"]) == 2
+    # a later partial run with other settings keeps the complete one
+    assert "kept the complete evaluation" in store_report(ck, {**partial, "n_images": 60})
+    assert json.loads((ck / "meta.json").read_text())["metrics"]["neg_elbo"] == 2.0

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from pagecheck import assert_app_ok
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -49,7 +50,7 @@ def open_page(page: str, ckpt: str = "digits", **state) -> AppTest:
 
 
 def assert_clean(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
+    assert_app_ok(at)
     assert not at.error, [e.value for e in at.error]
 
 
@@ -187,17 +188,20 @@ def test_metrics_column_falls_back_to_history(gallery):
     rec = gallery[0]
     cfg = SimpleNamespace(latent_dim=8)
     trained = SimpleNamespace(metrics={}, history=[{"epoch": 3, "test_neg_elbo": 30.0, "test_recon": 25.5,
-                                                    "test_kl": 4.5}], config=cfg)
+                                                    "test_kl": 4.5}], config=cfg, meta={"test_size": 360})
     col, evaluated = rec.metrics_column(trained)
     assert not evaluated
     assert col["−ELBO (nats)"] == "30.0" and col["KL (nats)"] == "4.5" and col["MSE per pixel"] == "—"
     assert col["source"] == "last training epoch (3)"
     done = SimpleNamespace(metrics={"neg_elbo": 29.0, "recon": 25.0, "kl": 4.0, "iwae_nll": 28.0,
                                     "recon_mse": 0.0123, "knn_acc": 0.9, "active_units": 6, "n_images": 360},
-                           history=trained.history, config=cfg)
+                           history=trained.history, config=cfg, meta=trained.meta)
     col, evaluated = rec.metrics_column(done)
     assert evaluated and col["−ELBO (nats)"] == "29.0" and col["active units"] == "6 / 8"
-    assert col["5-NN accuracy on μ"] == "90.0 %" and col["source"] == "evaluate, 360 test images"
+    assert col["5-NN accuracy on μ"] == "90.0 %"
+    assert col["source"] == "evaluate, 360 test images (partial)", "no IWAE or k-NN settings: not complete"
+    done.metrics.update(limit=None, iwae_k=1000, iwae_images=360, knn_k=5, knn_fit="train", seed=0)
+    assert rec.metrics_column(done)[0]["source"] == "evaluate, 360 test images"
 
 
 def test_pick_indices(gallery):
@@ -316,7 +320,7 @@ def test_your_image_upload_and_steer():
 def test_your_image_bad_upload_shows_an_error(name, data):
     at = open_page("your_image")
     at.file_uploader(key="img_upload").set_value((name, data, "image/png")).run()
-    assert not at.exception
+    assert_app_ok(at)
     assert len(at.error) == 1 and at.error[0].value.startswith("Cannot use this upload: ")
     assert at.file_uploader(key="img_upload")  # the page is still there to upload another file
     at.file_uploader(key="img_upload").set_value(None).run()

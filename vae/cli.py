@@ -119,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--data-dir", default=None)
     e.add_argument("--device", choices=DEVICES, default="auto")
     e.add_argument("--no-save", action="store_true", help="do not store the results in meta.json")
+    e.add_argument("--replace", action="store_true",
+                   help="store partial results (--limit, other settings, no train split) as the "
+                        "checkpoint's metrics, replacing a complete evaluation")
 
     i = sub.add_parser("info", help="print a checkpoint's config, data and metrics")
     i.add_argument("checkpoint")
@@ -287,17 +290,17 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .checkpoint import load_checkpoint, update_meta
-    from .evaluate import EvalConfig, evaluate, format_report
+    from .checkpoint import load_checkpoint
+    from .evaluate import EvalConfig, evaluate, format_report, store_report
     from .train import resolve_device
 
     ck = load_checkpoint(args.checkpoint, device=resolve_device(args.device))
     cfg = EvalConfig(limit=args.limit, iwae_k=args.iwae_k, iwae_images=args.iwae_images,
                      knn_train=args.knn_train, data_dir=args.data_dir)
     report = evaluate(ck, cfg)
-    if not args.no_save:
-        update_meta(ck.path, metrics=report)
     print(json.dumps(report, indent=2) if args.json else format_report(report))
+    if not args.no_save:
+        print(store_report(ck.path, report, replace=args.replace), file=sys.stderr)
     return 0
 
 

@@ -10,6 +10,12 @@ Metrics (all on the test split, or its first ``limit`` images):
 - ``knn_acc``: a 5-nearest-neighbour classifier on the latent means, fitted on the train split.
 - ``baselines``: PCA with as many components as the latent space (reconstruction MSE and
   k-NN accuracy) and k-NN on raw pixels.
+
+:func:`store_report` keeps them in the checkpoint's ``meta.json``: ``metrics`` holds the
+*complete* evaluation (the whole test split, default settings, k-NN fitted on the whole train
+split), which the app, the README and the benchmarks read; a partial or differently
+configured run never replaces it unless asked to (``replace=True``, ``evaluate --replace``).
+Every run is also kept under ``evaluations``, keyed by its settings.
 """
 
 from __future__ import annotations
@@ -18,12 +24,13 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from .checkpoint import Checkpoint
+from .checkpoint import META, Checkpoint, read_json, update_meta
 from .config import ConfigError
 from .data import DataError, ImageDataset, load_dataset
 from .model import LOG_2PI, VAE
@@ -151,6 +158,8 @@ def evaluate(ck: Checkpoint, cfg: EvalConfig | None = None,
     report: dict[str, Any] = {
         "dataset": ck.dataset,
         "n_images": len(test),
+        "limit": cfg.limit,
+        "seed": cfg.seed,
         "latent_dim": ck.config.latent_dim,
         "neg_elbo": terms["recon"].double().mean().item() + terms["kl"].double().mean().item(),
         "recon": terms["recon"].double().mean().item(),
@@ -176,7 +185,53 @@ def evaluate(ck: Checkpoint, cfg: EvalConfig | None = None,
         say("baselines: PCA and raw pixels")
         report["baselines"] = pca_pixel_baselines(fit, held, test, ck.config.latent_dim, cfg.knn_k)
     report["seconds"] = round(time.perf_counter() - t0, 1)
+    report["complete"] = is_complete(report, ck.meta)
     return report
+
+
+def is_complete(report: dict[str, Any], meta: dict[str, Any]) -> bool:
+    """Whether an evaluation report covers the whole test split with the default settings and
+    k-NN fitted on the whole train split (also for reports written before this was recorded)."""
+    d = EvalConfig()
+    n = report.get("n_images")
+    test_size, train_size = meta.get("test_size"), meta.get("train_size")
+    return (report.get("limit", None) is None and (test_size is None or n == test_size)
+            and report.get("iwae_k") == d.iwae_k and isinstance(n, int)
+            and report.get("iwae_images") == min(d.iwae_images, n)
+            and report.get("knn_fit") == "train" and report.get("knn_k", d.knn_k) == d.knn_k
+            and (train_size is None or report.get("knn_fit_size") == train_size)
+            and report.get("seed", d.seed) == d.seed)
+
+
+def settings_key(report: dict[str, Any]) -> str:
+    """What an evaluation was run on and how, as a short readable key."""
+    return (f"n={report.get('n_images')} iwae={report.get('iwae_k')}x{report.get('iwae_images')} "
+            f"knn={report.get('knn_k')} on {report.get('knn_fit')} ({report.get('knn_fit_size')}) "
+            f"seed={report.get('seed', 0)}")
+
+
+def store_report(path: str | Path, report: dict[str, Any], replace: bool = False) -> str:
+    """Keep an evaluation report in a checkpoint's meta.json; returns one line saying where.
+
+    ``metrics`` (what the app and the README read) takes the report when it is complete, when
+    there is none yet, when the one there is partial too, or when ``replace`` asks for it;
+    otherwise the complete evaluation already there is kept. Every report is also stored under
+    ``evaluations[settings_key(report)]``.
+    """
+    path = Path(path)
+    meta = read_json(path / META) if (path / META).exists() else {}
+    report = {**report, "complete": is_complete(report, meta)}
+    key = settings_key(report)
+    evaluations = {**(meta.get("evaluations") or {}), key: report}
+    current = meta.get("metrics") or None
+    if replace or current is None or report["complete"] or not is_complete(current, meta):
+        update_meta(path, metrics=report, evaluations=evaluations)
+        kind = "complete" if report["complete"] else "partial"
+        return f"stored these {kind} metrics ({key}) as the checkpoint's metrics in {path / META}"
+    update_meta(path, evaluations=evaluations)
+    return (f"kept the complete evaluation ({settings_key(current)}) as the checkpoint's metrics; "
+            f"this partial one is stored under evaluations[{key!r}] in {path / META} "
+            "(pass --replace to make it the checkpoint's metrics)")
 
 
 def pca_pixel_baselines(fit: ImageDataset, held: ImageDataset, test: ImageDataset,
@@ -214,4 +269,6 @@ def format_report(r: dict[str, Any]) -> str:
         f"  active units    {r['active_units']:>5} / {r['latent_dim']}",
         f"  (k-NN fitted on {r['knn_fit']}, {r['knn_fit_size']} images; {r['seconds']:.0f} s)",
     ]
+    if r.get("complete") is False:
+        lines.append("  partial: not the whole test split with the default settings and the train split")
     return "\n".join(lines)
