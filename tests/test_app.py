@@ -4,6 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pagecheck import assert_app_ok
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,7 +39,7 @@ def test_map_page_runs_on_every_shipped_checkpoint(ckpt):
     need(ckpt)
     at = app(ckpt)
     at.run()
-    assert not at.exception, at.exception
+    assert_app_ok(at)
     assert at.title[0].value == "Map of the latent space"
     assert not at.error
     chart = [e for e in at.get("plotly_chart")]
@@ -54,7 +55,7 @@ def test_sidebar_lists_broken_checkpoints_without_crashing(tmp_path, monkeypatch
         (broken / "model.safetensors").write_bytes(b"garbage")
         at = app("digits")
         at.run()
-        assert not at.exception
+        assert_app_ok(at)
         assert "zz-broken-test" not in at.sidebar.selectbox[0].options
         texts = " ".join(m.value for m in at.sidebar.markdown)
         assert "zz-broken-test" in texts and "corrupted" in texts
@@ -66,7 +67,7 @@ def test_checkpoint_param_with_path_is_refused():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
     at.query_params["ckpt"] = "../../etc"
     at.run()
-    assert not at.exception
+    assert_app_ok(at)
     assert any("not a loadable checkpoint" in w.value for w in at.warning)
     assert at.session_state["ckpt"] != "../../etc"
 
@@ -75,24 +76,24 @@ def test_checkpoint_param_with_path_is_refused():
 def test_map_projections_and_colourings(method):
     at = app("digits", method, map_color="kl", map_prior=True)
     at.run()
-    assert not at.exception, at.exception
+    assert_app_ok(at)
 
 
 def test_map_2d_model_uses_latent_space():
     need("fashion-mnist-2d")
     at = app("fashion-mnist-2d")
     at.run()
-    assert not at.exception
+    assert_app_ok(at)
     assert at.selectbox(key="map_method").value == "latent"
 
 
 def test_slider_changes_the_decoded_image():
     at = app("digits")
     at.switch_page("pages/sliders.py").run()
-    assert not at.exception, at.exception
+    assert_app_ok(at)
     before = image_urls(at)
     at.slider[0].set_value(2.5).run()
-    assert not at.exception
+    assert_app_ok(at)
     after = image_urls(at)
     assert before[0] != after[0], "the decoded image did not change"
     at.run()
@@ -122,7 +123,7 @@ def test_query_param_round_trip_restores_the_code():
     at2.query_params["ckpt"] = "digits"
     at2.query_params["z"] = ",".join(str(v) for v in code)
     at2.switch_page("pages/sliders.py").run()
-    assert not at2.exception
+    assert_app_ok(at2)
     d = int(key.removeprefix("sl_z"))
     assert at2.slider(key=key).value == pytest.approx(1.5)
     assert at2.session_state["sl_start"][d] == pytest.approx(code[d], abs=1e-3)
@@ -134,7 +135,7 @@ def test_malformed_code_in_url_falls_back_with_a_notice(bad):
     at.query_params["ckpt"] = "digits"
     at.query_params["z"] = bad
     at.switch_page("pages/sliders.py").run()
-    assert not at.exception
+    assert_app_ok(at)
     assert any("Ignored the link's code" in w.value for w in at.warning)
     assert all(v == 0.0 for v in at.session_state["sl_start"])
 
@@ -144,7 +145,7 @@ def test_steer_from_map_selection_starts_sliders_there():
     at.run()
     at.session_state["sliders_start_request"] = {"kind": "index", "index": 7}
     at.switch_page("pages/sliders.py").run()
-    assert not at.exception
+    assert_app_ok(at)
     assert "image #7" in at.session_state["sl_start_label"]
 
 

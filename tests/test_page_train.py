@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
+from pagecheck import assert_app_ok
 from streamlit.testing.v1 import AppTest
 
 from vae.checkpoint import list_checkpoints
@@ -44,7 +45,7 @@ def _train_page() -> AppTest:
     at.session_state["ckpt"] = "digits"
     at.run()
     at.switch_page("pages/train.py").run()
-    assert not at.exception, at.exception
+    assert_app_ok(at)
     return at
 
 
@@ -60,7 +61,7 @@ def _rerun_until(at, pred, timeout=120.0):
     t0 = time.monotonic()
     while True:
         at.run()
-        assert not at.exception, at.exception
+        assert_app_ok(at)
         if pred(at):
             return at
         if time.monotonic() - t0 > timeout:
@@ -83,7 +84,7 @@ def test_the_page_renders_with_a_valid_default_and_the_cli_command(ck_root):
 def test_a_name_that_is_not_a_plain_folder_name_is_refused(ck_root, name):
     at = _train_page()
     at.text_input(key="train_name").input(name).run()
-    assert not at.exception
+    assert_app_ok(at)
     assert "not a plain folder name" in _errors(at)
     assert _start_button(at).disabled
     assert sorted(p.name for p in ck_root.iterdir()) == ["digits"]
@@ -103,7 +104,7 @@ def test_a_missing_data_set_is_explained_before_starting(ck_root, monkeypatch):
                         name == "digits" or split == "test")
     at = _train_page()
     at.selectbox(key="train_dataset").select("fashion-mnist").run()
-    assert not at.exception
+    assert_app_ok(at)
     errors = _errors(at)
     assert "fashion-mnist** cannot be trained here" in errors and "train split" in errors
     assert "make data" in errors and _start_button(at).disabled
@@ -117,7 +118,7 @@ def test_a_digits_run_from_the_page_lands_in_the_picker(ck_root):
     at.number_input(key="train_epochs").set_value(3).run()
     assert not at.error, _errors(at)
     _start_button(at).click().run()
-    assert not at.exception, at.exception
+    assert_app_ok(at)
     _rerun_until(at, lambda a: len(a.success) > 0)
     done = at.success[0].value
     assert "Finished 3 epochs" in done and "test −ELBO" in done
@@ -130,7 +131,7 @@ def test_a_digits_run_from_the_page_lands_in_the_picker(ck_root):
         {"name": e.name, "error": e.error} for e in list_checkpoints(ck_root)]
     assert len(at.get("plotly_chart")) == 2  # the batch losses and the per-epoch curves
     at.button(key="train_open_1").click().run()
-    assert not at.exception, at.exception
+    assert_app_ok(at)
     assert at.session_state["ckpt"] == "tmp-apptest"
     assert at.title[0].value == "Map of the latent space"  # "Open it" switched pages
     # the name is now taken

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from pagecheck import assert_app_ok
 
 ROOT = Path(__file__).resolve().parent.parent
 CKPTS = ROOT / "checkpoints"
@@ -33,14 +34,14 @@ def open_page(name: str, page: str, **state) -> AppTest:
     for k, v in state.items():
         at.session_state[k] = v
     at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
+    assert_app_ok(at)
     assert not at.error, [e.value for e in at.error]
     return at
 
 
 def rerun(at: AppTest) -> AppTest:
     at.run()
-    assert not at.exception, [e.value for e in at.exception]
+    assert_app_ok(at)
     return at
 
 

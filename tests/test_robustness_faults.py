@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from pagecheck import assert_app_ok
 from streamlit.testing.v1 import AppTest
 
 import vae.checkpoint
@@ -284,7 +285,7 @@ class CacheApp:
         at.session_state["ckpt"] = name
         at.session_state["map_method"] = "pca"
         at.run()
-        assert not at.exception and not at.error, ([e.value for e in at.exception], [e.value for e in at.error])
+        assert_app_ok(at, errors=True)
         assert any("PCA · 360 points" in c.value for c in at.caption)
         return at
 

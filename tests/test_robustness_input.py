@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pagecheck import assert_app_ok
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -244,11 +245,11 @@ def test_every_odd_upload_on_the_your_image_page(tmp_path, monkeypatch, bombs):
     at.session_state["ckpt"] = "digits"
     at.session_state["map_method"] = "pca"
     at.switch_page("pages/your_image.py").run(timeout=120)
-    assert not at.exception and not at.error
+    assert_app_ok(at, errors=True)
     for name, data in files.items():
         mime = "image/jpeg" if name.endswith(".jpg") else "image/gif" if name.endswith(".gif") else "image/png"
         at.file_uploader(key="img_upload").set_value((name, data, mime)).run(timeout=60)
-        assert not at.exception, (name, [e.value for e in at.exception])
+        assert_app_ok(at, name)
         errors = [e.value for e in at.error]
         if name in UPLOADS_REFUSED:
             assert len(errors) == 1 and errors[0].startswith("Cannot use this upload: "), (name, errors)
@@ -259,7 +260,7 @@ def test_every_odd_upload_on_the_your_image_page(tmp_path, monkeypatch, bombs):
             assert UPLOADS_ACCEPTED[name] in conversion, (name, conversion)
             assert at.get("image"), name
     at.file_uploader(key="img_upload").set_value(None).run(timeout=60)  # and the page still works
-    assert not at.exception and not at.error
+    assert_app_ok(at, errors=True)
 
 
 def test_upload_size_cap_and_server_safety_settings():
@@ -334,7 +335,7 @@ def test_picker_lists_every_broken_checkpoint_with_its_reason(broken_root, monke
     use_root(monkeypatch, broken_root)
     at = new_app()
     at.run()
-    assert not at.exception, [e.value for e in at.exception]
+    assert_app_ok(at)
     offered = at.sidebar.selectbox[0].options
     assert offered == ["digits", "folder-missing (data not here)", "kmnist-missing (data not here)"]
     expander = at.sidebar.expander[0]
@@ -355,7 +356,7 @@ def test_a_checkpoint_whose_data_is_not_here_gets_an_error_not_a_crash(broken_ro
     at = new_app()
     at.session_state["ckpt"] = name
     at.run()
-    assert not at.exception, [e.value for e in at.exception]
+    assert_app_ok(at)
     notes = [w.value for w in at.sidebar.warning]
     assert len(notes) == 1 and name in notes[0] and warning in notes[0], notes
     errors = [e.value for e in at.error]
@@ -363,7 +364,8 @@ def test_a_checkpoint_whose_data_is_not_here_gets_an_error_not_a_crash(broken_ro
     assert error in errors[0], errors
     for page in ("sliders", "generate", "your_image"):  # every page says the same and keeps running
         at.switch_page(f"pages/{page}.py").run()
-        assert not at.exception and len(at.error) == 1, page
+        assert_app_ok(at, page)
+        assert len(at.error) == 1, (page, [e.value for e in at.error])
 
 
 def main_in_process(argv: list[str]) -> tuple[int, str]:
@@ -530,7 +532,7 @@ def test_checkpoint_links_never_leave_the_checkpoints_folder(root_and_outside, m
         at.query_params["ckpt"] = link
         at.query_params["z"] = "0,0,0,0,0,0,0,0"
         at.switch_page("pages/sliders.py").run()
-        assert not at.exception, (link, [e.value for e in at.exception])
+        assert_app_ok(at, link)
         assert at.session_state["ckpt"] == "digits", link
         assert any("not a loadable checkpoint" in w.value for w in at.warning), link
         assert at.title[0].value == "Sliders"
@@ -553,7 +555,7 @@ def test_malformed_latent_codes_in_links_fall_back_with_a_notice(tmp_path, monke
     at.query_params["ckpt"] = "digits"
     at.query_params["z"] = code
     at.switch_page("pages/sliders.py").run()
-    assert not at.exception
+    assert_app_ok(at)
     notes = [w.value for w in at.warning if "Ignored the link's code" in w.value]
     assert len(notes) == 1 and why in notes[0], [w.value for w in at.warning]
     assert all(v == 0.0 for v in at.session_state["sl_start"])
@@ -565,5 +567,6 @@ def test_out_of_range_codes_in_links_are_clipped_not_refused(tmp_path, monkeypat
     at.query_params["ckpt"] = "digits"
     at.query_params["z"] = "1e30,-1e30,0,0,0,0,0,0"
     at.switch_page("pages/sliders.py").run()
-    assert not at.exception and not at.warning
+    assert_app_ok(at)
+    assert not at.warning, [w.value for w in at.warning]
     assert at.session_state["sl_start"][:2] == [4.0, -4.0]

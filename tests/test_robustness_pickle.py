@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from pagecheck import assert_app_ok
 from streamlit.testing.v1 import AppTest
 
 from vae.checkpoint import CheckpointError, load_checkpoint
@@ -107,7 +108,7 @@ def test_picker_lists_hostile_folders_as_broken(hostile_root, monkeypatch, no_un
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.query_params["ckpt"] = "beside"  # a link straight to one of them
     at.run()
-    assert not at.exception, [e.value for e in at.exception]
+    assert_app_ok(at)
     assert at.sidebar.selectbox[0].options == ["digits"] and at.session_state["ckpt"] == "digits"
     assert any("not a loadable checkpoint" in w.value for w in at.warning)
     listed = {m.value.split("**")[1]: m.value for m in at.sidebar.expander[0].markdown}

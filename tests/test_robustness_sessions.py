@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from pagecheck import assert_app_ok
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -53,10 +54,10 @@ def one_session(code: float) -> None:
     at.slider[0].set_value(-code).run()
     for page in ("reconstructions", "interpolate", "generate", "your_image", "how_it_works"):
         at.switch_page(f"pages/{page}.py").run()
-        assert not at.exception, (page, [e.value for e in at.exception])
+        assert_app_ok(at, page)
         if page == "your_image":
             at.file_uploader(key="img_upload").set_value(("bar.png", _png(), "image/png")).run()
-        assert not at.exception and not at.error, (page, [e.value for e in at.error])
+        assert_app_ok(at, page, errors=True)
 
 
 def test_sessions_share_one_model_and_leave_it_untouched(app_root):
