@@ -7,6 +7,7 @@ sessions: they are never mutated (models stay in eval mode, inference runs under
 
 from __future__ import annotations
 
+import functools
 import gc
 import math
 import os
@@ -18,13 +19,13 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 import torch
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from vae.cache import DEFAULT_CACHE_DIR
 from vae.checkpoint import Checkpoint, CheckpointError, list_checkpoints, load_checkpoint
 from vae.data import DataError, ImageDataset, check_dataset_name, dataset_available
 from vae.explorer import default_projection, explore_set, load_split, projection
-from vae.figures import png_data_uri
+from vae.figures import class_color, png_data_uri
 from vae.images import png_bytes, upscale
 from vae.latent import Encoding, collapsed_dims, decode
 from vae.minimap import MiniMap
@@ -237,9 +238,25 @@ PAGE_SPECS = [  # (file in pages/, title, icon): the app's navigation, in order
 ]
 
 
+@functools.lru_cache(maxsize=1)
+def app_icon(size: int = 64) -> Image.Image:
+    """The favicon: a tiny latent map, five clusters of class-coloured dots (drawn here, so that the
+    browser fetches it from this server; a ``:material/...:`` page icon is fetched from Google)."""
+    big = size * 4  # drawn large, then downsampled: smooth dots
+    im = Image.new("RGBA", (big, big), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(im)
+    draw.rounded_rectangle([0, 0, big - 1, big - 1], radius=big // 5, fill="#0e1117")
+    rng = np.random.default_rng(3)
+    r = big * 0.032
+    for c, centre in enumerate([(0.3, 0.3), (0.7, 0.28), (0.5, 0.55), (0.27, 0.74), (0.73, 0.74)]):
+        for x, y in rng.normal(centre, 0.05, size=(10, 2)) * big:
+            draw.ellipse([x - r, y - r, x + r, y + r], fill=class_color(c))
+    return im.resize((size, size), Image.LANCZOS)
+
+
 def frame():
     """The frame around every page: page config, navigation, sidebar. Returns the page to run."""
-    st.set_page_config(page_title="VAE latent-space explorer", page_icon=":material/explore:", layout="wide")
+    st.set_page_config(page_title="VAE latent-space explorer", page_icon=app_icon(), layout="wide")
     pages = [st.Page(str(ROOT / "pages" / f), title=t, icon=i, default=(k == 0))
              for k, (f, t, i) in enumerate(PAGE_SPECS)]
     page = st.navigation(pages)

@@ -1,7 +1,9 @@
 """End to end in a real browser: `streamlit run app.py` on a free port, driven by Chromium.
 
-Screenshots of every page land in tests/artifacts/ (and docs/screenshots/, which the
-README shows). Skipped, with the reason, where no Chromium can be found.
+Screenshots of every page land in tests/artifacts/ (ignored by git). `make screenshots`
+(VAE_UPDATE_SCREENSHOTS=1) also copies them into docs/screenshots/, which the README shows;
+a plain test run never rewrites a tracked file. Skipped, with the reason, where no Chromium
+can be found.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from pagecheck import assert_page_ok
 
 from benchmarks.app_driver import chromium_path, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
 DOCS_SHOTS = ROOT / "docs" / "screenshots"
+UPDATE_DOCS = os.environ.get("VAE_UPDATE_SCREENSHOTS") == "1"  # set by `make screenshots`
 VIEWPORT = {"width": 1440, "height": 950}
 PAGES = ["map", "sliders", "reconstructions", "interpolate", "generate", "your_image", "how_it_works", "train"]
 
@@ -106,8 +110,9 @@ def shot(pg, name: str) -> Path:
     except playwright_api.Error:
         pass  # a screenshot with a skeleton is still a screenshot; the test checks the page elsewhere
     pg.screenshot(path=str(path))
-    DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
-    shutil.copy(path, DOCS_SHOTS / f"{name}.png")
+    if UPDATE_DOCS:
+        DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, DOCS_SHOTS / f"{name}.png")
     return path
 
 
@@ -240,7 +245,7 @@ def test_uploading_a_png_shows_its_reconstruction(page, server, tmp_path):
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
     page.get_by_text("Reconstruction", exact=False).first.wait_for(timeout=120_000)
     wait_app(page)
-    assert page.locator('[data-testid="stException"]').count() == 0
+    assert_page_ok(page)
     shot(page, "your_image")
 
 
@@ -249,8 +254,47 @@ def test_every_page_renders_without_errors(page, server, name):
     goto(page, server, "" if name == "map" else name)
     if name == "map":
         map_info(page)
-    assert page.locator('[data-testid="stException"]').count() == 0, f"{name} raised an exception"
+    assert_page_ok(page, name)
     shot(page, f"page-{name}")
+
+
+def _is_local(url: str) -> bool:
+    from urllib.parse import urlparse
+
+    u = urlparse(url)
+    return u.scheme in ("data", "blob", "about") or u.hostname in ("localhost", "127.0.0.1", "::1")
+
+
+def test_no_request_leaves_the_machine(browser, server):
+    """A walk through every page asks only this server for anything: no font, icon or script
+    from a CDN (offline it would fail; online it would tell a third party who opened the app).
+    Requests elsewhere are recorded and refused, as they would be offline."""
+    ctx = browser.new_context(viewport=VIEWPORT)
+    outside: list[str] = []
+
+    def route(r):
+        if _is_local(r.request.url):
+            r.continue_()
+        else:
+            outside.append(f"{r.request.resource_type} {r.request.url}")
+            r.abort()
+
+    ctx.route("**/*", route)
+    pg = ctx.new_page()
+    pg.set_default_timeout(120_000)
+    try:
+        for name in PAGES:
+            goto(pg, server, "" if name == "map" else name)
+            if name == "map":
+                info = map_info(pg)
+                pg.mouse.click(*info["point"])  # the point panel: metrics, latent-code chart, buttons
+                pg.get_by_role("button", name="Steer this point").wait_for()
+                wait_app(pg)
+            assert_page_ok(pg, name)
+        pg.wait_for_timeout(500)
+    finally:
+        ctx.close()
+    assert not outside, "requests that left the machine:\n" + "\n".join(sorted(set(outside)))
 
 
 def test_deep_link_on_a_fresh_server_keeps_the_frame(browser, tmp_path):
