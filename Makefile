@@ -8,13 +8,15 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt constraints.txt | cksum | cut -d' ' -f1)
 PORT   ?= 8501
 
-.PHONY: run test setup data browser lint format clean benchmark help constraints
+.PHONY: run test setup data browser lint format clean benchmark benchmark-docs screenshots help constraints
 
 help:
 	@echo "make run        start the explorer (http://localhost:$(PORT))"
 	@echo "make test       run the whole test suite (library, app, browser)"
 	@echo "make data       fetch the Fashion-MNIST train split (for training)"
-	@echo "make benchmark  run the benchmarks (--quick)"
+	@echo "make benchmark  run the benchmarks (--quick; report in runs/benchmarks/)"
+	@echo "make benchmark-docs  the full benchmark run that rewrites docs/benchmarks.md (~16 min)"
+	@echo "make screenshots     rerun the browser tests and refresh docs/screenshots/"
 
 run: setup
 	@$(BIN)/python -m vae data --check fashion-mnist --split test
@@ -51,8 +53,16 @@ browser: setup
 	  $(BIN)/python -m playwright install chromium >/dev/null 2>&1 || \
 	  echo "note: no Chromium could be installed; the browser tests will be skipped" >&2
 
+# Reports of these runs go to runs/benchmarks/ (ignored); only benchmark-docs rewrites docs/.
 benchmark: setup browser
 	$(BIN)/python -m benchmarks --quick
+
+benchmark-docs: setup browser
+	$(BIN)/python -m benchmarks --update-docs
+
+# The README's pictures: the browser tests, copying their screenshots into docs/screenshots/.
+screenshots: setup browser
+	VAE_UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/test_browser.py
 
 lint: setup
 	$(BIN)/python -m ruff check vae pages tests benchmarks app.py

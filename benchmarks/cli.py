@@ -3,6 +3,10 @@
     python -m benchmarks --quick                      # under 5 minutes on 2 cores
     python -m benchmarks --only inverse_map,forward_map --checkpoint checkpoints/digits
     python -m benchmarks --json results.json --no-docs
+    python -m benchmarks --update-docs                # a full run that rewrites docs/benchmarks.*
+
+A run writes its report (benchmarks.md, plots, benchmarks.json) into runs/benchmarks/, which
+git ignores; only ``--update-docs`` (a full run of every benchmark) rewrites what docs/ holds.
 
 Each benchmark measures ours and its peer in the same run. A benchmark that cannot run
 here (no Chromium, no train split) is skipped with the reason; one that fails prints its
@@ -33,6 +37,11 @@ from . import (
 from .records import Record, text_table
 from .settings import DEFAULT_CHECKPOINT, ROOT, Settings, Skip
 
+#: Where a run's report goes unless told otherwise (ignored by git: tests and quick runs
+#: never rewrite the tracked docs/).
+RUNS_DIR = ROOT / "runs" / "benchmarks"
+DOCS_DIR = ROOT / "docs"
+
 #: Every benchmark, in the order they run (the order of issue #4).
 BENCHMARKS: dict[str, ModuleType] = {m.NAME: m for m in (
     inverse_map, forward_map, slider_roundtrip, first_map, projection_cost, train_throughput,
@@ -51,8 +60,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="the checkpoint folder the map and app benchmarks use (default: checkpoints/fashion-mnist)")
     p.add_argument("--json", type=Path, metavar="FILE", help="write the records as a JSON list")
     p.add_argument("--docs", type=Path, metavar="DIR",
-                   help="write benchmarks.md and its plots here (default: docs/ for a run of everything)")
-    p.add_argument("--no-docs", action="store_true", help="do not write the docs page")
+                   help=f"write benchmarks.md, its plots and benchmarks.json here (default: {RUNS_DIR.relative_to(ROOT)}/)")
+    p.add_argument("--update-docs", action="store_true",
+                   help="a full run of every benchmark only: write the report into docs/ (tracked by git)")
+    p.add_argument("--no-docs", action="store_true", help="write no report, only print the table")
     p.add_argument("--seed", type=int, default=0, help="seed of the query spots and codes (default 0)")
     p.add_argument("--list", action="store_true", help="list the benchmarks and exit")
     return p.parse_args(argv)
@@ -108,6 +119,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name:18s} {(mod.__doc__ or '').strip().splitlines()[0].replace('``', '')}")
         return 0
     names = select(args.only)
+    if args.update_docs and (args.quick or args.only or args.docs or args.no_docs):
+        print("error: --update-docs rewrites docs/ from a full run of every benchmark; drop --quick, "
+              "--only, --docs and --no-docs (or write elsewhere with --docs DIR)", file=sys.stderr)
+        return 2
     checkpoint = args.checkpoint if args.checkpoint.is_absolute() else (Path.cwd() / args.checkpoint)
     if not (checkpoint / "config.json").is_file():
         print(f"error: {args.checkpoint} is not a checkpoint folder (no config.json); "
@@ -123,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     info["seconds"] = round(time.perf_counter() - t0, 1)
     info["mode"] = "quick" if args.quick else "full"
     info["checkpoint"] = str(args.checkpoint)
+    info["command"] = " ".join(["python -m benchmarks", *(sys.argv[1:] if argv is None else argv)])
     info["only"] = names if args.only else None
 
     print(text_table(records))
@@ -131,16 +147,16 @@ def main(argv: list[str] | None = None) -> int:
     for name, why in failed.items():
         print(f"FAILED {name}: {why}")
     print(f"{len(records)} records in {info['seconds']:.0f} s ({info['mode']} run)")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps([r.to_json() for r in records], indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        print(f"wrote {args.json}")
-    docs = None if args.no_docs else args.docs or (None if args.only else ROOT / "docs")
+    docs = None if args.no_docs else DOCS_DIR if args.update_docs else (args.docs or RUNS_DIR)
+    json_paths = [p for p in (args.json, docs / "benchmarks.json" if docs is not None else None) if p is not None]
+    for path in json_paths:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps([r.to_json() for r in records], indent=1, ensure_ascii=False) + "\n",
+                        encoding="utf-8")
+        print(f"wrote {path}")
     if docs is not None:
         from .report import write_docs
 
-        for path in write_docs(docs, records, info, skipped, failed, json_path=args.json):
+        for path in write_docs(docs, records, info, skipped, failed, json_path=docs / "benchmarks.json"):
             print(f"wrote {path}")
-    elif args.only and not args.no_docs:
-        print("(docs not rewritten for an --only run; pass --docs DIR to write them)")
     return 1 if failed else 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -41,3 +42,41 @@ def digits_checkpoint(tmp_path_factory, digits_data):
 def artifacts_dir():
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+# -- the suite leaves the working tree as it found it ------------------------------------------
+def _git_status() -> set[str] | None:
+    """`git status --porcelain` lines (None outside a git checkout or without git)."""
+    try:
+        out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=ROOT,
+                             capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return set(out.stdout.splitlines()) if out.returncode == 0 else None
+
+
+def pytest_sessionstart(session):
+    session.config.stash[_GIT_BEFORE] = _git_status()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fail the run when it changed what git sees (a rewritten screenshot, doc or checkpoint):
+    test output belongs in ignored folders (tests/artifacts/, runs/, cache/)."""
+    before = session.config.stash.get(_GIT_BEFORE, None)
+    after = _git_status() if before is not None else None
+    if after is None:
+        return
+    changed = sorted(after - before)
+    if changed:
+        rep = session.config.pluginmanager.get_plugin("terminalreporter")
+        msg = ("the tests changed the working tree (git status); write test output into an ignored "
+               "folder instead:\n  " + "\n  ".join(changed[:20]))
+        if rep is not None:
+            rep.write_sep("=", "working tree changed", red=True)
+            rep.write_line(msg)
+        else:
+            print(msg, file=sys.stderr)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_GIT_BEFORE = pytest.StashKey[set | None]()

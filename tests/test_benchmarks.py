@@ -73,6 +73,14 @@ def test_docs_go_where_they_are_told(tmp_path):
     assert "CPU cores" in md and "torch" in md
 
 
+@pytest.mark.parametrize("extra", [["--quick"], ["--only", "quality"], ["--docs", "somewhere"]])
+def test_only_a_full_run_may_rewrite_docs(extra):
+    proc = run_benchmarks("--update-docs", *extra, timeout=120)
+    assert proc.returncode == 2, (proc.stdout[-1000:], proc.stderr[-2000:])
+    assert "--update-docs rewrites docs/ from a full run" in proc.stderr, proc.stderr[-2000:]
+    assert "==" not in proc.stderr, "nothing may run before the refusal"
+
+
 def test_unknown_benchmark_is_refused():
     proc = run_benchmarks("--only", "no_such_thing", "--no-docs", timeout=120)
     assert proc.returncode != 0
