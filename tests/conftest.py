@@ -44,6 +44,21 @@ def artifacts_dir():
     return ARTIFACTS
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failing test that used a streamlit server (fixture ``server``) shows that server's log."""
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.when != "call" or not rep.failed:
+        return
+    from pagecheck import SERVER_LOGS
+
+    server = item.funcargs.get("server")
+    url = server.get("url") if isinstance(server, dict) else server
+    if isinstance(url, str) and url in SERVER_LOGS:
+        rep.sections.append((f"streamlit server log ({url}), last lines", SERVER_LOGS[url]()))
+
+
 # -- the suite leaves the working tree as it found it ------------------------------------------
 def _git_status() -> set[str] | None:
     """`git status --porcelain` lines (None outside a git checkout or without git)."""

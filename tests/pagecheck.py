@@ -11,7 +11,12 @@ so that a flaky failure in CI can be diagnosed from the log alone.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 EXCEPTION_SELECTOR = '[data-testid="stException"]'
+#: url -> a function returning the tail of that server's log; a failing test whose ``server``
+#: fixture is one of these gets the log in its report (tests/conftest.py)
+SERVER_LOGS: dict[str, Callable[[], str]] = {}
 TRACE_LINES = 12  # the last lines of a traceback that go into a failure message
 
 

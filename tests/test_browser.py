@@ -12,12 +12,13 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
-from pagecheck import assert_page_ok
+from pagecheck import SERVER_LOGS, assert_page_ok
 
 from benchmarks.app_driver import chromium_path, free_port
 
@@ -35,11 +36,21 @@ _chromium = chromium_path  # the system's Chromium, or None
 _free_port = free_port
 
 
+def log_tail(proc: subprocess.Popen, n: int = 4000) -> str:
+    """The end of what a server from start_server printed."""
+    log = getattr(proc, "log", None)
+    if log is None or log.closed:
+        return ""
+    log.flush()
+    log.seek(0)
+    return log.read()[-n:]
+
+
 def wait_health(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited early:\n{proc.stdout.read()[-2000:] if proc.stdout else ''}")
+            raise RuntimeError(f"streamlit exited early:\n{log_tail(proc)}")
         try:
             with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
                 if r.read().strip() == b"ok":
@@ -50,12 +61,19 @@ def wait_health(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
 
 
 def start_server(port: int, extra_env: dict | None = None) -> subprocess.Popen:
+    """`streamlit run app.py` on ``port``. Its output goes to a temporary file (``proc.log``), never
+    to a pipe nobody reads (a full pipe would block the server mid-run), and a failing test that
+    used this server shows the log's tail (conftest.py)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1", **(extra_env or {})}
-    return subprocess.Popen(
+    log = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
+    proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
          "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
     )
+    proc.log = log
+    SERVER_LOGS[f"http://localhost:{port}"] = lambda: log_tail(proc)
+    return proc
 
 
 def stop_server(proc: subprocess.Popen, timeout: float = 15) -> None:
@@ -65,6 +83,9 @@ def stop_server(proc: subprocess.Popen, timeout: float = 15) -> None:
         proc.wait(timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
+        proc.wait(5)
+    if getattr(proc, "log", None) is not None:
+        proc.log.close()
 
 
 @pytest.fixture(scope="module")
@@ -314,5 +335,4 @@ def test_deep_link_on_a_fresh_server_keeps_the_frame(browser, tmp_path):
         assert "z=" in pg.url and "1.5" in pg.url
         ctx.close()
     finally:
-        proc.terminate()
-        proc.wait(10)
+        stop_server(proc)
