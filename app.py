@@ -6,14 +6,15 @@ pages/_common.py so that a page opened on its own draws the same one; then the p
 
 import streamlit as st
 
+from pages._warm_up import warm_up_figure
+
 # A session's first run: before the ~1.5 s of importing torch and the models, hand the
 # browser an empty chart, so that it fetches and compiles plotly.js (4.7 MB) meanwhile and
 # the map appears about a second sooner. The placeholder is removed below.
 warm_up = st.empty() if "plotly_warmed" not in st.session_state else None
 if warm_up is not None:
     st.session_state["plotly_warmed"] = True
-    warm_up.plotly_chart({"data": [{"type": "scatter", "x": [], "y": []}],
-                          "layout": {"height": 10, "margin": {"l": 0, "r": 0, "t": 0, "b": 0}}})
+    warm_up.plotly_chart(warm_up_figure())
 
 from pages._common import frame, settle_heap  # noqa: E402  (after the warm-up, on purpose)
 

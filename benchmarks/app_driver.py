@@ -45,9 +45,15 @@ MAP_POINTS_JS = """
 }
 """
 
-#: True once the script has finished running (no running-man status, no spinner).
-IDLE_JS = ("() => !document.querySelector('[data-testid=\"stStatusWidget\"]') && "
-           "!document.querySelector('[data-testid=\"stSpinner\"]')")
+#: True once the script has run and finished: the frontend's own script-run state is
+#: "notRunning" ("initial" on a page that has not heard from its script yet, so a check made right
+#: after a navigation waits for the new page's run instead of passing at once), the connection is up,
+#: and no running-man status or spinner is shown.
+IDLE_JS = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  return !!app && app.dataset.testScriptState === 'notRunning' && app.dataset.testConnectionState === 'CONNECTED'
+    && !document.querySelector('[data-testid="stStatusWidget"]') && !document.querySelector('[data-testid="stSpinner"]');
+}"""
 
 
 def free_port() -> int:

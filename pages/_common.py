@@ -17,6 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+# Whole before any page builds a Plotly figure (see pages/_warm_up.py: Plotly peeks at a
+# half-imported pandas from another session's thread), also for pages run without app.py.
+import pandas  # noqa: F401
 import streamlit as st
 import torch
 from PIL import Image, ImageDraw

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from pagecheck import SERVER_LOGS, assert_page_ok
 
-from benchmarks.app_driver import chromium_path, free_port
+from benchmarks.app_driver import IDLE_JS, chromium_path, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -140,9 +140,7 @@ def shot(pg, name: str) -> Path:
 def wait_app(pg) -> None:
     """Wait until Streamlit has finished running the script (no spinner, app idle)."""
     pg.wait_for_selector('[data-testid="stApp"]')
-    pg.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]') && "
-        "!document.querySelector('[data-testid=\"stSpinner\"]')", timeout=240_000)
+    pg.wait_for_function(IDLE_JS, timeout=240_000)
     time.sleep(0.4)
 
 
@@ -316,6 +314,36 @@ def test_no_request_leaves_the_machine(browser, server):
     finally:
         ctx.close()
     assert not outside, "requests that left the machine:\n" + "\n".join(sorted(set(outside)))
+
+
+def test_sessions_opening_pages_at_the_same_moment_on_a_fresh_server(browser):
+    """Several users open different pages of a server that has not imported pandas yet (issue #14:
+    a session's Plotly chart met the pandas another session's thread was half-way importing, and
+    the page showed "partially initialized module 'pandas' has no attribute 'Series'")."""
+    port = _free_port()
+    proc = start_server(port)
+    url = f"http://localhost:{port}"
+    opened = ["reconstructions", "interpolate", "how_it_works", "", "reconstructions", "generate"]
+    contexts = []
+    try:
+        wait_health(url, proc)
+        pages = []
+        for path in opened:  # all navigations start before any page has finished its first run
+            ctx = browser.new_context(viewport=VIEWPORT)
+            contexts.append(ctx)
+            pg = ctx.new_page()
+            pg.set_default_timeout(180_000)
+            pg.goto(f"{url}/{path}", wait_until="commit")
+            pages.append(pg)
+        for path, pg in zip(opened, pages, strict=True):
+            wait_app(pg)
+            assert_page_ok(pg, path or "map")
+            pg.locator('[data-testid="stMainBlockContainer"] h1').first.wait_for()  # the page itself ran
+        assert "partially initialized" not in log_tail(proc, 20_000), log_tail(proc)
+    finally:
+        for ctx in contexts:
+            ctx.close()
+        stop_server(proc)
 
 
 def test_deep_link_on_a_fresh_server_keeps_the_frame(browser, tmp_path):

@@ -42,6 +42,8 @@ from test_browser import (  # noqa: F401
     wait_health,
 )
 
+from benchmarks.app_driver import IDLE_JS
+
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
 LIMIT = 4.0  # pages/sliders.py: the sliders' range
@@ -204,8 +206,6 @@ POINTS_JS = """
 }
 """
 
-IDLE_JS = ("() => !document.querySelector('[data-testid=\"stStatusWidget\"]') && "
-           "!document.querySelector('[data-testid=\"stSpinner\"]')")
 IMG_JS = "() => { const i = document.querySelector('[data-testid=\"stImage\"] img'); return i ? i.src : null; }"
 
 
