@@ -55,10 +55,10 @@ benchmark: setup browser
 	$(BIN)/python -m benchmarks --quick
 
 lint: setup
-	$(BIN)/python -m ruff check vae pages tests benchmarks app.py
+	$(BIN)/python -m ruff check vae pages components tests benchmarks app.py
 
 format: setup
-	$(BIN)/python -m ruff format vae pages tests benchmarks app.py
+	$(BIN)/python -m ruff format vae pages components tests benchmarks app.py
 
 # Re-pin every transitive dependency after changing requirements.txt.
 constraints: setup

@@ -80,7 +80,8 @@ def onnx_bytes(model: VAE, part: str) -> bytes:
     return program.model_proto.SerializeToString()
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write bytes to ``path`` via a temporary file and a rename (readable by everyone)."""
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp-", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -102,7 +103,7 @@ def export_onnx(model: VAE, out_dir: str | Path, parts: tuple[str, ...] = PARTS)
     files = {}
     for part in parts:
         path = out / (DECODER_FILE if part == "decoder" else ENCODER_FILE)
-        _write_atomic(path, onnx_bytes(model, part))
+        write_atomic(path, onnx_bytes(model, part))
         files[part] = path
     return files
 
