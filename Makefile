@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt constraints.txt | cksum | cut -d' ' -f1)
 PORT   ?= 8501
 
-.PHONY: run test setup data browser lint format clean benchmark help constraints
+.PHONY: run test setup data browser lint format clean benchmark help constraints ort-web
 
 help:
 	@echo "make run        start the explorer (http://localhost:$(PORT))"
@@ -59,6 +59,12 @@ lint: setup
 
 format: setup
 	$(BIN)/python -m ruff format vae pages components tests benchmarks app.py
+
+# Refresh the vendored onnxruntime-web (static/ort: module, wasm, licence, MANIFEST.json with sha256)
+# from npm. Needs Node's npm; `make run` does not (it serves the files in the repository).
+ORT_WEB_VERSION ?= 1.30.0
+ort-web: setup
+	$(BIN)/python components/live_decoder/vendor_runtime.py --version $(ORT_WEB_VERSION)
 
 # Re-pin every transitive dependency after changing requirements.txt.
 constraints: setup

@@ -29,6 +29,7 @@ export function pathPoint(a, b, t, kind) {
 }
 
 const SCRUB_HTML = `
+  <img class="vae-live-server" alt="">
   <div class="vae-live-view">
     <canvas class="vae-live-image"></canvas>
     <div class="vae-live-caption" data-role="caption"></div>
@@ -38,7 +39,8 @@ const SCRUB_HTML = `
 /**
  * Mount the scrub mode.
  * @param {HTMLElement} parent
- * @param {object} data label (the scrub slider's), t, a, b, kind, decoder, runtime, image, hide, text
+ * @param {object} data label (the scrub slider's), t, a, b, kind, decoder, runtime, image, text, and
+ *   server (the server's decode at t, a PNG data: URL, shown until the page draws or where it cannot)
  * @returns {() => void} cleanup
  */
 export function mountScrub(parent, data) {
@@ -46,6 +48,9 @@ export function mountScrub(parent, data) {
   if (el.matches(".vae-live:not(.vae-live--waiting):not(.vae-live--off)")) showServerView(data.hide, false);
   const image = el.querySelector(".vae-live-image");
   const caption = el.querySelector('[data-role="caption"]');
+  const server = el.querySelector(".vae-live-server");
+  if (server.getAttribute("src") !== data.server) server.src = data.server;
+  server.title = data.text.server;
   const stats = statsFor(LIVE, "scrub");
   let t = data.t;
   let model = null;

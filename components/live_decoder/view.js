@@ -12,7 +12,7 @@
 export function ensureRoot(parent, mode, html) {
   let el = parent.querySelector(":scope > .vae-live");
   if (!el || el.dataset.mode !== mode) {
-    parent.replaceChildren();
+    if (el) el.remove(); // only our own root: Streamlit keeps the component's <style> in the same element
     el = document.createElement("div");
     el.className = "vae-live vae-live--waiting";
     el.dataset.mode = mode;
