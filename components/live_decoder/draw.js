@@ -3,7 +3,7 @@
 // When the pen lifts, the drawing goes to Python, which shows the rest of the page for it.
 
 import { Runner, noteInput, statsFor } from "./runner.js";
-import { LIVE, decode, encodeMean, loadAsset, loadSession, reasonOf } from "./runtime.js";
+import { LIVE, decode, encodeMean, loadAsset, loadRuntime, loadSession, reasonOf } from "./runtime.js";
 import { canvasToInput, paint, toBytes } from "./pixels.js";
 import { drawMiniMap, loadLatentMap } from "./latent_map.js";
 import { ensureRoot, setLive } from "./view.js";
@@ -132,12 +132,12 @@ export function mountDraw(parent, data, setStateValue) {
   pad.addEventListener("pointerup", onUp);
   pad.addEventListener("pointercancel", onUp);
   clear.addEventListener("click", onClear);
-  Promise.all([
+  loadRuntime(data.runtime).then(() => Promise.all([
     loadSession(data.runtime, data.encoder),
     loadSession(data.runtime, data.decoder),
     loadLatentMap(data.map, loadAsset),
     loadAsset(data.minimap.background, "image"),
-  ]).then(([e, d, l, bg]) => {
+  ])).then(([e, d, l, bg]) => {
     [enc, dec, lmap, background] = [e, d, l, bg];
     if (!LIVE.ready.draw) LIVE.ready.draw = performance.now();
     if (pad.dataset.used) {

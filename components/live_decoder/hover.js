@@ -3,7 +3,7 @@
 // 2-D model). Clicks are left to the chart: they still decode on the server.
 
 import { Runner, noteInput, statsFor } from "./runner.js";
-import { LIVE, decode, loadAsset, loadSession, reasonOf } from "./runtime.js";
+import { LIVE, decode, loadAsset, loadRuntime, loadSession, reasonOf } from "./runtime.js";
 import { paint, toBytes } from "./pixels.js";
 import { loadLatentMap } from "./latent_map.js";
 import { ensureRoot, setLive } from "./view.js";
@@ -85,7 +85,9 @@ export function mountHover(parent, data) {
   };
   attach();
   const timer = setInterval(attach, 250);
-  Promise.all([loadSession(data.runtime, data.decoder), loadLatentMap(data.map, loadAsset)]).then(([m, l]) => {
+  loadRuntime(data.runtime).then(() => Promise.all([
+    loadSession(data.runtime, data.decoder), loadLatentMap(data.map, loadAsset),
+  ])).then(([m, l]) => {
     [model, lmap] = [m, l];
     const [c, h, w] = data.image.shape;
     if (!LIVE.last.hover) paint(image, new Uint8Array(c * h * w), data.image.shape, data.image.factor);

@@ -4,7 +4,7 @@
 // all move them), turns their values into a code and decodes it in the page.
 
 import { Runner, noteInput, statsFor } from "./runner.js";
-import { LIVE, decode, loadAsset, loadSession, reasonOf } from "./runtime.js";
+import { LIVE, decode, loadAsset, loadRuntime, loadSession, reasonOf } from "./runtime.js";
 import { paint, toBytes } from "./pixels.js";
 import { drawMiniMap, loadLatentMap } from "./latent_map.js";
 import { ensureRoot, setLive, showServerView } from "./view.js";
@@ -192,11 +192,11 @@ export function mountSliders(parent, data) {
       seq = noteInput(stats, time);
     },
   );
-  Promise.all([
+  loadRuntime(data.runtime).then(() => Promise.all([ // the runtime first: its problem is the one to tell
     loadSession(data.runtime, data.decoder),
     loadLatentMap(data.map, loadAsset),
     loadAsset(mm.background, "image"),
-  ]).then(([m, l, bg]) => {
+  ])).then(([m, l, bg]) => {
     [model, lmap, background] = [m, l, bg];
     ready = true;
     runner.request({ z: codeOf() });
