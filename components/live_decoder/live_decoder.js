@@ -30,12 +30,24 @@ LIVE.api ??= {
 
 /**
  * Mount the component: dispatch to the mode named in the data.
+ *
+ * Streamlit calls this again with the new data after every rerun, on the same element, but runs
+ * the returned cleanup only when the element goes away; so the previous mount's cleanup (kept on
+ * the element) runs first here, or its listeners and decode loops would pile up, one per rerun.
  * @param {{data: object, parentElement: HTMLElement, setStateValue: Function}} component
- * @returns {() => void} cleanup, run by Streamlit before the next mount or on removal
+ * @returns {() => void} cleanup
  */
 export default function (component) {
   const { data, parentElement, setStateValue } = component;
   const mount = MODES[data && data.mode];
   if (!mount) throw new Error(`live decoder: unknown mode ${data && data.mode}`);
-  return mount(parentElement, data, setStateValue);
+  if (parentElement.__vaeLiveCleanup) parentElement.__vaeLiveCleanup();
+  const cleanup = mount(parentElement, data, setStateValue);
+  parentElement.__vaeLiveCleanup = cleanup;
+  return () => {
+    if (parentElement.__vaeLiveCleanup === cleanup) {
+      parentElement.__vaeLiveCleanup = null;
+      cleanup();
+    }
+  };
 }
