@@ -60,15 +60,23 @@ def set_live(page, on: bool) -> None:
 
     switch = page.locator(LIVE_INPUT).first
     switch.wait_for(state="attached")
-    if switch.is_checked() == on:
-        return
     label = page.get_by_text(LIVE_TOGGLE, exact=True)
-    if not label.is_visible():
-        page.get_by_text("Display options", exact=True).click()
-        label.wait_for(state="visible")
-    label.click()
-    page.wait_for_function(f"(on) => document.querySelector('{LIVE_INPUT}').checked === on", arg=on)
+    for _ in range(4):  # a click that lands while the page is rerunning can be lost: look, then retry
+        wait_idle(page)
+        if switch.is_checked() == on:
+            return
+        if not label.is_visible():
+            page.get_by_text("Display options", exact=True).click()
+            label.wait_for(state="visible")
+        label.click()
+        try:
+            page.wait_for_function(f"(on) => document.querySelector('{LIVE_INPUT}').checked === on", arg=on,
+                                   timeout=20_000)
+        except Exception:
+            continue
     wait_idle(page)
+    if switch.is_checked() != on:
+        raise RuntimeError(f"could not switch live decoding {'on' if on else 'off'}")
 
 
 def summary(latencies: list[float], moves: int, drawn: int) -> dict:
