@@ -29,7 +29,6 @@ Files the page fetches, all from the app itself (``[server] enableStaticServing`
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -93,29 +92,8 @@ def runtime_urls() -> dict[str, str]:
     return {"module": static_url(RUNTIME_DIR / RUNTIME_MODULE), "wasm": static_url(RUNTIME_DIR / RUNTIME_WASM)}
 
 
-_WARMING: dict[str, threading.Thread] = {}
-_WARM_LOCK = threading.Lock()
-
-
 def _export(ck: Checkpoint) -> dict[str, Path]:
     return export_cached(ck.model, ck.content_hash, MODELS_DIR)
-
-
-def warm_up(ck: Checkpoint) -> None:
-    """Export the checkpoint's ONNX files in a background thread (once per content hash), so that
-    a page that needs them later does not wait. Called by the Map page after the map is drawn."""
-    if all((MODELS_DIR / ck.content_hash / f).is_file() for f in ("decoder.onnx", "encoder.onnx")):
-        return
-    with _WARM_LOCK:
-        if ck.content_hash not in _WARMING:
-            def run() -> None:
-                try:
-                    _export(ck)
-                except Exception:  # the page that needs the files reports the problem
-                    pass
-
-            _WARMING[ck.content_hash] = threading.Thread(target=run, name="vae-onnx-export", daemon=True)
-            _WARMING[ck.content_hash].start()
 
 
 def model_urls(ck: Checkpoint) -> tuple[dict[str, str] | None, str | None]:
