@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt constraints.txt | cksum | cut -d' ' -f1)
 PORT   ?= 8501
 
-.PHONY: run test setup data browser lint format clean benchmark benchmark-docs screenshots help constraints
+.PHONY: run test setup data browser lint format clean benchmark benchmark-docs screenshots help constraints ort-web
 
 help:
 	@echo "make run        start the explorer (http://localhost:$(PORT))"
@@ -65,10 +65,16 @@ screenshots: setup browser
 	VAE_UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/test_browser.py
 
 lint: setup
-	$(BIN)/python -m ruff check vae pages tests benchmarks app.py
+	$(BIN)/python -m ruff check vae pages components tests benchmarks app.py
 
 format: setup
-	$(BIN)/python -m ruff format vae pages tests benchmarks app.py
+	$(BIN)/python -m ruff format vae pages components tests benchmarks app.py
+
+# Refresh the vendored onnxruntime-web (static/ort: module, wasm, licence, MANIFEST.json with sha256)
+# from npm. Needs Node's npm; `make run` does not (it serves the files in the repository).
+ORT_WEB_VERSION ?= 1.30.0
+ort-web: setup
+	$(BIN)/python components/live_decoder/vendor_runtime.py --version $(ORT_WEB_VERSION)
 
 # Re-pin every transitive dependency after changing requirements.txt.
 constraints: setup

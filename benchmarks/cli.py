@@ -24,9 +24,12 @@ from pathlib import Path
 from types import ModuleType
 
 from . import (
+    drag_decode,
     first_map,
     forward_map,
+    hover_decode,
     inverse_map,
+    live_ready,
     machine,
     projection_cost,
     quality,
@@ -45,7 +48,7 @@ DOCS_DIR = ROOT / "docs"
 #: Every benchmark, in the order they run (the order of issue #4).
 BENCHMARKS: dict[str, ModuleType] = {m.NAME: m for m in (
     inverse_map, forward_map, slider_roundtrip, first_map, projection_cost, train_throughput,
-    quality, server_memory,
+    quality, server_memory, drag_decode, hover_decode, live_ready,
 )}
 
 

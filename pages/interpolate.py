@@ -13,11 +13,22 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 import torch
+from PIL import Image
 
+from components import live_decoder
 from pages._common import get_ctx, selected_index
-from vae.figures import mini_map
+from vae.figures import mini_map, png_data_uri
 from vae.images import gif_bytes, image_grid, png_bytes, upscale
-from vae.latent import attribute_vector, class_means, dims_by_kl, lerp, prior_samples, slerp, traversal_codes
+from vae.latent import (
+    attribute_vector,
+    class_means,
+    dims_by_kl,
+    lerp,
+    path_point,
+    prior_samples,
+    slerp,
+    traversal_codes,
+)
 from vae.projection import METHOD_LABELS, ProjectionConfig
 
 TABS = ["Interpolation", "Traversals", "Attribute vectors"]
@@ -129,6 +140,34 @@ tab_path, tab_trav, tab_attr = st.tabs(TABS, key="interp_tab", on_change="rerun"
 
 
 # -- 1. interpolation between A and B ---------------------------------------------------------------
+SCRUB = "Scrub along the path: t"
+SCRUB_PX = 168
+
+
+def _scrub(za: np.ndarray, zb: np.ndarray, kind: str) -> None:
+    """A slider along the path; the page decodes every position while it moves (the server decodes
+    where it is let go, which is what shows where the page cannot decode)."""
+    s1, s2 = st.columns([3, 2], gap="medium")
+    with s1:
+        t = float(st.slider(SCRUB, 0.0, 1.0, 0.5, step=0.01, key="interp_scrub", persist_state=KEEP,
+                            help="0 is A, 1 is B; the image follows the thumb."))
+        st.caption("Drag the thumb: every position along the path is decoded as it moves.")
+    with s2:
+        server = png_data_uri(png_bytes(Image.fromarray(upscale(ctx.decode(path_point(za, zb, t, kind)[None])[0],
+                                                                 SCRUB_PX))))
+        urls, problem = live_decoder.model_urls(ctx.ck)
+        if urls is None:
+            st.image(server, caption=f"t = {t:.2f}")
+            live_decoder.off_line(problem, "The image is decoded on the server when you let go.")
+            return
+        live_decoder.mount("scrub", {
+            "decoder": urls["decoder"], "image": live_decoder.image_spec(ctx.ck, SCRUB_PX), "label": SCRUB,
+            "t": t, "a": [float(v) for v in za], "b": [float(v) for v in zb], "kind": kind, "server": server,
+            "text": {"caption": "t = {t} (decoded in your browser)", "server": f"t = {t:.2f}",
+                     "off": "Live decoding is off: {reason}. The image is decoded on the server when you let go."},
+        }, key="interp_scrub_view")
+
+
 def interpolation() -> None:
     a_default = selected_index(ctx)
     a_default = 0 if a_default is None else a_default
@@ -156,6 +195,7 @@ def interpolation() -> None:
     st.markdown(f"**A** = {a.label} → **B** = {b.label}, {steps} decoded frames "
                 f"({'spherical' if path_kind == 'slerp' else 'linear'} path)")
     _row(strip, caps, size=int(np.clip(880 // len(strip), 48, 128)))  # one line on a laptop screen
+    _scrub(a.z, b.z, path_kind)
 
     d1, d2, _ = st.columns([1, 1, 3])
     grid_img = image_grid(torch.stack(strip), ncol=len(strip), scale=export_scale, pad=1)

@@ -5,6 +5,7 @@ import time
 import numpy as np
 import streamlit as st
 
+from components import live_decoder
 from pages._common import (
     fmt_code,
     get_ctx,
@@ -72,9 +73,10 @@ fig = latent_map(
 fig.update_layout(dragmode="pan")
 
 left, right = st.columns([3, 2], gap="medium")
+chart_key = f"map_chart_{ctx.name}_{ctx.split}_{method}"
 with left:
     event = st.plotly_chart(
-        fig, key=f"map_chart_{ctx.name}_{ctx.split}_{method}", on_select="rerun",
+        fig, key=chart_key, on_select="rerun",
         selection_mode=("points", "box", "lasso"), config={"scrollZoom": True, "displaylogo": False},
     )
     st.caption(f"{bundle.label} · {len(coords):,} points · legend entries toggle classes · "
@@ -176,7 +178,28 @@ def spot_details(xy: np.ndarray) -> None:
         st.switch_page("pages/sliders.py")
 
 
+PREVIEW_PX = 112
+
+
+def hover_preview() -> None:
+    """The spot under the mouse, decoded in the page as the mouse moves (a click still decodes on the
+    server, below)."""
+    urls, problem = live_decoder.model_urls(ctx.ck)
+    if urls is None:
+        live_decoder.off_line(problem, "Click a spot to decode it on the server.")
+        return
+    tag = f"{ctx.split}-{len(ctx.enc)}"
+    live_decoder.mount("hover", {
+        "decoder": urls["decoder"], "image": live_decoder.image_spec(ctx.ck, PREVIEW_PX), "chart": chart_key,
+        "map": live_decoder.map_spec(ctx.ck, lmap, tag, f"{tag}-{bundle.cfg.key()}"),
+        "text": {"idle": "Move the mouse over the map: the spot under it is decoded here, in your browser.",
+                 "caption": "under the mouse: ({x}, {y}), decoded in your browser",
+                 "off": "The live preview is off: {reason}. Click a spot to decode it on the server."},
+    }, key="map_hover_view")
+
+
 with right:
+    hover_preview()
     if data_idx and (len(data_idx) > 1 or box_or_lasso):
         sel = sorted(set(data_idx))
         st.subheader(f"{len(sel):,} images selected")

@@ -1,13 +1,18 @@
-"""Sliders: one slider per latent dimension; the decoded image follows every move.
+"""Sliders: one slider per latent dimension (or principal direction); the decoded image follows
+every move.
 
-Only the slider panel reruns (``st.fragment``). The current code lives in the URL
-(``?z=...``), so a link reopens the exact image.
+The decoder runs in the browser while a slider is dragged (components/live_decoder: the image
+and the mini map's marker move with the thumb); Python hears the new value when the drag ends.
+Only the slider panel reruns then (``st.fragment``), redrawing the server's image, which is also
+what shows where the browser cannot decode. The current code lives in the URL (``?z=...``), so a
+link reopens the exact image.
 """
 
 import numpy as np
 import streamlit as st
 from PIL import Image
 
+from components import live_decoder
 from pages._common import (
     encode_code,
     fmt_code,
@@ -17,19 +22,24 @@ from pages._common import (
     show_image,
 )
 from vae.images import png_bytes, upscale
-from vae.latent import dims_by_kl, prior_samples
+from vae.latent import dims_by_kl, principal_axes, prior_samples
 
 LIMIT = 4.0  # slider range: +-4 prior standard deviations
 TRAIL = 60  # positions kept in the trail on the mini map
+SIZE = 280  # the decoded image, pixels
+AXES = {"latent": "latent dimensions", "pca": "principal directions (PCA of μ)"}
+MIN_SHARE = 0.001  # principal directions with less of the variance are tucked away like collapsed dims
 
 ctx = get_ctx()
 D = ctx.latent_dim
 st.title("Sliders")
 st.caption(
-    "One slider per latent dimension, **most informative first** (highest average KL). Drag one and the "
-    "decoder turns the new code z into an image at once. The small map shows where z lands among the "
-    "encoded images, and the trail where it has been. Copy the page's URL to share this exact image."
+    "One slider per latent dimension, **most informative first** (highest average KL), or per principal "
+    "direction of the encoded data. Drag one and the decoder, running in your browser, redraws the image "
+    "as the thumb moves. The small map shows where z lands among the encoded images, and the trail where "
+    "it has been. Copy the page's URL to share this exact image."
 )
+axes, share = principal_axes(ctx.enc.mu)  # (D, D): row k = direction k times its standard deviation
 
 
 def _start(code, label: str, index: int | None = None) -> None:
@@ -41,7 +51,28 @@ def _start(code, label: str, index: int | None = None) -> None:
     st.session_state["sl_for"] = (ctx.name, D)
     for d in range(D):
         st.session_state[f"sl_z{d}"] = float(round(code[d], 2))
+        st.session_state[f"sl_pc{d}"] = 0.0  # principal directions move away from the start
     st.session_state["sl_trail"] = []
+    st.session_state["sl_start_id"] = int(st.session_state.get("sl_start_id", 0)) + 1
+
+
+def _code(kind: str, start: np.ndarray) -> np.ndarray:
+    """The code the sliders of ``kind`` set: latent values, or the start plus principal-direction steps."""
+    if kind == "pca":
+        coef = np.array([st.session_state.get(f"sl_pc{k}", 0.0) for k in range(D)], dtype=np.float32)
+        return np.clip(start + coef @ axes, -LIMIT, LIMIT).astype(np.float32)
+    return np.array([st.session_state.get(f"sl_z{d}", float(start[d])) for d in range(D)], dtype=np.float32)
+
+
+def _switch_axes() -> None:
+    """The other kind of sliders starts from the code the previous ones had reached."""
+    new = st.session_state["sl_axes"]
+    start = np.asarray(st.session_state["sl_start"], dtype=np.float32)
+    z = _code("latent" if new == "pca" else "pca", start)
+    index = st.session_state.get("sl_start_index")
+    label = st.session_state.get("sl_start_label", "")
+    _start(z, label if np.allclose(z, start) else "the code reached before switching axes",
+           index if np.allclose(z, start) else None)
 
 
 # -- where to start: a request from another page, the URL, or the prior mean ---------------------
@@ -82,15 +113,27 @@ with c4:
 kl = ctx.kl_per_dim
 order = dims_by_kl(kl)
 collapsed = set(ctx.collapsed)
-active = [d for d in order if d not in collapsed]
-hidden = [d for d in order if d in collapsed]
 with st.expander("Display options"):
-    show_collapsed = st.toggle(
-        f"Show the {len(hidden)} collapsed dimension(s)", key="sl_show_collapsed", disabled=not hidden,
-        help="Dimensions whose KL is ≈ 0: the encoder ignores them, so the decoder barely reacts.")
+    axes_kind = st.radio("Slider axes", list(AXES), format_func=AXES.get, horizontal=True, key="sl_axes",
+                         on_change=_switch_axes,
+                         help="Principal directions: the directions in which the encoded images vary most "
+                              "(most variance first), in units of their spread; they start from the current code.")
+    if axes_kind == "pca":
+        n_tucked = int((share < MIN_SHARE).sum())
+        tuck_label, tuck_help = (f"Show the {n_tucked} direction(s) with almost no variance",
+                                 "Directions along which the encoded images hardly vary.")
+    else:
+        n_tucked = len(collapsed)
+        tuck_label, tuck_help = (f"Show the {n_tucked} collapsed dimension(s)",
+                                 "Dimensions whose KL is ≈ 0: the encoder ignores them, so the decoder barely "
+                                 "reacts.")
+    show_collapsed = st.toggle(tuck_label, key="sl_show_collapsed", disabled=not n_tucked, help=tuck_help)
     use_fragment = st.toggle("Rerun only the slider panel (fast)", value=True, key="sl_fragment",
                              help="Off: every move reruns the whole page, as a naive Streamlit app does.")
     n_cols = st.radio("Slider columns", [1, 2, 3], index=1 if D > 6 else 0, horizontal=True, key="sl_cols")
+    live = st.toggle("Decode in the browser while dragging", value=True, key="sl_live",
+                     help="The decoder runs in this page, so the image follows the thumb. Off: the image "
+                          "comes from the server when you let go.")
 bundle = ctx.map()
 minimap = ctx.minimap()
 
@@ -113,12 +156,48 @@ def _start_views(start: np.ndarray) -> dict:
     return cached
 
 
+def _live_view(start: np.ndarray, trail: list, start_xy, sliders: dict[str, int]) -> None:
+    """The in-browser decoder over the server's image and mini map (which it hides once it draws)."""
+    urls, problem = live_decoder.model_urls(ctx.ck)
+    if urls is None:
+        live_decoder.off_line(problem, "Images are decoded on the server when you let go of a slider.")
+        return
+    tag = f"{ctx.split}-{len(ctx.enc)}"
+    if axes_kind == "pca":
+        origin, basis = start, axes.tolist()
+        coef = [float(st.session_state.get(f"sl_pc{k}", 0.0)) for k in range(D)]
+    else:
+        origin, basis = np.zeros(D, np.float32), None
+        coef = [float(v) for v in _code("latent", start)]
+    live_decoder.mount("sliders", {
+        "decoder": urls["decoder"], "image": live_decoder.image_spec(ctx.ck, SIZE),
+        "labels": sliders, "origin": [float(v) for v in origin], "axes": basis, "coef": coef,
+        "map": live_decoder.map_spec(ctx.ck, bundle.latent_map, tag, f"{tag}-{bundle.cfg.key()}"),
+        "minimap": {**live_decoder.minimap_spec(ctx.ck, minimap, f"{tag}-{bundle.cfg.key()}"), "trail": trail,
+                    "start": [float(v) for v in start_xy], "start_id": int(st.session_state.get("sl_start_id", 0))},
+        "hide": ["sl_server_image", "sl_server_map"],
+        "text": {"caption": "decoded z (in your browser)",
+                 "map_caption": f"Where z lands on the {bundle.label} map (★), the start (○) and the trail.",
+                 "off": "Live decoding is off: {reason}. Images are decoded on the server when you let go "
+                        "of a slider."},
+    }, key="sl_live_view")
+
+
+def _slider_specs() -> list[tuple[str, str, int, bool]]:
+    """(state key, label, index, collapsed) of every slider of the chosen axes, in display order."""
+    if axes_kind == "pca":
+        return [(f"sl_pc{k}", f"PC{k + 1} · {100 * share[k]:.1f}% of variance", k, share[k] < MIN_SHARE)
+                for k in range(D)]
+    return [(f"sl_z{d}", f"z{d} · KL {kl[d]:.2f}" + (" · collapsed" if d in collapsed else ""), d, d in collapsed)
+            for d in order]
+
+
 def panel() -> None:
     start = np.asarray(st.session_state["sl_start"], dtype=np.float32)
     left, right = st.columns([3, 2], gap="large")
-    z = np.array([st.session_state.get(f"sl_z{d}", float(start[d])) for d in range(D)], dtype=np.float32)
-    with right:  # the new image first: it goes out before anything else of this rerun
-        show_image(ctx.decode(z[None])[0], "decoded z", size=280, inline=True)
+    z = _code(axes_kind, start)
+    with right, st.container(key="sl_server_image"):  # the new image first: it goes out before the rest
+        show_image(ctx.decode(z[None])[0], "decoded z", size=SIZE, inline=True)
     xy = bundle.latent_map.to_map(z[None])[0]
     trail = st.session_state.setdefault("sl_trail", [])
     if not trail or np.hypot(trail[-1][0] - xy[0], trail[-1][1] - xy[1]) > 1e-6:
@@ -126,7 +205,11 @@ def panel() -> None:
         del trail[:-TRAIL]
     st.query_params["z"] = encode_code(z)
     views = _start_views(start)
+    specs = _slider_specs()
+    shown = [s for s in specs if show_collapsed or not s[3]]
     with right:
+        if live:
+            _live_view(start, trail, views["xy"], {label: i for _, label, i, _ in shown})
         for col, (png, cap, width) in zip(st.columns(2), views["images"], strict=False):
             col.image(png, caption=cap, width=width)
         st.caption(f"Started from {st.session_state.get('sl_start_label', 'the prior mean')}. "
@@ -134,21 +217,24 @@ def panel() -> None:
         dist, nn = bundle.latent_map.nearest_latent(z[None], 1)
         j = int(nn[0, 0])
         st.caption(f"Nearest encoded image: #{j} ({ctx.class_name(j)}), {dist[0, 0]:.2f} away in latent space.")
-        show_image(minimap.render(xy, trail, start=views["xy"]),
-                   f"Where z lands on the {bundle.label} map (★), the start (○) and the trail.", size=0,
-                   inline=True)
+        with st.container(key="sl_server_map"):
+            show_image(minimap.render(xy, trail, start=views["xy"]),
+                       f"Where z lands on the {bundle.label} map (★), the start (○) and the trail.", size=0,
+                       inline=True)
         with st.popover("Current code"):
             st.code(fmt_code(z), language=None)
     # the sliders last: the new image reaches the browser before their (unchanged) updates
     with left:
-        dims = active + (hidden if show_collapsed else [])
         cols = st.columns(int(n_cols))
-        for j, d in enumerate(dims):
-            label = f"z{d} · KL {kl[d]:.2f}" + (" · collapsed" if d in collapsed else "")
-            cols[j % int(n_cols)].slider(label, -LIMIT, LIMIT, step=0.05, key=f"sl_z{d}")
-        if hidden and not show_collapsed:
-            st.caption(f"{len(hidden)} collapsed dimension(s) hidden (KL < 0.05 nats): "
-                       + ", ".join(f"z{d}" for d in hidden) + ". They stay at their starting values.")
+        for j, (key, label, _, _) in enumerate(shown):
+            cols[j % int(n_cols)].slider(label, -LIMIT, LIMIT, step=0.05, key=key)
+        tucked = [label.split(" · ")[0] for _, label, _, c in specs if c and not show_collapsed]
+        if tucked and axes_kind == "pca":
+            st.caption(f"{len(tucked)} direction(s) with almost no variance hidden (under "
+                       f"{100 * MIN_SHARE:.1f}% each): {', '.join(tucked)}. They stay at 0.")
+        elif tucked:
+            st.caption(f"{len(tucked)} collapsed dimension(s) hidden (KL < 0.05 nats): "
+                       + ", ".join(tucked) + ". They stay at their starting values.")
 
 
 if use_fragment:

@@ -11,6 +11,7 @@ import streamlit as st
 import torch
 from PIL import Image, ImageDraw, ImageOps
 
+from components import live_decoder
 from pages._common import fmt_code, get_ctx, selected_index
 from vae.explorer import default_projection
 from vae.figures import latent_code_bars, latent_map
@@ -129,6 +130,42 @@ def show(img: torch.Tensor | Image.Image, caption: str, size: int = SIZE) -> Non
     st.image(img, caption=caption, output_format="PNG", width=img.width)  # a long caption must not widen it
 
 
+def drawn_image(pixels: list, image_shape: tuple[int, int, int]) -> tuple[PreparedImage | None, str | None]:
+    """The page's drawing (C*H*W values in [0, 1], already white on black like the data) as the model's
+    input: (prepared image, None), or (None, why it cannot be used)."""
+    c, h, w = image_shape
+    a = np.asarray(pixels, dtype=np.float32) if isinstance(pixels, list) else np.zeros(0, np.float32)
+    if a.size != c * h * w or not np.all(np.isfinite(a)):
+        return None, (f"Cannot use this drawing: it has {a.size} values for a {w}×{h} model. Clear it and "
+                      "draw again.")
+    a = np.clip(a, 0.0, 1.0).reshape(c, h, w)
+    original = to_pil(torch.from_numpy(1.0 - a))  # as a scan would look: dark ink on white paper
+    return PreparedImage(torch.from_numpy(a), original, False, ["drawn in the page"]), None
+
+
+def draw_pad(ctx, method: str) -> list | None:
+    """The drawing canvas: the page encodes, reconstructs and places the drawing while the pen moves;
+    returns the drawing (values) once the pen has lifted, else None."""
+    urls, problem = live_decoder.model_urls(ctx.ck)
+    if urls is None:
+        urls = {"decoder": "", "encoder": ""}  # the pad still draws; the page says why nothing is live
+    c, h, w = ctx.ck.config.image_shape
+    bundle = ctx.map(ProjectionConfig(method=method))
+    tag = f"{ctx.split}-{len(ctx.enc)}"
+    result = live_decoder.mount("draw", {
+        **urls, "image": live_decoder.image_spec(ctx.ck, SIZE), "pen": max(16, round(2.2 * 280 / w)),
+        "map": live_decoder.map_spec(ctx.ck, bundle.latent_map, tag, f"{tag}-{bundle.cfg.key()}"),
+        "minimap": live_decoder.minimap_spec(ctx.ck, ctx.minimap(bundle.cfg), f"{tag}-{bundle.cfg.key()}"),
+        "text": {"pad": "Draw here, light on dark like the data.", "clear": "Clear",
+                 "caption": "reconstruction, live (in your browser)",
+                 "map_caption": f"where its μ lands on the {bundle.label} map (★)",
+                 "off": "Live reconstruction is off: {reason}. The model runs on the server when you lift the pen."
+                        if problem is None else
+                        f"Live reconstruction is off: {problem}. The model runs on the server when you lift the pen."},
+    }, key="img_draw_view", on_drawing_change=lambda: None)
+    return result.get("drawing")
+
+
 def map_method(latent_dim: int, default: str) -> str:
     """The projection the Map page uses in this session (if valid for this model), else the default."""
     m = st.session_state.get("map_method")
@@ -160,7 +197,8 @@ def main() -> None:
         raw, source = upload.getvalue(), f"your file {upload.name}"
     else:
         s1, s2 = st.columns([2, 1])
-        labels = {"data": "a data-set image, saved as a PNG (dark on white)", "drawing": "a synthetic drawing"}
+        labels = {"data": "a data-set image, saved as a PNG (dark on white)", "drawing": "a synthetic drawing",
+                  "draw": "draw your own"}
         kind = s1.radio("No file yet? Try a sample", list(labels), key="img_sample_kind", horizontal=True,
                         format_func=labels.get)
         if kind == "data":
@@ -170,11 +208,21 @@ def main() -> None:
             i_sample = int(s2.number_input("Image index", 0, len(ctx.enc) - 1, start, key="img_sample_index"))
             raw, source = sample_from_data(ctx.data.images[i_sample]), f"{ctx.split}-split image #{i_sample}"
             label_note = f" Its true class: **{ctx.class_name(i_sample)}**."
-        else:
+        elif kind == "drawing":
             shape = s2.selectbox("Drawing", list(DRAWINGS), format_func=DRAWINGS.get, key="img_drawing")
             raw, source = drawing(shape), f"a drawing of {DRAWINGS[shape]}"
+        else:
+            raw, source = None, "your drawing"
+            drawn = draw_pad(ctx, map_method(ctx.latent_dim, default_projection(ctx.ck).method))
+            if drawn is None:
+                st.caption("Draw with the mouse, a finger or a pen: the reconstruction and the spot on the map "
+                           "follow every stroke. When you lift the pen, the rest of the page shows the drawing.")
+                return
 
-    prep, error = convert(raw, (c, h, w), INVERT[invert_choice])
+    if raw is None:
+        prep, error = drawn_image(drawn.get("pixels") if isinstance(drawn, dict) else None, (c, h, w))
+    else:
+        prep, error = convert(raw, (c, h, w), INVERT[invert_choice])
     if error:
         st.error(error)
         st.stop()

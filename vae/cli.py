@@ -143,9 +143,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--data-dir", default=None)
     r.add_argument("--out", required=True)
 
-    x = sub.add_parser("export", help="latent means + labels as CSV or for TensorBoard's projector")
+    x = sub.add_parser("export", help="latent means + labels as CSV or for TensorBoard's projector, "
+                                      "or the decoder and encoder as ONNX")
     x.add_argument("checkpoint")
-    x.add_argument("--format", choices=("csv", "projector"), default="csv")
+    x.add_argument("--format", choices=("csv", "projector", "onnx"), default="csv",
+                   help="onnx: decoder.onnx and encoder.onnx (dynamic batch), e.g. for onnxruntime-web")
     x.add_argument("--split", choices=("train", "test"), default="test")
     x.add_argument("--limit", type=_positive_int("--limit"), default=None)
     x.add_argument("--data-dir", default=None)
@@ -343,6 +345,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     from .export import export_csv, export_projector
 
     ck = load_checkpoint(args.checkpoint)
+    if args.format == "onnx":  # the model only: no data set needed
+        from .onnx_export import export_onnx
+
+        files = export_onnx(ck.model, args.out).values()
+        print(f"wrote {', '.join(str(f) for f in files)}")
+        return 0
     data = load_dataset(ck.dataset, args.split, data_dir=args.data_dir).subset(args.limit)
     fn = export_csv if args.format == "csv" else export_projector
     files = fn(ck, data, args.out)

@@ -95,6 +95,39 @@ def slerp(a: np.ndarray, b: np.ndarray, steps: int) -> np.ndarray:
     return out.astype(np.float32)
 
 
+def path_point(a: np.ndarray, b: np.ndarray, t: float, kind: str = "lerp") -> np.ndarray:
+    """The code at ``t`` in [0, 1] on the linear ("lerp") or spherical ("slerp") path from a to b:
+    the frames of :func:`lerp` and :func:`slerp` at one t (the page's scrub slider has a twin)."""
+    a64, b64 = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    line = ((1 - t) * a64 + t * b64).astype(np.float32)
+    if kind != "slerp":
+        return line
+    na, nb = np.linalg.norm(a64), np.linalg.norm(b64)
+    if na < 1e-8 or nb < 1e-8:
+        return line
+    omega = np.arccos(np.clip(np.dot(a64 / na, b64 / nb), -1.0, 1.0))
+    if np.sin(omega) < 1e-6:
+        return line
+    return ((np.sin((1 - t) * omega) * a64 + np.sin(t * omega) * b64) / np.sin(omega)).astype(np.float32)
+
+
+def principal_axes(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Principal directions of codes (N, D), most variance first: the PCA of the posterior means,
+    as GANSpace (Härkönen et al. 2020) finds editing directions in a GAN's latent space.
+
+    Returns ``axes`` (D, D), row k the k-th unit direction scaled by its standard deviation (so a
+    coefficient of 1 moves one typical spread along it), and each direction's share of the total
+    variance (D,). Each direction's largest entry is positive, so the signs are reproducible.
+    """
+    x = np.asarray(codes, np.float64)
+    x = x - x.mean(0)
+    var, vec = np.linalg.eigh(x.T @ x / max(len(x) - 1, 1))  # ascending
+    var, vec = np.maximum(var[::-1], 0.0), vec[:, ::-1].T  # (D,), rows = directions
+    vec *= np.sign(vec[np.arange(len(vec)), np.abs(vec).argmax(1)])[:, None]
+    share = var / var.sum() if var.sum() > 0 else np.zeros_like(var)
+    return (vec * np.sqrt(var)[:, None]).astype(np.float32), share
+
+
 def traversal_codes(base: np.ndarray, dims: list[int], values: np.ndarray) -> np.ndarray:
     """One row per dimension: ``base`` with that dimension set to each value: (len(dims)*V, D)."""
     rows = []

@@ -53,6 +53,10 @@ class MiniMap:
         self.background = Image.alpha_composite(base, layer).convert("RGB")
         ImageDraw.Draw(self.background).rectangle((0, 0, self.size - 1, self.size - 1), outline=(225, 225, 225))
 
+    def geometry(self) -> dict[str, float | int | list[float]]:
+        """What :meth:`to_pixels` uses (side, centre, scale): for the page's twin that draws the marker."""
+        return {"size": self.size, "center": [float(v) for v in self._center], "scale": float(self._scale)}
+
     def to_pixels(self, xy: np.ndarray) -> np.ndarray:
         """Map positions (M, 2) -> pixel positions (M, 2) in the image (y pointing down)."""
         xy = np.atleast_2d(np.asarray(xy, dtype=np.float64))

@@ -1,0 +1,163 @@
+"""Live decoding in the browser: the loaded checkpoint's decoder (and encoder) run in the page.
+
+A Streamlit custom component (``st.components.v2``) whose JavaScript lives in the ``.js`` files
+beside this one; it runs the model with onnxruntime-web (wasm backend, one thread), decodes on
+every input event (at most one run in flight, at most one frame drawn per animation frame), and
+draws with the same nearest-neighbour scaling as the server's images. Four modes:
+
+- ``sliders``: the Sliders page's own ``st.slider`` widgets decode live while they are dragged
+  (mouse, touch or keyboard); Python still hears a value only when the drag ends;
+- ``hover``: the Map page's spot under the mouse, decoded in a preview beside the map;
+- ``scrub``: Interpolate's scrub slider along the path from A to B;
+- ``draw``: Your image's drawing canvas (encoder, decoder and map placement in the page).
+
+Progressive enhancement: each page still draws its server-side view (the decoded image, the mini
+map) in ``st.container``s whose keys it passes as ``hide``; the component hides them once its first
+live frame is on screen. Where the page cannot decode (WebAssembly or SIMD missing, runtime files
+absent, the model failing to load), it says so in one line and the server's view stays.
+
+Files the page fetches, all from the app itself (``[server] enableStaticServing``, under
+``/app/static/``; nothing else is in ``static/``):
+
+- ``static/ort/``: onnxruntime-web's wasm-only ES module and its WebAssembly binary, vendored
+  with licence, version and SHA-256 (``make ort-web`` refreshes them from npm);
+- ``static/models/<content hash>/``: the checkpoint's ``decoder.onnx`` / ``encoder.onnx``
+  (exported once per content hash), and for the map twin the explore set's codes and 2-D
+  positions (float32) and the mini map's background picture. Generated, never in git.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from vae.checkpoint import Checkpoint
+from vae.images import png_bytes
+from vae.minimap import MiniMap
+from vae.onnx_export import export_cached, write_atomic
+from vae.projection import LatentMap
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+STATIC_DIR = ROOT / "static"
+RUNTIME_DIR = STATIC_DIR / "ort"
+MODELS_DIR = STATIC_DIR / "models"
+RUNTIME_MODULE = "ort.wasm.bundle.min.mjs"
+RUNTIME_WASM = "ort-wasm-simd-threaded.wasm"
+#: The component's ES modules, each after the ones it imports; the last holds the default export.
+JS_MODULES = ("runtime.js", "pixels.js", "runner.js", "view.js", "latent_map.js", "sliders.js", "scrub.js",
+              "hover.js", "draw.js", "live_decoder.js")
+
+_IMPORT = re.compile(r'^import \{[^}]*\} from "\./[a-z_]+\.js";\n', re.M)
+_EXPORT = re.compile(r"^export (?=(?:async )?function |const |class |let )", re.M)
+
+
+def bundle_js() -> str:
+    """The component's modules as the one ES module that ``st.components.v2`` takes.
+
+    Each file is a real module (an editor or ``node --check`` reads it as one); here they are
+    joined in dependency order, their imports of one another dropped and their named exports
+    made plain declarations. No build tool and no Node: this is all the "build" there is.
+    """
+    parts = []
+    for name in JS_MODULES:
+        src = _IMPORT.sub("", (HERE / name).read_text(encoding="utf-8"))
+        if name != JS_MODULES[-1]:
+            src = _EXPORT.sub("", src)
+        parts.append(f"// ---- components/live_decoder/{name}\n{src}")
+    return "\n".join(parts)
+
+
+_component = st.components.v2.component(
+    "vae_live_decoder", js=bundle_js(), css=(HERE / "live_decoder.css").read_text(encoding="utf-8"),
+    isolate_styles=False,  # it reads the page's sliders and map, and hides the server's view
+)
+
+
+# -- what the page fetches ---------------------------------------------------------------------
+def static_url(path: Path) -> str:
+    """The URL path at which Streamlit's static serving answers for a file under static/."""
+    rel = path.resolve().relative_to(STATIC_DIR.resolve()).as_posix()
+    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
+    return f"/{base}/app/static/{rel}" if base else f"/app/static/{rel}"
+
+
+def runtime_urls() -> dict[str, str]:
+    """onnxruntime-web's module and WebAssembly binary (vendored in static/ort/)."""
+    return {"module": static_url(RUNTIME_DIR / RUNTIME_MODULE), "wasm": static_url(RUNTIME_DIR / RUNTIME_WASM)}
+
+
+def _export(ck: Checkpoint) -> dict[str, Path]:
+    return export_cached(ck.model, ck.content_hash, MODELS_DIR)
+
+
+def model_urls(ck: Checkpoint) -> tuple[dict[str, str] | None, str | None]:
+    """URLs of the checkpoint's decoder and encoder, exported now if needed: (urls, None), or
+    (None, why they cannot be had)."""
+    folder = MODELS_DIR / ck.content_hash
+    try:
+        if all((folder / f).is_file() for f in ("decoder.onnx", "encoder.onnx")):
+            files = {"decoder": folder / "decoder.onnx", "encoder": folder / "encoder.onnx"}
+        else:
+            with st.spinner("Preparing the model for your browser (once per checkpoint, a few seconds)…"):
+                files = _export(ck)
+    except Exception as e:  # no exporter, a full disk, a read-only folder: the server path stays
+        return None, f"the model could not be exported for the browser ({type(e).__name__}: {str(e)[:120]})"
+    return {part: static_url(path) for part, path in files.items()}, None
+
+
+def _asset(path: Path, make: Callable[[], bytes]) -> str:
+    """A generated file under static/models/ (written once, atomically); returns its URL."""
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, make())
+    return static_url(path)
+
+
+def _tag(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.=-]+", "_", text)[:120]
+
+
+def map_spec(ck: Checkpoint, lm: LatentMap, codes_tag: str, map_tag: str) -> dict[str, Any]:
+    """What the page's twin of ``lm`` needs: the exact maps' parameters, or for the k-NN maps the
+    URLs of the codes (N, D) and positions (N, 2) as float32 files. ``codes_tag`` names the explore
+    set ("test-10000"), ``map_tag`` the explore set and projection ("test-10000-umap-nn15-md0.1-s42")."""
+    if lm.identity:
+        return {"kind": "identity"}
+    if lm.linear is not None:
+        return {"kind": "linear", "mean": lm.linear.mean_.astype(float).tolist(),
+                "components": lm.linear.components_.astype(float).tolist()}
+    folder = MODELS_DIR / ck.content_hash
+    codes = _asset(folder / f"codes-{_tag(codes_tag)}.f32", lambda: np.ascontiguousarray(lm.codes, "<f4").tobytes())
+    coords = _asset(folder / f"coords-{_tag(map_tag)}.f32", lambda: np.ascontiguousarray(lm.coords, "<f4").tobytes())
+    return {"kind": "knn", "k": int(lm.k), "power": float(lm.power), "d": int(lm.latent_dim),
+            "codes": codes, "coords": coords}
+
+
+def minimap_spec(ck: Checkpoint, mm: MiniMap, tag: str) -> dict[str, Any]:
+    """The mini map's background picture (URL) and the geometry the page draws the marker with."""
+    png = _asset(MODELS_DIR / ck.content_hash / f"minimap-{_tag(tag)}-{mm.size}.png",
+                 lambda: png_bytes(mm.background))
+    return {"background": png, **mm.geometry()}
+
+
+def image_spec(ck: Checkpoint, size: int) -> dict[str, Any]:
+    """The image's shape and the nearest-neighbour factor that ``vae.images.upscale(img, size)`` uses."""
+    c, h, w = (int(v) for v in ck.config.image_shape)
+    return {"shape": [c, h, w], "factor": max(1, round(size / max(h, w)))}
+
+
+def mount(mode: str, data: dict[str, Any], key: str, **callbacks):
+    """Mount the component in ``mode`` with ``data`` (URLs and small vectors only: reruns resend it)."""
+    return _component(key=key, data={"mode": mode, "runtime": runtime_urls(), **data}, height="content",
+                      **callbacks)
+
+
+def off_line(reason: str, what: str) -> None:
+    """The one line a page shows when it cannot even offer live decoding (no exported model)."""
+    st.caption(f"Live decoding is off: {reason}. {what}")

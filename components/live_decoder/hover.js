@@ -1,0 +1,102 @@
+// Map: the spot under the mouse, decoded live in a preview beside the map. The spot's code is the
+// page's twin of LatentMap.to_latent (the same neighbours and weights; the plane itself for a
+// 2-D model). Clicks are left to the chart: they still decode on the server.
+
+import { Runner, noteInput, statsFor } from "./runner.js";
+import { LIVE, decode, loadAsset, loadRuntime, loadSession, reasonOf } from "./runtime.js";
+import { paint, toBytes } from "./pixels.js";
+import { loadLatentMap } from "./latent_map.js";
+import { ensureRoot, setLive } from "./view.js";
+
+const HOVER_HTML = `
+  <div class="vae-live-view vae-live-hover">
+    <canvas class="vae-live-image"></canvas>
+    <div class="vae-live-caption" data-role="caption"></div>
+  </div>
+  <div class="vae-live-note" hidden></div>`;
+
+/**
+ * The plot's data coordinates under a pointer event, or null outside the plotting area.
+ * @param {HTMLElement} gd a plotly.js graph div
+ * @param {PointerEvent} e
+ * @returns {number[]|null}
+ */
+export function dataPoint(gd, e) {
+  const fl = gd._fullLayout;
+  if (!fl || !fl.xaxis || !fl.yaxis) return null;
+  const xa = fl.xaxis;
+  const ya = fl.yaxis;
+  const r = gd.getBoundingClientRect();
+  const px = e.clientX - r.left - xa._offset;
+  const py = e.clientY - r.top - ya._offset;
+  if (px < 0 || py < 0 || px > xa._length || py > ya._length) return null;
+  return [xa.p2l(px), ya.p2l(py)];
+}
+
+/**
+ * Mount the hover mode.
+ * @param {HTMLElement} parent
+ * @param {object} data chart (the st.plotly_chart key), map (spec), decoder, runtime, image, text
+ * @returns {() => void} cleanup
+ */
+export function mountHover(parent, data) {
+  const el = ensureRoot(parent, "hover", HOVER_HTML);
+  const image = el.querySelector(".vae-live-image");
+  const caption = el.querySelector('[data-role="caption"]');
+  if (!caption.textContent) caption.textContent = data.text.idle;
+  const stats = statsFor(LIVE, "hover");
+  let model = null;
+  let lmap = null;
+  let gd = null;
+  const runner = new Runner(
+    async (req) => {
+      const z = lmap.toLatent(req.xy);
+      return { bytes: toBytes(await decode(model, z)), z };
+    },
+    (res, req) => {
+      paint(image, res.bytes, data.image.shape, data.image.factor);
+      caption.textContent = data.text.caption.replace("{x}", req.xy[0].toFixed(2)).replace("{y}", req.xy[1].toFixed(2));
+      LIVE.last.hover = { xy: req.xy, z: res.z };
+      setLive(el, data, null);
+    },
+    (err) => fail(err),
+    stats,
+  );
+  const fail = (err) => {
+    runner.stop();
+    LIVE.failures.hover = reasonOf(err);
+    setLive(el, data, LIVE.failures.hover);
+  };
+  const onMove = (e) => {
+    if (!model) return;
+    const xy = dataPoint(gd, e);
+    if (xy === null) return;
+    const seq = noteInput(stats, e.timeStamp);
+    runner.request({ xy, seq, t: e.timeStamp });
+  };
+  // the chart may be drawn (or redrawn) after this mount: find it, and find it again when replaced
+  const attach = () => {
+    const div = document.querySelector(`.st-key-${CSS.escape(data.chart)} .js-plotly-plot`);
+    if (div !== gd) {
+      if (gd) gd.removeEventListener("pointermove", onMove, true);
+      gd = div;
+      if (gd) gd.addEventListener("pointermove", onMove, true);
+    }
+  };
+  attach();
+  const timer = setInterval(attach, 250);
+  loadRuntime(data.runtime).then(() => Promise.all([
+    loadSession(data.runtime, data.decoder), loadLatentMap(data.map, loadAsset),
+  ])).then(([m, l]) => {
+    [model, lmap] = [m, l];
+    const [c, h, w] = data.image.shape;
+    if (!LIVE.last.hover) paint(image, new Uint8Array(c * h * w), data.image.shape, data.image.factor);
+    setLive(el, data, null);
+    if (!LIVE.ready.hover) LIVE.ready.hover = performance.now();
+  }, fail);
+  return () => {
+    clearInterval(timer);
+    runner.stop();
+    if (gd) gd.removeEventListener("pointermove", onMove, true);
+  };
+}

@@ -1,0 +1,53 @@
+// The live decoder component (Streamlit components v2): the loaded checkpoint's decoder (and
+// encoder) run in the page with onnxruntime-web. Python mounts it in one of four modes; each
+// mode lives in its own module. Where the page cannot decode (no WebAssembly, runtime or model
+// missing), a mode says so in one line and the page keeps its server-drawn view.
+
+import { LIVE, decode, encodeMean, loadAsset, loadSession } from "./runtime.js";
+import { toBytes } from "./pixels.js";
+import { PageLatentMap, loadLatentMap } from "./latent_map.js";
+import { mountSliders } from "./sliders.js";
+import { mountHover } from "./hover.js";
+import { mountScrub, pathPoint } from "./scrub.js";
+import { mountDraw } from "./draw.js";
+
+const MODES = { sliders: mountSliders, hover: mountHover, scrub: mountScrub, draw: mountDraw };
+
+// What the browser tests and benchmarks call to hold the page against the server's twins.
+LIVE.api ??= {
+  /** 8-bit pixels (H*W*C) of the decode of z with the model at `url`. */
+  decodeBytes: async (runtime, url, z) => Array.from(toBytes(await decode(await loadSession(runtime, url), z))),
+  /** The posterior mean of image x (C*H*W floats) with the encoder at `url`. */
+  encodeMean: async (runtime, url, x, shape) =>
+    Array.from(await encodeMean(await loadSession(runtime, url), Float32Array.from(x), shape)),
+  /** Map positions of codes and codes of map positions, with the page's twin of LatentMap. */
+  mapBoth: async (spec, codes, spots) => {
+    const m = spec.kind === "knn" ? await loadLatentMap(spec, loadAsset) : new PageLatentMap(spec);
+    return { toMap: codes.map((z) => m.toMap(z)), toLatent: spots.map((xy) => m.toLatent(xy)) };
+  },
+  pathPoint: (a, b, t, kind) => Array.from(pathPoint(a, b, t, kind)),
+};
+
+/**
+ * Mount the component: dispatch to the mode named in the data.
+ *
+ * Streamlit calls this again with the new data after every rerun, on the same element, but runs
+ * the returned cleanup only when the element goes away; so the previous mount's cleanup (kept on
+ * the element) runs first here, or its listeners and decode loops would pile up, one per rerun.
+ * @param {{data: object, parentElement: HTMLElement, setStateValue: Function}} component
+ * @returns {() => void} cleanup
+ */
+export default function (component) {
+  const { data, parentElement, setStateValue } = component;
+  const mount = MODES[data && data.mode];
+  if (!mount) throw new Error(`live decoder: unknown mode ${data && data.mode}`);
+  if (parentElement.__vaeLiveCleanup) parentElement.__vaeLiveCleanup();
+  const cleanup = mount(parentElement, data, setStateValue);
+  parentElement.__vaeLiveCleanup = cleanup;
+  return () => {
+    if (parentElement.__vaeLiveCleanup === cleanup) {
+      parentElement.__vaeLiveCleanup = null;
+      cleanup();
+    }
+  };
+}

@@ -1,0 +1,83 @@
+// Images from the decoder onto a canvas: the same 8-bit values as the server's PNGs
+// (vae.images.upscale: clip to [0, 1], x 255 + 0.5, truncate) and the same nearest-neighbour
+// blocks, so a pixel of the page equals the server's pixel within rounding.
+
+/**
+ * 8-bit pixels of the first image of a (1, C, H, W) float tensor, channel-last (H*W*C).
+ * @param {{data: Float32Array, dims: number[]}} image
+ * @returns {Uint8Array}
+ */
+export function toBytes(image) {
+  const [, c, h, w] = image.dims;
+  const src = image.data;
+  const out = new Uint8Array(h * w * c);
+  for (let ch = 0; ch < c; ch++) {
+    for (let i = 0; i < h * w; i++) {
+      const v = Math.min(Math.max(src[ch * h * w + i], 0), 1);
+      out[i * c + ch] = Math.floor(v * 255 + 0.5);
+    }
+  }
+  return out;
+}
+
+/**
+ * Draw 8-bit pixels (H*W*C, C = 1 or 3) onto a canvas, each pixel a factor x factor block.
+ * @param {HTMLCanvasElement} canvas resized to (W*factor, H*factor) when needed
+ * @param {Uint8Array} bytes
+ * @param {number[]} shape [C, H, W]
+ * @param {number} factor
+ */
+export function paint(canvas, bytes, shape, factor) {
+  const [c, h, w] = shape;
+  const W = w * factor;
+  const H = h * factor;
+  if (canvas.width !== W || canvas.height !== H) {
+    canvas.width = W;
+    canvas.height = H;
+  }
+  const ctx = canvas.getContext("2d");
+  const img = ctx.createImageData(W, H);
+  const px = img.data;
+  for (let y = 0; y < H; y++) {
+    const row = Math.floor(y / factor) * w;
+    for (let x = 0; x < W; x++) {
+      const s = (row + Math.floor(x / factor)) * c;
+      const o = (y * W + x) * 4;
+      px[o] = bytes[s];
+      px[o + 1] = bytes[s + (c === 3 ? 1 : 0)];
+      px[o + 2] = bytes[s + (c === 3 ? 2 : 0)];
+      px[o + 3] = 255;
+    }
+  }
+  ctx.putImageData(img, 0, 0);
+}
+
+/**
+ * A canvas drawing as the model's input: the mean of each (280/W x 280/H) block of the
+ * canvas's brightness, so white strokes on black become values near 1 on 0, like the data.
+ * @param {HTMLCanvasElement} canvas the drawing (square)
+ * @param {number[]} shape [C, H, W] of the model's input
+ * @returns {Float32Array} (C*H*W,) in [0, 1]
+ */
+export function canvasToInput(canvas, shape) {
+  const [c, h, w] = shape;
+  const { width: W, height: H } = canvas;
+  const px = canvas.getContext("2d").getImageData(0, 0, W, H).data;
+  const plane = new Float32Array(h * w);
+  const counts = new Float32Array(h * w);
+  for (let y = 0; y < H; y++) {
+    const r = Math.min(h - 1, Math.floor((y * h) / H));
+    for (let x = 0; x < W; x++) {
+      const k = r * w + Math.min(w - 1, Math.floor((x * w) / W));
+      const o = (y * W + x) * 4;
+      plane[k] += (px[o] + px[o + 1] + px[o + 2]) / (3 * 255);
+      counts[k] += 1;
+    }
+  }
+  const out = new Float32Array(c * h * w);
+  for (let i = 0; i < h * w; i++) {
+    const v = counts[i] ? plane[i] / counts[i] : 0;
+    for (let ch = 0; ch < c; ch++) out[ch * h * w + i] = v;
+  }
+  return out;
+}

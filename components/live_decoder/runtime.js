@@ -1,0 +1,160 @@
+// onnxruntime-web, loaded once per page from the app's own static files, and the models'
+// inference sessions, created once per model URL. Every mount of the component shares them
+// (and the test/benchmark hook) through one object on globalThis.
+
+/** State shared by every mount of the live decoder in this page. */
+export const LIVE = (globalThis.__vaeLive ??= {
+  ort: null, // Promise of the onnxruntime-web module
+  sessions: new Map(), // model URL -> Promise of {ort, session}
+  assets: new Map(), // URL -> Promise of a fetched Float32Array or a loaded Image
+  stats: {}, // mode -> {inputs: [[seq, t]], draws: [[seq, tInput, tDrawn]]}, read by the benchmarks
+  last: {}, // mode -> what it drew last (code, map position), read by the browser tests
+  ready: {}, // mode -> time of its first live frame (performance.now())
+  failures: {}, // mode -> why live decoding is off
+});
+
+// The smallest module that uses a v128 instruction (from wasm-feature-detect): validates only with SIMD.
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1,
+  8, 0, 65, 0, 253, 15, 253, 98, 11]);
+
+/** An error whose message is the reason shown to the user (completes "Live decoding is off: ..."). */
+export class LiveUnavailable extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "LiveUnavailable"; // checked by name: the state above may come from another copy of this module
+  }
+}
+
+function short(err) {
+  return String(err && err.message ? err.message : err).split("\n")[0].slice(0, 160);
+}
+
+/**
+ * Why this browser cannot run the model in the page, or null when it can.
+ * @returns {string|null}
+ */
+export function browserProblem() {
+  if (typeof WebAssembly !== "object" || typeof WebAssembly.instantiate !== "function") {
+    return "this browser has WebAssembly switched off";
+  }
+  try {
+    if (!WebAssembly.validate(SIMD_PROBE)) return "this browser's WebAssembly lacks SIMD";
+  } catch (err) {
+    return `this browser's WebAssembly cannot be checked (${short(err)})`;
+  }
+  return null;
+}
+
+/**
+ * The onnxruntime-web module, imported once per page, set to the wasm backend with one thread
+ * (Streamlit pages are not cross-origin isolated, so there is no SharedArrayBuffer for more).
+ * @param {{module: string, wasm: string}} runtime URLs of the ES module and its .wasm binary
+ * @returns {Promise<object>}
+ */
+export function loadRuntime(runtime) {
+  if (!LIVE.ort) {
+    const problem = browserProblem();
+    LIVE.ort = problem
+      ? Promise.reject(new LiveUnavailable(problem))
+      : import(new URL(runtime.module, location.href).href).then( // absolute: this module's own URL is a blob:
+        (ort) => {
+          ort.env.wasm.numThreads = 1;
+          ort.env.wasm.proxy = false;
+          ort.env.wasm.wasmPaths = { wasm: new URL(runtime.wasm, location.href).href }; // the glue is in the bundle
+          ort.env.logLevel = "error";
+          return ort;
+        },
+        (err) => {
+          throw new LiveUnavailable(`the in-browser runtime is missing on the server (${short(err)})`);
+        },
+      );
+    LIVE.ort.catch(() => {}); // reported by whoever awaits it
+  }
+  return LIVE.ort;
+}
+
+/**
+ * An inference session of one ONNX model, created once per URL.
+ * @param {{module: string, wasm: string}} runtime
+ * @param {string} url the model file (content-addressed: its folder is the checkpoint's hash)
+ * @returns {Promise<{ort: object, session: object}>}
+ */
+export function loadSession(runtime, url) {
+  let entry = LIVE.sessions.get(url);
+  if (!entry) {
+    entry = loadRuntime(runtime).then((ort) =>
+      ort.InferenceSession.create(url, { executionProviders: ["wasm"], graphOptimizationLevel: "all" }).then(
+        (session) => ({ ort, session }),
+        (err) => {
+          const why = short(err);
+          // no backend: the .wasm binary itself did not load or compile
+          throw new LiveUnavailable(/backend/i.test(why)
+            ? `the in-browser runtime could not start (${why})`
+            : `the model could not be loaded in the page (${why})`);
+        },
+      ));
+    LIVE.sessions.set(url, entry);
+    entry.catch(() => LIVE.sessions.delete(url)); // a later mount may try again
+  }
+  return entry;
+}
+
+/**
+ * Decode one latent code.
+ * @param {{ort: object, session: object}} model a decoder session
+ * @param {ArrayLike<number>} z the code (D,)
+ * @returns {Promise<{data: Float32Array, dims: number[]}>} the image (1, C, H, W) in [0, 1]
+ */
+export async function decode(model, z) {
+  const input = new model.ort.Tensor("float32", Float32Array.from(z), [1, z.length]);
+  const out = await model.session.run({ z: input });
+  return out.image;
+}
+
+/**
+ * Encode one image to its posterior mean.
+ * @param {{ort: object, session: object}} model an encoder session
+ * @param {Float32Array} x the image (C*H*W,) in [0, 1]
+ * @param {number[]} shape [C, H, W]
+ * @returns {Promise<Float32Array>} mu (D,)
+ */
+export async function encodeMean(model, x, shape) {
+  const input = new model.ort.Tensor("float32", x, [1, ...shape]);
+  const out = await model.session.run({ x: input });
+  return out.mu.data;
+}
+
+/**
+ * A binary float32 array or an image from the server, fetched once per URL.
+ * @param {string} url
+ * @param {"f32"|"image"} kind
+ * @returns {Promise<Float32Array|HTMLImageElement>}
+ */
+export function loadAsset(url, kind) {
+  let entry = LIVE.assets.get(url);
+  if (!entry) {
+    entry = kind === "image"
+      ? new Promise((resolve, reject) => {
+        const img = new Image();
+        img.onload = () => resolve(img);
+        img.onerror = () => reject(new LiveUnavailable(`the map picture could not be loaded (${url})`));
+        img.src = url;
+      })
+      : fetch(url).then((r) => {
+        if (!r.ok) throw new LiveUnavailable(`the map data could not be loaded (HTTP ${r.status})`);
+        return r.arrayBuffer();
+      }).then((buf) => new Float32Array(buf));
+    LIVE.assets.set(url, entry);
+    entry.catch(() => LIVE.assets.delete(url));
+  }
+  return entry;
+}
+
+/**
+ * The reason to show for an error: its own message when it is a LiveUnavailable, else a short one.
+ * @param {unknown} err
+ * @returns {string}
+ */
+export function reasonOf(err) {
+  return err && err.name === "LiveUnavailable" ? err.message : `the page's decoder failed (${short(err)})`;
+}

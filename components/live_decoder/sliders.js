@@ -1,0 +1,209 @@
+// Sliders: the page's Streamlit sliders decode live while they move. Streamlit sends a slider's
+// value to Python only when the drag ends; its thumb, though, updates the slider's hidden
+// <input type="range"> on every move. This mode watches those inputs (mouse, touch and keyboard
+// all move them), turns their values into a code and decodes it in the page.
+
+import { Runner, noteInput, statsFor } from "./runner.js";
+import { LIVE, decode, loadAsset, loadRuntime, loadSession, reasonOf } from "./runtime.js";
+import { paint, toBytes } from "./pixels.js";
+import { drawMiniMap, loadLatentMap } from "./latent_map.js";
+import { ensureRoot, setLive, showServerView } from "./view.js";
+
+const SLIDER_INPUTS = '[data-testid="stSlider"] input[type="range"]';
+
+/**
+ * The value a react-aria slider takes for a pointer at `x`, as its own drag handler computes it:
+ * the grab value plus the pointer's travel as a share of the track, snapped to the step.
+ * @param {{v0: number, x0: number, width: number, min: number, max: number, step: number}} drag
+ * @param {number} x the pointer's clientX
+ * @returns {number}
+ */
+export function dragValue(drag, x) {
+  const { v0, x0, width, min, max, step } = drag;
+  const raw = Math.min(max, Math.max(min, v0 + ((x - x0) / width) * (max - min)));
+  const snapped = Math.min(max, Math.max(min, min + Math.round((raw - min) / step) * step));
+  const decimals = (String(step).split(".")[1] || "").length;
+  return parseFloat(snapped.toFixed(decimals));
+}
+
+/**
+ * Watch the Streamlit sliders whose labels are keys of `labels`; call `changed(values)` with
+ * their values ({index: value}) whenever one moves, and `input(t)` on every pointer move or key
+ * press that drives one (for the latency record).
+ *
+ * Streamlit redraws a dragged slider 10-45 ms after the pointer moves (measured on 2 busy cores),
+ * so during a pointer drag the value is computed from the pointer itself, the way the slider's
+ * own handler computes it (`dragValue`); what the slider then shows is read back as it renders
+ * (a MutationObserver on its input), which also covers the keyboard and corrects any mismatch.
+ * @param {Object<string, number>} labels aria-label -> index
+ * @param {(values: Object<number, number>) => void} changed
+ * @param {(t: number) => void} input
+ * @returns {() => void} stops watching
+ */
+export function watchSliders(labels, changed, input) {
+  const values = {};
+  let last = "";
+  const emit = () => {
+    const key = JSON.stringify(values);
+    if (key !== last) {
+      last = key;
+      changed({ ...values });
+    }
+  };
+  const read = () => {
+    for (const el of document.querySelectorAll(SLIDER_INPUTS)) {
+      const k = labels[el.getAttribute("aria-label")];
+      if (k !== undefined && !(drag && drag.k === k)) values[k] = parseFloat(el.value);
+    }
+    emit();
+  };
+  const ours = (target) => {
+    const box = target instanceof Element ? target.closest('[data-testid="stSlider"]') : null;
+    const el = box && box.querySelector('input[type="range"]');
+    return el && labels[el.getAttribute("aria-label")] !== undefined ? el : null;
+  };
+  let drag = null;
+  const onDown = (e) => {
+    const el = ours(e.target);
+    if (!el) return;
+    const track = el.closest('[role="group"]').firstElementChild.getBoundingClientRect();
+    const thumb = el.parentElement.parentElement; // the thumb holds the visually hidden input
+    const [min, max, step] = ["min", "max", "step"].map((a) => parseFloat(el.getAttribute(a)));
+    const onThumb = thumb.contains(e.target);
+    // a press on the track jumps there (unsnapped) and drags from that spot, as react-aria does
+    const v0 = onThumb ? parseFloat(el.value) : min + ((e.clientX - track.left) / track.width) * (max - min);
+    drag = { k: labels[el.getAttribute("aria-label")], v0, x0: e.clientX, width: track.width, min, max, step };
+    input(e.timeStamp);
+    values[drag.k] = dragValue(drag, e.clientX);
+    emit();
+  };
+  const onMove = (e) => {
+    if (!drag) return;
+    input(e.timeStamp);
+    values[drag.k] = dragValue(drag, e.clientX);
+    emit();
+  };
+  const onUp = () => {
+    drag = null;
+    requestAnimationFrame(read); // from now on the slider's own value counts
+  };
+  const onKey = (e) => ours(e.target) && input(e.timeStamp);
+  // React updates the input's value (and aria-valuetext) when it renders a move: observe that
+  const observer = new MutationObserver(read);
+  observer.observe(document.body, { subtree: true, attributes: true, attributeFilter: ["aria-valuetext", "value"] });
+  document.addEventListener("pointerdown", onDown, true);
+  document.addEventListener("pointermove", onMove, true);
+  document.addEventListener("pointerup", onUp, true);
+  document.addEventListener("pointercancel", onUp, true);
+  document.addEventListener("keydown", onKey, true);
+  read();
+  return () => {
+    observer.disconnect();
+    drag = null;
+    document.removeEventListener("pointerdown", onDown, true);
+    document.removeEventListener("pointermove", onMove, true);
+    document.removeEventListener("pointerup", onUp, true);
+    document.removeEventListener("pointercancel", onUp, true);
+    document.removeEventListener("keydown", onKey, true);
+  };
+}
+
+const SLIDERS_HTML = `
+  <div class="vae-live-view">
+    <canvas class="vae-live-image"></canvas>
+    <div class="vae-live-caption" data-role="caption"></div>
+    <canvas class="vae-live-map"></canvas>
+    <div class="vae-live-caption" data-role="map-caption"></div>
+  </div>
+  <div class="vae-live-note" hidden></div>`;
+
+/**
+ * Mount the Sliders mode.
+ * @param {HTMLElement} parent
+ * @param {object} data origin (D,), axes (K x D, or null for the latent axes), coef (K,), labels,
+ *   decoder, runtime, image {shape, factor}, map (spec), minimap {background, size, center, scale,
+ *   trail, start, start_id}, hide, text
+ * @returns {() => void} cleanup
+ */
+export function mountSliders(parent, data) {
+  const el = ensureRoot(parent, "sliders", SLIDERS_HTML);
+  if (el.matches(".vae-live:not(.vae-live--waiting):not(.vae-live--off)")) showServerView(data.hide, false);
+  el.querySelector('[data-role="caption"]').textContent = data.text.caption;
+  el.querySelector('[data-role="map-caption"]').textContent = data.text.map_caption;
+  const image = el.querySelector(".vae-live-image");
+  const mapCanvas = el.querySelector(".vae-live-map");
+  const stats = statsFor(LIVE, "sliders");
+  const coef = Float64Array.from(data.coef);
+  const D = data.origin.length;
+  const codeOf = () => {
+    const z = Float64Array.from(data.origin);
+    coef.forEach((c, k) => {
+      if (!c) return;
+      if (data.axes === null) z[k] += c;
+      else for (let j = 0; j < D; j++) z[j] += c * data.axes[k][j];
+    });
+    return z;
+  };
+  // the trail lives as long as the start (the server's trail holds only released positions)
+  const trails = (LIVE.trails ??= {});
+  const mm = data.minimap;
+  if (!trails[mm.start_id]) trails[mm.start_id] = mm.trail.slice();
+  const trail = trails[mm.start_id];
+  let model = null;
+  let lmap = null;
+  let background = null;
+  let seq;
+  let t;
+  let ready = false;
+
+  const runner = new Runner(
+    async (req) => {
+      const out = await decode(model, req.z);
+      return { bytes: toBytes(out), xy: lmap.toMap(req.z) };
+    },
+    (res, req) => {
+      paint(image, res.bytes, data.image.shape, data.image.factor);
+      const tail = trail[trail.length - 1];
+      if (!tail || Math.hypot(tail[0] - res.xy[0], tail[1] - res.xy[1]) > 1e-6) {
+        trail.push(res.xy);
+        if (trail.length > 60) trail.splice(0, trail.length - 60);
+      }
+      drawMiniMap(mapCanvas, background, mm, res.xy, trail, mm.start);
+      LIVE.last.sliders = { z: Array.from(req.z), xy: res.xy };
+      if (!LIVE.ready.sliders) LIVE.ready.sliders = performance.now();
+      setLive(el, data, null);
+    },
+    (err) => fail(err),
+    stats,
+  );
+  const fail = (err) => {
+    runner.stop();
+    LIVE.failures.sliders = reasonOf(err);
+    setLive(el, data, LIVE.failures.sliders);
+  };
+  const stopWatching = watchSliders(
+    data.labels,
+    (values) => {
+      for (const [k, v] of Object.entries(values)) coef[k] = v;
+      if (ready) runner.request({ z: codeOf(), seq, t });
+    },
+    (time) => {
+      t = time;
+      seq = noteInput(stats, time);
+    },
+  );
+  loadRuntime(data.runtime).then(() => Promise.all([ // the runtime first: its problem is the one to tell
+    loadSession(data.runtime, data.decoder),
+    loadLatentMap(data.map, loadAsset),
+    loadAsset(mm.background, "image"),
+  ])).then(([m, l, bg]) => {
+    [model, lmap, background] = [m, l, bg];
+    ready = true;
+    runner.request({ z: codeOf() });
+  }, fail);
+  return () => {
+    runner.stop();
+    stopWatching();
+    showServerView(data.hide, true); // unmounted (or about to be re-run): the server's view is back
+  };
+}
