@@ -23,7 +23,7 @@ from PIL import Image
 from vae.cache import DEFAULT_CACHE_DIR
 from vae.checkpoint import Checkpoint, CheckpointError, list_checkpoints, load_checkpoint
 from vae.data import DataError, ImageDataset, check_dataset_name, dataset_available
-from vae.explorer import default_projection, explore_set, load_split, projection
+from vae.explorer import default_projection, explore_set, projection
 from vae.figures import png_data_uri
 from vae.images import png_bytes, upscale
 from vae.latent import Encoding, collapsed_dims, decode
@@ -105,7 +105,7 @@ def get_checkpoint(name: str, device: str = "cpu") -> Checkpoint:
 @st.cache_resource(show_spinner="Loading the data set…", max_entries=6)
 def _load_data(name: str, content_hash: str, split: str, limit: int | None) -> ImageDataset:
     ck = get_checkpoint(name)
-    return load_split(ck, split, limit)
+    return ck.load_data(split, limit)
 
 
 @st.cache_resource(show_spinner="Encoding the data set (once; then cached on disk)…", max_entries=8)

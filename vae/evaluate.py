@@ -25,7 +25,7 @@ import torch
 
 from .checkpoint import Checkpoint
 from .config import ConfigError
-from .data import DataError, ImageDataset, load_dataset
+from .data import DataError, ImageDataset
 from .model import LOG_2PI, VAE
 
 ACTIVE_UNIT_THRESHOLD = 0.01
@@ -112,9 +112,7 @@ def knn_accuracy(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray,
 def _fit_split(ck: Checkpoint, cfg: EvalConfig, test: ImageDataset):
     """The images k-NN and PCA are fitted on: the train split, or half the test set offline."""
     try:
-        train = load_dataset(ck.dataset, "train", data_dir=cfg.data_dir, download=False,
-                             **_folder_kw(ck))
-        return train.subset(cfg.knn_train), test, "train"
+        return ck.load_data("train", cfg.knn_train, cfg.data_dir, download=False), test, "train"
     except DataError:
         half = len(test) // 2
         fit = ImageDataset(test.name, "test[:half]", test.images[:half], test.labels[:half],
@@ -124,13 +122,6 @@ def _fit_split(ck: Checkpoint, cfg: EvalConfig, test: ImageDataset):
         return fit, rest, "first half of the test split (train split not available)"
 
 
-def _folder_kw(ck: Checkpoint) -> dict[str, Any]:
-    if not ck.dataset.startswith("folder:"):
-        return {}
-    c, h, _ = ck.config.image_shape
-    return {"image_size": h, "channels": c}
-
-
 def evaluate(ck: Checkpoint, cfg: EvalConfig | None = None,
              progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """All metrics of one checkpoint as a JSON-ready dict (see the module docstring)."""
@@ -138,10 +129,7 @@ def evaluate(ck: Checkpoint, cfg: EvalConfig | None = None,
     say = progress or (lambda msg: None)
     t0 = time.perf_counter()
     model = ck.model.eval()
-    test = load_dataset(ck.dataset, "test", data_dir=cfg.data_dir, **_folder_kw(ck)).subset(cfg.limit)
-    if tuple(test.image_shape) != tuple(ck.config.image_shape):
-        raise DataError(f"{ck.dataset} images are {test.image_shape}, the model expects "
-                        f"{tuple(ck.config.image_shape)}")
+    test = ck.load_data("test", cfg.limit, cfg.data_dir)
     say(f"ELBO on {len(test)} test images")
     terms = model.per_image_terms(test.images, seed=cfg.seed)
     n_iwae = min(cfg.iwae_images, len(test))
