@@ -199,12 +199,12 @@ class Ctx:
         return collapsed_dims(self.kl_per_dim)
 
     def map(self, cfg: ProjectionConfig | None = None) -> MapBundle:
-        cfg = cfg or default_projection(self.ck)
+        cfg = cfg or default_projection(self.ck, len(self.enc))
         return _load_map(self.name, self.ck.content_hash, self.split, self.limit, cfg)
 
     def minimap(self, cfg: ProjectionConfig | None = None) -> MiniMap:
         """The map as a small raster with a movable marker (cheap to redraw on every move)."""
-        cfg = cfg or default_projection(self.ck)
+        cfg = cfg or default_projection(self.ck, len(self.enc))
         return _load_minimap(self.name, self.ck.content_hash, self.split, self.limit, cfg)
 
     def decode(self, z: np.ndarray) -> torch.Tensor:

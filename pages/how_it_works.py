@@ -31,6 +31,9 @@ cfg = ctx.ck.config
 D, N = ctx.latent_dim, len(ctx.enc)
 C, H, W = (int(s) for s in cfg.image_shape)
 P = C * H * W
+K = ctx.model.likelihood.outputs_per_pixel  # decoder outputs per pixel value
+DECODES = {"bernoulli": f"{P} pixel probabilities x̂"}.get(
+    cfg.likelihood, f"{P * K} numbers that define p(x|z), {K} per pixel value, whose mean is the image x̂")
 labels = ctx.enc.labels
 
 
@@ -77,7 +80,7 @@ def diagram_dot() -> str:
   sig  [label="σ = exp(½ log σ²)\\n({D})", shape=ellipse];
   eps  [label="ε ~ N(0, I)\\n({D})", shape=ellipse, fillcolor="#fff4e0", color="#d08a00"];
   z    [label="z = μ + σ ⊙ ε\\n({D})", fillcolor="#e5f5e0", color="#2ca02c"];
-  dec  [label="decoder p(x|z)\\n{arch.decoder_text()}\\n{n_dec:,} weights"];
+  dec  [label="decoder p(x|z)\\n{arch.decoder_text(C * K)}\\n{n_dec:,} weights"];
   xhat [label="x̂\\n{C}×{H}×{W}\\n{lik}", fillcolor="#ffffff"];
   prior [label="prior p(z) = N(0, I)", shape=ellipse, style="dashed", fillcolor="#ffffff"];
   x -> enc; enc -> mu; enc -> sig; mu -> z; sig -> z; eps -> z; z -> dec; dec -> xhat;
@@ -127,7 +130,7 @@ st.markdown(
     f"The **encoder** reads an image x ({P} pixel values) and outputs {2 * D} numbers: a mean μ and a "
     f"log-variance log σ² for each of the {D} latent dimensions. Together they describe a Gaussian "
     "q(z|x): not one point but a small cloud of codes that could have produced x. A code z is drawn "
-    f"from it, and the **decoder** turns z back into {P} pixel probabilities x̂. The **prior** "
+    f"from it, and the **decoder** turns z back into {DECODES}. The **prior** "
     "p(z) = N(0, I) is where codes should come from when we generate new images."
 )
 

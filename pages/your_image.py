@@ -262,7 +262,7 @@ def main() -> None:
         st.switch_page("pages/sliders.py")
 
     st.subheader("Its place on the map")
-    method = map_method(ctx.latent_dim, default_projection(ctx.ck).method)
+    method = map_method(ctx.latent_dim, default_projection(ctx.ck, len(ctx.enc)).method)
     bundle = ctx.map(ProjectionConfig(method=method))
     xy = bundle.latent_map.to_map(res["mu"][None])[0]
     fig = latent_map(bundle.coords, ctx.enc.labels, ctx.class_names, height=520,

@@ -206,3 +206,27 @@ def test_load_dataset_on_a_folder_with_a_wrong_explicit_shape_is_caught_by_the_c
     assert load_dataset(ck.dataset, "test", image_size=8, channels=1).image_shape == (1, 8, 8)
     assert ck.load_data("test").image_shape == (3, 16, 16)
     assert torch.isfinite(ck.model.generate(torch.zeros(1, 2))).all()
+
+
+def test_every_page_opens_a_colour_checkpoint_with_two_outputs_per_pixel(tmp_path, image_folder, monkeypatch):
+    """The app's pages, written for grey Bernoulli models, on an RGB discretised-logistic one."""
+    from streamlit.testing.v1 import AppTest
+
+    import pages._common
+    from vae.config import ModelConfig, TrainConfig
+    from vae.train import Trainer
+
+    root = image_folder(tmp_path / "shapes", size=16, mode="RGB")
+    checkpoints = tmp_path / "checkpoints"
+    mc = ModelConfig(arch="conv", image_shape=(3, 16, 16), latent_dim=3, hidden_dims=(8, 16), fc_dim=16,
+                     likelihood="logistic")
+    Trainer(mc, TrainConfig(dataset=f"folder:{root}", out=str(checkpoints / "rgb"), epochs=1, batch_size=16)).run()
+    monkeypatch.setattr(pages._common, "CHECKPOINT_ROOT", checkpoints)
+    monkeypatch.setattr(pages._common, "DEFAULT_CACHE_DIR", tmp_path / "cache")
+    at = AppTest.from_file(str(pages._common.ROOT / "app.py"), default_timeout=120)
+    at.session_state["ckpt"] = "rgb"  # 5 test images: too few for UMAP, so every map falls back to PCA
+    at.run()
+    for page in ("map", "sliders", "reconstructions", "interpolate", "generate", "your_image", "how_it_works"):
+        at.switch_page(f"pages/{page}.py").run()
+        assert not at.exception, (page, [e.value for e in at.exception])
+        assert not at.error, (page, [e.value for e in at.error])

@@ -74,7 +74,8 @@ class Architecture:
         """The encoder's layers in a line or two (newlines as ``\\n``), for diagrams."""
         return self.label
 
-    def decoder_text(self) -> str:
+    def decoder_text(self, out_channels: int) -> str:
+        """The decoder's layers, emitting ``out_channels`` maps, in a line or two."""
         return self.label
 
 
@@ -112,9 +113,10 @@ class MLP(Architecture):
         widths = " → ".join(str(h) for h in self.config.hidden_dims)
         return f"fully connected\\n{self.config.num_pixels} → {widths} → 2×{self.config.latent_dim}"
 
-    def decoder_text(self) -> str:
+    def decoder_text(self, out_channels: int) -> str:
+        _, h, w = self.config.image_shape
         widths = " → ".join(str(h) for h in reversed(self.config.hidden_dims))
-        return f"fully connected\\n{self.config.latent_dim} → {widths} → {self.config.num_pixels}"
+        return f"fully connected\\n{self.config.latent_dim} → {widths} → {out_channels * h * w}"
 
 
 @register_architecture
@@ -182,8 +184,8 @@ class Conv(Architecture):
         return (f"convolutions 4×4, stride 2\\nchannels {cfg.image_shape[0]} → {chans}\\n"
                 f"dense {cfg.fc_dim} → 2×{cfg.latent_dim}")
 
-    def decoder_text(self) -> str:
+    def decoder_text(self, out_channels: int) -> str:
         cfg = self.config
         chans = " → ".join(str(h) for h in reversed(cfg.hidden_dims))
         return (f"dense {cfg.latent_dim} → {cfg.fc_dim}\\ntransposed convolutions\\n"
-                f"channels {chans} → {cfg.image_shape[0]}")
+                f"channels {chans} → {out_channels}")

@@ -413,11 +413,11 @@ def cmd_project(args: argparse.Namespace) -> int:
     from .projection import ProjectionConfig
 
     ck = load_checkpoint(args.checkpoint)
-    method = args.method or default_projection(ck).method
+    data = ck.load_data(args.split, args.limit, args.data_dir)
+    method = args.method or default_projection(ck, len(data)).method
     cfg = ProjectionConfig(method=method, n_neighbors=args.n_neighbors, min_dist=args.min_dist,
                            perplexity=args.perplexity, seed=args.seed)
-    cfg.validate(latent_dim=ck.config.latent_dim)
-    data = ck.load_data(args.split, args.limit, args.data_dir)
+    cfg.validate(n_points=len(data), latent_dim=ck.config.latent_dim)
     files = ship_projection(ck, data, cfg, progress=lambda m: print(m, file=sys.stderr, flush=True))
     print(f"wrote {', '.join(str(f) for f in files)}")
     return 0

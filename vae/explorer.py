@@ -73,6 +73,9 @@ def ship_projection(ck: Checkpoint, data: ImageDataset, cfg: ProjectionConfig,
     return [p for p in written if p is not None]
 
 
-def default_projection(ck: Checkpoint) -> ProjectionConfig:
-    """The latent space itself for a 2-D model, UMAP otherwise."""
-    return ProjectionConfig(method="latent" if ck.config.latent_dim == 2 else "umap")
+def default_projection(ck: Checkpoint, n_points: int | None = None) -> ProjectionConfig:
+    """The latent space itself for a 2-D model, UMAP otherwise (PCA for ``n_points`` too few for UMAP)."""
+    if ck.config.latent_dim == 2:
+        return ProjectionConfig(method="latent")
+    umap = ProjectionConfig(method="umap")
+    return umap if n_points is None or n_points > umap.n_neighbors else ProjectionConfig(method="pca")
