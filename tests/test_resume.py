@@ -52,7 +52,7 @@ def test_more_epochs_continue_and_say_what_the_schedule_does(finished):
     code, out, err = _resume(finished, "--epochs", "3")
     assert code == 0 and out.startswith(f"complete: {finished}  (epoch 3,")
     notes = [line for line in err.splitlines() if ": note: " in line]
-    assert notes == [f"python -m vae train: note: {finished} was started with --epochs 2; going on to 3 stretches "
+    assert notes == [f"python -m vae train: note: {finished} was planned for --epochs 2; going on to 3 stretches "
                      "the cosine learning-rate schedule from here, so the result differs from a run started with "
                      "--epochs 3"]
     assert _epochs(finished) == 3

@@ -310,7 +310,7 @@ class Trainer:
         planned = saved.epochs
         if done < tc.epochs and tc.epochs != planned and tc.lr_schedule == "cosine":
             self.notes.append(
-                f"{out} was started with --epochs {planned}; going on to {tc.epochs} stretches the cosine "
+                f"{out} was planned for --epochs {planned}; going on to {tc.epochs} stretches the cosine "
                 f"learning-rate schedule from here, so the result differs from a run started with --epochs {tc.epochs}"
             )
         model.load_state_dict({k: v.to(self.device) for k, v in ck.model.state_dict().items()})
