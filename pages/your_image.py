@@ -56,6 +56,7 @@ def convert(data: bytes, image_shape: tuple[int, int, int], invert: bool | None,
                       "Save it as a PNG or JPEG and upload it again.")
 
 
+@torch.inference_mode()  # a shared cached model: no graph, no version counters
 def encode_image(model: VAE, x: torch.Tensor) -> dict[str, np.ndarray | float]:
     """One image (C, H, W) -> its posterior (mu, logvar), reconstruction and -ELBO terms."""
     t = model.per_image_terms(x[None])  # one seeded posterior sample, like the explore set's
@@ -91,7 +92,7 @@ def png_of(im: Image.Image) -> bytes:
     return buf.getvalue()
 
 
-def sample_from_data(img: torch.Tensor, swap: bool) -> bytes:
+def sample_from_data(img: torch.Tensor, swap: bool = True) -> bytes:
     """A data-set image (C, H, W) saved as a PNG, light and dark swapped (hues kept) when ``swap``:
     for a model of light shapes on black, the way a scan looks (dark ink on white paper).
 

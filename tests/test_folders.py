@@ -223,10 +223,14 @@ def test_every_page_opens_a_colour_checkpoint_with_two_outputs_per_pixel(tmp_pat
     Trainer(mc, TrainConfig(dataset=f"folder:{root}", out=str(checkpoints / "rgb"), epochs=1, batch_size=16)).run()
     monkeypatch.setattr(pages._common, "CHECKPOINT_ROOT", checkpoints)
     monkeypatch.setattr(pages._common, "DEFAULT_CACHE_DIR", tmp_path / "cache")
-    at = AppTest.from_file(str(pages._common.ROOT / "app.py"), default_timeout=120)
-    at.session_state["ckpt"] = "rgb"  # 5 test images: too few for UMAP, so every map falls back to PCA
-    at.run()
-    for page in ("map", "sliders", "reconstructions", "interpolate", "generate", "your_image", "how_it_works"):
-        at.switch_page(f"pages/{page}.py").run()
-        assert not at.exception, (page, [e.value for e in at.exception])
-        assert not at.error, (page, [e.value for e in at.error])
+    threads = torch.get_num_threads()  # the pages set torch's threads, which new threads inherit
+    try:
+        at = AppTest.from_file(str(pages._common.ROOT / "app.py"), default_timeout=120)
+        at.session_state["ckpt"] = "rgb"  # 5 test images: too few for UMAP, so every map falls back to PCA
+        at.run()
+        for page in ("map", "sliders", "reconstructions", "interpolate", "generate", "your_image", "how_it_works"):
+            at.switch_page(f"pages/{page}.py").run()
+            assert not at.exception, (page, [e.value for e in at.exception])
+            assert not at.error, (page, [e.value for e in at.error])
+    finally:
+        torch.set_num_threads(threads)
