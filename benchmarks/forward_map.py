@@ -30,7 +30,6 @@ from __future__ import annotations
 import numpy as np
 
 from vae.data import DataError
-from vae.explorer import load_split
 
 from .records import Record, median, p95, spread
 from .settings import Settings
@@ -42,11 +41,11 @@ NAME = "forward_map"
 def new_codes(fx: MapFixture, n: int, seed: int = 0) -> tuple[np.ndarray, str]:
     """(n, D) codes the map has not seen, and what they are."""
     try:
-        train = load_split(fx.ck, "train", limit=n)
+        train = fx.ck.load_data("train", limit=n)
         return fx.embed(train.images), f"first {n} train-split images, encoded"
     except DataError:
         rng = np.random.default_rng(seed)
-        test = load_split(fx.ck, "test")
+        test = fx.ck.load_data("test")
         idx = rng.choice(len(test), size=min(n, len(test)), replace=False)
         mu, logvar = fx.ck.model.embed(test.images[idx])
         z = mu.numpy() + np.exp(0.5 * logvar.numpy()) * rng.standard_normal(mu.shape)

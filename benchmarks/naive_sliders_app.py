@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from vae.checkpoint import load_checkpoint
-from vae.explorer import default_projection, explore_set, load_split, projection
+from vae.explorer import default_projection, explore_set, projection
 from vae.images import upscale
 from vae.latent import decode
 from vae.projection import build_latent_map
@@ -24,7 +24,7 @@ from vae.projection import build_latent_map
 @st.cache_resource
 def load(path: str):
     ck = load_checkpoint(path)
-    data = load_split(ck, "test")
+    data = ck.load_data("test")
     enc = explore_set(ck, data)
     cfg = default_projection(ck)
     coords, _ = projection(ck, "test", enc, cfg)

@@ -28,7 +28,7 @@ import numpy as np
 
 from vae.checkpoint import load_checkpoint
 from vae.data import DataError
-from vae.explorer import explore_set, load_split
+from vae.explorer import explore_set
 from vae.projection import ProjectionConfig, fit_projection, trustworthiness
 
 from .records import Record, median, spread
@@ -41,12 +41,12 @@ TRUST_K = 10
 def codes_for(checkpoint: Path, n_small: int, say, big: bool = True) -> tuple[np.ndarray, np.ndarray | None, str]:
     """(small codes, large codes or None, why the large set is missing)."""
     ck = load_checkpoint(checkpoint)
-    test = load_split(ck, "test")
+    test = ck.load_data("test")
     small = np.asarray(explore_set(ck, test).mu[:n_small], dtype=np.float32)
     if not big:
         return small, None, "train + test size only in the full run (UMAP alone takes minutes there)"
     try:
-        train = load_split(ck, "train")
+        train = ck.load_data("train")
     except DataError as e:
         return small, None, f"no train split here ({str(e).splitlines()[0][:120]})"
     say(f"projection: encoding {len(train) + len(test):,} images (train + test)")

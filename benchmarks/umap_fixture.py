@@ -18,7 +18,7 @@ import torch
 
 from vae.cache import load_arrays
 from vae.checkpoint import Checkpoint, load_checkpoint
-from vae.explorer import SHIPPED_DIR, explore_set, load_split, projection_key
+from vae.explorer import SHIPPED_DIR, explore_set, projection_key
 from vae.latent import decode
 from vae.projection import LatentMap, ProjectionConfig, build_latent_map, fit_projection
 
@@ -58,7 +58,7 @@ def map_fixture(checkpoint: Path, say=lambda m: None) -> MapFixture:
 def _fit(checkpoint: Path, say) -> MapFixture:
     torch.manual_seed(0)
     ck = load_checkpoint(checkpoint)
-    data = load_split(ck, "test")
+    data = ck.load_data("test")
     enc = explore_set(ck, data)  # the shipped or cached encoding when there is one
     cfg = ProjectionConfig()  # the app's UMAP parameters
     say(f"fitting UMAP on {len(enc):,} codes of {ck.name} (the peer's model)")

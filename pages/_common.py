@@ -28,7 +28,7 @@ from PIL import Image, ImageDraw
 from vae.cache import DEFAULT_CACHE_DIR
 from vae.checkpoint import Checkpoint, CheckpointError, list_checkpoints, load_checkpoint
 from vae.data import DataError, ImageDataset, check_dataset_name, dataset_available
-from vae.explorer import default_projection, explore_set, load_split, projection
+from vae.explorer import default_projection, explore_set, projection
 from vae.figures import class_color, png_data_uri
 from vae.images import png_bytes, upscale
 from vae.latent import Encoding, collapsed_dims, decode
@@ -110,7 +110,7 @@ def get_checkpoint(name: str, device: str = "cpu") -> Checkpoint:
 @st.cache_resource(show_spinner="Loading the data set…", max_entries=6)
 def _load_data(name: str, content_hash: str, split: str, limit: int | None) -> ImageDataset:
     ck = get_checkpoint(name)
-    return load_split(ck, split, limit)
+    return ck.load_data(split, limit)
 
 
 @st.cache_resource(show_spinner="Encoding the data set (once; then cached on disk)…", max_entries=8)
@@ -204,12 +204,12 @@ class Ctx:
         return collapsed_dims(self.kl_per_dim)
 
     def map(self, cfg: ProjectionConfig | None = None) -> MapBundle:
-        cfg = cfg or default_projection(self.ck)
+        cfg = cfg or default_projection(self.ck, len(self.enc))
         return _load_map(self.name, self.ck.content_hash, self.split, self.limit, cfg)
 
     def minimap(self, cfg: ProjectionConfig | None = None) -> MiniMap:
         """The map as a small raster with a movable marker (cheap to redraw on every move)."""
-        cfg = cfg or default_projection(self.ck)
+        cfg = cfg or default_projection(self.ck, len(self.enc))
         return _load_minimap(self.name, self.ck.content_hash, self.split, self.limit, cfg)
 
     def decode(self, z: np.ndarray) -> torch.Tensor:

@@ -14,6 +14,7 @@ import streamlit as st
 import torch
 
 from pages._common import _load_encoding, checkpoint_entries, get_checkpoint, get_ctx, selected_index
+from vae.archs import get_architecture
 from vae.checkpoint import CheckpointError
 from vae.data import DataError
 from vae.evaluate import ACTIVE_UNIT_THRESHOLD
@@ -30,6 +31,9 @@ cfg = ctx.ck.config
 D, N = ctx.latent_dim, len(ctx.enc)
 C, H, W = (int(s) for s in cfg.image_shape)
 P = C * H * W
+K = ctx.model.likelihood.outputs_per_pixel  # decoder outputs per pixel value
+DECODES = {"bernoulli": f"{P} pixel probabilities x̂"}.get(
+    cfg.likelihood, f"{P * K} numbers that define p(x|z), {K} per pixel value, whose mean is the image x̂")
 labels = ctx.enc.labels
 
 
@@ -59,39 +63,24 @@ def _active(mu: np.ndarray) -> np.ndarray:
     return mu.var(0) > ACTIVE_UNIT_THRESHOLD
 
 
-def _encoder_text() -> str:
-    if cfg.arch == "mlp":
-        widths = " → ".join(str(h) for h in cfg.hidden_dims)
-        return f"fully connected\\n{P} → {widths} → 2×{D}"
-    chans = " → ".join(str(h) for h in cfg.hidden_dims)
-    return f"convolutions 4×4, stride 2\\nchannels {C} → {chans}\\ndense {cfg.fc_dim} → 2×{D}"
-
-
-def _decoder_text() -> str:
-    if cfg.arch == "mlp":
-        widths = " → ".join(str(h) for h in reversed(cfg.hidden_dims))
-        return f"fully connected\\n{D} → {widths} → {P}"
-    chans = " → ".join(str(h) for h in reversed(cfg.hidden_dims))
-    return f"dense {D} → {cfg.fc_dim}\\ntransposed convolutions\\nchannels {chans} → {C}"
-
-
 def diagram_dot() -> str:
     """The model as a Graphviz DOT string, with this checkpoint's sizes."""
     model = ctx.model
     n_enc = sum(p.numel() for p in model.encoder.parameters())
     n_dec = sum(p.numel() for p in model.decoder.parameters())
-    lik = "Bernoulli per pixel" if cfg.likelihood == "bernoulli" else "Gaussian per pixel"
+    arch = get_architecture(cfg.arch)(cfg)
+    lik = model.likelihood.label[:1].upper() + model.likelihood.label[1:]
     return f"""digraph VAE {{
   rankdir=LR; bgcolor="transparent"; nodesep=0.2; ranksep=0.3;
   node [shape=box, style="rounded,filled", fillcolor="#eef3fb", color="#4a6fa5", fontname="Helvetica", fontsize=13];
   edge [color="#555555"];
   x    [label="x\\nimage {C}×{H}×{W}\\n({P} numbers)", fillcolor="#ffffff"];
-  enc  [label="encoder q(z|x)\\n{_encoder_text()}\\n{n_enc:,} weights"];
+  enc  [label="encoder q(z|x)\\n{arch.encoder_text()}\\n{n_enc:,} weights"];
   mu   [label="μ\\n({D})", shape=ellipse];
   sig  [label="σ = exp(½ log σ²)\\n({D})", shape=ellipse];
   eps  [label="ε ~ N(0, I)\\n({D})", shape=ellipse, fillcolor="#fff4e0", color="#d08a00"];
   z    [label="z = μ + σ ⊙ ε\\n({D})", fillcolor="#e5f5e0", color="#2ca02c"];
-  dec  [label="decoder p(x|z)\\n{_decoder_text()}\\n{n_dec:,} weights"];
+  dec  [label="decoder p(x|z)\\n{arch.decoder_text(C * K)}\\n{n_dec:,} weights"];
   xhat [label="x̂\\n{C}×{H}×{W}\\n{lik}", fillcolor="#ffffff"];
   prior [label="prior p(z) = N(0, I)", shape=ellipse, style="dashed", fillcolor="#ffffff"];
   x -> enc; enc -> mu; enc -> sig; mu -> z; sig -> z; eps -> z; z -> dec; dec -> xhat;
@@ -141,7 +130,7 @@ st.markdown(
     f"The **encoder** reads an image x ({P} pixel values) and outputs {2 * D} numbers: a mean μ and a "
     f"log-variance log σ² for each of the {D} latent dimensions. Together they describe a Gaussian "
     "q(z|x): not one point but a small cloud of codes that could have produced x. A code z is drawn "
-    f"from it, and the **decoder** turns z back into {P} pixel probabilities x̂. The **prior** "
+    f"from it, and the **decoder** turns z back into {DECODES}. The **prior** "
     "p(z) = N(0, I) is where codes should come from when we generate new images."
 )
 
@@ -165,11 +154,7 @@ elbo = parts["ll"] - parts["kl"]
 with right:
     st.latex(r"\mathrm{ELBO}(x) = \underbrace{\mathbb{E}_{q(z\mid x)}\big[\log p(x\mid z)\big]}_{\text{reconstruction}}"
              r" - \underbrace{\mathrm{KL}\big(q(z\mid x)\,\|\,p(z)\big)}_{\text{regulariser}} \;\le\; \log p(x)")
-    if cfg.likelihood == "bernoulli":
-        st.latex(rf"\log p(x\mid z) = \sum_{{i=1}}^{{{P}}} x_i \log \hat x_i + (1 - x_i)\log(1 - \hat x_i)")
-    else:
-        st.latex(rf"\log p(x\mid z) = \sum_{{i=1}}^{{{P}}} -\frac{{(x_i - \hat x_i)^2}}{{2s^2}} - \log s"
-                 r" - \tfrac12 \log 2\pi")
+    st.latex(ctx.model.likelihood.formula(P))
     st.latex(rf"\mathrm{{KL}}\big(\mathcal N(\mu, \sigma^2)\,\|\,\mathcal N(0, I)\big) = \tfrac12 \sum_{{j=1}}^{{{D}}}"
              r" \left(\mu_j^2 + \sigma_j^2 - 1 - \log \sigma_j^2\right)")
     st.latex(rf"\text{{For image }} \#{i}:\quad \mathrm{{ELBO}} = {parts['ll']:.1f} - {parts['kl']:.2f}"

@@ -42,7 +42,8 @@ st.caption(
       "**click empty space** to decode that spot."
 )
 
-methods = (["latent"] if two_d else []) + ["umap", "pca", "tsne"]
+methods = ((["latent"] if two_d else []) + (["umap"] if len(ctx.enc) > ProjectionConfig().n_neighbors else [])
+           + ["pca", "tsne"])  # UMAP needs more points than its neighbourhood
 c1, c2, c3, c4 = st.columns([1.2, 1.6, 1.0, 1.0])
 method = c1.selectbox("Projection", methods, format_func=lambda m: METHOD_LABELS[m], key="map_method")
 color_by = c2.selectbox("Colour by", list(COLOR_BY), format_func=lambda k: COLOR_BY[k], key="map_color")

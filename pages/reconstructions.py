@@ -214,8 +214,9 @@ def main() -> None:
     elbo_a, mse_a = ctx.enc.neg_elbo[idx], ctx.enc.mse[idx]
     rec_b = elbo_b = mse_b = None
     if other is not None:
-        rec_b = other.model.reconstruct(x)
-        terms_b = other.model.per_image_terms(x)
+        with torch.inference_mode():  # a shared cached model: no graph, no version counters
+            rec_b = other.model.reconstruct(x)
+            terms_b = other.model.per_image_terms(x)
         elbo_b = (terms_b["recon"] + terms_b["kl"]).numpy()
         mse_b = terms_b["mse"].numpy()
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import streamlit as st
 
 from pages._common import CHECKPOINT_ROOT, ROOT, ensure_frame
+from vae.archs import ARCHITECTURES, get_architecture
 from vae.config import ModelConfig, TrainConfig
 from vae.data import DATASETS, dataset_available
 from vae.figures import batch_loss_curve, loss_curves
 from vae.jobs import (
-    CLI_HIDDEN,
     JobError,
     JobRegistry,
     checkpoint_name_problem,
@@ -114,11 +114,11 @@ with left:
             "project folder (it downloads them, so it needs the internet), then reload this page."
         )
     arch = st.radio(
-        "Architecture", ["mlp", "conv"], key="train_arch", horizontal=True,
-        format_func=lambda a: {"mlp": "MLP (fully connected)", "conv": "Convolutional"}[a],
-        help="MLP: hidden layers of 512 and 256 units. Convolutional: two stride-2 stages of 32 and 64 "
-             "channels; usually sharper images, slower on a CPU.",
+        "Architecture", list(ARCHITECTURES), key="train_arch", horizontal=True,
+        format_func=lambda a: ARCHITECTURES[a].label,
+        help=" ".join(f"{cls.label}: {cls.description}." for cls in ARCHITECTURES.values()),
     )
+    hidden = get_architecture(arch).default_hidden
     c1, c2, c3 = st.columns(3)
     latent = int(c1.number_input(
         "Latent size", 1, 64, 2, key="train_latent",
@@ -145,7 +145,7 @@ with left:
         ))
         seed = int(st.number_input("Seed", 0, 2**31 - 1, 0, key="train_seed",
                                    help="The same seed and settings give the same model on a CPU."))
-        st.caption(f"Hidden layers: {', '.join(str(d) for d in CLI_HIDDEN[arch])} (change them with "
+        st.caption(f"Hidden layers: {', '.join(str(d) for d in hidden)} (change them with "
                    "`--hidden` on the command line).")
     suggestion = suggest_name(dataset, arch, latent, beta)
     typed = st.text_input(
@@ -159,11 +159,11 @@ with left:
     else:
         st.caption(f"Saved to `{display_path(CHECKPOINT_ROOT / name)}`.")
 
-    mc = ModelConfig(arch=arch, latent_dim=latent, hidden_dims=CLI_HIDDEN[arch], beta=beta)
+    mc = ModelConfig(arch=arch, latent_dim=latent, hidden_dims=hidden, beta=beta)
     tc = TrainConfig(dataset=dataset, out=str(CHECKPOINT_ROOT / name), epochs=epochs,
                      batch_size=batch_size, lr=lr, kl_warmup_epochs=warmup, seed=seed, threads=threads)
     command = train_command(mc, tc, out=display_path(CHECKPOINT_ROOT / name))
-    if dataset != "digits":
+    if dataset != "digits" and arch in SECONDS_PER_EPOCH:
         lo, hi = (epochs * s for s in SECONDS_PER_EPOCH[arch])
         estimate = f"about {fmt_duration(lo)} to {fmt_duration(hi)}"
         long_run = hi > 10 * 60

@@ -15,7 +15,15 @@ from components import live_decoder
 from pages._common import fmt_code, get_ctx, selected_index
 from vae.explorer import default_projection
 from vae.figures import latent_code_bars, latent_map
-from vae.images import ImageError, PreparedImage, prepare_image, to_pil, upscale
+from vae.images import (
+    DataBackground,
+    ImageError,
+    PreparedImage,
+    invert_lightness,
+    prepare_image,
+    to_pil,
+    upscale,
+)
 from vae.latent import dims_by_kl
 from vae.model import VAE
 from vae.projection import ProjectionConfig
@@ -34,11 +42,14 @@ DRAWINGS = {
 
 
 # -- helpers (plain functions, tested directly) --------------------------------------------------
-def convert(data: bytes, image_shape: tuple[int, int, int],
-            invert: bool | None) -> tuple[PreparedImage | None, str | None]:
-    """(prepared image, None), or (None, one sentence saying why the bytes cannot be used)."""
+def convert(data: bytes, image_shape: tuple[int, int, int], invert: bool | None,
+            background: DataBackground | None = None) -> tuple[PreparedImage | None, str | None]:
+    """(prepared image, None), or (None, one sentence saying why the bytes cannot be used).
+
+    ``invert=None``: swap light and dark when the picture's border is unlike the borders of the
+    model's training images (``background``), never otherwise."""
     try:
-        return prepare_image(data, tuple(image_shape), invert=invert), None
+        return prepare_image(data, tuple(image_shape), invert=invert, background=background), None
     except ImageError as e:
         return None, f"Cannot use this upload: {e}. Choose another file, or remove it to try a sample."
     except Exception as e:  # anything the image decoders throw that prepare_image did not foresee
@@ -46,6 +57,7 @@ def convert(data: bytes, image_shape: tuple[int, int, int],
                       "Save it as a PNG or JPEG and upload it again.")
 
 
+@torch.inference_mode()  # a shared cached model: no graph, no version counters
 def encode_image(model: VAE, x: torch.Tensor) -> dict[str, np.ndarray | float]:
     """One image (C, H, W) -> its posterior (mu, logvar), reconstruction and -ELBO terms."""
     t = model.per_image_terms(x[None])  # one seeded posterior sample, like the explore set's
@@ -81,11 +93,25 @@ def png_of(im: Image.Image) -> bytes:
     return buf.getvalue()
 
 
-def sample_from_data(img: torch.Tensor) -> bytes:
-    """A data-set image (C, H, W) saved as a PNG the way a scan looks: dark ink on white paper.
+def sample_from_data(img: torch.Tensor, swap: bool = True) -> bytes:
+    """A data-set image (C, H, W) saved as a PNG, light and dark swapped (hues kept) when ``swap``:
+    for a model of light shapes on black, the way a scan looks (dark ink on white paper).
 
     Kept at its own size, so that "auto" inversion gives back the data image exactly."""
-    return png_of(to_pil(1.0 - img))
+    a = img.numpy()
+    return png_of(to_pil(invert_lightness(a) if swap else a))
+
+
+def background_text(bg: DataBackground | None) -> str:
+    """One sentence on the training images' background, for the inversion control's help."""
+    if bg is None:
+        return "This model's training images are not here to look at, so 'auto' leaves pictures as they are."
+    if bg.kind == "mixed":
+        return (f"This model's training images have no common background ({100 * bg.dark_fraction:.0f}% have a "
+                "dark border), so 'auto' leaves pictures as they are.")
+    return (f"{100 * max(bg.dark_fraction, 1 - bg.dark_fraction):.0f}% of this model's training images have a "
+            f"{bg.kind} border, so 'auto' swaps light and dark in pictures whose border is "
+            f"{'light' if bg.kind == 'dark' else 'dark'}. Colours keep their hue: only lightness is swapped.")
 
 
 def drawing(shape: str, size: int = 280) -> bytes:
@@ -187,18 +213,17 @@ def main() -> None:
 
     u1, u2 = st.columns([2, 1])
     upload = u1.file_uploader("Your image (PNG, JPEG, GIF, BMP or WebP)", type=UPLOAD_TYPES, key="img_upload")
-    invert_choice = u2.radio(
-        "Invert colours", list(INVERT), key="img_invert", horizontal=True,
-        help="The training images are light shapes on a dark background. 'auto' inverts when the picture's "
-             "border is light (dark ink on white paper).",
-    )
+    background = ctx.ck.data_background(ctx.data.images)
+    invert_choice = u2.radio("Invert colours", list(INVERT), key="img_invert", horizontal=True,
+                             help=background_text(background))
+    swap_sample = background is not None and background.kind != "mixed"
     label_note = ""
     if upload is not None:
         raw, source = upload.getvalue(), f"your file {upload.name}"
     else:
         s1, s2 = st.columns([2, 1])
-        labels = {"data": "a data-set image, saved as a PNG (dark on white)", "drawing": "a synthetic drawing",
-                  "draw": "draw your own"}
+        labels = {"data": "a data-set image, saved as a PNG" + (" (light and dark swapped)" if swap_sample else ""),
+                  "drawing": "a synthetic drawing", "draw": "draw your own"}
         kind = s1.radio("No file yet? Try a sample", list(labels), key="img_sample_kind", horizontal=True,
                         format_func=labels.get)
         if kind == "data":
@@ -206,7 +231,8 @@ def main() -> None:
             if int(st.session_state.get("img_sample_index", 0)) > len(ctx.enc) - 1:  # smaller explore set
                 st.session_state["img_sample_index"] = 0
             i_sample = int(s2.number_input("Image index", 0, len(ctx.enc) - 1, start, key="img_sample_index"))
-            raw, source = sample_from_data(ctx.data.images[i_sample]), f"{ctx.split}-split image #{i_sample}"
+            raw = sample_from_data(ctx.data.images[i_sample], swap_sample)
+            source = f"{ctx.split}-split image #{i_sample}"
             label_note = f" Its true class: **{ctx.class_name(i_sample)}**."
         elif kind == "drawing":
             shape = s2.selectbox("Drawing", list(DRAWINGS), format_func=DRAWINGS.get, key="img_drawing")
@@ -222,7 +248,7 @@ def main() -> None:
     if raw is None:
         prep, error = drawn_image(drawn.get("pixels") if isinstance(drawn, dict) else None, (c, h, w))
     else:
-        prep, error = convert(raw, (c, h, w), INVERT[invert_choice])
+        prep, error = convert(raw, (c, h, w), INVERT[invert_choice], background)
     if error:
         st.error(error)
         st.stop()
@@ -284,7 +310,7 @@ def main() -> None:
         st.switch_page("pages/sliders.py")
 
     st.subheader("Its place on the map")
-    method = map_method(ctx.latent_dim, default_projection(ctx.ck).method)
+    method = map_method(ctx.latent_dim, default_projection(ctx.ck, len(ctx.enc)).method)
     bundle = ctx.map(ProjectionConfig(method=method))
     xy = bundle.latent_map.to_map(res["mu"][None])[0]
     fig = latent_map(bundle.coords, ctx.enc.labels, ctx.class_names, height=520,

@@ -44,6 +44,41 @@ def artifacts_dir():
     return ARTIFACTS
 
 
+def write_image_folder(root: Path, size: int | tuple[int, int] = 16, mode: str = "RGB", per_class: int = 12,
+                       classes: tuple[str, ...] = ("circle", "square", "triangle"), background="white",
+                       seed: int = 0) -> Path:
+    """A folder dataset of seeded coloured (or grey) shapes, one sub-folder per class: root/<class>/*.png."""
+    import random
+
+    from PIL import Image, ImageDraw
+
+    rng = random.Random(seed)
+    w, h = (size, size) if isinstance(size, int) else size
+    for cls in classes:
+        (root / cls).mkdir(parents=True, exist_ok=True)
+        for i in range(per_class):
+            im = Image.new(mode, (w, h), background)
+            d = ImageDraw.Draw(im)
+            colour = tuple(rng.randrange(0, 200) for _ in range(3)) if mode == "RGB" else rng.randrange(0, 120)
+            r = rng.uniform(0.2, 0.35) * min(w, h)
+            cx, cy = rng.uniform(r, w - r), rng.uniform(r, h - r)
+            box = (cx - r, cy - r, cx + r, cy + r)
+            if cls == "circle":
+                d.ellipse(box, fill=colour)
+            elif cls == "square":
+                d.rectangle(box, fill=colour)
+            else:
+                d.polygon([(cx, cy - r), (cx + r, cy + r), (cx - r, cy + r)], fill=colour)
+            im.save(root / cls / f"{i:03d}.png")
+    return root
+
+
+@pytest.fixture()
+def image_folder():
+    """write_image_folder, for tests that need a folder dataset of their own."""
+    return write_image_folder
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     """A failing test that used a streamlit server (fixture ``server``) shows that server's log."""

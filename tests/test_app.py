@@ -152,11 +152,11 @@ def test_steer_from_map_selection_starts_sliders_there():
 def test_fast_maps_agree_with_the_data_in_the_app_context():
     """A point's own 2-D position maps back close to its code, and its code close to its position."""
     from vae.checkpoint import load_checkpoint
-    from vae.explorer import explore_set, load_split, projection
+    from vae.explorer import explore_set, projection
     from vae.projection import ProjectionConfig, build_latent_map
 
     ck = load_checkpoint(ROOT / "checkpoints" / "digits")
-    data = load_split(ck, "test")
+    data = ck.load_data("test")
     enc = explore_set(ck, data)
     coords, _ = projection(ck, "test", enc, ProjectionConfig(method="umap"))
     lm = build_latent_map(enc.mu, coords, "umap")

@@ -170,3 +170,77 @@ def test_readonly_folder_gives_clear_error(tmp_path, saved):
             save_checkpoint(ro / "x", model, {})
     finally:
         ro.chmod(0o700)
+
+
+# -- fine-tuning and latent optimisation ---------------------------------------------------------
+def test_loaded_models_are_frozen_unless_trainable(saved):
+    _, path = saved
+    assert not any(p.requires_grad for p in load_checkpoint(path).model.parameters())
+    ck = load_checkpoint(path, trainable=True)
+    assert not ck.model.training  # still handed back in eval mode
+    ck.model.train()
+    ck.model.loss(torch.rand(4, 1, 28, 28)).loss.backward()
+    grads = [p.grad for p in ck.model.parameters()]
+    assert all(g is not None and torch.isfinite(g).all() for g in grads)
+    assert any(g.abs().sum() > 0 for g in grads)
+
+
+def test_helper_outputs_can_go_on_into_autograd(saved):
+    """embed/generate run without gradients, but their results are ordinary tensors: a latent code
+    can be optimised to match an image (with the frozen model of a plain load)."""
+    _, path = saved
+    model = load_checkpoint(path).model
+    target = torch.rand(1, 1, 28, 28)
+    mu, _ = model.embed(target)
+    assert not mu.requires_grad and not mu.is_inference()
+    z = mu.clone().requires_grad_()
+    opt = torch.optim.Adam([z], lr=0.1)
+    first = None
+    for _ in range(20):
+        opt.zero_grad()
+        loss = -model.log_likelihood(model.decode(z), target).sum()
+        loss.backward()
+        opt.step()
+        first = first if first is not None else loss.item()
+    assert z.grad is not None and loss.item() < first
+    images = model.generate(z.detach())
+    assert not images.is_inference() and images.shape == (1, 1, 28, 28)
+    (images * torch.ones_like(images, requires_grad=True)).sum().backward()  # usable in a graph
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+@pytest.mark.parametrize("device", ["cuda", "cuda:1"])
+def test_a_gpu_asked_for_on_a_cpu_machine_is_one_line(saved, device):
+    with pytest.raises(CheckpointError) as e:
+        load_checkpoint(saved[1], device=device)
+    msg = str(e.value)
+    assert msg == (f"device '{device}' was asked for but this machine has no usable CUDA GPU; "
+                   "load the checkpoint with device='cpu'")
+
+
+@pytest.mark.parametrize("device, message", [("tpu", "is not a device name torch knows"),
+                                             ("meta", "is not supported; use 'cpu', 'cuda' or 'mps'")])
+def test_unknown_devices_are_refused_by_name(saved, device, message):
+    with pytest.raises(CheckpointError, match=message):
+        load_checkpoint(saved[1], device=device)
+
+
+def test_gaussian_checkpoints_saved_before_the_likelihood_classes_still_load(tmp_path):
+    """Their shared sigma was stored as `log_sigma`; it is `likelihood.log_sigma` now."""
+    from safetensors.torch import load_file, save_file
+
+    torch.manual_seed(1)
+    model = VAE(ModelConfig(arch="mlp", image_shape=(1, 8, 8), latent_dim=2, hidden_dims=(8,),
+                            likelihood="gaussian", sigma=0.2))
+    with torch.no_grad():
+        model.likelihood.log_sigma.fill_(-1.234)
+    path = save_checkpoint(tmp_path / "old", model, {})
+    state = load_file(str(path / "model.safetensors"))
+    state["log_sigma"] = state.pop("likelihood.log_sigma")
+    save_file(state, str(path / "model.safetensors"))
+    ck = load_checkpoint(path)
+    assert ck.model.likelihood.log_sigma.item() == pytest.approx(-1.234)
+    x = torch.rand(3, 1, 8, 8)
+    z = torch.zeros(3, 2)
+    torch.testing.assert_close(ck.model.log_likelihood(ck.model.decode(z), x),
+                               model.eval().log_likelihood(model.decode(z), x))

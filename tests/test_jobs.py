@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from vae.checkpoint import load_checkpoint
-from vae.cli import build_parser
+from vae.cli import build_parser, resolve_train_args
 from vae.config import ModelConfig, TrainConfig
 from vae.jobs import (
     MAX_LOSS_POINTS,
@@ -197,7 +197,7 @@ def test_train_command_means_the_same_to_the_cli(mc, tc):
     """The command shown on the Train page, parsed by the real CLI parser, gives the same settings."""
     argv = shlex.split(train_command(mc, tc))
     assert argv[:4] == ["python", "-m", "vae", "train"]
-    a = build_parser().parse_args(argv[3:])
+    a = resolve_train_args(build_parser().parse_args(argv[3:]))
     hidden = a.hidden or ((512, 256) if a.arch == "mlp" else (32, 64))
     assert (a.dataset, a.arch, a.latent_dim, tuple(hidden), a.beta) == (
         tc.dataset, mc.arch, mc.latent_dim, mc.hidden_dims, mc.beta)

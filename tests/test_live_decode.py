@@ -104,11 +104,11 @@ def test_page_pixels_equal_the_server_decode(page, server, exported, name):
 
 def _latent_map(name: str, method: str):
     from vae.checkpoint import load_checkpoint
-    from vae.explorer import explore_set, load_split, projection
+    from vae.explorer import explore_set, projection
     from vae.projection import ProjectionConfig, build_latent_map, fit_pca_map
 
     ck = load_checkpoint(ROOT / "checkpoints" / name)
-    enc = explore_set(ck, load_split(ck, "test"))
+    enc = explore_set(ck, ck.load_data("test"))
     cfg = ProjectionConfig(method=method)
     coords, _ = projection(ck, "test", enc, cfg)
     lm = build_latent_map(enc.mu, coords, method, fit_pca_map(enc.mu, coords) if method == "pca" else None)

@@ -360,13 +360,15 @@ def test_convert_and_encode_against_the_model(gallery, digits_checkpoint):
 
     img = gallery[2]
     ck = load_checkpoint(digits_checkpoint)
+    prep, err = img.convert(img.drawing("ring"), ck.config.image_shape, None, ck.data_background())
+    assert err is None and prep.inverted and prep.tensor.shape == (1, 8, 8)  # digits: light on black
     prep, err = img.convert(img.drawing("ring"), ck.config.image_shape, None)
-    assert err is None and prep.inverted and prep.tensor.shape == (1, 8, 8)
+    assert err is None and not prep.inverted  # nothing known about the data: left as it is
     res = img.encode_image(ck.model, prep.tensor)
     mu, logvar = ck.model.encode(prep.tensor[None])
     np.testing.assert_allclose(res["mu"], mu[0].numpy(), atol=1e-6)
     np.testing.assert_allclose(res["logvar"], logvar[0].numpy(), atol=1e-6)
-    torch.testing.assert_close(res["recon_img"], torch.sigmoid(ck.model.decode(mu))[0])
+    torch.testing.assert_close(res["recon_img"], torch.sigmoid(ck.model.decode(mu))[0])  # Bernoulli's mean
     assert res["neg_elbo"] == pytest.approx(res["recon"] + res["kl"])
     for bad in (b"", b"GIF89a", b"\x89PNG\r\n\x1a\n" + b"\0" * 40):
         prep, err = img.convert(bad, (1, 8, 8), None)

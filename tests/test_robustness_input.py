@@ -348,7 +348,7 @@ def test_picker_lists_every_broken_checkpoint_with_its_reason(broken_root, monke
 
 @pytest.mark.parametrize("name, warning, error", [
     ("kmnist-missing", "python -m vae data --fetch kmnist", "downloading it failed"),
-    ("folder-missing", "its image folder", "does not exist or is not a folder"),
+    ("folder-missing", "its image folder", "is gone (moved or deleted); pass --data-dir"),
 ])
 def test_a_checkpoint_whose_data_is_not_here_gets_an_error_not_a_crash(broken_root, monkeypatch, offline,
                                                                       name, warning, error):
@@ -406,7 +406,7 @@ def test_cli_on_a_checkpoint_whose_data_is_missing(broken_root, offline, tmp_pat
     code, err = main_in_process([command[0], str(broken_root / "kmnist-missing"), *rest])
     assert_one_line(code, err, "kmnist is not on this machine and downloading it failed", "data/kmnist/")
     code, err = main_in_process([command[0], str(broken_root / "folder-missing"), *rest])
-    assert_one_line(code, err, "does not exist or is not a folder")
+    assert_one_line(code, err, "is gone (moved or deleted); pass --data-dir with its new place")
 
 
 def test_cli_in_a_real_process_on_a_broken_checkpoint(broken_root):

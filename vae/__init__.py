@@ -10,15 +10,18 @@ A plain library (no Streamlit, nothing runs on import)::
 
 __version__ = "0.1.0"
 
+from .archs import Architecture, register_architecture
 from .checkpoint import Checkpoint, CheckpointError, list_checkpoints, load_checkpoint, save_checkpoint
 from .config import ConfigError, ModelConfig, TrainConfig
-from .data import DataError, ImageDataset, load_dataset
+from .data import DataError, ImageDataset, load_dataset, load_training_data
+from .likelihoods import Likelihood, register_likelihood
 from .model import VAE, LossOutput, gaussian_kl
 from .train import NonFiniteLossError, Trainer, set_seed, train
 
 __all__ = [
     "VAE", "LossOutput", "gaussian_kl", "ModelConfig", "TrainConfig", "ConfigError",
+    "Architecture", "register_architecture", "Likelihood", "register_likelihood",
     "Checkpoint", "CheckpointError", "load_checkpoint", "save_checkpoint", "list_checkpoints",
-    "ImageDataset", "DataError", "load_dataset", "Trainer", "NonFiniteLossError", "set_seed",
-    "train", "__version__",
+    "ImageDataset", "DataError", "load_dataset", "load_training_data", "Trainer", "NonFiniteLossError",
+    "set_seed", "train", "__version__",
 ]

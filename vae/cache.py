@@ -18,7 +18,10 @@ from pathlib import Path
 import numpy as np
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CACHE_DIR = Path(os.environ.get("VAE_EXPLORER_CACHE", PROJECT_ROOT / "cache"))
+# cache/ in a checkout; an installed package (no pyproject.toml beside it) uses the user's cache folder
+_CACHE_HOME = (PROJECT_ROOT / "cache" if (PROJECT_ROOT / "pyproject.toml").is_file()
+               else Path.home() / ".cache" / "vae-explorer")
+DEFAULT_CACHE_DIR = Path(os.environ.get("VAE_EXPLORER_CACHE", _CACHE_HOME))
 _SAFE = re.compile(r"[^A-Za-z0-9_.=-]+")
 
 

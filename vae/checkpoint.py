@@ -28,6 +28,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from .config import ConfigError, ModelConfig
+from .data import DataError, ImageDataset, load_dataset
+from .images import DataBackground
 from .model import VAE
 
 WEIGHTS = "model.safetensors"
@@ -72,6 +74,83 @@ class Checkpoint:
     def history(self) -> list[dict[str, Any]]:
         return list(self.meta.get("history") or [])
 
+    def data_folder(self, data_dir: str | Path | None = None) -> Path:
+        """Where a ``folder:`` checkpoint's images are: ``data_dir`` when given (the folder
+        moved), else the path in meta.json. Checkpoints from before paths were stored absolute
+        hold the path as it was typed; it is looked up from the current folder, then from the
+        folder training ran in (worked out from ``train_config.out``). Raises DataError naming
+        the places looked in when the folder is in none of them.
+        """
+        if not self.dataset.startswith("folder:"):
+            raise DataError(f"{self.name} was trained on {self.dataset}, not on a folder of images")
+        if data_dir is not None:
+            folder = Path(data_dir).expanduser()
+            if not folder.is_dir():
+                raise DataError(f"--data-dir {str(data_dir)!r} is not a folder; pass the folder that holds "
+                                f"{self.name}'s class sub-folders")
+            return folder
+        stored = Path(self.dataset.split(":", 1)[1]).expanduser()
+        if stored.is_absolute():
+            if stored.is_dir():
+                return stored
+            raise DataError(f"the image folder {stored} that {self.name} was trained on is gone (moved or "
+                            "deleted); pass --data-dir with its new place")
+        candidates = [Path.cwd() / stored]
+        trained_in = self._training_folder()
+        if trained_in is not None:
+            candidates.append(trained_in / stored)
+        for folder in candidates:
+            if folder.is_dir():
+                return folder
+        where = " or ".join(str(c) for c in dict.fromkeys(candidates))
+        raise DataError(f"the image folder {str(stored)!r} that {self.name} was trained on (a path relative to "
+                        f"where training ran) is not in {where}; pass --data-dir with its place")
+
+    def _training_folder(self) -> Path | None:
+        """The working folder of the training run, when its relative ``--out`` ends this path."""
+        out = Path(str((self.meta.get("train_config") or {}).get("out") or ""))
+        if not out.parts or out.is_absolute() or ".." in out.parts:
+            return None
+        here = Path(os.path.abspath(self.path))
+        if here.parts[-len(out.parts):] != out.parts:
+            return None
+        return Path(*here.parts[: -len(out.parts)])
+
+    def load_data(self, split: str = "test", limit: int | None = None, data_dir: str | Path | None = None,
+                  download: bool = True) -> ImageDataset:
+        """One split of the data this model was trained on (its first ``limit`` images), exactly as
+        the model expects it: a folder's images at the model's size and channels.
+
+        ``data_dir``: where the IDX files are searched first, or for a ``folder:`` checkpoint the
+        image folder itself (when it moved). Raises DataError when the data is not here.
+        """
+        name, kw = self.dataset, {}
+        if name.startswith("folder:"):
+            c, h, _ = self.config.image_shape
+            name, kw, data_dir = f"folder:{self.data_folder(data_dir)}", {"image_size": h, "channels": c}, None
+        data = load_dataset(name, split, data_dir=data_dir, download=download, **kw).subset(limit)
+        if tuple(data.image_shape) != tuple(self.config.image_shape):
+            raise DataError(f"{self.dataset} images are {tuple(data.image_shape)} but {self.name} expects "
+                            f"{tuple(self.config.image_shape)}")
+        return data
+
+    def data_background(self, images: torch.Tensor | None = None) -> DataBackground | None:
+        """How light the training images' borders are: meta.json's record (made at training time),
+        else measured on ``images`` (the model's own data, e.g. the explore set), else on the first
+        1,000 test images when they are on this machine; None when there is nothing to measure."""
+        record = self.meta.get("data_background")
+        if isinstance(record, dict):
+            try:
+                return DataBackground.from_dict(record)
+            except (KeyError, TypeError, ValueError):
+                pass  # a hand-edited meta.json: measure instead
+        if images is None:
+            try:
+                images = self.load_data("test", limit=1000, download=False).images
+            except DataError:
+                return None
+        return DataBackground.of(images) if len(images) else None
+
     def summary(self) -> str:
         """One line: dataset, latent size, beta, test -ELBO."""
         c = self.config
@@ -115,13 +194,45 @@ def read_json(path: Path) -> dict[str, Any]:
     return data
 
 
-def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Checkpoint:
+def _usable_device(device: str | torch.device) -> torch.device:
+    """``device`` as a torch.device, or CheckpointError in one line when this machine lacks it."""
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise CheckpointError(f"device {str(device)!r} is not a device name torch knows; use 'cpu', 'cuda' "
+                              "or 'mps'") from None
+    if dev.type == "cuda":
+        n = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if n == 0:
+            raise CheckpointError(f"device {str(device)!r} was asked for but this machine has no usable CUDA "
+                                  "GPU; load the checkpoint with device='cpu'")
+        if dev.index is not None and dev.index >= n:
+            raise CheckpointError(f"device {str(device)!r} was asked for but this machine has {n} CUDA "
+                                  f"GPU{'s' if n > 1 else ''} (cuda:0{f' to cuda:{n - 1}' if n > 1 else ''})")
+    elif dev.type == "mps":
+        if not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+            raise CheckpointError(f"device {str(device)!r} was asked for but Apple's MPS is not available "
+                                  "here; load the checkpoint with device='cpu'")
+    elif dev.type != "cpu":
+        raise CheckpointError(f"device {str(device)!r} is not supported; use 'cpu', 'cuda' or 'mps'")
+    return dev
+
+
+def load_checkpoint(path: str | Path, device: str | torch.device = "cpu", trainable: bool = False) -> Checkpoint:
     """Load a checkpoint folder strictly; the model comes back in eval mode.
 
+    ``trainable=False`` (the default) freezes every parameter, as the explorer wants; with
+    ``trainable=True`` they keep ``requires_grad``, for fine-tuning::
+
+        ck = load_checkpoint(path, trainable=True)
+        ck.model.train(); ck.model.loss(x).loss.backward()
+
     Raises :class:`CheckpointError` with one clear sentence for a missing folder or file,
-    a corrupted file, a pickle in the folder, or weights that do not match the config.
+    a corrupted file, a pickle in the folder, weights that do not match the config, or a
+    device this machine does not have.
     """
     path = Path(path)
+    device = _usable_device(device)
     if not path.is_dir():
         raise CheckpointError(f"checkpoint folder {path} does not exist")
     _check_no_pickles(path)
@@ -139,6 +250,7 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Che
             f"{path / WEIGHTS} is corrupted or truncated ({str(e)[:100]}); retrain or copy it again"
         ) from None
     meta = read_json(path / META) if (path / META).exists() else {}
+    state = VAE.upgrade_state_dict(state)
     model = VAE(config)
     expected = model.state_dict()
     missing = sorted(set(expected) - set(state))
@@ -162,8 +274,9 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Che
         raise CheckpointError(f"{path / WEIGHTS} holds NaN or infinite weights in {bad[0]}")
     model.load_state_dict(state, strict=True)
     model.to(device).eval()
-    for p in model.parameters():
-        p.requires_grad_(False)
+    if not trainable:
+        for p in model.parameters():
+            p.requires_grad_(False)
     return Checkpoint(path, model, config, meta, content_hash(path))
 
 

@@ -1,4 +1,5 @@
-"""Command-line interface: ``python -m vae {train,evaluate,info,sample,reconstruct,export}``.
+"""Command-line interface: ``vae {train,evaluate,info,sample,reconstruct,export,project,data}``
+(``python -m vae ...`` in a checkout; ``vae ...`` where the package is installed).
 
 Bad arguments or inputs print one line on stderr and exit with code 2 (no traceback).
 """
@@ -13,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 EXIT_USAGE = 2
+DATA_DIR_HELP = ("where the dataset's files are searched first; for a folder: checkpoint, the image folder "
+                 "itself when it has moved")
 
 
 class CliError(Exception):
@@ -63,39 +66,53 @@ def _int_list(s: str) -> tuple[int, ...]:
     return vals
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from .config import ARCHS, DEVICES, LIKELIHOODS, VARIANCES
+def prog_name() -> str:
+    """How the user called us: ``vae`` (the installed command) or ``python -m vae``."""
+    return "vae" if Path(sys.argv[0]).name == "vae" else "python -m vae"
 
-    p = _Parser(prog="python -m vae", description="Train, evaluate and inspect VAEs.")
+
+def build_parser() -> argparse.ArgumentParser:
+    from .archs import ARCHITECTURES
+    from .config import DEVICES, VARIANCES
+    from .likelihoods import LIKELIHOODS
+
+    p = _Parser(prog=prog_name(), description="Train, evaluate and inspect VAEs.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     t = sub.add_parser("train", help="train a VAE and save a checkpoint folder")
-    t.add_argument("--dataset", default="fashion-mnist",
+    # Options whose default is None here take TRAIN_DEFAULTS, or with --resume the run's own values.
+    t.add_argument("--dataset", default=None,
                    help="fashion-mnist (default), mnist, kmnist, digits, or folder:PATH")
-    t.add_argument("--arch", choices=ARCHS, default="conv")
-    t.add_argument("--latent-dim", type=_positive_int("--latent-dim"), default=16)
+    t.add_argument("--arch", choices=list(ARCHITECTURES), default=None, help="conv (default) or mlp")
+    t.add_argument("--latent-dim", type=_positive_int("--latent-dim"), default=None, help="default 16")
     t.add_argument("--hidden", type=_int_list, default=None,
-                   help="mlp: hidden widths (default 512,256); conv: channels per stage (default 32,64)")
-    t.add_argument("--fc-dim", type=_positive_int("--fc-dim"), default=256,
+                   help="mlp: hidden widths (default 512,256); conv: channels per stage (default 32,64); "
+                        "other architectures: their default_hidden")
+    t.add_argument("--fc-dim", type=_positive_int("--fc-dim"), default=None,
                    help="conv: width of the dense layer (default 256)")
-    t.add_argument("--beta", type=_float("--beta", 0.0), default=1.0, help="KL weight (default 1)")
-    t.add_argument("--likelihood", choices=LIKELIHOODS, default="bernoulli")
-    t.add_argument("--variance", choices=VARIANCES, default="learned",
-                   help="gaussian likelihood: learned or fixed sigma")
-    t.add_argument("--sigma", type=_float("--sigma", 0.0, strict=True), default=0.1)
-    t.add_argument("--epochs", type=_positive_int("--epochs"), default=20)
-    t.add_argument("--batch-size", type=_positive_int("--batch-size"), default=128)
-    t.add_argument("--lr", type=_float("--lr", 0.0, strict=True), default=1e-3)
-    t.add_argument("--lr-schedule", choices=("constant", "cosine"), default="cosine")
-    t.add_argument("--kl-warmup", type=_float("--kl-warmup", 0.0), default=0.0, metavar="EPOCHS",
-                   help="ramp the KL weight from 0 to beta over this many epochs")
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--beta", type=_float("--beta", 0.0), default=None, help="KL weight (default 1)")
+    t.add_argument("--likelihood", choices=list(LIKELIHOODS), default=None,
+                   help="p(x|z): bernoulli (default), gaussian (one sigma), or logistic (discretised, "
+                        "per pixel: suits colour and natural images)")
+    t.add_argument("--variance", choices=VARIANCES, default=None,
+                   help="gaussian likelihood: learned (default) or fixed sigma")
+    t.add_argument("--sigma", type=_float("--sigma", 0.0, strict=True), default=None,
+                   help="gaussian likelihood: the (initial) sigma, default 0.1")
+    t.add_argument("--epochs", type=_positive_int("--epochs"), default=None,
+                   help="default 20; with --resume, the number the run was started with")
+    t.add_argument("--batch-size", type=_positive_int("--batch-size"), default=None, help="default 128")
+    t.add_argument("--lr", type=_float("--lr", 0.0, strict=True), default=None, help="default 1e-3")
+    t.add_argument("--lr-schedule", choices=("constant", "cosine"), default=None, help="default cosine")
+    t.add_argument("--kl-warmup", type=_float("--kl-warmup", 0.0), default=None, metavar="EPOCHS",
+                   help="ramp the KL weight from 0 to beta over this many epochs (default 0)")
+    t.add_argument("--seed", type=int, default=None, help="default 0")
     t.add_argument("--device", choices=DEVICES, default="auto")
     t.add_argument("--data-dir", default=None)
     t.add_argument("--image-size", type=_positive_int("--image-size"), default=None,
-                   help="folder datasets: square size to resize to (default 28)")
+                   help="folder datasets: square size to resize to (default: the images' own size "
+                        "when they share one, else 28)")
     t.add_argument("--channels", type=int, choices=(1, 3), default=None,
-                   help="folder datasets: 1 = grayscale (default), 3 = RGB")
+                   help="folder datasets: 1 = grayscale, 3 = RGB (default: RGB when any image is in colour)")
     t.add_argument("--limit", type=_positive_int("--limit"), default=None,
                    help="train on the first N images only")
     t.add_argument("--threads", type=_positive_int("--threads"), default=None)
@@ -103,7 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--no-optimizer-state", action="store_true",
                    help="drop Adam's state from the final checkpoint (smaller; --resume restarts Adam)")
     t.add_argument("--out", required=True, help="checkpoint folder to write")
-    t.add_argument("--resume", action="store_true", help="continue the run saved in --out")
+    t.add_argument("--resume", action="store_true",
+                   help="continue the run saved in --out; options left out take the run's values")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     e = sub.add_parser("evaluate", help="test-set metrics of a checkpoint, with PCA and pixel baselines")
@@ -116,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="images used for the (costly) IWAE bound (default 1000)")
     e.add_argument("--knn-train", type=_positive_int("--knn-train"), default=None,
                    help="fit k-NN on the first N training images (default all)")
-    e.add_argument("--data-dir", default=None)
+    e.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
     e.add_argument("--device", choices=DEVICES, default="auto")
     e.add_argument("--no-save", action="store_true", help="do not store the results in meta.json")
     e.add_argument("--replace", action="store_true",
@@ -140,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--n", type=_positive_int("--n"), default=16)
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--scale", type=_positive_int("--scale"), default=3)
-    r.add_argument("--data-dir", default=None)
+    r.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
     r.add_argument("--out", required=True)
 
     x = sub.add_parser("export", help="latent means + labels as CSV or for TensorBoard's projector, "
@@ -150,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="onnx: decoder.onnx and encoder.onnx (dynamic batch), e.g. for onnxruntime-web")
     x.add_argument("--split", choices=("train", "test"), default="test")
     x.add_argument("--limit", type=_positive_int("--limit"), default=None)
-    x.add_argument("--data-dir", default=None)
+    x.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
     x.add_argument("--out", required=True, help="output folder")
     pr = sub.add_parser("project", help="compute a 2-D map and ship it inside the checkpoint folder")
     pr.add_argument("checkpoint")
@@ -162,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--min-dist", type=_float("--min-dist", 0.0), default=0.1)
     pr.add_argument("--perplexity", type=_float("--perplexity", 2.0), default=30.0)
     pr.add_argument("--seed", type=int, default=42)
-    pr.add_argument("--data-dir", default=None)
+    pr.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
 
     d = sub.add_parser("data", help="which datasets are on this machine; fetch one")
     d.add_argument("--check", metavar="NAME", default=None,
@@ -175,11 +193,49 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # -- commands ---------------------------------------------------------------------------------
+#: `train` options and their defaults, for those left out (with --resume: left out and not saved).
+TRAIN_DEFAULTS: dict[str, Any] = {
+    "dataset": "fashion-mnist", "arch": "conv", "latent_dim": 16, "hidden": None, "fc_dim": 256, "beta": 1.0,
+    "likelihood": "bernoulli", "variance": "learned", "sigma": 0.1, "epochs": 20, "batch_size": 128,
+    "lr": 1e-3, "lr_schedule": "cosine", "kl_warmup": 0.0, "seed": 0,
+}
+
+
+def _saved_settings(out: Path) -> dict[str, Any]:
+    """The `train` options a saved run used, read from its config.json and meta.json."""
+    from .checkpoint import CONFIG, META, CheckpointError, read_json
+
+    try:
+        cfg, meta = read_json(out / CONFIG), read_json(out / META)
+    except CheckpointError:
+        return {}  # the run's own loading says what is wrong with it
+    tc = meta.get("train_config") or {}
+    saved = {k: cfg.get(k) for k in ("arch", "latent_dim", "fc_dim", "beta", "likelihood", "variance", "sigma")}
+    saved.update({k: tc.get(k) for k in ("epochs", "batch_size", "lr", "lr_schedule", "seed", "limit")})
+    saved.update(dataset=meta.get("dataset"), kl_warmup=tc.get("kl_warmup_epochs"),
+                 hidden=tuple(cfg["hidden_dims"]) if isinstance(cfg.get("hidden_dims"), list) else None)
+    shape = cfg.get("image_shape")
+    if str(saved["dataset"]).startswith("folder:") and isinstance(shape, list) and len(shape) == 3:
+        saved.update(channels=shape[0], image_size=shape[1])
+    return {k: v for k, v in saved.items() if v is not None}
+
+
+def resolve_train_args(args: argparse.Namespace) -> argparse.Namespace:
+    """Fill the `train` options left out: with --resume from the saved run, else TRAIN_DEFAULTS."""
+    saved = _saved_settings(Path(args.out)) if args.resume else {}
+    for key in (*TRAIN_DEFAULTS, "limit", "image_size", "channels"):
+        if getattr(args, key) is None:
+            setattr(args, key, saved.get(key, TRAIN_DEFAULTS.get(key)))
+    return args
+
+
 def cmd_train(args: argparse.Namespace) -> int:
+    from .archs import get_architecture
     from .config import ModelConfig, TrainConfig
-    from .data import check_dataset_name, load_dataset
+    from .data import check_dataset_name, load_training_data
     from .train import Trainer
 
+    args = resolve_train_args(args)
     check_dataset_name(args.dataset)
     tc = TrainConfig(
         dataset=args.dataset, out=args.out, epochs=args.epochs, batch_size=args.batch_size,
@@ -194,19 +250,22 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise CliError(
             f"{args.out} already exists; pass --resume to continue it or choose another --out"
         )
-    kw = dict(data_dir=tc.data_dir, image_size=tc.image_size, channels=tc.channels)
-    train_data = load_dataset(tc.dataset, "train", **kw)
-    test_data = load_dataset(tc.dataset, "test", **kw)
-    hidden = args.hidden or ((512, 256) if args.arch == "mlp" else (32, 64))
+    train_data, test_data = load_training_data(tc.dataset, tc.data_dir, tc.image_size, tc.channels)
+    hidden = args.hidden or get_architecture(args.arch).default_hidden
     mc = ModelConfig(
         arch=args.arch, image_shape=tuple(train_data.image_shape), latent_dim=args.latent_dim,
         hidden_dims=hidden, fc_dim=args.fc_dim, beta=args.beta, likelihood=args.likelihood,
         variance=args.variance, sigma=args.sigma,
     ).validate()
-    command = "python -m vae " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    command = f"{prog_name()} " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     trainer = Trainer(mc, tc, train_data, test_data, command=command)
     _attach_progress(trainer, bar=not args.no_progress)
     result = trainer.run()
+    if result.status == "finished-before":
+        done = len(result.history)
+        print(f"{result.path} has already finished {done}/{done} epochs; pass --epochs M (more than {done}) "
+              "to train further")
+        return 0
     last = result.history[-1] if result.history else {}
     msg = f"{result.status}: {result.path}"
     if last:
@@ -223,6 +282,9 @@ def _attach_progress(trainer, bar: bool = True) -> None:
     state: dict[str, Any] = {}
 
     def on_start(t, info):
+        for kind in ("notes", "warnings"):
+            for line in info.get(kind, []):
+                print(f"{prog_name()} train: {kind[:-1]}: {line}", file=sys.stderr, flush=True)
         if not bar:
             return
         total = info["epochs"] * info["steps_per_epoch"]
@@ -325,11 +387,10 @@ def cmd_reconstruct(args: argparse.Namespace) -> int:
     import torch
 
     from .checkpoint import load_checkpoint
-    from .data import load_dataset
     from .images import image_grid, save_png
 
     ck = load_checkpoint(args.checkpoint)
-    test = load_dataset(ck.dataset, "test", data_dir=args.data_dir)
+    test = ck.load_data("test", data_dir=args.data_dir)
     n = min(args.n, len(test))
     idx = torch.randperm(len(test), generator=torch.Generator().manual_seed(args.seed))[:n]
     x = test.images[idx]
@@ -341,7 +402,6 @@ def cmd_reconstruct(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from .checkpoint import load_checkpoint
-    from .data import load_dataset
     from .export import export_csv, export_projector
 
     ck = load_checkpoint(args.checkpoint)
@@ -351,7 +411,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         files = export_onnx(ck.model, args.out).values()
         print(f"wrote {', '.join(str(f) for f in files)}")
         return 0
-    data = load_dataset(ck.dataset, args.split, data_dir=args.data_dir).subset(args.limit)
+    data = ck.load_data(args.split, args.limit, args.data_dir)
     fn = export_csv if args.format == "csv" else export_projector
     files = fn(ck, data, args.out)
     print(f"wrote {', '.join(str(f) for f in files)}")
@@ -360,15 +420,15 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_project(args: argparse.Namespace) -> int:
     from .checkpoint import load_checkpoint
-    from .explorer import default_projection, load_split, ship_projection
+    from .explorer import default_projection, ship_projection
     from .projection import ProjectionConfig
 
     ck = load_checkpoint(args.checkpoint)
-    method = args.method or default_projection(ck).method
+    data = ck.load_data(args.split, args.limit, args.data_dir)
+    method = args.method or default_projection(ck, len(data)).method
     cfg = ProjectionConfig(method=method, n_neighbors=args.n_neighbors, min_dist=args.min_dist,
                            perplexity=args.perplexity, seed=args.seed)
-    cfg.validate(latent_dim=ck.config.latent_dim)
-    data = load_split(ck, args.split, args.limit, args.data_dir)
+    cfg.validate(n_points=len(data), latent_dim=ck.config.latent_dim)
     files = ship_projection(ck, data, cfg, progress=lambda m: print(m, file=sys.stderr, flush=True))
     print(f"wrote {', '.join(str(f) for f in files)}")
     return 0
@@ -423,13 +483,13 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except (CliError, ConfigError, DataError, CheckpointError, NonFiniteLossError) as e:
         one_line = " ".join(str(e).split())  # a message quoting another tool's may span lines
-        print(f"python -m vae {args.command}: error: {one_line}", file=sys.stderr)
+        print(f"{prog_name()} {args.command}: error: {one_line}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print(f"python -m vae {args.command}: interrupted; the last finished epoch's checkpoint is kept",
+        print(f"{prog_name()} {args.command}: interrupted; the last finished epoch's checkpoint is kept",
               file=sys.stderr)
         return 130
     except OSError as e:
-        print(f"python -m vae {args.command}: error: {e.strerror or e}: {e.filename or ''}".rstrip(": "),
+        print(f"{prog_name()} {args.command}: error: {e.strerror or e}: {e.filename or ''}".rstrip(": "),
               file=sys.stderr)
         return EXIT_USAGE

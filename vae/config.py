@@ -11,13 +11,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Arch = Literal["mlp", "conv"]
-Likelihood = Literal["bernoulli", "gaussian"]
 Variance = Literal["learned", "fixed"]
 Device = Literal["auto", "cpu", "cuda", "mps"]
 
-ARCHS: tuple[str, ...] = ("mlp", "conv")
-LIKELIHOODS: tuple[str, ...] = ("bernoulli", "gaussian")
 VARIANCES: tuple[str, ...] = ("learned", "fixed")
 DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda", "mps")
 
@@ -30,7 +26,7 @@ class ConfigError(ValueError):
 class ModelConfig:
     """Everything needed to rebuild a :class:`vae.model.VAE`."""
 
-    arch: Arch = "conv"  # "mlp": fully connected; "conv": strided convolutions
+    arch: str = "conv"  # a name in vae.archs.ARCHITECTURES: "mlp" (fully connected), "conv" (strided convolutions)
     image_shape: tuple[int, int, int] = (1, 28, 28)  # (channels, height, width) of the data
     latent_dim: int = 16  # size of z
     # mlp: widths of the hidden layers (encoder order; the decoder mirrors them).
@@ -38,18 +34,22 @@ class ModelConfig:
     hidden_dims: tuple[int, ...] = (32, 64)
     fc_dim: int = 256  # conv only: width of the dense layer between the feature map and z
     beta: float = 1.0  # weight of the KL term (beta-VAE); 1 is the plain ELBO
-    likelihood: Likelihood = "bernoulli"  # p(x|z): bernoulli for [0,1] images, or gaussian
+    # p(x|z), a name in vae.likelihoods.LIKELIHOODS: "bernoulli" (grey levels as probabilities),
+    # "gaussian" (one sigma for all pixels), "logistic" (discretised logistic per pixel: colour, natural images)
+    likelihood: str = "bernoulli"
     variance: Variance = "learned"  # gaussian only: one learned sigma, or fixed at `sigma`
     sigma: float = 0.1  # gaussian only: the fixed (or initial learned) standard deviation
 
     def validate(self) -> ModelConfig:
-        if self.arch not in ARCHS:
-            raise ConfigError(f"arch must be one of {', '.join(ARCHS)}, got {self.arch!r}")
+        from .archs import get_architecture  # the registries import this module
+        from .likelihoods import get_likelihood
+
+        arch = get_architecture(self.arch)
         if len(self.image_shape) != 3 or any(int(s) < 1 for s in self.image_shape):
             raise ConfigError(
                 f"image_shape must be (channels, height, width) with positive sizes, got {self.image_shape!r}"
             )
-        c, h, w = self.image_shape
+        c = self.image_shape[0]
         if c not in (1, 3):
             raise ConfigError(f"image_shape channels must be 1 (grayscale) or 3 (RGB), got {c}")
         if not isinstance(self.latent_dim, int) or self.latent_dim < 1:
@@ -62,19 +62,10 @@ class ModelConfig:
             )
         if self.fc_dim < 1:
             raise ConfigError(f"fc_dim must be >= 1, got {self.fc_dim}")
-        if self.arch == "conv":
-            stride = 2 ** len(self.hidden_dims)
-            if h % stride or w % stride:
-                raise ConfigError(
-                    f"conv with {len(self.hidden_dims)} stride-2 stages needs height and width "
-                    f"divisible by {stride}, got {h}x{w}; use fewer hidden_dims or arch='mlp'"
-                )
+        arch(self).check()
         if not (self.beta >= 0.0) or self.beta != self.beta or self.beta == float("inf"):
             raise ConfigError(f"beta must be a finite number >= 0, got {self.beta!r}")
-        if self.likelihood not in LIKELIHOODS:
-            raise ConfigError(
-                f"likelihood must be one of {', '.join(LIKELIHOODS)}, got {self.likelihood!r}"
-            )
+        get_likelihood(self.likelihood)
         if self.variance not in VARIANCES:
             raise ConfigError(
                 f"variance must be one of {', '.join(VARIANCES)}, got {self.variance!r}"

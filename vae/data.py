@@ -16,7 +16,7 @@ import difflib
 import gzip
 import os
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -77,6 +77,8 @@ class ImageDataset:
     labels: torch.Tensor
     class_names: list[str]
     source: str = ""  # where the files came from (shown to users)
+    notes: list[str] = field(default_factory=list)  # how it was read (inferred size, channels), a sentence each
+    warnings: list[str] = field(default_factory=list)  # odd data (one class, squashed images), a sentence each
 
     def __len__(self) -> int:
         return len(self.images)
@@ -89,9 +91,8 @@ class ImageDataset:
         """The first ``n`` images (all of them when ``n`` is None)."""
         if n is None or n >= len(self):
             return self
-        return ImageDataset(
-            self.name, self.split, self.images[:n], self.labels[:n], self.class_names, self.source
-        )
+        return ImageDataset(self.name, self.split, self.images[:n], self.labels[:n], self.class_names,
+                            self.source, self.notes, self.warnings)
 
 
 # -- IDX -----------------------------------------------------------------------------------
@@ -215,24 +216,18 @@ def _load_digits(split: str) -> ImageDataset:
 
 
 # -- folder:PATH ----------------------------------------------------------------------------
-def _load_image_file(path: Path, size: int, channels: int) -> np.ndarray:
-    from PIL import Image, ImageOps
-
-    try:
-        with Image.open(path) as im:
-            im = ImageOps.exif_transpose(im)
-            im = im.convert("L" if channels == 1 else "RGB")
-            im = im.resize((size, size), Image.Resampling.BILINEAR)
-            arr = np.asarray(im, dtype=np.float32) / 255.0
-    except Exception as e:
-        raise DataError(f"cannot read image {path}: {e}") from e
-    return arr[None] if channels == 1 else arr.transpose(2, 0, 1)
+DEFAULT_IMAGE_SIZE = 28  # a folder's images are resized to this when their sizes differ
+MAX_INFERRED_SIZE = 256  # larger images are resized to DEFAULT_IMAGE_SIZE unless --image-size says otherwise
+COLOUR_LEVELS = 16  # a pixel is coloured when its channels differ by more than this (of 255): JPEG noise is less
+COLOUR_FRACTION = 0.005  # an image is in colour when more than this fraction of its pixels are
 
 
-def _load_folder(root: Path, split: str, image_size: int, channels: int) -> ImageDataset:
-    if not root.is_dir():
-        raise DataError(f"folder dataset {root} does not exist or is not a folder")
-    split_root = root / split if (root / "train").is_dir() and (root / "test").is_dir() else root
+def _split_root(root: Path, split: str) -> Path:
+    return root / split if (root / "train").is_dir() and (root / "test").is_dir() else root
+
+
+def _class_files(split_root: Path) -> tuple[list[str], list[tuple[Path, int]]]:
+    """Class names (sorted sub-folders) and (file, label) pairs of one split's images."""
     classes = sorted(p.name for p in split_root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not classes:
         raise DataError(
@@ -247,6 +242,125 @@ def _load_folder(root: Path, split: str, image_size: int, channels: int) -> Imag
         raise DataError(
             f"no images ({', '.join(IMAGE_SUFFIXES)}) found under {split_root}/<class>/"
         )
+    return classes, files
+
+
+def _is_colour(path: Path) -> bool:
+    """True when the picture has visibly coloured pixels (a grey picture saved as RGB has none)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            if im.mode in ("1", "L", "LA", "I", "I;16", "F"):
+                return False
+            a = np.asarray(im.convert("RGB"), dtype=np.int16)
+    except Exception as e:
+        raise DataError(f"cannot read image {path}: {e}") from e
+    spread = a.max(axis=2) - a.min(axis=2)  # (H, W): 0 for a grey pixel
+    return bool((spread > COLOUR_LEVELS).mean() > COLOUR_FRACTION)
+
+
+@dataclass
+class FolderInfo:
+    """What a folder of images holds (both splits), and the size and channels it is loaded at."""
+
+    root: Path
+    classes: list[str]
+    n_images: int
+    image_size: int  # square side the images are resized to
+    channels: int  # 1 (grayscale) or 3 (RGB)
+    colour: bool | None  # whether any image is in colour (None: not checked, --channels 3 was given)
+    inferred: list[str]  # which of "image_size", "channels" were read off the images
+    notes: list[str]  # what was inferred, one sentence each
+    warnings: list[str]  # odd data, one sentence each
+
+
+def inspect_folder(root: str | Path, image_size: int | None = None, channels: int | None = None) -> FolderInfo:
+    """Look at every image of a folder dataset (both splits): its sizes and whether it is in colour.
+
+    Size and channels not given are inferred: the images' common square size (when they all
+    have one, up to MAX_INFERRED_SIZE; else DEFAULT_IMAGE_SIZE), and RGB when any image is in
+    colour. Odd data gives one warning sentence each: a single class, images that are not
+    square (they get squashed), colour images made grayscale by ``channels=1``.
+    """
+    from PIL import Image
+
+    root = Path(root)
+    if not root.is_dir():
+        raise DataError(f"folder dataset {root} does not exist or is not a folder")
+    roots = ([_split_root(root, s) for s in SPLIT_PREFIX] if _split_root(root, "train") != root else [root])
+    classes, files = [], []
+    for r in roots:
+        cls, f = _class_files(r)
+        classes = classes or cls
+        files += [p for p, _ in f]
+    sizes: dict[tuple[int, int], list[Path]] = {}
+    for p in files:
+        try:
+            with Image.open(p) as im:
+                sizes.setdefault(im.size, []).append(p)
+        except Exception as e:
+            raise DataError(f"cannot read image {p}: {e}") from e
+    inferred, notes, warnings = [], [], []
+    colour = None if channels == 3 else next((p for p in files if _is_colour(p)), None) is not None
+    if channels is None:
+        channels = 3 if colour else 1
+        inferred.append("channels")
+    if image_size is None:
+        inferred.append("image_size")
+        common = next(iter(sizes)) if len(sizes) == 1 else None
+        if common and common[0] == common[1] and 4 <= common[0] <= MAX_INFERRED_SIZE:
+            image_size = common[0]
+        else:
+            image_size = DEFAULT_IMAGE_SIZE
+            kinds = f"{len(sizes)} different sizes" if common is None else f"all {common[0]}x{common[1]}"
+            notes.append(f"the images have {kinds}: they are resized to {image_size}x{image_size}; "
+                         "pass --image-size to choose another size")
+    if inferred:
+        kind = "colour (RGB)" if channels == 3 else "grayscale"
+        notes.insert(0, f"{root}: {len(files)} images in {len(classes)} classes, loaded as {kind} "
+                        f"{image_size}x{image_size} (read off the images; --channels and --image-size override)")
+    if len(classes) == 1:
+        warnings.append(f"{root} has a single class ({classes[0]!r}): k-NN accuracy is 1.0 by construction and "
+                        "the map has one colour; put each class in its own sub-folder")
+    odd = [(wh, ps) for wh, ps in sizes.items() if wh[0] != wh[1]]
+    if odd:
+        n_odd = sum(len(ps) for _, ps in odd)
+        ratios = [w / h for (w, h) in sizes]
+        (w, h), ps = odd[0]
+        warnings.append(f"{n_odd} of {len(files)} images are not square (width/height from {min(ratios):.2f} to "
+                        f"{max(ratios):.2f}; {ps[0].name} is {w}x{h}): they are squashed to "
+                        f"{image_size}x{image_size}; crop or pad them to squares to keep their shapes")
+    if colour and channels == 1:
+        warnings.append(f"{root} holds colour images but they are loaded as grayscale (--channels 1); leave "
+                        "--channels out or pass --channels 3 to keep their colours")
+    return FolderInfo(root, classes, len(files), image_size, channels, colour, inferred, notes, warnings)
+
+
+def _load_image_file(path: Path, size: int, channels: int) -> np.ndarray:
+    from PIL import Image, ImageOps
+
+    try:
+        with Image.open(path) as im:
+            im = ImageOps.exif_transpose(im)
+            im = im.convert("L" if channels == 1 else "RGB")
+            im = im.resize((size, size), Image.Resampling.BILINEAR)
+            arr = np.asarray(im, dtype=np.float32) / 255.0
+    except Exception as e:
+        raise DataError(f"cannot read image {path}: {e}") from e
+    return arr[None] if channels == 1 else arr.transpose(2, 0, 1)
+
+
+def _load_folder(root: Path, split: str, image_size: int | None, channels: int | None) -> ImageDataset:
+    notes: list[str] = []
+    warnings: list[str] = []
+    if image_size is None or channels is None:
+        info = inspect_folder(root, image_size, channels)
+        image_size, channels, notes, warnings = info.image_size, info.channels, info.notes, info.warnings
+    elif not root.is_dir():
+        raise DataError(f"folder dataset {root} does not exist or is not a folder")
+    split_root = _split_root(root, split)
+    classes, files = _class_files(split_root)
     if split_root == root:  # no train/test folders: a fixed, seeded 85/15 split
         perm = np.random.default_rng(0).permutation(len(files))
         n_test = max(1, len(files) * 15 // 100) if len(files) > 1 else 0
@@ -257,7 +371,7 @@ def _load_folder(root: Path, split: str, image_size: int, channels: int) -> Imag
     arrays = [_load_image_file(p, image_size, channels) for p, _ in files]
     x = torch.from_numpy(np.stack(arrays))
     y = torch.tensor([label for _, label in files], dtype=torch.long)
-    return ImageDataset(f"folder:{root}", split, x, y, classes, str(root))
+    return ImageDataset(f"folder:{root}", split, x, y, classes, str(root), notes, warnings)
 
 
 # -- the registry ---------------------------------------------------------------------------
@@ -267,14 +381,28 @@ def dataset_names() -> list[str]:
 
 def check_dataset_name(name: str) -> str:
     """Return ``name`` if it names a dataset, else raise DataError with a suggestion."""
-    if name in IDX_DATASETS or name == "digits" or name.startswith("folder:"):
+    if name in IDX_DATASETS or name == "digits":
+        return name
+    if name.startswith("folder:"):
+        if not name.split(":", 1)[1].strip():
+            raise DataError("folder: needs the path of your image folder, e.g. folder:/data/shapes")
         return name
     choices = [*IDX_DATASETS, "digits"]
     close = difflib.get_close_matches(name, choices, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+    if any(sep in name for sep in ("/", "\\")) or name.startswith((".", "~")) or Path(name).expanduser().is_dir():
+        hint = f": did you mean folder:{name}?"
+    else:
+        hint = f": did you mean {close[0]!r}?" if close else "."
     raise DataError(
-        f"unknown dataset {name!r}{hint} Known: {', '.join(choices)}, or folder:PATH for your own images"
+        f"unknown dataset {name!r}{hint} Known datasets: {', '.join(choices)}, or folder:PATH for your own images"
     )
+
+
+def canonical_dataset_name(name: str) -> str:
+    """The name to store in a checkpoint: a folder's absolute path (so it loads from anywhere)."""
+    if name.startswith("folder:"):
+        return "folder:" + os.path.abspath(Path(name.split(":", 1)[1]).expanduser())
+    return name
 
 
 def load_dataset(
@@ -285,7 +413,11 @@ def load_dataset(
     channels: int | None = None,
     download: bool = True,
 ) -> ImageDataset:
-    """Load one split ("train" or "test") of a dataset as an :class:`ImageDataset`."""
+    """Load one split ("train" or "test") of a dataset as an :class:`ImageDataset`.
+
+    ``image_size`` and ``channels`` apply to ``folder:`` datasets; left out, they are read off
+    the images (see :func:`inspect_folder`), whose notes and warnings the result carries.
+    """
     if split not in SPLIT_PREFIX:
         raise DataError(f"split must be 'train' or 'test', got {split!r}")
     check_dataset_name(name)
@@ -296,8 +428,30 @@ def load_dataset(
         return _load_idx_dataset(IDX_DATASETS[name], split, data_dir, download)
     if name == "digits":
         return _load_digits(split)
-    path = Path(name.split(":", 1)[1]).expanduser()
-    return _load_folder(path, split, image_size or 28, channels or 1)
+    path = Path(canonical_dataset_name(name).split(":", 1)[1])
+    return _load_folder(path, split, image_size, channels)
+
+
+def load_training_data(
+    name: str,
+    data_dir: str | Path | None = None,
+    image_size: int | None = None,
+    channels: int | None = None,
+    download: bool = True,
+) -> tuple[ImageDataset, ImageDataset]:
+    """The train and test splits of a training run. A folder is inspected once, over both splits
+    (so they agree on size and channels), and the train split carries its notes and warnings."""
+    check_dataset_name(name)
+    kw = dict(data_dir=data_dir, image_size=image_size, channels=channels, download=download)
+    info = None
+    if name.startswith("folder:"):
+        info = inspect_folder(canonical_dataset_name(name).split(":", 1)[1], image_size, channels)
+        kw.update(image_size=info.image_size, channels=info.channels)
+    train = load_dataset(name, "train", **kw)
+    test = load_dataset(name, "test", **kw)
+    if info is not None:
+        train.notes, train.warnings = list(info.notes), list(info.warnings)
+    return train, test
 
 
 def dataset_available(name: str, split: str = "test", data_dir: str | Path | None = None) -> bool:

@@ -5,6 +5,10 @@ Metrics (all on the test split, or its first ``limit`` images):
 - ``neg_elbo``, ``recon``, ``kl``: the negative ELBO and its parts, nats per image.
 - ``iwae_nll``: the importance-weighted bound on -log p(x) (Burda et al. 2016) with
   ``iwae_k`` samples, on the first ``iwae_images`` images (it is costly).
+- ``bits_per_dim``, ``iwae_bits_per_dim``: the same two bounds in bits per pixel value
+  (nats / (C * H * W * ln 2)). ``bits_per_dim_comparable`` says whether the likelihood is a
+  probability over the 256 grey levels (the discretised logistic), so that the figure compares
+  with published ones; for Bernoulli or a Gaussian density it compares only within the likelihood.
 - ``recon_mse``: mean squared error per pixel of the posterior-mean reconstruction.
 - ``kl_per_dim`` and ``active_units``: dimensions with Cov_x(E_q[z]) > 0.01.
 - ``knn_acc``: a 5-nearest-neighbour classifier on the latent means, fitted on the train split.
@@ -32,7 +36,7 @@ import torch
 
 from .checkpoint import META, Checkpoint, read_json, update_meta
 from .config import ConfigError
-from .data import DataError, ImageDataset, load_dataset
+from .data import DataError, ImageDataset
 from .model import LOG_2PI, VAE
 
 ACTIVE_UNIT_THRESHOLD = 0.01
@@ -100,6 +104,11 @@ def iwae_bound(
     return torch.cat(out) if out else torch.zeros(0)
 
 
+def bits_per_dim(nats: float, num_pixels: int) -> float:
+    """A negative log-likelihood in nats per image as bits per pixel value (per dimension)."""
+    return nats / (num_pixels * math.log(2.0))
+
+
 def active_units(mu: torch.Tensor, threshold: float = ACTIVE_UNIT_THRESHOLD) -> tuple[int, list[float]]:
     """Burda et al.'s active units: dimensions whose Cov_x(E_q[z|x]) exceeds ``threshold``."""
     var = mu.double().var(dim=0, unbiased=True) if len(mu) > 1 else torch.zeros(mu.shape[1])
@@ -119,9 +128,7 @@ def knn_accuracy(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray,
 def _fit_split(ck: Checkpoint, cfg: EvalConfig, test: ImageDataset):
     """The images k-NN and PCA are fitted on: the train split, or half the test set offline."""
     try:
-        train = load_dataset(ck.dataset, "train", data_dir=cfg.data_dir, download=False,
-                             **_folder_kw(ck))
-        return train.subset(cfg.knn_train), test, "train"
+        return ck.load_data("train", cfg.knn_train, cfg.data_dir, download=False), test, "train"
     except DataError:
         half = len(test) // 2
         fit = ImageDataset(test.name, "test[:half]", test.images[:half], test.labels[:half],
@@ -131,13 +138,6 @@ def _fit_split(ck: Checkpoint, cfg: EvalConfig, test: ImageDataset):
         return fit, rest, "first half of the test split (train split not available)"
 
 
-def _folder_kw(ck: Checkpoint) -> dict[str, Any]:
-    if not ck.dataset.startswith("folder:"):
-        return {}
-    c, h, _ = ck.config.image_shape
-    return {"image_size": h, "channels": c}
-
-
 def evaluate(ck: Checkpoint, cfg: EvalConfig | None = None,
              progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """All metrics of one checkpoint as a JSON-ready dict (see the module docstring)."""
@@ -145,28 +145,31 @@ def evaluate(ck: Checkpoint, cfg: EvalConfig | None = None,
     say = progress or (lambda msg: None)
     t0 = time.perf_counter()
     model = ck.model.eval()
-    test = load_dataset(ck.dataset, "test", data_dir=cfg.data_dir, **_folder_kw(ck)).subset(cfg.limit)
-    if tuple(test.image_shape) != tuple(ck.config.image_shape):
-        raise DataError(f"{ck.dataset} images are {test.image_shape}, the model expects "
-                        f"{tuple(ck.config.image_shape)}")
+    test = ck.load_data("test", cfg.limit, cfg.data_dir)
     say(f"ELBO on {len(test)} test images")
     terms = model.per_image_terms(test.images, seed=cfg.seed)
     n_iwae = min(cfg.iwae_images, len(test))
     say(f"IWAE bound, k={cfg.iwae_k}, on {n_iwae} images")
     iw = iwae_bound(model, test.images[:n_iwae], k=cfg.iwae_k, seed=cfg.seed)
     au, au_var = active_units(terms["mu"])
+    neg_elbo = terms["recon"].double().mean().item() + terms["kl"].double().mean().item()
+    iwae_nll = -iw.double().mean().item()
     report: dict[str, Any] = {
         "dataset": ck.dataset,
         "n_images": len(test),
         "limit": cfg.limit,
         "seed": cfg.seed,
         "latent_dim": ck.config.latent_dim,
-        "neg_elbo": terms["recon"].double().mean().item() + terms["kl"].double().mean().item(),
+        "neg_elbo": neg_elbo,
         "recon": terms["recon"].double().mean().item(),
         "kl": terms["kl"].double().mean().item(),
-        "iwae_nll": -iw.double().mean().item(),
+        "iwae_nll": iwae_nll,
         "iwae_k": cfg.iwae_k,
         "iwae_images": n_iwae,
+        "likelihood": ck.config.likelihood,
+        "bits_per_dim": bits_per_dim(neg_elbo, ck.config.num_pixels),
+        "iwae_bits_per_dim": bits_per_dim(iwae_nll, ck.config.num_pixels),
+        "bits_per_dim_comparable": bool(model.likelihood.discrete),
         "recon_mse": terms["mse"].double().mean().item(),
         "kl_per_dim": [float(v) for v in terms["kl_dims"].double().mean(0)],
         "active_units": au,
@@ -254,6 +257,14 @@ def pca_pixel_baselines(fit: ImageDataset, held: ImageDataset, test: ImageDatase
     }
 
 
+def _bits_lines(r: dict[str, Any]) -> list[str]:
+    if "bits_per_dim" not in r:  # a report stored before bits per dimension were measured
+        return []
+    which = ("a probability over 256 grey levels: comparable with published figures"
+             if r.get("bits_per_dim_comparable") else f"{r.get('likelihood', '?')}: compare with the same likelihood only")
+    return [f"  bits/dim        {r['bits_per_dim']:9.4f}       IWAE: {r['iwae_bits_per_dim']:.4f}  ({which})"]
+
+
 def format_report(r: dict[str, Any]) -> str:
     """A human-readable table of an evaluation report."""
     b = r.get("baselines") or {}
@@ -261,6 +272,7 @@ def format_report(r: dict[str, Any]) -> str:
         f"{r['dataset']}: {r['n_images']} test images, latent {r['latent_dim']}",
         f"  -ELBO           {r['neg_elbo']:9.2f} nats  (recon {r['recon']:.2f} + KL {r['kl']:.2f})",
         f"  IWAE bound      {r['iwae_nll']:9.2f} nats  (k = {r['iwae_k']}, first {r['iwae_images']} images)",
+        *_bits_lines(r),
         f"  recon MSE       {r['recon_mse']:9.5f}" + (
             f"       PCA-{b['pca_components']}: {b['pca_recon_mse']:.5f} "
             f"(ratio {r['recon_mse'] / b['pca_recon_mse']:.2f})" if b else ""),

@@ -18,30 +18,11 @@ import numpy as np
 
 from .cache import DEFAULT_CACHE_DIR, load_arrays, save_arrays
 from .checkpoint import Checkpoint
-from .data import ImageDataset, load_dataset
+from .data import ImageDataset
 from .latent import Encoding, encode_dataset
 from .projection import ProjectionConfig, fit_projection
 
 SHIPPED_DIR = "projections"
-
-
-def _folder_kw(ck: Checkpoint) -> dict:
-    if not ck.dataset.startswith("folder:"):
-        return {}
-    c, h, _ = ck.config.image_shape
-    return {"image_size": h, "channels": c}
-
-
-def load_split(ck: Checkpoint, split: str = "test", limit: int | None = None,
-               data_dir: str | None = None) -> ImageDataset:
-    """The checkpoint's own data set (one split, optionally its first ``limit`` images)."""
-    data = load_dataset(ck.dataset, split, data_dir=data_dir, **_folder_kw(ck)).subset(limit)
-    if tuple(data.image_shape) != tuple(ck.config.image_shape):
-        from .data import DataError
-
-        raise DataError(f"{ck.dataset} images are {data.image_shape} but the model expects "
-                        f"{tuple(ck.config.image_shape)}")
-    return data
 
 
 def encoding_key(ck: Checkpoint, split: str, n: int) -> str:
@@ -92,6 +73,9 @@ def ship_projection(ck: Checkpoint, data: ImageDataset, cfg: ProjectionConfig,
     return [p for p in written if p is not None]
 
 
-def default_projection(ck: Checkpoint) -> ProjectionConfig:
-    """The latent space itself for a 2-D model, UMAP otherwise."""
-    return ProjectionConfig(method="latent" if ck.config.latent_dim == 2 else "umap")
+def default_projection(ck: Checkpoint, n_points: int | None = None) -> ProjectionConfig:
+    """The latent space itself for a 2-D model, UMAP otherwise (PCA for ``n_points`` too few for UMAP)."""
+    if ck.config.latent_dim == 2:
+        return ProjectionConfig(method="latent")
+    umap = ProjectionConfig(method="umap")
+    return umap if n_points is None or n_points > umap.n_neighbors else ProjectionConfig(method="pca")

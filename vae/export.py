@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import math
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -32,13 +35,32 @@ def latent_table(mu: np.ndarray, labels: np.ndarray, class_names: list[str],
     return buf.getvalue()
 
 
+@contextmanager
+def output_folder(out: str | Path) -> Iterator[Path]:
+    """The folder ``out``, created when missing. When the body fails, the folders created here
+    are removed again with whatever was written into them: a failed export leaves nothing behind."""
+    out = Path(out)
+    top = None  # the outermost folder this call creates
+    for p in (out, *out.parents):
+        if p.exists():
+            break
+        top = p
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        yield out
+    except BaseException:
+        if top is not None:
+            shutil.rmtree(top, ignore_errors=True)
+        raise
+
+
 def export_csv(ck: Checkpoint, data: ImageDataset, out: str | Path) -> list[Path]:
     """Write ``latents.csv`` (posterior means + labels) into the folder ``out``."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     mu, _ = ck.model.embed(data.images)
-    path = out / "latents.csv"
-    path.write_text(latent_table(mu.numpy(), data.labels.numpy(), data.class_names), encoding="utf-8")
+    text = latent_table(mu.numpy(), data.labels.numpy(), data.class_names)
+    with output_folder(out) as folder:
+        path = folder / "latents.csv"
+        path.write_text(text, encoding="utf-8")
     return [path]
 
 
@@ -46,19 +68,9 @@ def export_projector(ck: Checkpoint, data: ImageDataset, out: str | Path) -> lis
     """Write tensors.tsv, metadata.tsv, sprite.png and projector_config.pbtxt into ``out``.
 
     Load them in https://projector.tensorflow.org ("Load") or TensorBoard's projector.
+    Everything is computed before the folder is touched, and a failure while writing removes
+    the folder again when this call created it.
     """
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    mu, _ = ck.model.embed(data.images)
-    tensors = out / "tensors.tsv"
-    tensors.write_text("\n".join("\t".join(f"{v:.6g}" for v in row) for row in mu.tolist()) + "\n",
-                       encoding="utf-8")
-    metadata = out / "metadata.tsv"
-    lines = ["index\tlabel\tclass"]
-    for i, y in enumerate(data.labels.tolist()):
-        name = data.class_names[y] if 0 <= y < len(data.class_names) else str(y)
-        lines.append(f"{i}\t{y}\t{name}")
-    metadata.write_text("\n".join(lines) + "\n", encoding="utf-8")
     n = len(data)
     _, h, w = data.image_shape
     ncol = math.ceil(math.sqrt(n))
@@ -67,19 +79,29 @@ def export_projector(ck: Checkpoint, data: ImageDataset, out: str | Path) -> lis
             f"{n} images of {h}x{w} do not fit the projector's {MAX_SPRITE_SIDE}px sprite; "
             f"export at most {(MAX_SPRITE_SIDE // max(h, w)) ** 2} (use --limit)"
         )
-    sprite = out / "sprite.png"
-    image_grid(data.images, ncol=ncol, pad=0).save(sprite)
-    config = out / "projector_config.pbtxt"
-    config.write_text(
-        "embeddings {\n"
-        '  tensor_path: "tensors.tsv"\n'
-        '  metadata_path: "metadata.tsv"\n'
-        "  sprite {\n"
-        '    image_path: "sprite.png"\n'
-        f"    single_image_dim: {w}\n"
-        f"    single_image_dim: {h}\n"
-        "  }\n"
-        "}\n",
-        encoding="utf-8",
-    )
-    return [tensors, metadata, sprite, config]
+    mu, _ = ck.model.embed(data.images)
+    lines = ["index\tlabel\tclass"]
+    for i, y in enumerate(data.labels.tolist()):
+        name = data.class_names[y] if 0 <= y < len(data.class_names) else str(y)
+        lines.append(f"{i}\t{y}\t{name}")
+    texts = {
+        "tensors.tsv": "\n".join("\t".join(f"{v:.6g}" for v in row) for row in mu.tolist()) + "\n",
+        "metadata.tsv": "\n".join(lines) + "\n",
+        "projector_config.pbtxt": (
+            "embeddings {\n"
+            '  tensor_path: "tensors.tsv"\n'
+            '  metadata_path: "metadata.tsv"\n'
+            "  sprite {\n"
+            '    image_path: "sprite.png"\n'
+            f"    single_image_dim: {w}\n"
+            f"    single_image_dim: {h}\n"
+            "  }\n"
+            "}\n"
+        ),
+    }
+    sprite = image_grid(data.images, ncol=ncol, pad=0)
+    with output_folder(out) as folder:
+        for name, text in texts.items():
+            (folder / name).write_text(text, encoding="utf-8")
+        sprite.save(folder / "sprite.png")
+    return [folder / name for name in ("tensors.tsv", "metadata.tsv", "sprite.png", "projector_config.pbtxt")]

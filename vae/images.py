@@ -14,6 +14,9 @@ from PIL import Image, ImageOps
 
 #: Uploads larger than this many pixels are refused before decoding (decompression bombs).
 MAX_UPLOAD_PIXELS = 40_000_000
+#: A data set has a consistent background when at least this share of its images has a border on
+#: the same side of mid-grey; otherwise (photos, mixed scans) "auto" never inverts an upload.
+CONSISTENT_BACKGROUND = 0.8
 
 
 class ImageError(ValueError):
@@ -82,23 +85,86 @@ def gif_bytes(frames: torch.Tensor, scale: int = 4, duration_ms: int = 120, boun
     return buf.getvalue()
 
 
+def lightness(a: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
+    """HLS lightness (max + min) / 2 over the channel axis: (..., C, H, W) -> (..., H, W)."""
+    if torch.is_tensor(a):
+        return 0.5 * (a.amax(dim=-3) + a.amin(dim=-3))
+    return 0.5 * (a.max(axis=-3) + a.min(axis=-3))
+
+
+def border(a: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
+    """The one-pixel frame of images (..., H, W) as (..., 2H + 2W) values (corners twice)."""
+    cat = torch.cat if torch.is_tensor(a) else np.concatenate
+    return cat([a[..., 0, :], a[..., -1, :], a[..., :, 0], a[..., :, -1]], -1)
+
+
+def invert_lightness(a: np.ndarray) -> np.ndarray:
+    """Light <-> dark with every hue kept: (C, H, W) in [0, 1] -> the same shape.
+
+    Each pixel's channels move by the same amount, 1 - max - min, which maps HLS lightness L to
+    1 - L and leaves hue and saturation as they were (white <-> black, a red stays red). For
+    grayscale this is 1 - a.
+    """
+    return np.clip(a + (1.0 - a.max(axis=0, keepdims=True) - a.min(axis=0, keepdims=True)), 0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class DataBackground:
+    """How light the borders of a model's training images are: what "auto" inversion matches."""
+
+    lightness: float  # mean border lightness over the images: 0 black .. 1 white
+    dark_fraction: float  # share of images whose mean border is darker than mid-grey
+
+    @classmethod
+    def of(cls, images: torch.Tensor) -> DataBackground:
+        """Measured on images (N, C, H, W) in [0, 1]."""
+        per_image = border(lightness(images.float())).mean(-1)  # (N,)
+        return cls(float(per_image.mean()), float((per_image < 0.5).float().mean()))
+
+    @classmethod
+    def from_dict(cls, d: dict) -> DataBackground:
+        return cls(float(d["lightness"]), float(d["dark_fraction"]))
+
+    def to_dict(self) -> dict[str, float]:
+        return {"lightness": round(self.lightness, 4), "dark_fraction": round(self.dark_fraction, 4)}
+
+    @property
+    def kind(self) -> str:
+        """"dark", "light", or "mixed" (no background colour that most images share)."""
+        if self.dark_fraction >= CONSISTENT_BACKGROUND:
+            return "dark"
+        if self.dark_fraction <= 1.0 - CONSISTENT_BACKGROUND:
+            return "light"
+        return "mixed"
+
+    def wants_inversion(self, upload_lightness: float) -> bool:
+        """True when the upload's border sits on the other side of mid-grey from the data's."""
+        if self.kind == "dark":
+            return upload_lightness > 0.5
+        if self.kind == "light":
+            return upload_lightness < 0.5
+        return False
+
+
 @dataclass
 class PreparedImage:
     """A user's image converted for the model, and what was done to it."""
 
     tensor: torch.Tensor  # (C, H, W) in [0, 1]: what the model sees
     original: Image.Image  # the decoded upload (RGB or L), EXIF orientation applied
-    inverted: bool  # True when a light background was inverted to match the data
+    inverted: bool  # True when light and dark were swapped to match the data's background
     notes: list[str]  # human-readable steps taken
 
 
 def prepare_image(data: bytes, image_shape: tuple[int, int, int], invert: bool | None = None,
-                  max_pixels: int = MAX_UPLOAD_PIXELS) -> PreparedImage:
+                  max_pixels: int = MAX_UPLOAD_PIXELS, background: DataBackground | None = None) -> PreparedImage:
     """Decode uploaded bytes and convert them the way the model's data was made.
 
     Grayscale or RGB as the model expects, transparency flattened onto white, EXIF
-    rotation applied, centred square crop-free fit (padding), resize to the model's size,
-    and inverted when the background is light (``invert=None`` decides from the border).
+    rotation applied, centred square crop-free fit (padding), resize to the model's size.
+    Light and dark are swapped (hues kept: :func:`invert_lightness`) when ``invert`` is True,
+    or, with ``invert=None``, when the picture's border is on the other side of mid-grey from
+    the borders of the model's training images (``background``; without it, never).
     Raises :class:`ImageError` with a clear sentence for anything unreadable.
     """
     c, h, w = image_shape
@@ -140,11 +206,16 @@ def prepare_image(data: bytes, image_shape: tuple[int, int, int], invert: bool |
         notes.append(f"resized {original.width}x{original.height} -> {w}x{h}")
     a = np.asarray(im, dtype=np.float32) / 255.0
     a = a[None] if c == 1 else a.transpose(2, 0, 1)
-    border = np.concatenate([a[:, 0, :].ravel(), a[:, -1, :].ravel(), a[:, :, 0].ravel(), a[:, :, -1].ravel()])
-    do_invert = bool(border.mean() > 0.5) if invert is None else invert
+    if invert is None:
+        edge = float(border(lightness(a)).mean())
+        do_invert = background is not None and background.wants_inversion(edge)
+    else:
+        do_invert = bool(invert)
     if do_invert:
-        a = 1.0 - a
-        notes.append("inverted: light background made dark, like the training images")
+        light_to_dark = float(border(lightness(a)).mean()) > 0.5
+        a = invert_lightness(a)
+        what = "light background made dark" if light_to_dark else "dark background made light"
+        notes.append(f"inverted: {what}, like the training images" + (", colours kept" if c == 3 else ""))
     if c == 1 and original.mode not in ("L", "1", "I", "I;16", "F"):
         notes.append("converted to grayscale")
     return PreparedImage(torch.from_numpy(np.ascontiguousarray(a)), original, do_invert, notes)

@@ -26,16 +26,16 @@ from typing import Any
 
 import torch
 
+from .archs import get_architecture
 from .checkpoint import CheckpointError, update_meta
 from .config import ConfigError, ModelConfig, TrainConfig
-from .data import DataError, check_dataset_name, load_dataset
+from .data import DataError, load_training_data
 from .train import NonFiniteLossError, Trainer
 
 STATUSES = ("queued", "running", "complete", "stopped", "failed")
 ACTIVE = ("queued", "running")
 MAX_LOSS_POINTS = 2000  # batch losses kept for the live chart (older ones are thinned, not dropped)
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")  # used with fullmatch
-CLI_HIDDEN = {"mlp": (512, 256), "conv": (32, 64)}  # `python -m vae train` defaults for --hidden
 
 
 class JobError(RuntimeError):
@@ -82,7 +82,7 @@ def train_command(model_config: ModelConfig, train_config: TrainConfig, out: str
     """The ``python -m vae train`` command line with the same settings (``out`` replaces the path)."""
     mc, tc = model_config, train_config
     args = ["--dataset", tc.dataset, "--arch", mc.arch, "--latent-dim", str(mc.latent_dim)]
-    if tuple(mc.hidden_dims) != CLI_HIDDEN[mc.arch]:
+    if tuple(mc.hidden_dims) != tuple(get_architecture(mc.arch).default_hidden):  # --hidden's default
         args += ["--hidden", ",".join(str(d) for d in mc.hidden_dims)]
     if mc.arch == "conv" and mc.fc_dim != 256:
         args += ["--fc-dim", str(mc.fc_dim)]
@@ -293,11 +293,8 @@ class TrainingJob:
             tc = dataclasses.replace(self.train_config, out=str(work), threads=self.threads)
             if work.exists():
                 raise JobError(f"{work} already exists; choose another name or delete that folder")
-            check_dataset_name(tc.dataset)
-            kw = dict(data_dir=tc.data_dir, image_size=tc.image_size, channels=tc.channels,
-                      download=self.download)
-            train = load_dataset(tc.dataset, "train", **kw)
-            test = load_dataset(tc.dataset, "test", **kw)
+            train, test = load_training_data(tc.dataset, tc.data_dir, tc.image_size, tc.channels,
+                                             download=self.download)
             mc = dataclasses.replace(self.model_config, image_shape=tuple(train.image_shape)).validate()
             trainer = Trainer(mc, tc, train, test, command=self.command)
             trainer.add_callback("on_start", self._on_start)

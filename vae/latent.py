@@ -49,6 +49,10 @@ class Encoding:
         return cls(**{k: a[k] for k in ("mu", "logvar", "recon", "kl", "kl_dims", "mse", "labels")})
 
 
+# The explorer's helpers below run under inference_mode: they serve one cached model shared by every
+# session (no graph, no version counters) and take or give NumPy arrays. The model's own methods
+# (embed, generate, ...) use no_grad instead, so that a caller may go on with autograd.
+@torch.inference_mode()
 def encode_dataset(model: VAE, images: torch.Tensor, labels: torch.Tensor, seed: int = 0,
                    batch_size: int = 1000) -> Encoding:
     """Encode all images (N, C, H, W) with per-image ELBO terms."""
@@ -170,6 +174,7 @@ def posterior_samples(mu: np.ndarray, logvar: np.ndarray, n: int, seed: int = 0)
     return (mu[None] + np.exp(0.5 * logvar)[None] * eps).astype(np.float32)
 
 
+@torch.inference_mode()
 def decode(model: VAE, z: np.ndarray) -> torch.Tensor:
     """Decode codes (M, D) (NumPy) to images (M, C, H, W) in [0, 1]."""
     return model.generate(torch.as_tensor(np.atleast_2d(z), dtype=torch.float32))

@@ -8,16 +8,20 @@ reconstruction term and the KL term separately. All sizes come from
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from .archs import get_architecture
 from .config import ModelConfig
+from .likelihoods import LOG_2PI, get_likelihood
 
-LOG_2PI = math.log(2.0 * math.pi)
+__all__ = ["VAE", "LossOutput", "gaussian_kl", "LOG_2PI"]
+
+#: state-dict keys of older checkpoints and their names now (the Gaussian's sigma moved into
+#: its likelihood module); the parameters' order, which Adam's saved state relies on, is unchanged.
+LEGACY_KEYS = {"log_sigma": "likelihood.log_sigma"}
 
 
 @dataclass
@@ -40,88 +44,29 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
 
 
-def _mlp_encoder(cfg: ModelConfig) -> nn.Module:
-    layers: list[nn.Module] = [nn.Flatten()]
-    width = cfg.num_pixels
-    for h in cfg.hidden_dims:
-        layers += [nn.Linear(width, h), nn.SiLU()]
-        width = h
-    layers.append(nn.Linear(width, 2 * cfg.latent_dim))
-    return nn.Sequential(*layers)
-
-
-def _mlp_decoder(cfg: ModelConfig) -> nn.Module:
-    layers: list[nn.Module] = []
-    width = cfg.latent_dim
-    for h in reversed(cfg.hidden_dims):
-        layers += [nn.Linear(width, h), nn.SiLU()]
-        width = h
-    layers += [nn.Linear(width, cfg.num_pixels), nn.Unflatten(1, tuple(cfg.image_shape))]
-    return nn.Sequential(*layers)
-
-
-def _conv_encoder(cfg: ModelConfig) -> nn.Module:
-    c, h, w = cfg.image_shape
-    layers: list[nn.Module] = []
-    ch = c
-    for out_ch in cfg.hidden_dims:  # each stage: (B, ch, H, W) -> (B, out_ch, H/2, W/2)
-        layers += [nn.Conv2d(ch, out_ch, kernel_size=4, stride=2, padding=1), nn.SiLU()]
-        ch = out_ch
-    stride = 2 ** len(cfg.hidden_dims)
-    flat = ch * (h // stride) * (w // stride)
-    layers += [
-        nn.Flatten(),
-        nn.Linear(flat, cfg.fc_dim),
-        nn.SiLU(),
-        nn.Linear(cfg.fc_dim, 2 * cfg.latent_dim),
-    ]
-    return nn.Sequential(*layers)
-
-
-def _conv_decoder(cfg: ModelConfig) -> nn.Module:
-    c, h, w = cfg.image_shape
-    stride = 2 ** len(cfg.hidden_dims)
-    chans = list(cfg.hidden_dims)
-    top = (chans[-1], h // stride, w // stride)
-    layers: list[nn.Module] = [
-        nn.Linear(cfg.latent_dim, cfg.fc_dim),
-        nn.SiLU(),
-        nn.Linear(cfg.fc_dim, top[0] * top[1] * top[2]),
-        nn.SiLU(),
-        nn.Unflatten(1, top),
-    ]
-    for i in range(len(chans) - 1, 0, -1):  # (B, chans[i], h, w) -> (B, chans[i-1], 2h, 2w)
-        layers += [
-            nn.ConvTranspose2d(chans[i], chans[i - 1], kernel_size=4, stride=2, padding=1),
-            nn.SiLU(),
-        ]
-    layers.append(nn.ConvTranspose2d(chans[0], c, kernel_size=4, stride=2, padding=1))
-    return nn.Sequential(*layers)
-
-
 class VAE(nn.Module):
     """A VAE with a diagonal-Gaussian posterior and a N(0, I) prior.
 
-    Images are (B, C, H, W) floats in [0, 1]. ``decode`` returns Bernoulli
-    logits or the Gaussian mean (before the sigmoid squashing, i.e. also
-    "logits"); :meth:`decode_mean` returns the image E[x|z] in [0, 1].
+    Images are (B, C, H, W) floats in [0, 1]. The encoder and decoder come from the
+    architecture named by ``config.arch`` (:mod:`vae.archs`); what the decoder's outputs mean
+    comes from the likelihood named by ``config.likelihood`` (:mod:`vae.likelihoods`).
+    ``decode`` returns those outputs (Bernoulli logits, say); :meth:`decode_mean` returns the
+    image E[x|z] in [0, 1].
     """
 
     def __init__(self, config: ModelConfig):
         super().__init__()
         self.config = config.validate()
-        if config.arch == "mlp":
-            self.encoder = _mlp_encoder(config)
-            self.decoder = _mlp_decoder(config)
-        else:
-            self.encoder = _conv_encoder(config)
-            self.decoder = _conv_decoder(config)
-        if config.likelihood == "gaussian":
-            log_sigma = torch.tensor(math.log(config.sigma))
-            if config.variance == "learned":
-                self.log_sigma = nn.Parameter(log_sigma)
-            else:
-                self.register_buffer("log_sigma", log_sigma)
+        arch = get_architecture(config.arch)(config)
+        likelihood = get_likelihood(config.likelihood)
+        self.encoder = arch.encoder()
+        self.decoder = arch.decoder(config.image_shape[0] * likelihood.outputs_per_pixel)
+        self.likelihood = likelihood(config)
+
+    @staticmethod
+    def upgrade_state_dict(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """A state dict saved by an older version, with today's key names (a new dict)."""
+        return {LEGACY_KEYS.get(k, k): v for k, v in state.items()}
 
     @property
     def latent_dim(self) -> int:
@@ -146,29 +91,23 @@ class VAE(nn.Module):
         return mu + torch.exp(0.5 * logvar) * eps
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """(B, latent_dim) -> logits (B, C, H, W); sigmoid(logits) is the image mean."""
+        """(B, latent_dim) -> the likelihood's parameters (B, k*C, H, W), k its outputs per pixel."""
         return self.decoder(z)
 
     def decode_mean(self, z: torch.Tensor) -> torch.Tensor:
         """(B, latent_dim) -> E[x|z] as images in [0, 1], (B, C, H, W)."""
-        return torch.sigmoid(self.decode(z))
+        return self.likelihood.mean(self.decode(z))
 
     def forward(self, x: torch.Tensor):
-        """x (B, C, H, W) -> (logits (B, C, H, W), mu, logvar, z)."""
+        """x (B, C, H, W) -> (likelihood parameters (B, k*C, H, W), mu, logvar, z)."""
         mu, logvar = self.encode(x)
         z = self.reparameterize(mu, logvar)
         return self.decode(z), mu, logvar, z
 
     # -- likelihood and loss ---------------------------------------------------------------
-    def log_likelihood(self, logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """log p(x|z) per image, summed over pixels: (B,)."""
-        if self.config.likelihood == "bernoulli":
-            ll = -F.binary_cross_entropy_with_logits(logits, x, reduction="none")
-        else:
-            mean = torch.sigmoid(logits)
-            log_sigma = self.log_sigma
-            ll = -0.5 * ((x - mean) * torch.exp(-log_sigma)).pow(2) - log_sigma - 0.5 * LOG_2PI
-        return ll.flatten(1).sum(1)
+    def log_likelihood(self, params: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """log p(x|z) per image, summed over pixels: params (B, k*C, H, W), x (B, C, H, W) -> (B,)."""
+        return self.likelihood.log_prob(params, x)
 
     def elbo_terms(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """Per-image terms with one posterior sample: recon (B,), kl (B,), kl_dims (B, D), mu, logvar."""
@@ -186,8 +125,10 @@ class VAE(nn.Module):
         kl = kl_per_dim.sum()
         return LossOutput(loss=recon + beta * kl, recon=recon, kl=kl, kl_per_dim=kl_per_dim)
 
-    # -- inference helpers (eval mode, no gradients) -----------------------------------------
-    @torch.inference_mode()
+    # -- inference helpers (no gradients) -------------------------------------------------------
+    # Under no_grad, not inference_mode: their results are ordinary tensors that a caller may
+    # go on using with autograd (a latent code to optimise, images for a fine-tuning loss).
+    @torch.no_grad()
     def embed(self, x: torch.Tensor, batch_size: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
         """Posterior means and log-variances of many images, in batches: (N, D), (N, D)."""
         mus, logvars = [], []
@@ -200,7 +141,7 @@ class VAE(nn.Module):
             return torch.zeros(0, d), torch.zeros(0, d)
         return torch.cat(mus), torch.cat(logvars)
 
-    @torch.inference_mode()
+    @torch.no_grad()
     def generate(self, z: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
         """Decode latent codes (N, D) to images in [0, 1], (N, C, H, W), on the CPU."""
         out = []
@@ -210,13 +151,13 @@ class VAE(nn.Module):
             return torch.zeros(0, *self.config.image_shape)
         return torch.cat(out)
 
-    @torch.inference_mode()
+    @torch.no_grad()
     def reconstruct(self, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
         """Decode the posterior mean of each image: (N, C, H, W) in [0, 1]."""
         mu, _ = self.embed(x, batch_size)
         return self.generate(mu, batch_size)
 
-    @torch.inference_mode()
+    @torch.no_grad()
     def per_image_terms(self, x: torch.Tensor, batch_size: int = 1000, seed: int = 0):
         """Per-image recon, KL, KL per dim, mu, logvar and MSE of the mean reconstruction.
 

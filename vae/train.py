@@ -33,7 +33,8 @@ import torch
 from . import __version__
 from .checkpoint import CheckpointError, load_checkpoint, load_optimizer_state, save_checkpoint
 from .config import ConfigError, ModelConfig, TrainConfig
-from .data import ImageDataset, load_dataset
+from .data import ImageDataset, canonical_dataset_name, load_training_data
+from .images import DataBackground
 from .model import VAE
 
 Callback = Callable[["Trainer", dict[str, Any]], None]
@@ -68,6 +69,10 @@ def resolve_device(device: str = "auto") -> torch.device:
     return torch.device(device)
 
 
+def _show(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def _epoch_seed(seed: int, epoch: int) -> int:
     return (seed * 1_000_003 + epoch * 7919) % (2**63)
 
@@ -78,7 +83,7 @@ class TrainResult:
 
     path: Path
     history: list[dict[str, Any]] = field(default_factory=list)
-    status: str = "complete"  # complete | stopped
+    status: str = "complete"  # complete | stopped | finished-before (resume asked for no more epochs)
     seconds: float = 0.0
 
 
@@ -103,6 +108,8 @@ class Trainer:
         self.device = resolve_device(train_config.device)
         self.model: VAE | None = None  # set by run(); callbacks may read it
         self.optimizer: torch.optim.Optimizer | None = None
+        self.notes: list[str] = []  # what the user should know (inferred data shape, resume caveats)
+        self.warnings: list[str] = []  # odd data; both reach on_start's info, one sentence each
 
     # -- callbacks, as in minGPT ---------------------------------------------------------------
     def add_callback(self, event: str, fn: Callback) -> None:
@@ -125,10 +132,14 @@ class Trainer:
     # -- data ------------------------------------------------------------------------------------
     def _load_data(self) -> tuple[ImageDataset, ImageDataset]:
         tc = self.train_config
-        kw = dict(data_dir=tc.data_dir, image_size=tc.image_size, channels=tc.channels)
-        train = self.train_data or load_dataset(tc.dataset, "train", **kw)
-        test = self.test_data or load_dataset(tc.dataset, "test", **kw)
+        train, test = self.train_data, self.test_data
+        if train is None or test is None:
+            loaded = load_training_data(tc.dataset, tc.data_dir, tc.image_size, tc.channels)
+            train = loaded[0] if train is None else train
+            test = loaded[1] if test is None else test
         train = train.subset(tc.limit)
+        self.notes += train.notes
+        self.warnings += train.warnings
         if train.image_shape != tuple(self.model_config.image_shape):
             raise ConfigError(
                 f"the model expects images of shape {tuple(self.model_config.image_shape)} but "
@@ -153,13 +164,19 @@ class Trainer:
         self._previous_training: dict[str, Any] = {}
         if tc.resume:
             start_epoch, history, previous_seconds = self._restore(out, model, optimizer)
+            if start_epoch == tc.epochs:
+                result = TrainResult(out, history, "finished-before", previous_seconds)
+                self._trigger("on_end", {"status": result.status, "path": str(out), "history": history,
+                                         "seconds": previous_seconds})
+                return result
         steps_per_epoch = math.ceil(len(train) / tc.batch_size)
         total_steps = steps_per_epoch * tc.epochs
         use_amp = tc.amp and self.device.type == "cuda"
         meta_base = self._meta_base(train, test)
         info = {"epochs": tc.epochs, "start_epoch": start_epoch, "steps_per_epoch": steps_per_epoch,
                 "device": str(self.device), "num_parameters": model.num_parameters(),
-                "train_size": len(train), "test_size": len(test), "history": history}
+                "train_size": len(train), "test_size": len(test), "history": history,
+                "notes": list(self.notes), "warnings": list(self.warnings)}
         self._trigger("on_start", info)
         t_run = time.perf_counter()
         status = "complete"
@@ -258,7 +275,12 @@ class Trainer:
         lo = lr / 20.0
         return lo + 0.5 * (lr - lo) * (1 + math.cos(math.pi * gstep / max(total_steps, 1)))
 
+    #: Settings that change the numbers a resumed run computes: (TrainConfig field, its CLI flag).
+    RESUME_SETTINGS = (("lr", "--lr"), ("batch_size", "--batch-size"), ("lr_schedule", "--lr-schedule"),
+                       ("kl_warmup_epochs", "--kl-warmup"), ("seed", "--seed"), ("limit", "--limit"))
+
     def _restore(self, out: Path, model: VAE, optimizer: torch.optim.Optimizer):
+        tc = self.train_config
         if not out.exists():
             raise CheckpointError(f"--resume: {out} does not exist yet; start without --resume")
         ck = load_checkpoint(out)
@@ -270,14 +292,38 @@ class Trainer:
                 f"({', '.join(f'{k}: {a} vs {b}' for k, (a, b) in diff.items())}); "
                 "use the same settings or a new --out"
             )
+        saved = TrainConfig.from_dict(ck.meta["train_config"]) if ck.meta.get("train_config") else tc
+        changed = [(flag, getattr(saved, key), getattr(tc, key)) for key, flag in self.RESUME_SETTINGS
+                   if getattr(saved, key) != getattr(tc, key)]
+        if changed:
+            raise ConfigError(
+                f"--resume: {out} was trained with "
+                + ", ".join(f"{flag} {_show(was)} (this run asks for {_show(now)})" for flag, was, now in changed)
+                + "; pass the run's values to continue it exactly, or choose a new --out"
+            )
+        done = len(ck.history)
+        if done > tc.epochs:
+            raise ConfigError(
+                f"--resume: {out} has already finished {done} epochs, more than --epochs {tc.epochs}; "
+                f"pass --epochs M (more than {done}) to train further"
+            )
+        planned = saved.epochs
+        if done < tc.epochs and tc.epochs != planned and tc.lr_schedule == "cosine":
+            self.notes.append(
+                f"{out} was planned for --epochs {planned}; going on to {tc.epochs} stretches the cosine "
+                f"learning-rate schedule from here, so the result differs from a run started with --epochs {tc.epochs}"
+            )
         model.load_state_dict({k: v.to(self.device) for k, v in ck.model.state_dict().items()})
         opt_state = load_optimizer_state(out)
         if opt_state is not None:
             optimizer.load_state_dict(opt_state)
+        elif done < tc.epochs:
+            self.notes.append(f"{out} holds no optimizer state (saved with --no-optimizer-state): Adam starts "
+                              "afresh, so the result differs slightly from an uninterrupted run")
         history = ck.history
         self._previous_training = dict(ck.meta.get("training") or {})
         previous = float(self._previous_training.get("seconds", 0.0))
-        return len(history), history, previous
+        return done, history, previous
 
     def _fail_non_finite(self, out: Path, epoch: int, step: int, value: float, history) -> None:
         kept = (f"the last good checkpoint (epoch {len(history)}) in {out} is kept"
@@ -302,17 +348,25 @@ class Trainer:
         if prev.get("command"):  # a resumed run: keep how it was started, list how it was resumed
             training["resumed_with"] = [*prev.get("resumed_with", []), self.command]
             training["command"] = prev["command"]
-        return {
+        meta = {
             "library": "vae-explorer",
             "version": __version__,
-            "dataset": tc.dataset,
+            "dataset": canonical_dataset_name(tc.dataset),
             "class_names": train.class_names,
             "image_shape": list(train.image_shape),
             "train_size": len(train),
             "test_size": len(test),
             "train_config": tc.to_dict(),
             "training": training,
+            "data_background": DataBackground.of(train.images).to_dict(),
         }
+        if tc.dataset.startswith("folder:"):
+            c, h, _ = train.image_shape
+            meta["folder"] = {"path": meta["dataset"].split(":", 1)[1], "given_as": tc.dataset.split(":", 1)[1],
+                              "image_size": h, "channels": c}
+        if self.warnings:
+            meta["data_warnings"] = list(self.warnings)
+        return meta
 
 
 @torch.inference_mode()
