@@ -26,6 +26,22 @@ class ConfigError(ValueError):
     """A configuration value is out of range; the message names it and the fix."""
 
 
+def config_to_json(cfg: Any, kind: str | None = None) -> str:
+    """A frozen config dataclass as config.json text (tuples as lists), naming its ``kind``."""
+    d = {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(cfg).items()}
+    return json.dumps({"kind": kind, **d} if kind else d, indent=2)
+
+
+def config_from_dict(cls: type, d: dict[str, Any]) -> Any:
+    """A config dataclass from config.json's dict: unknown keys refused, lists back to tuples."""
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(d) - set(fields))
+    if unknown:
+        raise ConfigError(f"unknown {cls.__name__} keys {unknown}; known keys are {sorted(fields)}")
+    d = {k: tuple(int(s) for s in v) if isinstance(v, list) else v for k, v in d.items()}
+    return cls(**d).validate()
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     """Everything needed to rebuild a :class:`vae.model.VAE`."""
