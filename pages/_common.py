@@ -233,6 +233,11 @@ PAGE_SPECS = [  # (file in pages/, title, icon): the app's navigation, in order
     ("generate.py", "Generate", ":material/auto_awesome:"),
     ("your_image.py", "Your image", ":material/upload:"),
     ("how_it_works.py", "How it works", ":material/school:"),
+    ("training_step.py", "One training step", ":material/footprint:"),
+    ("ae_vs_vae.py", "Autoencoder vs VAE", ":material/compare_arrows:"),
+    ("vae_vs_gan.py", "VAE vs GAN", ":material/balance:"),
+    ("uses.py", "Uses", ":material/build:"),
+    ("weaknesses.py", "Weaknesses", ":material/report:"),
     ("train.py", "Train", ":material/model_training:"),
 ]
 
