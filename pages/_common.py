@@ -247,7 +247,7 @@ def frame():
     st.set_page_config(page_title="VAE latent-space explorer", page_icon=":material/explore:", layout="wide")
     pages = [st.Page(str(ROOT / "pages" / f), title=t, icon=i, default=(k == 0))
              for k, (f, t, i) in enumerate(PAGE_SPECS)]
-    page = st.navigation(pages)
+    page = st.navigation(pages, expanded=True)  # every page listed, none behind "View more"
     sidebar()
     return page
 

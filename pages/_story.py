@@ -119,10 +119,13 @@ def minutes(seconds: float | None) -> str:
     return "?" if seconds is None else (f"{seconds / 60:.0f} min" if seconds >= 600 else f"{seconds / 60:.1f} min")
 
 
-def stage_images(images: torch.Tensor | np.ndarray, captions: list[str] | None = None, size: int = 84) -> None:
-    """Images side by side at their exact size, wrapping when the page is narrow."""
+def stage_images(images: torch.Tensor | np.ndarray, captions: list[str] | None = None, size: int = 84,
+                 label: str | None = None) -> None:
+    """Images side by side at their exact size, wrapping when the page is narrow; ``label`` names the row."""
     from vae.images import upscale
 
+    if label:
+        st.caption(label)
     arrays = [upscale(im, size) for im in images]
     if arrays:
         st.image(arrays, caption=captions, width=arrays[0].shape[1], output_format="PNG")

@@ -47,7 +47,7 @@ def show_code(key: str) -> None:
     stage = STAGES[KEYS.index(key)]
     for src in stage.sources():
         st.caption(src.where)
-        st.code(src.text, language="python")
+        st.code(src.text, language="python", wrap_lines=True)
 
 
 def main() -> None:
@@ -131,8 +131,8 @@ def show_stage(key: str, ctx, tr: StepTrace, batch: tuple[int, ...]) -> None:
         st.markdown(f"‖z − μ‖ = {float((tr.z[i] - tr.mu[i]).norm()):.3f} for image {i}: the noise moves the code "
                     "by about σ in every dimension.")
     elif key == "decode":
-        stage_images(tr.x, ["x"] * b, size=72)
-        stage_images(tr.x_hat, ["x̂"] * b, size=72)
+        stage_images(tr.x, size=72, label="x")
+        stage_images(tr.x_hat, size=72, label="x̂ = sigmoid(decoder(z))")
         st.markdown(f"The decoder maps each z ({d} numbers) to {c * h * w} logits; sigmoid(logits) = x̂, the "
                     f"mean image of p(x|z). Mean squared error of x̂ over the batch: "
                     f"{float((tr.x_hat - tr.x).pow(2).mean()):.4f} per pixel.")
@@ -185,7 +185,8 @@ def show_stage(key: str, ctx, tr: StepTrace, batch: tuple[int, ...]) -> None:
         st.plotly_chart(lines(list(range(len(many.losses))), {"loss (same batch, same ε)": many.losses},
                               "Adam steps taken", "nats per image", height=220),
                         key="step_losses", config={"displayModeBar": False})
-        stage_images(many.new_x_hat, ["x̂ after"] * b, size=72)
+        stage_images(tr.x_hat, size=72, label="x̂ before the step")
+        stage_images(many.new_x_hat, size=72, label=f"x̂ after {steps} step{'s' if steps > 1 else ''}, same images and ε")
         st.markdown("The trainer repeats this for every batch of every epoch, each time with new images and new "
                     "ε: " + _epochs_sentence(ctx))
 

@@ -39,13 +39,13 @@ def main() -> None:
 
     st.header("1 · Denoising")
     c1, c2 = st.columns([1, 3])
-    std = float(c1.slider("Noise σ", 0.0, 1.0, 0.3, 0.05, key="uses_noise"))
+    std = float(c1.slider("Noise σ", 0.0, 1.0, 0.4, 0.05, key="uses_noise"))
     noisy = uses.add_noise(x, std, seed=start)
     clean = uses.denoise(model, noisy)
     with c2:
-        stage_images(x, ["original"] * len(x), size=72)
-        stage_images(noisy, ["noisy"] * len(x), size=72)
-        stage_images(clean, ["denoised"] * len(x), size=72)
+        stage_images(x, size=72, label="Originals")
+        stage_images(noisy, size=72, label=f"With noise, σ = {std:g}")
+        stage_images(clean, size=72, label="Encoded, then decoded")
     mse_noisy, mse_clean = float((noisy - x).pow(2).mean()), float((clean - x).pow(2).mean())
     c1.metric("error of the noisy images", f"{mse_noisy:.4f}", help="mean squared error per pixel")
     c1.metric("after encode → decode", f"{mse_clean:.4f}", delta=f"{mse_clean - mse_noisy:+.4f}", delta_color="inverse")
@@ -60,7 +60,9 @@ def main() -> None:
                "clean-looking image: the VAE denoises without being trained to. But its reconstructions are "
                "blurry (Weaknesses), and that error does not go away: "
                + (f"measured here, encode → decode beats the noisy image from σ = {min(better):g} on, and loses "
-                  "below it." if better else "measured here, it never beats the noisy image at these levels."))
+                  "below it." if better else "measured here, it never beats the noisy image at these levels.")
+               + " This model never saw a noisy image in training; a denoising VAE, trained to reconstruct clean "
+                 "images from corrupted ones (Im et al. 2017), does better.")
 
     st.header("2 · Inpainting")
     c1, c2 = st.columns([1, 3])
@@ -71,9 +73,9 @@ def main() -> None:
     hole = 1 - known
     errs = [uses.masked_mse(s, x, hole) for s in steps]
     with c2:
-        stage_images(x, ["original"] * len(x), size=72)
-        stage_images(steps[0], ["what is known"] * len(x), size=72)
-        stage_images(steps[-1], [f"after {iters} rounds"] * len(x), size=72)
+        stage_images(x, size=72, label="Originals")
+        stage_images(steps[0], size=72, label="What is known (hidden pixels black)")
+        stage_images(steps[-1], size=72, label=f"After {iters} rounds of encode → decode")
     c1.metric("error in the hidden region", f"{errs[-1]:.4f}", delta=f"{errs[-1] - errs[0]:+.4f} vs start",
               delta_color="inverse", help="mean squared error per hidden pixel; hidden pixels start black")
     st.caption("Each round encodes the current image, decodes it, and keeps the decoder's pixels only where the "
@@ -102,7 +104,7 @@ def main() -> None:
                                [f"{ctx.ck.dataset} test", other["name"]], "−ELBO per image (nats; clipped at the "
                                "99th percentile)", height=280, x_title="−ELBO (nats)"),
                     key="uses_ood_hist", config={"displayModeBar": False}, theme=None)
-    stage_images(other["examples"], [other["name"]] * len(other["examples"]), size=56)
+    stage_images(other["examples"], size=56, label=f"Some of the {other['name']} images")
     fails = [s for s in sc["sets"] if s["auroc"] < 0.5]
     st.warning(
         "**The caveat.** A likelihood bound is not a typicality test. " + (
@@ -134,7 +136,7 @@ def main() -> None:
             f"**{png.mean() / 8:.0f} bytes = {png.mean():,.0f} bits** as PNG and {int(comp['raw_bytes'][0])} bytes "
             f"raw: {png.mean() / kl.mean():,.0f}× fewer bits. The price: it is lossy, the decoded image differs "
             f"by a mean squared error of {comp['mse'].mean():.4f} per pixel, and the receiver needs the decoder "
-            f"({model.num_parameters():,} weights). Learned image codecs (Ballé et al. 2018) are VAEs tuned for "
+            f"({sum(p.numel() for p in model.decoder.parameters()):,} weights). Learned image codecs (Ballé et al. 2018) are VAEs tuned for "
             "exactly this rate–distortion trade.")
 
     st.header("5 · Beyond images: text and speech")
@@ -166,6 +168,8 @@ def main() -> None:
             "Text-to-Speech. ICML 2021. arXiv:2106.06103\n"
             "- Rombach, Blattmann, Lorenz, Esser, Ommer. High-Resolution Image Synthesis with Latent Diffusion "
             "Models. CVPR 2022. arXiv:2112.10752\n"
+            "- Im, Ahn, Memisevic, Bengio. Denoising Criterion for Variational Auto-Encoding Framework. AAAI 2017. "
+            "arXiv:1511.06406\n"
             "- Nalisnick, Matsukawa, Teh, Gorur, Lakshminarayanan. Do Deep Generative Models Know What They Don't "
             "Know? ICLR 2019. arXiv:1810.09136\n"
             "- Ren, Liu, Fertig, Snoek, Poplin, DePristo, Dillon, Lakshminarayanan. Likelihood Ratios for "

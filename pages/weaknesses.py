@@ -57,8 +57,8 @@ def main() -> None:
     recon = model.reconstruct(x)
     s_real, s_rec = float(sharpness(x).mean()), float(sharpness(recon).mean())
     s_prior = float(sharpness(decode(model, prior_samples(N_SHARP, ctx.latent_dim))).mean())
-    stage_images(x[:8], ["original"] * 8, size=72)
-    stage_images(recon[:8], ["reconstruction"] * 8, size=72)
+    stage_images(x[:8], size=72, label="Originals")
+    stage_images(recon[:8], size=72, label="Their reconstructions")
     gan, _ = comparison_model(GAN, ctx.ck.dataset)
     clf, _ = comparison_model(CLASSIFIER, ctx.ck.dataset)
     gan_line = ""

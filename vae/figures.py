@@ -264,9 +264,9 @@ def histograms(values: Sequence[np.ndarray], names: Sequence[str], title: str, h
     for v, n in zip(values, names, strict=True):
         fig.add_trace(go.Histogram(x=v, name=n, opacity=0.55, histnorm="probability density",
                                    xbins=dict(start=lo, end=hi + size, size=size)))
-    fig.update_layout(barmode="overlay", height=height, margin=dict(l=10, r=10, t=30, b=10),
+    fig.update_layout(barmode="overlay", height=height, margin=dict(l=50, r=10, t=30, b=10),
                       title=title, plot_bgcolor="white", legend=dict(orientation="h", y=-0.2),
-                      xaxis_title=x_title)
+                      xaxis_title=x_title, yaxis_title="density")
     return fig
 
 
