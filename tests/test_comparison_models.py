@@ -153,7 +153,22 @@ def test_cli_trains_both_models(tmp_path):
     assert load_classifier(tmp_path / "c").config.feature_dim == 8
 
 
+def test_cli_compare_measures_both_models(tiny_gan, tiny_classifier):
+    r = run_cli("compare", "checkpoints/digits", "--gan", str(tiny_gan), "--classifier", str(tiny_classifier),
+                "--n", "200", "--json")
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["n"] == 200 and report["classifier_test_acc"] > 0.8
+    assert set(report["sets"]) == {"test images", "VAE samples", "VAE reconstructions", "GAN samples"}
+    assert all(sum(v["counts"]) == 200 for v in report["sets"].values())
+    assert report["training_seconds"]["VAE"] > 0 and report["training_seconds"]["GAN"] > 0
+    text = run_cli("compare", "checkpoints/digits", "--gan", str(tiny_gan), "--classifier", str(tiny_classifier),
+                   "--n", "200")
+    assert text.returncode == 0 and "GAN samples" in text.stdout and "Fréchet" in text.stdout
+
+
 @pytest.mark.parametrize("args, match", [
+    (["compare", "checkpoints/digits", "--gan", "/nonexistent"], "does not exist"),
     (["train-gan", "--epochs", "0", "--out", "x"], "--epochs must be >= 1"),
     (["train-classifier", "--dataset", "fashion", "--out", "x"], "unknown dataset 'fashion'"),
     (["train-gan", "--dataset", "digits", "--out", "checkpoints"], "already exists"),

@@ -1,4 +1,5 @@
-"""Command-line interface: ``python -m vae {train,evaluate,info,sample,reconstruct,export}``.
+"""Command-line interface: ``python -m vae {train,evaluate,info,sample,reconstruct,export,project,data,
+train-gan,train-classifier,compare}``.
 
 Bad arguments or inputs print one line on stderr and exit with code 2 (no traceback).
 """
@@ -167,6 +168,15 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--split", choices=("train", "test", "both"), default="both")
     d.add_argument("--data-dir", default=None)
 
+    cp = sub.add_parser("compare", help="a VAE against a GAN on the same data, judged by a classifier")
+    cp.add_argument("checkpoint", help="the VAE checkpoint folder")
+    cp.add_argument("--gan", default=None, help="GAN generator folder (default: the one of the VAE's data set in models/)")
+    cp.add_argument("--classifier", default=None, help="classifier folder (default: as --gan)")
+    cp.add_argument("--n", type=_positive_int("--n"), default=10_000, help="samples of each model (default 10000)")
+    cp.add_argument("--seed", type=int, default=0)
+    cp.add_argument("--data-dir", default=None)
+    cp.add_argument("--json", action="store_true", help="print one JSON object")
+
     g = _model_train_parser(sub, "train-gan", "train a small DCGAN on the same data (for the VAE-vs-GAN page)",
                             epochs=20, lr=2e-4)
     g.add_argument("--noise-dim", type=_positive_int("--noise-dim"), default=64)
@@ -271,6 +281,53 @@ def cmd_train_model(args: argparse.Namespace) -> int:
     _attach_progress(trainer, bar=not args.no_progress, epoch_line=line)
     result = trainer.run()
     print(f"{result.status}: {result.path}  ({len(result.history)} epochs, {result.seconds / 60:.1f} min)")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    import time
+
+    from .checkpoint import find_model, load_checkpoint
+    from .classifier import KIND as CLASSIFIER
+    from .classifier import load_classifier
+    from .compare import compare_generators
+    from .explorer import load_split
+    from .gan import KIND as GAN
+    from .gan import load_generator
+
+    ck = load_checkpoint(args.checkpoint)
+    models = Path(__file__).resolve().parent.parent / "models"
+    loaded = []
+    for kind, given, opt, load in ((GAN, args.gan, "--gan", load_generator),
+                                   (CLASSIFIER, args.classifier, "--classifier", load_classifier)):
+        path = Path(given) if given else find_model(models, kind, ck.dataset)
+        if path is None:
+            raise CliError(f"no {kind} of {ck.dataset} in {models}; pass {opt} or train one "
+                           f"(python -m vae train-{'gan' if kind == GAN else 'classifier'})")
+        m = load(path)
+        if m.meta.get("dataset") != ck.dataset:
+            raise CliError(f"{m.path} was trained on {m.meta.get('dataset')}, the VAE on {ck.dataset}")
+        loaded.append(m)
+    gan, clf = loaded
+    real = load_split(ck, "test", data_dir=args.data_dir).images
+    t0 = time.perf_counter()
+    report = compare_generators(ck.model, gan.model, clf.model, real, n=args.n, seed=args.seed)
+    report.update(vae=str(ck.path), gan=str(gan.path), classifier=str(clf.path),
+                  classifier_test_acc=clf.meta.get("test_acc"), seconds=round(time.perf_counter() - t0, 1),
+                  training_seconds={"VAE": (ck.meta.get("training") or {}).get("seconds"),
+                                    "GAN": (gan.meta.get("training") or {}).get("seconds")})
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"{ck.path.name} vs {gan.path.name}, judged by {clf.path.name} (test accuracy "
+          f"{report['classifier_test_acc']:.3f}); {report['n']} images each, seed {args.seed}")
+    print(f"  {'':<22}{'sharpness':>10}{'Fréchet':>10}{'entropy':>9}{'rarest':>8}{'confid.':>9}")
+    for name, r in report["sets"].items():
+        print(f"  {name:<22}{r['sharpness']:>10.4f}{r['frechet']:>10.2f}{r['entropy_bits']:>9.3f}"
+              f"{r['min_share'] * 100:>7.1f}%{r['confidence']:>9.3f}")
+    ts = report["training_seconds"]
+    print(f"  training: VAE {float(ts['VAE'] or 0) / 60:.0f} min, GAN {float(ts['GAN'] or 0) / 60:.0f} min; "
+          f"this comparison {report['seconds']:.0f} s")
     return 0
 
 
@@ -466,6 +523,7 @@ COMMANDS = {
     "train": cmd_train, "evaluate": cmd_evaluate, "info": cmd_info, "sample": cmd_sample,
     "reconstruct": cmd_reconstruct, "export": cmd_export, "data": cmd_data,
     "project": cmd_project, "train-gan": cmd_train_model, "train-classifier": cmd_train_model,
+    "compare": cmd_compare,
 }
 
 
