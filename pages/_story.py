@@ -17,7 +17,7 @@ import torch
 
 from pages._common import ROOT, Ctx, checkpoint_entries, get_checkpoint, get_encoding
 from vae import uses
-from vae.checkpoint import CheckpointError, ModelFolder, find_model
+from vae.checkpoint import Checkpoint, CheckpointError, ModelFolder, find_model
 from vae.classifier import KIND as CLASSIFIER
 from vae.classifier import load_classifier
 from vae.compare import compare_generators, prior_gap
@@ -49,23 +49,29 @@ def comparison_model(kind: str, dataset: str) -> tuple[ModelFolder | None, str |
         return None, f"the {what} in {path.name}/ cannot be loaded: {e}"
 
 
+def loaded_checkpoints(device: str = "cpu") -> list[Checkpoint]:
+    """Every checkpoint of the sidebar's list that loads (cached), in its order."""
+    out = []
+    for e in checkpoint_entries():
+        if e["error"] is None:
+            try:
+                out.append(get_checkpoint(e["name"], device))
+            except CheckpointError:
+                continue
+    return out
+
+
 def partner(ctx: Ctx, want_beta_zero: bool) -> str | None:
     """A loadable checkpoint like the loaded one (data, architecture, latent size) whose β is 0
-    (``want_beta_zero``) or positive; the default VAE and β = 1 first."""
+    (``want_beta_zero``) or positive; β = 1 first."""
     cfg = ctx.ck.config
     found = []
-    for e in checkpoint_entries():
-        if e["error"] is not None:
-            continue
-        try:
-            other = get_checkpoint(e["name"], ctx.device)
-        except CheckpointError:
-            continue
+    for other in loaded_checkpoints(ctx.device):
         oc = other.config
         if (other.dataset == ctx.ck.dataset and (oc.arch, oc.latent_dim, tuple(oc.image_shape), oc.hidden_dims)
                 == (cfg.arch, cfg.latent_dim, tuple(cfg.image_shape), cfg.hidden_dims)
                 and (oc.beta == 0) == want_beta_zero):
-            found.append((oc.beta != 1.0, e["name"]))
+            found.append((oc.beta != 1.0, other.name))
     return min(found)[1] if found else None
 
 

@@ -8,17 +8,17 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from pages._common import checkpoint_entries, get_checkpoint, get_ctx
+from pages._common import get_ctx
 from pages._story import (
     anomaly_scores,
     comparison_model,
     gap,
     generator_report,
+    loaded_checkpoints,
     minutes,
     stage_images,
     training_throughput,
 )
-from vae.checkpoint import CheckpointError
 from vae.classifier import KIND as CLASSIFIER
 from vae.compare import nearest_distances, sharpness
 from vae.evaluate import ACTIVE_UNIT_THRESHOLD
@@ -31,13 +31,7 @@ N_SHARP = 2000  # images whose sharpness is measured live
 def collapse_rows() -> list[dict]:
     """Active units of every loadable checkpoint, as `python -m vae evaluate` stored them."""
     rows = []
-    for e in checkpoint_entries():
-        if e["error"] is not None:
-            continue
-        try:
-            ck = get_checkpoint(e["name"])
-        except CheckpointError:
-            continue
+    for ck in loaded_checkpoints():
         m = ck.metrics
         if "active_units" in m:
             rows.append({"checkpoint": ck.name, "β": ck.config.beta, "active units":

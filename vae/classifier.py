@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .checkpoint import ModelFolder, load_folder
-from .config import ConfigError, config_from_dict, config_to_json
+from .config import ConfigError, KindConfig, RunConfig, check_stages
 from .data import ImageDataset, load_dataset
 from .train import Reporting, TrainResult, _epoch_seed, resolve_device, run_meta, save_epoch, set_seed
 
@@ -31,36 +31,22 @@ KIND = "classifier"
 
 
 @dataclass(frozen=True)
-class ClassifierConfig:
+class ClassifierConfig(KindConfig):
     """Everything needed to rebuild the classifier."""
 
+    KIND = KIND
     image_shape: tuple[int, int, int] = (1, 28, 28)  # (channels, height, width) of the data
     n_classes: int = 10  # outputs
     channels: tuple[int, ...] = (32, 64)  # 3x3 convolution + 2x2 max-pool stages
     feature_dim: int = 128  # the penultimate layer: the features of the Fréchet distance
 
     def validate(self) -> ClassifierConfig:
-        c, h, w = self.image_shape
-        if c not in (1, 3) or h < 1 or w < 1:
-            raise ConfigError(f"image_shape must be (1 or 3, height, width), got {self.image_shape!r}")
+        check_stages(self.image_shape, self.channels, "pooling stages")
         if not isinstance(self.n_classes, int) or self.n_classes < 2:
             raise ConfigError(f"n_classes must be >= 2, got {self.n_classes!r}")
-        if not self.channels or any(int(ch) < 1 for ch in self.channels):
-            raise ConfigError(f"channels must be one or more positive sizes, got {self.channels!r}")
-        stride = 2 ** len(self.channels)
-        if h % stride or w % stride:
-            raise ConfigError(f"{len(self.channels)} pooling stages need height and width divisible by "
-                              f"{stride}, got {h}x{w}; use fewer channels")
         if not isinstance(self.feature_dim, int) or self.feature_dim < 2:
             raise ConfigError(f"feature_dim must be >= 2, got {self.feature_dim!r}")
         return self
-
-    def to_json(self) -> str:
-        return config_to_json(self, KIND)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ClassifierConfig:
-        return config_from_dict(cls, d)
 
 
 class Classifier(nn.Module):
@@ -106,31 +92,11 @@ class Classifier(nn.Module):
 
 
 @dataclass
-class ClassifierTrainConfig:
+class ClassifierTrainConfig(RunConfig):
     """One classifier training run."""
 
-    dataset: str = "fashion-mnist"  # a name from vae.data.DATASETS
     out: str = "models/classifier"  # folder, rewritten atomically after every epoch
     epochs: int = 6  # passes over the training split
-    batch_size: int = 128  # images per step
-    lr: float = 1e-3  # Adam learning rate
-    seed: int = 0  # seeds python, numpy and torch
-    device: str = "auto"  # auto: cuda, then mps, then cpu
-    data_dir: str | None = None  # searched first for the dataset's files
-    limit: int | None = None  # use only the first N training images (tests)
-    threads: int | None = None  # torch CPU threads
-    half_weights: bool = False  # store the final weights as float16
-
-    def validate(self) -> ClassifierTrainConfig:
-        for name in ("epochs", "batch_size"):
-            v = getattr(self, name)
-            if not isinstance(v, int) or v < 1:
-                raise ConfigError(f"{name} must be >= 1, got {v!r}")
-        if not (self.lr > 0.0) or math.isinf(self.lr):
-            raise ConfigError(f"lr must be a finite number > 0, got {self.lr!r}")
-        if self.limit is not None and self.limit < 1:
-            raise ConfigError(f"limit must be >= 1 images, got {self.limit}")
-        return self
 
 
 def accuracy(model: Classifier, data: ImageDataset) -> float:

@@ -178,9 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("--json", action="store_true", help="print one JSON object")
 
     g = _model_train_parser(sub, "train-gan", "train a small DCGAN on the same data (for the VAE-vs-GAN page)",
-                            epochs=20, lr=2e-4)
+                            epochs=15, lr=2e-4)
     g.add_argument("--noise-dim", type=_positive_int("--noise-dim"), default=64)
-    g.add_argument("--channels", type=_int_list, default=(64, 128), help="per stride-2 stage (default 64,128)")
+    g.add_argument("--channels", type=_int_list, default=(32, 64), help="per stride-2 stage (default 32,64)")
     c = _model_train_parser(sub, "train-classifier", "train the small classifier that judges generated images",
                             epochs=6, lr=1e-3)
     c.add_argument("--channels", type=_int_list, default=(32, 64), help="per conv + pool stage (default 32,64)")

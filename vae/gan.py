@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .checkpoint import ModelFolder, load_folder
-from .config import ConfigError, config_from_dict, config_to_json
+from .config import ConfigError, KindConfig, RunConfig, check_stages
 from .data import ImageDataset, load_dataset
 from .train import Reporting, TrainResult, _epoch_seed, resolve_device, run_meta, save_epoch, set_seed
 
@@ -32,34 +32,20 @@ KIND = "gan-generator"
 
 
 @dataclass(frozen=True)
-class GanConfig:
+class GanConfig(KindConfig):
     """Everything needed to rebuild the generator (and its training discriminator)."""
 
+    KIND = KIND
     image_shape: tuple[int, int, int] = (1, 28, 28)  # (channels, height, width) of the data
     noise_dim: int = 64  # size of the generator's input z ~ N(0, I)
     # channels of each stride-2 stage, discriminator order (the generator mirrors them)
-    channels: tuple[int, ...] = (64, 128)
+    channels: tuple[int, ...] = (32, 64)
 
     def validate(self) -> GanConfig:
-        c, h, w = self.image_shape
-        if c not in (1, 3) or h < 1 or w < 1:
-            raise ConfigError(f"image_shape must be (1 or 3, height, width), got {self.image_shape!r}")
+        check_stages(self.image_shape, self.channels, "stride-2 stages")
         if not isinstance(self.noise_dim, int) or not 1 <= self.noise_dim <= 1024:
             raise ConfigError(f"noise_dim must be between 1 and 1024, got {self.noise_dim!r}")
-        if not self.channels or any(int(ch) < 1 for ch in self.channels):
-            raise ConfigError(f"channels must be one or more positive sizes, got {self.channels!r}")
-        stride = 2 ** len(self.channels)
-        if h % stride or w % stride:
-            raise ConfigError(f"{len(self.channels)} stride-2 stages need height and width divisible by "
-                              f"{stride}, got {h}x{w}; use fewer channels")
         return self
-
-    def to_json(self) -> str:
-        return config_to_json(self, KIND)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> GanConfig:
-        return config_from_dict(cls, d)
 
 
 class Generator(nn.Module):
@@ -142,33 +128,18 @@ def _init_weights(m: nn.Module) -> None:
 
 
 @dataclass
-class GanTrainConfig:
-    """One GAN training run."""
+class GanTrainConfig(RunConfig):
+    """One GAN training run (DCGAN's optimiser settings)."""
 
-    dataset: str = "fashion-mnist"  # a name from vae.data.DATASETS
     out: str = "models/gan"  # folder, rewritten atomically after every epoch
-    epochs: int = 20  # passes over the training split
-    batch_size: int = 128  # real images per step (and as many generated ones)
+    epochs: int = 15  # passes over the training split
     lr: float = 2e-4  # Adam learning rate of both networks (DCGAN's)
     beta1: float = 0.5  # Adam's first-moment decay (DCGAN's 0.5 instead of 0.9 keeps training stable)
-    seed: int = 0  # seeds python, numpy and torch
-    device: str = "auto"  # auto: cuda, then mps, then cpu
-    data_dir: str | None = None  # searched first for the dataset's files
-    limit: int | None = None  # use only the first N training images (tests)
-    threads: int | None = None  # torch CPU threads
-    half_weights: bool = False  # store the final weights as float16
 
     def validate(self) -> GanTrainConfig:
-        for name in ("epochs", "batch_size"):
-            v = getattr(self, name)
-            if not isinstance(v, int) or v < 1:
-                raise ConfigError(f"{name} must be >= 1, got {v!r}")
-        if not (self.lr > 0.0) or math.isinf(self.lr):
-            raise ConfigError(f"lr must be a finite number > 0, got {self.lr!r}")
+        super().validate()
         if not 0.0 <= self.beta1 < 1.0:
             raise ConfigError(f"beta1 must be in [0, 1), got {self.beta1!r}")
-        if self.limit is not None and self.limit < 1:
-            raise ConfigError(f"limit must be >= 1 images, got {self.limit}")
         return self
 
 
