@@ -17,10 +17,11 @@ import torch
 
 from pages._common import ROOT, Ctx, checkpoint_entries, get_checkpoint, get_encoding
 from vae import uses
+from vae.cache import DEFAULT_CACHE_DIR
 from vae.checkpoint import Checkpoint, CheckpointError, ModelFolder, find_model
 from vae.classifier import KIND as CLASSIFIER
 from vae.classifier import load_classifier
-from vae.compare import compare_generators, prior_gap
+from vae.compare import cached_comparison, prior_gap
 from vae.gan import KIND as GAN
 from vae.gan import load_generator
 
@@ -78,12 +79,11 @@ def partner(ctx: Ctx, want_beta_zero: bool) -> str | None:
 @st.cache_data(show_spinner="Measuring 10,000 samples of each model (once per server)…", max_entries=4)
 def generator_report(vae_name: str, vae_hash: str, gan_path: str, gan_hash: str, clf_path: str,
                      clf_hash: str, n: int = 10_000) -> dict:
-    """compare_generators on the VAE's own test split (see vae.compare)."""
+    """compare_generators on the VAE's own test split: shipped with the GAN, cached on disk, or measured now."""
     ck = get_checkpoint(vae_name)
     gan, _ = comparison_model(GAN, ck.dataset)
     clf, _ = comparison_model(CLASSIFIER, ck.dataset)
-    real = get_test_images(vae_name, vae_hash)
-    return compare_generators(ck.model, gan.model, clf.model, real, n=n)
+    return cached_comparison(ck, gan, clf, get_test_images(vae_name, vae_hash), DEFAULT_CACHE_DIR, n=n)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)

@@ -167,6 +167,43 @@ def test_cli_compare_measures_both_models(tiny_gan, tiny_classifier):
     assert text.returncode == 0 and "GAN samples" in text.stdout and "Fréchet" in text.stdout
 
 
+def test_comparison_reports_are_shipped_then_cached_then_measured(tmp_path, monkeypatch, tiny_gan, tiny_classifier):
+    import vae.compare as compare
+    from vae.data import load_dataset
+
+    ck = load_checkpoint(ROOT / "checkpoints" / "digits")
+    gan_dir = tmp_path / "gan"
+    shutil.copytree(tiny_gan, gan_dir)
+    gan, clf = load_generator(gan_dir), load_classifier(tiny_classifier)
+    real, cache = load_dataset("digits", "test").images, tmp_path / "cache"
+    first = compare.cached_comparison(ck, gan, clf, real, cache, n=100)
+    assert len(list(cache.glob("cmp-*.json"))) == 1
+
+    def no_measuring(*a, **k):
+        raise AssertionError("measured again instead of reading the stored report")
+
+    monkeypatch.setattr(compare, "compare_generators", no_measuring)
+    assert compare.cached_comparison(ck, gan, clf, real, cache, n=100) == first
+    key = compare.comparison_key(ck.content_hash, gan.content_hash, clf.content_hash, 100, 0)
+    compare.save_comparison(gan_dir / compare.SHIPPED_COMPARISONS, key, {**first, "n": -1})  # shipped wins
+    assert compare.cached_comparison(ck, gan, clf, real, tmp_path / "empty", n=100)["n"] == -1
+    (gan_dir / compare.SHIPPED_COMPARISONS / f"{key}.json").write_text("{not json")  # unreadable: falls back
+    assert compare.cached_comparison(ck, gan, clf, real, cache, n=100) == first
+    with pytest.raises(AssertionError, match="measured again"):  # another n is another report
+        compare.cached_comparison(ck, gan, clf, real, cache, n=50)
+
+
+def test_cli_compare_save_ships_the_report_in_the_gan_folder(tmp_path, tiny_gan, tiny_classifier):
+    gan_dir = tmp_path / "gan"
+    shutil.copytree(tiny_gan, gan_dir)
+    r = run_cli("compare", "checkpoints/digits", "--gan", str(gan_dir), "--classifier", str(tiny_classifier),
+                "--n", "100", "--save")
+    assert r.returncode == 0, r.stderr
+    [saved] = (gan_dir / "comparisons").glob("cmp-*-n100-s0.json")
+    assert json.loads(saved.read_text())["report"]["n"] == 100
+    load_generator(gan_dir)  # the extra folder does not upset strict loading
+
+
 @pytest.mark.parametrize("args, match", [
     (["compare", "checkpoints/digits", "--gan", "/nonexistent"], "does not exist"),
     (["train-gan", "--epochs", "0", "--out", "x"], "--epochs must be >= 1"),

@@ -176,6 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("--seed", type=int, default=0)
     cp.add_argument("--data-dir", default=None)
     cp.add_argument("--json", action="store_true", help="print one JSON object")
+    cp.add_argument("--save", action="store_true",
+                    help="store the report in the GAN's folder (comparisons/), where the app finds it")
 
     g = _model_train_parser(sub, "train-gan", "train a small DCGAN on the same data (for the VAE-vs-GAN page)",
                             epochs=15, lr=2e-4)
@@ -316,6 +318,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
                   classifier_test_acc=clf.meta.get("test_acc"), seconds=round(time.perf_counter() - t0, 1),
                   training_seconds={"VAE": (ck.meta.get("training") or {}).get("seconds"),
                                     "GAN": (gan.meta.get("training") or {}).get("seconds")})
+    if args.save:
+        from .compare import SHIPPED_COMPARISONS, comparison_key, save_comparison
+
+        key = comparison_key(ck.content_hash, gan.content_hash, clf.content_hash, args.n, args.seed)
+        if save_comparison(gan.path / SHIPPED_COMPARISONS, key, report) is None:
+            raise CliError(f"cannot write {gan.path / SHIPPED_COMPARISONS}; check its permissions")
     if args.json:
         print(json.dumps(report, indent=2))
         return 0

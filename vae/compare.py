@@ -8,13 +8,20 @@
 - :func:`prior_gap` and :func:`aggregate_kl`: how well a model's encoded data fills its
   prior N(0, I) (holes are where prior samples land far from any encoded image).
 - :func:`compare_generators`: all of it for a VAE and a GAN against the test images, as the
-  VAE-vs-GAN page and ``python -m vae compare`` show it.
+  VAE-vs-GAN page and ``python -m vae compare`` show it. A report is a small JSON file keyed by
+  the three models' content hashes: ``python -m vae compare --save`` ships it in the GAN's
+  folder (``comparisons/``), so the page opens without measuring again; any other pairing is
+  measured on first use and kept in the cache folder (:func:`cached_comparison`).
 """
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -147,4 +154,54 @@ def compare_generators(vae_model, gan_model, classifier, real: torch.Tensor, n: 
               else frechet_distance(feats, real_feats))
         report["sets"][name] = {"sharpness": float(sharpness(images).mean()), "frechet": fd,
                                 **class_coverage(probs)}
+    return report
+
+
+SHIPPED_COMPARISONS = "comparisons"  # folder inside a GAN's folder
+
+
+def comparison_key(vae_hash: str, gan_hash: str, classifier_hash: str, n: int, seed: int) -> str:
+    return f"cmp-{vae_hash}-{gan_hash}-{classifier_hash}-n{n}-s{seed}"
+
+
+def load_comparison(folder: str | Path, key: str) -> dict[str, Any] | None:
+    """The report stored under ``key`` in ``folder``, or None (absent, unreadable or for another key)."""
+    try:
+        data = json.loads((Path(folder) / f"{key}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data.get("report") if isinstance(data, dict) and data.get("key") == key else None
+
+
+def save_comparison(folder: str | Path, key: str, report: dict[str, Any]) -> Path | None:
+    """Store a report atomically; None when the folder is not writable."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
+    except OSError:
+        return None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump({"key": key, "report": report}, f, indent=1)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, folder / f"{key}.json")
+        return folder / f"{key}.json"
+    except OSError:
+        Path(tmp).unlink(missing_ok=True)
+        return None
+
+
+def cached_comparison(vae_ck, gan, classifier, real: torch.Tensor, cache_dir: str | Path, n: int = 10_000,
+                      seed: int = 0) -> dict[str, Any]:
+    """:func:`compare_generators` for a checkpoint, a GAN folder and a classifier folder (as loaded by
+    vae.checkpoint / vae.gan / vae.classifier): the shipped report when there is one for these exact
+    models, else the cached one, else measured now (and cached)."""
+    key = comparison_key(vae_ck.content_hash, gan.content_hash, classifier.content_hash, n, seed)
+    for folder in (Path(gan.path) / SHIPPED_COMPARISONS, Path(cache_dir)):
+        found = load_comparison(folder, key)
+        if found is not None:
+            return found
+    report = compare_generators(vae_ck.model, gan.model, classifier.model, real, n=n, seed=seed)
+    save_comparison(cache_dir, key, report)
     return report
