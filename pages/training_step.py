@@ -83,7 +83,7 @@ def main() -> None:
     n = KEYS.index(key)
     st.subheader(f"{n + 1} / {len(KEYS)} · {STAGES[n].title}")
 
-    left, right = st.columns([3, 2], gap="large")
+    left, right = st.columns([1, 1], gap="large")
     with left:
         show_stage(key, ctx, tr, batch)
     with right:
@@ -94,10 +94,15 @@ def main() -> None:
 
 
 def _image_pick(tr: StepTrace) -> int:
+    """Which image of the batch the stage details, with a thumbnail of it."""
     b = len(tr.x)
     if int(st.session_state.get("step_image", 0)) > b - 1:
         st.session_state["step_image"] = 0
-    return int(st.number_input("Image of the batch", 0, b - 1, 0, key="step_image"))
+    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    i = int(c1.number_input("Image of the batch", 0, b - 1, 0, key="step_image"))
+    with c2:
+        stage_images(tr.x[i : i + 1], size=56)
+    return i
 
 
 def show_stage(key: str, ctx, tr: StepTrace, batch: tuple[int, ...]) -> None:
@@ -147,10 +152,11 @@ def show_stage(key: str, ctx, tr: StepTrace, batch: tuple[int, ...]) -> None:
                     "KL over every latent dimension (closed form for two Gaussians).")
     elif key == "grad":
         i = _image_pick(tr)
-        scale = float(tr.grad_logits.abs().max())
+        scale = float(tr.grad_logits[i].abs().max())
         g1, g2 = st.columns([1, 2])
         with g1:
-            st.image(diverging(tr.grad_logits[i], 168, scale), caption="∂L/∂logits (red +, blue −)",
+            stage_images(torch.stack([tr.x[i], tr.x_hat[i]]), ["x", "x̂"], size=84)
+            st.image(diverging(tr.grad_logits[i], 168, scale), caption=f"∂L/∂logits, ±{scale:.1e} (red +, blue −)",
                      width=168, output_format="PNG")
         with g2:
             st.plotly_chart(lines(list(range(d)), {"∂L/∂μ": tr.grad_mu[i].numpy(),
@@ -160,7 +166,8 @@ def show_stage(key: str, ctx, tr: StepTrace, batch: tuple[int, ...]) -> None:
         st.markdown("`loss.backward()` applies the chain rule from the loss back to every weight. For a Bernoulli "
                     "decoder ∂L/∂logits = (x̂ − x) / B: red where the image came out too bright. It flows "
                     "through the decoder, through z = μ + σ·ε into μ and σ, and through the encoder.")
-        st.dataframe(_param_table(tr), hide_index=True, key="step_param_table", height=300)
+        st.dataframe(_param_table(tr)[["parameter", "shape", "‖gradient‖", "‖weights‖"]], hide_index=True,
+                     key="step_param_table", height=300)
     elif key == "adam":
         st.latex(r"m \leftarrow \beta_1 m + (1-\beta_1) g,\quad v \leftarrow \beta_2 v + (1-\beta_2) g^2,\quad "
                  r"w \leftarrow w - \mathrm{lr}\,\frac{\hat m}{\sqrt{\hat v} + \epsilon}")
@@ -170,7 +177,8 @@ def show_stage(key: str, ctx, tr: StepTrace, batch: tuple[int, ...]) -> None:
                     f"{float((moved > 0.9 * tr.lr).float().mean()) * 100:.0f}% of the "
                     f"{moved.numel():,} weights moved by more than 0.9 × lr. (During training, m and v carry over "
                     "from step to step, so later steps follow the averaged gradient.)")
-        st.dataframe(_param_table(tr), hide_index=True, key="step_adam_table", height=300)
+        st.dataframe(_param_table(tr)[["parameter", "‖gradient‖", "‖update‖", "mean |update| / lr"]], hide_index=True,
+                     key="step_adam_table", height=300)
     else:
         steps = int(st.slider("Repeat the step on this batch", 1, 30, 1, key="step_repeat",
                               help="Each repetition is one more Adam step on the same batch and ε."))
@@ -182,9 +190,10 @@ def show_stage(key: str, ctx, tr: StepTrace, batch: tuple[int, ...]) -> None:
                     delta=f"{many.new_loss - many.losses[0]:+.2f}", delta_color="inverse")
         m[2].metric("KL after", f"{many.new_kl:.2f}", delta=f"{many.new_kl - float(tr.kl.mean()):+.2f}",
                     delta_color="off")
-        st.plotly_chart(lines(list(range(len(many.losses))), {"loss (same batch, same ε)": many.losses},
-                              "Adam steps taken", "nats per image", height=220),
-                        key="step_losses", config={"displayModeBar": False})
+        fig = lines(list(range(len(many.losses))), {"loss (same batch, same ε)": many.losses},
+                    "Adam steps taken", "nats per image", height=220)
+        fig.update_xaxes(dtick=max(1, steps // 10))
+        st.plotly_chart(fig, key="step_losses", config={"displayModeBar": False})
         stage_images(tr.x_hat, size=72, label="x̂ before the step")
         stage_images(many.new_x_hat, size=72, label=f"x̂ after {steps} step{'s' if steps > 1 else ''}, same images and ε")
         st.markdown("The trainer repeats this for every batch of every epoch, each time with new images and new "

@@ -71,9 +71,9 @@ def resolve_device(device: str = "auto") -> torch.device:
 
 def optimisation_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
     """Backpropagate the loss into every parameter's ``.grad``, then let the optimiser move them."""
-    optimizer.zero_grad(set_to_none=True)  # gradients add up in .grad: clear the last step's
-    loss.backward()  # d loss / d parameter for every parameter, by the chain rule
-    optimizer.step()  # Adam: parameter -= lr * m_hat / (sqrt(v_hat) + eps)
+    optimizer.zero_grad(set_to_none=True)  # .grad adds up: clear the last step's
+    loss.backward()  # d loss / d parameter, by the chain rule
+    optimizer.step()  # Adam: w -= lr * m_hat / (sqrt(v_hat) + eps)
 
 
 def _epoch_seed(seed: int, epoch: int) -> int:
