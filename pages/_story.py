@@ -21,7 +21,7 @@ from vae.cache import DEFAULT_CACHE_DIR
 from vae.checkpoint import Checkpoint, CheckpointError, ModelFolder, find_model
 from vae.classifier import KIND as CLASSIFIER
 from vae.classifier import load_classifier
-from vae.compare import cached_comparison, prior_gap
+from vae.compare import cached_comparison, prior_gap, prior_holes
 from vae.gan import KIND as GAN
 from vae.gan import load_generator
 
@@ -108,8 +108,9 @@ def anomaly_scores(name: str, content_hash: str) -> dict:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def gap(name: str, content_hash: str, split: str = "test") -> dict:
-    """prior_gap of a checkpoint's encoded explore set."""
-    return prior_gap(get_encoding(name, split).mu)
+    """prior_gap and prior_holes of a checkpoint's encoded explore set (see vae.compare)."""
+    enc = get_encoding(name, split)
+    return {**prior_gap(enc.mu), **prior_holes(enc.mu, enc.logvar)}
 
 
 def training_throughput() -> dict | None:

@@ -87,11 +87,12 @@ def main() -> None:
     z = prior_samples(2000, ctx.latent_dim, seed=1)
     far = np.argsort(-nearest_distances(z, enc.mu))[:8]
     st.markdown(
-        f"Generation draws z from the prior N(0, I); the decoder only learned the codes of real images. For 2,000 "
-        f"prior samples, the median distance to the nearest of the {len(enc):,} encoded images is "
-        f"**{g['ratio']:.2f}×** the data's own nearest-neighbour spacing, and **{g['far_share']:.0%}** of them "
-        "land farther from any image than 95% of images are from their nearest neighbour. The 8 prior samples "
-        "farthest from the data, decoded:")
+        f"Generation draws z from the prior N(0, I); the decoder only learned the codes of real images, and their "
+        f"posteriors q(z|x) together make the aggregate posterior q(z). Where the prior has mass and q(z) has "
+        f"little, there is a hole. Over 500 prior samples and the {len(enc):,} encoded images: "
+        f"KL(p ‖ q) ≈ **{g['kl']:,.1f} nats**, and **{g['hole_share']:.0%}** of the samples land where "
+        f"q(z) < p(z) / 100. The median prior sample is **{g['ratio']:.2f}×** farther from its nearest encoded "
+        "image than encoded images are from each other. The 8 prior samples farthest from the data, decoded:")
     stage_images(decode(model, z[far]), size=72)
 
     st.header("4 · Likelihood does not detect strangers")

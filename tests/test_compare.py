@@ -16,6 +16,7 @@ from vae.compare import (
     gaussian_frechet,
     nearest_distances,
     prior_gap,
+    prior_holes,
     sharpness,
 )
 
@@ -92,6 +93,30 @@ def test_prior_gap_is_one_for_prior_codes_and_large_for_a_shrunken_cloud():
     assert 0.7 < g["ratio"] < 1.4 and g["far_share"] < 0.15
     shrunk = prior_gap(like_prior * 0.1, n=1000, seed=1)
     assert shrunk["ratio"] > 5 and shrunk["far_share"] > 0.9
+
+
+def test_prior_holes_against_scipy_densities():
+    from scipy.stats import multivariate_normal
+
+    from vae.latent import prior_samples
+
+    rng = np.random.default_rng(6)
+    mu, logvar = rng.normal(size=(3, 2)), rng.normal(scale=0.3, size=(3, 2))
+    z = prior_samples(50, 2, seed=2).astype(np.float64)
+    q = np.mean([multivariate_normal(mu[i], np.diag(np.exp(logvar[i]))).pdf(z) for i in range(3)], axis=0)
+    p = multivariate_normal(np.zeros(2), np.eye(2)).pdf(z)
+    gap = np.log(p) - np.log(q)
+    r = prior_holes(mu, logvar, n=50, seed=2, batch=7)
+    assert r["kl"] == pytest.approx(gap.mean(), rel=1e-9) and r["hole_share"] == pytest.approx((gap > np.log(100)).mean())
+
+
+def test_prior_holes_are_few_when_the_posteriors_cover_the_prior_and_many_for_points():
+    rng = np.random.default_rng(7)
+    mu = rng.normal(scale=np.sqrt(0.4), size=(5000, 3))
+    covered = prior_holes(mu, np.full_like(mu, np.log(0.6)), n=500)
+    points = prior_holes(mu, np.full_like(mu, np.log(1e-4)), n=500)  # an autoencoder: sigma ~ 0
+    assert abs(covered["kl"]) < 0.3 and covered["hole_share"] < 0.05, covered
+    assert points["kl"] > 100 and points["hole_share"] > 0.9, points
 
 
 def test_aggregate_kl_is_zero_when_the_aggregate_matches_the_prior():

@@ -108,7 +108,7 @@ def test_ae_vs_vae_side_by_side(ckpt):
     at = open_story("ae_vs_vae", ckpt)
     assert len(at.get("plotly_chart")) >= 4  # two maps, the path distances, the histogram
     table = at.dataframe[0].value
-    assert list(table.columns) == ["", "autoencoder", "VAE"] and len(table) == 6
+    assert list(table.columns) == ["", "autoencoder", "VAE"] and len(table) == 7
     at.selectbox(key="avv_dim").set_value(3).run()
     assert_clean(at)
 

@@ -5,8 +5,8 @@
   summarised by a Gaussian (FID's formula, Heusel et al. 2017; the features here come from the
   project's own small classifier, see :mod:`vae.classifier`).
 - :func:`class_coverage`: the histogram of predicted classes of many samples, and its entropy.
-- :func:`prior_gap` and :func:`aggregate_kl`: how well a model's encoded data fills its
-  prior N(0, I) (holes are where prior samples land far from any encoded image).
+- :func:`prior_gap`, :func:`prior_holes` and :func:`aggregate_kl`: how well a model's encoded
+  data fills its prior N(0, I) (holes are where the prior puts samples and no image's posterior is).
 - :func:`compare_generators`: all of it for a VAE and a GAN against the test images, as the
   VAE-vs-GAN page and ``python -m vae compare`` show it. A report is a small JSON file keyed by
   the three models' content hashes: ``python -m vae compare --save`` ships it in the GAN's
@@ -112,6 +112,32 @@ def prior_gap(mu: np.ndarray, n: int = 2000, seed: int = 0) -> dict[str, float]:
     return {"data_nn": float(np.median(data_nn)), "prior_nn": float(np.median(prior_nn)),
             "ratio": float(np.median(prior_nn) / max(np.median(data_nn), 1e-12)),
             "far_share": float((prior_nn > np.quantile(data_nn, 0.95)).mean())}
+
+
+def prior_holes(mu: np.ndarray, logvar: np.ndarray, n: int = 500, seed: int = 0,
+                batch: int = 64) -> dict[str, float]:
+    """How much of the prior falls where no image's posterior is (the holes generation draws from).
+
+    q(z) = (1/N) sum_i N(z; mu_i, diag exp(logvar_i)) is the aggregate posterior of the N encoded
+    images. For ``n`` samples z ~ p(z) = N(0, I): ``kl`` = mean of log p(z) - log q(z), a Monte
+    Carlo estimate of KL(p || q) in nats (0 when q covers the prior; the finite N makes it an
+    overestimate), and ``hole_share``: the share of prior samples where q(z) < p(z) / 100.
+    """
+    from .model import LOG_2PI
+
+    m = torch.as_tensor(np.asarray(mu, np.float64))
+    lv = torch.as_tensor(np.asarray(logvar, np.float64))
+    big_n, d = m.shape
+    inv_var = torch.exp(-lv)  # (N, D)
+    log_norm = -0.5 * (lv.sum(1) + d * LOG_2PI)  # (N,)
+    z = torch.as_tensor(prior_samples(n, d, seed=seed), dtype=torch.float64)  # (n, D)
+    log_q = []
+    for i in range(0, n, batch):
+        sq = ((z[i : i + batch, None, :] - m[None]) ** 2 * inv_var[None]).sum(-1)  # (b, N)
+        log_q.append(torch.logsumexp(log_norm[None] - 0.5 * sq, dim=1) - math.log(big_n))
+    log_p = -0.5 * (z.pow(2).sum(1) + d * LOG_2PI)
+    gap = (log_p - torch.cat(log_q)).numpy()
+    return {"kl": float(gap.mean()), "hole_share": float((gap > math.log(100)).mean())}
 
 
 def aggregate_kl(mu: np.ndarray, logvar: np.ndarray) -> float:
