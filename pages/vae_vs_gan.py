@@ -18,6 +18,11 @@ IWAE_K = 200  # importance samples for one image's likelihood bound (fast enough
 SETS = ("test images", "VAE samples", "GAN samples", "VAE reconstructions")
 
 
+def _median_rate(history: list | None) -> str:
+    rates = [h["images_per_s"] for h in history or [] if "images_per_s" in h]
+    return f"{sorted(rates)[len(rates) // 2]:,.0f}" if rates else "?"
+
+
 def main() -> None:
     ctx = get_ctx()
     st.title("VAE vs GAN")
@@ -95,12 +100,17 @@ def main() -> None:
     rows = [
         ("epochs", ctx.ck.meta.get("epochs_done"), gan.meta.get("epochs_done")),
         ("wall time", minutes(vt.get("seconds")), minutes(gt.get("seconds"))),
+        ("training images a second (median epoch)", _median_rate(ctx.ck.history), _median_rate(gan.meta.get("history"))),
         ("device", vt.get("device"), gt.get("device")),
         ("parameters", f"{ctx.model.num_parameters():,}",
          f"{sum(p.numel() for p in gan.model.parameters()):,} (generator; its discriminator was discarded)"),
-        ("command", vt.get("command"), gt.get("command")),
     ]
-    st.dataframe(pd.DataFrame(rows, columns=["", ctx.name, gan.name]), hide_index=True, key="gan_training")
+    st.dataframe(pd.DataFrame(rows, columns=["", ctx.name, gan.name]).astype(str), hide_index=True,
+                 key="gan_training")
+    for name, tr in ((ctx.name, vt), (gan.name, gt)):
+        if tr.get("command"):
+            st.caption(f"{name} was trained with")
+            st.code(tr["command"], language="bash", wrap_lines=True)
     h = gan.meta.get("history") or []
     if h:
         last = h[-1]

@@ -275,7 +275,8 @@ def grouped_bars(categories: Sequence[str], series: dict[str, Sequence[float]], 
     """One bar per category and series, side by side (e.g. predicted classes of several models)."""
     fig = go.Figure([go.Bar(x=list(categories), y=list(v), name=n) for n, v in series.items()])
     fig.update_layout(barmode="group", height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
-                      title=title, plot_bgcolor="white", yaxis_title=y_title, legend=dict(orientation="h", y=1.12))
+                      title=title, plot_bgcolor="white", yaxis_title=y_title,
+                      legend=dict(orientation="h", y=-0.15, yanchor="top"))
     fig.update_yaxes(gridcolor="#eee")
     return fig
 

@@ -120,7 +120,8 @@ def training_info(command: str | None, device: torch.device) -> dict[str, Any]:
     """How a model was trained, for its meta.json: the command, the device and the versions."""
     return {
         "command": command,
-        "device": str(device) if device.type != "cpu" else f"cpu ({torch.get_num_threads()} threads)",
+        "device": str(device) if device.type != "cpu" else
+        f"cpu ({torch.get_num_threads()} thread{'s' if torch.get_num_threads() != 1 else ''})",
         "torch": torch.__version__,
         "python": platform.python_version(),
         "platform": f"{platform.system()} {platform.machine()}",
