@@ -12,7 +12,7 @@ from tests.test_browser import ARTIFACTS, browser, goto, page, server, wait_app 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 #: Each page and a text its last section shows once the script has run to the end.
-STORY_PAGES = {"training_step": "Batch: images", "ae_vs_vae": "Autoencoder vs VAE", "vae_vs_gan": "VAE vs GAN",
+STORY_PAGES = {"training_step": "Batch: images", "ae_vs_vae": "Nothing pins the autoencoder", "vae_vs_gan": "was trained with",
                "uses": "5 · Beyond images: text and speech", "weaknesses": "6 · Training cost"}
 
 
