@@ -127,11 +127,16 @@ def test_loading_is_strict(tmp_path, tiny_gan, tiny_classifier):
         load_classifier(ROOT / "checkpoints" / "digits")
 
 
-def test_list_checkpoints_ignores_models_folder():
+def test_a_comparison_model_among_the_checkpoints_is_listed_with_the_reason(tmp_path, tiny_gan):
     from vae.checkpoint import list_checkpoints
 
-    names = [e.name for e in list_checkpoints(ROOT / "checkpoints")]
-    assert not any("gan" in n or "classifier" in n for n in names)
+    shutil.copytree(ROOT / "checkpoints" / "digits", tmp_path / "digits")
+    shutil.copytree(tiny_gan, tmp_path / "a-gan")
+    entries = {e.name: e for e in list_checkpoints(tmp_path)}
+    assert entries["digits"].error is None
+    assert "holds a gan-generator, not a VAE" in entries["a-gan"].error and "models/" in entries["a-gan"].error
+    shipped = [e.name for e in list_checkpoints(ROOT / "checkpoints")]
+    assert not any(e.error for e in list_checkpoints(ROOT / "checkpoints")), shipped
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
