@@ -17,6 +17,7 @@ from vae.figures import histograms, latent_map, lines
 from vae.latent import decode, lerp, prior_samples
 
 PATH_STEPS = 9
+N_PRIOR = 10  # prior samples through both decoders (one row)
 
 
 def pair(ctx) -> tuple[str | None, str | None]:
@@ -77,7 +78,7 @@ def main() -> None:
 
     st.header("2 · Samples from the prior")
     seed = int(st.number_input("Seed", 0, 1_000_000, 0, key="avv_seed"))
-    z = prior_samples(12, ae.config.latent_dim, seed=seed)
+    z = prior_samples(N_PRIOR, ae.config.latent_dim, seed=seed)
     clf, _ = comparison_model(CLASSIFIER, ae.dataset)
     for k, (_, ck) in models.items():
         imgs = decode(ck.model, z)
@@ -86,10 +87,11 @@ def main() -> None:
                        if clf else ""))
         stage_images(imgs, size=76)
     holes = {k: gap(name, ck.content_hash, ctx.split) for k, (name, ck) in models.items()}
-    st.caption(f"The same 12 codes z ~ N(0, I) into both decoders. Nothing asked the autoencoder's codes to fill "
-               f"N(0, I): measured, {holes['autoencoder']['hole_share']:.0%} of prior samples land where its encoded "
-               f"images put (almost) no probability, against {holes['VAE']['hole_share']:.0%} for the VAE, whose KL "
-               "term pulled every q(z|x) towards the prior (section 4 has the numbers).")
+    st.caption(f"The same {N_PRIOR} codes z ~ N(0, I) into both decoders. Nothing asked the autoencoder's codes "
+               "to fill N(0, I), and they do not: the prior's mass lies where its encoded images put almost no "
+               f"probability, KL(prior ‖ aggregate posterior) ≈ {holes['autoencoder']['kl']:,.0f} nats, against "
+               f"{holes['VAE']['kl']:,.0f} for the VAE, whose KL term pulled every q(z|x) towards the prior "
+               "(section 4).")
 
     st.header("3 · Interpolations through the gaps")
     names = ctx.class_names
@@ -109,7 +111,7 @@ def main() -> None:
         spacing = gap(name, ck.content_hash)["data_nn"]
         dist[k] = nearest_distances(path, mu) / spacing
     st.plotly_chart(lines(np.linspace(0, 1, PATH_STEPS), dist, "position along the path (0: start, 1: end)",
-                          "distance to nearest image (data spacings)", height=240),
+                          "distance to the data (spacings)", height=240),
                     key="avv_path_gap", config={"displayModeBar": False})
     mid = PATH_STEPS // 2
     st.caption(f"A straight line between two codes, and how far each point is from the nearest encoded image, in "

@@ -66,7 +66,9 @@ def main() -> None:
                "between the two Gaussians (FID's formula with this classifier in place of Inception); for the test "
                "images, the distance between the two halves of the test split, the floor that sampling noise alone "
                f"reaches. Making the 10,000 samples took {report['seconds_to_generate']['VAE samples']:.2f} s (VAE) "
-               f"and {report['seconds_to_generate']['GAN samples']:.2f} s (GAN) on this server.")
+               f"and {report['seconds_to_generate']['GAN samples']:.2f} s (GAN) on {report.get('threads', '?')} CPU "
+               f"thread(s), measured {report.get('measured_at', 'when the report was made')} "
+               "(`python -m vae compare`, shipped with the GAN, or this server's first open).")
     names = clf.class_names
     st.plotly_chart(grouped_bars(names, {k: sets[k]["counts"] for k in SETS[:3]},
                                  "Predicted class of 10,000 images of each", height=320, y_title="images"),

@@ -173,7 +173,9 @@ def compare_generators(vae_model, gan_model, classifier, real: torch.Tensor, n: 
     sets = {"test images": (real, real_feats, real_probs), "VAE samples": vae_samples,
             "VAE reconstructions": recon, "GAN samples": gan_samples}
     report: dict[str, Any] = {"n": int(len(real)), "seed": seed, "sets": {},
-                              "seconds_to_generate": {"VAE samples": vae_s, "GAN samples": gan_s}}
+                              "seconds_to_generate": {"VAE samples": vae_s, "GAN samples": gan_s},
+                              "measured_at": time.strftime("%Y-%m-%d %H:%M"),
+                              "threads": torch.get_num_threads()}
     for name, value in sets.items():
         images, feats, probs = value if isinstance(value, tuple) else (value, *classifier.embed(value))
         fd = (frechet_distance(feats[:half], feats[half:]) if name == "test images"

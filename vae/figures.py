@@ -264,8 +264,9 @@ def histograms(values: Sequence[np.ndarray], names: Sequence[str], title: str, h
     for v, n in zip(values, names, strict=True):
         fig.add_trace(go.Histogram(x=v, name=n, opacity=0.55, histnorm="probability density",
                                    xbins=dict(start=lo, end=hi + size, size=size)))
-    fig.update_layout(barmode="overlay", height=height, margin=dict(l=50, r=10, t=30, b=10),
-                      title=title, plot_bgcolor="white", legend=dict(orientation="h", y=-0.2),
+    fig.update_layout(barmode="overlay", height=height, margin=dict(l=50, r=10, t=50, b=10),
+                      title=dict(text=title, y=0.98, yanchor="top"), plot_bgcolor="white",
+                      legend=dict(orientation="h", y=1.0, yanchor="bottom", x=1.0, xanchor="right"),
                       xaxis_title=x_title, yaxis_title="density")
     return fig
 
