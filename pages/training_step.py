@@ -163,8 +163,9 @@ def show_stage(key: str, ctx, tr: StepTrace, batch: tuple[int, ...]) -> None:
                                                     "∂L/∂log σ²": tr.grad_logvar[i].numpy()},
                                   "latent dimension", "gradient", height=220),
                             key="step_grad_lines", config={"displayModeBar": False})
-        st.markdown("`loss.backward()` applies the chain rule from the loss back to every weight. For a Bernoulli "
-                    "decoder ∂L/∂logits = (x̂ − x) / B: red where the image came out too bright. It flows "
+        st.markdown("The backward pass (`loss.backward`, beside) applies the chain rule from the loss back to every "
+                    "weight. For a Bernoulli decoder ∂L/∂logits = (x̂ − x) / B: red where the image came out too "
+                    "bright. It flows "
                     "through the decoder, through z = μ + σ·ε into μ and σ, and through the encoder.")
         st.dataframe(_param_table(tr)[["parameter", "shape", "‖gradient‖", "‖weights‖"]], hide_index=True,
                      key="step_param_table", height=300)
