@@ -16,6 +16,9 @@ STORY_PAGES = {"training_step": "Batch: images", "ae_vs_vae": "Nothing pins the 
                "uses": "5 · Beyond images: text and speech", "weaknesses": "6 · Training cost"}
 
 
+IMAGES = '[data-testid="stImage"] img'
+
+
 def story_shot(pg, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     try:  # widgets whose code is still loading are drawn as grey skeletons: wait for the real ones
@@ -39,13 +42,17 @@ def exceptions(pg) -> list[str]:
 @pytest.mark.parametrize("name", list(STORY_PAGES))
 def test_story_page_renders_with_images_and_no_errors(page, server, name):  # noqa: F811
     open_story(page, server, name)
+    # images arrive as media files after the elements: wait until there are some and every one has loaded
+    # (a broken media URL would leave naturalWidth at 0 and time out here)
+    try:
+        page.wait_for_function(f"() => {{ const a = [...document.querySelectorAll('{IMAGES}')];"
+                               " return a.length > 0 && a.every(i => i.complete && i.naturalWidth > 0); }",
+                               timeout=60_000)
+    except playwright_api.Error:
+        pytest.fail(f"{name}: images missing or broken ({page.locator(IMAGES).count()} on the page)")
+    wait_app(page)
     assert not exceptions(page), exceptions(page)
     assert page.locator('[data-testid="stAlert"] [data-testid="stAlertContentError"]').count() == 0
-    imgs = page.locator('[data-testid="stImage"] img')
-    assert imgs.count() >= 1, f"{name} shows no image"
-    # every image has loaded (a broken media URL would leave naturalWidth at 0)
-    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=\"stImage\"] img')]"
-                           ".every(i => i.complete && i.naturalWidth > 0)", timeout=60_000)
     story_shot(page, name)
 
 
