@@ -271,13 +271,34 @@ def resolve_train_args(args: argparse.Namespace) -> argparse.Namespace:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from . import distributed
+
+    d = distributed.init(args.device)  # under torchrun: join the other processes (None otherwise)
+    try:
+        return _train(args, d)
+    finally:
+        distributed.shutdown()
+
+
+def _train(args: argparse.Namespace, d) -> int:
+    from . import distributed
     from .archs import get_architecture
     from .config import ModelConfig, TrainConfig
     from .data import check_dataset_name, load_training_data
     from .train import Trainer
 
-    args = resolve_train_args(args)
-    check_dataset_name(args.dataset)
+    def settle() -> argparse.Namespace:  # rank 0 reads --out; every process gets the same options
+        resolved = resolve_train_args(args)
+        check_dataset_name(resolved.dataset)
+        if resolved.resume and not Path(resolved.out).exists():
+            raise CliError(f"--resume: {resolved.out} does not exist yet; start without --resume")
+        if not resolved.resume and Path(resolved.out).exists() and any(Path(resolved.out).iterdir()):
+            raise CliError(
+                f"{resolved.out} already exists; pass --resume to continue it or choose another --out"
+            )
+        return resolved
+
+    args = distributed.on_main(d, settle)
     tc = TrainConfig(
         dataset=args.dataset, out=args.out, epochs=args.epochs, batch_size=args.batch_size,
         lr=args.lr, lr_schedule=args.lr_schedule, kl_warmup_epochs=args.kl_warmup,
@@ -285,12 +306,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         channels=args.channels, limit=args.limit, resume=args.resume, threads=args.threads,
         half_weights=args.half, keep_optimizer=not args.no_optimizer_state,
     ).validate()
-    if args.resume and not Path(args.out).exists():
-        raise CliError(f"--resume: {args.out} does not exist yet; start without --resume")
-    if not args.resume and Path(args.out).exists() and any(Path(args.out).iterdir()):
-        raise CliError(
-            f"{args.out} already exists; pass --resume to continue it or choose another --out"
-        )
     train_data, test_data = load_training_data(tc.dataset, tc.data_dir, tc.image_size, tc.channels)
     hidden = args.hidden or get_architecture(args.arch).default_hidden
     mc = ModelConfig(
@@ -299,9 +314,15 @@ def cmd_train(args: argparse.Namespace) -> int:
         variance=args.variance, sigma=args.sigma,
     ).validate()
     command = f"{prog_name()} " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    if d is not None:
+        command = f"{_torchrun_prefix()} -m vae " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+        _stop_on_sigterm(d, tc.out)
     trainer = Trainer(mc, tc, train_data, test_data, command=command)
-    _attach_progress(trainer, bar=not args.no_progress)
+    if d is None or d.is_main:  # one progress bar and one summary per run
+        _attach_progress(trainer, bar=not args.no_progress)
     result = trainer.run()
+    if d is not None and not d.is_main:
+        return 0
     if result.status == "finished-before":
         done = len(result.history)
         print(f"{result.path} has already finished {done}/{done} epochs; pass --epochs M (more than {done}) "
@@ -314,6 +335,27 @@ def cmd_train(args: argparse.Namespace) -> int:
                 f"{result.seconds / 60:.1f} min)")
     print(msg)
     return 0
+
+
+def _torchrun_prefix() -> str:
+    """How torchrun was called, as far as its environment tells (for meta.json's command)."""
+    import os
+
+    nodes = int(os.environ.get("GROUP_WORLD_SIZE", "1"))
+    local = os.environ.get("LOCAL_WORLD_SIZE", os.environ.get("WORLD_SIZE", "1"))
+    return "torchrun" + (f" --nnodes {nodes}" if nodes > 1 else "") + f" --nproc-per-node {local}"
+
+
+def _stop_on_sigterm(d, out: str) -> None:
+    """torchrun stops the other processes with SIGTERM when one fails: say so in one line."""
+    import signal
+
+    from .distributed import PeerLostError, lost_message
+
+    def stop(signum, frame):
+        raise PeerLostError(lost_message(d, "torchrun sent SIGTERM", out))
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 def cmd_train_model(args: argparse.Namespace) -> int:
@@ -610,6 +652,7 @@ def main(argv: list[str] | None = None) -> int:
     from .checkpoint import CheckpointError
     from .config import ConfigError
     from .data import DataError
+    from .distributed import PeerLostError
     from .train import NonFiniteLossError
 
     parser = build_parser()
@@ -620,6 +663,9 @@ def main(argv: list[str] | None = None) -> int:
         one_line = " ".join(str(e).split())  # a message quoting another tool's may span lines
         print(f"{prog_name()} {args.command}: error: {one_line}", file=sys.stderr)
         return EXIT_USAGE
+    except PeerLostError as e:  # a distributed run lost a process: this one stops, saying why
+        print(f"{prog_name()} {args.command}: error: {e}", file=sys.stderr, flush=True)
+        return 1
     except KeyboardInterrupt:
         print(f"{prog_name()} {args.command}: interrupted; the last finished epoch's checkpoint is kept",
               file=sys.stderr)
