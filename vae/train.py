@@ -37,8 +37,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import __version__
-from . import distributed
+from . import __version__, distributed
 from .checkpoint import CheckpointError, load_checkpoint, load_optimizer_state, save_checkpoint
 from .config import ConfigError, ModelConfig, TrainConfig
 from .data import ImageDataset, canonical_dataset_name, load_training_data
