@@ -1,4 +1,4 @@
-"""Command-line interface: ``vae {train,evaluate,info,sample,reconstruct,export,project,data,
+"""Command-line interface: ``vae {train,evaluate,info,sample,reconstruct,export,project,map,data,
 train-gan,train-classifier,compare}`` (``python -m vae ...`` in a checkout; ``vae ...`` where the
 package is installed).
 
@@ -182,6 +182,20 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--perplexity", type=_float("--perplexity", 2.0), default=30.0)
     pr.add_argument("--seed", type=int, default=42)
     pr.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
+
+    mp = sub.add_parser("map", help="build the app's map of a large explore set (all images, posterior samples) "
+                                    "into the cache, and say how long it took")
+    mp.add_argument("checkpoint")
+    mp.add_argument("--split", choices=("test", "train", "all"), default="test",
+                    help="all: the test split then the train split (the test map, every training image placed on it)")
+    mp.add_argument("--samples", type=_positive_int("--samples"), default=1,
+                    help="codes per image: 1 = the posterior means; K > 1 adds K samples z ~ q(z|x) of every image "
+                         "(70,000 images x 15 = 1,050,000 codes)")
+    mp.add_argument("--method", choices=("umap", "pca", "tsne", "latent"), default=None,
+                    help="default: latent for a 2-D model, else umap")
+    mp.add_argument("--seed", type=int, default=0, help="seed of the posterior samples")
+    mp.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
+    mp.add_argument("--cache-dir", default=None, help="default: the app's cache (cache/ or $VAE_EXPLORER_CACHE)")
 
     d = sub.add_parser("data", help="which datasets are on this machine; fetch one")
     d.add_argument("--check", metavar="NAME", default=None,
@@ -610,6 +624,64 @@ def cmd_project(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_map(args: argparse.Namespace) -> int:
+    """The maps the app draws for an explore set, built (or read) where the app looks for them."""
+    import time
+
+    from .cache import DEFAULT_CACHE_DIR
+    from .checkpoint import load_checkpoint
+    from .explorer import (
+        ALL,
+        all_parts,
+        default_projection,
+        explore_parts,
+        explore_set,
+        placed_projection,
+        projection,
+        sample_map,
+    )
+    from .projection import LatentMap, ProjectionConfig
+
+    say = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+    cache = Path(args.cache_dir) if args.cache_dir else DEFAULT_CACHE_DIR
+    ck = load_checkpoint(args.checkpoint)
+    t0 = time.perf_counter()
+    if args.split == ALL:
+        parts = all_parts(ck, args.data_dir)
+        base, enc = explore_set(ck, parts[0], cache), explore_parts(ck, parts, cache)
+    else:
+        data = ck.load_data(args.split, 10_000 if args.split == "train" else None, args.data_dir)
+        base = enc = explore_set(ck, data, cache)
+    t_enc = time.perf_counter() - t0
+    cfg = ProjectionConfig(method=args.method) if args.method else default_projection(ck, len(enc))
+    cfg.validate(n_points=len(base), latent_dim=ck.config.latent_dim)
+    t1 = time.perf_counter()
+    if args.split == ALL:
+        coords = placed_projection(ck, args.split, base, enc, cfg, cache, progress=say)
+        base_coords = coords[: len(base)]
+    else:
+        coords = base_coords = projection(ck, args.split, enc, cfg, cache, progress=say)[0]
+    t_map = time.perf_counter() - t1
+    print(f"{len(enc):,} images of {ck.dataset} ({args.split}): encoded in {t_enc:.1f} s, {cfg.method} map in "
+          f"{t_map:.1f} s; cached in {cache}")
+    if args.samples > 1:
+        t2 = time.perf_counter()
+        if cfg.method in ("umap", "tsne"):
+            base_map = LatentMap(base.mu, base_coords)
+        else:
+            from .projection import build_latent_map, fit_pca_map
+
+            base_map = build_latent_map(enc.mu, coords, cfg.method,
+                                        fit_pca_map(enc.mu, coords) if cfg.method == "pca" else None)
+        try:
+            sm = sample_map(ck, args.split, enc, base_map, args.samples, cfg, args.seed, cache)
+        except ValueError as e:
+            raise CliError(str(e)) from None
+        print(f"{len(sm):,} codes ({args.samples} posterior samples of each image) placed in "
+              f"{time.perf_counter() - t2:.1f} s")
+    return 0
+
+
 def cmd_data(args: argparse.Namespace) -> int:
     from .data import IDX_DATASETS, check_dataset_name, dataset_available, find_idx, load_dataset
 
@@ -643,7 +715,7 @@ def cmd_data(args: argparse.Namespace) -> int:
 COMMANDS = {
     "train": cmd_train, "evaluate": cmd_evaluate, "info": cmd_info, "sample": cmd_sample,
     "reconstruct": cmd_reconstruct, "export": cmd_export, "data": cmd_data,
-    "project": cmd_project, "train-gan": cmd_train_model, "train-classifier": cmd_train_model,
+    "project": cmd_project, "map": cmd_map, "train-gan": cmd_train_model, "train-classifier": cmd_train_model,
     "compare": cmd_compare,
 }
 
