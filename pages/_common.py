@@ -404,10 +404,12 @@ def sidebar() -> None:
             with st.expander(f"{len(bad)} checkpoint folder(s) could not be loaded"):
                 for e in bad:
                     st.markdown(f"**{e['name']}**: {e['error']}")
-        splits = ["test", "train"] + ([ALL] if _all_here(st.session_state.get("ckpt")) else [])
+        name = st.session_state.get("ckpt")
+        splits = ["test", "train"] + ([ALL] if _all_here(name) else [])
         if st.session_state.get("split") not in splits:
             st.session_state["split"] = "test"
-        st.radio("Explore set", splits, key="split", horizontal=True, format_func=_split_label,
+        n_all = _all_size(name) if ALL in splits else 0
+        st.radio("Explore set", splits, key="split", horizontal=True, format_func=lambda s: _split_label(s, n_all),
                  help="The images encoded and drawn on the map. All of them (train + test) where the train "
                       "split is on this machine: the test map, with every training image placed on it.")
         devs = devices()
@@ -431,11 +433,17 @@ def _all_here(name: str | None) -> bool:
         return False
 
 
-def _split_label(split: str) -> str:
+def _all_size(name: str) -> int:
+    """How many images the "all" explore set has (0 when its encodings are not loaded yet and the
+    checkpoint's meta.json does not say)."""
+    meta = get_checkpoint(name).meta
+    n = int(meta.get("train_size") or 0) + int(meta.get("test_size") or 0)
+    return n if meta.get("train_config", {}).get("limit") is None else 0  # --limit: train_size is not the split's
+
+
+def _split_label(split: str, n_all: int = 0) -> str:
     if split == ALL:
-        meta = get_checkpoint(st.session_state["ckpt"]).meta if st.session_state.get("ckpt") else {}
-        n = (meta.get("train_size") or 0) + (meta.get("test_size") or 0)
-        return f"all {n:,} (train + test)" if n else "all (train + test)"
+        return f"all {n_all:,} (train + test)" if n_all else "all (train + test)"
     return "test split" if split == "test" else "train split (first 10,000)"
 
 
