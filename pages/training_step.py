@@ -43,9 +43,9 @@ def _redraw_eps() -> None:
     st.session_state["step_eps_seed"] = (int(st.session_state.get("step_eps_seed", 0)) + 1) % 1_000_000
 
 
-def show_code(key: str) -> None:
+def show_code(key: str, model) -> None:
     stage = STAGES[KEYS.index(key)]
-    for src in stage.sources():
+    for src in stage.sources(model):
         st.caption(src.where)
         st.code(src.text, language="python", wrap_lines=True)
 
@@ -88,7 +88,7 @@ def main() -> None:
         show_stage(key, ctx, tr, batch)
     with right:
         st.markdown("**The code that computed it**")
-        show_code(key)
+        show_code(key, ctx.model)
     st.caption(f"Batch: images {', '.join(f'#{i}' for i in batch[:12])}{' …' if len(batch) > 12 else ''} · "
                f"β = {tr.beta:g} · ε seed {eps_seed} · {cfg.likelihood} likelihood")
 
