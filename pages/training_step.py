@@ -137,8 +137,12 @@ def show_stage(key: str, ctx, tr: StepTrace, batch: tuple[int, ...]) -> None:
                     "by about σ in every dimension.")
     elif key == "decode":
         stage_images(tr.x, size=72, label="x")
-        stage_images(tr.x_hat, size=72, label="x̂ = sigmoid(decoder(z))")
-        st.markdown(f"The decoder maps each z ({d} numbers) to {c * h * w} logits; sigmoid(logits) = x̂, the "
+        bernoulli = ctx.ck.config.likelihood == "bernoulli"
+        stage_images(tr.x_hat, size=72, label="x̂ = sigmoid(decoder(z))" if bernoulli
+                     else f"x̂ = the mean of the {ctx.ck.config.likelihood} likelihood, from decoder(z)")
+        what = (f"{c * h * w} logits; sigmoid(logits) = x̂" if bernoulli else
+                f"{tr.logits[0].numel()} parameters of its {ctx.ck.config.likelihood} likelihood; their mean is x̂")
+        st.markdown(f"The decoder maps each z ({d} numbers) to {what}, the "
                     f"mean image of p(x|z). Mean squared error of x̂ over the batch: "
                     f"{float((tr.x_hat - tr.x).pow(2).mean()):.4f} per pixel.")
     elif key == "loss":
