@@ -6,6 +6,7 @@ import numpy as np
 import streamlit as st
 
 from components import live_decoder
+from pages import _samples_map as samples_map
 from pages._common import (
     fmt_code,
     get_ctx,
@@ -15,6 +16,7 @@ from pages._common import (
     show_image,
     umap_reducer,
 )
+from vae.explorer import ALL
 from vae.export import latent_table
 from vae.figures import (
     COLOR_BY,
@@ -33,8 +35,9 @@ from vae.projection import METHOD_LABELS, ProjectionConfig
 ctx = get_ctx()
 st.title("Map of the latent space")
 two_d = ctx.latent_dim == 2
+split_words = "images (train + test)" if ctx.split == ALL else f"{ctx.split}-split images"
 st.caption(
-    f"Each dot is one of the {len(ctx.enc):,} {ctx.split}-split images of **{ctx.ck.dataset}**, placed by "
+    f"Each dot is one of the {len(ctx.enc):,} {split_words} of **{ctx.ck.dataset}**, placed by "
     f"its latent code (the posterior mean of q(z|x), {ctx.latent_dim} numbers)"
     + (" — this model's latent space *is* 2-D, so the map is the space itself, with decoded images "
        "behind it." if two_d else ", projected to 2-D.")
@@ -53,6 +56,13 @@ show_prior = c3.toggle("Prior samples", key="map_prior",
 n_prior = c4.number_input("How many", 50, 2000, 300, step=50, key="map_n_prior", disabled=not show_prior)
 
 bundle = ctx.map(ProjectionConfig(method=method))
+per_image = st.segmented_control(
+    "Codes per image", samples_map.CHOICES, default=1, key="map_per_image", format_func=samples_map.label,
+    help="One code per image (its posterior mean), or several samples z ~ q(z|x) of each: how uncertain the "
+         "encoder is, as clouds around the means. Many codes are drawn as a density that becomes points as you zoom.")
+if per_image and per_image > 1:
+    samples_map.show(ctx, bundle, int(per_image))
+    st.stop()
 coords, lmap = bundle.coords, bundle.latent_map
 grid = spot_grid(coords, 70)
 values = {"class": None, "recon": ctx.enc.recon, "kl": ctx.enc.kl, "sigma": ctx.enc.sigma_mean}[color_by]

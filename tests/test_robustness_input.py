@@ -443,7 +443,7 @@ TYPED = list(_typed_options())
 
 
 def test_the_option_list_covers_every_command():
-    assert {c for c, _, _ in TYPED} == {"train", "evaluate", "sample", "reconstruct", "export", "project", "data",
+    assert {c for c, _, _ in TYPED} == {"train", "evaluate", "sample", "reconstruct", "export", "project", "map", "data",
                                        "train-gan", "train-classifier", "compare"}
     assert len(TYPED) >= 40
 

@@ -1,4 +1,4 @@
-"""Command-line interface: ``vae {train,evaluate,info,sample,reconstruct,export,project,data,
+"""Command-line interface: ``vae {train,evaluate,info,sample,reconstruct,export,project,map,data,
 train-gan,train-classifier,compare}`` (``python -m vae ...`` in a checkout; ``vae ...`` where the
 package is installed).
 
@@ -183,6 +183,20 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--seed", type=int, default=42)
     pr.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
 
+    mp = sub.add_parser("map", help="build the app's map of a large explore set (all images, posterior samples) "
+                                    "into the cache, and say how long it took")
+    mp.add_argument("checkpoint")
+    mp.add_argument("--split", choices=("test", "train", "all"), default="test",
+                    help="all: the test split then the train split (the test map, every training image placed on it)")
+    mp.add_argument("--samples", type=_positive_int("--samples"), default=1,
+                    help="codes per image: 1 = the posterior means; K > 1 adds K samples z ~ q(z|x) of every image "
+                         "(70,000 images x 15 = 1,050,000 codes)")
+    mp.add_argument("--method", choices=("umap", "pca", "tsne", "latent"), default=None,
+                    help="default: latent for a 2-D model, else umap")
+    mp.add_argument("--seed", type=int, default=0, help="seed of the posterior samples")
+    mp.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
+    mp.add_argument("--cache-dir", default=None, help="default: the app's cache (cache/ or $VAE_EXPLORER_CACHE)")
+
     d = sub.add_parser("data", help="which datasets are on this machine; fetch one")
     d.add_argument("--check", metavar="NAME", default=None,
                    help="exit 0 if the dataset's split is available without a download, else 1")
@@ -271,13 +285,34 @@ def resolve_train_args(args: argparse.Namespace) -> argparse.Namespace:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from . import distributed
+
+    d = distributed.init(args.device)  # under torchrun: join the other processes (None otherwise)
+    try:
+        return _train(args, d)
+    finally:
+        distributed.shutdown()
+
+
+def _train(args: argparse.Namespace, d) -> int:
+    from . import distributed
     from .archs import get_architecture
     from .config import ModelConfig, TrainConfig
     from .data import check_dataset_name, load_training_data
     from .train import Trainer
 
-    args = resolve_train_args(args)
-    check_dataset_name(args.dataset)
+    def settle() -> argparse.Namespace:  # rank 0 reads --out; every process gets the same options
+        resolved = resolve_train_args(args)
+        check_dataset_name(resolved.dataset)
+        if resolved.resume and not Path(resolved.out).exists():
+            raise CliError(f"--resume: {resolved.out} does not exist yet; start without --resume")
+        if not resolved.resume and Path(resolved.out).exists() and any(Path(resolved.out).iterdir()):
+            raise CliError(
+                f"{resolved.out} already exists; pass --resume to continue it or choose another --out"
+            )
+        return resolved
+
+    args = distributed.on_main(d, settle)
     tc = TrainConfig(
         dataset=args.dataset, out=args.out, epochs=args.epochs, batch_size=args.batch_size,
         lr=args.lr, lr_schedule=args.lr_schedule, kl_warmup_epochs=args.kl_warmup,
@@ -285,12 +320,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         channels=args.channels, limit=args.limit, resume=args.resume, threads=args.threads,
         half_weights=args.half, keep_optimizer=not args.no_optimizer_state,
     ).validate()
-    if args.resume and not Path(args.out).exists():
-        raise CliError(f"--resume: {args.out} does not exist yet; start without --resume")
-    if not args.resume and Path(args.out).exists() and any(Path(args.out).iterdir()):
-        raise CliError(
-            f"{args.out} already exists; pass --resume to continue it or choose another --out"
-        )
     train_data, test_data = load_training_data(tc.dataset, tc.data_dir, tc.image_size, tc.channels)
     hidden = args.hidden or get_architecture(args.arch).default_hidden
     mc = ModelConfig(
@@ -299,9 +328,15 @@ def cmd_train(args: argparse.Namespace) -> int:
         variance=args.variance, sigma=args.sigma,
     ).validate()
     command = f"{prog_name()} " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    if d is not None:
+        command = f"{_torchrun_prefix()} -m vae " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+        _stop_on_sigterm(d, tc.out)
     trainer = Trainer(mc, tc, train_data, test_data, command=command)
-    _attach_progress(trainer, bar=not args.no_progress)
+    if d is None or d.is_main:  # one progress bar and one summary per run
+        _attach_progress(trainer, bar=not args.no_progress)
     result = trainer.run()
+    if d is not None and not d.is_main:
+        return 0
     if result.status == "finished-before":
         done = len(result.history)
         print(f"{result.path} has already finished {done}/{done} epochs; pass --epochs M (more than {done}) "
@@ -314,6 +349,27 @@ def cmd_train(args: argparse.Namespace) -> int:
                 f"{result.seconds / 60:.1f} min)")
     print(msg)
     return 0
+
+
+def _torchrun_prefix() -> str:
+    """How torchrun was called, as far as its environment tells (for meta.json's command)."""
+    import os
+
+    nodes = int(os.environ.get("GROUP_WORLD_SIZE", "1"))
+    local = os.environ.get("LOCAL_WORLD_SIZE", os.environ.get("WORLD_SIZE", "1"))
+    return "torchrun" + (f" --nnodes {nodes}" if nodes > 1 else "") + f" --nproc-per-node {local}"
+
+
+def _stop_on_sigterm(d, out: str) -> None:
+    """torchrun stops the other processes with SIGTERM when one fails: say so in one line."""
+    import signal
+
+    from .distributed import PeerLostError, lost_message
+
+    def stop(signum, frame):
+        raise PeerLostError(lost_message(d, "torchrun sent SIGTERM", out))
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 def cmd_train_model(args: argparse.Namespace) -> int:
@@ -567,6 +623,64 @@ def cmd_project(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_map(args: argparse.Namespace) -> int:
+    """The maps the app draws for an explore set, built (or read) where the app looks for them."""
+    import time
+
+    from .cache import DEFAULT_CACHE_DIR
+    from .checkpoint import load_checkpoint
+    from .explorer import (
+        ALL,
+        all_parts,
+        default_projection,
+        explore_parts,
+        explore_set,
+        placed_projection,
+        projection,
+        sample_map,
+    )
+    from .projection import LatentMap, ProjectionConfig
+
+    say = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+    cache = Path(args.cache_dir) if args.cache_dir else DEFAULT_CACHE_DIR
+    ck = load_checkpoint(args.checkpoint)
+    t0 = time.perf_counter()
+    if args.split == ALL:
+        parts = all_parts(ck, args.data_dir)
+        base, enc = explore_set(ck, parts[0], cache), explore_parts(ck, parts, cache)
+    else:
+        data = ck.load_data(args.split, 10_000 if args.split == "train" else None, args.data_dir)
+        base = enc = explore_set(ck, data, cache)
+    t_enc = time.perf_counter() - t0
+    cfg = ProjectionConfig(method=args.method) if args.method else default_projection(ck, len(enc))
+    cfg.validate(n_points=len(base), latent_dim=ck.config.latent_dim)
+    t1 = time.perf_counter()
+    if args.split == ALL:
+        coords = placed_projection(ck, args.split, base, enc, cfg, cache, progress=say)
+        base_coords = coords[: len(base)]
+    else:
+        coords = base_coords = projection(ck, args.split, enc, cfg, cache, progress=say)[0]
+    t_map = time.perf_counter() - t1
+    print(f"{len(enc):,} images of {ck.dataset} ({args.split}): encoded in {t_enc:.1f} s, {cfg.method} map in "
+          f"{t_map:.1f} s; cached in {cache}")
+    if args.samples > 1:
+        t2 = time.perf_counter()
+        if cfg.method in ("umap", "tsne"):
+            base_map = LatentMap(base.mu, base_coords)
+        else:
+            from .projection import build_latent_map, fit_pca_map
+
+            base_map = build_latent_map(enc.mu, coords, cfg.method,
+                                        fit_pca_map(enc.mu, coords) if cfg.method == "pca" else None)
+        try:
+            sm = sample_map(ck, args.split, enc, base_map, args.samples, cfg, args.seed, cache)
+        except ValueError as e:
+            raise CliError(str(e)) from None
+        print(f"{len(sm):,} codes ({args.samples} posterior samples of each image) placed in "
+              f"{time.perf_counter() - t2:.1f} s")
+    return 0
+
+
 def cmd_data(args: argparse.Namespace) -> int:
     from .data import IDX_DATASETS, check_dataset_name, dataset_available, find_idx, load_dataset
 
@@ -600,7 +714,7 @@ def cmd_data(args: argparse.Namespace) -> int:
 COMMANDS = {
     "train": cmd_train, "evaluate": cmd_evaluate, "info": cmd_info, "sample": cmd_sample,
     "reconstruct": cmd_reconstruct, "export": cmd_export, "data": cmd_data,
-    "project": cmd_project, "train-gan": cmd_train_model, "train-classifier": cmd_train_model,
+    "project": cmd_project, "map": cmd_map, "train-gan": cmd_train_model, "train-classifier": cmd_train_model,
     "compare": cmd_compare,
 }
 
@@ -609,6 +723,7 @@ def main(argv: list[str] | None = None) -> int:
     from .checkpoint import CheckpointError
     from .config import ConfigError
     from .data import DataError
+    from .distributed import PeerLostError
     from .train import NonFiniteLossError
 
     parser = build_parser()
@@ -619,6 +734,9 @@ def main(argv: list[str] | None = None) -> int:
         one_line = " ".join(str(e).split())  # a message quoting another tool's may span lines
         print(f"{prog_name()} {args.command}: error: {one_line}", file=sys.stderr)
         return EXIT_USAGE
+    except PeerLostError as e:  # a distributed run lost a process: this one stops, saying why
+        print(f"{prog_name()} {args.command}: error: {e}", file=sys.stderr, flush=True)
+        return 1
     except KeyboardInterrupt:
         print(f"{prog_name()} {args.command}: interrupted; the last finished epoch's checkpoint is kept",
               file=sys.stderr)

@@ -76,7 +76,7 @@ class Stage:
 
 
 STAGES: tuple[Stage, ...] = (
-    Stage("x", "A batch of images x", ((Trainer.run, "idx = perm[", "xb = "),)),
+    Stage("x", "A batch of images x", ((Trainer.run, "in enumerate(sampler.batches())", "xb = "),)),
     Stage("encode", "Encoder: μ and σ", ((VAE.encode, None, None),)),
     Stage("eps", "Noise ε ~ N(0, I)", ((VAE.reparameterize, None, None),)),
     Stage("z", "z = μ + σ ⊙ ε", ((VAE.reparameterize, None, None),)),
@@ -86,7 +86,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("grad", "Gradients by backpropagation", ((optimisation_step, None, None),)),
     Stage("adam", "One Adam step", ((Trainer.run, "optimizer = torch.optim.Adam", "optimizer = torch.optim.Adam"),
                                    (optimisation_step, None, None))),
-    Stage("new", "The new loss, and the loop", ((Trainer.run, "for step in range(steps_per_epoch)", "optimisation_step("),)),
+    Stage("new", "The new loss, and the loop", ((Trainer.run, "in enumerate(sampler.batches())", "optimisation_step("),)),
 )
 
 
