@@ -30,7 +30,15 @@ from typing import Any
 import torch
 from torch import nn
 
-from .checkpoint import CONFIG, META, Checkpoint, CheckpointError, _swap_into_place, load_checkpoint
+from .checkpoint import (
+    CONFIG,
+    META,
+    Checkpoint,
+    CheckpointError,
+    _swap_into_place,
+    load_checkpoint,
+    update_meta,
+)
 from .data import ImageDataset, canonical_dataset_name, check_dataset_name, load_dataset
 from .onnx_graphs import Graph, OnnxFileError, read_graph
 from .onnx_model import (
@@ -99,7 +107,7 @@ def round_trip(model: OnnxVAE, images: torch.Tensor) -> dict[str, float]:
             shown = (lo * 2 - 1, hi * 2 - 1) if scale == "[-1, 1]" else (lo, hi)
             raise OnnxFileError(
                 f"the decoder's outputs run from {shown[0]:.3g} to {shown[1]:.3g}, outside the declared range "
-                f"{scale}; pass --logits if it returns logits, or --output-range -1,1 for a tanh decoder")
+                f"{scale}; pass --logits if it returns logits, or --output-range=-1,1 for a tanh decoder")
     recon = model.likelihood.mean(raw)
     mse = float((recon - images).pow(2).mean())
     mean_image = images.mean(0, keepdim=True)
@@ -185,6 +193,7 @@ def import_onnx(encoder: str | Path, decoder: str | Path, dataset: str, out: str
         pcfg.validate(n_points=len(data), latent_dim=cfg.latent_dim)
         say(f"the 2-D map ({pcfg.method}) of {len(data):,} test images")
         ship_projection(ck, data, pcfg, progress=say)
+        update_meta(ck.path, default_map=pcfg.method)  # the map the app shows first
     return load_checkpoint(out)
 
 
@@ -243,19 +252,12 @@ def _onnx(module: nn.Module, example: torch.Tensor, names_in: list[str], names_o
     return program.model_proto.SerializeToString()
 
 
-def export_vae(vae: nn.Module, out: str | Path, dataset: str, latent_dim: int | None = None,
-               image_shape: tuple[int, int, int] | None = None, **import_options: Any) -> Checkpoint:
-    """Export a PyTorch VAE (``encode(x) -> (mu, logvar)`` as a tuple or list, ``decode(z) -> images``)
-    to ONNX and import it as the checkpoint folder ``out`` (:func:`import_onnx`; its options pass through).
-
-    The encoder gets images (B, C, H, W) when it accepts them, else flattened (B, C*H*W). A decoder
-    ending in a sigmoid or a clamp to [0, 1] is taken as probabilities, one ending in tanh as [-1, 1]
-    (pass ``output_range``/``input_range``/``decoder_outputs`` to say otherwise). ``image_shape``
-    defaults to the data set's; ``latent_dim`` to the size of what ``encode`` returns.
-    """
+def export_graphs(vae: nn.Module, folder: str | Path, image_shape: tuple[int, int, int],
+                  latent_dim: int | None = None) -> tuple[Path, Path]:
+    """A PyTorch VAE's ``encode`` and ``decode`` as ``folder``/encoder.onnx and decoder.onnx (dynamic
+    batch, weights inside): the encoder takes images (B, C, H, W) when ``encode`` accepts them, else
+    flattened ones (B, C*H*W); ``encode`` may return a tuple or a list. Returns the two paths."""
     vae = vae.eval()
-    if image_shape is None:
-        image_shape = tuple(load_dataset(dataset, "test").image_shape)  # type: ignore[assignment]
     c, h, w = image_shape
     encode, decode = _Encode(vae), _Decode(vae)
     with torch.no_grad():
@@ -271,12 +273,30 @@ def export_vae(vae: nn.Module, out: str | Path, dataset: str, latent_dim: int | 
             raise CheckpointError(f"encode() accepts neither images (B, {c}, {h}, {w}) nor flattened images "
                                   f"(B, {c * h * w}); pass the data set's image_shape")
         latent_dim = latent_dim or int(mu.shape[-1])
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    enc_path, dec_path = folder / ENCODER_FILE, folder / DECODER_FILE
+    enc_path.write_bytes(_onnx(encode, example, ["x"], ["mu", "logvar"]))
+    dec_path.write_bytes(_onnx(decode, torch.zeros(2, latent_dim), ["z"], ["image"]))
+    return enc_path, dec_path
+
+
+def export_vae(vae: nn.Module, out: str | Path, dataset: str, latent_dim: int | None = None,
+               image_shape: tuple[int, int, int] | None = None, **import_options: Any) -> Checkpoint:
+    """Export a PyTorch VAE (``encode(x) -> (mu, logvar)`` as a tuple or list, ``decode(z) -> images``)
+    to ONNX (:func:`export_graphs`) and import it as the checkpoint folder ``out`` (:func:`import_onnx`,
+    whose options pass through).
+
+    A decoder ending in a sigmoid or a clamp to [0, 1] is taken as probabilities, one ending in tanh
+    as [-1, 1] (pass ``output_range``/``input_range``/``decoder_outputs`` to say otherwise).
+    ``image_shape`` defaults to the data set's; ``latent_dim`` to the size of what ``encode`` returns.
+    """
+    if image_shape is None:
+        image_shape = tuple(load_dataset(dataset, "test").image_shape)  # type: ignore[assignment]
     with tempfile.TemporaryDirectory(prefix="vae-export-") as tmp:
-        enc_path, dec_path = Path(tmp) / ENCODER_FILE, Path(tmp) / DECODER_FILE
-        enc_path.write_bytes(_onnx(encode, example, ["x"], ["mu", "logvar"]))
-        dec_path.write_bytes(_onnx(decode, torch.zeros(2, latent_dim), ["z"], ["image"]))
+        enc_path, dec_path = export_graphs(vae, tmp, image_shape, latent_dim)
         import_options.setdefault("source", f"exported from {type(vae).__module__}.{type(vae).__qualname__}")
         return import_onnx(enc_path, dec_path, dataset, out, **import_options)
 
 
-__all__ = ["import_onnx", "export_vae", "infer_config", "round_trip", "write_folder"]
+__all__ = ["import_onnx", "export_vae", "export_graphs", "infer_config", "round_trip", "write_folder"]

@@ -285,6 +285,13 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu", traina
     return Checkpoint(path, model, config, meta, content_hash(path))
 
 
+def check_trainable(path: str | Path) -> None:
+    """CheckpointError when ``path`` holds an imported model, which ``train --resume`` cannot continue."""
+    if folder_kind(Path(path)) == ONNX_KIND:
+        raise CheckpointError(f"--resume: {IMPORTED_NOTE.format(name=path)}; train a new --out, or fine-tune it "
+                              "in your own code and import it again")
+
+
 def folder_kind(path: Path) -> str | None:
     """The ``kind`` config.json names (None for ours, or when it cannot be read: loading says why)."""
     try:

@@ -198,9 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                      "digits or folder:PATH")
     im.add_argument("--out", required=True, help="checkpoint folder to write (e.g. checkpoints/my-vae)")
     im.add_argument("--input-range", type=_pixel_range, default=None,
-                    help="pixel values the encoder expects: 0,1 or -1,1 (default: as --output-range)")
+                    help="pixel values the encoder expects: 0,1 or -1,1, typed --input-range=-1,1 (default: as --output-range)")
     im.add_argument("--output-range", type=_pixel_range, default=None,
-                    help="pixel values the decoder returns: 0,1 or -1,1 (default: -1,1 when it ends in tanh)")
+                    help="pixel values the decoder returns: 0,1 or -1,1, typed --output-range=-1,1 (default: -1,1 when it ends in tanh)")
     im.add_argument("--logits", action="store_true", help="the decoder returns logits (a sigmoid maps them to [0, 1])")
     im.add_argument("--likelihood", choices=("bernoulli", "gaussian", "none"), default="bernoulli",
                     help="p(x|z) behind the ELBO figures (default bernoulli); none: no ELBO")
@@ -308,6 +308,7 @@ def resolve_train_args(args: argparse.Namespace) -> argparse.Namespace:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from .archs import get_architecture
+    from .checkpoint import check_trainable
     from .config import ModelConfig, TrainConfig
     from .data import check_dataset_name, load_training_data
     from .train import Trainer
@@ -323,6 +324,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     ).validate()
     if args.resume and not Path(args.out).exists():
         raise CliError(f"--resume: {args.out} does not exist yet; start without --resume")
+    if args.resume:
+        check_trainable(args.out)  # an imported model: said before the data is looked for
     if not args.resume and Path(args.out).exists() and any(Path(args.out).iterdir()):
         raise CliError(
             f"{args.out} already exists; pass --resume to continue it or choose another --out"

@@ -171,7 +171,7 @@ def read_graph(path: str | Path, max_bytes: int | None = None) -> Graph:
                 kind = TensorProto.DataType.Name(elem).lower() if elem else "an undeclared type"
                 raise OnnxFileError(f"{path}: {vi.name} is {kind}; only float32 inputs and outputs are supported")
             out.append(port)
-    n_weights = sum(int(np.prod(t.dims)) for t in model.graph.initializer)
+    n_weights = sum(int(np.prod(t.dims)) for t in model.graph.initializer if t.dims)  # not scalar constants
     last_op, clip = _producer(model.graph, model.graph.output[0].name)
     return Graph(path, data, inputs, outputs, n_weights, last_op, clip, model)
 

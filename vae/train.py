@@ -33,10 +33,8 @@ import torch
 
 from . import __version__
 from .checkpoint import (
-    IMPORTED_NOTE,
-    ONNX_KIND,
     CheckpointError,
-    folder_kind,
+    check_trainable,
     load_checkpoint,
     load_optimizer_state,
     save_checkpoint,
@@ -336,9 +334,7 @@ class Trainer(Reporting):
         tc = self.train_config
         if not out.exists():
             raise CheckpointError(f"--resume: {out} does not exist yet; start without --resume")
-        if folder_kind(out) == ONNX_KIND:
-            raise CheckpointError(f"--resume: {IMPORTED_NOTE.format(name=out)}; train a new --out, or fine-tune "
-                                  "it in your own code and import it again")
+        check_trainable(out)
         ck = load_checkpoint(out)
         if ck.config != self.model_config:
             diff = {k: (v, getattr(self.model_config, k)) for k, v in ck.config.to_dict().items()
