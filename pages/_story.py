@@ -88,9 +88,7 @@ def generator_report(vae_name: str, vae_hash: str, gan_path: str, gan_hash: str,
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def get_test_images(name: str, content_hash: str) -> torch.Tensor:
-    from vae.explorer import load_split
-
-    return load_split(get_checkpoint(name), "test").images
+    return get_checkpoint(name).load_data("test").images
 
 
 @st.cache_data(show_spinner="Scoring 1,000 images of each set (once)…", max_entries=8)

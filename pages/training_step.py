@@ -43,9 +43,9 @@ def _redraw_eps() -> None:
     st.session_state["step_eps_seed"] = (int(st.session_state.get("step_eps_seed", 0)) + 1) % 1_000_000
 
 
-def show_code(key: str) -> None:
+def show_code(key: str, model) -> None:
     stage = STAGES[KEYS.index(key)]
-    for src in stage.sources():
+    for src in stage.sources(model):
         st.caption(src.where)
         st.code(src.text, language="python", wrap_lines=True)
 
@@ -92,7 +92,7 @@ def main() -> None:
         show_stage(key, ctx, tr, batch)
     with right:
         st.markdown("**The code that computed it**")
-        show_code(key)
+        show_code(key, ctx.model)
     st.caption(f"Batch: images {', '.join(f'#{i}' for i in batch[:12])}{' …' if len(batch) > 12 else ''} · "
                f"β = {tr.beta:g} · ε seed {eps_seed} · {cfg.likelihood} likelihood")
 
@@ -141,8 +141,12 @@ def show_stage(key: str, ctx, tr: StepTrace, batch: tuple[int, ...]) -> None:
                     "by about σ in every dimension.")
     elif key == "decode":
         stage_images(tr.x, size=72, label="x")
-        stage_images(tr.x_hat, size=72, label="x̂ = sigmoid(decoder(z))")
-        st.markdown(f"The decoder maps each z ({d} numbers) to {c * h * w} logits; sigmoid(logits) = x̂, the "
+        bernoulli = ctx.ck.config.likelihood == "bernoulli"
+        stage_images(tr.x_hat, size=72, label="x̂ = sigmoid(decoder(z))" if bernoulli
+                     else f"x̂ = the mean of the {ctx.ck.config.likelihood} likelihood, from decoder(z)")
+        what = (f"{c * h * w} logits; sigmoid(logits) = x̂" if bernoulli else
+                f"{tr.logits[0].numel()} parameters of its {ctx.ck.config.likelihood} likelihood; their mean is x̂")
+        st.markdown(f"The decoder maps each z ({d} numbers) to {what}, the "
                     f"mean image of p(x|z). Mean squared error of x̂ over the batch: "
                     f"{float((tr.x_hat - tr.x).pow(2).mean()):.4f} per pixel.")
     elif key == "loss":

@@ -6,6 +6,7 @@ Screenshots go to tests/artifacts/story-*.png. Skipped, with the reason, where n
 from __future__ import annotations
 
 import pytest
+from pagecheck import assert_page_ok
 
 from tests.test_browser import ARTIFACTS, browser, goto, page, server, wait_app  # noqa: F401  (fixtures)
 
@@ -31,12 +32,9 @@ def story_shot(pg, name: str) -> None:
 def open_story(pg, server, name: str) -> None:  # noqa: F811
     """Open a story page and wait until its script has run to the end (its last text is there)."""
     goto(pg, server, name)
+    assert_page_ok(pg, name)  # a page that failed never shows its last text: say why at once
     pg.get_by_text(STORY_PAGES[name]).first.wait_for(timeout=240_000)
     wait_app(pg)
-
-
-def exceptions(pg) -> list[str]:
-    return [e.inner_text()[:300] for e in pg.locator('[data-testid="stException"]').all()]
 
 
 @pytest.mark.parametrize("name", list(STORY_PAGES))
@@ -51,7 +49,7 @@ def test_story_page_renders_with_images_and_no_errors(page, server, name):  # no
     except playwright_api.Error:
         pytest.fail(f"{name}: images missing or broken ({page.locator(IMAGES).count()} on the page)")
     wait_app(page)
-    assert not exceptions(page), exceptions(page)
+    assert_page_ok(page, name)
     assert page.locator('[data-testid="stAlert"] [data-testid="stAlertContentError"]').count() == 0
     story_shot(page, name)
 
@@ -66,5 +64,5 @@ def test_training_step_next_shows_the_encoder_and_its_code(page, server):  # noq
     page.get_by_role("button", name="Back").click()
     page.get_by_text("1 / 9 · A batch of images x").wait_for(timeout=60_000)
     wait_app(page)
-    assert not exceptions(page)
+    assert_page_ok(page, "training_step")
     story_shot(page, "training_step-back")

@@ -93,8 +93,10 @@ def test_bad_eps_or_steps_are_refused(digits_ck):
 
 
 @pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.key)
-def test_stage_sources_are_the_lines_on_disk(stage):
-    for src in stage.sources():
+@pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian", "logistic"])
+def test_stage_sources_are_the_lines_on_disk(stage, likelihood):
+    model = VAE(ModelConfig(arch="mlp", image_shape=(1, 8, 8), latent_dim=2, hidden_dims=(8,), likelihood=likelihood))
+    for src in stage.sources(model):
         lines = (PACKAGE_ROOT / src.path).read_text().splitlines()
         assert src.path.startswith("vae/"), src.path
         on_disk = textwrap.dedent("\n".join(lines[src.first - 1 : src.last])).rstrip()
@@ -102,7 +104,10 @@ def test_stage_sources_are_the_lines_on_disk(stage):
 
 
 def test_stages_show_the_calls_that_compute_them():
-    text = {s.key: "\n".join(src.text for src in s.sources()) for s in STAGES}
+    from vae.checkpoint import load_checkpoint
+
+    model = load_checkpoint(PACKAGE_ROOT / "checkpoints" / "digits").model  # a Bernoulli model
+    text = {s.key: "\n".join(src.text for src in s.sources(model)) for s in STAGES}
     assert "self.encoder(x)" in text["encode"]
     assert "torch.exp(0.5 * logvar) * eps" in text["z"]
     assert "self.decoder(z)" in text["decode"]

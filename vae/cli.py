@@ -396,7 +396,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from .classifier import KIND as CLASSIFIER
     from .classifier import load_classifier
     from .compare import compare_generators
-    from .explorer import load_split
     from .gan import KIND as GAN
     from .gan import load_generator
 
@@ -414,7 +413,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             raise CliError(f"{m.path} was trained on {m.meta.get('dataset')}, the VAE on {ck.dataset}")
         loaded.append(m)
     gan, clf = loaded
-    real = load_split(ck, "test", data_dir=args.data_dir).images
+    real = ck.load_data("test", data_dir=args.data_dir).images
     t0 = time.perf_counter()
     report = compare_generators(ck.model, gan.model, clf.model, real, n=args.n, seed=args.seed)
     report.update(vae=str(ck.path), gan=str(gan.path), classifier=str(clf.path),

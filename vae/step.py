@@ -65,9 +65,14 @@ class Stage:
     key: str
     title: str
     code: tuple[tuple[Callable, str | None, str | None], ...]  # (function, start marker, end marker)
+    likelihood: tuple[str, ...] = ()  # methods of the model's own likelihood class, shown after ``code``
 
-    def sources(self) -> list[Source]:
-        return [source_of(fn, start, end) for fn, start, end in self.code]
+    def sources(self, model: VAE | None = None) -> list[Source]:
+        """The lines behind this stage; with ``model``, also its likelihood's (Bernoulli, Gaussian, ...)."""
+        out = [source_of(fn, start, end) for fn, start, end in self.code]
+        if model is not None:
+            out += [source_of(getattr(type(model.likelihood), name)) for name in self.likelihood]
+        return out
 
 
 STAGES: tuple[Stage, ...] = (
@@ -75,9 +80,9 @@ STAGES: tuple[Stage, ...] = (
     Stage("encode", "Encoder: μ and σ", ((VAE.encode, None, None),)),
     Stage("eps", "Noise ε ~ N(0, I)", ((VAE.reparameterize, None, None),)),
     Stage("z", "z = μ + σ ⊙ ε", ((VAE.reparameterize, None, None),)),
-    Stage("decode", "Decoder: x̂", ((VAE.decode, None, None), (VAE.decode_mean, None, None))),
+    Stage("decode", "Decoder: x̂", ((VAE.decode, None, None), (VAE.decode_mean, None, None)), ("mean",)),
     Stage("loss", "Reconstruction + KL = loss",
-          ((VAE.log_likelihood, None, None), (gaussian_kl, None, None), (VAE.loss, None, None))),
+          ((VAE.log_likelihood, None, None), (gaussian_kl, None, None), (VAE.loss, None, None)), ("log_prob",)),
     Stage("grad", "Gradients by backpropagation", ((optimisation_step, None, None),)),
     Stage("adam", "One Adam step", ((Trainer.run, "optimizer = torch.optim.Adam", "optimizer = torch.optim.Adam"),
                                    (optimisation_step, None, None))),
@@ -94,8 +99,8 @@ class StepTrace:
     logvar: torch.Tensor  # (B, D)
     eps: torch.Tensor  # (B, D)
     z: torch.Tensor  # (B, D)
-    logits: torch.Tensor  # (B, C, H, W) decoder output
-    x_hat: torch.Tensor  # (B, C, H, W) sigmoid(logits): the decoded mean image
+    logits: torch.Tensor  # (B, k*C, H, W) decoder output: the likelihood's parameters (logits for Bernoulli)
+    x_hat: torch.Tensor  # (B, C, H, W) the likelihood's mean of them: the decoded mean image
     recon: torch.Tensor  # (B,) -log p(x|z), nats
     kl_dims: torch.Tensor  # (B, D) KL per dimension, nats
     beta: float
@@ -153,7 +158,7 @@ def trace_training_step(model: VAE, x: torch.Tensor, eps: torch.Tensor, beta: fl
         optimisation_step(optimizer, out.loss)
         trace = StepTrace(
             x=x, mu=t["mu"].detach(), logvar=t["logvar"].detach(), eps=eps, z=t["z"].detach(),
-            logits=t["logits"].detach(), x_hat=torch.sigmoid(t["logits"]).detach(),
+            logits=t["logits"].detach(), x_hat=work.likelihood.mean(t["logits"]).detach(),
             recon=t["recon"].detach(), kl_dims=t["kl_dims"].detach(), beta=beta, loss=out.loss.item(),
             grads={n: p.grad.detach().clone() for n, p in work.named_parameters()},
             grad_mu=t["mu"].grad.detach(), grad_logvar=t["logvar"].grad.detach(),
@@ -169,5 +174,5 @@ def trace_training_step(model: VAE, x: torch.Tensor, eps: torch.Tensor, beta: fl
         after = work.loss(x, beta=beta, eps=eps)
     trace.losses.append(after.loss.item())
     trace.new_recon, trace.new_kl = after.recon.item(), after.kl.item()
-    trace.new_x_hat = torch.sigmoid(after.terms["logits"])
+    trace.new_x_hat = work.likelihood.mean(after.terms["logits"])
     return trace
