@@ -54,6 +54,11 @@ def test_the_training_pages_refuse_an_imported_model(app):
     app.switch_page("pages/train.py").run()
     assert_app_ok(app, "train", errors=True)
     assert any("theirs is an imported ONNX model" in c.value for c in app.caption), [c.value for c in app.caption]
+    app.text_input(key="train_name").input("theirs").run()  # its name typed as the new run's: refused
+    assert_app_ok(app, "train, the imported model's name")
+    assert [e.value for e in app.error] == [
+        "Cannot use this name: 'theirs' is an imported ONNX model: its weights live in frozen ONNX graphs that "
+        "this tool runs but cannot train; choose a new name to train a VAE of ours."], [e.value for e in app.error]
 
 
 def test_how_it_works_without_a_likelihood_says_so_in_one_line(tmp_path, their_onnx, monkeypatch):
