@@ -69,7 +69,7 @@ def _root_stamp() -> tuple:
     out = []
     for p in sorted(CHECKPOINT_ROOT.iterdir()):
         if p.is_dir():
-            files = [p / "config.json", p / "model.safetensors", p / "meta.json"]
+            files = [p / "config.json", p / "model.safetensors", p / "meta.json", p / "encoder.onnx", p / "decoder.onnx"]
             out.append((p.name, tuple(f.stat().st_mtime_ns if f.exists() else 0 for f in files)))
     return tuple(out)
 

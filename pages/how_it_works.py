@@ -66,21 +66,26 @@ def _active(mu: np.ndarray) -> np.ndarray:
 def diagram_dot() -> str:
     """The model as a Graphviz DOT string, with this checkpoint's sizes."""
     model = ctx.model
-    n_enc = sum(p.numel() for p in model.encoder.parameters())
-    n_dec = sum(p.numel() for p in model.decoder.parameters())
-    arch = get_architecture(cfg.arch)(cfg)
+    if ctx.ck.imported:  # two ONNX graphs: their weight counts, no layer descriptions
+        n_enc, n_dec = model.encoder_graph.n_weights, model.decoder_graph.n_weights
+        enc_text = dec_text = "imported ONNX graph"
+    else:
+        n_enc = sum(p.numel() for p in model.encoder.parameters())
+        n_dec = sum(p.numel() for p in model.decoder.parameters())
+        arch = get_architecture(cfg.arch)(cfg)
+        enc_text, dec_text = arch.encoder_text(), arch.decoder_text(C * K)
     lik = model.likelihood.label[:1].upper() + model.likelihood.label[1:]
     return f"""digraph VAE {{
   rankdir=LR; bgcolor="transparent"; nodesep=0.2; ranksep=0.3;
   node [shape=box, style="rounded,filled", fillcolor="#eef3fb", color="#4a6fa5", fontname="Helvetica", fontsize=13];
   edge [color="#555555"];
   x    [label="x\\nimage {C}×{H}×{W}\\n({P} numbers)", fillcolor="#ffffff"];
-  enc  [label="encoder q(z|x)\\n{arch.encoder_text()}\\n{n_enc:,} weights"];
+  enc  [label="encoder q(z|x)\\n{enc_text}\\n{n_enc:,} weights"];
   mu   [label="μ\\n({D})", shape=ellipse];
   sig  [label="σ = exp(½ log σ²)\\n({D})", shape=ellipse];
   eps  [label="ε ~ N(0, I)\\n({D})", shape=ellipse, fillcolor="#fff4e0", color="#d08a00"];
   z    [label="z = μ + σ ⊙ ε\\n({D})", fillcolor="#e5f5e0", color="#2ca02c"];
-  dec  [label="decoder p(x|z)\\n{arch.decoder_text(C * K)}\\n{n_dec:,} weights"];
+  dec  [label="decoder p(x|z)\\n{dec_text}\\n{n_dec:,} weights"];
   xhat [label="x̂\\n{C}×{H}×{W}\\n{lik}", fillcolor="#ffffff"];
   prior [label="prior p(z) = N(0, I)", shape=ellipse, style="dashed", fillcolor="#ffffff"];
   x -> enc; enc -> mu; enc -> sig; mu -> z; sig -> z; eps -> z; z -> dec; dec -> xhat;
@@ -117,6 +122,32 @@ def find_partners() -> list[str]:
     return sorted(out, key=lambda n: (n != PREFERRED_PARTNER, n))
 
 
+def show_elbo(i: int, right) -> None:
+    """The ELBO of image ``i``: formulas in the ``right`` column, then the four figures."""
+    parts = elbo_parts(i)
+    elbo = parts["ll"] - parts["kl"]
+    with right:
+        st.latex(r"\mathrm{ELBO}(x) = \underbrace{\mathbb{E}_{q(z\mid x)}\big[\log p(x\mid z)\big]}_{\text{reconstruction}}"
+                 r" - \underbrace{\mathrm{KL}\big(q(z\mid x)\,\|\,p(z)\big)}_{\text{regulariser}} \;\le\; \log p(x)")
+        st.latex(ctx.model.likelihood.formula(P))
+        st.latex(rf"\mathrm{{KL}}\big(\mathcal N(\mu, \sigma^2)\,\|\,\mathcal N(0, I)\big) = \tfrac12 \sum_{{j=1}}^{{{D}}}"
+                 r" \left(\mu_j^2 + \sigma_j^2 - 1 - \log \sigma_j^2\right)")
+        st.latex(rf"\text{{For image }} \#{i}:\quad \mathrm{{ELBO}} = {parts['ll']:.1f} - {parts['kl']:.2f}"
+                 rf" = {elbo:.1f}\ \text{{nats}}")
+    m = st.columns(4)
+    m[0].metric("E_q[log p(x|z)]", f"{parts['ll']:.1f}", help=f"nats; mean over {MC_SAMPLES} samples z ~ q(z|x), "
+                f"standard error {parts['ll_se']:.2f}")
+    m[1].metric("KL(q(z|x) ‖ p(z))", f"{parts['kl']:.2f}", help="nats; exact, from the closed form")
+    m[2].metric("ELBO", f"{elbo:.1f}", delta=f"{elbo + ctx.enc.neg_elbo.mean():+.1f} vs data average",
+                help="nats; a lower bound on log p(x)")
+    m[3].metric("β used in training", f"{cfg.beta:g}", help="The loss minimised was −E[log p(x|z)] + β·KL.")
+    st.caption(
+        f"The reconstruction term is summed over all {P} pixels, so it dominates; the KL is the price, in nats, "
+        f"of the information z carries about this image. Data average over {N:,} images: reconstruction "
+        f"{-ctx.enc.recon.mean():.1f}, KL {ctx.enc.kl.mean():.2f}, ELBO {-ctx.enc.neg_elbo.mean():.1f} nats."
+    )
+
+
 st.title("How it works")
 st.caption(
     f"A variational autoencoder, explained with the numbers of the loaded model **{ctx.name}** "
@@ -126,6 +157,9 @@ st.caption(
 # -- (a) the picture ----------------------------------------------------------------------------
 st.header("1 · Encoder → z → decoder")
 st.graphviz_chart(diagram_dot(), width="stretch")
+if ctx.ck.imported:
+    st.caption("Per-layer sizes are not shown: an imported ONNX model's graphs hold its weights, not a description "
+               "of its layers.")
 st.markdown(
     f"The **encoder** reads an image x ({P} pixel values) and outputs {2 * D} numbers: a mean μ and a "
     f"log-variance log σ² for each of the {D} latent dimensions. Together they describe a Gaussian "
@@ -149,28 +183,13 @@ with left:
         _img(ctx.data.images[i], f"x: #{i} {ctx.class_name(i)}")
     with b:
         _img(ctx.decode(ctx.enc.mu[i : i + 1])[0], "decoded μ")
-parts = elbo_parts(i)
-elbo = parts["ll"] - parts["kl"]
-with right:
-    st.latex(r"\mathrm{ELBO}(x) = \underbrace{\mathbb{E}_{q(z\mid x)}\big[\log p(x\mid z)\big]}_{\text{reconstruction}}"
-             r" - \underbrace{\mathrm{KL}\big(q(z\mid x)\,\|\,p(z)\big)}_{\text{regulariser}} \;\le\; \log p(x)")
-    st.latex(ctx.model.likelihood.formula(P))
-    st.latex(rf"\mathrm{{KL}}\big(\mathcal N(\mu, \sigma^2)\,\|\,\mathcal N(0, I)\big) = \tfrac12 \sum_{{j=1}}^{{{D}}}"
-             r" \left(\mu_j^2 + \sigma_j^2 - 1 - \log \sigma_j^2\right)")
-    st.latex(rf"\text{{For image }} \#{i}:\quad \mathrm{{ELBO}} = {parts['ll']:.1f} - {parts['kl']:.2f}"
-             rf" = {elbo:.1f}\ \text{{nats}}")
-m = st.columns(4)
-m[0].metric("E_q[log p(x|z)]", f"{parts['ll']:.1f}", help=f"nats; mean over {MC_SAMPLES} samples z ~ q(z|x), "
-            f"standard error {parts['ll_se']:.2f}")
-m[1].metric("KL(q(z|x) ‖ p(z))", f"{parts['kl']:.2f}", help="nats; exact, from the closed form")
-m[2].metric("ELBO", f"{elbo:.1f}", delta=f"{elbo + ctx.enc.neg_elbo.mean():+.1f} vs data average",
-            help="nats; a lower bound on log p(x)")
-m[3].metric("β used in training", f"{cfg.beta:g}", help="The loss minimised was −E[log p(x|z)] + β·KL.")
-st.caption(
-    f"The reconstruction term is summed over all {P} pixels, so it dominates; the KL is the price, in nats, "
-    f"of the information z carries about this image. Data average over {N:,} images: reconstruction "
-    f"{-ctx.enc.recon.mean():.1f}, KL {ctx.enc.kl.mean():.2f}, ELBO {-ctx.enc.neg_elbo.mean():.1f} nats."
-)
+if not getattr(ctx.model.likelihood, "available", True):
+    with right:
+        st.info(f"The ELBO needs a likelihood p(x|z), which **{ctx.name}** does not declare (imported with "
+                "`--likelihood none`); its KL term alone: "
+                f"{float(gaussian_kl(torch.from_numpy(ctx.enc.mu[i]), torch.from_numpy(ctx.enc.logvar[i])).sum()):.2f} nats.")
+else:
+    show_elbo(i, right)
 
 # -- (c) the reparameterisation trick -------------------------------------------------------------
 st.header("3 · The reparameterisation trick")

@@ -16,7 +16,7 @@ from pages._common import (
     show_image,
     umap_reducer,
 )
-from vae.explorer import ALL
+from vae.explorer import ALL, default_projection
 from vae.export import latent_table
 from vae.figures import (
     COLOR_BY,
@@ -47,6 +47,9 @@ st.caption(
 
 methods = ((["latent"] if two_d else []) + (["umap"] if len(ctx.enc) > ProjectionConfig().n_neighbors else [])
            + ["pca", "tsne"])  # UMAP needs more points than its neighbourhood
+if st.session_state.get("map_method") not in methods:  # first open: the checkpoint's own map (an import's choice)
+    preferred = default_projection(ctx.ck, len(ctx.enc)).method
+    st.session_state["map_method"] = preferred if preferred in methods else methods[0]
 c1, c2, c3, c4 = st.columns([1.2, 1.6, 1.0, 1.0])
 method = c1.selectbox("Projection", methods, format_func=lambda m: METHOD_LABELS[m], key="map_method")
 color_by = c2.selectbox("Colour by", list(COLOR_BY), format_func=lambda k: COLOR_BY[k], key="map_color")

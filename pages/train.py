@@ -11,6 +11,7 @@ import streamlit as st
 
 from pages._common import CHECKPOINT_ROOT, ROOT, ensure_frame
 from vae.archs import ARCHITECTURES, get_architecture
+from vae.checkpoint import IMPORTED_NOTE, ONNX_KIND, folder_kind
 from vae.config import ModelConfig, TrainConfig
 from vae.data import DATASETS, dataset_available
 from vae.figures import batch_loss_curve, loss_curves
@@ -85,6 +86,11 @@ st.caption(
     "For long runs use the command line shown below: it uses every core and keeps going when the "
     "browser is closed. One run at a time, shared by everyone using this app."
 )
+
+open_name = st.session_state.get("ckpt")
+if open_name and folder_kind(CHECKPOINT_ROOT / open_name) == ONNX_KIND:
+    st.caption(f"{IMPORTED_NOTE.format(name=open_name)}. This page trains a new VAE of ours; the model open in the "
+               "sidebar stays as it is.")
 
 jobs = registry()
 current = jobs.current()

@@ -54,6 +54,10 @@ def main() -> None:
     ctx = get_ctx()
     cfg = ctx.ck.config
     st.title("One training step")
+    if ctx.ck.imported:
+        st.info(f"**{ctx.name}** is an imported ONNX model: its frozen graphs give no gradients, so there is no "
+                "training step to take apart. Pick one of our checkpoints in the sidebar to see one.")
+        return
     st.caption(
         f"A real batch of the {ctx.split} split through **{ctx.name}**, by the very functions that trained it: "
         "`VAE.loss` and `optimisation_step` are the two calls `Trainer.run` makes for every batch. The "

@@ -1,5 +1,5 @@
 """Command-line interface: ``vae {train,evaluate,info,sample,reconstruct,export,project,map,data,
-train-gan,train-classifier,compare}`` (``python -m vae ...`` in a checkout; ``vae ...`` where the
+train-gan,train-classifier,compare,import}`` (``python -m vae ...`` in a checkout; ``vae ...`` where the
 package is installed).
 
 Bad arguments or inputs print one line on stderr and exit with code 2 (no traceback).
@@ -65,6 +65,14 @@ def _int_list(s: str) -> tuple[int, ...]:
     if not vals or any(v < 1 for v in vals):
         raise argparse.ArgumentTypeError(f"sizes must be positive whole numbers, got {s!r}")
     return vals
+
+
+def _pixel_range(s: str) -> tuple[int, int]:
+    key = s.replace(" ", "").strip("[]()")
+    ranges = {"0,1": (0, 1), "-1,1": (-1, 1)}
+    if key not in ranges:
+        raise argparse.ArgumentTypeError(f"a pixel range is 0,1 or -1,1, got {s!r}")
+    return ranges[key]
 
 
 def prog_name() -> str:
@@ -197,6 +205,34 @@ def build_parser() -> argparse.ArgumentParser:
     mp.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
     mp.add_argument("--cache-dir", default=None, help="default: the app's cache (cache/ or $VAE_EXPLORER_CACHE)")
 
+    im = sub.add_parser("import", help="bring your own VAE: two ONNX graphs (encoder, decoder) as a checkpoint folder")
+    im.add_argument("--encoder", required=True, help="encoder.onnx: images -> (mu, logvar), each (B, D)")
+    im.add_argument("--decoder", required=True, help="decoder.onnx: z (B, D) -> images")
+    im.add_argument("--dataset", required=True, help="the data it was trained on: fashion-mnist, mnist, kmnist, "
+                                                     "digits or folder:PATH")
+    im.add_argument("--out", required=True, help="checkpoint folder to write (e.g. checkpoints/my-vae)")
+    im.add_argument("--input-range", type=_pixel_range, default=None,
+                    help="pixel values the encoder expects: 0,1 or -1,1, typed --input-range=-1,1 (default: as --output-range)")
+    im.add_argument("--output-range", type=_pixel_range, default=None,
+                    help="pixel values the decoder returns: 0,1 or -1,1, typed --output-range=-1,1 (default: -1,1 when it ends in tanh)")
+    im.add_argument("--logits", action="store_true", help="the decoder returns logits (a sigmoid maps them to [0, 1])")
+    im.add_argument("--likelihood", choices=("bernoulli", "gaussian", "none"), default="bernoulli",
+                    help="p(x|z) behind the ELBO figures (default bernoulli); none: no ELBO")
+    im.add_argument("--sigma", type=_float("--sigma", 0.0, strict=True), default=None,
+                    help="gaussian likelihood: its standard deviation on the decoder's pixel scale (default 0.1)")
+    im.add_argument("--latent-dim", type=_positive_int("--latent-dim"), default=None,
+                    help="only when the graphs do not declare it")
+    im.add_argument("--class-names", default=None, help="comma-separated, one per class (default: the data set's)")
+    im.add_argument("--source", default=None, help="where the model came from (stored in meta.json)")
+    im.add_argument("--beta", type=_float("--beta", 0.0), default=None, help="the KL weight it was trained with "
+                                                                             "(shown only)")
+    im.add_argument("--iwae-k", type=_positive_int("--iwae-k"), default=1000)
+    im.add_argument("--iwae-images", type=_positive_int("--iwae-images"), default=1000)
+    im.add_argument("--no-evaluate", action="store_true", help="skip the evaluation (python -m vae evaluate later)")
+    im.add_argument("--map", choices=("umap", "pca", "tsne", "latent", "none"), default=None,
+                    help="the 2-D map to ship (default: latent for a 2-D model, else umap)")
+    im.add_argument("--data-dir", default=None, help="where the data set's files are searched first")
+
     d = sub.add_parser("data", help="which datasets are on this machine; fetch one")
     d.add_argument("--check", metavar="NAME", default=None,
                    help="exit 0 if the dataset's split is available without a download, else 1")
@@ -297,6 +333,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace, d) -> int:
     from . import distributed
     from .archs import get_architecture
+    from .checkpoint import check_trainable
     from .config import ModelConfig, TrainConfig
     from .data import check_dataset_name, load_training_data
     from .train import Trainer
@@ -306,6 +343,8 @@ def _train(args: argparse.Namespace, d) -> int:
         check_dataset_name(resolved.dataset)
         if resolved.resume and not Path(resolved.out).exists():
             raise CliError(f"--resume: {resolved.out} does not exist yet; start without --resume")
+        if resolved.resume:
+            check_trainable(resolved.out)  # an imported model: said before the data is looked for
         if not resolved.resume and Path(resolved.out).exists() and any(Path(resolved.out).iterdir()):
             raise CliError(
                 f"{resolved.out} already exists; pass --resume to continue it or choose another --out"
@@ -532,7 +571,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     metrics = ck.metrics
     if metrics:
         keys = ["neg_elbo", "recon", "kl", "iwae_nll", "recon_mse", "knn_acc", "active_units"]
-        print("  metrics   " + ", ".join(f"{k} {metrics[k]:.4g}" for k in keys if k in metrics))
+        print("  metrics   " + ", ".join(f"{k} {metrics[k]:.4g}" for k in keys if metrics.get(k) is not None))
         b = metrics.get("baselines") or {}
         if b:
             print("  baselines " + ", ".join(f"{k} {v:.4g}" for k, v in b.items()))
@@ -681,6 +720,28 @@ def cmd_map(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from .byo import import_onnx
+
+    names = [n.strip() for n in args.class_names.split(",")] if args.class_names else None
+    declared = dict(input_range=args.input_range, output_range=args.output_range, likelihood=args.likelihood,
+                    sigma=args.sigma, latent_dim=args.latent_dim, beta=args.beta,
+                    decoder_outputs="logits" if args.logits else None)
+    ck = import_onnx(args.encoder, args.decoder, args.dataset, args.out, class_names=names, source=args.source,
+                     data_dir=args.data_dir, evaluate=not args.no_evaluate, iwae_k=args.iwae_k,
+                     iwae_images=args.iwae_images, map_method=args.map,
+                     progress=lambda m: print(m, file=sys.stderr, flush=True), **declared)
+    c = ck.config
+    print(f"imported {ck.path}: {c.encoder_input} images {list(c.image_shape)} -> latent {c.latent_dim} -> "
+          f"{c.decoder_output} images, pixels {list(c.input_range)} in / {list(c.output_range)} out "
+          f"({c.decoder_outputs}), {c.likelihood} likelihood")
+    if ck.metrics:
+        from .evaluate import format_report
+
+        print(format_report(ck.metrics))
+    return 0
+
+
 def cmd_data(args: argparse.Namespace) -> int:
     from .data import IDX_DATASETS, check_dataset_name, dataset_available, find_idx, load_dataset
 
@@ -715,7 +776,7 @@ COMMANDS = {
     "train": cmd_train, "evaluate": cmd_evaluate, "info": cmd_info, "sample": cmd_sample,
     "reconstruct": cmd_reconstruct, "export": cmd_export, "data": cmd_data,
     "project": cmd_project, "map": cmd_map, "train-gan": cmd_train_model, "train-classifier": cmd_train_model,
-    "compare": cmd_compare,
+    "compare": cmd_compare, "import": cmd_import,
 }
 
 

@@ -88,7 +88,11 @@ def ship_projection(ck: Checkpoint, data: ImageDataset, cfg: ProjectionConfig,
 
 
 def default_projection(ck: Checkpoint, n_points: int | None = None) -> ProjectionConfig:
-    """The latent space itself for a 2-D model, UMAP otherwise (PCA for ``n_points`` too few for UMAP)."""
+    """The latent space itself for a 2-D model, UMAP otherwise (PCA for ``n_points`` too few for UMAP);
+    an imported model's map is the one chosen at import (meta.json's ``default_map``)."""
+    chosen = ck.meta.get("default_map")
+    if chosen in ("pca", "tsne") or (chosen == "latent" and ck.config.latent_dim == 2):
+        return ProjectionConfig(method=chosen)
     if ck.config.latent_dim == 2:
         return ProjectionConfig(method="latent")
     umap = ProjectionConfig(method="umap")

@@ -38,7 +38,13 @@ import torch
 from torch import nn
 
 from . import __version__, distributed
-from .checkpoint import CheckpointError, load_checkpoint, load_optimizer_state, save_checkpoint
+from .checkpoint import (
+    CheckpointError,
+    check_trainable,
+    load_checkpoint,
+    load_optimizer_state,
+    save_checkpoint,
+)
 from .config import ConfigError, ModelConfig, TrainConfig
 from .data import ImageDataset, canonical_dataset_name, load_training_data
 from .distributed import GlobalBatchSampler
@@ -397,6 +403,7 @@ class Trainer(Reporting):
         tc = self.train_config
         if not out.exists():
             raise CheckpointError(f"--resume: {out} does not exist yet; start without --resume")
+        check_trainable(out)
         ck = load_checkpoint(out)
         if ck.config != self.model_config:
             diff = {k: (v, getattr(self.model_config, k)) for k, v in ck.config.to_dict().items()
