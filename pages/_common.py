@@ -330,6 +330,12 @@ def ensure_frame() -> None:
         legacy = False
     if legacy:
         frame()
+        # This run's widgets were named after the legacy page, which the browser keeps until the next
+        # run: the user's first click on this page would reach no widget (a tour's Start lost, issue #16).
+        # Run again at once, under st.navigation (once per session: AppTest stays in legacy mode).
+        if not st.session_state.get("_frame_rerun"):
+            st.session_state["_frame_rerun"] = True
+            st.rerun()
 
 
 def get_ctx() -> Ctx:

@@ -16,16 +16,19 @@ SCALE = 1.3  # images and figure fonts in presenter mode
 ROOT_FONT_PX = 20  # Streamlit's text is 16 px (1 rem) otherwise
 
 # Both modes: an image wider than its column shrinks to fit (nearest-neighbour, so it stays crisp)
-# instead of being cut off; the live decoder's canvases likewise.
+# instead of being cut off (the live decoder's canvases likewise, in its own CSS); below 1200 px the
+# main column's side margins shrink from 5 rem to 1.5 rem (a 1024 px projector with the sidebar open).
 _ALWAYS = """
-[data-testid="stImage"] img, [data-testid="stImageContainer"] img, canvas.vae-live-image {
+[data-testid="stImage"] img, [data-testid="stImageContainer"] img {
   max-width: 100%; height: auto; image-rendering: pixelated; }
 [data-testid="stImageContainer"] { max-width: 100%; }
+@media (max-width: 1200px) {
+  [data-testid="stMainBlockContainer"] { padding-left: 1.5rem; padding-right: 1.5rem; } }
 """
 
 _PRESENT = f"""
 html {{ font-size: {ROOT_FONT_PX}px; }}
-[data-testid="stMainBlockContainer"] {{ padding-top: 2.2rem; padding-left: 1.2rem; padding-right: 1.2rem;
+[data-testid="stMainBlockContainer"] {{ padding-top: 3.4rem; padding-left: 1.2rem; padding-right: 1.2rem;
   max-width: 100%; }}
 [data-testid="stMainBlockContainer"] h1 {{ padding-top: 0.25rem; }}
 [data-testid="stCaptionContainer"] {{ font-size: 0.95rem; }}

@@ -148,20 +148,19 @@ def end() -> None:
 
 
 def bar(page: str) -> None:
-    """The tour's bar at the top of the page: the step, its talking points, Back / Next / End."""
+    """The tour's bar at the top of the page: the step and Back / Next / End on one line, the talking
+    points under them."""
     k = current()
     if k is None:
         return
     s, n = STEPS[k - 1], len(STEPS)
     here = page == s.page
     with st.container(border=True, key="tour_bar"):
-        text, buttons = st.columns([5, 2.2], vertical_alignment="center")
-        points = "\n".join(f"- {p}" for p in s.points) if here else \
-            "- You left this step's page: **Back to the step** opens it again."
-        text.markdown(f"**Tour · step {k} of {n}: {s.title}**\n\n{points}")
-        b1, b2, b3 = buttons.columns(3)
+        title, b1, b2, b3 = st.columns([3.4, 1, 1, 1], vertical_alignment="center")
+        title.markdown(f"**Tour · step {k} of {n}: {s.title}**")
         if not here:
-            if b1.button("Back to the step", key="tour_again", icon=":material/replay:", width="stretch"):
+            if b1.button("Return", key="tour_again", icon=":material/replay:", width="stretch",
+                         help="Back to this step's page, in the step's state"):
                 go(k)
         elif b1.button("Back", key="tour_back", icon=":material/arrow_back:", width="stretch", disabled=k == 1):
             go(k - 1)
@@ -172,3 +171,5 @@ def bar(page: str) -> None:
                      help="End the tour (the Tour page starts it again)"):
             end()
             st.rerun()
+        st.markdown("\n".join(f"- {p}" for p in s.points) if here else
+                    "You left this step's page: **Return** opens it again, in the step's state.")

@@ -203,7 +203,7 @@ def interpolation() -> None:
     _row(strip, caps, size=int(np.clip(1100 // len(strip), 72, 140)))  # one line on a wide screen
     _scrub(a.z, b.z, path_kind)
 
-    d1, d2, _ = st.columns([1, 1, 3])
+    d1, d2, _ = st.columns([1, 1, 1])
     grid_img = image_grid(torch.stack(strip), ncol=len(strip), scale=export_scale, pad=1)
     d1.download_button("Filmstrip (PNG)", png_bytes(grid_img), file_name=f"{ctx.name}-interpolation.png",
                        mime="image/png", key="interp_dl_png", on_click="ignore", icon=":material/image:")

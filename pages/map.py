@@ -56,7 +56,7 @@ st.caption(
 )
 
 methods = map_methods(ctx)
-c1, c2, c3, c4 = st.columns([1.0, 1.5, 1.2, 0.9])
+c1, c2, c3, c4 = st.columns([1.0, 1.4, 1.3, 0.8])
 method = c1.selectbox("Projection", methods, format_func=lambda m: METHOD_LABELS[m], key="map_method")
 color_by = c2.selectbox("Colour by", list(COLOR_BY), format_func=lambda k: COLOR_BY[k], key="map_color")
 with c3:
@@ -158,13 +158,12 @@ def point_details(i: int) -> None:
                     key="map_code_bars", config={"displayModeBar": False})
     st.caption("Latent code: posterior mean μ ± σ per dimension (most informative first); the green band "
                "is ±1 under the prior.")
-    b1, b2 = st.columns(2)
-    if b1.button("Steer this point", key="map_steer", icon=":material/tune:", width="stretch",
+    if st.button("Steer this point", key="map_steer", icon=":material/tune:", width="stretch",
                  help="Open Sliders starting from this image's code"):
         select_index(ctx, i)
         st.session_state["sliders_start_request"] = {"kind": "index", "index": i}
         st.switch_page("pages/sliders.py")
-    if b2.button("Interpolate from here", key="map_interp", icon=":material/timeline:", width="stretch",
+    if st.button("Interpolate from here", key="map_interp", icon=":material/timeline:", width="stretch",
                  help="Open Interpolate with this image as the path's start"):
         select_index(ctx, i)
         st.session_state["interp_a_request"] = i

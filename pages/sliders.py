@@ -88,7 +88,7 @@ elif request and request.get("kind") == "code" and len(request.get("code", [])) 
 elif st.session_state.get("sl_for") != (ctx.name, D):
     _start(np.zeros(D), "the prior mean (z = 0)")
 
-c1, c2, c3, c4 = st.columns([1, 1, 1, 1.3])
+c1, c2, c3, c4 = st.columns([1, 1.15, 1.15, 1.2])
 if c1.button("Prior mean (z = 0)", key="sl_btn_zero", width="stretch"):
     _start(np.zeros(D), "the prior mean (z = 0)")
 if c2.button("Random sample", key="sl_btn_random", icon=":material/casino:", width="stretch",
@@ -97,7 +97,7 @@ if c2.button("Random sample", key="sl_btn_random", icon=":material/casino:", wid
     st.session_state["sl_seed"] = seed
     _start(prior_samples(1, D, seed=seed)[0], f"a random prior sample (seed {seed})")
 chosen = selected_index(ctx)
-if c3.button("Image chosen on the map", key="sl_btn_map", width="stretch", disabled=chosen is None,
+if c3.button("Chosen on the map", key="sl_btn_map", width="stretch", disabled=chosen is None,
              help="Click a point on the Map page first" if chosen is None else f"#{chosen}"):
     _start(ctx.enc.mu[chosen], f"image #{chosen} ({ctx.class_name(chosen)})", chosen)
 with c4:

@@ -204,9 +204,6 @@ with left:
             + (" That is a long run for a web page: consider the command line below." if long_run else ""),
             icon=":material/timer:",
         )
-    if not problem:
-        st.caption("The same run from a terminal in the project folder:")
-        st.code(train_command(mc, tc, out=display_path(CHECKPOINT_ROOT / name), multiline=True), language="bash")
 
     if busy:
         if st.session_state.get("train_job_id") == current.job_id:
@@ -315,9 +312,13 @@ def progress_panel(polling: bool) -> None:
         st.caption("The per-epoch curve appears when the first epoch is done.")
     if not snap.active:
         st.caption("Command line equivalent:")
-        st.code(snap.command.replace(" --", " \\\n  --"), language="bash")
+        st.code(snap.command.replace(" --", " \\\n  --"), language="bash", wrap_lines=True)
 
 
 with right:
     st.fragment(run_every=POLL_SECONDS if busy else None)(progress_panel)(busy)
+if not problem:  # full width: one option a line, no option split by a line break
+    st.caption("The same run from a terminal in the project folder:")
+    st.code(train_command(mc, tc, out=display_path(CHECKPOINT_ROOT / name), multiline=True), language="bash",
+            wrap_lines=True)
 link.sync("train")
