@@ -8,11 +8,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt constraints.txt | cksum | cut -d' ' -f1)
 PORT   ?= 8501
 
-.PHONY: run test setup data browser lint format clean benchmark benchmark-docs screenshots help constraints ort-web
+.PHONY: run test test-quick setup data browser lint format clean benchmark benchmark-docs screenshots help constraints ort-web
 
 help:
 	@echo "make run        start the explorer (http://localhost:$(PORT))"
 	@echo "make test       run the whole test suite (library, app, browser)"
+	@echo "make test-quick the suite without the tests marked slow (while iterating)"
 	@echo "make data       fetch the Fashion-MNIST train split (for training)"
 	@echo "make benchmark  run the benchmarks (--quick; report in runs/benchmarks/)"
 	@echo "make benchmark-docs  the full benchmark run that rewrites docs/benchmarks.md (~16 min)"
@@ -24,6 +25,10 @@ run: setup
 
 test: setup browser
 	$(BIN)/python -m pytest
+
+# While iterating: everything but the tests marked slow (about a quarter of the suite's time).
+test-quick: setup browser
+	$(BIN)/python -m pytest -m "not slow"
 
 setup: $(STAMP)
 

@@ -257,6 +257,11 @@ PAGE_SPECS = [  # (file in pages/, title, icon): the app's navigation, in order
     ("generate.py", "Generate", ":material/auto_awesome:"),
     ("your_image.py", "Your image", ":material/upload:"),
     ("how_it_works.py", "How it works", ":material/school:"),
+    ("training_step.py", "One training step", ":material/footprint:"),
+    ("ae_vs_vae.py", "Autoencoder vs VAE", ":material/compare_arrows:"),
+    ("vae_vs_gan.py", "VAE vs GAN", ":material/balance:"),
+    ("uses.py", "Uses", ":material/build:"),
+    ("weaknesses.py", "Weaknesses", ":material/report:"),
     ("train.py", "Train", ":material/model_training:"),
 ]
 
@@ -284,7 +289,7 @@ def frame():
                        initial_sidebar_state=presenter.sidebar_state())
     pages = [st.Page(str(ROOT / "pages" / f), title=t, icon=i, default=(k == 0))
              for k, (f, t, i) in enumerate(PAGE_SPECS)]
-    page = st.navigation(pages)
+    page = st.navigation(pages, expanded=True)  # every page listed, none behind "View more"
     sidebar()
     presenter.style()
     link.notify(notices)

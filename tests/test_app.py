@@ -8,7 +8,7 @@ from pagecheck import assert_app_ok
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHIPPED = ["fashion-mnist", "fashion-mnist-2d", "fashion-mnist-beta4", "digits"]
+SHIPPED = ["fashion-mnist", "fashion-mnist-2d", "fashion-mnist-beta4", "fashion-mnist-ae", "digits"]
 
 
 def app(ckpt="digits", method=None, **state):

@@ -44,6 +44,7 @@ def check_records(records) -> None:
             assert r["ratio"] is None, r["name"]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (DIGITS / "config.json").exists(), reason="no checkpoints/digits")
 def test_quick_subset_writes_well_formed_json(tmp_path):
     docs = ROOT / "docs" / "benchmarks.md"

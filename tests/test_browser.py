@@ -284,6 +284,7 @@ def _is_local(url: str) -> bool:
     return u.scheme in ("data", "blob", "about") or u.hostname in ("localhost", "127.0.0.1", "::1")
 
 
+@pytest.mark.slow
 def test_no_request_leaves_the_machine(browser, server):
     """A walk through every page asks only this server for anything: no font, icon or script
     from a CDN (offline it would fail; online it would tell a third party who opened the app).
@@ -316,6 +317,7 @@ def test_no_request_leaves_the_machine(browser, server):
     assert not outside, "requests that left the machine:\n" + "\n".join(sorted(set(outside)))
 
 
+@pytest.mark.slow
 def test_sessions_opening_pages_at_the_same_moment_on_a_fresh_server(browser):
     """Several users open different pages of a server that has not imported pandas yet (issue #14:
     a session's Plotly chart met the pandas another session's thread was half-way importing, and

@@ -17,6 +17,7 @@ def run_cli(*args, timeout=300):
                           capture_output=True, text=True, timeout=timeout)
 
 
+@pytest.mark.slow
 def test_train_then_every_command(tmp_path):
     out = tmp_path / "ck"
     r = run_cli("train", "--dataset", "digits", "--arch", "mlp", "--latent-dim", "3", "--hidden", "32",

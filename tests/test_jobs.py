@@ -70,15 +70,22 @@ def test_a_digits_job_completes_and_writes_a_loadable_checkpoint(tmp_path, threa
     assert thread_errors == []
 
 
-def test_training_threads_are_given_back(tmp_path):
-    before = torch.get_num_threads()
-    job = TrainingJob(MC, _tc(tmp_path / "t", epochs=1, threads=1)).start()
-    assert job.join(120) and job.snapshot().threads == 1
+def _threads_in_a_new_thread() -> int:
     seen = []
     t = threading.Thread(target=lambda: seen.append(torch.get_num_threads()))
     t.start()
     t.join()
-    assert seen == [before] and torch.get_num_threads() == before
+    return seen[0]
+
+
+def test_training_threads_are_given_back(tmp_path):
+    """A run on 1 thread changes neither this thread's torch threads nor those a new thread gets.
+    (Compared before and after the run, not with each other: an earlier test that set this
+    thread's count, as the CLI's --threads does in-process, makes the two differ.)"""
+    before, new_before = torch.get_num_threads(), _threads_in_a_new_thread()
+    job = TrainingJob(MC, _tc(tmp_path / "t", epochs=1, threads=1)).start()
+    assert job.join(120) and job.snapshot().threads == 1
+    assert (torch.get_num_threads(), _threads_in_a_new_thread()) == (before, new_before)
 
 
 def test_stop_ends_a_run_as_stopped_and_keeps_the_last_finished_epoch(tmp_path, thread_errors):

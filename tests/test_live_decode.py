@@ -357,6 +357,7 @@ def test_without_webassembly_the_page_says_so_and_uses_the_server(browser, serve
         b.close()
 
 
+@pytest.mark.slow
 def test_without_the_runtime_files_the_page_says_so_and_uses_the_server(browser, exported, tmp_path):
     """The same app served from a folder whose static/ has no runtime (the files removed)."""
     for name in ("app.py", "pages", "components", "vae", "checkpoints", "data", ".streamlit"):

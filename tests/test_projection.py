@@ -22,7 +22,8 @@ def codes_and_labels():
     return x.astype(np.float32), y
 
 
-@pytest.mark.parametrize("method", ["pca", "tsne", "umap"])
+@pytest.mark.parametrize("method", ["pca", pytest.param("tsne", marks=pytest.mark.slow),
+                                    pytest.param("umap", marks=pytest.mark.slow)])
 def test_projection_preserves_neighbourhoods(codes_and_labels, method):
     codes, _ = codes_and_labels
     coords, _ = fit_projection(codes, ProjectionConfig(method=method))
@@ -40,6 +41,7 @@ def test_projection_config_rules():
     assert ProjectionConfig().key() == "umap-nn15-md0.1-s42"
 
 
+@pytest.mark.slow
 def test_fast_maps_agree_with_the_data(codes_and_labels):
     codes, _ = codes_and_labels
     coords, _ = fit_projection(codes, ProjectionConfig(method="tsne"))
@@ -176,6 +178,7 @@ HASWELL = "+64bit,+avx,+avx2,+bmi,+bmi2,+cmov,+cx16,+f16c,+fma,+lzcnt,+movbe,+po
 
 @pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64") or "NUMBA_CPU_NAME" in os.environ,
                     reason="compiles the kernels for an x86 CPU without AVX-512")
+@pytest.mark.slow
 def test_exact_knn_without_vnni(tmp_path):
     """On a CPU without AVX-512 VNNI (here: compiled for a Haswell, AVX2 only, in a fresh process
     with its own numba cache) the search still returns sklearn's neighbours."""

@@ -71,6 +71,7 @@ def _epochs_done(out: Path) -> int:
         return 0
 
 
+@pytest.mark.slow
 def test_training_killed_mid_epoch_resumes_to_the_uninterrupted_result(tmp_path):
     full_out, cut_out = tmp_path / "full", tmp_path / "cut"
     full = _train(full_out)  # the reference, trained beside the victim (one thread each)

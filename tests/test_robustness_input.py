@@ -433,8 +433,8 @@ def _typed_options():
 
 
 def _argv(command: str, option: str, value: str) -> list[str]:
-    needs_checkpoint = command not in ("train", "data")
-    needs_out = command in ("train", "sample", "reconstruct", "export")
+    needs_checkpoint = command not in ("train", "data", "train-gan", "train-classifier")
+    needs_out = command in ("train", "sample", "reconstruct", "export", "train-gan", "train-classifier")
     return [command, *(["ck"] if needs_checkpoint else []), *(["--out", "x"] if needs_out else []),
             option, value]
 
@@ -443,7 +443,8 @@ TYPED = list(_typed_options())
 
 
 def test_the_option_list_covers_every_command():
-    assert {c for c, _, _ in TYPED} == {"train", "evaluate", "sample", "reconstruct", "export", "project", "data"}
+    assert {c for c, _, _ in TYPED} == {"train", "evaluate", "sample", "reconstruct", "export", "project", "data",
+                                       "train-gan", "train-classifier", "compare"}
     assert len(TYPED) >= 40
 
 

@@ -439,6 +439,7 @@ def _check(sessions: list[Session], model, upscale, decode) -> None:
     assert len(set(ends.values())) == len(ends), "two sessions that clicked different points ended on the same code"
 
 
+@pytest.mark.slow
 @pytest.mark.load
 def test_twenty_sessions_at_once(server):
     from vae.checkpoint import load_checkpoint

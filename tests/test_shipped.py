@@ -10,11 +10,12 @@ from vae.checkpoint import load_checkpoint
 from vae.explorer import default_projection, encoding_key, projection_key
 
 ROOT = Path(__file__).resolve().parent.parent
-SHIPPED = ["fashion-mnist", "fashion-mnist-2d", "fashion-mnist-beta4", "digits"]
+SHIPPED = ["fashion-mnist", "fashion-mnist-2d", "fashion-mnist-beta4", "fashion-mnist-ae", "digits"]
 EXPECTED = {  # name: (dataset, latent_dim, beta)
     "fashion-mnist": ("fashion-mnist", 16, 1.0),
     "fashion-mnist-2d": ("fashion-mnist", 2, 1.0),
     "fashion-mnist-beta4": ("fashion-mnist", 16, 4.0),
+    "fashion-mnist-ae": ("fashion-mnist", 16, 0.0),
     "digits": ("digits", 8, 1.0),
 }
 
@@ -54,6 +55,16 @@ def test_default_model_meets_the_quality_bar():
     assert m["recon_mse"] <= 0.6 * b["pca_recon_mse"]
     assert m["knn_acc"] >= b["pixel_knn_acc"]
     assert m["iwae_nll"] <= 236.0
+
+
+def test_the_autoencoder_is_the_default_model_with_beta_zero():
+    ae = load_checkpoint(ROOT / "checkpoints" / "fashion-mnist-ae")
+    vae = load_checkpoint(ROOT / "checkpoints" / "fashion-mnist")
+    same = {k: v for k, v in vae.config.to_dict().items() if k != "beta"}
+    assert {k: v for k, v in ae.config.to_dict().items() if k != "beta"} == same and ae.config.beta == 0
+    assert ae.meta["train_size"] == vae.meta["train_size"] == 60_000
+    m_ae, m_vae = ae.metrics, vae.metrics
+    assert m_ae["recon"] < m_vae["recon"] and m_ae["kl"] > 5 * m_vae["kl"], "no KL price: sharper codes, far from the prior"
 
 
 def test_beta4_trades_reconstruction_for_a_smaller_kl():

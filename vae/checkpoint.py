@@ -19,6 +19,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from typing import Any
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
+from torch import nn
 
 from .config import ConfigError, ModelConfig
 from .data import DataError, ImageDataset, load_dataset
@@ -161,6 +163,39 @@ class Checkpoint:
         return f"{self.dataset} · {c.arch} · latent {c.latent_dim} · β = {c.beta:g}{elbo}"
 
 
+@dataclass
+class ModelFolder:
+    """A loaded comparison model (a GAN generator, a classifier): eval mode, frozen, with its
+    config and metadata. They live in ``models/``, apart from the VAEs in ``checkpoints/``."""
+
+    path: Path
+    model: nn.Module
+    config: Any
+    meta: dict[str, Any]
+    content_hash: str
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def class_names(self) -> list[str]:
+        return list(self.meta.get("class_names") or [])
+
+    @property
+    def training_seconds(self) -> float | None:
+        s = (self.meta.get("training") or {}).get("seconds")
+        return float(s) if isinstance(s, (int, float)) else None
+
+
+def load_folder(path: str | Path, config_from_dict: Callable[[dict[str, Any]], Any],
+                build: Callable[[Any], nn.Module], kind: str, device: str | torch.device = "cpu") -> ModelFolder:
+    """Load a comparison model's folder strictly (see :func:`load_model_folder`)."""
+    path = Path(path)
+    model, config, meta = load_model_folder(path, config_from_dict, build, kind=kind, device=device)
+    return ModelFolder(path, model, config, meta, content_hash(path))
+
+
 def _check_no_pickles(path: Path) -> None:
     found = sorted(p.name for p in path.iterdir() if p.suffix.lower() in PICKLE_SUFFIXES)
     if found:
@@ -232,13 +267,37 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu", traina
     device this machine does not have.
     """
     path = Path(path)
+    model, config, meta = load_model_folder(path, ModelConfig.from_dict, VAE, device=device, trainable=trainable,
+                                            upgrade=VAE.upgrade_state_dict)
+    return Checkpoint(path, model, config, meta, content_hash(path))
+
+
+def load_model_folder(path: str | Path, config_from_dict: Callable[[dict[str, Any]], Any],
+                      build: Callable[[Any], nn.Module], kind: str | None = None,
+                      device: str | torch.device = "cpu", trainable: bool = False,
+                      upgrade: Callable[[dict[str, torch.Tensor]], dict[str, torch.Tensor]] | None = None,
+                      ) -> tuple[Any, Any, dict[str, Any]]:
+    """(model, config, meta) of a folder of weights + config.json + meta.json, loaded strictly.
+
+    ``config_from_dict`` validates config.json (minus its ``kind``), ``build`` makes the module
+    from the config. ``kind`` is what config.json must name ("gan-generator", "classifier"; None
+    for a VAE, whose config names no kind). ``upgrade`` maps the weight names of older files to
+    today's. The model comes back in eval mode, frozen unless ``trainable``; a device this machine
+    lacks is a CheckpointError.
+    """
+    path = Path(path)
     device = _usable_device(device)
     if not path.is_dir():
         raise CheckpointError(f"checkpoint folder {path} does not exist")
     _check_no_pickles(path)
-    cfg_dict = read_json(path / CONFIG)
+    cfg_dict = dict(read_json(path / CONFIG))
+    found = cfg_dict.pop("kind", None)
+    if found != kind:
+        what = f"a {found}" if found else "a VAE"
+        raise CheckpointError(f"{path} holds {what}, not {'a ' + kind if kind else 'a VAE'}; "
+                              "VAEs go in checkpoints/, the comparison models in models/")
     try:
-        config = ModelConfig.from_dict(cfg_dict)
+        config = config_from_dict(cfg_dict)
     except (ConfigError, TypeError, ValueError) as e:
         raise CheckpointError(f"{path / CONFIG} is not a valid model config: {e}") from None
     if not (path / WEIGHTS).is_file():
@@ -250,8 +309,9 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu", traina
             f"{path / WEIGHTS} is corrupted or truncated ({str(e)[:100]}); retrain or copy it again"
         ) from None
     meta = read_json(path / META) if (path / META).exists() else {}
-    state = VAE.upgrade_state_dict(state)
-    model = VAE(config)
+    if upgrade is not None:
+        state = upgrade(state)
+    model = build(config)
     expected = model.state_dict()
     missing = sorted(set(expected) - set(state))
     extra = sorted(set(state) - set(expected))
@@ -277,7 +337,7 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu", traina
     if not trainable:
         for p in model.parameters():
             p.requires_grad_(False)
-    return Checkpoint(path, model, config, meta, content_hash(path))
+    return model, config, meta
 
 
 def _optimizer_to_tensors(state: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
@@ -310,12 +370,16 @@ def load_optimizer_state(path: str | Path) -> dict[str, Any] | None:
 
 def save_checkpoint(
     path: str | Path,
-    model: VAE,
+    model: nn.Module,
     meta: dict[str, Any],
     optimizer_state: dict[str, Any] | None = None,
     half: bool = False,
 ) -> Path:
-    """Write a checkpoint folder atomically (temporary sibling, then rename)."""
+    """Write a checkpoint folder atomically (temporary sibling, then rename).
+
+    ``model.config.to_json()`` becomes config.json: a VAE's ModelConfig, or the config of a
+    comparison model (a GAN generator, a classifier), which names its ``kind``.
+    """
     path = Path(path)
     parent = path.parent
     try:
@@ -432,3 +496,19 @@ def list_checkpoints(root: str | Path) -> list[CheckpointEntry]:
         except CheckpointError as e:
             entries.append(CheckpointEntry(p.name, p, str(e)))
     return entries
+
+
+def find_model(root: str | Path, kind: str, dataset: str) -> Path | None:
+    """The first folder under ``root`` whose config.json names ``kind`` and whose meta.json names
+    ``dataset`` (e.g. the GAN of fashion-mnist in models/), or None. Reads only the two JSON files."""
+    root = Path(root)
+    if not root.is_dir():
+        return None
+    for p in sorted(root.iterdir()):
+        try:
+            if (p.is_dir() and read_json(p / CONFIG).get("kind") == kind
+                    and read_json(p / META).get("dataset") == dataset):
+                return p
+        except CheckpointError:
+            continue
+    return None

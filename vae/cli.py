@@ -1,5 +1,6 @@
-"""Command-line interface: ``vae {train,evaluate,info,sample,reconstruct,export,project,data}``
-(``python -m vae ...`` in a checkout; ``vae ...`` where the package is installed).
+"""Command-line interface: ``vae {train,evaluate,info,sample,reconstruct,export,project,data,
+train-gan,train-classifier,compare}`` (``python -m vae ...`` in a checkout; ``vae ...`` where the
+package is installed).
 
 Bad arguments or inputs print one line on stderr and exit with code 2 (no traceback).
 """
@@ -189,7 +190,47 @@ def build_parser() -> argparse.ArgumentParser:
                    help="make both splits available (downloads with torchvision when needed)")
     d.add_argument("--split", choices=("train", "test", "both"), default="both")
     d.add_argument("--data-dir", default=None)
+
+    cp = sub.add_parser("compare", help="a VAE against a GAN on the same data, judged by a classifier")
+    cp.add_argument("checkpoint", help="the VAE checkpoint folder")
+    cp.add_argument("--gan", default=None, help="GAN generator folder (default: the one of the VAE's data set in models/)")
+    cp.add_argument("--classifier", default=None, help="classifier folder (default: as --gan)")
+    cp.add_argument("--n", type=_positive_int("--n"), default=10_000, help="samples of each model (default 10000)")
+    cp.add_argument("--seed", type=int, default=0)
+    cp.add_argument("--data-dir", default=None)
+    cp.add_argument("--json", action="store_true", help="print one JSON object")
+    cp.add_argument("--save", action="store_true",
+                    help="store the report in the GAN's folder (comparisons/), where the app finds it")
+
+    g = _model_train_parser(sub, "train-gan", "train a small DCGAN on the same data (for the VAE-vs-GAN page)",
+                            epochs=15, lr=2e-4)
+    g.add_argument("--noise-dim", type=_positive_int("--noise-dim"), default=64)
+    g.add_argument("--channels", type=_int_list, default=(32, 64), help="per stride-2 stage (default 32,64)")
+    c = _model_train_parser(sub, "train-classifier", "train the small classifier that judges generated images",
+                            epochs=6, lr=1e-3)
+    c.add_argument("--channels", type=_int_list, default=(32, 64), help="per conv + pool stage (default 32,64)")
+    c.add_argument("--feature-dim", type=_positive_int("--feature-dim"), default=128)
     return p
+
+
+def _model_train_parser(sub, name: str, help: str, epochs: int, lr: float) -> argparse.ArgumentParser:
+    """The options the comparison models' training commands share."""
+    from .config import DEVICES
+
+    t = sub.add_parser(name, help=help)
+    t.add_argument("--dataset", default="fashion-mnist", help="fashion-mnist (default), mnist, kmnist, digits")
+    t.add_argument("--epochs", type=_positive_int("--epochs"), default=epochs)
+    t.add_argument("--batch-size", type=_positive_int("--batch-size"), default=128)
+    t.add_argument("--lr", type=_float("--lr", 0.0, strict=True), default=lr)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--device", choices=DEVICES, default="auto")
+    t.add_argument("--data-dir", default=None)
+    t.add_argument("--limit", type=_positive_int("--limit"), default=None, help="train on the first N images only")
+    t.add_argument("--threads", type=_positive_int("--threads"), default=None)
+    t.add_argument("--half", action="store_true", help="store the final weights as float16")
+    t.add_argument("--out", required=True, help="folder to write (models/NAME)")
+    t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return t
 
 
 # -- commands ---------------------------------------------------------------------------------
@@ -275,8 +316,97 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _attach_progress(trainer, bar: bool = True) -> None:
-    """A tqdm bar with live loss, and one line per epoch (only the lines when ``bar`` is off)."""
+def cmd_train_model(args: argparse.Namespace) -> int:
+    """train-gan and train-classifier: a comparison model, trained on the same data as the VAEs."""
+    from .data import check_dataset_name, load_dataset
+
+    check_dataset_name(args.dataset)
+    if Path(args.out).exists() and any(Path(args.out).iterdir()):
+        raise CliError(f"{args.out} already exists; choose another --out or remove it")
+    train_data = load_dataset(args.dataset, "train", data_dir=args.data_dir)
+    common = dict(dataset=args.dataset, out=args.out, epochs=args.epochs, batch_size=args.batch_size,
+                  lr=args.lr, seed=args.seed, device=args.device, data_dir=args.data_dir, limit=args.limit,
+                  threads=args.threads, half_weights=args.half)
+    command = "python -m vae " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    shape = tuple(train_data.image_shape)
+    if args.command == "train-gan":
+        from .gan import GanConfig, GanTrainConfig, GanTrainer
+
+        trainer = GanTrainer(GanConfig(image_shape=shape, noise_dim=args.noise_dim, channels=args.channels),
+                             GanTrainConfig(**common), train_data, command=command)
+        line = ("epoch {epoch:>3}/{epochs}  D loss {d_loss:.3f}  G loss {g_loss:.3f}  D(real) {d_real:.2f}  "
+                "D(fake) {d_fake:.2f}  {seconds:.0f}s")
+    else:
+        from .classifier import ClassifierConfig, ClassifierTrainConfig, ClassifierTrainer
+
+        test_data = load_dataset(args.dataset, "test", data_dir=args.data_dir)
+        cfg = ClassifierConfig(image_shape=shape, n_classes=len(train_data.class_names), channels=args.channels,
+                               feature_dim=args.feature_dim)
+        trainer = ClassifierTrainer(cfg, ClassifierTrainConfig(**common), train_data, test_data, command=command)
+        line = "epoch {epoch:>3}/{epochs}  train loss {train_loss:.4f}  test accuracy {test_acc:.4f}  {seconds:.0f}s"
+    _attach_progress(trainer, bar=not args.no_progress, epoch_line=line)
+    result = trainer.run()
+    print(f"{result.status}: {result.path}  ({len(result.history)} epochs, {result.seconds / 60:.1f} min)")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    import time
+
+    from .checkpoint import find_model, load_checkpoint
+    from .classifier import KIND as CLASSIFIER
+    from .classifier import load_classifier
+    from .compare import compare_generators
+    from .gan import KIND as GAN
+    from .gan import load_generator
+
+    ck = load_checkpoint(args.checkpoint)
+    models = Path(__file__).resolve().parent.parent / "models"
+    loaded = []
+    for kind, given, opt, load in ((GAN, args.gan, "--gan", load_generator),
+                                   (CLASSIFIER, args.classifier, "--classifier", load_classifier)):
+        path = Path(given) if given else find_model(models, kind, ck.dataset)
+        if path is None:
+            raise CliError(f"no {kind} of {ck.dataset} in {models}; pass {opt} or train one "
+                           f"(python -m vae train-{'gan' if kind == GAN else 'classifier'})")
+        m = load(path)
+        if m.meta.get("dataset") != ck.dataset:
+            raise CliError(f"{m.path} was trained on {m.meta.get('dataset')}, the VAE on {ck.dataset}")
+        loaded.append(m)
+    gan, clf = loaded
+    real = ck.load_data("test", data_dir=args.data_dir).images
+    t0 = time.perf_counter()
+    report = compare_generators(ck.model, gan.model, clf.model, real, n=args.n, seed=args.seed)
+    report.update(vae=str(ck.path), gan=str(gan.path), classifier=str(clf.path),
+                  classifier_test_acc=clf.meta.get("test_acc"), seconds=round(time.perf_counter() - t0, 1),
+                  training_seconds={"VAE": (ck.meta.get("training") or {}).get("seconds"),
+                                    "GAN": (gan.meta.get("training") or {}).get("seconds")})
+    if args.save:
+        from .compare import SHIPPED_COMPARISONS, comparison_key, save_comparison
+
+        key = comparison_key(ck.content_hash, gan.content_hash, clf.content_hash, args.n, args.seed)
+        if save_comparison(gan.path / SHIPPED_COMPARISONS, key, report) is None:
+            raise CliError(f"cannot write {gan.path / SHIPPED_COMPARISONS}; check its permissions")
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"{ck.path.name} vs {gan.path.name}, judged by {clf.path.name} (test accuracy "
+          f"{report['classifier_test_acc']:.3f}); {report['n']} images each, seed {args.seed}")
+    print(f"  {'':<22}{'sharpness':>10}{'Fréchet':>10}{'entropy':>9}{'rarest':>8}{'confid.':>9}")
+    for name, r in report["sets"].items():
+        print(f"  {name:<22}{r['sharpness']:>10.4f}{r['frechet']:>10.2f}{r['entropy_bits']:>9.3f}"
+              f"{r['min_share'] * 100:>7.1f}%{r['confidence']:>9.3f}")
+    ts = report["training_seconds"]
+    print(f"  training: VAE {float(ts['VAE'] or 0) / 60:.0f} min, GAN {float(ts['GAN'] or 0) / 60:.0f} min; "
+          f"this comparison {report['seconds']:.0f} s")
+    return 0
+
+
+def _attach_progress(trainer, bar: bool = True, epoch_line: str | None = None) -> None:
+    """A tqdm bar with live loss, and one line per epoch (only the lines when ``bar`` is off).
+
+    ``epoch_line``: a format string over the epoch's info (default: the VAE's losses).
+    """
     from tqdm.auto import tqdm
 
     state: dict[str, Any] = {}
@@ -298,11 +428,14 @@ def _attach_progress(trainer, bar: bool = True) -> None:
         b = state["bar"]
         b.update(1)
         if info["step"] % 10 == 0:
-            b.set_postfix(epoch=f"{info['epoch'] + 1}", loss=f"{info['loss']:.1f}",
-                            kl=f"{info['kl']:.1f}", img_s=f"{info['images_per_s']:.0f}")
+            b.set_postfix(epoch=f"{info['epoch'] + 1}", loss=f"{info['loss']:.3g}",
+                          img_s=f"{info['images_per_s']:.0f}", **({"kl": f"{info['kl']:.1f}"} if "kl" in info else {}))
 
     def on_epoch(t, info):
         write = state["bar"].write if "bar" in state else (lambda m: print(m, file=sys.stderr, flush=True))
+        if epoch_line:
+            write(epoch_line.format(**info))
+            return
         write(
             f"epoch {info['epoch']:>3}/{info['epochs']}  train loss {info['train_loss']:.2f}  "
             f"test -ELBO {info['test_neg_elbo']:.2f} (recon {info['test_recon']:.2f} + "
@@ -467,7 +600,8 @@ def cmd_data(args: argparse.Namespace) -> int:
 COMMANDS = {
     "train": cmd_train, "evaluate": cmd_evaluate, "info": cmd_info, "sample": cmd_sample,
     "reconstruct": cmd_reconstruct, "export": cmd_export, "data": cmd_data,
-    "project": cmd_project,
+    "project": cmd_project, "train-gan": cmd_train_model, "train-classifier": cmd_train_model,
+    "compare": cmd_compare,
 }
 
 

@@ -22,6 +22,48 @@ class ConfigError(ValueError):
     """A configuration value is out of range; the message names it and the fix."""
 
 
+def config_to_json(cfg: Any, kind: str | None = None) -> str:
+    """A frozen config dataclass as config.json text (tuples as lists), naming its ``kind``."""
+    d = {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(cfg).items()}
+    return json.dumps({"kind": kind, **d} if kind else d, indent=2)
+
+
+def check_stages(image_shape: tuple[int, ...], channels: tuple[int, ...], stages: str) -> None:
+    """The rules the comparison models' configs share: an image shape, and stages that halve it."""
+    c, h, w = image_shape
+    if c not in (1, 3) or h < 1 or w < 1:
+        raise ConfigError(f"image_shape must be (1 or 3, height, width), got {image_shape!r}")
+    if not channels or any(int(ch) < 1 for ch in channels):
+        raise ConfigError(f"channels must be one or more positive sizes, got {channels!r}")
+    stride = 2 ** len(channels)
+    if h % stride or w % stride:
+        raise ConfigError(f"{len(channels)} {stages} need height and width divisible by {stride}, got {h}x{w}; "
+                          "use fewer channels")
+
+
+class KindConfig:
+    """A comparison model's config (a frozen dataclass): config.json names its ``KIND``."""
+
+    KIND = ""
+
+    def to_json(self) -> str:
+        return config_to_json(self, self.KIND)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Any:
+        return config_from_dict(cls, d)
+
+
+def config_from_dict(cls: type, d: dict[str, Any]) -> Any:
+    """A config dataclass from config.json's dict: unknown keys refused, lists back to tuples."""
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(d) - set(fields))
+    if unknown:
+        raise ConfigError(f"unknown {cls.__name__} keys {unknown}; known keys are {sorted(fields)}")
+    d = {k: tuple(int(s) for s in v) if isinstance(v, list) else v for k, v in d.items()}
+    return cls(**d).validate()
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     """Everything needed to rebuild a :class:`vae.model.VAE`."""
@@ -158,3 +200,31 @@ class TrainConfig:
     def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in known})
+
+
+@dataclass
+class RunConfig:
+    """One training run of a comparison model (a GAN, a classifier); each subclass sets its defaults."""
+
+    dataset: str = "fashion-mnist"  # a name from vae.data.DATASETS
+    out: str = "models/run"  # folder, rewritten atomically after every epoch
+    epochs: int = 10  # passes over the training split
+    batch_size: int = 128  # images per step
+    lr: float = 1e-3  # Adam learning rate
+    seed: int = 0  # seeds python, numpy and torch
+    device: str = "auto"  # auto: cuda, then mps, then cpu
+    data_dir: str | None = None  # searched first for the dataset's files
+    limit: int | None = None  # use only the first N training images (tests)
+    threads: int | None = None  # torch CPU threads
+    half_weights: bool = False  # store the final weights as float16
+
+    def validate(self) -> RunConfig:
+        for name in ("epochs", "batch_size"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or v < 1:
+                raise ConfigError(f"{name} must be >= 1, got {v!r}")
+        if not (self.lr > 0.0) or self.lr == float("inf"):
+            raise ConfigError(f"lr must be a finite number > 0, got {self.lr!r}")
+        if self.limit is not None and self.limit < 1:
+            raise ConfigError(f"limit must be >= 1 images, got {self.limit}")
+        return self

@@ -297,11 +297,45 @@ def batch_loss_curve(steps: Sequence[float], losses: Sequence[float], height: in
 def histogram_compare(a: np.ndarray, b: np.ndarray, names: tuple[str, str], title: str,
                       height: int = 260) -> go.Figure:
     """Two overlaid histograms (e.g. a latent dimension under the prior and the data)."""
+    return histograms([a, b], names, title, height)
+
+
+def histograms(values: Sequence[np.ndarray], names: Sequence[str], title: str, height: int = 260,
+               x_title: str | None = None, nbins: int = 50) -> go.Figure:
+    """Overlaid density histograms of several samples, on shared bins."""
+    lo = min(float(np.min(v)) for v in values if len(v))
+    hi = max(float(np.max(v)) for v in values if len(v))
+    size = (hi - lo) / nbins if hi > lo else 1.0
     fig = go.Figure()
-    for v, n in zip((a, b), names, strict=True):
-        fig.add_trace(go.Histogram(x=v, name=n, opacity=0.6, histnorm="probability density", nbinsx=50))
-    fig.update_layout(barmode="overlay", height=height, margin=dict(l=10, r=10, t=30, b=10),
-                      title=title, plot_bgcolor="white", legend=dict(orientation="h", y=-0.2))
+    for v, n in zip(values, names, strict=True):
+        fig.add_trace(go.Histogram(x=v, name=n, opacity=0.55, histnorm="probability density",
+                                   xbins=dict(start=lo, end=hi + size, size=size)))
+    fig.update_layout(barmode="overlay", height=height, margin=dict(l=50, r=10, t=50, b=10),
+                      title=dict(text=title, y=0.98, yanchor="top"), plot_bgcolor="white",
+                      legend=dict(orientation="h", y=1.0, yanchor="bottom", x=1.0, xanchor="right"),
+                      xaxis_title=x_title, yaxis_title="density")
+    return fig
+
+
+def grouped_bars(categories: Sequence[str], series: dict[str, Sequence[float]], title: str | None = None,
+                 height: int = 300, y_title: str | None = None) -> go.Figure:
+    """One bar per category and series, side by side (e.g. predicted classes of several models)."""
+    fig = go.Figure([go.Bar(x=list(categories), y=list(v), name=n) for n, v in series.items()])
+    fig.update_layout(barmode="group", height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+                      title=title, plot_bgcolor="white", yaxis_title=y_title,
+                      legend=dict(orientation="h", y=-0.15, yanchor="top"))
+    fig.update_yaxes(gridcolor="#eee")
+    return fig
+
+
+def lines(x: Sequence[float], series: dict[str, Sequence[float]], x_title: str, y_title: str,
+          height: int = 260, title: str | None = None) -> go.Figure:
+    """A few lines over the same x (losses over steps, distances along a path)."""
+    fig = go.Figure([go.Scatter(x=list(x), y=list(v), name=n, mode="lines+markers") for n, v in series.items()])
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10), title=title,
+                      xaxis_title=x_title, yaxis_title=y_title, plot_bgcolor="white",
+                      legend=dict(orientation="h", y=1.15))
+    fig.update_yaxes(gridcolor="#eee")
     return fig
 
 

@@ -45,6 +45,18 @@ def upscale(img: torch.Tensor | np.ndarray, size: int = 168) -> np.ndarray:
     return (np.clip(a, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
+def diverging(img: torch.Tensor | np.ndarray, size: int = 168, scale: float | None = None) -> np.ndarray:
+    """A signed image (1, H, W) or (H, W) as RGB uint8 (H', W', 3): negative blue, zero white,
+    positive red, ``scale`` (default: the largest magnitude) at full colour; upscaled like :func:`upscale`."""
+    a = img.detach().cpu().float().numpy() if torch.is_tensor(img) else np.asarray(img, np.float32)
+    a = a.reshape(a.shape[-2:])
+    s = float(scale if scale is not None else np.abs(a).max()) or 1.0
+    t = np.clip(a / s, -1.0, 1.0)
+    pos, neg = np.clip(t, 0, None), np.clip(-t, 0, None)
+    rgb = np.stack([1 - neg, 1 - pos - neg, 1 - pos], 0)  # red for +, blue for -
+    return upscale(rgb, size)
+
+
 def image_grid(images: torch.Tensor, ncol: int | None = None, scale: int = 1, pad: int = 1,
                pad_value: float = 1.0) -> Image.Image:
     """A grid of images (N, C, H, W) in [0, 1] as one PIL image (nearest-neighbour upscaled)."""

@@ -32,6 +32,7 @@ class LossOutput:
     recon: torch.Tensor  # scalar: E_q[-log p(x|z)], batch mean
     kl: torch.Tensor  # scalar: KL(q(z|x) || N(0, I)), batch mean
     kl_per_dim: torch.Tensor  # (latent_dim,): KL of each latent dimension, batch mean
+    terms: dict[str, torch.Tensor] | None = None  # the per-image tensors behind it (elbo_terms)
 
     @property
     def neg_elbo(self) -> torch.Tensor:
@@ -98,10 +99,11 @@ class VAE(nn.Module):
         """(B, latent_dim) -> E[x|z] as images in [0, 1], (B, C, H, W)."""
         return self.likelihood.mean(self.decode(z))
 
-    def forward(self, x: torch.Tensor):
-        """x (B, C, H, W) -> (likelihood parameters (B, k*C, H, W), mu, logvar, z)."""
+    def forward(self, x: torch.Tensor, eps: torch.Tensor | None = None):
+        """x (B, C, H, W) -> (likelihood parameters (B, k*C, H, W), mu, logvar, z); ``eps`` fixes
+        the noise."""
         mu, logvar = self.encode(x)
-        z = self.reparameterize(mu, logvar)
+        z = self.reparameterize(mu, logvar, eps)
         return self.decode(z), mu, logvar, z
 
     # -- likelihood and loss ---------------------------------------------------------------
@@ -109,21 +111,24 @@ class VAE(nn.Module):
         """log p(x|z) per image, summed over pixels: params (B, k*C, H, W), x (B, C, H, W) -> (B,)."""
         return self.likelihood.log_prob(params, x)
 
-    def elbo_terms(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Per-image terms with one posterior sample: recon (B,), kl (B,), kl_dims (B, D), mu, logvar."""
-        logits, mu, logvar, _ = self(x)
+    def elbo_terms(self, x: torch.Tensor, eps: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """Per-image terms with one posterior sample (drawn, or z = mu + sigma * ``eps``):
+        recon (B,), kl (B,), kl_dims (B, D), and the tensors on the way: mu, logvar, z (B, D),
+        logits (B, C, H, W)."""
+        logits, mu, logvar, z = self(x, eps)
         recon = -self.log_likelihood(logits, x)
         kl_dims = gaussian_kl(mu, logvar)
-        return {"recon": recon, "kl": kl_dims.sum(1), "kl_dims": kl_dims, "mu": mu, "logvar": logvar}
+        return {"recon": recon, "kl": kl_dims.sum(1), "kl_dims": kl_dims, "mu": mu, "logvar": logvar,
+                "z": z, "logits": logits}
 
-    def loss(self, x: torch.Tensor, beta: float | None = None) -> LossOutput:
+    def loss(self, x: torch.Tensor, beta: float | None = None, eps: torch.Tensor | None = None) -> LossOutput:
         """The beta-weighted negative ELBO of a batch, and its parts (nats per image)."""
         beta = self.config.beta if beta is None else beta
-        t = self.elbo_terms(x)
+        t = self.elbo_terms(x, eps)
         recon = t["recon"].mean()
         kl_per_dim = t["kl_dims"].mean(0)
         kl = kl_per_dim.sum()
-        return LossOutput(loss=recon + beta * kl, recon=recon, kl=kl, kl_per_dim=kl_per_dim)
+        return LossOutput(loss=recon + beta * kl, recon=recon, kl=kl, kl_per_dim=kl_per_dim, terms=t)
 
     # -- inference helpers (no gradients) -------------------------------------------------------
     # Under no_grad, not inference_mode: their results are ordinary tensors that a caller may

@@ -16,6 +16,7 @@ continues an interrupted run to the same result as an uninterrupted one.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import platform
 import random
@@ -73,6 +74,13 @@ def _show(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+def optimisation_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+    """Backpropagate the loss into every parameter's ``.grad``, then let the optimiser move them."""
+    optimizer.zero_grad(set_to_none=True)  # .grad adds up: clear the last step's
+    loss.backward()  # d loss / d parameter, by the chain rule
+    optimizer.step()  # Adam: w -= lr * m_hat / (sqrt(v_hat) + eps)
+
+
 def _epoch_seed(seed: int, epoch: int) -> int:
     return (seed * 1_000_003 + epoch * 7919) % (2**63)
 
@@ -87,29 +95,12 @@ class TrainResult:
     seconds: float = 0.0
 
 
-class Trainer:
-    """Trains a VAE on a dataset, saving a checkpoint after every epoch."""
+class Reporting:
+    """Callbacks and a stop request, shared by the trainers (the VAE's, the GAN's, the classifier's)."""
 
-    def __init__(
-        self,
-        model_config: ModelConfig,
-        train_config: TrainConfig,
-        train_data: ImageDataset | None = None,
-        test_data: ImageDataset | None = None,
-        command: str | None = None,
-    ):
-        self.train_config = train_config.validate()
-        self.model_config = model_config.validate()
+    def __init__(self) -> None:
         self.callbacks: dict[str, list[Callback]] = defaultdict(list)
         self._stop = threading.Event()
-        self.train_data = train_data
-        self.test_data = test_data
-        self.command = command
-        self.device = resolve_device(train_config.device)
-        self.model: VAE | None = None  # set by run(); callbacks may read it
-        self.optimizer: torch.optim.Optimizer | None = None
-        self.notes: list[str] = []  # what the user should know (inferred data shape, resume caveats)
-        self.warnings: list[str] = []  # odd data; both reach on_start's info, one sentence each
 
     # -- callbacks, as in minGPT ---------------------------------------------------------------
     def add_callback(self, event: str, fn: Callback) -> None:
@@ -128,6 +119,62 @@ class Trainer:
     @property
     def stop_requested(self) -> bool:
         return self._stop.is_set()
+
+
+def training_info(command: str | None, device: torch.device) -> dict[str, Any]:
+    """How a model was trained, for its meta.json: the command, the device and the versions."""
+    return {
+        "command": command,
+        "device": str(device) if device.type != "cpu" else
+        f"cpu ({torch.get_num_threads()} thread{'s' if torch.get_num_threads() != 1 else ''})",
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "platform": f"{platform.system()} {platform.machine()}",
+    }
+
+
+def run_meta(kind: str, train_config: Any, data: ImageDataset, command: str | None, device: torch.device,
+             **extra: Any) -> dict[str, Any]:
+    """The meta.json of a comparison model's run (a GAN, a classifier), before its history."""
+    return {
+        "library": "vae-explorer", "version": __version__, "kind": kind, "dataset": train_config.dataset,
+        "class_names": data.class_names, "image_shape": list(data.image_shape), "train_size": len(data),
+        **extra, "train_config": dataclasses.asdict(train_config), "training": training_info(command, device),
+    }
+
+
+def save_epoch(model: torch.nn.Module, meta_base: dict[str, Any], history: list[dict[str, Any]],
+               epochs: int, started: float, half: bool, **extra: Any) -> None:
+    """Save a comparison model after an epoch (atomically), its history and wall time in meta.json."""
+    final = len(history) == epochs
+    meta = {**meta_base, **extra, "history": history, "epochs_done": len(history),
+            "status": "complete" if final else "training",
+            "training": {**meta_base["training"], "seconds": round(time.perf_counter() - started, 1)}}
+    save_checkpoint(meta_base["train_config"]["out"], model, meta, half=half and final)
+
+
+class Trainer(Reporting):
+    """Trains a VAE on a dataset, saving a checkpoint after every epoch."""
+
+    def __init__(
+        self,
+        model_config: ModelConfig,
+        train_config: TrainConfig,
+        train_data: ImageDataset | None = None,
+        test_data: ImageDataset | None = None,
+        command: str | None = None,
+    ):
+        super().__init__()
+        self.train_config = train_config.validate()
+        self.model_config = model_config.validate()
+        self.train_data = train_data
+        self.test_data = test_data
+        self.command = command
+        self.device = resolve_device(train_config.device)
+        self.model: VAE | None = None  # set by run(); callbacks may read it
+        self.optimizer: torch.optim.Optimizer | None = None
+        self.notes: list[str] = []  # what the user should know (inferred data shape, resume caveats)
+        self.warnings: list[str] = []  # odd data; both reach on_start's info, one sentence each
 
     # -- data ------------------------------------------------------------------------------------
     def _load_data(self) -> tuple[ImageDataset, ImageDataset]:
@@ -204,9 +251,7 @@ class Trainer:
                 loss = out_loss.loss
                 if not torch.isfinite(loss):
                     self._fail_non_finite(out, epoch, step, loss.item(), history)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
+                optimisation_step(optimizer, loss)
                 n = len(idx)
                 seen += n
                 sums["loss"] += loss.item() * n
@@ -336,14 +381,7 @@ class Trainer:
 
     def _meta_base(self, train: ImageDataset, test: ImageDataset) -> dict[str, Any]:
         tc = self.train_config
-        training = {
-            "command": self.command,
-            "device": str(self.device) if self.device.type != "cpu"
-            else f"cpu ({torch.get_num_threads()} threads)",
-            "torch": torch.__version__,
-            "python": platform.python_version(),
-            "platform": f"{platform.system()} {platform.machine()}",
-        }
+        training = training_info(self.command, self.device)
         prev = getattr(self, "_previous_training", {})
         if prev.get("command"):  # a resumed run: keep how it was started, list how it was resumed
             training["resumed_with"] = [*prev.get("resumed_with", []), self.command]

@@ -1,0 +1,68 @@
+"""The story pages in a real browser (Chromium via Playwright), on the default checkpoint.
+
+Screenshots go to tests/artifacts/story-*.png. Skipped, with the reason, where no Chromium can be found.
+"""
+
+from __future__ import annotations
+
+import pytest
+from pagecheck import assert_page_ok
+
+from tests.test_browser import ARTIFACTS, browser, goto, page, server, wait_app  # noqa: F401  (fixtures)
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+#: Each page and a text its last section shows once the script has run to the end.
+STORY_PAGES = {"training_step": "Batch: images", "ae_vs_vae": "Nothing pins the autoencoder", "vae_vs_gan": "was trained with",
+               "uses": "5 · Beyond images: text and speech", "weaknesses": "6 · Training cost"}
+
+
+IMAGES = '[data-testid="stImage"] img'
+
+
+def story_shot(pg, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    try:  # widgets whose code is still loading are drawn as grey skeletons: wait for the real ones
+        pg.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=20_000)
+    except playwright_api.Error:
+        pass
+    pg.screenshot(path=str(ARTIFACTS / f"story-{name}.png"), full_page=True)
+
+
+def open_story(pg, server, name: str) -> None:  # noqa: F811
+    """Open a story page and wait until its script has run to the end (its last text is there)."""
+    goto(pg, server, name)
+    assert_page_ok(pg, name)  # a page that failed never shows its last text: say why at once
+    pg.get_by_text(STORY_PAGES[name]).first.wait_for(timeout=240_000)
+    wait_app(pg)
+
+
+@pytest.mark.parametrize("name", list(STORY_PAGES))
+def test_story_page_renders_with_images_and_no_errors(page, server, name):  # noqa: F811
+    open_story(page, server, name)
+    # images arrive as media files after the elements: wait until there are some and every one has loaded
+    # (a broken media URL would leave naturalWidth at 0 and time out here)
+    try:
+        page.wait_for_function(f"() => {{ const a = [...document.querySelectorAll('{IMAGES}')];"
+                               " return a.length > 0 && a.every(i => i.complete && i.naturalWidth > 0); }",
+                               timeout=60_000)
+    except playwright_api.Error:
+        pytest.fail(f"{name}: images missing or broken ({page.locator(IMAGES).count()} on the page)")
+    wait_app(page)
+    assert_page_ok(page, name)
+    assert page.locator('[data-testid="stAlert"] [data-testid="stAlertContentError"]').count() == 0
+    story_shot(page, name)
+
+
+def test_training_step_next_shows_the_encoder_and_its_code(page, server):  # noqa: F811
+    open_story(page, server, "training_step")
+    page.get_by_role("button", name="Next").click()
+    page.get_by_text("2 / 9 · Encoder: μ and σ").wait_for(timeout=60_000)
+    wait_app(page)
+    assert page.locator('[data-testid="stCode"]').filter(has_text="def encode(self").count() == 1
+    assert page.get_by_text("vae/model.py, lines").count() >= 1
+    page.get_by_role("button", name="Back").click()
+    page.get_by_text("1 / 9 · A batch of images x").wait_for(timeout=60_000)
+    wait_app(page)
+    assert_page_ok(page, "training_step")
+    story_shot(page, "training_step-back")
