@@ -337,8 +337,9 @@ def ensure_frame() -> None:
         frame()
         # This run's widgets were named after the legacy page, which the browser keeps until the next
         # run: the user's first click on this page would reach no widget (a tour's Start lost, issue #16).
-        # Run again at once, under st.navigation (once per session: AppTest stays in legacy mode).
-        if not st.session_state.get("_frame_rerun"):
+        # Run again at once, under st.navigation, once per session and only for a browser: AppTest (no
+        # headers) stays in legacy mode, and a rerun there renames the widgets its next run sets.
+        if st.context.headers and not st.session_state.get("_frame_rerun"):
             st.session_state["_frame_rerun"] = True
             st.rerun()
 

@@ -380,6 +380,52 @@ def _classes(ctx: Any) -> int:
     return len(ctx.class_names) - 1
 
 
+def _stages(ctx: Any) -> list[str]:
+    from vae.step import STAGES
+
+    return [s.key for s in STAGES]
+
+
+def _lr_parse(text: str, ctx: Any) -> dict[str, Any]:
+    from pages.training_step import LEARNING_RATES
+
+    v = parse_float(text, 0.0, 1.0)
+    match = [r for r in LEARNING_RATES if math.isclose(r, v, rel_tol=1e-6)]
+    if not match:
+        raise LinkError(f"it is not one of {', '.join(f'{r:g}' for r in LEARNING_RATES)}")
+    return {"step_lr": match[0]}
+
+
+def _lr_dump(ctx: Any) -> str | None:
+    v = _state("step_lr")
+    return None if v is None else f"{float(v):g}"
+
+
+def _masks(ctx: Any) -> list[str]:
+    from vae.uses import MASKS
+
+    return list(MASKS)
+
+
+def _first_image(ctx: Any) -> int:
+    from pages.uses import N_BATCH
+
+    return max(0, len(ctx.data) - N_BATCH)
+
+
+def _ood_sets(ctx: Any) -> int:
+    from pages._story import anomaly_scores
+
+    return len(anomaly_scores(ctx.name, ctx.ck.content_hash)["sets"]) - 1
+
+
+def _compressed(ctx: Any) -> int:
+    from pages.uses import compression_table
+
+    return len(compression_table(ctx.name, ctx.ck.content_hash)["kl_bits"]) - 1
+
+
+MASK_NAMES = {"left": "left half", "bottom": "bottom half", "centre": "centre square", "random": "random 60% of pixels"}
 INTERP_TABS = {"path": "Interpolation", "traversals": "Traversals", "attributes": "Attribute vectors"}
 
 #: page (file stem in pages/) -> its parameters; "*": the keys every page shares (restored by the frame)
@@ -436,6 +482,33 @@ PARAMS: dict[str, list[Param]] = {
         integer("eps", "how_eps_seed", "seed of ε", 0, 999_999),
         one_of("compare", "how_partner", "checkpoint to compare with", _partners),
     ],
+    "training_step": [
+        one_of("stage", "step_stage", "stage", _stages),
+        integer("batch", "step_batch_size", "batch size", 1, 64),
+        integer("bseed", "step_batch_seed", "batch seed", 0, 1_000_000),
+        integer("eps", "step_eps_seed", "seed of ε", 0, 1_000_000),
+        Param("lr", "learning rate", _lr_parse, _lr_dump, states=("step_lr",)),
+        integer("image", "step_image", "image of the batch", 0, 63),
+    ],
+    "ae_vs_vae": [
+        integer("seed", "avv_seed", "seed", 0, 1_000_000),
+        integer("from", "avv_from", "class to start from", 0, _classes),
+        integer("to", "avv_to", "class to end at", 0, _classes),
+        integer("dim", "avv_dim", "dimension", 0, lambda ctx: ctx.latent_dim - 1),
+    ],
+    "vae_vs_gan": [
+        integer("seed", "gan_seed", "seed", 0, 1_000_000),
+        integer("image", "gan_image", "test image", 0, lambda ctx: len(ctx.data) - 1),
+    ],
+    "uses": [
+        integer("start", "uses_start", "first image", 0, _first_image),
+        number("noise", "uses_noise", "noise level", 0.0, 1.0),
+        one_of("mask", "uses_mask", "hidden region", _masks, aliases=MASK_NAMES),
+        integer("rounds", "uses_iters", "rounds of encode → decode", 0, 50),
+        integer("ood", "uses_ood", "set compared with", 0, _ood_sets),
+        integer("image", "uses_comp_image", "image compressed", 0, _compressed),
+    ],
+    "weaknesses": [],  # no settings of its own: the checkpoint (ckpt) is all it shows
     "train": [
         one_of("preset", "train_preset", "preset", ["classroom", "custom"]),
     ],

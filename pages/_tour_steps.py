@@ -1,4 +1,4 @@
-"""The guided tour: a 15-minute VAE lecture demo as plain data, and the bar that walks it.
+"""The guided tour: a VAE lecture demo (15 to 20 minutes) as plain data, and the bar that walks it.
 
 A step names a page (its file in pages/), the page's state as link parameters (pages/_link.py: the
 same parsers a shared link goes through) and two or three talking points. Opening a step clears the
@@ -43,8 +43,8 @@ STEPS: list[Step] = [
     Step("One image: what the model makes of it", "map", {"method": "umap", "point": SNEAKER}, (
         "The original, and its reconstruction: the decoder's picture of the code μ. It is blurrier: the "
         "code keeps what tells images apart, not every stitch.",
-        "−ELBO = reconstruction + KL, in nats, lower is better: the bits (× ln 2) to describe the image "
-        "with the model.",
+        "−ELBO = reconstruction + KL, in nats, lower is better: what it costs to describe the image with "
+        "the model (÷ ln 2 for bits).",
         "The bars are the code itself, μ ± σ per dimension; the green band is ±1 under the prior.",
     )),
     Step("Where the model struggles", "map", {"method": "umap", "color": "recon"}, (
@@ -95,6 +95,36 @@ STEPS: list[Step] = [
              "The same images through both models, hardest first.",
              "β = 4 is blurrier: fewer nats for the code, less detail in the picture.",
          )),
+    Step("One training step, stage by stage", "training_step", {"stage": "z"}, (
+        "A real batch through the model by the functions that trained it: the encoder gives μ and σ, then "
+        "z = μ + σ ⊙ ε. The noise ε is drawn outside the network, so the gradients reach μ and σ "
+        "(the reparameterisation trick).",
+        "Next walks on: the decoder, the loss (reconstruction + KL), the gradients, one Adam step. On the "
+        "right, the very code of vae/ that computed each stage.",
+    )),
+    Step("Autoencoder vs VAE", "ae_vs_vae", {"seed": "0"}, (
+        "The same network trained twice: β = 0 (a plain autoencoder, reconstruction only) and β = 1 (the "
+        "ELBO).",
+        "The autoencoder reconstructs better, but its prior samples decode to noise: nothing made its codes "
+        "fill N(0, I). The VAE paid KL for exactly that.",
+        "Further down, a straight path between two codes: the VAE's decoder draws the space between images.",
+    )),
+    Step("VAE vs GAN", "vae_vs_gan", {"seed": "0"}, (
+        "A GAN trained on the same images draws sharper samples; the page measures it, with a classifier "
+        "as the judge.",
+        "Only the VAE has an encoder and a likelihood: it reconstructs a test image and scores it. The GAN "
+        "can only sample.",
+    )),
+    Step("What VAEs are used for", "uses", {"noise": "0.4", "mask": "left"}, (
+        "Denoising and inpainting with no extra training: encode, decode, keep the pixels that are known.",
+        "Anomaly scores from −ELBO, and their caveat: simpler images of another set can look more likely "
+        "than the model's own data.",
+    )),
+    Step("What VAEs do badly", "weaknesses", {}, (
+        "Blur: the decoder draws the mean of p(x|z), and an average of edges is a blur.",
+        "Posterior collapse, holes between the prior and the encoded data, likelihood that misses "
+        "strangers: each measured on the loaded model.",
+    )),
     Step("An image the model never saw", "your_image", {"sample": "drawing", "drawing": "trousers"}, (
         "A drawn outline of trousers, converted the way the training images were.",
         "Its −ELBO can look typical: likelihood is a weak test for inputs unlike the data. The nearest "

@@ -1,4 +1,4 @@
-"""Guided tour: a 15-minute VAE lecture demo, step by step (the steps are data in pages/_tour_steps.py).
+"""Guided tour: a VAE lecture demo of 15 to 20 minutes, step by step (the steps are data in pages/_tour_steps.py).
 
 This page lists the steps and starts the tour; each step then opens its page in its state, with the
 talking points and Back / Next / End in a bar at the top (drawn by the frame on every page).
@@ -15,7 +15,7 @@ link.restore("tour")
 steps = tour.steps()
 st.title("Guided tour")
 st.markdown(
-    f"A **15-minute demo** of what a variational autoencoder learns, in {len(steps)} steps. Each step opens "
+    f"A **demo of 15 to 20 minutes** of what a variational autoencoder learns, in {len(steps)} steps. Each step opens "
     "the right page in the right state; its talking points and the **Back** / **Next** buttons stay at the "
     "top of the page. For a projector, switch on **Presenter mode** in the sidebar (or add `?present=1` to "
     "the link): larger text and images, the sidebar folded. The step is in the link, so a reload or a shared "

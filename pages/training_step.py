@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 import torch
 
+from pages import _link as link
 from pages._common import _load_data, get_checkpoint, get_ctx
 from pages._story import stage_images
 from vae.figures import latent_code_bars, lines
@@ -52,6 +53,7 @@ def show_code(key: str, model) -> None:
 
 def main() -> None:
     ctx = get_ctx()
+    link.restore("training_step", ctx)  # the link's settings, before the widgets
     cfg = ctx.ck.config
     st.title("One training step")
     st.caption(
@@ -91,6 +93,7 @@ def main() -> None:
         show_code(key, ctx.model)
     st.caption(f"Batch: images {', '.join(f'#{i}' for i in batch[:12])}{' …' if len(batch) > 12 else ''} · "
                f"β = {tr.beta:g} · ε seed {eps_seed} · {cfg.likelihood} likelihood")
+    link.sync("training_step", ctx)
 
 
 def _image_pick(tr: StepTrace) -> int:

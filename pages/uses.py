@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from pages import _link as link
 from pages._common import get_checkpoint, get_ctx
 from pages._story import N_SCORE, anomaly_scores, get_test_images, stage_images
 from vae import uses
@@ -30,6 +31,7 @@ def denoising_sweep(name: str, content_hash: str) -> list[dict]:
 
 def main() -> None:
     ctx = get_ctx()
+    link.restore("uses", ctx)  # the link's settings, before the widgets
     model = ctx.model
     st.title("Uses")
     st.caption(f"Four things people use VAEs for, each run live on **{ctx.name}** and its {ctx.split}-split images.")
@@ -138,6 +140,8 @@ def main() -> None:
             f"by a mean squared error of {comp['mse'].mean():.4f} per pixel, and the receiver needs the decoder "
             f"({sum(p.numel() for p in model.decoder.parameters()):,} weights). Learned image codecs (Ballé et al. 2018) are VAEs tuned for "
             "exactly this rate–distortion trade.")
+
+    link.sync("uses", ctx)
 
     st.header("5 · Beyond images: text and speech")
     st.markdown(

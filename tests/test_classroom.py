@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import test_browser
 from pagecheck import assert_page_ok
-from test_browser import ARTIFACTS, MAP_INFO_JS, VIEWPORT, goto, map_info, wait_app
+from test_browser import ARTIFACTS, MAP_INFO_JS, VIEWPORT, goto, map_info, shot, wait_app
 
 # test_browser's fixtures: a server on a free port, one Chromium, a fresh page per test
 server, browser, page = test_browser.server, test_browser.browser, test_browser.page
@@ -181,6 +181,9 @@ def test_a_shared_map_link_opens_the_same_map(browser, server):
 
 
 # -- the guided tour -------------------------------------------------------------------------------
+README_STEPS = {2: "presenter-map-point", 8: "presenter-interpolate"}  # step -> docs/screenshots/ name
+
+
 def test_the_tour_walks_every_step(browser, server):
     from pages._tour_steps import STEPS, page_title
 
@@ -189,6 +192,7 @@ def test_the_tour_walks_every_step(browser, server):
     pg.set_default_timeout(240_000)
     try:
         goto(pg, server, "tour?present=1")
+        shot(pg, "tour")  # the README's pictures (make screenshots): the Tour page, and two steps below
         pg.get_by_role("button", name="Start the tour").click()
         for k, step in enumerate(STEPS, start=1):
             pg.wait_for_function("(k) => [...document.querySelectorAll('[data-testid=stMain] strong')]"
@@ -206,8 +210,11 @@ def test_the_tour_walks_every_step(browser, server):
             for key, value in step.params.items():
                 if key != "image":  # an instruction, not state
                     assert query.get(key) == value, (k, key, query.get(key), value)
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            pg.screenshot(path=str(ARTIFACTS / f"tour-{k:02d}-{step.page}.png"))
+            if k in README_STEPS:
+                shot(pg, README_STEPS[k])
+            else:
+                ARTIFACTS.mkdir(parents=True, exist_ok=True)
+                pg.screenshot(path=str(ARTIFACTS / f"tour-{k:02d}-{step.page}.png"))
             nxt = pg.get_by_role("button", name="Next")
             if k < len(STEPS):
                 nxt.click()

@@ -19,7 +19,7 @@ server, browser = test_browser.server, test_browser.browser
 
 SIZES = [(1024, 768), (1400, 1000)]
 PAGES = ["map", "tour", "sliders", "reconstructions", "interpolate", "generate", "your_image", "how_it_works",
-         "train"]
+         "training_step", "ae_vs_vae", "vae_vs_gan", "uses", "weaknesses", "train"]
 
 #: Everything cut off on the page: [{what, text, detail}]
 CLIPPED_JS = """

@@ -182,6 +182,53 @@ def test_how_it_works_image_and_compared_checkpoint_round_trip():
     same(at, reopened(at, "how_it_works"), ["how_index", "how_eps_seed", "how_partner"])
 
 
+def test_training_step_round_trips():
+    at = open_link("training_step", {"ckpt": "digits"})
+    at.number_input(key="step_batch_size").set_value(8)
+    at.number_input(key="step_batch_seed").set_value(5)
+    at.number_input(key="step_eps_seed").set_value(7)
+    at.selectbox(key="step_lr").set_value(2e-3)
+    at.select_slider(key="step_stage").set_value("loss").run()
+    assert {k: url(at)[k] for k in ("batch", "bseed", "eps", "lr", "stage")} == \
+        {"batch": "8", "bseed": "5", "eps": "7", "lr": "0.002", "stage": "loss"}
+    again = reopened(at, "training_step")
+    same(at, again, ["step_batch_size", "step_batch_seed", "step_eps_seed", "step_lr", "step_stage"])
+    assert again.subheader[0].value == at.subheader[0].value  # the same stage shown
+
+
+def test_ae_vs_vae_round_trips():
+    need("fashion-mnist")
+    need("fashion-mnist-ae")
+    at = open_link("ae_vs_vae", {"ckpt": "fashion-mnist", "seed": "3", "from": "0", "to": "7", "dim": "5"})
+    assert [at.session_state[k] for k in ("avv_seed", "avv_from", "avv_to", "avv_dim")] == [3, 0, 7, 5]
+    at.selectbox(key="avv_to").set_value(9).run()
+    assert url(at)["to"] == "9"
+    same(at, reopened(at, "ae_vs_vae"), ["avv_seed", "avv_from", "avv_to", "avv_dim"])
+
+
+def test_vae_vs_gan_round_trips():
+    need("fashion-mnist")
+    at = open_link("vae_vs_gan", {"ckpt": "fashion-mnist"})
+    at.number_input(key="gan_seed").set_value(6)
+    at.number_input(key="gan_image").set_value(42).run()
+    assert (url(at)["seed"], url(at)["image"]) == ("6", "42")
+    same(at, reopened(at, "vae_vs_gan"), ["gan_seed", "gan_image"])
+
+
+def test_uses_round_trips():
+    at = open_link("uses", {"ckpt": "digits"})
+    at.number_input(key="uses_start").set_value(16)
+    at.slider(key="uses_noise").set_value(0.7)
+    at.selectbox(key="uses_mask").set_value("centre square")
+    at.slider(key="uses_iters").set_value(5)
+    at.selectbox(key="uses_ood").set_value(1)
+    at.number_input(key="uses_comp_image").set_value(3).run()
+    assert {k: url(at)[k] for k in ("start", "noise", "mask", "rounds", "ood", "image")} == \
+        {"start": "16", "noise": "0.7", "mask": "centre", "rounds": "5", "ood": "1", "image": "3"}
+    same(at, reopened(at, "uses"), ["uses_start", "uses_noise", "uses_mask", "uses_iters", "uses_ood",
+                                    "uses_comp_image"])
+
+
 def test_train_preset_round_trips_and_fills_the_form():
     at = open_link("train", {"ckpt": "digits", "preset": "classroom"})
     assert at.session_state["train_latent"] == 2 and at.session_state["train_dataset"] == "digits"
@@ -238,6 +285,10 @@ def test_a_widget_change_is_not_undone_by_the_link_it_replaced():
     ("your_image", "drawing", "unicorn", "img_sample_kind", "data"),
     ("how_it_works", "image", "abc", "how_index", 0),
     ("train", "preset", "overnight", "train_preset", "custom"),
+    ("training_step", "lr", "0.3", "step_lr", 1e-4),
+    ("training_step", "stage", "backprop", "step_stage", "x"),
+    ("uses", "mask", "everything", "uses_mask", "left half"),
+    ("uses", "noise", "-1", "uses_noise", 0.4),
     ("generate", "split", "validation", "split", "test"),
     ("generate", "present", "sometimes", "present", False),
     ("generate", "tour", "0", "tour_step", None),
