@@ -28,7 +28,7 @@ _ALWAYS = """
 
 _PRESENT = f"""
 html {{ font-size: {ROOT_FONT_PX}px; }}
-[data-testid="stMainBlockContainer"] {{ padding-top: 3.4rem; padding-left: 1.2rem; padding-right: 1.2rem;
+[data-testid="stMainBlockContainer"] {{ padding-top: 4.2rem; padding-left: 1.2rem; padding-right: 1.2rem;
   max-width: 100%; }}
 [data-testid="stMainBlockContainer"] h1 {{ padding-top: 0.25rem; }}
 [data-testid="stCaptionContainer"] {{ font-size: 0.95rem; }}

@@ -74,7 +74,7 @@ def main() -> None:
     tr = run_step(ctx.name, ctx.ck.content_hash, ctx.split, ctx.limit, batch, eps_seed, float(lr), 1)
 
     st.session_state.setdefault("step_stage", KEYS[0])
-    b1, b2, b3 = st.columns([1, 6, 1], vertical_alignment="center")
+    b1, b2, b3 = st.columns([1.3, 5, 1.3], vertical_alignment="center")  # "Back" and "Next" fit at 1024 px
     b1.button("Back", key="step_back", icon=":material/arrow_back:", on_click=_move, args=(-1,),
               disabled=st.session_state["step_stage"] == KEYS[0], width="stretch")
     with b2:

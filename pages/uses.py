@@ -40,7 +40,7 @@ def main() -> None:
     x = ctx.data.images[start : start + N_BATCH]
 
     st.header("1 · Denoising")
-    c1, c2 = st.columns([1, 3])
+    c1, c2 = st.columns([1.5, 3])  # its metrics' labels fit at 1024 px with the sidebar open
     std = float(c1.slider("Noise σ", 0.0, 1.0, 0.4, 0.05, key="uses_noise"))
     noisy = uses.add_noise(x, std, seed=start)
     clean = uses.denoise(model, noisy)
@@ -67,7 +67,7 @@ def main() -> None:
                  "images from corrupted ones (Im et al. 2017), does better.")
 
     st.header("2 · Inpainting")
-    c1, c2 = st.columns([1, 3])
+    c1, c2 = st.columns([1.5, 3])  # its metrics' labels fit at 1024 px with the sidebar open
     kind = c1.selectbox("Hide", uses.MASKS, key="uses_mask")
     iters = int(c1.slider("Rounds of encode → decode", 0, 50, 20, key="uses_iters"))
     known = uses.mask(kind, tuple(ctx.ck.config.image_shape), seed=start)

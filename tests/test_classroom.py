@@ -202,7 +202,8 @@ def test_a_shared_map_link_opens_the_same_map(browser, server):
 
 
 # -- the guided tour -------------------------------------------------------------------------------
-README_STEPS = {2: "presenter-map-point", 8: "presenter-interpolate"}  # step -> docs/screenshots/ name
+#: step -> (docs/screenshots/ name, what to scroll into view first)
+README_STEPS = {2: ("presenter-map-point", ".js-plotly-plot"), 8: ("presenter-interpolate", '[data-testid="stImage"]')}
 
 
 def test_the_tour_walks_every_step(browser, server):
@@ -235,8 +236,10 @@ def test_the_tour_walks_every_step(browser, server):
                     assert query.get(key) == value, (k, key, query.get(key), value)
             if k in README_STEPS:
                 pg.wait_for_function("() => [...document.images].every(i => i.complete)")
-                pg.evaluate("() => window.scrollTo(0, 0)")
-                shot(pg, README_STEPS[k])
+                name, target = README_STEPS[k]
+                pg.locator(target).first.evaluate("e => e.scrollIntoView({block: 'center'})")
+                pg.wait_for_timeout(300)
+                shot(pg, name)
             else:
                 ARTIFACTS.mkdir(parents=True, exist_ok=True)
                 pg.screenshot(path=str(ARTIFACTS / f"tour-{k:02d}-{step.page}.png"))

@@ -63,7 +63,8 @@ CLIPPED_JS = """
     }
     // images, canvases and buttons past their column or the window
     for (const el of root.querySelectorAll('img, canvas, button, [data-testid="stMetric"]')) {
-      if (el.closest('.js-plotly-plot') || !shown(el)) continue;
+      // (a table's hover toolbar is chrome over the page, not its content: it may sit anywhere while hidden)
+      if (el.closest('.js-plotly-plot, [data-testid="stElementToolbar"]') || !shown(el)) continue;
       const r = el.getBoundingClientRect();
       const col = el.parentElement.closest('[data-testid="stColumn"], [data-testid="stMainBlockContainer"], [data-testid="stSidebarContent"]');
       const c = col ? col.getBoundingClientRect() : {left: 0, right: W};
