@@ -129,6 +129,21 @@ def test_box_and_lasso_right_after_clicking_a_point(page, server, tool, wait):
     page.screenshot(path=str(ARTIFACTS / f"select-{tool.split()[0].lower()}-{'settled' if wait else 'at-once'}.png"))
 
 
+def test_the_toolbar_is_always_shown_above_the_legend(page, server):
+    """Defect 8: the toolbar only appeared on hover, then covered the legend."""
+    goto(page, server)
+    map_info(page)
+    page.mouse.move(5, 5)  # the mouse away from the chart
+    bars = page.evaluate(f"""() => {{ const g = ({CHART})(), m = g.querySelector('.modebar'),
+      l = g.querySelector('.legend'), mb = m.getBoundingClientRect(), lb = l.getBoundingClientRect();
+      return {{hover: !!g.querySelector('.modebar--hover'), opacity: getComputedStyle(m).opacity,
+               bar: [mb.left, mb.top, mb.right, mb.bottom], legend: [lb.left, lb.top, lb.right, lb.bottom]}}; }}""")
+    assert not bars["hover"] and bars["opacity"] == "1", bars
+    bar, legend = bars["bar"], bars["legend"]
+    apart = bar[3] <= legend[1] + 1 or bar[2] <= legend[0] or legend[2] <= bar[0]
+    assert apart, f"the toolbar {bar} overlaps the legend {legend}"
+
+
 def test_a_box_that_starts_on_a_point(page, server):
     goto(page, server)
     map_info(page)
