@@ -1,4 +1,12 @@
-"""Map: the explore set's latent means in 2-D; click points, boxes or empty space."""
+"""Map: the explore set's latent means in 2-D; click points, boxes or empty space.
+
+The chart's figure does not change while the user clicks and selects: Streamlit names a chart
+after its figure, so a changed figure is a new chart, which drops the selection just made and
+resets the toolbar's tool (issue #16: a box drawn right after clicking a point was lost, because
+the clicked point's ring was added to the figure one rerun late). Plotly marks the selection
+itself, in the browser; a point chosen elsewhere (a link, another page) is built into the figure
+only when the chart holds no selection of its own.
+"""
 
 import time
 
@@ -6,16 +14,20 @@ import numpy as np
 import streamlit as st
 
 from components import live_decoder
+from pages import _link as link
+from pages import _presenter as presenter
 from pages import _samples_map as samples_map
 from pages._common import (
+    UMAP_FITS,
     fmt_code,
     get_ctx,
-    image_row,
+    map_methods,
     select_index,
     selected_index,
     show_image,
     umap_reducer,
 )
+from pages.reconstructions import side_by_side
 from vae.explorer import ALL, default_projection
 from vae.export import latent_table
 from vae.figures import (
@@ -33,6 +45,7 @@ from vae.latent import dims_by_kl, prior_samples
 from vae.projection import METHOD_LABELS, ProjectionConfig
 
 ctx = get_ctx()
+link.restore("map", ctx)
 st.title("Map of the latent space")
 two_d = ctx.latent_dim == 2
 split_words = "images (train + test)" if ctx.split == ALL else f"{ctx.split}-split images"
@@ -45,18 +58,22 @@ st.caption(
       "**click empty space** to decode that spot."
 )
 
-methods = ((["latent"] if two_d else []) + (["umap"] if len(ctx.enc) > ProjectionConfig().n_neighbors else [])
-           + ["pca", "tsne"])  # UMAP needs more points than its neighbourhood
+methods = map_methods(ctx)
 if st.session_state.get("map_method") not in methods:  # first open: the checkpoint's own map (an import's choice)
     preferred = default_projection(ctx.ck, len(ctx.enc)).method
     st.session_state["map_method"] = preferred if preferred in methods else methods[0]
-c1, c2, c3, c4 = st.columns([1.2, 1.6, 1.0, 1.0])
+c1, c2, c3, c4 = st.columns([1.0, 1.4, 1.3, 0.8])
 method = c1.selectbox("Projection", methods, format_func=lambda m: METHOD_LABELS[m], key="map_method")
 color_by = c2.selectbox("Colour by", list(COLOR_BY), format_func=lambda k: COLOR_BY[k], key="map_color")
-show_prior = c3.toggle("Prior samples", key="map_prior",
-                       help="Overlay codes drawn from the prior N(0, I), placed on the map: where the "
-                            "prior puts mass that the data does not.")
-n_prior = c4.number_input("How many", 50, 2000, 300, step=50, key="map_n_prior", disabled=not show_prior)
+with c3:
+    show_prior = st.toggle("Prior samples", key="map_prior",
+                           help="Overlay codes drawn from the prior N(0, I), placed on the map: where the "
+                                "prior puts mass that the data does not.")
+    show_points = True
+    if method == "latent":
+        show_points = st.toggle("Points", value=True, key="map_points",
+                                help="Switch the points off to see the decoded images behind them.")
+n_prior = c4.number_input("How many", 50, 2000, 300, step=50, key="map_n_prior") if show_prior else 0
 
 bundle = ctx.map(ProjectionConfig(method=method))
 per_image = st.segmented_control(
@@ -77,24 +94,44 @@ if method == "latent":
     lo, hi = padded_bounds(coords)
     background = decoded_grid_background(ctx.decode, lo, hi, n=24)
 
+chart_key = f"map_chart_{ctx.name}_{ctx.split}_{method}"
 chosen = selected_index(ctx)
+
+
+def _has_points(state) -> bool:
+    """Whether the chart's widget state (from the browser) holds a selection of its own."""
+    try:
+        return bool(state and state["selection"]["points"])
+    except (KeyError, TypeError, AttributeError):
+        return False
+
+
+# The point the figure starts with as selected: the chosen one, but only while the chart holds no
+# selection of its own (else the figure, and so the chart, would change under the user's hand).
+view = [chart_key, color_by, bool(show_prior), int(n_prior), bool(show_points), presenter.on()]
+pin = st.session_state.get("map_pin")
+if pin is None or pin["view"] != view or (pin["index"] != chosen and not _has_points(st.session_state.get(chart_key))):
+    pin = st.session_state["map_pin"] = {"view": view, "index": chosen}
 fig = latent_map(
     coords, ctx.enc.labels, ctx.class_names, color_by=color_by, values=values, grid=grid,
-    prior=prior_xy, highlight=[chosen] if chosen is not None else [], background=background,
-    axis_titles=("z0", "z1") if method == "latent" else None,
+    prior=prior_xy, selected=pin["index"], background=background, points=show_points,
+    axis_titles=("z0", "z1") if method == "latent" else None, height=600,
+    marker_size=5 if presenter.on() else 4, font=presenter.font(12),
 )
-# Streamlit selects a clicked point only outside box/lasso mode: dragging pans, the toolbar has box and lasso
-fig.update_layout(dragmode="pan")
+# Streamlit selects a clicked point only outside box/lasso mode: dragging pans, the toolbar has box and
+# lasso. The toolbar stays in view (not only on hover), in a top margin of its own, above the legend.
+fig.update_layout(dragmode="pan", margin=dict(t=34))
 
 left, right = st.columns([3, 2], gap="medium")
-chart_key = f"map_chart_{ctx.name}_{ctx.split}_{method}"
 with left:
     event = st.plotly_chart(
-        fig, key=chart_key, on_select="rerun",
-        selection_mode=("points", "box", "lasso"), config={"scrollZoom": True, "displaylogo": False},
+        fig, key=chart_key, on_select="rerun", selection_mode=("points", "box", "lasso"),
+        config={"scrollZoom": True, "displaylogo": False, "displayModeBar": True},
     )
-    st.caption(f"{bundle.label} · {len(coords):,} points · legend entries toggle classes · "
-               "box and lasso select in the toolbar · drag to pan · scroll to zoom · double-click to reset.")
+    legend = "legend entries toggle classes · " if color_by == "class" else ""
+    st.caption(f"{bundle.label} · {len(coords):,} points · {legend}drag to pan · scroll to zoom · "
+               "double-click to reset. Box and lasso (toolbar) select many; while one of them is the tool, "
+               "clicks select nothing: pick **Pan** (the cross of arrows) to click points again.")
 
 
 def point_ref(point: dict) -> tuple[int, int] | None:
@@ -128,23 +165,19 @@ def point_details(i: int) -> None:
         show_image(x[0], "original")
     with b:
         show_image(recon[0], "reconstruction (decoded μ)")
-    m = st.columns(4)
-    m[0].metric("−ELBO", f"{ctx.enc.neg_elbo[i]:.1f}", help="nats: reconstruction + KL, one posterior sample")
-    m[1].metric("Reconstruction", f"{ctx.enc.recon[i]:.1f}", help="−log p(x|z), nats")
-    m[2].metric("KL", f"{ctx.enc.kl[i]:.1f}", help="KL(q(z|x) ‖ N(0, I)), nats")
-    m[3].metric("MSE", f"{ctx.enc.mse[i]:.4f}", help="mean squared error per pixel of the reconstruction")
+    point_metrics(ctx.enc.neg_elbo[i], ctx.enc.recon[i], ctx.enc.kl[i], ctx.enc.mse[i])
     order = dims_by_kl(ctx.kl_per_dim)
-    st.plotly_chart(latent_code_bars(ctx.enc.mu[i], np.exp(0.5 * ctx.enc.logvar[i]), order),
+    st.plotly_chart(latent_code_bars(ctx.enc.mu[i], np.exp(0.5 * ctx.enc.logvar[i]), order, font=presenter.font(12)),
                     key="map_code_bars", config={"displayModeBar": False})
     st.caption("Latent code: posterior mean μ ± σ per dimension (most informative first); the green band "
                "is ±1 under the prior.")
-    b1, b2 = st.columns(2)
-    if b1.button("Steer this point", key="map_steer", icon=":material/tune:", width="stretch",
+    if st.button("Steer this point", key="map_steer", icon=":material/tune:", width="stretch",
                  help="Open Sliders starting from this image's code"):
         select_index(ctx, i)
         st.session_state["sliders_start_request"] = {"kind": "index", "index": i}
         st.switch_page("pages/sliders.py")
-    if b2.button("〰️ Interpolate from here", key="map_interp", width="stretch"):
+    if st.button("Interpolate from here", key="map_interp", icon=":material/timeline:", width="stretch",
+                 help="Open Interpolate with this image as the path's start"):
         select_index(ctx, i)
         st.session_state["interp_a_request"] = i
         st.switch_page("pages/interpolate.py")
@@ -152,6 +185,57 @@ def point_details(i: int) -> None:
         "Latent code (CSV)", latent_table(ctx.enc.mu[i : i + 1], ctx.enc.labels[i : i + 1], ctx.class_names,
                                           np.array([i])),
         file_name=f"{ctx.name}-{ctx.split}-{i}.csv", mime="text/csv", key="map_dl_code")
+
+
+def point_metrics(neg_elbo: float, recon: float, kl: float, mse: float) -> None:
+    """An image's −ELBO and its parts, two metrics a row (four in a row are cut off in a narrow column)."""
+    r1, r2 = st.columns(2), st.columns(2)
+    r1[0].metric("−ELBO (nats)", f"{neg_elbo:.1f}", help="reconstruction + KL, one posterior sample; lower is "
+                 "better (the app reports −ELBO everywhere)")
+    r1[1].metric("Reconstruction", f"{recon:.1f}", help="−log p(x|z), nats")
+    r2[0].metric("KL", f"{kl:.1f}", help="KL(q(z|x) ‖ N(0, I)), nats")
+    r2[1].metric("MSE", f"{mse:.4f}", help="mean squared error per pixel of the reconstruction")
+
+
+def refine(xy: np.ndarray, z: np.ndarray) -> None:
+    """umap-learn's own inverse_transform of the spot, with what it costs and why it differs."""
+    key = (ctx.name, ctx.ck.content_hash, ctx.split, ctx.limit, bundle.cfg)
+    fitted = bundle.reducer is not None or key in UMAP_FITS
+    n = len(ctx.enc)
+    cost = ("a few seconds" if fitted else
+            f"the first time about 1–2 minutes: umap-learn fits its own UMAP of the {n:,} codes (longer while "
+            "its code compiles); a few seconds a click after that")
+    st.caption(f"umap-learn's inverse_transform: another way to guess a code for this spot. It takes {cost}; "
+               "the fast decode above takes milliseconds.")
+    if not st.button("Refine with umap-learn's inverse_transform", key="map_refine", icon=":material/hourglass_top:"):
+        return
+    with st.status("Refining with umap-learn…", expanded=True) as status:
+        reducer = bundle.reducer
+        if reducer is None:
+            st.write(f"Fitting umap-learn's UMAP on {n:,} codes (once per map and server)…")
+            t0 = time.perf_counter()
+            reducer = umap_reducer(*key)
+            st.write(f"Fitted in {time.perf_counter() - t0:.1f} s." if not fitted else "Fitted earlier: reused.")
+        st.write("Optimising a code whose UMAP neighbourhood matches the spot…")
+        t1 = time.perf_counter()
+        z2 = np.asarray(reducer.inverse_transform(xy[None].astype(np.float32)), dtype=np.float32)[0]
+        secs = time.perf_counter() - t1
+        status.update(label=f"Refined in {secs:.1f} s", state="complete")
+    a, b = st.columns(2)
+    with a:
+        show_image(ctx.decode(z[None])[0], "fast: 8 nearest codes", size=presenter.px(112))
+    with b:
+        show_image(ctx.decode(z2[None])[0], f"umap-learn ({secs:.1f} s)", size=presenter.px(112))
+    back = lmap.to_map(np.stack([z, z2]))  # (2, 2): where each code lands on this map
+    d_fast, d_umap = (float(np.linalg.norm(p - xy)) for p in back)
+    st.caption(
+        "Why they differ: a spot on a 2-D map stands for many codes (" + f"{ctx.latent_dim}" + " numbers squeezed "
+        "into 2), so every inverse is a guess. The fast one averages the codes of the 8 nearest points, weighted "
+        "by distance; umap-learn starts from the nearest points of its own fitted map and optimises a code whose "
+        f"neighbourhood matches. The two codes are {np.linalg.norm(z2 - z):.2f} apart (a typical code's length: "
+        f"{np.linalg.norm(ctx.enc.mu, axis=1).mean():.2f}). Placed back on this map, the fast code lands "
+        f"{d_fast:.2f} from the click, umap-learn's {d_umap:.2f}."
+    )
 
 
 def spot_details(xy: np.ndarray) -> None:
@@ -176,35 +260,29 @@ def spot_details(xy: np.ndarray) -> None:
                    "squared distance.")
     else:
         st.caption("This map is linear (or the latent space itself), so the inverse is exact.")
-    st.code(fmt_code(z), language=None)
-    if method == "umap":
-        if st.button("Refine with umap-learn's inverse_transform (slow: seconds)", key="map_refine"):
-            reducer = bundle.reducer or umap_reducer(ctx.name, ctx.ck.content_hash, ctx.split, ctx.limit,
-                                                     bundle.cfg)
-            t1 = time.perf_counter()
-            z2 = np.asarray(reducer.inverse_transform(xy[None].astype(np.float32)), dtype=np.float32)[0]
-            secs = time.perf_counter() - t1
-            show_image(ctx.decode(z2[None])[0], f"umap-learn inverse ({secs:.1f} s)")
-            st.caption(f"Distance between the two codes: {np.linalg.norm(z2 - z):.2f} "
-                       f"(typical code norm {np.linalg.norm(ctx.enc.mu, axis=1).mean():.2f}).")
+    st.code(fmt_code(z), language=None, wrap_lines=True)
     if st.button("Steer from this spot", key="map_steer_spot", icon=":material/tune:"):
         st.session_state["sliders_start_request"] = {"kind": "code", "code": [float(v) for v in z]}
         st.switch_page("pages/sliders.py")
+    if method == "umap":
+        refine(xy, z)
 
 
 PREVIEW_PX = 112
+SHOWN = 12  # images of a box or lasso selection shown with their reconstructions
 
 
-def hover_preview() -> None:
+def hover_preview(mark: np.ndarray | None) -> None:
     """The spot under the mouse, decoded in the page as the mouse moves (a click still decodes on the
-    server, below)."""
+    server, below); ``mark``: where the ring over the map goes (what the panel shows), or None."""
     urls, problem = live_decoder.model_urls(ctx.ck)
     if urls is None:
         live_decoder.off_line(problem, "Click a spot to decode it on the server.")
         return
     tag = f"{ctx.split}-{len(ctx.enc)}"
     live_decoder.mount("hover", {
-        "decoder": urls["decoder"], "image": live_decoder.image_spec(ctx.ck, PREVIEW_PX), "chart": chart_key,
+        "decoder": urls["decoder"], "image": live_decoder.image_spec(ctx.ck, presenter.px(PREVIEW_PX)),
+        "chart": chart_key, "mark": None if mark is None else [float(v) for v in mark],
         "map": live_decoder.map_spec(ctx.ck, lmap, tag, f"{tag}-{bundle.cfg.key()}"),
         "text": {"idle": "Move the mouse over the map: the spot under it is decoded here, in your browser.",
                  "caption": "under the mouse: ({x}, {y}), decoded in your browser",
@@ -212,22 +290,36 @@ def hover_preview() -> None:
     }, key="map_hover_view")
 
 
+many = bool(data_idx) and (len(data_idx) > 1 or box_or_lasso)
+if many:
+    mark = None
+elif data_idx:
+    mark = coords[data_idx[0]]
+elif grid_idx:
+    mark = grid[grid_idx[0]]
+elif prior_idx and prior_xy is not None:
+    mark = prior_xy[prior_idx[0]]
+else:
+    mark = coords[chosen] if chosen is not None else None
+
 with right:
-    hover_preview()
-    if data_idx and (len(data_idx) > 1 or box_or_lasso):
+    hover_preview(mark)
+    if many:
         sel = sorted(set(data_idx))
         st.subheader(f"{len(sel):,} images selected")
         counts = np.bincount(ctx.enc.labels[sel], minlength=len(ctx.class_names))
         st.caption(" · ".join(f"{ctx.class_names[c]}: {n}" for c, n in enumerate(counts) if n))
-        show = sel[:24]
-        st.markdown("**Originals** (top) and **reconstructions** (bottom), first 24")
-        for start in range(0, len(show), 8):
-            chunk = show[start : start + 8]
-            image_row(ctx.data.images[chunk], size=56, per_row=8)
-            image_row(ctx.decode(ctx.enc.mu[chunk]), size=56, per_row=8)
-        st.metric("Mean −ELBO of the selection", f"{ctx.enc.neg_elbo[sel].mean():.1f} nats",
+        show = sel[:SHOWN]
+        recons = ctx.decode(ctx.enc.mu[show])
+        tiles = [side_by_side([ctx.data.images[j], recons[k]], presenter.px(84), vertical=True)
+                 for k, j in enumerate(show)]
+        st.markdown(f"Each image above its **reconstruction**; the first {len(show)}:")
+        st.image(tiles, caption=[f"#{j}" for j in show], width=tiles[0].shape[1], output_format="PNG")
+        st.metric("Mean −ELBO of the selection (nats)", f"{ctx.enc.neg_elbo[sel].mean():.1f}",
                   delta=f"{ctx.enc.neg_elbo[sel].mean() - ctx.enc.neg_elbo.mean():+.1f} vs all",
-                  delta_color="inverse")
+                  delta_color="inverse", help="Lower is better; the delta is against the mean of all images.")
+        st.caption("Click empty space or a single point: pick **Pan** (the cross of arrows) in the map's toolbar "
+                   "first; in box or lasso mode clicks select nothing.")
         st.download_button("Latent codes of the selection (CSV)",
                            latent_table(ctx.enc.mu[sel], ctx.enc.labels[sel], ctx.class_names, np.array(sel)),
                            file_name=f"{ctx.name}-selection.csv", mime="text/csv", key="map_dl_sel")
@@ -241,7 +333,7 @@ with right:
         st.subheader(f"Prior sample {k}")
         show_image(ctx.decode(prior_z[k : k + 1])[0], "decoded z ~ N(0, I)")
         st.caption("A code drawn from the prior, placed on the map by its nearest encoded neighbours.")
-        st.code(fmt_code(prior_z[k]), language=None)
+        st.code(fmt_code(prior_z[k]), language=None, wrap_lines=True)
     elif chosen is not None:
         point_details(chosen)
     else:
@@ -255,6 +347,7 @@ with right:
             "(KL > 0.05 nats)"
         )
 
+link.sync("map", ctx)
 # The map is on screen by now: build the 2-D neighbour index for clicks on empty space here
 # (a few hundred ms, once per map), so that the first such click is as fast as the others.
 _ = lmap.spacing

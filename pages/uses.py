@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from pages import _link as link
 from pages._common import get_checkpoint, get_ctx
 from pages._story import N_SCORE, anomaly_scores, get_test_images, stage_images
 from vae import uses
@@ -30,6 +31,7 @@ def denoising_sweep(name: str, content_hash: str) -> list[dict]:
 
 def main() -> None:
     ctx = get_ctx()
+    link.restore("uses", ctx)  # the link's settings, before the widgets
     model = ctx.model
     st.title("Uses")
     st.caption(f"Four things people use VAEs for, each run live on **{ctx.name}** and its {ctx.split}-split images.")
@@ -38,7 +40,7 @@ def main() -> None:
     x = ctx.data.images[start : start + N_BATCH]
 
     st.header("1 · Denoising")
-    c1, c2 = st.columns([1, 3])
+    c1, c2 = st.columns([1.5, 3])  # its metrics' labels fit at 1024 px with the sidebar open
     std = float(c1.slider("Noise σ", 0.0, 1.0, 0.4, 0.05, key="uses_noise"))
     noisy = uses.add_noise(x, std, seed=start)
     clean = uses.denoise(model, noisy)
@@ -65,7 +67,7 @@ def main() -> None:
                  "images from corrupted ones (Im et al. 2017), does better.")
 
     st.header("2 · Inpainting")
-    c1, c2 = st.columns([1, 3])
+    c1, c2 = st.columns([1.5, 3])  # its metrics' labels fit at 1024 px with the sidebar open
     kind = c1.selectbox("Hide", uses.MASKS, key="uses_mask")
     iters = int(c1.slider("Rounds of encode → decode", 0, 50, 20, key="uses_iters"))
     known = uses.mask(kind, tuple(ctx.ck.config.image_shape), seed=start)
@@ -138,6 +140,8 @@ def main() -> None:
             f"by a mean squared error of {comp['mse'].mean():.4f} per pixel, and the receiver needs the decoder "
             f"({sum(p.numel() for p in model.decoder.parameters()):,} weights). Learned image codecs (Ballé et al. 2018) are VAEs tuned for "
             "exactly this rate–distortion trade.")
+
+    link.sync("uses", ctx)
 
     st.header("5 · Beyond images: text and speech")
     st.markdown(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from pages import _link as link
 from pages._common import get_ctx
 from pages._story import comparison_model, generator_report, minutes, stage_images
 from vae.classifier import KIND as CLASSIFIER
@@ -25,6 +26,7 @@ def _median_rate(history: list | None) -> str:
 
 def main() -> None:
     ctx = get_ctx()
+    link.restore("vae_vs_gan", ctx)  # the link's settings, before the widgets
     st.title("VAE vs GAN")
     gan, why_gan = comparison_model(GAN, ctx.ck.dataset)
     clf, why_clf = comparison_model(CLASSIFIER, ctx.ck.dataset)
@@ -96,6 +98,8 @@ def main() -> None:
             "The GAN defines no density over images: it cannot say how likely this image is.\n"
             "- **Trained by one loss that goes down**: the ELBO. A GAN's two losses chase each other and say "
             "little about sample quality.")
+
+    link.sync("vae_vs_gan", ctx)
 
     st.header("4 · Training")
     vt, gt = ctx.ck.meta.get("training") or {}, gan.meta.get("training") or {}
