@@ -319,17 +319,24 @@ def app_icon(size: int = 64) -> Image.Image:
     return im.resize((size, size), Image.LANCZOS)
 
 
-def frame():
-    """The frame around every page: page config, navigation, sidebar. Returns the page to run."""
-    notices = link.restore("*", show=False)  # the link's shared settings, before any widget
+def frame(hold_notices: bool = False):
+    """The frame around every page: page config, navigation, sidebar. Returns the page to run.
+
+    ``hold_notices``: this run is rerun at once (see ``ensure_frame``), so the link's notices are
+    kept for that run instead of being drawn in this one, which the browser never shows."""
+    # the link's shared settings, before any widget; and notices held by a run that was rerun
+    notices = st.session_state.pop("_held_notices", []) + link.restore("*", show=False)
     st.set_page_config(page_title="VAE latent-space explorer", page_icon=app_icon(), layout="wide",
                        initial_sidebar_state=presenter.sidebar_state())
     pages = [st.Page(str(ROOT / "pages" / f), title=t, icon=i, default=(k == 0))
              for k, (f, t, i) in enumerate(PAGE_SPECS)]
     page = st.navigation(pages, expanded=True)  # every page listed, none behind "View more"
-    sidebar()
+    sidebar(hold_notices)
     presenter.style()
-    link.notify(notices)
+    if hold_notices:
+        st.session_state["_held_notices"] = notices
+    else:
+        link.notify(notices)
     tour.bar(next((Path(f).stem for f, t, _ in PAGE_SPECS if t == page.title), ""))
     return page
 
@@ -371,12 +378,13 @@ def ensure_frame() -> None:
     except Exception:  # a Streamlit without this internal: nothing to fix
         legacy = False
     if legacy:
-        frame()
+        again = bool(st.context.headers) and not st.session_state.get("_frame_rerun")
+        frame(hold_notices=again)
         # This run's widgets were named after the legacy page, which the browser keeps until the next
         # run: the user's first click on this page would reach no widget (a tour's Start lost, issue #16).
         # Run again at once, under st.navigation, once per session and only for a browser: AppTest (no
         # headers) stays in legacy mode, and a rerun there renames the widgets its next run sets.
-        if st.context.headers and not st.session_state.get("_frame_rerun"):
+        if again:
             st.session_state["_frame_rerun"] = True
             st.rerun()
 
@@ -403,8 +411,9 @@ def get_ctx() -> Ctx:
     return Ctx(name, ck, data, enc, split, limit, device)
 
 
-def sidebar() -> None:
-    """The sidebar shared by every page: checkpoint, explore set, device, model summary."""
+def sidebar(hold_notices: bool = False) -> None:
+    """The sidebar shared by every page: checkpoint, explore set, device, model summary (a notice
+    about the link's checkpoint waits for the next run when ``hold_notices``)."""
     entries = checkpoint_entries()
     good = [e["name"] for e in entries if e["error"] is None]
     bad = [e for e in entries if e["error"] is not None]
@@ -453,7 +462,7 @@ def sidebar() -> None:
                        "it (?present=1).")
     link.write("ckpt", st.session_state.get("ckpt"))
     link.sync("*")
-    notice = st.session_state.pop("_notice", None)
+    notice = None if hold_notices else st.session_state.pop("_notice", None)
     if notice:
         st.warning(notice)
 
