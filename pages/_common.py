@@ -534,8 +534,7 @@ def class_legend(class_names: list[str], classes: list[int] | None = None) -> No
     items = [f'<span style="white-space:nowrap"><span style="color:{class_color(c)}">●</span> '
              f"{html.escape(str(class_names[c]))}</span>"
              for c in (range(len(class_names)) if classes is None else classes)]
-    st.markdown(f'<div style="font-size:0.8rem;line-height:1.5">{" &nbsp; ".join(items)}</div>',
-                unsafe_allow_html=True)
+    st.html(f'<div style="font-size:0.8rem;line-height:1.5">{" &nbsp; ".join(items)}</div>')  # names escaped
 
 
 def fmt_code(z: np.ndarray, digits: int = 2) -> str:
