@@ -25,6 +25,7 @@ import streamlit as st
 import torch
 from PIL import Image, ImageDraw
 
+from pages._i18n import N_, _, current_language, language_switch, ngettext, tr
 from vae.cache import DEFAULT_CACHE_DIR
 from vae.checkpoint import Checkpoint, CheckpointError, list_checkpoints, load_checkpoint
 from vae.data import DataError, ImageDataset, check_dataset_name, dataset_available
@@ -66,17 +67,17 @@ def data_problem(dataset: str) -> str | None:
     try:
         check_dataset_name(dataset)
     except DataError as e:
-        return f"its meta.json names no known data set ({e})"
+        return _("its meta.json names no known data set ({error})").format(error=e)
     if dataset_available(dataset, "test"):
         return None
     if dataset.startswith("folder:"):
-        return f"its image folder {dataset.split(':', 1)[1]} is not on this machine"
-    return (f"its data set, {dataset}, is not on this machine; opening it tries a download, or fetch it "
-            f"first with `python -m vae data --fetch {dataset}`")
+        return _("its image folder {folder} is not on this machine").format(folder=dataset.split(":", 1)[1])
+    return _("its data set, {dataset}, is not on this machine; opening it tries a download, or fetch it "
+             "first with `python -m vae data --fetch {dataset}`").format(dataset=dataset)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _entries(root: str, stamp: tuple) -> list[dict]:
+def _entries(root: str, stamp: tuple, lang: str) -> list[dict]:  # lang: data_problem's language
     return [{"name": e.name, "error": e.error, "summary": e.summary,
              "data_problem": data_problem(e.dataset) if e.error is None else None}
             for e in list_checkpoints(root)]
@@ -84,7 +85,7 @@ def _entries(root: str, stamp: tuple) -> list[dict]:
 
 def checkpoint_entries() -> list[dict]:
     """Every folder under checkpoints/: {name, error (None if it loads), summary, data_problem}."""
-    return _entries(str(CHECKPOINT_ROOT), _root_stamp())
+    return _entries(str(CHECKPOINT_ROOT), _root_stamp(), current_language())
 
 
 def valid_name(name: str | None) -> bool:
@@ -94,7 +95,7 @@ def valid_name(name: str | None) -> bool:
     return any(e["name"] == name and e["error"] is None for e in checkpoint_entries())
 
 
-@st.cache_resource(show_spinner="Loading the model…", max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=8)
 def _load_model(root: str, name: str, stamp: tuple, device: str) -> Checkpoint:
     return load_checkpoint(Path(root) / name, device=device)
 
@@ -103,17 +104,18 @@ def get_checkpoint(name: str, device: str = "cpu") -> Checkpoint:
     if not valid_name(name):
         raise CheckpointError(f"no loadable checkpoint named {name!r} under checkpoints/")
     stamp = next((s for s in _root_stamp() if s[0] == name), ())
-    return _load_model(str(CHECKPOINT_ROOT), name, stamp, device)
+    with st.spinner(_("Loading the model…")):
+        return _load_model(str(CHECKPOINT_ROOT), name, stamp, device)
 
 
 # -- data, encodings and maps ---------------------------------------------------------------
-@st.cache_resource(show_spinner="Loading the data set…", max_entries=6)
+@st.cache_resource(show_spinner=False, max_entries=6)
 def _load_data(name: str, content_hash: str, split: str, limit: int | None) -> ImageDataset:
     ck = get_checkpoint(name)
     return ck.load_data(split, limit)
 
 
-@st.cache_resource(show_spinner="Encoding the data set (once; then cached on disk)…", max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=8)
 def _load_encoding(name: str, content_hash: str, split: str, limit: int | None, device: str) -> Encoding:
     ck = get_checkpoint(name, device)
     data = _load_data(name, content_hash, split, limit)
@@ -131,16 +133,16 @@ class MapBundle:
 
     @property
     def label(self) -> str:
-        return METHOD_LABELS[self.cfg.method]
+        return _(METHOD_LABELS[self.cfg.method])
 
 
 @st.cache_resource(show_spinner=False, max_entries=12)
 def _load_map(name: str, content_hash: str, split: str, limit: int | None, cfg: ProjectionConfig) -> MapBundle:
     ck = get_checkpoint(name)
     enc = _load_encoding(name, content_hash, split, limit, "cpu")
-    what = {"umap": "UMAP", "tsne": "t-SNE", "pca": "PCA", "latent": "the map"}[cfg.method]
-    with st.spinner(f"Computing {what} for {len(enc):,} points — once; later opens read it from the "
-                    "disk cache (UMAP's first run also compiles its code, which takes a minute)…"):
+    what = {"umap": "UMAP", "tsne": "t-SNE", "pca": "PCA", "latent": _("the map")}[cfg.method]
+    with st.spinner(_("Computing {what} for {n:,} points — once; later opens read it from the disk cache "
+                      "(UMAP's first run also compiles its code, which takes a minute)…").format(what=what, n=len(enc))):
         coords, reducer = projection(ck, split, enc, cfg, DEFAULT_CACHE_DIR)
     pca = fit_pca_map(enc.mu, coords) if cfg.method == "pca" else None
     return MapBundle(cfg, coords, build_latent_map(enc.mu, coords, cfg.method, pca), reducer)
@@ -157,12 +159,18 @@ def get_encoding(name: str, split: str = "test", device: str = "cpu") -> Encodin
     """The encoded explore set of another checkpoint (e.g. for side-by-side comparisons)."""
     ck = get_checkpoint(name, device)
     limit = EXPLORE_LIMIT if split == "train" else None
-    return _load_encoding(name, ck.content_hash, split, limit, device)
+    with st.spinner(_("Encoding the data set (once; then cached on disk)…")):
+        return _load_encoding(name, ck.content_hash, split, limit, device)
 
 
-@st.cache_resource(show_spinner="Fitting umap-learn for the exact inverse (once)…", max_entries=2)
 def umap_reducer(name: str, content_hash: str, split: str, limit: int | None, cfg: ProjectionConfig):
     """A fitted umap.UMAP for the exact (slow) inverse_transform "refine"."""
+    with st.spinner(_("Fitting umap-learn for the exact inverse (once)…")):
+        return _umap_reducer(name, content_hash, split, limit, cfg)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _umap_reducer(name: str, content_hash: str, split: str, limit: int | None, cfg: ProjectionConfig):
     from vae.projection import fit_projection
 
     enc = _load_encoding(name, content_hash, split, limit, "cpu")
@@ -189,7 +197,8 @@ class Ctx:
 
     @property
     def class_names(self) -> list[str]:
-        return self.data.class_names
+        """The data set's class names in the session's language."""
+        return [_(n) for n in self.data.class_names]
 
     @property
     def latent_dim(self) -> int:
@@ -231,19 +240,19 @@ def devices() -> list[str]:
 
 
 PAGE_SPECS = [  # (file in pages/, title, icon): the app's navigation, in order
-    ("map.py", "Map", ":material/map:"),
-    ("sliders.py", "Sliders", ":material/tune:"),
-    ("reconstructions.py", "Reconstructions", ":material/compare:"),
-    ("interpolate.py", "Interpolate", ":material/timeline:"),
-    ("generate.py", "Generate", ":material/auto_awesome:"),
-    ("your_image.py", "Your image", ":material/upload:"),
-    ("how_it_works.py", "How it works", ":material/school:"),
-    ("training_step.py", "One training step", ":material/footprint:"),
-    ("ae_vs_vae.py", "Autoencoder vs VAE", ":material/compare_arrows:"),
-    ("vae_vs_gan.py", "VAE vs GAN", ":material/balance:"),
-    ("uses.py", "Uses", ":material/build:"),
-    ("weaknesses.py", "Weaknesses", ":material/report:"),
-    ("train.py", "Train", ":material/model_training:"),
+    ("map.py", N_("Map"), ":material/map:"),
+    ("sliders.py", N_("Sliders"), ":material/tune:"),
+    ("reconstructions.py", N_("Reconstructions"), ":material/compare:"),
+    ("interpolate.py", N_("Interpolate"), ":material/timeline:"),
+    ("generate.py", N_("Generate"), ":material/auto_awesome:"),
+    ("your_image.py", N_("Your image"), ":material/upload:"),
+    ("how_it_works.py", N_("How it works"), ":material/school:"),
+    ("training_step.py", N_("One training step"), ":material/footprint:"),
+    ("ae_vs_vae.py", N_("Autoencoder vs VAE"), ":material/compare_arrows:"),
+    ("vae_vs_gan.py", N_("VAE vs GAN"), ":material/balance:"),
+    ("uses.py", N_("Uses"), ":material/build:"),
+    ("weaknesses.py", N_("Weaknesses"), ":material/report:"),
+    ("train.py", N_("Train"), ":material/model_training:"),
 ]
 
 
@@ -265,8 +274,8 @@ def app_icon(size: int = 64) -> Image.Image:
 
 def frame():
     """The frame around every page: page config, navigation, sidebar. Returns the page to run."""
-    st.set_page_config(page_title="VAE latent-space explorer", page_icon=app_icon(), layout="wide")
-    pages = [st.Page(str(ROOT / "pages" / f), title=t, icon=i, default=(k == 0))
+    st.set_page_config(page_title=_("VAE latent-space explorer"), page_icon=app_icon(), layout="wide")
+    pages = [st.Page(str(ROOT / "pages" / f), title=_(t), icon=i, default=(k == 0))
              for k, (f, t, i) in enumerate(PAGE_SPECS)]
     page = st.navigation(pages, expanded=True)  # every page listed, none behind "View more"
     sidebar()
@@ -321,16 +330,18 @@ def get_ctx() -> Ctx:
     split = st.session_state.get("split", "test")
     device = st.session_state.get("device", "cpu")
     if not name or not valid_name(name):
-        st.error("No checkpoint could be loaded. Pick one in the sidebar, or train one on the **Train** page "
-                 "(or with `python -m vae train`).")
+        st.error(_("No checkpoint could be loaded. Pick one in the sidebar, or train one on the **Train** page "
+                   "(or with `python -m vae train`)."))
         st.stop()
     try:
         ck = get_checkpoint(name, device)
         limit = EXPLORE_LIMIT if split == "train" else None
-        data = _load_data(name, ck.content_hash, split, limit)
-        enc = _load_encoding(name, ck.content_hash, split, limit, device)
+        with st.spinner(_("Loading the data set…")):
+            data = _load_data(name, ck.content_hash, split, limit)
+        with st.spinner(_("Encoding the data set (once; then cached on disk)…")):
+            enc = _load_encoding(name, ck.content_hash, split, limit, device)
     except (DataError, CheckpointError) as e:
-        st.error(f"**{name}** cannot be explored here: {e}")
+        st.error(_("**{name}** cannot be explored here: {error}").format(name=name, error=e))
         st.stop()
     return Ctx(name, ck, data, enc, split, limit, device)
 
@@ -346,34 +357,39 @@ def sidebar() -> None:
             st.session_state["ckpt"] = qp
         else:
             if qp is not None:
-                st.session_state["_notice"] = (f"The link asked for checkpoint {qp[:60]!r}, which is not "
-                                               "a loadable checkpoint here; showing the default instead.")
+                st.session_state["_notice"] = _("The link asked for checkpoint {name}, which is not a loadable "
+                                                "checkpoint here; showing the default instead.").format(name=repr(qp[:60]))
             default = DEFAULT_CHECKPOINT if DEFAULT_CHECKPOINT in good else (good[0] if good else None)
             if default is not None:
                 st.session_state["ckpt"] = default
     with st.sidebar:
-        st.markdown("### VAE latent-space explorer")
+        language_switch()
+        st.markdown("### " + _("VAE latent-space explorer"))
         if good:
             summaries = {e["name"]: e["summary"] for e in entries}
             no_data = {e["name"]: e["data_problem"] for e in entries if e["data_problem"]}
-            st.selectbox("Checkpoint", good, key="ckpt", help="Every folder under checkpoints/ that loads.",
-                         format_func=lambda n: f"{n} (data not here)" if n in no_data else n)
-            st.caption(summaries.get(st.session_state.get("ckpt"), ""))
+            # format_func over a dict built here: widgets' labels are computed in this run's language
+            # (AppTest also calls format_func from its own thread, outside any run)
+            shown = {n: _("{name} (data not here)").format(name=n) if n in no_data else n for n in good}
+            st.selectbox(_("Checkpoint"), good, key="ckpt", help=_("Every folder under checkpoints/ that loads."),
+                         format_func=shown.get)
+            st.caption(tr(summaries.get(st.session_state.get("ckpt"), "")))
             if st.session_state.get("ckpt") in no_data:
                 st.warning(f"**{st.session_state['ckpt']}**: {no_data[st.session_state['ckpt']]}.")
         else:
-            st.error("No loadable checkpoint under checkpoints/. Train one on the Train page.")
+            st.error(_("No loadable checkpoint under checkpoints/. Train one on the Train page."))
         if bad:
-            with st.expander(f"{len(bad)} checkpoint folder(s) could not be loaded"):
+            with st.expander(ngettext("{n} checkpoint folder could not be loaded",
+                                      "{n} checkpoint folders could not be loaded", len(bad)).format(n=len(bad))):
                 for e in bad:
                     st.markdown(f"**{e['name']}**: {e['error']}")
-        st.radio("Explore set", ["test", "train"], key="split", horizontal=True,
-                 format_func=lambda s: "test split" if s == "test" else "train split (first 10,000)",
-                 help="The images encoded and drawn on the map.")
+        st.radio(_("Explore set"), ["test", "train"], key="split", horizontal=True,
+                 format_func={"test": _("test split"), "train": _("train split (first 10,000)")}.get,
+                 help=_("The images encoded and drawn on the map."))
         devs = devices()
         if st.session_state.get("device") not in devs:
             st.session_state["device"] = devs[0]
-        st.selectbox("Device", devs, key="device", help="Where the model runs (CUDA when a GPU is present).")
+        st.selectbox(_("Device"), devs, key="device", help=_("Where the model runs (CUDA when a GPU is present)."))
     if st.session_state.get("ckpt") and st.query_params.get("ckpt") != st.session_state["ckpt"]:
         st.query_params["ckpt"] = st.session_state["ckpt"]
     notice = st.session_state.pop("_notice", None)

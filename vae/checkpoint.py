@@ -31,6 +31,7 @@ from torch import nn
 
 from .config import ConfigError, ModelConfig
 from .data import DataError, ImageDataset, load_dataset
+from .i18n import N_, Text
 from .images import DataBackground
 from .model import VAE
 
@@ -159,8 +160,11 @@ class Checkpoint:
         neg = self.metrics.get("neg_elbo")
         if neg is None and self.history:
             neg = self.history[-1].get("test_neg_elbo")
-        elbo = f", test -ELBO {neg:.1f} nats" if isinstance(neg, (int, float)) else ""
-        return f"{self.dataset} · {c.arch} · latent {c.latent_dim} · β = {c.beta:g}{elbo}"
+        if isinstance(neg, (int, float)):
+            return Text(N_("{dataset} · {arch} · latent {d} · β = {beta:g}, test -ELBO {elbo:.1f} nats"),
+                        dataset=self.dataset, arch=c.arch, d=c.latent_dim, beta=c.beta, elbo=neg)
+        return Text(N_("{dataset} · {arch} · latent {d} · β = {beta:g}"), dataset=self.dataset, arch=c.arch,
+                    d=c.latent_dim, beta=c.beta)
 
 
 @dataclass

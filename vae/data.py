@@ -22,16 +22,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .i18n import N_
+
 PROJECT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 DEBIAN_DATA_DIR = Path("/usr/share/datasets")
 DOWNLOAD_DIR = Path(os.environ.get("VAE_CACHE_DIR", Path.home() / ".cache" / "vae-explorer"))
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 
-FASHION_CLASSES = [
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+FASHION_CLASSES = [  # N_: the app shows them translated (pages/_i18n.py)
+    N_("T-shirt/top"), N_("Trouser"), N_("Pullover"), N_("Dress"), N_("Coat"),
+    N_("Sandal"), N_("Shirt"), N_("Sneaker"), N_("Bag"), N_("Ankle boot"),
 ]  # fmt: skip
-KMNIST_CLASSES = ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"]
+KMNIST_CLASSES = [N_("o"), N_("ki"), N_("su"), N_("tsu"), N_("na"), N_("ha"), N_("ma"), N_("ya"), N_("re"), N_("wo")]
 DIGIT_CLASSES = [str(i) for i in range(10)]
 
 

@@ -28,11 +28,12 @@ import numpy as np
 
 from .cache import numba_cache_dir
 from .config import ConfigError
+from .i18n import N_
 from .knn import ExactKnn
 
 Method = Literal["umap", "pca", "tsne", "latent"]
 METHODS: tuple[str, ...] = ("umap", "pca", "tsne", "latent")
-METHOD_LABELS = {"umap": "UMAP", "pca": "PCA", "tsne": "t-SNE", "latent": "latent space (2-D model)"}
+METHOD_LABELS = {"umap": "UMAP", "pca": "PCA", "tsne": "t-SNE", "latent": N_("latent space (2-D model)")}
 
 
 @dataclass(frozen=True)
