@@ -25,7 +25,7 @@ import streamlit as st
 import torch
 from PIL import Image, ImageDraw
 
-from pages._i18n import N_, _, current_language, language_switch, ngettext, tr
+from pages._i18n import N_, _, current_language, language_switch, tr
 from vae.cache import DEFAULT_CACHE_DIR
 from vae.checkpoint import Checkpoint, CheckpointError, list_checkpoints, load_checkpoint
 from vae.data import DataError, ImageDataset, check_dataset_name, dataset_available
@@ -379,8 +379,7 @@ def sidebar() -> None:
         else:
             st.error(_("No loadable checkpoint under checkpoints/. Train one on the Train page."))
         if bad:
-            with st.expander(ngettext("{n} checkpoint folder could not be loaded",
-                                      "{n} checkpoint folders could not be loaded", len(bad)).format(n=len(bad))):
+            with st.expander(_("{n} checkpoint folder(s) could not be loaded").format(n=len(bad))):
                 for e in bad:
                     st.markdown(f"**{e['name']}**: {e['error']}")
         st.radio(_("Explore set"), ["test", "train"], key="split", horizontal=True,

@@ -78,6 +78,13 @@ def N_(message: str) -> str:
     return message
 
 
+def join_list(items: list[str]) -> str:
+    """"a, b and c" in the session's language (CLDR's list patterns, through Babel)."""
+    from babel.lists import format_list
+
+    return format_list(list(items), locale=current_language())
+
+
 def tr(text: object) -> str:
     """A text the library made, in the session's language: a ``vae.i18n.Text`` is re-made from its
     translated template (its Text values translated too), a plain marked string is looked up,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ import streamlit as st
 import torch
 
 from pages._common import ROOT, Ctx, checkpoint_entries, get_checkpoint, get_encoding
-from pages._i18n import _
+from pages._i18n import N_, _
 from vae import uses
 from vae.cache import DEFAULT_CACHE_DIR
 from vae.checkpoint import Checkpoint, CheckpointError, ModelFolder, find_model
@@ -30,6 +31,12 @@ from vae.gan import load_generator
 MODELS_ROOT = Path(os.environ.get("VAE_MODELS") or ROOT / "models").expanduser()
 BENCHMARKS_JSON = ROOT / "docs" / "benchmarks.json"
 N_SCORE = 1000  # images per set for the anomaly histograms
+LIKELIHOOD_NAMES = {"bernoulli": N_("Bernoulli"), "gaussian": N_("Gaussian"), "logistic": N_("discretised logistic")}
+
+
+def likelihood_name(likelihood: str) -> str:
+    """A likelihood's name (ModelConfig.likelihood) in the session's language."""
+    return _(LIKELIHOOD_NAMES.get(likelihood, likelihood))
 
 
 @st.cache_resource(show_spinner=False, max_entries=6)
@@ -122,6 +129,12 @@ def training_throughput() -> dict | None:
     except (OSError, ValueError):
         return None
     return next((r for r in records if isinstance(r, dict) and r.get("name") == "train_throughput_conv"), None)
+
+
+def device_label(device: str | None) -> str | None:
+    """A training device as meta.json records it ("cpu (2 threads)"), in the session's language."""
+    m = re.fullmatch(r"(\w+) \((\d+) threads?\)", device or "")
+    return _("{device} ({n} threads)").format(device=m[1], n=m[2]) if m else device
 
 
 def minutes(seconds: float | None) -> str:

@@ -17,7 +17,7 @@ from pages._common import (
     get_ctx,
     selected_index,
 )
-from pages._i18n import N_, _, ngettext
+from pages._i18n import N_, _
 from vae.checkpoint import CONFIG, META, Checkpoint, CheckpointError, read_json
 from vae.evaluate import is_complete
 from vae.images import image_grid, png_bytes, upscale
@@ -196,9 +196,7 @@ def main() -> None:
     if not ok_names:
         st.caption(_("No other checkpoint of the same data set and image size to compare with."))
     if not_ok:
-        with st.expander(ngettext("{n} checkpoint not comparable with **{name}**",
-                                  "{n} checkpoints not comparable with **{name}**", len(not_ok))
-                         .format(n=len(not_ok), name=ctx.name)):
+        with st.expander(_("{n} checkpoint(s) not comparable with **{name}**").format(n=len(not_ok), name=ctx.name)):
             for name, reason in not_ok.items():
                 st.markdown(f"- **{name}**: {reason}")
     other: Checkpoint | None = None
@@ -214,9 +212,8 @@ def main() -> None:
             split=ctx.split, cls=ctx.class_names[int(cls)]))
         st.stop()
     if len(idx) < count:
-        st.caption(ngettext("Only {n} image of this class in the {split} split; showing it.",
-                            "Only {n} images of this class in the {split} split; showing all of them.",
-                            len(idx)).format(n=len(idx), split=ctx.split))
+        st.caption(_("Only {n} images of this class in the {split} split; showing all of them.").format(
+            n=len(idx), split=ctx.split))
 
     x = ctx.data.images[idx]  # (n, C, H, W)
     rec_a = ctx.decode(ctx.enc.mu[idx])

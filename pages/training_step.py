@@ -9,20 +9,15 @@ import streamlit as st
 import torch
 
 from pages._common import _load_data, get_checkpoint, get_ctx
-from pages._i18n import N_, _, ngettext, tr_fig
+from pages._i18n import _, ngettext, tr_fig
 from pages._i18n import tr as tr_text
-from pages._story import stage_images
+from pages._story import likelihood_name, stage_images
 from vae.figures import latent_code_bars, lines
 from vae.images import diverging
 from vae.step import STAGES, StepTrace, trace_training_step
 
 LEARNING_RATES = [1e-4, 5e-4, 2e-3, 1e-2]
-LIKELIHOOD_NAMES = {"bernoulli": N_("Bernoulli"), "gaussian": N_("Gaussian"), "logistic": N_("discretised logistic")}
 
-
-def likelihood_name(likelihood: str) -> str:
-    """A likelihood's name in the session's language."""
-    return _(LIKELIHOOD_NAMES.get(likelihood, likelihood))
 KEYS = [s.key for s in STAGES]
 
 

@@ -8,7 +8,7 @@ import streamlit as st
 
 from pages._common import get_ctx
 from pages._i18n import N_, _, tr_fig
-from pages._story import comparison_model, generator_report, minutes, stage_images
+from pages._story import comparison_model, device_label, generator_report, minutes, stage_images
 from vae.classifier import KIND as CLASSIFIER
 from vae.evaluate import iwae_bound
 from vae.figures import grouped_bars
@@ -114,7 +114,7 @@ def main() -> None:
         (_("wall time"), minutes(vt.get("seconds")), minutes(gt.get("seconds"))),
         (_("training images a second (median epoch)"), _median_rate(ctx.ck.history),
          _median_rate(gan.meta.get("history"))),
-        (_("device"), vt.get("device"), gt.get("device")),
+        (_("device"), device_label(vt.get("device")), device_label(gt.get("device"))),
         (_("parameters"), f"{ctx.model.num_parameters():,}",
          _("{n:,} (generator; its discriminator was discarded)").format(
              n=sum(p.numel() for p in gan.model.parameters()))),

@@ -41,6 +41,8 @@ ZH_PAGES = [
     ("pages/training_step.py", "fashion-mnist"),
     ("pages/ae_vs_vae.py", "fashion-mnist"),
     ("pages/vae_vs_gan.py", "fashion-mnist"),
+    ("pages/uses.py", "fashion-mnist"),
+    ("pages/weaknesses.py", "fashion-mnist"),
 ]
 
 #: Latin-letter words a Chinese page may show: names, units, formula symbols, file formats.
@@ -54,6 +56,8 @@ ALLOWED = {
     "english", "language",  # the switch names each language in its own words
     "decode", "encode", "real", "fake",  # decode(z), D(real): functions in formulas
     "fréchet", "inception", "radford",  # names of a distance, a network, an author
+    "van", "den", "camp", "oord", "ballé", "optimus", "pixelcnn", "pixelcnns", "arxiv", "scikit", "learn", "bits",
+    "back",  # authors, models, a library and "bits-back coding", named as in the literature
 }
 WORD = re.compile(r"[A-Za-zÀ-ÿ]{3,}")
 
@@ -126,9 +130,9 @@ def test_translation_lookup_and_plural():
     zh = _i18n.translation("zh")
     assert zh.gettext("T-shirt/top") == "T恤/上衣"
     assert zh.gettext("3 · The reparameterisation trick") == "3 · 重参数化技巧"
-    one = zh.ngettext("{n} checkpoint folder could not be loaded", "{n} checkpoint folders could not be loaded", 1)
-    two = zh.ngettext("{n} checkpoint folder could not be loaded", "{n} checkpoint folders could not be loaded", 2)
-    assert one == two == "{n} 个检查点文件夹无法加载"
+    one = zh.ngettext("Loss after {n} step", "Loss after {n} steps", 1)
+    two = zh.ngettext("Loss after {n} step", "Loss after {n} steps", 2)
+    assert one == two == "{n} 步之后的损失"
     # outside a Streamlit run (a test importing a page's helpers): English
     assert _i18n._("Map") == "Map" and _i18n.current_language() == "en"
 
@@ -209,10 +213,9 @@ def _figure_texts(fig: dict) -> list[str]:
 
 def _dataframe_texts(at) -> list[str]:
     out = []
-    for df in at.dataframe:
-        out += [str(c) for c in df.value.columns]
-    for t in at.table:
-        out += [str(c) for c in t.value.columns] + [str(i) for i in t.value.index]
+    for frame in [d.value for d in at.dataframe] + [t.value for t in at.table]:
+        out += [str(c) for c in frame.columns] + [str(i) for i in frame.index]
+        out += [v for col in frame.columns for v in frame[col] if isinstance(v, str)]
     return out
 
 
@@ -220,10 +223,14 @@ def english_words(texts: list[str], names: set[str]) -> list[tuple[str, str]]:
     """(word, the text it is in) for every English-looking word outside ALLOWED and ``names``."""
     found = []
     for text in texts:
+        if text.count("arXiv:") >= 3:  # a list of references: titles and authors as published
+            continue
         clean = re.sub(r"`[^`]*`", " ", text)  # commands and paths in backticks stay as they are
         clean = re.sub(r"[\w.-]*/[\w./-]*", " ", clean)  # folders and files (checkpoints/, models/x)
         clean = re.sub(r"\\[A-Za-z]+", " ", clean)  # LaTeX commands
         clean = re.sub(r"%\{[^}]*\}|<[^>]*>", " ", clean)  # Plotly placeholders and tags
+        clean = re.sub(r"\b[A-Z][\w-]*(?= 等| 与 )", " ", clean)  # authors: "Bowman 等", "Hinton 与 van Camp"
+        clean = re.sub(r"\b[A-Z][A-Z0-9-]+\b", " ", clean)  # acronyms and model names: LSTM, GPT-2, VQ-VAE
         for w in WORD.findall(clean):
             if w.lower() not in ALLOWED and w.lower() not in names:
                 found.append((w, text[:120]))
