@@ -31,8 +31,15 @@ MO = PO.with_suffix(".mo")
 AppTest = pytest.importorskip("streamlit.testing.v1").AppTest
 babel_pofile = pytest.importorskip("babel.messages.pofile")
 
-#: Pages translated so far, each opened with ?lang=zh (file, checkpoint to open it with).
+#: Every page, opened with ?lang=zh: (file, checkpoint to open it with[, session state]).
 ZH_PAGES = [
+    ("pages/map.py", "fashion-mnist"),
+    ("pages/map.py", "fashion-mnist-2d"),
+    ("pages/sliders.py", "fashion-mnist"),
+    ("pages/interpolate.py", "fashion-mnist"),
+    ("pages/interpolate.py", "fashion-mnist", {"interp_tab": "维度遍历", "interp_trav_start": "image"}),
+    ("pages/interpolate.py", "fashion-mnist", {"interp_tab": "属性向量"}),
+    ("pages/train.py", "fashion-mnist"),
     ("pages/generate.py", "fashion-mnist"),
     ("pages/reconstructions.py", "fashion-mnist"),
     ("pages/your_image.py", "fashion-mnist"),
@@ -57,7 +64,7 @@ ALLOWED = {
     "decode", "encode", "real", "fake",  # decode(z), D(real): functions in formulas
     "fréchet", "inception", "radford",  # names of a distance, a network, an author
     "van", "den", "camp", "oord", "ballé", "optimus", "pixelcnn", "pixelcnns", "arxiv", "scikit", "learn", "bits",
-    "back",  # authors, models, a library and "bits-back coding", named as in the literature
+    "back", "streamlit", "slerp",  # authors, models, libraries and methods, named as in the literature
 }
 WORD = re.compile(r"[A-Za-zÀ-ÿ]{3,}")
 
@@ -259,9 +266,10 @@ def _names() -> set[str]:
     return words | {"test", "train"}  # the split's own name inside "{split} 划分" texts
 
 
-@pytest.mark.parametrize("page,ckpt", ZH_PAGES)
-def test_zh_page_runs_and_shows_no_english(page, ckpt):
-    at = open_zh(page, ckpt)
+@pytest.mark.parametrize("spec", ZH_PAGES, ids=lambda s: "-".join(str(p) for p in s[:2]) + ("+" if len(s) > 2 else ""))
+def test_zh_page_runs_and_shows_no_english(spec):
+    page, ckpt, state = (*spec, {})[:3]
+    at = open_zh(page, ckpt, **state)
     assert at.session_state["lang"] == "zh"
     texts = visible_texts(at)
     assert any(re.search(r"[\u4e00-\u9fff]", t) for t in texts), "no Chinese text at all"

@@ -85,8 +85,8 @@ class MLP(Architecture):
     """Fully connected layers with SiLU; the decoder mirrors the encoder's widths."""
 
     name = "mlp"
-    label = "MLP (fully connected)"
-    description = "fully connected hidden layers (default 512 and 256 units)"
+    label = N_("MLP (fully connected)")
+    description = N_("fully connected hidden layers (default 512 and 256 units)")
     default_hidden = (512, 256)
 
     def encoder(self) -> nn.Module:
@@ -127,9 +127,9 @@ class Conv(Architecture):
     """Stride-2 4x4 convolutions (each stage halves the image), a dense layer, and the mirror image."""
 
     name = "conv"
-    label = "Convolutional"
-    description = ("stride-2 convolutions (default two stages of 32 and 64 channels); usually sharper "
-                   "images, slower on a CPU")
+    label = N_("Convolutional")
+    description = N_("stride-2 convolutions (default two stages of 32 and 64 channels); usually sharper "
+                     "images, slower on a CPU")
     default_hidden = (32, 64)
 
     def check(self) -> None:

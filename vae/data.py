@@ -53,16 +53,16 @@ class IdxSpec:
 
 IDX_DATASETS: dict[str, IdxSpec] = {
     "fashion-mnist": IdxSpec(
-        "fashion-mnist", FASHION_CLASSES, "FashionMNIST", "Zalando's 28x28 clothing images"
+        "fashion-mnist", FASHION_CLASSES, "FashionMNIST", N_("Zalando's 28x28 clothing images")
     ),
-    "mnist": IdxSpec("mnist", DIGIT_CLASSES, "MNIST", "handwritten digits, 28x28"),
-    "kmnist": IdxSpec("kmnist", KMNIST_CLASSES, "KMNIST", "Kuzushiji (cursive Japanese), 28x28"),
+    "mnist": IdxSpec("mnist", DIGIT_CLASSES, "MNIST", N_("handwritten digits, 28x28")),
+    "kmnist": IdxSpec("kmnist", KMNIST_CLASSES, "KMNIST", N_("Kuzushiji (cursive Japanese), 28x28")),
 }
 
 #: Every dataset name and a one-line description (``folder:PATH`` is open-ended).
 DATASETS: dict[str, str] = {
     **{k: v.description for k, v in IDX_DATASETS.items()},
-    "digits": "scikit-learn's 8x8 handwritten digits (offline, 1,797 images)",
+    "digits": N_("scikit-learn's 8x8 handwritten digits (offline, 1,797 images)"),
     "folder:PATH": "your own images, one sub-folder per class (ImageFolder layout)",
 }
 

@@ -173,11 +173,11 @@ class LatentMap:
         d = float(dist[0, 0])
         ratio = d / self.spacing
         if ratio <= 3:
-            verdict = "inside the data"
+            verdict = N_("inside the data")
         elif ratio <= 10:
-            verdict = "at the edge of the data"
+            verdict = N_("at the edge of the data")
         else:
-            verdict = "extrapolating: far from any encoded image"
+            verdict = N_("extrapolating: far from any encoded image")
         return {"distance": d, "spacings": ratio, "nearest_index": int(idx[0, 0]), "verdict": verdict}
 
 
