@@ -47,6 +47,7 @@ DEFAULT_CHECKPOINT = "fashion-mnist"
 EXPLORE_LIMIT = 10_000
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 IMG = 168  # default display size of one image, pixels
+SPLIT_NAMES = {"test": N_("test"), "train": N_("train")}  # shown inside sentences ("the {split} split")
 
 
 # -- checkpoints ------------------------------------------------------------------------------
@@ -199,6 +200,11 @@ class Ctx:
     def class_names(self) -> list[str]:
         """The data set's class names in the session's language."""
         return [_(n) for n in self.data.class_names]
+
+    @property
+    def split_label(self) -> str:
+        """The explore set's split ("test", "train") as the page shows it, in the session's language."""
+        return _(SPLIT_NAMES.get(self.split, self.split))
 
     @property
     def latent_dim(self) -> int:

@@ -61,7 +61,7 @@ def main() -> None:
           "The autoencoder minimised the reconstruction error alone (β = 0); the VAE also paid, in nats, for "
           "every code that strays from the prior N(0, I) (β = {beta:g}). Everything below is computed on the "
           "{split} split.").format(ae=ae_name, vae=vae_name, arch=ae.config.arch, d=ae.config.latent_dim,
-                                    dataset=ae.dataset, beta=vae.config.beta, split=ctx.split)
+                                    dataset=ae.dataset, beta=vae.config.beta, split=ctx.split_label)
     )
     models = {"autoencoder": (ae_name, ae), "VAE": (vae_name, vae)}
     shown = {"autoencoder": _("autoencoder"), "VAE": "VAE"}

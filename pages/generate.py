@@ -73,7 +73,7 @@ def main() -> None:
     st.caption(
         _("Average code length ‖z‖ here: {here:.2f}; of the {split}-split images' codes μ: {data:.2f}. "
           "Samples far outside the data's range decode to images unlike any training image.").format(
-            here=np.linalg.norm(z, axis=1).mean(), split=ctx.split, data=data_norm)
+            here=np.linalg.norm(z, axis=1).mean(), split=ctx.split_label, data=data_norm)
     )
 
     d1, d2 = st.columns(2)

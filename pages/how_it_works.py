@@ -274,7 +274,7 @@ else:
         enc2 = _load_encoding(other_name, other.content_hash, ctx.split, ctx.limit, ctx.device)
     except (DataError, CheckpointError) as e:
         enc2 = None
-        st.warning(_("{name} cannot encode the {split} split: {error}").format(name=other_name, split=ctx.split, error=e))
+        st.warning(_("{name} cannot encode the {split} split: {error}").format(name=other_name, split=ctx.split_label, error=e))
     if enc2 is not None:
         keys = ("neg_elbo", "recon", "kl", "active_units")
         m1, m2 = ctx.ck.metrics, other.metrics
@@ -297,7 +297,7 @@ else:
         }), hide_index=True, key="how_beta_table")
         st.caption(_("Test-split metrics from each checkpoint's meta.json (`python -m vae evaluate`).") if from_meta
                    else _("Computed on the same {n:,} {split}-split images (the checkpoints' meta.json "
-                          "files do not both hold evaluation metrics yet).").format(n=N, split=ctx.split))
+                          "files do not both hold evaluation metrics yet).").format(n=N, split=ctx.split_label))
         idx = _one_per_class(8)
         with torch.inference_mode():
             rec2 = other.model.reconstruct(ctx.data.images[idx])

@@ -77,7 +77,7 @@ def _index_pick(label: str, key: str, default: int) -> int:
     _clamp(key, 0, N - 1)
     st.session_state.setdefault(key, int(default))
     return int(st.number_input(label, 0, N - 1, step=1, key=key, persist_state=KEEP,
-                               help=_("0 … {last}: an image of the {split} split").format(last=N - 1, split=ctx.split)))
+                               help=_("0 … {last}: an image of the {split} split").format(last=N - 1, split=ctx.split_label)))
 
 
 def _member(c: int, seed: int) -> int:

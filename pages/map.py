@@ -40,7 +40,7 @@ st.caption(
        "itself, with decoded images behind it.") if two_d else
      _("Each dot is one of the {n:,} {split}-split images of **{dataset}**, placed by its latent code (the "
        "posterior mean of q(z|x), {d} numbers), projected to 2-D.")).format(
-        n=len(ctx.enc), split=ctx.split, dataset=ctx.ck.dataset, d=ctx.latent_dim)
+        n=len(ctx.enc), split=ctx.split_label, dataset=ctx.ck.dataset, d=ctx.latent_dim)
     + " " + _("**Click a dot** to see it, pick the **box or lasso** tool (top right of the map) to select many, "
               "**click empty space** to decode that spot.")
 )

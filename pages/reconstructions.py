@@ -172,7 +172,7 @@ def main() -> None:
     st.caption(
         _("Each cell: an image from the {split} split of **{dataset}** (left) and its "
           "reconstruction, the decoded posterior mean μ (right). −ELBO is in nats (one posterior sample); "
-          "MSE is per pixel.").format(split=ctx.split, dataset=ctx.ck.dataset)
+          "MSE is per pixel.").format(split=ctx.split_label, dataset=ctx.ck.dataset)
     )
 
     n_classes = len(ctx.class_names)
@@ -209,11 +209,11 @@ def main() -> None:
     idx = pick_indices(ctx.enc.labels, ctx.enc.neg_elbo, ctx.enc.mse, int(cls), int(count), order, int(seed))
     if len(idx) == 0:
         st.info(_("The {split} split has no images of class **{cls}**.").format(
-            split=ctx.split, cls=ctx.class_names[int(cls)]))
+            split=ctx.split_label, cls=ctx.class_names[int(cls)]))
         st.stop()
     if len(idx) < count:
         st.caption(_("Only {n} images of this class in the {split} split; showing all of them.").format(
-            n=len(idx), split=ctx.split))
+            n=len(idx), split=ctx.split_label))
 
     x = ctx.data.images[idx]  # (n, C, H, W)
     rec_a = ctx.decode(ctx.enc.mu[idx])

@@ -67,7 +67,7 @@ def main() -> None:
         _("A real batch of the {split} split through **{name}**, by the very functions that trained it: "
           "`VAE.loss` and `optimisation_step` are the two calls `Trainer.run` makes for every batch. The "
           "step runs on a copy of the model; the loaded model is untouched. The train split is not needed.")
-        .format(split=ctx.split, name=ctx.name)
+        .format(split=ctx.split_label, name=ctx.name)
     )
     c1, c2, c3, c4, c5 = st.columns([1, 1, 1.1, 1.2, 1], vertical_alignment="bottom")
     size = int(c1.number_input(_("Batch size"), 1, 64, 16, key="step_batch_size"))

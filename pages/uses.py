@@ -40,7 +40,7 @@ def main() -> None:
     model = ctx.model
     st.title(_("Uses"))
     st.caption(_("Four things people use VAEs for, each run live on **{name}** and its {split}-split images.").format(
-        name=ctx.name, split=ctx.split))
+        name=ctx.name, split=ctx.split_label))
     start = int(st.number_input(_("First image"), 0, max(0, len(ctx.data) - N_BATCH), 0, key="uses_start",
                                 help=_("The images used below: this one and the next ones.")))
     x = ctx.data.images[start : start + N_BATCH]

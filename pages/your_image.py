@@ -242,7 +242,7 @@ def main() -> None:
                 st.session_state["img_sample_index"] = 0
             i_sample = int(s2.number_input(_("Image index"), 0, len(ctx.enc) - 1, start, key="img_sample_index"))
             raw = sample_from_data(ctx.data.images[i_sample], swap_sample)
-            source = _("{split}-split image #{i}").format(split=ctx.split, i=i_sample)
+            source = _("{split}-split image #{i}").format(split=ctx.split_label, i=i_sample)
             label_note = " " + _("Its true class: **{cls}**.").format(cls=ctx.class_name(i_sample))
         elif kind == "drawing":
             shape = s2.selectbox(_("Drawing"), list(DRAWINGS), format_func={k: _(v) for k, v in DRAWINGS.items()}.get,
@@ -284,7 +284,7 @@ def main() -> None:
     m[3].metric("MSE", f"{res['mse']:.4f}", help=_("mean squared error per pixel of the reconstruction"))
     pct = 100.0 * float((ctx.enc.neg_elbo < res["neg_elbo"]).mean())
     msg = _("Its −ELBO is higher than that of {pct} of the {n:,} {split}-split images "
-            "(their median: {median:.1f} nats).").format(pct=f"{pct:.0f}%", n=len(ctx.enc), split=ctx.split,
+            "(their median: {median:.1f} nats).").format(pct=f"{pct:.0f}%", n=len(ctx.enc), split=ctx.split_label,
                                                          median=np.median(ctx.enc.neg_elbo))
     if pct >= 99:
         st.warning(msg + " " + _("The model finds it very unusual: it does not look like {dataset} data, "
