@@ -13,6 +13,8 @@ One module per measurement, each with ``NAME`` and ``run(settings) -> list[Recor
 - :mod:`.train_throughput`: images/s of the shipped architectures vs pytorch/examples' VAE
 - :mod:`.quality`: each checkpoint's metrics next to its PCA and raw-pixel baselines
 - :mod:`.server_memory`: peak RSS of the app server with 1 and 10 browser sessions
+- :mod:`.train_ddp`: training images/s with 1 and 2 processes (torchrun, DDP, gloo)
+- :mod:`.map_scale`: maps of 10,000, 70,000 and a million codes: build time, frame time, memory
 
 Shared pieces: :mod:`.records` (the record, statistics, tables), :mod:`.settings`,
 :mod:`.umap_fixture` (the fitted UMAP both map benchmarks use), :mod:`.app_driver`

@@ -31,10 +31,12 @@ from . import (
     inverse_map,
     live_ready,
     machine,
+    map_scale,
     projection_cost,
     quality,
     server_memory,
     slider_roundtrip,
+    train_ddp,
     train_throughput,
 )
 from .records import Record, text_table
@@ -48,7 +50,7 @@ DOCS_DIR = ROOT / "docs"
 #: Every benchmark, in the order they run (the order of issue #4).
 BENCHMARKS: dict[str, ModuleType] = {m.NAME: m for m in (
     inverse_map, forward_map, slider_roundtrip, first_map, projection_cost, train_throughput,
-    quality, server_memory, drag_decode, hover_decode, live_ready,
+    quality, server_memory, drag_decode, hover_decode, live_ready, train_ddp, map_scale,
 )}
 
 

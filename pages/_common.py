@@ -29,7 +29,20 @@ from pages._i18n import N_, _, current_language, language_switch, tr
 from vae.cache import DEFAULT_CACHE_DIR
 from vae.checkpoint import Checkpoint, CheckpointError, list_checkpoints, load_checkpoint
 from vae.data import DataError, ImageDataset, check_dataset_name, dataset_available
-from vae.explorer import default_projection, explore_set, projection
+from vae.explorer import (
+    ALL,
+    SampleMap,
+    all_available,
+    all_parts,
+    base_split,
+    combine,
+    default_projection,
+    explore_parts,
+    explore_set,
+    placed_projection,
+    projection,
+    sample_map,
+)
 from vae.figures import class_color, png_data_uri
 from vae.images import png_bytes, upscale
 from vae.latent import Encoding, collapsed_dims, decode
@@ -58,7 +71,7 @@ def _root_stamp() -> tuple:
     out = []
     for p in sorted(CHECKPOINT_ROOT.iterdir()):
         if p.is_dir():
-            files = [p / "config.json", p / "model.safetensors", p / "meta.json"]
+            files = [p / "config.json", p / "model.safetensors", p / "meta.json", p / "encoder.onnx", p / "decoder.onnx"]
             out.append((p.name, tuple(f.stat().st_mtime_ns if f.exists() else 0 for f in files)))
     return tuple(out)
 
@@ -113,12 +126,16 @@ def get_checkpoint(name: str, device: str = "cpu") -> Checkpoint:
 @st.cache_resource(show_spinner=False, max_entries=6)
 def _load_data(name: str, content_hash: str, split: str, limit: int | None) -> ImageDataset:
     ck = get_checkpoint(name)
+    if split == ALL:
+        return combine(all_parts(ck))
     return ck.load_data(split, limit)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _load_encoding(name: str, content_hash: str, split: str, limit: int | None, device: str) -> Encoding:
     ck = get_checkpoint(name, device)
+    if split == ALL:  # each part's own encoding (the test split's is shipped), concatenated
+        return explore_parts(ck, all_parts(ck), DEFAULT_CACHE_DIR)
     data = _load_data(name, content_hash, split, limit)
     return explore_set(ck, data, DEFAULT_CACHE_DIR)
 
@@ -144,9 +161,24 @@ def _load_map(name: str, content_hash: str, split: str, limit: int | None, cfg: 
     what = {"umap": "UMAP", "tsne": "t-SNE", "pca": "PCA", "latent": _("the map")}[cfg.method]
     with st.spinner(_("Computing {what} for {n:,} points — once; later opens read it from the disk cache "
                       "(UMAP's first run also compiles its code, which takes a minute)…").format(what=what, n=len(enc))):
-        coords, reducer = projection(ck, split, enc, cfg, DEFAULT_CACHE_DIR)
+        if split == ALL:  # fitted on the test codes, the others placed on that map (seconds, not minutes)
+            base = _load_encoding(name, content_hash, base_split(split), None, "cpu")
+            coords, reducer = placed_projection(ck, split, base, enc, cfg, DEFAULT_CACHE_DIR), None
+        else:
+            coords, reducer = projection(ck, split, enc, cfg, DEFAULT_CACHE_DIR)
     pca = fit_pca_map(enc.mu, coords) if cfg.method == "pca" else None
     return MapBundle(cfg, coords, build_latent_map(enc.mu, coords, cfg.method, pca), reducer)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _load_samples(name: str, content_hash: str, split: str, limit: int | None, cfg: ProjectionConfig,
+                  k: int) -> SampleMap:
+    ck = get_checkpoint(name)
+    enc = _load_encoding(name, content_hash, split, limit, "cpu")
+    base = _load_map(name, content_hash, base_split(split), limit if split != ALL else None, cfg)
+    with st.spinner(f"Drawing {k} posterior samples of each of {len(enc):,} images and placing "
+                    f"{len(enc) * k:,} codes on the map — once; later opens read them from the disk cache…"):
+        return sample_map(ck, split, enc, base.latent_map, k, cfg, cache_dir=DEFAULT_CACHE_DIR)
 
 
 @st.cache_resource(show_spinner=False, max_entries=12)
@@ -221,6 +253,11 @@ class Ctx:
     def map(self, cfg: ProjectionConfig | None = None) -> MapBundle:
         cfg = cfg or default_projection(self.ck, len(self.enc))
         return _load_map(self.name, self.ck.content_hash, self.split, self.limit, cfg)
+
+    def samples(self, k: int, cfg: ProjectionConfig | None = None) -> SampleMap:
+        """``k`` posterior samples of every image, placed on the map (a million codes for 70,000 x 15)."""
+        cfg = cfg or default_projection(self.ck, len(self.enc))
+        return _load_samples(self.name, self.ck.content_hash, self.split, self.limit, cfg, k)
 
     def minimap(self, cfg: ProjectionConfig | None = None) -> MiniMap:
         """The map as a small raster with a movable marker (cheap to redraw on every move)."""
@@ -388,9 +425,15 @@ def sidebar() -> None:
             with st.expander(_("{n} checkpoint folder(s) could not be loaded").format(n=len(bad))):
                 for e in bad:
                     st.markdown(f"**{e['name']}**: {e['error']}")
-        st.radio(_("Explore set"), ["test", "train"], key="split", horizontal=True,
-                 format_func={"test": _("test split"), "train": _("train split (first 10,000)")}.get,
-                 help=_("The images encoded and drawn on the map."))
+        name = st.session_state.get("ckpt")
+        splits = ["test", "train"] + ([ALL] if _all_here(name) else [])
+        if st.session_state.get("split") not in splits:
+            st.session_state["split"] = "test"
+        n_all = _all_size(name) if ALL in splits else 0
+        st.radio(_("Explore set"), splits, key="split", horizontal=True,
+                 format_func={s: _split_label(s, n_all) for s in splits}.get,
+                 help=_("The images encoded and drawn on the map. All of them (train + test) where the train "
+                        "split is on this machine: the test map, with every training image placed on it."))
         devs = devices()
         if st.session_state.get("device") not in devs:
             st.session_state["device"] = devs[0]
@@ -400,6 +443,30 @@ def sidebar() -> None:
     notice = st.session_state.pop("_notice", None)
     if notice:
         st.warning(notice)
+
+
+def _all_here(name: str | None) -> bool:
+    """Whether the "all" explore set can be offered for this checkpoint (its train split is here)."""
+    if not name or not valid_name(name):
+        return False
+    try:
+        return all_available(get_checkpoint(name))
+    except (DataError, CheckpointError):
+        return False
+
+
+def _all_size(name: str) -> int:
+    """How many images the "all" explore set has (0 when its encodings are not loaded yet and the
+    checkpoint's meta.json does not say)."""
+    meta = get_checkpoint(name).meta
+    n = int(meta.get("train_size") or 0) + int(meta.get("test_size") or 0)
+    return n if meta.get("train_config", {}).get("limit") is None else 0  # --limit: train_size is not the split's
+
+
+def _split_label(split: str, n_all: int = 0) -> str:
+    if split == ALL:
+        return _("all {n:,} (train + test)").format(n=n_all) if n_all else _("all (train + test)")
+    return _("test split") if split == "test" else _("train split (first 10,000)")
 
 
 # -- small widgets ----------------------------------------------------------------------------

@@ -67,9 +67,14 @@ def _active(mu: np.ndarray) -> np.ndarray:
 def diagram_dot() -> str:
     """The model as a Graphviz DOT string, with this checkpoint's sizes."""
     model = ctx.model
-    n_enc = sum(p.numel() for p in model.encoder.parameters())
-    n_dec = sum(p.numel() for p in model.decoder.parameters())
-    arch = get_architecture(cfg.arch)(cfg)
+    if ctx.ck.imported:  # two ONNX graphs: their weight counts, no layer descriptions
+        n_enc, n_dec = model.encoder_graph.n_weights, model.decoder_graph.n_weights
+        enc_text = dec_text = _("imported ONNX graph")
+    else:
+        n_enc = sum(p.numel() for p in model.encoder.parameters())
+        n_dec = sum(p.numel() for p in model.decoder.parameters())
+        arch = get_architecture(cfg.arch)(cfg)
+        enc_text, dec_text = tr(arch.encoder_text()), tr(arch.decoder_text(C * K))
     lik = _(model.likelihood.label)
     lik = lik[:1].upper() + lik[1:]
     image = _("image {c}×{h}×{w}\\n({p} numbers)").format(c=C, h=H, w=W, p=P)
@@ -81,12 +86,12 @@ def diagram_dot() -> str:
   node [shape=box, style="rounded,filled", fillcolor="#eef3fb", color="#4a6fa5", fontname="Helvetica", fontsize=13];
   edge [color="#555555"];
   x    [label="x\\n{image}", fillcolor="#ffffff"];
-  enc  [label="{enc_label}\\n{tr(arch.encoder_text())}\\n{enc_w}"];
+  enc  [label="{enc_label}\\n{enc_text}\\n{enc_w}"];
   mu   [label="μ\\n({D})", shape=ellipse];
   sig  [label="σ = exp(½ log σ²)\\n({D})", shape=ellipse];
   eps  [label="ε ~ N(0, I)\\n({D})", shape=ellipse, fillcolor="#fff4e0", color="#d08a00"];
   z    [label="z = μ + σ ⊙ ε\\n({D})", fillcolor="#e5f5e0", color="#2ca02c"];
-  dec  [label="{dec_label}\\n{tr(arch.decoder_text(C * K))}\\n{dec_w}"];
+  dec  [label="{dec_label}\\n{dec_text}\\n{dec_w}"];
   xhat [label="x̂\\n{C}×{H}×{W}\\n{lik}", fillcolor="#ffffff"];
   prior [label="{prior_label}", shape=ellipse, style="dashed", fillcolor="#ffffff"];
   x -> enc; enc -> mu; enc -> sig; mu -> z; sig -> z; eps -> z; z -> dec; dec -> xhat;
@@ -123,6 +128,36 @@ def find_partners() -> list[str]:
     return sorted(out, key=lambda n: (n != PREFERRED_PARTNER, n))
 
 
+def show_elbo(i: int, right) -> None:
+    """The ELBO of image ``i``: formulas in the ``right`` column, then the four figures."""
+    parts = elbo_parts(i)
+    elbo = parts["ll"] - parts["kl"]
+    with right:
+        recon_word, reg_word = _("reconstruction"), _("regulariser")
+        st.latex(rf"\mathrm{{ELBO}}(x) = \underbrace{{\mathbb{{E}}_{{q(z\mid x)}}\big[\log p(x\mid z)\big]}}_{{\text{{{recon_word}}}}}"
+                 rf" - \underbrace{{\mathrm{{KL}}\big(q(z\mid x)\,\|\,p(z)\big)}}_{{\text{{{reg_word}}}}} \;\le\; \log p(x)")
+        st.latex(ctx.model.likelihood.formula(P))
+        st.latex(rf"\mathrm{{KL}}\big(\mathcal N(\mu, \sigma^2)\,\|\,\mathcal N(0, I)\big) = \tfrac12 \sum_{{j=1}}^{{{D}}}"
+                 r" \left(\mu_j^2 + \sigma_j^2 - 1 - \log \sigma_j^2\right)")
+        for_image = _("For image #{i}").format(i=i).replace("#", r"\#")
+        st.latex(rf"\text{{{for_image}}}:\quad \mathrm{{ELBO}} = {parts['ll']:.1f} - {parts['kl']:.2f}"
+                 rf" = {elbo:.1f}\ \text{{nats}}")
+    m = st.columns(4)
+    m[0].metric("E_q[log p(x|z)]", f"{parts['ll']:.1f}", help=_("nats; mean over {k} samples z ~ q(z|x), "
+                "standard error {se:.2f}").format(k=MC_SAMPLES, se=parts["ll_se"]))
+    m[1].metric("KL(q(z|x) ‖ p(z))", f"{parts['kl']:.2f}", help=_("nats; exact, from the closed form"))
+    m[2].metric("ELBO", f"{elbo:.1f}",
+                delta=_("{delta:+.1f} vs data average").format(delta=elbo + ctx.enc.neg_elbo.mean()),
+                help=_("nats; a lower bound on log p(x)"))
+    m[3].metric(_("β used in training"), f"{cfg.beta:g}", help=_("The loss minimised was −E[log p(x|z)] + β·KL."))
+    st.caption(
+        _("The reconstruction term is summed over all {p} pixels, so it dominates; the KL is the price, in nats, "
+          "of the information z carries about this image. Data average over {n:,} images: reconstruction "
+          "{recon:.1f}, KL {kl:.2f}, ELBO {elbo:.1f} nats.")
+        .format(p=P, n=N, recon=-ctx.enc.recon.mean(), kl=ctx.enc.kl.mean(), elbo=-ctx.enc.neg_elbo.mean())
+    )
+
+
 st.title(_("How it works"))
 st.caption(
     _("A variational autoencoder, explained with the numbers of the loaded model **{name}** "
@@ -133,6 +168,9 @@ st.caption(
 # -- (a) the picture ----------------------------------------------------------------------------
 st.header(_("1 · Encoder → z → decoder"))
 st.graphviz_chart(diagram_dot(), width="stretch")
+if ctx.ck.imported:
+    st.caption("Per-layer sizes are not shown: an imported ONNX model's graphs hold its weights, not a description "
+               "of its layers.")
 st.markdown(
     _("The **encoder** reads an image x ({p} pixel values) and outputs {n} numbers: a mean μ and a "
       "log-variance log σ² for each of the {d} latent dimensions. Together they describe a Gaussian "
@@ -157,31 +195,14 @@ with left:
         _img(ctx.data.images[i], f"x: #{i} {ctx.class_name(i)}")
     with b:
         _img(ctx.decode(ctx.enc.mu[i : i + 1])[0], _("decoded μ"))
-parts = elbo_parts(i)
-elbo = parts["ll"] - parts["kl"]
-with right:
-    recon_word, reg_word = _("reconstruction"), _("regulariser")
-    st.latex(rf"\mathrm{{ELBO}}(x) = \underbrace{{\mathbb{{E}}_{{q(z\mid x)}}\big[\log p(x\mid z)\big]}}_{{\text{{{recon_word}}}}}"
-             rf" - \underbrace{{\mathrm{{KL}}\big(q(z\mid x)\,\|\,p(z)\big)}}_{{\text{{{reg_word}}}}} \;\le\; \log p(x)")
-    st.latex(ctx.model.likelihood.formula(P))
-    st.latex(rf"\mathrm{{KL}}\big(\mathcal N(\mu, \sigma^2)\,\|\,\mathcal N(0, I)\big) = \tfrac12 \sum_{{j=1}}^{{{D}}}"
-             r" \left(\mu_j^2 + \sigma_j^2 - 1 - \log \sigma_j^2\right)")
-    for_image = _("For image #{i}").format(i=i).replace("#", r"\#")
-    st.latex(rf"\text{{{for_image}}}:\quad \mathrm{{ELBO}} = {parts['ll']:.1f} - {parts['kl']:.2f}"
-             rf" = {elbo:.1f}\ \text{{nats}}")
-m = st.columns(4)
-m[0].metric("E_q[log p(x|z)]", f"{parts['ll']:.1f}", help=_("nats; mean over {k} samples z ~ q(z|x), "
-            "standard error {se:.2f}").format(k=MC_SAMPLES, se=parts["ll_se"]))
-m[1].metric("KL(q(z|x) ‖ p(z))", f"{parts['kl']:.2f}", help=_("nats; exact, from the closed form"))
-m[2].metric("ELBO", f"{elbo:.1f}", delta=_("{delta:+.1f} vs data average").format(delta=elbo + ctx.enc.neg_elbo.mean()),
-            help=_("nats; a lower bound on log p(x)"))
-m[3].metric(_("β used in training"), f"{cfg.beta:g}", help=_("The loss minimised was −E[log p(x|z)] + β·KL."))
-st.caption(
-    _("The reconstruction term is summed over all {p} pixels, so it dominates; the KL is the price, in nats, "
-      "of the information z carries about this image. Data average over {n:,} images: reconstruction "
-      "{recon:.1f}, KL {kl:.2f}, ELBO {elbo:.1f} nats.")
-    .format(p=P, n=N, recon=-ctx.enc.recon.mean(), kl=ctx.enc.kl.mean(), elbo=-ctx.enc.neg_elbo.mean())
-)
+if not getattr(ctx.model.likelihood, "available", True):
+    with right:
+        st.info(_("The ELBO needs a likelihood p(x|z), which **{name}** does not declare (imported with "
+                  "`--likelihood none`); its KL term alone: {kl:.2f} nats.").format(
+            name=ctx.name,
+            kl=float(gaussian_kl(torch.from_numpy(ctx.enc.mu[i]), torch.from_numpy(ctx.enc.logvar[i])).sum())))
+else:
+    show_elbo(i, right)
 
 # -- (c) the reparameterisation trick -------------------------------------------------------------
 st.header(_("3 · The reparameterisation trick"))

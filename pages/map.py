@@ -6,6 +6,7 @@ import numpy as np
 import streamlit as st
 
 from components import live_decoder
+from pages import _samples_map as samples_map
 from pages._common import (
     fmt_code,
     get_ctx,
@@ -16,6 +17,7 @@ from pages._common import (
     umap_reducer,
 )
 from pages._i18n import _, tr_fig
+from vae.explorer import ALL, default_projection
 from vae.export import latent_table
 from vae.figures import (
     COLOR_BY,
@@ -34,19 +36,23 @@ from vae.projection import METHOD_LABELS, ProjectionConfig
 ctx = get_ctx()
 st.title(_("Map of the latent space"))
 two_d = ctx.latent_dim == 2
+split_words = _("images (train + test)") if ctx.split == ALL else _("{split}-split images").format(split=ctx.split_label)
 st.caption(
-    (_("Each dot is one of the {n:,} {split}-split images of **{dataset}**, placed by its latent code (the "
-       "posterior mean of q(z|x), {d} numbers) — this model's latent space *is* 2-D, so the map is the space "
-       "itself, with decoded images behind it.") if two_d else
-     _("Each dot is one of the {n:,} {split}-split images of **{dataset}**, placed by its latent code (the "
-       "posterior mean of q(z|x), {d} numbers), projected to 2-D.")).format(
-        n=len(ctx.enc), split=ctx.split_label, dataset=ctx.ck.dataset, d=ctx.latent_dim)
+    (_("Each dot is one of the {n:,} {split_words} of **{dataset}**, placed by its latent code (the posterior "
+       "mean of q(z|x), {d} numbers) — this model's latent space *is* 2-D, so the map is the space itself, with "
+       "decoded images behind it.") if two_d else
+     _("Each dot is one of the {n:,} {split_words} of **{dataset}**, placed by its latent code (the posterior "
+       "mean of q(z|x), {d} numbers), projected to 2-D.")).format(
+        n=len(ctx.enc), split_words=split_words, dataset=ctx.ck.dataset, d=ctx.latent_dim)
     + " " + _("**Click a dot** to see it, pick the **box or lasso** tool (top right of the map) to select many, "
               "**click empty space** to decode that spot.")
 )
 
 methods = ((["latent"] if two_d else []) + (["umap"] if len(ctx.enc) > ProjectionConfig().n_neighbors else [])
            + ["pca", "tsne"])  # UMAP needs more points than its neighbourhood
+if st.session_state.get("map_method") not in methods:  # first open: the checkpoint's own map (an import's choice)
+    preferred = default_projection(ctx.ck, len(ctx.enc)).method
+    st.session_state["map_method"] = preferred if preferred in methods else methods[0]
 c1, c2, c3, c4 = st.columns([1.2, 1.6, 1.0, 1.0])
 method = c1.selectbox(_("Projection"), methods, format_func={m: _(METHOD_LABELS[m]) for m in methods}.get,
                       key="map_method")
@@ -58,6 +64,15 @@ show_prior = c3.toggle(_("Prior samples"), key="map_prior",
 n_prior = c4.number_input(_("How many"), 50, 2000, 300, step=50, key="map_n_prior", disabled=not show_prior)
 
 bundle = ctx.map(ProjectionConfig(method=method))
+per_image = st.segmented_control(
+    _("Codes per image"), samples_map.CHOICES, default=1, key="map_per_image",
+    format_func={k: samples_map.label(k) for k in samples_map.CHOICES}.get,
+    help=_("One code per image (its posterior mean), or several samples z ~ q(z|x) of each: how uncertain the "
+           "encoder is, as clouds around the means. Many codes are drawn as a density that becomes points as you "
+           "zoom."))
+if per_image and per_image > 1:
+    samples_map.show(ctx, bundle, int(per_image))
+    st.stop()
 coords, lmap = bundle.coords, bundle.latent_map
 grid = spot_grid(coords, 70)
 values = {"class": None, "recon": ctx.enc.recon, "kl": ctx.enc.kl, "sigma": ctx.enc.sigma_mean}[color_by]

@@ -12,6 +12,7 @@ import streamlit as st
 from pages._common import CHECKPOINT_ROOT, ROOT, ensure_frame
 from pages._i18n import _, join_list, ngettext, tr_fig
 from vae.archs import ARCHITECTURES, get_architecture
+from vae.checkpoint import IMPORTED_NOTE, ONNX_KIND, folder_kind
 from vae.config import ModelConfig, TrainConfig
 from vae.data import DATASETS, dataset_available
 from vae.figures import batch_loss_curve, loss_curves
@@ -87,6 +88,11 @@ st.caption(
                      mlp_lo=SECONDS_PER_EPOCH["mlp"][0], mlp_hi=SECONDS_PER_EPOCH["mlp"][1], threads=threads,
                      cores=cores)
 )
+
+open_name = st.session_state.get("ckpt")
+if open_name and folder_kind(CHECKPOINT_ROOT / open_name) == ONNX_KIND:
+    st.caption(_("{note}. This page trains a new VAE of ours; the model open in the sidebar stays as it is.").format(
+        note=_(IMPORTED_NOTE).format(name=open_name)))
 
 jobs = registry()
 current = jobs.current()

@@ -63,6 +63,11 @@ def main() -> None:
     ctx = get_ctx()
     cfg = ctx.ck.config
     st.title(_("One training step"))
+    if ctx.ck.imported:
+        st.info(_("**{name}** is an imported ONNX model: its frozen graphs give no gradients, so there is no "
+                  "training step to take apart. Pick one of our checkpoints in the sidebar to see one.").format(
+            name=ctx.name))
+        return
     st.caption(
         _("A real batch of the {split} split through **{name}**, by the very functions that trained it: "
           "`VAE.loss` and `optimisation_step` are the two calls `Trainer.run` makes for every batch. The "

@@ -130,3 +130,34 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 _GIT_BEFORE = pytest.StashKey[set | None]()
+
+
+# -- bring your own VAE (tests/byo_model.py) ----------------------------------------------------------
+@pytest.fixture(scope="session")
+def their_vae():
+    """TheirVAE (not ours: MLP on flattened input, 20-D, clamped output), 4 epochs on 5,000 shipped images."""
+    from byo_model import train_their_vae
+
+    from vae.data import load_dataset
+
+    return train_their_vae(load_dataset("fashion-mnist", "test").images[:5000])
+
+
+@pytest.fixture(scope="session")
+def their_onnx(tmp_path_factory, their_vae):
+    """TheirVAE exported to encoder.onnx and decoder.onnx, as a researcher would hand them over."""
+    from vae.byo import export_graphs
+
+    return export_graphs(their_vae, tmp_path_factory.mktemp("their-onnx"), (1, 28, 28))
+
+
+@pytest.fixture(scope="session")
+def imported_root(tmp_path_factory, their_onnx):
+    """A checkpoints folder: ``theirs`` (TheirVAE imported; PCA map, a quick IWAE) beside a link to our
+    shipped ``fashion-mnist``."""
+    from vae.byo import import_onnx
+
+    root = tmp_path_factory.mktemp("byo") / "checkpoints"
+    import_onnx(*their_onnx, "fashion-mnist", root / "theirs", iwae_k=10, iwae_images=50, map_method="pca")
+    (root / "fashion-mnist").symlink_to(ROOT / "checkpoints" / "fashion-mnist")
+    return root

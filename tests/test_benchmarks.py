@@ -102,3 +102,20 @@ def test_benchmarks_never_import_streamlit():
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "False"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (DIGITS / "config.json").exists(), reason="no checkpoints/digits")
+def test_train_ddp_trains_with_one_and_two_processes(tmp_path):
+    """torchrun starts the benchmark's own worker with 1 and then 2 processes (gloo)."""
+    out = tmp_path / "ddp.json"
+    proc = run_benchmarks("--quick", "--only", "train_ddp", "--checkpoint", str(DIGITS), "--json", str(out),
+                          "--no-docs")
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    records = json.loads(out.read_text(encoding="utf-8"))
+    check_records(records)
+    by_name = {r["name"]: r for r in records}
+    assert {"train_ddp_1_process", "train_ddp_2_processes"} <= set(by_name), sorted(by_name)
+    assert by_name["train_ddp_1_process"]["world_size"] == 1 and by_name["train_ddp_2_processes"]["world_size"] == 2
+    assert by_name["train_ddp_2_processes"]["peer"] == by_name["train_ddp_1_process"]["ours"]
+    assert by_name["train_ddp_1_process"]["unit"] == "images/s" and by_name["train_ddp_1_process"]["n"] > 0

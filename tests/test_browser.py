@@ -163,8 +163,10 @@ MAP_INFO_JS = """
       if (kind === 0) { n++; data.push(px(t.x[i], t.y[i])); } else if (kind === 1) grid.push(px(t.x[i], t.y[i]));
     }
   }
+  // inside the plot and on screen (a click below the window's edge reaches nothing)
   const inside = p => p[0] > r.left + xa._offset + 15 && p[0] < r.left + xa._offset + xa._length - 15 &&
-                      p[1] > r.top + ya._offset + 15 && p[1] < r.top + ya._offset + ya._length - 15;
+                      p[1] > r.top + ya._offset + 15 && p[1] < r.top + ya._offset + ya._length - 15 &&
+                      p[1] < window.innerHeight - 15;
   // an isolated data point (easy to click) and the empty spot farthest from any data point
   let best = null, bestGap = -1;
   const sample = data.filter((_, i) => i % 7 === 0).filter(inside);

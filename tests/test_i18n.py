@@ -35,6 +35,7 @@ babel_pofile = pytest.importorskip("babel.messages.pofile")
 ZH_PAGES = [
     ("pages/map.py", "fashion-mnist"),
     ("pages/map.py", "fashion-mnist-2d"),
+    ("pages/map.py", "digits", {"map_per_image": 5}),
     ("pages/sliders.py", "fashion-mnist"),
     ("pages/interpolate.py", "fashion-mnist"),
     ("pages/interpolate.py", "fashion-mnist", {"interp_tab": "维度遍历", "interp_trav_start": "image"}),

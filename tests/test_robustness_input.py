@@ -433,6 +433,9 @@ def _typed_options():
 
 
 def _argv(command: str, option: str, value: str) -> list[str]:
+    if command == "import":  # its required options, then the bad one (refused before any file is read)
+        return [command, "--encoder", "e.onnx", "--decoder", "d.onnx", "--dataset", "fashion-mnist", "--out", "x",
+                option, value]
     needs_checkpoint = command not in ("train", "data", "train-gan", "train-classifier")
     needs_out = command in ("train", "sample", "reconstruct", "export", "train-gan", "train-classifier")
     return [command, *(["ck"] if needs_checkpoint else []), *(["--out", "x"] if needs_out else []),
@@ -443,8 +446,8 @@ TYPED = list(_typed_options())
 
 
 def test_the_option_list_covers_every_command():
-    assert {c for c, _, _ in TYPED} == {"train", "evaluate", "sample", "reconstruct", "export", "project", "data",
-                                       "train-gan", "train-classifier", "compare"}
+    assert {c for c, _, _ in TYPED} == {"train", "evaluate", "sample", "reconstruct", "export", "project", "map", "data",
+                                       "train-gan", "train-classifier", "compare", "import"}
     assert len(TYPED) >= 40
 
 

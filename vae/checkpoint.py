@@ -41,6 +41,10 @@ META = "meta.json"
 OPTIMIZER = "optimizer.safetensors"
 PICKLE_SUFFIXES = (".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".bin", ".joblib")
 FORMAT_VERSION = 1
+#: config.json's ``kind`` of a model brought from elsewhere as two ONNX graphs (vae.onnx_model)
+ONNX_KIND = "onnx-vae"
+IMPORTED_NOTE = N_("{name} is an imported ONNX model: its weights live in frozen ONNX graphs that this tool "
+                    "runs but cannot train")
 
 
 class CheckpointError(RuntimeError):
@@ -160,11 +164,23 @@ class Checkpoint:
         neg = self.metrics.get("neg_elbo")
         if neg is None and self.history:
             neg = self.history[-1].get("test_neg_elbo")
-        if isinstance(neg, (int, float)):
+        has_elbo = isinstance(neg, (int, float))
+        if self.imported:
+            if has_elbo:
+                return Text(N_("{dataset} · imported ONNX · latent {d} · {likelihood} likelihood, test -ELBO {elbo:.1f} "
+                               "nats"), dataset=self.dataset, d=c.latent_dim, likelihood=c.likelihood, elbo=neg)
+            return Text(N_("{dataset} · imported ONNX · latent {d} · {likelihood} likelihood"), dataset=self.dataset,
+                        d=c.latent_dim, likelihood=c.likelihood)
+        if has_elbo:
             return Text(N_("{dataset} · {arch} · latent {d} · β = {beta:g}, test -ELBO {elbo:.1f} nats"),
                         dataset=self.dataset, arch=c.arch, d=c.latent_dim, beta=c.beta, elbo=neg)
         return Text(N_("{dataset} · {arch} · latent {d} · β = {beta:g}"), dataset=self.dataset, arch=c.arch,
                     d=c.latent_dim, beta=c.beta)
+
+    @property
+    def imported(self) -> bool:
+        """Whether the model was brought from elsewhere as ONNX graphs (it cannot be trained here)."""
+        return self.config.arch == "onnx"
 
 
 @dataclass
@@ -271,9 +287,50 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu", traina
     device this machine does not have.
     """
     path = Path(path)
+    if folder_kind(path) == ONNX_KIND:
+        return _load_imported(path, device, trainable)
     model, config, meta = load_model_folder(path, ModelConfig.from_dict, VAE, device=device, trainable=trainable,
                                             upgrade=VAE.upgrade_state_dict)
     return Checkpoint(path, model, config, meta, content_hash(path))
+
+
+def check_trainable(path: str | Path) -> None:
+    """CheckpointError when ``path`` holds an imported model, which ``train --resume`` cannot continue."""
+    if folder_kind(Path(path)) == ONNX_KIND:
+        raise CheckpointError(f"--resume: {IMPORTED_NOTE.format(name=path)}; train a new --out, or fine-tune it "
+                              "in your own code and import it again")
+
+
+def folder_kind(path: Path) -> str | None:
+    """The ``kind`` config.json names (None for ours, or when it cannot be read: loading says why)."""
+    try:
+        kind = read_json(path / CONFIG).get("kind")
+    except (CheckpointError, OSError):
+        return None
+    return kind if isinstance(kind, str) else None
+
+
+def _load_imported(path: Path, device: str | torch.device, trainable: bool) -> Checkpoint:
+    """An imported model's folder (vae.onnx_model): two checked ONNX graphs run by onnxruntime."""
+    from .onnx_graphs import OnnxFileError
+    from .onnx_model import OnnxConfig, folder_hash, load_graphs
+
+    _usable_device(device)  # onnxruntime picks its own provider; a device this machine lacks is still an error
+    if trainable:
+        raise CheckpointError(IMPORTED_NOTE.format(name=path))
+    _check_no_pickles(path)
+    cfg_dict = dict(read_json(path / CONFIG))
+    cfg_dict.pop("kind")
+    try:
+        config = OnnxConfig.from_dict(cfg_dict)
+    except (ConfigError, TypeError, ValueError) as e:
+        raise CheckpointError(f"{path / CONFIG} is not a valid imported-model config: {e}") from None
+    try:
+        model = load_graphs(path, config)
+    except OnnxFileError as e:
+        raise CheckpointError(str(e)) from None
+    meta = read_json(path / META) if (path / META).exists() else {}
+    return Checkpoint(path, model, config, meta, folder_hash(path))  # type: ignore[arg-type]
 
 
 def load_model_folder(path: str | Path, config_from_dict: Callable[[dict[str, Any]], Any],

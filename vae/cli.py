@@ -1,5 +1,5 @@
-"""Command-line interface: ``vae {train,evaluate,info,sample,reconstruct,export,project,data,
-train-gan,train-classifier,compare}`` (``python -m vae ...`` in a checkout; ``vae ...`` where the
+"""Command-line interface: ``vae {train,evaluate,info,sample,reconstruct,export,project,map,data,
+train-gan,train-classifier,compare,import}`` (``python -m vae ...`` in a checkout; ``vae ...`` where the
 package is installed).
 
 Bad arguments or inputs print one line on stderr and exit with code 2 (no traceback).
@@ -65,6 +65,14 @@ def _int_list(s: str) -> tuple[int, ...]:
     if not vals or any(v < 1 for v in vals):
         raise argparse.ArgumentTypeError(f"sizes must be positive whole numbers, got {s!r}")
     return vals
+
+
+def _pixel_range(s: str) -> tuple[int, int]:
+    key = s.replace(" ", "").strip("[]()")
+    ranges = {"0,1": (0, 1), "-1,1": (-1, 1)}
+    if key not in ranges:
+        raise argparse.ArgumentTypeError(f"a pixel range is 0,1 or -1,1, got {s!r}")
+    return ranges[key]
 
 
 def prog_name() -> str:
@@ -183,6 +191,48 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--seed", type=int, default=42)
     pr.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
 
+    mp = sub.add_parser("map", help="build the app's map of a large explore set (all images, posterior samples) "
+                                    "into the cache, and say how long it took")
+    mp.add_argument("checkpoint")
+    mp.add_argument("--split", choices=("test", "train", "all"), default="test",
+                    help="all: the test split then the train split (the test map, every training image placed on it)")
+    mp.add_argument("--samples", type=_positive_int("--samples"), default=1,
+                    help="codes per image: 1 = the posterior means; K > 1 adds K samples z ~ q(z|x) of every image "
+                         "(70,000 images x 15 = 1,050,000 codes)")
+    mp.add_argument("--method", choices=("umap", "pca", "tsne", "latent"), default=None,
+                    help="default: latent for a 2-D model, else umap")
+    mp.add_argument("--seed", type=int, default=0, help="seed of the posterior samples")
+    mp.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
+    mp.add_argument("--cache-dir", default=None, help="default: the app's cache (cache/ or $VAE_EXPLORER_CACHE)")
+
+    im = sub.add_parser("import", help="bring your own VAE: two ONNX graphs (encoder, decoder) as a checkpoint folder")
+    im.add_argument("--encoder", required=True, help="encoder.onnx: images -> (mu, logvar), each (B, D)")
+    im.add_argument("--decoder", required=True, help="decoder.onnx: z (B, D) -> images")
+    im.add_argument("--dataset", required=True, help="the data it was trained on: fashion-mnist, mnist, kmnist, "
+                                                     "digits or folder:PATH")
+    im.add_argument("--out", required=True, help="checkpoint folder to write (e.g. checkpoints/my-vae)")
+    im.add_argument("--input-range", type=_pixel_range, default=None,
+                    help="pixel values the encoder expects: 0,1 or -1,1, typed --input-range=-1,1 (default: as --output-range)")
+    im.add_argument("--output-range", type=_pixel_range, default=None,
+                    help="pixel values the decoder returns: 0,1 or -1,1, typed --output-range=-1,1 (default: -1,1 when it ends in tanh)")
+    im.add_argument("--logits", action="store_true", help="the decoder returns logits (a sigmoid maps them to [0, 1])")
+    im.add_argument("--likelihood", choices=("bernoulli", "gaussian", "none"), default="bernoulli",
+                    help="p(x|z) behind the ELBO figures (default bernoulli); none: no ELBO")
+    im.add_argument("--sigma", type=_float("--sigma", 0.0, strict=True), default=None,
+                    help="gaussian likelihood: its standard deviation on the decoder's pixel scale (default 0.1)")
+    im.add_argument("--latent-dim", type=_positive_int("--latent-dim"), default=None,
+                    help="only when the graphs do not declare it")
+    im.add_argument("--class-names", default=None, help="comma-separated, one per class (default: the data set's)")
+    im.add_argument("--source", default=None, help="where the model came from (stored in meta.json)")
+    im.add_argument("--beta", type=_float("--beta", 0.0), default=None, help="the KL weight it was trained with "
+                                                                             "(shown only)")
+    im.add_argument("--iwae-k", type=_positive_int("--iwae-k"), default=1000)
+    im.add_argument("--iwae-images", type=_positive_int("--iwae-images"), default=1000)
+    im.add_argument("--no-evaluate", action="store_true", help="skip the evaluation (python -m vae evaluate later)")
+    im.add_argument("--map", choices=("umap", "pca", "tsne", "latent", "none"), default=None,
+                    help="the 2-D map to ship (default: latent for a 2-D model, else umap)")
+    im.add_argument("--data-dir", default=None, help="where the data set's files are searched first")
+
     d = sub.add_parser("data", help="which datasets are on this machine; fetch one")
     d.add_argument("--check", metavar="NAME", default=None,
                    help="exit 0 if the dataset's split is available without a download, else 1")
@@ -271,13 +321,37 @@ def resolve_train_args(args: argparse.Namespace) -> argparse.Namespace:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from . import distributed
+
+    d = distributed.init(args.device)  # under torchrun: join the other processes (None otherwise)
+    try:
+        return _train(args, d)
+    finally:
+        distributed.shutdown()
+
+
+def _train(args: argparse.Namespace, d) -> int:
+    from . import distributed
     from .archs import get_architecture
+    from .checkpoint import check_trainable
     from .config import ModelConfig, TrainConfig
     from .data import check_dataset_name, load_training_data
     from .train import Trainer
 
-    args = resolve_train_args(args)
-    check_dataset_name(args.dataset)
+    def settle() -> argparse.Namespace:  # rank 0 reads --out; every process gets the same options
+        resolved = resolve_train_args(args)
+        check_dataset_name(resolved.dataset)
+        if resolved.resume and not Path(resolved.out).exists():
+            raise CliError(f"--resume: {resolved.out} does not exist yet; start without --resume")
+        if resolved.resume:
+            check_trainable(resolved.out)  # an imported model: said before the data is looked for
+        if not resolved.resume and Path(resolved.out).exists() and any(Path(resolved.out).iterdir()):
+            raise CliError(
+                f"{resolved.out} already exists; pass --resume to continue it or choose another --out"
+            )
+        return resolved
+
+    args = distributed.on_main(d, settle)
     tc = TrainConfig(
         dataset=args.dataset, out=args.out, epochs=args.epochs, batch_size=args.batch_size,
         lr=args.lr, lr_schedule=args.lr_schedule, kl_warmup_epochs=args.kl_warmup,
@@ -285,12 +359,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         channels=args.channels, limit=args.limit, resume=args.resume, threads=args.threads,
         half_weights=args.half, keep_optimizer=not args.no_optimizer_state,
     ).validate()
-    if args.resume and not Path(args.out).exists():
-        raise CliError(f"--resume: {args.out} does not exist yet; start without --resume")
-    if not args.resume and Path(args.out).exists() and any(Path(args.out).iterdir()):
-        raise CliError(
-            f"{args.out} already exists; pass --resume to continue it or choose another --out"
-        )
     train_data, test_data = load_training_data(tc.dataset, tc.data_dir, tc.image_size, tc.channels)
     hidden = args.hidden or get_architecture(args.arch).default_hidden
     mc = ModelConfig(
@@ -299,9 +367,15 @@ def cmd_train(args: argparse.Namespace) -> int:
         variance=args.variance, sigma=args.sigma,
     ).validate()
     command = f"{prog_name()} " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    if d is not None:
+        command = f"{_torchrun_prefix()} -m vae " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+        _stop_on_sigterm(d, tc.out)
     trainer = Trainer(mc, tc, train_data, test_data, command=command)
-    _attach_progress(trainer, bar=not args.no_progress)
+    if d is None or d.is_main:  # one progress bar and one summary per run
+        _attach_progress(trainer, bar=not args.no_progress)
     result = trainer.run()
+    if d is not None and not d.is_main:
+        return 0
     if result.status == "finished-before":
         done = len(result.history)
         print(f"{result.path} has already finished {done}/{done} epochs; pass --epochs M (more than {done}) "
@@ -314,6 +388,27 @@ def cmd_train(args: argparse.Namespace) -> int:
                 f"{result.seconds / 60:.1f} min)")
     print(msg)
     return 0
+
+
+def _torchrun_prefix() -> str:
+    """How torchrun was called, as far as its environment tells (for meta.json's command)."""
+    import os
+
+    nodes = int(os.environ.get("GROUP_WORLD_SIZE", "1"))
+    local = os.environ.get("LOCAL_WORLD_SIZE", os.environ.get("WORLD_SIZE", "1"))
+    return "torchrun" + (f" --nnodes {nodes}" if nodes > 1 else "") + f" --nproc-per-node {local}"
+
+
+def _stop_on_sigterm(d, out: str) -> None:
+    """torchrun stops the other processes with SIGTERM when one fails: say so in one line."""
+    import signal
+
+    from .distributed import PeerLostError, lost_message
+
+    def stop(signum, frame):
+        raise PeerLostError(lost_message(d, "torchrun sent SIGTERM", out))
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 def cmd_train_model(args: argparse.Namespace) -> int:
@@ -476,7 +571,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     metrics = ck.metrics
     if metrics:
         keys = ["neg_elbo", "recon", "kl", "iwae_nll", "recon_mse", "knn_acc", "active_units"]
-        print("  metrics   " + ", ".join(f"{k} {metrics[k]:.4g}" for k in keys if k in metrics))
+        print("  metrics   " + ", ".join(f"{k} {metrics[k]:.4g}" for k in keys if metrics.get(k) is not None))
         b = metrics.get("baselines") or {}
         if b:
             print("  baselines " + ", ".join(f"{k} {v:.4g}" for k, v in b.items()))
@@ -567,6 +662,86 @@ def cmd_project(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_map(args: argparse.Namespace) -> int:
+    """The maps the app draws for an explore set, built (or read) where the app looks for them."""
+    import time
+
+    from .cache import DEFAULT_CACHE_DIR
+    from .checkpoint import load_checkpoint
+    from .explorer import (
+        ALL,
+        all_parts,
+        default_projection,
+        explore_parts,
+        explore_set,
+        placed_projection,
+        projection,
+        sample_map,
+    )
+    from .projection import LatentMap, ProjectionConfig
+
+    say = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+    cache = Path(args.cache_dir) if args.cache_dir else DEFAULT_CACHE_DIR
+    ck = load_checkpoint(args.checkpoint)
+    t0 = time.perf_counter()
+    if args.split == ALL:
+        parts = all_parts(ck, args.data_dir)
+        base, enc = explore_set(ck, parts[0], cache), explore_parts(ck, parts, cache)
+    else:
+        data = ck.load_data(args.split, 10_000 if args.split == "train" else None, args.data_dir)
+        base = enc = explore_set(ck, data, cache)
+    t_enc = time.perf_counter() - t0
+    cfg = ProjectionConfig(method=args.method) if args.method else default_projection(ck, len(enc))
+    cfg.validate(n_points=len(base), latent_dim=ck.config.latent_dim)
+    t1 = time.perf_counter()
+    if args.split == ALL:
+        coords = placed_projection(ck, args.split, base, enc, cfg, cache, progress=say)
+        base_coords = coords[: len(base)]
+    else:
+        coords = base_coords = projection(ck, args.split, enc, cfg, cache, progress=say)[0]
+    t_map = time.perf_counter() - t1
+    print(f"{len(enc):,} images of {ck.dataset} ({args.split}): encoded in {t_enc:.1f} s, {cfg.method} map in "
+          f"{t_map:.1f} s; cached in {cache}")
+    if args.samples > 1:
+        t2 = time.perf_counter()
+        if cfg.method in ("umap", "tsne"):
+            base_map = LatentMap(base.mu, base_coords)
+        else:
+            from .projection import build_latent_map, fit_pca_map
+
+            base_map = build_latent_map(enc.mu, coords, cfg.method,
+                                        fit_pca_map(enc.mu, coords) if cfg.method == "pca" else None)
+        try:
+            sm = sample_map(ck, args.split, enc, base_map, args.samples, cfg, args.seed, cache)
+        except ValueError as e:
+            raise CliError(str(e)) from None
+        print(f"{len(sm):,} codes ({args.samples} posterior samples of each image) placed in "
+              f"{time.perf_counter() - t2:.1f} s")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from .byo import import_onnx
+
+    names = [n.strip() for n in args.class_names.split(",")] if args.class_names else None
+    declared = dict(input_range=args.input_range, output_range=args.output_range, likelihood=args.likelihood,
+                    sigma=args.sigma, latent_dim=args.latent_dim, beta=args.beta,
+                    decoder_outputs="logits" if args.logits else None)
+    ck = import_onnx(args.encoder, args.decoder, args.dataset, args.out, class_names=names, source=args.source,
+                     data_dir=args.data_dir, evaluate=not args.no_evaluate, iwae_k=args.iwae_k,
+                     iwae_images=args.iwae_images, map_method=args.map,
+                     progress=lambda m: print(m, file=sys.stderr, flush=True), **declared)
+    c = ck.config
+    print(f"imported {ck.path}: {c.encoder_input} images {list(c.image_shape)} -> latent {c.latent_dim} -> "
+          f"{c.decoder_output} images, pixels {list(c.input_range)} in / {list(c.output_range)} out "
+          f"({c.decoder_outputs}), {c.likelihood} likelihood")
+    if ck.metrics:
+        from .evaluate import format_report
+
+        print(format_report(ck.metrics))
+    return 0
+
+
 def cmd_data(args: argparse.Namespace) -> int:
     from .data import IDX_DATASETS, check_dataset_name, dataset_available, find_idx, load_dataset
 
@@ -600,8 +775,8 @@ def cmd_data(args: argparse.Namespace) -> int:
 COMMANDS = {
     "train": cmd_train, "evaluate": cmd_evaluate, "info": cmd_info, "sample": cmd_sample,
     "reconstruct": cmd_reconstruct, "export": cmd_export, "data": cmd_data,
-    "project": cmd_project, "train-gan": cmd_train_model, "train-classifier": cmd_train_model,
-    "compare": cmd_compare,
+    "project": cmd_project, "map": cmd_map, "train-gan": cmd_train_model, "train-classifier": cmd_train_model,
+    "compare": cmd_compare, "import": cmd_import,
 }
 
 
@@ -609,6 +784,7 @@ def main(argv: list[str] | None = None) -> int:
     from .checkpoint import CheckpointError
     from .config import ConfigError
     from .data import DataError
+    from .distributed import PeerLostError
     from .train import NonFiniteLossError
 
     parser = build_parser()
@@ -619,6 +795,9 @@ def main(argv: list[str] | None = None) -> int:
         one_line = " ".join(str(e).split())  # a message quoting another tool's may span lines
         print(f"{prog_name()} {args.command}: error: {one_line}", file=sys.stderr)
         return EXIT_USAGE
+    except PeerLostError as e:  # a distributed run lost a process: this one stops, saying why
+        print(f"{prog_name()} {args.command}: error: {e}", file=sys.stderr, flush=True)
+        return 1
     except KeyboardInterrupt:
         print(f"{prog_name()} {args.command}: interrupted; the last finished epoch's checkpoint is kept",
               file=sys.stderr)

@@ -149,11 +149,15 @@ def evaluate(ck: Checkpoint, cfg: EvalConfig | None = None,
     say(f"ELBO on {len(test)} test images")
     terms = model.per_image_terms(test.images, seed=cfg.seed)
     n_iwae = min(cfg.iwae_images, len(test))
-    say(f"IWAE bound, k={cfg.iwae_k}, on {n_iwae} images")
-    iw = iwae_bound(model, test.images[:n_iwae], k=cfg.iwae_k, seed=cfg.seed)
+    # an imported model may declare no likelihood: then there is no ELBO, no IWAE bound, no bits/dim
+    scored = getattr(model.likelihood, "available", True)
+    if scored:
+        say(f"IWAE bound, k={cfg.iwae_k}, on {n_iwae} images")
+        iw = iwae_bound(model, test.images[:n_iwae], k=cfg.iwae_k, seed=cfg.seed)
     au, au_var = active_units(terms["mu"])
-    neg_elbo = terms["recon"].double().mean().item() + terms["kl"].double().mean().item()
-    iwae_nll = -iw.double().mean().item()
+    recon = terms["recon"].double().mean().item() if scored else None
+    neg_elbo = recon + terms["kl"].double().mean().item() if scored else None
+    iwae_nll = -iw.double().mean().item() if scored else None
     report: dict[str, Any] = {
         "dataset": ck.dataset,
         "n_images": len(test),
@@ -161,14 +165,14 @@ def evaluate(ck: Checkpoint, cfg: EvalConfig | None = None,
         "seed": cfg.seed,
         "latent_dim": ck.config.latent_dim,
         "neg_elbo": neg_elbo,
-        "recon": terms["recon"].double().mean().item(),
+        "recon": recon,
         "kl": terms["kl"].double().mean().item(),
         "iwae_nll": iwae_nll,
         "iwae_k": cfg.iwae_k,
         "iwae_images": n_iwae,
         "likelihood": ck.config.likelihood,
-        "bits_per_dim": bits_per_dim(neg_elbo, ck.config.num_pixels),
-        "iwae_bits_per_dim": bits_per_dim(iwae_nll, ck.config.num_pixels),
+        "bits_per_dim": bits_per_dim(neg_elbo, ck.config.num_pixels) if scored else None,
+        "iwae_bits_per_dim": bits_per_dim(iwae_nll, ck.config.num_pixels) if scored else None,
         "bits_per_dim_comparable": bool(model.likelihood.discrete),
         "recon_mse": terms["mse"].double().mean().item(),
         "kl_per_dim": [float(v) for v in terms["kl_dims"].double().mean(0)],
@@ -258,7 +262,7 @@ def pca_pixel_baselines(fit: ImageDataset, held: ImageDataset, test: ImageDatase
 
 
 def _bits_lines(r: dict[str, Any]) -> list[str]:
-    if "bits_per_dim" not in r:  # a report stored before bits per dimension were measured
+    if r.get("bits_per_dim") is None:  # stored before bits per dimension were measured, or no likelihood
         return []
     which = ("a probability over 256 grey levels: comparable with published figures"
              if r.get("bits_per_dim_comparable") else f"{r.get('likelihood', '?')}: compare with the same likelihood only")
@@ -268,10 +272,14 @@ def _bits_lines(r: dict[str, Any]) -> list[str]:
 def format_report(r: dict[str, Any]) -> str:
     """A human-readable table of an evaluation report."""
     b = r.get("baselines") or {}
+    if r.get("neg_elbo") is None:  # an imported model that declares no likelihood
+        elbo = [f"  -ELBO           n/a: the model declares no likelihood p(x|z) (KL alone {r['kl']:.2f} nats)"]
+    else:
+        elbo = [f"  -ELBO           {r['neg_elbo']:9.2f} nats  (recon {r['recon']:.2f} + KL {r['kl']:.2f})",
+                f"  IWAE bound      {r['iwae_nll']:9.2f} nats  (k = {r['iwae_k']}, first {r['iwae_images']} images)"]
     lines = [
         f"{r['dataset']}: {r['n_images']} test images, latent {r['latent_dim']}",
-        f"  -ELBO           {r['neg_elbo']:9.2f} nats  (recon {r['recon']:.2f} + KL {r['kl']:.2f})",
-        f"  IWAE bound      {r['iwae_nll']:9.2f} nats  (k = {r['iwae_k']}, first {r['iwae_images']} images)",
+        *elbo,
         *_bits_lines(r),
         f"  recon MSE       {r['recon_mse']:9.5f}" + (
             f"       PCA-{b['pca_components']}: {b['pca_recon_mse']:.5f} "

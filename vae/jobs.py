@@ -27,7 +27,7 @@ from typing import Any
 import torch
 
 from .archs import get_architecture
-from .checkpoint import CheckpointError, update_meta
+from .checkpoint import IMPORTED_NOTE, ONNX_KIND, CheckpointError, folder_kind, update_meta
 from .config import ConfigError, ModelConfig, TrainConfig
 from .data import DataError, load_training_data
 from .train import NonFiniteLossError, Trainer
@@ -59,6 +59,8 @@ def checkpoint_name_problem(root: str | Path, name: str) -> str | None:
         return (f"{name[:60]!r} is not a plain folder name: start with a letter or digit and use only "
                 "letters, digits, '_', '.' and '-' (at most 100 characters, no '/' or '..')")
     root = Path(root)
+    if folder_kind(root / name) == ONNX_KIND:
+        return f"{IMPORTED_NOTE.format(name=repr(name))}; choose a new name to train a VAE of ours"
     if (root / name).exists():
         return f"a checkpoint named {name!r} already exists; choose another name"
     if staging_path(root / name).exists():

@@ -61,6 +61,8 @@ def onnx_bytes(model: VAE, part: str) -> bytes:
     """One part ("decoder" or "encoder") of a model as a serialised ONNX model (dynamic batch)."""
     if part not in PARTS:
         raise ValueError(f"part must be one of {', '.join(PARTS)}, got {part!r}")
+    if hasattr(model, "page_onnx"):  # an imported model (vae.onnx_model): its own graph, wrapped to these conventions
+        return model.page_onnx(part)
     # a private float32 CPU copy: the caller's model may be shared (the app's cached models) or on a GPU
     m = copy.deepcopy(model).float().cpu().eval()
     cfg = m.config

@@ -15,6 +15,10 @@ codes, 2 CPU cores; docs/benchmarks.md):
   the data (``describe``).
 
 PCA and the 2-D latent space have exact maps and use them.
+
+Large sets (70,000 codes and more): :func:`place_on_map` puts codes on a map fitted on a
+sample with the same exact k-NN placement (``to_map``), so that UMAP or t-SNE is fitted
+once on (say) the 10,000 test codes and every other code is placed in microseconds.
 """
 
 from __future__ import annotations
@@ -179,6 +183,19 @@ class LatentMap:
         else:
             verdict = N_("extrapolating: far from any encoded image")
         return {"distance": d, "spacings": ratio, "nearest_index": int(idx[0, 0]), "verdict": verdict}
+
+
+def place_on_map(lmap: LatentMap, codes: np.ndarray, chunk: int = 65_536,
+                 progress: Callable[[str], None] | None = None) -> np.ndarray:
+    """Map positions (M, 2) of many codes (M, D) on the map of ``lmap``: its exact k-NN placement
+    (``to_map``), in chunks; a code that is one of the map's own lands exactly on its point."""
+    codes = np.ascontiguousarray(codes, dtype=np.float32)
+    out = np.empty((len(codes), 2), dtype=np.float32)
+    for start in range(0, len(codes), chunk):
+        out[start : start + chunk] = lmap.to_map(codes[start : start + chunk])
+        if progress and len(codes) > chunk:
+            progress(f"placed {min(start + chunk, len(codes)):,} of {len(codes):,} codes")
+    return out
 
 
 def build_latent_map(codes: np.ndarray, coords: np.ndarray, method: str, model: Any = None) -> LatentMap:

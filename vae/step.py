@@ -77,7 +77,7 @@ class Stage:
 
 
 STAGES: tuple[Stage, ...] = (
-    Stage("x", N_("A batch of images x"), ((Trainer.run, "idx = perm[", "xb = "),)),
+    Stage("x", N_("A batch of images x"), ((Trainer.run, "in enumerate(sampler.batches())", "xb = "),)),
     Stage("encode", N_("Encoder: μ and σ"), ((VAE.encode, None, None),)),
     Stage("eps", N_("Noise ε ~ N(0, I)"), ((VAE.reparameterize, None, None),)),
     Stage("z", "z = μ + σ ⊙ ε", ((VAE.reparameterize, None, None),)),
@@ -87,7 +87,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("grad", N_("Gradients by backpropagation"), ((optimisation_step, None, None),)),
     Stage("adam", N_("One Adam step"), ((Trainer.run, "optimizer = torch.optim.Adam", "optimizer = torch.optim.Adam"),
                                    (optimisation_step, None, None))),
-    Stage("new", N_("The new loss, and the loop"), ((Trainer.run, "for step in range(steps_per_epoch)", "optimisation_step("),)),
+    Stage("new", N_("The new loss, and the loop"), ((Trainer.run, "in enumerate(sampler.batches())", "optimisation_step("),)),
 )
 
 

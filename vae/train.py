@@ -12,6 +12,11 @@ After every epoch the checkpoint in ``TrainConfig.out`` is rewritten atomically;
 non-finite loss stops the run with :class:`NonFiniteLossError` and keeps the last good
 checkpoint. Runs are reproducible on the CPU for a given seed, and ``resume=True``
 continues an interrupted run to the same result as an uninterrupted one.
+
+Under torchrun (after :func:`vae.distributed.init`, as ``python -m vae train`` does) the
+same Trainer trains a DistributedDataParallel model: ``batch_size`` stays the global batch,
+split between the processes; only rank 0 reads and writes the checkpoint and fires the
+callbacks; a process that dies stops the others with :class:`vae.distributed.PeerLostError`.
 """
 
 from __future__ import annotations
@@ -30,11 +35,19 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
-from . import __version__
-from .checkpoint import CheckpointError, load_checkpoint, load_optimizer_state, save_checkpoint
+from . import __version__, distributed
+from .checkpoint import (
+    CheckpointError,
+    check_trainable,
+    load_checkpoint,
+    load_optimizer_state,
+    save_checkpoint,
+)
 from .config import ConfigError, ModelConfig, TrainConfig
 from .data import ImageDataset, canonical_dataset_name, load_training_data
+from .distributed import GlobalBatchSampler
 from .images import DataBackground
 from .model import VAE
 
@@ -81,8 +94,20 @@ def optimisation_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> N
     optimizer.step()  # Adam: w -= lr * m_hat / (sqrt(v_hat) + eps)
 
 
-def _epoch_seed(seed: int, epoch: int) -> int:
-    return (seed * 1_000_003 + epoch * 7919) % (2**63)
+_epoch_seed = distributed.epoch_seed
+
+
+class _Objective(nn.Module):
+    """The loss as a module's forward: DistributedDataParallel synchronises the gradients of what
+    its wrapped module's forward computed (calling ``model.loss`` past it would skip that)."""
+
+    def __init__(self, model: VAE):
+        super().__init__()
+        self.vae = model
+
+    def forward(self, x: torch.Tensor, beta: float, eps: torch.Tensor):
+        out = self.vae.loss(x, beta=beta, eps=eps)
+        return out.loss, out.recon, out.kl
 
 
 @dataclass
@@ -170,7 +195,9 @@ class Trainer(Reporting):
         self.train_data = train_data
         self.test_data = test_data
         self.command = command
-        self.device = resolve_device(train_config.device)
+        # a process of a distributed run (torchrun, after vae.distributed.init): its rank's device
+        self.dist = distributed.current()
+        self.device = self.dist.device if self.dist else resolve_device(train_config.device)
         self.model: VAE | None = None  # set by run(); callbacks may read it
         self.optimizer: torch.optim.Optimizer | None = None
         self.notes: list[str] = []  # what the user should know (inferred data shape, resume caveats)
@@ -195,10 +222,18 @@ class Trainer(Reporting):
         return train, test
 
     # -- the loop --------------------------------------------------------------------------------
+    def _trigger(self, event: str, info: dict[str, Any]) -> None:
+        if self.dist is None or self.dist.is_main:  # one progress report per run, not one per process
+            super()._trigger(event, info)
+
     def run(self) -> TrainResult:
-        tc, mc = self.train_config, self.model_config
+        tc, mc, d = self.train_config, self.model_config, self.dist
         if tc.threads:
             torch.set_num_threads(tc.threads)
+        world = d.world_size if d else 1
+        if tc.batch_size < world:
+            raise ConfigError(f"--batch-size {tc.batch_size} is the global batch, split between {world} "
+                              f"processes: it must be at least {world}")
         train, test = self._load_data()
         out = Path(tc.out)
         history: list[dict[str, Any]] = []
@@ -209,13 +244,20 @@ class Trainer(Reporting):
         self.model, self.optimizer = model, optimizer  # visible to callbacks
         start_epoch = 0
         self._previous_training: dict[str, Any] = {}
-        if tc.resume:
-            start_epoch, history, previous_seconds = self._restore(out, model, optimizer)
+        if tc.resume:  # rank 0 reads the checkpoint; the others get its optimizer state (weights: DDP)
+            start_epoch, history, previous_seconds, opt_state = distributed.on_main(
+                d, lambda: self._restore(out, model, optimizer))
+            if d is not None and not d.is_main and opt_state is not None:
+                optimizer.load_state_dict(opt_state)
             if start_epoch == tc.epochs:
                 result = TrainResult(out, history, "finished-before", previous_seconds)
                 self._trigger("on_end", {"status": result.status, "path": str(out), "history": history,
                                          "seconds": previous_seconds})
                 return result
+        # DDP broadcasts rank 0's weights to every process here, and averages gradients in backward
+        objective = (nn.parallel.DistributedDataParallel(
+            _Objective(model), device_ids=[d.local_rank] if d.backend == "nccl" else None) if d else None)
+        sampler = GlobalBatchSampler(len(train), tc.batch_size, world, d.rank if d else 0, tc.seed)
         steps_per_epoch = math.ceil(len(train) / tc.batch_size)
         total_steps = steps_per_epoch * tc.epochs
         use_amp = tc.amp and self.device.type == "cuda"
@@ -223,50 +265,59 @@ class Trainer(Reporting):
         info = {"epochs": tc.epochs, "start_epoch": start_epoch, "steps_per_epoch": steps_per_epoch,
                 "device": str(self.device), "num_parameters": model.num_parameters(),
                 "train_size": len(train), "test_size": len(test), "history": history,
-                "notes": list(self.notes), "warnings": list(self.warnings)}
+                "notes": list(self.notes), "warnings": list(self.warnings), "world_size": world}
         self._trigger("on_start", info)
         t_run = time.perf_counter()
         status = "complete"
         x_train = train.images.to(self.device) if self.device.type != "cpu" else train.images
         for epoch in range(start_epoch, tc.epochs):
             model.train()
-            gen = torch.Generator().manual_seed(_epoch_seed(tc.seed, epoch))
-            torch.manual_seed(_epoch_seed(tc.seed, epoch) + 1)
-            perm = torch.randperm(len(train), generator=gen)
+            sampler.set_epoch(epoch)
+            torch.manual_seed(_epoch_seed(tc.seed, epoch) + 1)  # the noise: the same in every process
             sums = {"loss": 0.0, "recon": 0.0, "kl": 0.0}
             seen = 0
             t_epoch = time.perf_counter()
-            for step in range(steps_per_epoch):
-                if self._stop.is_set():
+            for step, (idx, batch_size) in enumerate(sampler.batches()):
+                if d is None and self._stop.is_set():
                     break
                 gstep = epoch * steps_per_epoch + step
                 beta = self._beta(gstep, steps_per_epoch)
                 lr = self._lr(gstep, total_steps)
                 for g in optimizer.param_groups:
                     g["lr"] = lr
-                idx = perm[step * tc.batch_size : (step + 1) * tc.batch_size]
-                xb = x_train[idx.to(x_train.device)] if self.device.type != "cpu" else x_train[idx]
-                with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
-                    out_loss = model.loss(xb, beta=beta)
-                loss = out_loss.loss
-                if not torch.isfinite(loss):
-                    self._fail_non_finite(out, epoch, step, loss.item(), history)
-                optimisation_step(optimizer, loss)
-                n = len(idx)
+                if d is None:
+                    xb = x_train[idx.to(x_train.device)] if self.device.type != "cpu" else x_train[idx]
+                    with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
+                        out_loss = model.loss(xb, beta=beta)
+                    loss, n = out_loss.loss, len(idx)
+                    terms = (loss.item(), out_loss.recon.item(), out_loss.kl.item())
+                    if not torch.isfinite(loss):
+                        self._fail_non_finite(out, epoch, step, terms[0], history)
+                else:
+                    loss, n, terms, stop = self._distributed_forward(objective, x_train, idx, batch_size,
+                                                                     beta, use_amp, out)
+                    if not math.isfinite(terms[0]):
+                        self._fail_non_finite(out, epoch, step, terms[0], history)
+                    if stop:
+                        break
+                with distributed.collective(d, "averaging the gradients", str(out)):
+                    optimisation_step(optimizer, loss)
                 seen += n
-                sums["loss"] += loss.item() * n
-                sums["recon"] += out_loss.recon.item() * n
-                sums["kl"] += out_loss.kl.item() * n
+                sums["loss"] += terms[0] * n
+                sums["recon"] += terms[1] * n
+                sums["kl"] += terms[2] * n
                 self._trigger("on_batch_end", {
                     "epoch": epoch, "step": step, "steps_per_epoch": steps_per_epoch,
-                    "global_step": gstep, "loss": loss.item(), "recon": out_loss.recon.item(),
-                    "kl": out_loss.kl.item(), "beta": beta, "lr": lr,
+                    "global_step": gstep, "loss": terms[0], "recon": terms[1],
+                    "kl": terms[2], "beta": beta, "lr": lr,
                     "images_per_s": seen / max(time.perf_counter() - t_epoch, 1e-9),
                 })
-            if self._stop.is_set() and seen < len(train):
+            if seen < len(train):  # asked to stop mid-epoch: keep the last finished epoch
                 status = "stopped"
                 break
             train_seconds = time.perf_counter() - t_epoch
+            if d is not None and not d.is_main:
+                continue  # rank 0 evaluates, saves and reports; the others go on to the next epoch
             test_terms = evaluate_elbo(model, test.images, seed=tc.seed)
             row = {
                 "epoch": epoch + 1,
@@ -297,13 +348,37 @@ class Trainer(Reporting):
             )
             self._trigger("on_epoch_end", {**row, "epochs": tc.epochs, "path": str(out)})
         seconds = previous_seconds + time.perf_counter() - t_run
-        if status == "stopped" and history:
+        if status == "stopped" and history and (d is None or d.is_main):
             from .checkpoint import update_meta
             update_meta(out, status="stopped")
         result = TrainResult(out, history, status, seconds)
         self._trigger("on_end", {"status": status, "path": str(out), "history": history,
                                  "seconds": seconds})
         return result
+
+    def _distributed_forward(self, objective: nn.Module, x_train: torch.Tensor, idx: torch.Tensor,
+                             batch_size: int, beta: float, use_amp: bool, out: Path):
+        """This process's share of one global batch: its loss, weighted so that the gradients DDP
+        averages are those of the global batch's mean loss, and the batch's losses over all processes.
+
+        Returns (loss to backpropagate, images in the global batch, (loss, recon, kl) means over it,
+        whether any process was asked to stop).
+        """
+        d = self.dist
+        n = len(idx)
+        # the noise of the whole global batch, drawn alike everywhere: each image gets the eps a
+        # single process would have drawn for it (rows rank, rank + W, ... as its images)
+        eps = torch.randn(batch_size, self.model_config.latent_dim, device=self.device)[d.rank :: d.world_size]
+        if n == 0:  # a last batch smaller than the world: a stand-in image, weighted 0, keeps DDP in step
+            idx, eps = torch.zeros(1, dtype=torch.long), torch.zeros(1, eps.shape[1], device=self.device)
+        xb = x_train[idx.to(x_train.device)]
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
+            loss, recon, kl = objective(xb, beta, eps)
+        local = [loss.item() * n, recon.item() * n, kl.item() * n] if n else [0.0, 0.0, 0.0]
+        with distributed.collective(d, "adding up the batch's losses", str(out)):
+            total = distributed.all_sum(d, [*local, float(n), float(self._stop.is_set())], self.device)
+        means = tuple(v / max(total[3], 1.0) for v in total[:3])
+        return loss * (n * d.world_size / batch_size), int(total[3]), means, total[4] > 0
 
     # -- pieces ----------------------------------------------------------------------------------
     def _beta(self, gstep: int, steps_per_epoch: int) -> float:
@@ -328,6 +403,7 @@ class Trainer(Reporting):
         tc = self.train_config
         if not out.exists():
             raise CheckpointError(f"--resume: {out} does not exist yet; start without --resume")
+        check_trainable(out)
         ck = load_checkpoint(out)
         if ck.config != self.model_config:
             diff = {k: (v, getattr(self.model_config, k)) for k, v in ck.config.to_dict().items()
@@ -368,7 +444,9 @@ class Trainer(Reporting):
         history = ck.history
         self._previous_training = dict(ck.meta.get("training") or {})
         previous = float(self._previous_training.get("seconds", 0.0))
-        return done, history, previous
+        # for the other processes of a distributed run (this one has it in place already)
+        shared_opt = optimizer.state_dict() if self.dist is not None and opt_state is not None else None
+        return done, history, previous, shared_opt
 
     def _fail_non_finite(self, out: Path, epoch: int, step: int, value: float, history) -> None:
         kept = (f"the last good checkpoint (epoch {len(history)}) in {out} is kept"
@@ -382,6 +460,9 @@ class Trainer(Reporting):
     def _meta_base(self, train: ImageDataset, test: ImageDataset) -> dict[str, Any]:
         tc = self.train_config
         training = training_info(self.command, self.device)
+        training["world_size"] = self.dist.world_size if self.dist else 1  # processes (torchrun)
+        if self.dist:
+            training["backend"] = self.dist.backend
         prev = getattr(self, "_previous_training", {})
         if prev.get("command"):  # a resumed run: keep how it was started, list how it was resumed
             training["resumed_with"] = [*prev.get("resumed_with", []), self.command]

@@ -1,0 +1,82 @@
+"""Every explorer page on an imported model (tests/byo_model.py's VAE, not ours), with AppTest: each
+renders without an exception or an error, Reconstructions puts ours and theirs side by side, How it
+works says in one line what an ONNX model cannot give, and the training pages refuse it."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from pagecheck import assert_app_ok
+from streamlit.testing.v1 import AppTest
+
+EXPLORER = ["map", "sliders", "reconstructions", "interpolate", "generate", "your_image", "how_it_works"]
+
+
+@pytest.fixture()
+def app(imported_root, tmp_path, monkeypatch):
+    import pages._common
+
+    monkeypatch.setattr(pages._common, "CHECKPOINT_ROOT", imported_root)
+    monkeypatch.setattr(pages._common, "DEFAULT_CACHE_DIR", tmp_path / "cache")
+    threads = torch.get_num_threads()  # the pages set torch's threads, which new threads inherit
+    at = AppTest.from_file(str(pages._common.ROOT / "app.py"), default_timeout=180)
+    at.session_state["ckpt"] = "theirs"
+    yield at
+    torch.set_num_threads(threads)
+
+
+def test_every_explorer_page_renders_an_imported_model(app):
+    app.run()
+    assert_app_ok(app, "map", errors=True)
+    assert "imported ONNX · latent 20" in " ".join(c.value for c in app.sidebar.caption)
+    for page in EXPLORER:
+        app.switch_page(f"pages/{page}.py").run()
+        assert_app_ok(app, page, errors=True)
+    assert "Per-layer sizes are not shown: an imported ONNX model's graphs hold its weights" in " ".join(
+        c.value for c in app.caption)
+    assert any("ELBO" in m.label for m in app.metric)  # a Bernoulli likelihood: the ELBO is there
+
+
+def test_reconstructions_show_ours_and_theirs_side_by_side(app):
+    app.switch_page("pages/reconstructions.py").run()
+    compare = [w for w in app.selectbox if "fashion-mnist" in (w.options or [])]
+    assert compare, [w.label for w in app.selectbox]
+    compare[0].set_value("fashion-mnist").run()
+    assert_app_ok(app, "reconstructions A/B", errors=True)
+    text = " ".join(str(getattr(e, "value", "")) for e in app.markdown) + " ".join(c.value for c in app.caption)
+    assert "theirs" in text and "fashion-mnist" in text
+
+
+def test_the_training_pages_refuse_an_imported_model(app):
+    app.switch_page("pages/training_step.py").run()
+    assert_app_ok(app, "training step", errors=True)
+    assert any("is an imported ONNX model: its frozen graphs give no gradients" in i.value for i in app.info)
+    app.switch_page("pages/train.py").run()
+    assert_app_ok(app, "train", errors=True)
+    assert any("theirs is an imported ONNX model" in c.value for c in app.caption), [c.value for c in app.caption]
+    app.text_input(key="train_name").input("theirs").run()  # its name typed as the new run's: refused
+    assert_app_ok(app, "train, the imported model's name")
+    assert [e.value for e in app.error] == [
+        "Cannot use this name: 'theirs' is an imported ONNX model: its weights live in frozen ONNX graphs that "
+        "this tool runs but cannot train; choose a new name to train a VAE of ours."], [e.value for e in app.error]
+
+
+def test_how_it_works_without_a_likelihood_says_so_in_one_line(tmp_path, their_onnx, monkeypatch):
+    import pages._common
+    from vae.byo import import_onnx
+
+    root = tmp_path / "checkpoints"
+    import_onnx(*their_onnx, "fashion-mnist", root / "nolik", likelihood="none", evaluate=False, map_method="pca")
+    monkeypatch.setattr(pages._common, "CHECKPOINT_ROOT", root)
+    monkeypatch.setattr(pages._common, "DEFAULT_CACHE_DIR", tmp_path / "cache")
+    threads = torch.get_num_threads()
+    try:
+        at = AppTest.from_file(str(pages._common.ROOT / "app.py"), default_timeout=180)
+        at.session_state["ckpt"] = "nolik"
+        at.run()
+        for page in EXPLORER:
+            at.switch_page(f"pages/{page}.py").run()
+            assert_app_ok(at, page, errors=True)
+        assert any("The ELBO needs a likelihood p(x|z), which **nolik** does not declare" in i.value for i in at.info)
+    finally:
+        torch.set_num_threads(threads)

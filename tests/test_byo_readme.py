@@ -1,0 +1,79 @@
+"""The README's "Bring your own VAE" example, run as a researcher pastes it: their VAE defined,
+trained, exported, imported (with the default evaluation and UMAP map), and listed for the app.
+
+Two changes only, each asserted to apply once: the Fashion-MNIST train split is not on this
+machine (the tests never download), so it trains on the shipped test split; and it writes into a
+temporary folder instead of checkpoints/."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from vae.checkpoint import list_checkpoints, load_checkpoint
+
+ROOT = Path(__file__).resolve().parent.parent
+SECTION = "## Bring your own VAE"
+
+
+def readme_section() -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert text.count(SECTION + "\n") == 1, f"README.md has no single {SECTION!r} section"
+    section = text.split(SECTION + "\n", 1)[1]
+    return section.split("\n## ", 1)[0]
+
+
+def readme_example() -> str:
+    blocks = re.findall(r"```python\n(.*?)```", readme_section(), flags=re.S)
+    assert len(blocks) == 1, f"expected one python block in {SECTION!r}, found {len(blocks)}"
+    return blocks[0]
+
+
+def _replace_once(code: str, old: str, new: str) -> str:
+    assert code.count(old) == 1, f"the README example should contain {old!r} once, found {code.count(old)}"
+    return code.replace(old, new)
+
+
+def test_the_readme_names_the_import_command_and_every_config_field():
+    from vae.onnx_model import OnnxConfig
+
+    section = readme_section()
+    assert ("python -m vae import --encoder encoder.onnx --decoder decoder.onnx --dataset fashion-mnist "
+            "--out checkpoints/my-vae") in section
+    fields = re.findall(r"^\| `(\w+)` \|", section, flags=re.M)
+    assert fields == ["kind", *(f.name for f in dataclasses.fields(OnnxConfig))], fields
+    for option in re.findall(r"    im\.add_argument\(\"(--[a-z-]+)\"",
+                             (ROOT / "vae" / "cli.py").read_text(encoding="utf-8")):
+        assert re.search(rf"{option}\b", section), f"{option} of `import` is not in the README"
+
+
+@pytest.mark.slow
+def test_the_readme_example_trains_exports_and_imports_a_vae(tmp_path):
+    out = tmp_path / "checkpoints" / "my-vae"
+    code = readme_example()
+    code = _replace_once(code, 'load_dataset("fashion-mnist", "train")', 'load_dataset("fashion-mnist", "test")')
+    code = _replace_once(code, '"checkpoints/my-vae"', repr(str(out)))
+    script = tmp_path / "my_vae.py"
+    script.write_text(code, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "VAE_EXPLORER_CACHE": str(tmp_path / "cache")}
+    proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=1500)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.startswith("fashion-mnist · imported ONNX · latent 20 · bernoulli likelihood, test -ELBO"), \
+        proc.stdout
+    assert [(e.name, e.error) for e in list_checkpoints(out.parent)] == [("my-vae", None)]
+    ck = load_checkpoint(out)
+    c = ck.config
+    assert (c.encoder_input, c.decoder_output, c.input_range, c.output_range) == ("flat", "flat", (0, 1), (0, 1))
+    m = ck.metrics
+    assert math.isfinite(m["neg_elbo"]) and math.isfinite(m["iwae_nll"]) and m["iwae_nll"] <= m["neg_elbo"], m
+    trip = ck.meta["imported"]["round_trip"]
+    assert trip["recon_mse"] < trip["mean_image_mse"] / 2, trip
+    assert any("umap" in p.name for p in (out / "projections").iterdir())

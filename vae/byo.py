@@ -1,0 +1,302 @@
+"""Bring your own VAE: import two ONNX graphs as a checkpoint folder, or export a PyTorch module to one.
+
+``python -m vae import --encoder E.onnx --decoder D.onnx --dataset NAME --out DIR`` calls
+:func:`import_onnx`; from Python, :func:`export_vae` turns any ``torch.nn.Module`` with
+``encode(x) -> (mu, logvar)`` and ``decode(z) -> image`` into the two graphs and imports them::
+
+    from vae.byo import export_vae
+    export_vae(my_vae, "checkpoints/my-vae", dataset="fashion-mnist")
+
+What import infers from the graphs when not told: whether the encoder takes images (B, C, H, W)
+or flattened ones (B, C*H*W), the same for the decoder's output, the latent size, and the pixel
+range from the decoder's last operation (a Tanh means [-1, 1]; a Sigmoid or a clamp to [0, 1]
+means probabilities in [0, 1]). Then it checks both graphs (:mod:`vae.onnx_graphs`), runs a round
+trip on real test images (finite, in range, and reconstructions closer to their inputs than the
+data set's mean image is), writes the folder atomically, evaluates it as far as the likelihood
+allows, and ships its 2-D map, as ``python -m vae project`` does.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from .checkpoint import (
+    CONFIG,
+    META,
+    Checkpoint,
+    CheckpointError,
+    _swap_into_place,
+    load_checkpoint,
+    update_meta,
+)
+from .data import ImageDataset, canonical_dataset_name, check_dataset_name, load_dataset
+from .onnx_graphs import Graph, OnnxFileError, read_graph
+from .onnx_model import (
+    DECODER_FILE,
+    ENCODER_FILE,
+    RANGE_TOLERANCE,
+    OnnxConfig,
+    OnnxVAE,
+    check_signatures,
+    latent_of,
+    layout_of,
+    probe,
+)
+
+#: Test images of the import's round trip.
+ROUND_TRIP_IMAGES = 256
+
+
+def _say(progress: Callable[[str], None] | None) -> Callable[[str], None]:
+    return progress or (lambda msg: None)
+
+
+def infer_config(enc: Graph, dec: Graph, image_shape: tuple[int, int, int], **declared: Any) -> OnnxConfig:
+    """The config of two graphs: what ``declared`` gives (OnnxConfig fields; None = infer), the rest
+    read off the graphs (layouts, latent size, output range and logits from the last operation)."""
+    given = {k: v for k, v in declared.items() if v is not None}
+    if len(enc.inputs) == 1 and "encoder_input" not in given:
+        given["encoder_input"] = layout_of(enc.inputs[0], image_shape, enc.path, "input") or "image"
+    if dec.outputs and "decoder_output" not in given:
+        given["decoder_output"] = layout_of(dec.outputs[0], image_shape, dec.path, "output") or "image"
+    if "latent_dim" not in given:
+        sizes = [latent_of(p, "decoder's input", dec.path) for p in dec.inputs[:1]]
+        sizes += [latent_of(p, "encoder's output", enc.path) for p in enc.outputs[:2]]
+        known = [d for d in sizes if d is not None]
+        if not known:
+            raise OnnxFileError("neither graph declares the latent size; pass --latent-dim (the D of z's (B, D))")
+        given["latent_dim"] = known[0]
+    if "output_range" not in given and "decoder_outputs" not in given:
+        if dec.last_op == "Tanh" or (dec.last_clip is not None and dec.last_clip[0] < -0.5):
+            given["output_range"] = (-1, 1)
+    if "input_range" not in given:  # a model whose decoder draws [-1, 1] was trained on [-1, 1] images
+        given["input_range"] = given.get("output_range", (0, 1))
+    try:
+        return OnnxConfig(image_shape=tuple(image_shape), **given).validate()
+    except TypeError as e:
+        raise OnnxFileError(f"unknown setting: {e}") from None
+
+
+def round_trip(model: OnnxVAE, images: torch.Tensor) -> dict[str, float]:
+    """Encode and decode real images; OnnxFileError when the outputs are not finite, leave the
+    declared range, or are no closer to their inputs than the data set's mean image is."""
+    cfg = model.config
+    try:
+        mu, logvar = model.encode(images)
+        raw = model.decode(mu)
+    except Exception as e:
+        raise OnnxFileError(f"the round trip on {len(images)} test images failed: "
+                            f"{' '.join(str(e).split())[:200]}") from None
+    if not (torch.isfinite(mu).all() and torch.isfinite(logvar).all() and torch.isfinite(raw).all()):
+        raise OnnxFileError(f"the round trip on {len(images)} test images gave NaN or infinite values; "
+                            "the model is broken")
+    if not cfg.logits:
+        lo, hi = float(raw.min()), float(raw.max())  # on the [0, 1] scale
+        if lo < -RANGE_TOLERANCE or hi > 1 + RANGE_TOLERANCE:
+            scale = "[-1, 1]" if tuple(cfg.output_range) == (-1, 1) else "[0, 1]"
+            shown = (lo * 2 - 1, hi * 2 - 1) if scale == "[-1, 1]" else (lo, hi)
+            raise OnnxFileError(
+                f"the decoder's outputs run from {shown[0]:.3g} to {shown[1]:.3g}, outside the declared range "
+                f"{scale}; pass --logits if it returns logits, or --output-range=-1,1 for a tanh decoder")
+    recon = model.likelihood.mean(raw)
+    mse = float((recon - images).pow(2).mean())
+    mean_image = images.mean(0, keepdim=True)
+    baseline = float((mean_image - images).pow(2).mean())
+    if not mse < baseline:
+        raise OnnxFileError(
+            f"the reconstructions are no closer to their inputs (MSE {mse:.4f}) than the data set's mean image "
+            f"is (MSE {baseline:.4f}): check --dataset, --input-range/--output-range and --logits")
+    return {"recon_mse": mse, "mean_image_mse": baseline, "images": len(images)}
+
+
+def _load_test(dataset: str, image_shape: tuple[int, int, int] | None, data_dir: str | None) -> ImageDataset:
+    kw: dict[str, Any] = {}
+    if dataset.startswith("folder:") and image_shape is not None:
+        kw = {"channels": image_shape[0], "image_size": image_shape[1]}
+    return load_dataset(dataset, "test", data_dir=data_dir, **kw)
+
+
+def _declared_image_shape(enc: Graph) -> tuple[int, int, int] | None:
+    s = enc.inputs[0].shape if len(enc.inputs) == 1 else None
+    if s is not None and len(s) == 4 and all(isinstance(d, int) for d in s[1:]):
+        return tuple(s[1:])  # type: ignore[return-value]
+    return None
+
+
+def import_onnx(encoder: str | Path, decoder: str | Path, dataset: str, out: str | Path, *,
+                class_names: list[str] | None = None, source: str | None = None, data_dir: str | None = None,
+                evaluate: bool = True, iwae_k: int = 1000, iwae_images: int = 1000, map_method: str | None = None,
+                progress: Callable[[str], None] | None = None, **declared: Any) -> Checkpoint:
+    """Import two ONNX graphs as the checkpoint folder ``out`` (see the module docstring); returns it loaded.
+
+    ``declared``: :class:`vae.onnx_model.OnnxConfig` fields to use instead of inferring them
+    (``input_range=(-1, 1)``, ``decoder_outputs="logits"``, ``likelihood="gaussian"``, ``sigma=0.05``, ...).
+    Raises CheckpointError (one sentence) for a refused file, a failed check or an ``out`` that exists.
+    """
+    say = _say(progress)
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise CheckpointError(f"{out} already exists; choose another --out or remove it")
+    check_dataset_name(dataset)
+    try:
+        say("checking the graphs")
+        enc, dec = read_graph(encoder), read_graph(decoder)
+        test = _load_test(dataset, _declared_image_shape(enc), data_dir)
+        if class_names is not None and len(class_names) != len(test.class_names):
+            raise OnnxFileError(f"--class-names names {len(class_names)} classes but {dataset} has "
+                                f"{len(test.class_names)}")
+        cfg = infer_config(enc, dec, tuple(test.image_shape), **declared)
+        check_signatures(cfg, enc, dec)
+        model = OnnxVAE(cfg, enc, dec)
+        probe(model)
+        say(f"round trip on {min(ROUND_TRIP_IMAGES, len(test))} test images")
+        trip = round_trip(model, test.images[:ROUND_TRIP_IMAGES])
+    except OnnxFileError as e:
+        raise CheckpointError(str(e)) from None
+    meta = {
+        "dataset": canonical_dataset_name(dataset),
+        "class_names": list(class_names or test.class_names),
+        "image_shape": list(cfg.image_shape),
+        "test_size": len(test),
+        "imported": {
+            "encoder": str(Path(encoder).resolve()), "decoder": str(Path(decoder).resolve()),
+            "source": source or "", "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "round_trip": trip,
+            "weights": model.num_parameters(),
+        },
+    }
+    say(f"writing {out}")
+    write_folder(out, enc.data, dec.data, cfg, meta)
+    ck = load_checkpoint(out)
+    if evaluate:
+        from .evaluate import EvalConfig, store_report
+        from .evaluate import evaluate as run_evaluation
+
+        say("evaluating")
+        report = run_evaluation(ck, EvalConfig(iwae_k=iwae_k, iwae_images=iwae_images, data_dir=data_dir), say)
+        store_report(ck.path, report)
+    if map_method != "none":
+        from .explorer import default_projection, ship_projection
+        from .projection import ProjectionConfig
+
+        data = ck.load_data("test", data_dir=data_dir)
+        pcfg = ProjectionConfig(method=map_method) if map_method else default_projection(ck, len(data))
+        pcfg.validate(n_points=len(data), latent_dim=cfg.latent_dim)
+        say(f"the 2-D map ({pcfg.method}) of {len(data):,} test images")
+        ship_projection(ck, data, pcfg, progress=say)
+        update_meta(ck.path, default_map=pcfg.method)  # the map the app shows first
+    return load_checkpoint(out)
+
+
+def write_folder(out: Path, encoder: bytes, decoder: bytes, cfg: OnnxConfig, meta: dict[str, Any]) -> Path:
+    """An imported model's folder, written atomically (a temporary sibling, then a rename)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        (tmp / ENCODER_FILE).write_bytes(encoder)
+        (tmp / DECODER_FILE).write_bytes(decoder)
+        (tmp / CONFIG).write_text(cfg.to_json() + "\n", encoding="utf-8")
+        (tmp / META).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        for f in tmp.iterdir():
+            f.chmod(0o644)
+        tmp.chmod(0o755)
+        if out.is_dir() and not any(out.iterdir()):
+            out.rmdir()
+        _swap_into_place(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+# -- from a PyTorch module -----------------------------------------------------------------------
+class _Encode(nn.Module):
+    def __init__(self, vae: nn.Module):
+        super().__init__()
+        self.vae = vae
+
+    def forward(self, x: torch.Tensor):
+        out = self.vae.encode(x)
+        if not isinstance(out, (tuple, list)) or len(out) < 2:
+            raise TypeError("encode(x) must return (mu, logvar) as a tuple or a list")
+        return out[0], out[1]
+
+
+class _Decode(nn.Module):
+    def __init__(self, vae: nn.Module):
+        super().__init__()
+        self.vae = vae
+
+    def forward(self, z: torch.Tensor):
+        out = self.vae.decode(z)
+        return out[0] if isinstance(out, (tuple, list)) else out
+
+
+def _onnx(module: nn.Module, example: torch.Tensor, names_in: list[str], names_out: list[str]) -> bytes:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the exporter's notes on its own internals
+        program = torch.onnx.export(
+            module.eval(), (example,), dynamo=True, opset_version=18, input_names=names_in, output_names=names_out,
+            dynamic_shapes=({0: torch.export.Dim("batch")},), verbose=False, external_data=False,
+        )
+    program.optimize()
+    return program.model_proto.SerializeToString()
+
+
+def export_graphs(vae: nn.Module, folder: str | Path, image_shape: tuple[int, int, int],
+                  latent_dim: int | None = None) -> tuple[Path, Path]:
+    """A PyTorch VAE's ``encode`` and ``decode`` as ``folder``/encoder.onnx and decoder.onnx (dynamic
+    batch, weights inside): the encoder takes images (B, C, H, W) when ``encode`` accepts them, else
+    flattened ones (B, C*H*W); ``encode`` may return a tuple or a list. Returns the two paths."""
+    vae = vae.eval()
+    c, h, w = image_shape
+    encode, decode = _Encode(vae), _Decode(vae)
+    with torch.no_grad():
+        example = None
+        for x in (torch.zeros(2, c, h, w), torch.zeros(2, c * h * w)):
+            try:
+                mu, _ = encode(x)
+                example = x
+                break
+            except (RuntimeError, ValueError):  # a Linear layer that wants the flattened image
+                continue
+        if example is None:
+            raise CheckpointError(f"encode() accepts neither images (B, {c}, {h}, {w}) nor flattened images "
+                                  f"(B, {c * h * w}); pass the data set's image_shape")
+        latent_dim = latent_dim or int(mu.shape[-1])
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    enc_path, dec_path = folder / ENCODER_FILE, folder / DECODER_FILE
+    enc_path.write_bytes(_onnx(encode, example, ["x"], ["mu", "logvar"]))
+    dec_path.write_bytes(_onnx(decode, torch.zeros(2, latent_dim), ["z"], ["image"]))
+    return enc_path, dec_path
+
+
+def export_vae(vae: nn.Module, out: str | Path, dataset: str, latent_dim: int | None = None,
+               image_shape: tuple[int, int, int] | None = None, **import_options: Any) -> Checkpoint:
+    """Export a PyTorch VAE (``encode(x) -> (mu, logvar)`` as a tuple or list, ``decode(z) -> images``)
+    to ONNX (:func:`export_graphs`) and import it as the checkpoint folder ``out`` (:func:`import_onnx`,
+    whose options pass through).
+
+    A decoder ending in a sigmoid or a clamp to [0, 1] is taken as probabilities, one ending in tanh
+    as [-1, 1] (pass ``output_range``/``input_range``/``decoder_outputs`` to say otherwise).
+    ``image_shape`` defaults to the data set's; ``latent_dim`` to the size of what ``encode`` returns.
+    """
+    if image_shape is None:
+        image_shape = tuple(load_dataset(dataset, "test").image_shape)  # type: ignore[assignment]
+    with tempfile.TemporaryDirectory(prefix="vae-export-") as tmp:
+        enc_path, dec_path = export_graphs(vae, tmp, image_shape, latent_dim)
+        import_options.setdefault("source", f"exported from {type(vae).__module__}.{type(vae).__qualname__}")
+        return import_onnx(enc_path, dec_path, dataset, out, **import_options)
+
+
+__all__ = ["import_onnx", "export_vae", "export_graphs", "infer_config", "round_trip", "write_folder"]
