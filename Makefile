@@ -84,7 +84,7 @@ benchmark-docs: setup browser
 
 # The README's pictures: the browser tests, copying their screenshots into docs/screenshots/.
 screenshots: setup browser
-	VAE_UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/test_browser.py tests/test_browser_i18n.py
+	VAE_UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/test_browser.py tests/test_browser_i18n.py tests/test_classroom.py::test_the_tour_walks_every_step
 
 lint: setup
 	$(BIN)/python -m ruff check vae pages components tests benchmarks app.py

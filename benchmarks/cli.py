@@ -24,6 +24,7 @@ from pathlib import Path
 from types import ModuleType
 
 from . import (
+    classroom,
     drag_decode,
     first_map,
     forward_map,
@@ -50,7 +51,7 @@ DOCS_DIR = ROOT / "docs"
 #: Every benchmark, in the order they run (the order of issue #4).
 BENCHMARKS: dict[str, ModuleType] = {m.NAME: m for m in (
     inverse_map, forward_map, slider_roundtrip, first_map, projection_cost, train_throughput,
-    quality, server_memory, drag_decode, hover_decode, live_ready, train_ddp, map_scale,
+    quality, server_memory, drag_decode, hover_decode, live_ready, train_ddp, map_scale, classroom,
 )}
 
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import functools
 import gc
+import html
 import math
 import os
 import re
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +27,9 @@ import streamlit as st
 import torch
 from PIL import Image, ImageDraw
 
+from pages import _link as link
+from pages import _presenter as presenter
+from pages import _tour_steps as tour
 from pages._i18n import N_, _, current_language, language_switch, tr
 from vae.cache import DEFAULT_CACHE_DIR
 from vae.checkpoint import Checkpoint, CheckpointError, list_checkpoints, load_checkpoint
@@ -196,18 +201,19 @@ def get_encoding(name: str, split: str = "test", device: str = "cpu") -> Encodin
         return _load_encoding(name, ck.content_hash, split, limit, device)
 
 
-def umap_reducer(name: str, content_hash: str, split: str, limit: int | None, cfg: ProjectionConfig):
-    """A fitted umap.UMAP for the exact (slow) inverse_transform "refine"."""
-    with st.spinner(_("Fitting umap-learn for the exact inverse (once)…")):
-        return _umap_reducer(name, content_hash, split, limit, cfg)
+#: umap_reducer fits done in this process: (name, content_hash, split, limit, cfg) -> seconds it took
+UMAP_FITS: dict[tuple, float] = {}
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
-def _umap_reducer(name: str, content_hash: str, split: str, limit: int | None, cfg: ProjectionConfig):
+def umap_reducer(name: str, content_hash: str, split: str, limit: int | None, cfg: ProjectionConfig):
+    """A fitted umap.UMAP for umap-learn's (slow) inverse_transform "refine"."""
     from vae.projection import fit_projection
 
+    t0 = time.perf_counter()
     enc = _load_encoding(name, content_hash, split, limit, "cpu")
     _, reducer = fit_projection(enc.mu, cfg)
+    UMAP_FITS[(name, content_hash, split, limit, cfg)] = time.perf_counter() - t0
     return reducer
 
 
@@ -275,6 +281,13 @@ class Ctx:
         return self.class_names[y] if 0 <= y < len(self.class_names) else str(y)
 
 
+def map_methods(ctx: Ctx) -> list[str]:
+    """The projections the maps offer for this model: its own plane when it is 2-D; UMAP only with
+    more points than UMAP's neighbourhood."""
+    enough = len(ctx.enc) > ProjectionConfig().n_neighbors
+    return (["latent"] if ctx.latent_dim == 2 else []) + (["umap"] if enough else []) + ["pca", "tsne"]
+
+
 def devices() -> list[str]:
     out = ["cpu"]
     if torch.cuda.is_available():
@@ -284,6 +297,7 @@ def devices() -> list[str]:
 
 PAGE_SPECS = [  # (file in pages/, title, icon): the app's navigation, in order
     ("map.py", N_("Map"), ":material/map:"),
+    ("tour.py", N_("Guided tour"), ":material/co_present:"),
     ("sliders.py", N_("Sliders"), ":material/tune:"),
     ("reconstructions.py", N_("Reconstructions"), ":material/compare:"),
     ("interpolate.py", N_("Interpolate"), ":material/timeline:"),
@@ -317,11 +331,16 @@ def app_icon(size: int = 64) -> Image.Image:
 
 def frame():
     """The frame around every page: page config, navigation, sidebar. Returns the page to run."""
-    st.set_page_config(page_title=_("VAE latent-space explorer"), page_icon=app_icon(), layout="wide")
+    notices = link.restore("*", show=False)  # the link's shared settings, before any widget
+    st.set_page_config(page_title=_("VAE latent-space explorer"), page_icon=app_icon(), layout="wide",
+                       initial_sidebar_state=presenter.sidebar_state())
     pages = [st.Page(str(ROOT / "pages" / f), title=_(t), icon=i, default=(k == 0))
              for k, (f, t, i) in enumerate(PAGE_SPECS)]
     page = st.navigation(pages, expanded=True)  # every page listed, none behind "View more"
     sidebar()
+    presenter.style()
+    link.notify(notices)
+    tour.bar(next((Path(f).stem for f, t, _icon in PAGE_SPECS if _(t) == page.title), ""))
     return page
 
 
@@ -363,6 +382,13 @@ def ensure_frame() -> None:
         legacy = False
     if legacy:
         frame()
+        # This run's widgets were named after the legacy page, which the browser keeps until the next
+        # run: the user's first click on this page would reach no widget (a tour's Start lost, issue #16).
+        # Run again at once, under st.navigation, once per session and only for a browser: AppTest (no
+        # headers) stays in legacy mode, and a rerun there renames the widgets its next run sets.
+        if st.context.headers and not st.session_state.get("_frame_rerun"):
+            st.session_state["_frame_rerun"] = True
+            st.rerun()
 
 
 def get_ctx() -> Ctx:
@@ -394,17 +420,19 @@ def sidebar() -> None:
     entries = checkpoint_entries()
     good = [e["name"] for e in entries if e["error"] is None]
     bad = [e for e in entries if e["error"] is not None]
-    qp = st.query_params.get("ckpt")
-    if "ckpt" not in st.session_state or st.session_state["ckpt"] not in good:
-        if qp is not None and qp in good:
-            st.session_state["ckpt"] = qp
-        else:
-            if qp is not None:
-                st.session_state["_notice"] = _("The link asked for checkpoint {name}, which is not a loadable "
-                                                "checkpoint here; showing the default instead.").format(name=repr(qp[:60]))
-            default = DEFAULT_CHECKPOINT if DEFAULT_CHECKPOINT in good else (good[0] if good else None)
-            if default is not None:
-                st.session_state["ckpt"] = default
+    qp = link.incoming("ckpt")  # a checkpoint named by a link (None: none, or this session wrote it)
+    if qp is not None and qp in good:
+        st.session_state["ckpt"] = qp
+    elif qp is not None:
+        st.session_state["_notice"] = (
+            _("The link asked for checkpoint {name}, which is not a loadable checkpoint here; showing the default "
+              "instead.") if st.session_state.get("ckpt") not in good
+            else _("The link asked for checkpoint {name}, which is not a loadable checkpoint here; showing the "
+                   "current one instead.")).format(name=repr(qp[:60]))
+    if st.session_state.get("ckpt") not in good:
+        default = DEFAULT_CHECKPOINT if DEFAULT_CHECKPOINT in good else (good[0] if good else None)
+        if default is not None:
+            st.session_state["ckpt"] = default
     with st.sidebar:
         language_switch()
         st.markdown("### " + _("VAE latent-space explorer"))
@@ -438,8 +466,11 @@ def sidebar() -> None:
         if st.session_state.get("device") not in devs:
             st.session_state["device"] = devs[0]
         st.selectbox(_("Device"), devs, key="device", help=_("Where the model runs (CUDA when a GPU is present)."))
-    if st.session_state.get("ckpt") and st.query_params.get("ckpt") != st.session_state["ckpt"]:
-        st.query_params["ckpt"] = st.session_state["ckpt"]
+        st.toggle(_("Presenter mode"), key="present",
+                  help=_("For a projector: larger text, images and diagrams, the sidebar folded. The link keeps "
+                         "it (?present=1)."))
+    link.write("ckpt", st.session_state.get("ckpt"))
+    link.sync("*")
     notice = st.session_state.pop("_notice", None)
     if notice:
         st.warning(notice)
@@ -470,14 +501,16 @@ def _split_label(split: str, n_all: int = 0) -> str:
 
 
 # -- small widgets ----------------------------------------------------------------------------
-def show_image(img: torch.Tensor | np.ndarray, caption: str | None = None, size: int = IMG,
+def show_image(img: torch.Tensor | np.ndarray, caption: str | None = None, size: int | None = None,
                inline: bool = False) -> None:
-    """One image, upscaled with nearest-neighbour so pixels stay crisp (PNG, shown 1:1).
+    """One image, upscaled with nearest-neighbour so pixels stay crisp (PNG, shown 1:1). ``size``:
+    pixels (default IMG, larger in presenter mode; 0: as it is).
 
     ``inline``: send the PNG inside the page update (a data: URL) instead of as a media file
     the browser fetches afterwards. For images that change on every slider move it saves the
     extra request: key press to new image ~200 ms -> ~90 ms on 2 cores.
     """
+    size = presenter.px(IMG) if size is None else size
     arr = upscale(img, size) if size else np.asarray(img)
     if inline:
         st.image(png_data_uri(png_bytes(Image.fromarray(arr))), caption=caption, width=arr.shape[1])
@@ -487,7 +520,8 @@ def show_image(img: torch.Tensor | np.ndarray, caption: str | None = None, size:
 
 def image_row(images: torch.Tensor, captions: list[str] | None = None, size: int = 96,
               per_row: int | None = None) -> None:
-    """Images side by side (wrapping every ``per_row``)."""
+    """Images side by side (wrapping every ``per_row``); ``size`` grows in presenter mode."""
+    size = presenter.px(size)
     n = len(images)
     if n == 0:
         return
@@ -504,6 +538,15 @@ def image_row(images: torch.Tensor, captions: list[str] | None = None, size: int
                          output_format="PNG")
 
 
+def class_legend(class_names: list[str], classes: list[int] | None = None) -> None:
+    """The classes' colours on one wrapping line, for the raster mini maps (no legend of their own)."""
+    items = [f'<span style="white-space:nowrap"><span style="color:{class_color(c)}">●</span> '
+             f"{html.escape(str(class_names[c]))}</span>"
+             for c in (range(len(class_names)) if classes is None else classes)]
+    st.markdown(f'<div style="font-size:0.8rem;line-height:1.5">{" &nbsp; ".join(items)}</div>',
+                unsafe_allow_html=True)
+
+
 def fmt_code(z: np.ndarray, digits: int = 2) -> str:
     return "[" + ", ".join(f"{v:+.{digits}f}" for v in np.asarray(z).ravel()) + "]"
 
@@ -514,13 +557,13 @@ def parse_code(text: str | None, dim: int, limit: float = 10.0) -> tuple[np.ndar
         return None, None
     parts = [p for p in str(text).split(",") if p.strip() != ""]
     if len(parts) != dim:
-        return None, f"the link's latent code has {len(parts)} values but this model has {dim} dimensions"
+        return None, _("it has {n} values but this model has {dim} dimensions").format(n=len(parts), dim=dim)
     try:
         vals = np.array([float(p) for p in parts], dtype=np.float32)
     except ValueError:
-        return None, "the link's latent code is not a list of numbers"
+        return None, _("it is not a list of numbers")
     if not np.all(np.isfinite(vals)):
-        return None, "the link's latent code contains NaN or infinite values"
+        return None, _("it contains NaN or infinite values")
     return np.clip(vals, -limit, limit), None
 
 

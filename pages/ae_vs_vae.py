@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from pages import _link as link
 from pages._common import _load_map, get_checkpoint, get_ctx, get_encoding
 from pages._i18n import _, tr_fig
 from pages._story import comparison_model, gap, partner, stage_images
@@ -43,6 +44,7 @@ def code_summary(mu: np.ndarray, logvar: np.ndarray, name: str, content_hash: st
 
 def main() -> None:
     ctx = get_ctx()
+    link.restore("ae_vs_vae", ctx)  # the link's settings, before the widgets
     st.title(_("Autoencoder vs VAE"))
     ae_name, vae_name = pair(ctx)
     if ae_name is None or vae_name is None:
@@ -133,6 +135,7 @@ def main() -> None:
     st.dataframe(pd.DataFrame({"": list(rows["VAE"]), **{shown[k]: list(v.values()) for k, v in rows.items()}}),
                  hide_index=True, key="avv_table")
     d = int(st.selectbox(_("Dimension"), range(ae.config.latent_dim), key="avv_dim", format_func=lambda j: f"z{j}"))
+    link.sync("ae_vs_vae", ctx)
     prior_1d = np.random.default_rng(0).standard_normal(20_000)
     st.plotly_chart(tr_fig(histograms([prior_1d, encs["VAE"].mu[:, d], encs["autoencoder"].mu[:, d]],
                                       [_("prior N(0, 1)"), _("VAE: μ of each image"), _("autoencoder: μ of each image")],

@@ -9,6 +9,8 @@ import math
 import numpy as np
 import streamlit as st
 
+from pages import _link as link
+from pages import _presenter as presenter
 from pages._common import fmt_code, get_ctx
 from pages._i18n import _
 from vae.images import image_grid, png_bytes, upscale
@@ -39,6 +41,7 @@ def bump_seed() -> None:
 def main() -> None:
     """The page: sample from the prior, show the grid large, offer downloads."""
     ctx = get_ctx()
+    link.restore("generate", ctx)
     st.title(_("Generate"))
     st.caption(
         _("New images from **{name}**: draw latent codes from the prior z ~ N(0, T² I) "
@@ -61,7 +64,7 @@ def main() -> None:
     images = ctx.decode(z)  # (n, C, H, W)
     ncol = min(n, max(1, math.ceil(math.sqrt(n))), 10)
     h, w = ctx.ck.config.image_shape[1:]
-    scale = grid_scale(ncol, w)
+    scale = grid_scale(ncol, w, presenter.px(DISPLAY_WIDTH))
     grid = image_grid(images, ncol=ncol, scale=scale)
     st.image(grid, output_format="PNG", width=grid.width,
              caption=_("{n} samples · T = {t:g} · seed {seed} · {w}×{h} pixels each, shown ×{scale}").format(
@@ -76,6 +79,7 @@ def main() -> None:
             here=np.linalg.norm(z, axis=1).mean(), split=ctx.split_label, data=data_norm)
     )
 
+    link.sync("generate", ctx)
     d1, d2 = st.columns(2)
     stem = f"{ctx.name}-samples-T{temperature:g}-seed{seed}"
     d1.download_button(_("Download the grid (PNG)"), png_bytes(grid), file_name=f"{stem}.png",
@@ -90,10 +94,10 @@ def main() -> None:
     k = int(s1.number_input(_("Sample"), 0, n - 1, 0, key="gen_pick",
                             help=_("Counted from 0, left to right, top to bottom")))
     with s1:
-        big = upscale(images[k], 196)
+        big = upscale(images[k], presenter.px(196))
         st.image(big, caption=_("sample {k}").format(k=k), output_format="PNG", width=big.shape[1])
     with s2:
-        st.code(fmt_code(z[k]), language=None)
+        st.code(fmt_code(z[k]), language=None, wrap_lines=True)
         if st.button(_("Steer this sample"), key="gen_steer", icon=":material/tune:",
                      help=_("Open Sliders starting from this sample's code")):
             st.session_state["sliders_start_request"] = {"kind": "code", "code": [float(v) for v in z[k]]}

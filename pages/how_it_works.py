@@ -13,6 +13,8 @@ import pandas as pd
 import streamlit as st
 import torch
 
+from pages import _link as link
+from pages import _presenter as presenter
 from pages._common import _load_encoding, checkpoint_entries, get_checkpoint, get_ctx, selected_index
 from pages._i18n import _, tr, tr_fig
 from vae.archs import get_architecture
@@ -28,6 +30,7 @@ MC_SAMPLES = 64  # posterior samples for the reconstruction term of one image
 PREFERRED_PARTNER = "fashion-mnist-beta4"
 
 ctx = get_ctx()
+link.restore("how_it_works", ctx)
 cfg = ctx.ck.config
 D, N = ctx.latent_dim, len(ctx.enc)
 C, H, W = (int(s) for s in cfg.image_shape)
@@ -42,13 +45,14 @@ labels = ctx.enc.labels
 def _img(img: torch.Tensor, caption: str | None = None, size: int = 140) -> None:
     """One image as a lossless PNG, upscaled nearest-neighbour and shown at exactly that size
     (JPEG, or any rescaling by the browser, would smear the pixels)."""
-    a = upscale(img, size)
+    a = upscale(img, presenter.px(size))
     st.image(a, caption=caption, width=a.shape[1], output_format="PNG")
 
 
-def _row(images, captions: list[str] | None = None, size: int = 84) -> None:
-    """Images side by side at their exact size, wrapping onto more lines when the page is narrow."""
-    arrays = [upscale(im, size) for im in images]
+def _row(images, captions: list[str] | None = None, size: int = 96) -> None:
+    """Images side by side at their exact size (larger in presenter mode), wrapping onto more lines
+    when the page is narrow."""
+    arrays = [upscale(im, presenter.px(size)) for im in images]
     st.image(arrays, caption=captions, width=arrays[0].shape[1], output_format="PNG")
 
 
@@ -64,8 +68,12 @@ def _active(mu: np.ndarray) -> np.ndarray:
     return mu.var(0) > ACTIVE_UNIT_THRESHOLD
 
 
-def diagram_dot() -> str:
-    """The model as a Graphviz DOT string, with this checkpoint's sizes."""
+def diagram_dot(fontsize: int = 15) -> str:
+    """The model as a Graphviz DOT string, with this checkpoint's sizes.
+
+    Drawn top to bottom (x at the top, x̂ at the bottom), three nodes wide: in a column beside the
+    text its letters are about ``fontsize`` pixels. Left to right it was nine nodes wide, and a
+    page-wide diagram scaled its text down to 9 px (issue #16)."""
     model = ctx.model
     if ctx.ck.imported:  # two ONNX graphs: their weight counts, no layer descriptions
         n_enc, n_dec = model.encoder_graph.n_weights, model.decoder_graph.n_weights
@@ -81,9 +89,11 @@ def diagram_dot() -> str:
     enc_w, dec_w = (_("{n:,} weights").format(n=n) for n in (n_enc, n_dec))
     enc_label, dec_label, prior_label = _("encoder q(z|x)"), _("decoder p(x|z)"), _("prior p(z) = N(0, I)")
     kl_label = _("KL pulls q(z|x)\\ntowards")
+    small = max(10, fontsize - 3)
     return f"""digraph VAE {{
-  rankdir=LR; bgcolor="transparent"; nodesep=0.2; ranksep=0.3;
-  node [shape=box, style="rounded,filled", fillcolor="#eef3fb", color="#4a6fa5", fontname="Helvetica", fontsize=13];
+  rankdir=TB; bgcolor="transparent"; nodesep=0.25; ranksep=0.3;
+  node [shape=box, style="rounded,filled", fillcolor="#eef3fb", color="#4a6fa5", fontname="Helvetica",
+        fontsize={fontsize}];
   edge [color="#555555"];
   x    [label="x\\n{image}", fillcolor="#ffffff"];
   enc  [label="{enc_label}\\n{enc_text}\\n{enc_w}"];
@@ -95,7 +105,8 @@ def diagram_dot() -> str:
   xhat [label="x̂\\n{C}×{H}×{W}\\n{lik}", fillcolor="#ffffff"];
   prior [label="{prior_label}", shape=ellipse, style="dashed", fillcolor="#ffffff"];
   x -> enc; enc -> mu; enc -> sig; mu -> z; sig -> z; eps -> z; z -> dec; dec -> xhat;
-  prior -> z [style=dashed, label="{kl_label}", fontsize=9, fontcolor="#777777"];
+  prior -> z [style=dashed, label="{kl_label}", fontsize={small}, fontcolor="#555555"];
+  {{ rank=same; mu; sig; eps; }}
 }}"""
 
 
@@ -128,33 +139,41 @@ def find_partners() -> list[str]:
     return sorted(out, key=lambda n: (n != PREFERRED_PARTNER, n))
 
 
-def show_elbo(i: int, right) -> None:
-    """The ELBO of image ``i``: formulas in the ``right`` column, then the four figures."""
+def show_elbo(i: int) -> None:
+    """The ELBO of image ``i``: its formulas, the sign convention, then the four figures."""
     parts = elbo_parts(i)
     elbo = parts["ll"] - parts["kl"]
-    with right:
+    with st.container():
         recon_word, reg_word = _("reconstruction"), _("regulariser")
-        st.latex(rf"\mathrm{{ELBO}}(x) = \underbrace{{\mathbb{{E}}_{{q(z\mid x)}}\big[\log p(x\mid z)\big]}}_{{\text{{{recon_word}}}}}"
-                 rf" - \underbrace{{\mathrm{{KL}}\big(q(z\mid x)\,\|\,p(z)\big)}}_{{\text{{{reg_word}}}}} \;\le\; \log p(x)")
+        st.latex(rf"-\mathrm{{ELBO}}(x) = \underbrace{{-\mathbb{{E}}_{{q(z\mid x)}}\big[\log p(x\mid z)\big]}}_{{\text{{{recon_word}}}}}"
+                 rf" + \underbrace{{\mathrm{{KL}}\big(q(z\mid x)\,\|\,p(z)\big)}}_{{\text{{{reg_word}}}}} \;\ge\; -\log p(x)")
         st.latex(ctx.model.likelihood.formula(P))
         st.latex(rf"\mathrm{{KL}}\big(\mathcal N(\mu, \sigma^2)\,\|\,\mathcal N(0, I)\big) = \tfrac12 \sum_{{j=1}}^{{{D}}}"
                  r" \left(\mu_j^2 + \sigma_j^2 - 1 - \log \sigma_j^2\right)")
-        for_image = _("For image #{i}").format(i=i).replace("#", r"\#")
-        st.latex(rf"\text{{{for_image}}}:\quad \mathrm{{ELBO}} = {parts['ll']:.1f} - {parts['kl']:.2f}"
-                 rf" = {elbo:.1f}\ \text{{nats}}")
-    m = st.columns(4)
-    m[0].metric("E_q[log p(x|z)]", f"{parts['ll']:.1f}", help=_("nats; mean over {k} samples z ~ q(z|x), "
-                "standard error {se:.2f}").format(k=MC_SAMPLES, se=parts["ll_se"]))
-    m[1].metric("KL(q(z|x) ‖ p(z))", f"{parts['kl']:.2f}", help=_("nats; exact, from the closed form"))
-    m[2].metric("ELBO", f"{elbo:.1f}",
-                delta=_("{delta:+.1f} vs data average").format(delta=elbo + ctx.enc.neg_elbo.mean()),
-                help=_("nats; a lower bound on log p(x)"))
-    m[3].metric(_("β used in training"), f"{cfg.beta:g}", help=_("The loss minimised was −E[log p(x|z)] + β·KL."))
+        image_word = _("Image #{i}").format(i=i).replace("#", r"\#")
+        st.latex(rf"\text{{{image_word}}}:\quad -\mathrm{{ELBO}} = {-parts['ll']:.1f} + {parts['kl']:.2f}"
+                 rf" = {-elbo:.1f}\ \text{{nats}}")
+    st.info(
+        _("**Signs, once for the whole app:** every page reports **−ELBO** = reconstruction + KL, in nats, where "
+          "reconstruction is −E[log p(x|z)]: both parts are positive and **lower is better**, as in `python -m vae "
+          "evaluate` and the README. The ELBO itself, the bound above, is the same number with a minus sign."),
+        icon=":material/swap_vert:",
+    )
+    m = st.columns(2) + st.columns(2)
+    m[0].metric(_("Reconstruction (nats)"), f"{-parts['ll']:.1f}",
+                help=_("−E_q[log p(x|z)]: the mean over {k} samples z ~ q(z|x), standard error {se:.2f}").format(
+                    k=MC_SAMPLES, se=parts["ll_se"]))
+    m[1].metric(_("KL (nats)"), f"{parts['kl']:.2f}", help=_("KL(q(z|x) ‖ p(z)): exact, from the closed form"))
+    m[2].metric(_("−ELBO (nats)"), f"{-elbo:.1f}",
+                delta=_("{delta:+.1f} vs data average").format(delta=-elbo - ctx.enc.neg_elbo.mean()),
+                delta_color="inverse", help=_("reconstruction + KL; an upper bound on −log p(x); lower is better"))
+    m[3].metric(_("β used in training"), f"{cfg.beta:g}", help=_("The loss minimised was reconstruction + β·KL."))
     st.caption(
         _("The reconstruction term is summed over all {p} pixels, so it dominates; the KL is the price, in nats, "
           "of the information z carries about this image. Data average over {n:,} images: reconstruction "
-          "{recon:.1f}, KL {kl:.2f}, ELBO {elbo:.1f} nats.")
-        .format(p=P, n=N, recon=-ctx.enc.recon.mean(), kl=ctx.enc.kl.mean(), elbo=-ctx.enc.neg_elbo.mean())
+          "{recon:.1f} + KL {kl:.2f} = −ELBO {elbo:.1f} nats (one posterior sample per image, so it differs a "
+          "little from the 64-sample estimate above).")
+        .format(p=P, n=N, recon=ctx.enc.recon.mean(), kl=ctx.enc.kl.mean(), elbo=ctx.enc.neg_elbo.mean())
     )
 
 
@@ -167,16 +186,19 @@ st.caption(
 
 # -- (a) the picture ----------------------------------------------------------------------------
 st.header(_("1 · Encoder → z → decoder"))
-st.graphviz_chart(diagram_dot(), width="stretch")
+pic, words = st.columns([1, 1], gap="large")
+pic.graphviz_chart(diagram_dot(presenter.font(15)), width="stretch")
 if ctx.ck.imported:
-    st.caption("Per-layer sizes are not shown: an imported ONNX model's graphs hold its weights, not a description "
-               "of its layers.")
-st.markdown(
+    pic.caption(_("Per-layer sizes are not shown: an imported ONNX model's graphs hold its weights, not a "
+                  "description of its layers."))
+words.markdown(
     _("The **encoder** reads an image x ({p} pixel values) and outputs {n} numbers: a mean μ and a "
       "log-variance log σ² for each of the {d} latent dimensions. Together they describe a Gaussian "
-      "q(z|x): not one point but a small cloud of codes that could have produced x. A code z is drawn "
-      "from it, and the **decoder** turns z back into {decodes}. The **prior** "
-      "p(z) = N(0, I) is where codes should come from when we generate new images.")
+      "q(z|x): not one point but a small cloud of codes that could have produced x.\n\n"
+      "A code z is drawn from it (z = μ + σ ⊙ ε, with noise ε), and the **decoder** turns z back into "
+      "{decodes}.\n\n"
+      "The **prior** p(z) = N(0, I) is where codes should come from when we generate new images; the KL "
+      "term of the loss pulls every q(z|x) towards it.")
     .format(p=P, n=2 * D, d=D, decodes=DECODES)
 )
 
@@ -186,23 +208,20 @@ default = selected_index(ctx)
 st.session_state.setdefault("how_index", 0 if default is None else default)
 if not 0 <= st.session_state["how_index"] < N:
     st.session_state["how_index"] = 0
-left, right = st.columns([1, 2], gap="large")
-with left:
-    i = int(st.number_input(_("Image index"), 0, N - 1, step=1, key="how_index",
-                            help=_("The image chosen on the Map page, or any other of the explore set.")))
-    a, b = st.columns(2)
-    with a:
-        _img(ctx.data.images[i], f"x: #{i} {ctx.class_name(i)}")
-    with b:
-        _img(ctx.decode(ctx.enc.mu[i : i + 1])[0], _("decoded μ"))
+pick, a, b = st.columns([1, 1, 1], gap="medium")
+i = int(pick.number_input(_("Image index"), 0, N - 1, step=1, key="how_index",
+                          help=_("The image chosen on the Map page, or any other of the explore set.")))
+with a:
+    _img(ctx.data.images[i], f"x: #{i} {ctx.class_name(i)}")
+with b:
+    _img(ctx.decode(ctx.enc.mu[i : i + 1])[0], _("decoded μ"))
 if not getattr(ctx.model.likelihood, "available", True):
-    with right:
-        st.info(_("The ELBO needs a likelihood p(x|z), which **{name}** does not declare (imported with "
-                  "`--likelihood none`); its KL term alone: {kl:.2f} nats.").format(
-            name=ctx.name,
-            kl=float(gaussian_kl(torch.from_numpy(ctx.enc.mu[i]), torch.from_numpy(ctx.enc.logvar[i])).sum())))
+    st.info(_("The ELBO needs a likelihood p(x|z), which **{name}** does not declare (imported with "
+              "`--likelihood none`); its KL term alone: {kl:.2f} nats.").format(
+        name=ctx.name,
+        kl=float(gaussian_kl(torch.from_numpy(ctx.enc.mu[i]), torch.from_numpy(ctx.enc.logvar[i])).sum())))
 else:
-    show_elbo(i, right)
+    show_elbo(i)
 
 # -- (c) the reparameterisation trick -------------------------------------------------------------
 st.header(_("3 · The reparameterisation trick"))
@@ -249,7 +268,7 @@ with i_col:
 st.header(_("4 · KL per dimension, active units, collapse"))
 active = _active(ctx.enc.mu)
 collapsed = ctx.collapsed
-st.plotly_chart(tr_fig(kl_bars(ctx.kl_per_dim, active=active, height=280)), key="how_kl_bars",
+st.plotly_chart(tr_fig(kl_bars(ctx.kl_per_dim, active=active, height=280, font=presenter.font(12))), key="how_kl_bars",
                 config={"displayModeBar": False})
 msg = _("**{a} of {d} active units**: dimensions whose posterior mean μ_j varies over the "
         "data, Var_x(μ_j) > {t} (Burda et al., 2016); the others are grey.").format(
@@ -323,15 +342,15 @@ else:
         with torch.inference_mode():
             rec2 = other.model.reconstruct(ctx.data.images[idx])
         st.markdown(_("**Originals** · **this model** · **the other model**, the same images:"))
-        _row(ctx.data.images[idx], size=84)
-        _row(ctx.decode(ctx.enc.mu[idx]), [f"β = {cfg.beta:g}"] * len(idx), size=84)
-        _row(rec2, [f"β = {other.config.beta:g}"] * len(idx), size=84)
+        _row(ctx.data.images[idx])
+        _row(ctx.decode(ctx.enc.mu[idx]), [f"β = {cfg.beta:g}"] * len(idx))
+        _row(rec2, [f"β = {other.config.beta:g}"] * len(idx))
         k1, k2 = st.columns(2)
         k1.plotly_chart(tr_fig(kl_bars(ctx.kl_per_dim, _active(ctx.enc.mu), height=220,
-                                       title=_("KL per dim, {model}").format(model=col_a))),
+                                       title=_("KL per dim, {model}").format(model=col_a), font=presenter.font(12))),
                         key="how_beta_kl_a", config={"displayModeBar": False})
         k2.plotly_chart(tr_fig(kl_bars(enc2.kl_dims.mean(0), _active(enc2.mu), height=220,
-                                       title=_("KL per dim, {model}").format(model=col_b))),
+                                       title=_("KL per dim, {model}").format(model=col_b), font=presenter.font(12))),
                         key="how_beta_kl_b", config={"displayModeBar": False})
 st.markdown(
     _("A larger β makes information in z more expensive: the posterior stays closer to the prior, fewer "
@@ -366,8 +385,9 @@ with p1:
     pseed = int(st.number_input(_("Prior seed"), 0, 999_999, 0, key="how_prior_seed"))
 idx = _one_per_class(8)
 st.markdown(_("**Decoded samples from the prior** z ~ N(0, I):"))
-_row(ctx.decode(prior_samples(8, D, seed=pseed)), size=84)
+_row(ctx.decode(prior_samples(8, D, seed=pseed)))
 st.markdown(_("**Reconstructions** of encoded images (decoded μ):"))
-_row(ctx.decode(ctx.enc.mu[idx]), [ctx.class_name(j) for j in idx], size=84)
+_row(ctx.decode(ctx.enc.mu[idx]), [ctx.class_name(j) for j in idx])
 st.caption(_("Generation decodes codes from the prior; they look like the data only where the encoded codes "
              "cover the prior. Odd or blurry samples come from regions of N(0, I) that no image maps to."))
+link.sync("how_it_works", ctx)

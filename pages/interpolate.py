@@ -16,8 +16,11 @@ import torch
 from PIL import Image
 
 from components import live_decoder
-from pages._common import get_ctx, selected_index
+from pages import _link as link
+from pages import _presenter as presenter
+from pages._common import get_ctx, map_methods, selected_index
 from pages._i18n import N_, _, tr_fig
+from vae.explorer import default_projection
 from vae.figures import mini_map, png_data_uri
 from vae.images import gif_bytes, image_grid, png_bytes, upscale
 from vae.latent import (
@@ -38,6 +41,7 @@ EXPORT_PX = 112  # exported frames are upscaled to about this many pixels
 KEEP = "page"  # widget values survive switching tabs, not pages
 
 ctx = get_ctx()
+link.restore("interpolate", ctx)
 D, N = ctx.latent_dim, len(ctx.enc)
 labels = ctx.enc.labels
 present = sorted({int(c) for c in np.unique(labels)})
@@ -48,14 +52,15 @@ export_scale = max(1, round(EXPORT_PX / H))
 # -- small helpers ------------------------------------------------------------------------------
 def _img(img: torch.Tensor, caption: str | None = None, size: int = 168) -> None:
     """One image as a lossless PNG, upscaled nearest-neighbour and shown at exactly that size
-    (JPEG, or any rescaling by the browser, would smear the pixels)."""
-    a = upscale(img, size)
+    (JPEG, or any rescaling by the browser, would smear the pixels); larger in presenter mode."""
+    a = upscale(img, presenter.px(size))
     st.image(a, caption=caption, width=a.shape[1], output_format="PNG")
 
 
 def _row(images, captions: list[str] | None, size: int) -> None:
-    """Images side by side at their exact size, wrapping onto more lines when the page is narrow."""
-    arrays = [upscale(im, size) for im in images]
+    """Images side by side at their exact size (larger in presenter mode), wrapping onto more lines
+    when the page is narrow."""
+    arrays = [upscale(im, presenter.px(size)) for im in images]
     st.image(arrays, caption=captions, width=arrays[0].shape[1], output_format="PNG")
 
 
@@ -144,7 +149,7 @@ tab_path, tab_trav, tab_attr = st.tabs([_(t) for t in TABS], key="interp_tab", o
 
 # -- 1. interpolation between A and B ---------------------------------------------------------------
 SCRUB = _("Scrub along the path: t")  # also how the page's decoder finds the slider
-SCRUB_PX = 168
+SCRUB_PX = 196
 
 
 def _scrub(za: np.ndarray, zb: np.ndarray, kind: str) -> None:
@@ -156,15 +161,16 @@ def _scrub(za: np.ndarray, zb: np.ndarray, kind: str) -> None:
                             help=_("0 is A, 1 is B; the image follows the thumb.")))
         st.caption(_("Drag the thumb: every position along the path is decoded as it moves."))
     with s2:
+        px = presenter.px(SCRUB_PX)
         server = png_data_uri(png_bytes(Image.fromarray(upscale(ctx.decode(path_point(za, zb, t, kind)[None])[0],
-                                                                 SCRUB_PX))))
+                                                                 px))))
         urls, problem = live_decoder.model_urls(ctx.ck)
         if urls is None:
             st.image(server, caption=f"t = {t:.2f}")
             live_decoder.off_line(problem, _("The image is decoded on the server when you let go."))
             return
         live_decoder.mount("scrub", {
-            "decoder": urls["decoder"], "image": live_decoder.image_spec(ctx.ck, SCRUB_PX), "label": SCRUB,
+            "decoder": urls["decoder"], "image": live_decoder.image_spec(ctx.ck, px), "label": SCRUB,
             "t": t, "a": [float(v) for v in za], "b": [float(v) for v in zb], "kind": kind, "server": server,
             "text": {"caption": _("t = {t} (decoded in your browser)"), "server": f"t = {t:.2f}",
                      "off": _("Live decoding is off: {reason}. {what}").replace(
@@ -199,10 +205,10 @@ def interpolation() -> None:
     st.markdown((_("**A** = {a} → **B** = {b}, {n} decoded frames (spherical path)") if path_kind == "slerp"
                  else _("**A** = {a} → **B** = {b}, {n} decoded frames (linear path)")).format(
         a=a.label, b=b.label, n=steps))
-    _row(strip, caps, size=int(np.clip(880 // len(strip), 48, 128)))  # one line on a laptop screen
+    _row(strip, caps, size=int(np.clip(1100 // len(strip), 72, 140)))  # one line on a wide screen
     _scrub(a.z, b.z, path_kind)
 
-    d1, d2, _rest = st.columns([1, 1, 3])
+    d1, d2, _rest = st.columns([1, 1, 1])
     grid_img = image_grid(torch.stack(strip), ncol=len(strip), scale=export_scale, pad=1)
     d1.download_button(_("Filmstrip (PNG)"), png_bytes(grid_img), file_name=f"{ctx.name}-interpolation.png",
                        mime="image/png", key="interp_dl_png", on_click="ignore", icon=":material/image:")
@@ -212,10 +218,10 @@ def interpolation() -> None:
                        help=_("The decoded frames, played forward then back."))
 
     st.subheader(_("The path in latent space"))
-    methods = (["latent"] if D == 2 else []) + ["pca", "umap", "tsne"]
+    methods = map_methods(ctx)
     if st.session_state.get("interp_map") not in methods:
         wanted = st.session_state.get("map_method")  # the Map page's choice, while it is still known
-        st.session_state["interp_map"] = wanted if wanted in methods else methods[0]
+        st.session_state["interp_map"] = wanted if wanted in methods else default_projection(ctx.ck, N).method
     left, right = st.columns([3, 2], gap="medium")
     with right:
         method = st.selectbox(_("Map"), methods, format_func={m: _(METHOD_LABELS[m]) for m in methods}.get,
@@ -240,7 +246,8 @@ def interpolation() -> None:
         )
     with left:
         xy = bundle.latent_map.to_map(codes)
-        st.plotly_chart(tr_fig(mini_map(bundle.coords, labels, current=xy[-1], trail=xy, start=xy[0], height=440)),
+        st.plotly_chart(tr_fig(mini_map(bundle.coords, labels, current=xy[-1], trail=xy, start=xy[0], height=440,
+                                        class_names=ctx.class_names, font=presenter.font(12))),
                         key="interp_path_map", config={"displayModeBar": False})
         st.caption(_("{map}: coloured dots are encoded images (a sample of 3,000), the ring is A, "
                      "the star is B, black dots are the decoded frames.").format(map=bundle.label))
@@ -288,7 +295,7 @@ def traversals() -> None:
     dims = dims_by_kl(kl)[:k]
     values = np.linspace(-r, r, nv).astype(np.float32)
     grid = ctx.decode(traversal_codes(base, dims, values))  # (k * nv, C, H, W)
-    size = 64 if nv > 9 else 84
+    size = 72 if nv > 9 else 96
     st.caption(_("Starting code: {start}. Across each row the dimension runs from {lo:+g} to {hi:+g} "
                  "(values under the first row).").format(start=start_label, lo=-r, hi=r))
     collapsed = set(ctx.collapsed)
@@ -386,3 +393,4 @@ with tab_trav:
 with tab_attr:
     if tab_attr.open:
         attributes()
+link.sync("interpolate", ctx)

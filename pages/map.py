@@ -1,4 +1,12 @@
-"""Map: the explore set's latent means in 2-D; click points, boxes or empty space."""
+"""Map: the explore set's latent means in 2-D; click points, boxes or empty space.
+
+The chart's figure does not change while the user clicks and selects: Streamlit names a chart
+after its figure, so a changed figure is a new chart, which drops the selection just made and
+resets the toolbar's tool (issue #16: a box drawn right after clicking a point was lost, because
+the clicked point's ring was added to the figure one rerun late). Plotly marks the selection
+itself, in the browser; a point chosen elsewhere (a link, another page) is built into the figure
+only when the chart holds no selection of its own.
+"""
 
 import time
 
@@ -6,17 +14,21 @@ import numpy as np
 import streamlit as st
 
 from components import live_decoder
+from pages import _link as link
+from pages import _presenter as presenter
 from pages import _samples_map as samples_map
 from pages._common import (
+    UMAP_FITS,
     fmt_code,
     get_ctx,
-    image_row,
+    map_methods,
     select_index,
     selected_index,
     show_image,
     umap_reducer,
 )
 from pages._i18n import _, tr_fig
+from pages.reconstructions import side_by_side
 from vae.explorer import ALL, default_projection
 from vae.export import latent_table
 from vae.figures import (
@@ -34,6 +46,7 @@ from vae.latent import dims_by_kl, prior_samples
 from vae.projection import METHOD_LABELS, ProjectionConfig
 
 ctx = get_ctx()
+link.restore("map", ctx)
 st.title(_("Map of the latent space"))
 two_d = ctx.latent_dim == 2
 split_words = _("images (train + test)") if ctx.split == ALL else _("{split}-split images").format(split=ctx.split_label)
@@ -48,20 +61,24 @@ st.caption(
               "**click empty space** to decode that spot.")
 )
 
-methods = ((["latent"] if two_d else []) + (["umap"] if len(ctx.enc) > ProjectionConfig().n_neighbors else [])
-           + ["pca", "tsne"])  # UMAP needs more points than its neighbourhood
+methods = map_methods(ctx)
 if st.session_state.get("map_method") not in methods:  # first open: the checkpoint's own map (an import's choice)
     preferred = default_projection(ctx.ck, len(ctx.enc)).method
     st.session_state["map_method"] = preferred if preferred in methods else methods[0]
-c1, c2, c3, c4 = st.columns([1.2, 1.6, 1.0, 1.0])
+c1, c2, c3, c4 = st.columns([1.0, 1.4, 1.3, 0.8])
 method = c1.selectbox(_("Projection"), methods, format_func={m: _(METHOD_LABELS[m]) for m in methods}.get,
                       key="map_method")
 color_by = c2.selectbox(_("Colour by"), list(COLOR_BY), format_func={k: _(v) for k, v in COLOR_BY.items()}.get,
                         key="map_color")
-show_prior = c3.toggle(_("Prior samples"), key="map_prior",
-                       help=_("Overlay codes drawn from the prior N(0, I), placed on the map: where the "
-                              "prior puts mass that the data does not."))
-n_prior = c4.number_input(_("How many"), 50, 2000, 300, step=50, key="map_n_prior", disabled=not show_prior)
+with c3:
+    show_prior = st.toggle(_("Prior samples"), key="map_prior",
+                           help=_("Overlay codes drawn from the prior N(0, I), placed on the map: where the "
+                                  "prior puts mass that the data does not."))
+    show_points = True
+    if method == "latent":
+        show_points = st.toggle(_("Points"), value=True, key="map_points",
+                                help=_("Switch the points off to see the decoded images behind them."))
+n_prior = c4.number_input(_("How many"), 50, 2000, 300, step=50, key="map_n_prior") if show_prior else 0
 
 bundle = ctx.map(ProjectionConfig(method=method))
 per_image = st.segmented_control(
@@ -84,25 +101,48 @@ if method == "latent":
     lo, hi = padded_bounds(coords)
     background = decoded_grid_background(ctx.decode, lo, hi, n=24)
 
+chart_key = f"map_chart_{ctx.name}_{ctx.split}_{method}"
 chosen = selected_index(ctx)
+
+
+def _has_points(state) -> bool:
+    """Whether the chart's widget state (from the browser) holds a selection of its own."""
+    try:
+        return bool(state and state["selection"]["points"])
+    except (KeyError, TypeError, AttributeError):
+        return False
+
+
+# The point the figure starts with as selected: the chosen one, but only while the chart holds no
+# selection of its own (else the figure, and so the chart, would change under the user's hand).
+view = [chart_key, color_by, bool(show_prior), int(n_prior), bool(show_points), presenter.on()]
+pin = st.session_state.get("map_pin")
+if pin is None or pin["view"] != view or (pin["index"] != chosen and not _has_points(st.session_state.get(chart_key))):
+    pin = st.session_state["map_pin"] = {"view": view, "index": chosen}
 fig = latent_map(
     coords, ctx.enc.labels, ctx.class_names, color_by=color_by, values=values, grid=grid,
-    prior=prior_xy, highlight=[chosen] if chosen is not None else [], background=background,
-    axis_titles=("z0", "z1") if method == "latent" else None,
+    prior=prior_xy, selected=pin["index"], background=background, points=show_points,
+    axis_titles=("z0", "z1") if method == "latent" else None, height=600,
+    marker_size=5 if presenter.on() else 4, font=presenter.font(12),
 )
-# Streamlit selects a clicked point only outside box/lasso mode: dragging pans, the toolbar has box and lasso
-fig.update_layout(dragmode="pan")
+# Streamlit selects a clicked point only outside box/lasso mode: dragging pans, the toolbar has box and
+# lasso. The toolbar stays in view (not only on hover), in a top margin of its own, above the legend.
+fig.update_layout(dragmode="pan", margin=dict(t=34))
 tr_fig(fig)
 
 left, right = st.columns([3, 2], gap="medium")
-chart_key = f"map_chart_{ctx.name}_{ctx.split}_{method}"
 with left:
     event = st.plotly_chart(
-        fig, key=chart_key, on_select="rerun",
-        selection_mode=("points", "box", "lasso"), config={"scrollZoom": True, "displaylogo": False},
+        fig, key=chart_key, on_select="rerun", selection_mode=("points", "box", "lasso"),
+        config={"scrollZoom": True, "displaylogo": False, "displayModeBar": True},
     )
-    st.caption(_("{map} · {n:,} points · legend entries toggle classes · box and lasso select in the toolbar · "
-                 "drag to pan · scroll to zoom · double-click to reset.").format(map=bundle.label, n=len(coords)))
+    st.caption((_("{map} · {n:,} points · legend entries toggle classes · drag to pan · scroll to zoom · "
+                  "double-click to reset. Box and lasso (toolbar) select many; while one of them is the tool, "
+                  "clicks select nothing: pick **Pan** (the cross of arrows) to click points again.")
+                if color_by == "class" else
+                _("{map} · {n:,} points · drag to pan · scroll to zoom · double-click to reset. Box and lasso "
+                  "(toolbar) select many; while one of them is the tool, clicks select nothing: pick **Pan** (the "
+                  "cross of arrows) to click points again.")).format(map=bundle.label, n=len(coords)))
 
 
 def point_ref(point: dict) -> tuple[int, int] | None:
@@ -136,23 +176,20 @@ def point_details(i: int) -> None:
         show_image(x[0], _("original"))
     with b:
         show_image(recon[0], _("reconstruction (decoded μ)"))
-    m = st.columns(4)
-    m[0].metric("−ELBO", f"{ctx.enc.neg_elbo[i]:.1f}", help=_("nats: reconstruction + KL, one posterior sample"))
-    m[1].metric(_("Reconstruction"), f"{ctx.enc.recon[i]:.1f}", help=_("−log p(x|z), nats"))
-    m[2].metric("KL", f"{ctx.enc.kl[i]:.1f}", help=_("KL(q(z|x) ‖ N(0, I)), nats"))
-    m[3].metric("MSE", f"{ctx.enc.mse[i]:.4f}", help=_("mean squared error per pixel of the reconstruction"))
+    point_metrics(ctx.enc.neg_elbo[i], ctx.enc.recon[i], ctx.enc.kl[i], ctx.enc.mse[i])
     order = dims_by_kl(ctx.kl_per_dim)
-    st.plotly_chart(tr_fig(latent_code_bars(ctx.enc.mu[i], np.exp(0.5 * ctx.enc.logvar[i]), order)),
+    st.plotly_chart(tr_fig(latent_code_bars(ctx.enc.mu[i], np.exp(0.5 * ctx.enc.logvar[i]), order,
+                                            font=presenter.font(12))),
                     key="map_code_bars", config={"displayModeBar": False})
     st.caption(_("Latent code: posterior mean μ ± σ per dimension (most informative first); the green band "
                  "is ±1 under the prior."))
-    b1, b2 = st.columns(2)
-    if b1.button(_("Steer this point"), key="map_steer", icon=":material/tune:", width="stretch",
+    if st.button(_("Steer this point"), key="map_steer", icon=":material/tune:", width="stretch",
                  help=_("Open Sliders starting from this image's code")):
         select_index(ctx, i)
         st.session_state["sliders_start_request"] = {"kind": "index", "index": i}
         st.switch_page("pages/sliders.py")
-    if b2.button(_("〰️ Interpolate from here"), key="map_interp", width="stretch"):
+    if st.button(_("Interpolate from here"), key="map_interp", icon=":material/timeline:", width="stretch",
+                 help=_("Open Interpolate with this image as the path's start")):
         select_index(ctx, i)
         st.session_state["interp_a_request"] = i
         st.switch_page("pages/interpolate.py")
@@ -160,6 +197,60 @@ def point_details(i: int) -> None:
         _("Latent code (CSV)"), latent_table(ctx.enc.mu[i : i + 1], ctx.enc.labels[i : i + 1], ctx.class_names,
                                           np.array([i])),
         file_name=f"{ctx.name}-{ctx.split}-{i}.csv", mime="text/csv", key="map_dl_code")
+
+
+def point_metrics(neg_elbo: float, recon: float, kl: float, mse: float) -> None:
+    """An image's −ELBO and its parts, two metrics a row (four in a row are cut off in a narrow column)."""
+    r1, r2 = st.columns(2), st.columns(2)
+    r1[0].metric(_("−ELBO (nats)"), f"{neg_elbo:.1f}", help=_("reconstruction + KL, one posterior sample; lower "
+                 "is better (the app reports −ELBO everywhere)"))
+    r1[1].metric(_("Reconstruction"), f"{recon:.1f}", help=_("−log p(x|z), nats"))
+    r2[0].metric("KL", f"{kl:.1f}", help=_("KL(q(z|x) ‖ N(0, I)), nats"))
+    r2[1].metric("MSE", f"{mse:.4f}", help=_("mean squared error per pixel of the reconstruction"))
+
+
+def refine(xy: np.ndarray, z: np.ndarray) -> None:
+    """umap-learn's own inverse_transform of the spot, with what it costs and why it differs."""
+    key = (ctx.name, ctx.ck.content_hash, ctx.split, ctx.limit, bundle.cfg)
+    fitted = bundle.reducer is not None or key in UMAP_FITS
+    n = len(ctx.enc)
+    st.caption(_("umap-learn's inverse_transform: another way to guess a code for this spot. It takes a few "
+                 "seconds; the fast decode above takes milliseconds.") if fitted else
+               _("umap-learn's inverse_transform: another way to guess a code for this spot. It takes the first "
+                 "time about 1–2 minutes: umap-learn fits its own UMAP of the {n:,} codes (longer while its code "
+                 "compiles); a few seconds a click after that; the fast decode above takes "
+                 "milliseconds.").format(n=n))
+    if not st.button(_("Refine with umap-learn's inverse_transform"), key="map_refine",
+                     icon=":material/hourglass_top:"):
+        return
+    with st.status(_("Refining with umap-learn…"), expanded=True) as status:
+        reducer = bundle.reducer
+        if reducer is None:
+            st.write(_("Fitting umap-learn's UMAP on {n:,} codes (once per map and server)…").format(n=n))
+            t0 = time.perf_counter()
+            reducer = umap_reducer(*key)
+            st.write(_("Fitted in {secs:.1f} s.").format(secs=time.perf_counter() - t0) if not fitted
+                     else _("Fitted earlier: reused."))
+        st.write(_("Optimising a code whose UMAP neighbourhood matches the spot…"))
+        t1 = time.perf_counter()
+        z2 = np.asarray(reducer.inverse_transform(xy[None].astype(np.float32)), dtype=np.float32)[0]
+        secs = time.perf_counter() - t1
+        status.update(label=_("Refined in {secs:.1f} s").format(secs=secs), state="complete")
+    a, b = st.columns(2)
+    with a:
+        show_image(ctx.decode(z[None])[0], _("fast: 8 nearest codes"), size=presenter.px(112))
+    with b:
+        show_image(ctx.decode(z2[None])[0], _("umap-learn ({secs:.1f} s)").format(secs=secs), size=presenter.px(112))
+    back = lmap.to_map(np.stack([z, z2]))  # (2, 2): where each code lands on this map
+    d_fast, d_umap = (float(np.linalg.norm(p - xy)) for p in back)
+    st.caption(_(
+        "Why they differ: a spot on a 2-D map stands for many codes ({d} numbers squeezed into 2), so every "
+        "inverse is a guess. The fast one averages the codes of the 8 nearest points, weighted by distance; "
+        "umap-learn starts from the nearest points of its own fitted map and optimises a code whose neighbourhood "
+        "matches. The two codes are {apart:.2f} apart (a typical code's length: {typical:.2f}). Placed back on "
+        "this map, the fast code lands {fast:.2f} from the click, umap-learn's {umap:.2f}."
+    ).format(d=ctx.latent_dim, apart=np.linalg.norm(z2 - z), typical=np.linalg.norm(ctx.enc.mu, axis=1).mean(),
+             fast=d_fast, umap=d_umap))
 
 
 def spot_details(xy: np.ndarray) -> None:
@@ -185,35 +276,29 @@ def spot_details(xy: np.ndarray) -> None:
                      "squared distance."))
     else:
         st.caption(_("This map is linear (or the latent space itself), so the inverse is exact."))
-    st.code(fmt_code(z), language=None)
-    if method == "umap":
-        if st.button(_("Refine with umap-learn's inverse_transform (slow: seconds)"), key="map_refine"):
-            reducer = bundle.reducer or umap_reducer(ctx.name, ctx.ck.content_hash, ctx.split, ctx.limit,
-                                                     bundle.cfg)
-            t1 = time.perf_counter()
-            z2 = np.asarray(reducer.inverse_transform(xy[None].astype(np.float32)), dtype=np.float32)[0]
-            secs = time.perf_counter() - t1
-            show_image(ctx.decode(z2[None])[0], _("umap-learn inverse ({secs:.1f} s)").format(secs=secs))
-            st.caption(_("Distance between the two codes: {d:.2f} (typical code norm {norm:.2f}).").format(
-                d=np.linalg.norm(z2 - z), norm=np.linalg.norm(ctx.enc.mu, axis=1).mean()))
+    st.code(fmt_code(z), language=None, wrap_lines=True)
     if st.button(_("Steer from this spot"), key="map_steer_spot", icon=":material/tune:"):
         st.session_state["sliders_start_request"] = {"kind": "code", "code": [float(v) for v in z]}
         st.switch_page("pages/sliders.py")
+    if method == "umap":
+        refine(xy, z)
 
 
 PREVIEW_PX = 112
+SHOWN = 12  # images of a box or lasso selection shown with their reconstructions
 
 
-def hover_preview() -> None:
+def hover_preview(mark: np.ndarray | None) -> None:
     """The spot under the mouse, decoded in the page as the mouse moves (a click still decodes on the
-    server, below)."""
+    server, below); ``mark``: where the ring over the map goes (what the panel shows), or None."""
     urls, problem = live_decoder.model_urls(ctx.ck)
     if urls is None:
         live_decoder.off_line(problem, _("Click a spot to decode it on the server."))
         return
     tag = f"{ctx.split}-{len(ctx.enc)}"
     live_decoder.mount("hover", {
-        "decoder": urls["decoder"], "image": live_decoder.image_spec(ctx.ck, PREVIEW_PX), "chart": chart_key,
+        "decoder": urls["decoder"], "image": live_decoder.image_spec(ctx.ck, presenter.px(PREVIEW_PX)),
+        "chart": chart_key, "mark": None if mark is None else [float(v) for v in mark],
         "map": live_decoder.map_spec(ctx.ck, lmap, tag, f"{tag}-{bundle.cfg.key()}"),
         "text": {"idle": _("Move the mouse over the map: the spot under it is decoded here, in your browser."),
                  "caption": _("under the mouse: ({x}, {y}), decoded in your browser"),
@@ -221,22 +306,36 @@ def hover_preview() -> None:
     }, key="map_hover_view")
 
 
+many = bool(data_idx) and (len(data_idx) > 1 or box_or_lasso)
+if many:
+    mark = None
+elif data_idx:
+    mark = coords[data_idx[0]]
+elif grid_idx:
+    mark = grid[grid_idx[0]]
+elif prior_idx and prior_xy is not None:
+    mark = prior_xy[prior_idx[0]]
+else:
+    mark = coords[chosen] if chosen is not None else None
+
 with right:
-    hover_preview()
-    if data_idx and (len(data_idx) > 1 or box_or_lasso):
+    hover_preview(mark)
+    if many:
         sel = sorted(set(data_idx))
         st.subheader(_("{n:,} images selected").format(n=len(sel)))
         counts = np.bincount(ctx.enc.labels[sel], minlength=len(ctx.class_names))
         st.caption(" · ".join(f"{ctx.class_names[c]}: {n}" for c, n in enumerate(counts) if n))
-        show = sel[:24]
-        st.markdown(_("**Originals** (top) and **reconstructions** (bottom), first 24"))
-        for start in range(0, len(show), 8):
-            chunk = show[start : start + 8]
-            image_row(ctx.data.images[chunk], size=56, per_row=8)
-            image_row(ctx.decode(ctx.enc.mu[chunk]), size=56, per_row=8)
-        st.metric(_("Mean −ELBO of the selection"), f"{ctx.enc.neg_elbo[sel].mean():.1f} nats",
+        show = sel[:SHOWN]
+        recons = ctx.decode(ctx.enc.mu[show])
+        tiles = [side_by_side([ctx.data.images[j], recons[k]], presenter.px(84), vertical=True)
+                 for k, j in enumerate(show)]
+        st.markdown(_("Each image above its **reconstruction**; the first {n}:").format(n=len(show)))
+        st.image(tiles, caption=[f"#{j}" for j in show], width=tiles[0].shape[1], output_format="PNG")
+        st.metric(_("Mean −ELBO of the selection (nats)"), f"{ctx.enc.neg_elbo[sel].mean():.1f}",
                   delta=_("{delta:+.1f} vs all").format(delta=ctx.enc.neg_elbo[sel].mean() - ctx.enc.neg_elbo.mean()),
-                  delta_color="inverse")
+                  delta_color="inverse", help=_("Lower is better; the delta is against the mean of all images."))
+        st.caption(_("Click empty space or a single point: pick **Pan** (the cross of arrows) in the map's toolbar "
+                     "first; in box or lasso mode clicks select nothing."))
         st.download_button(_("Latent codes of the selection (CSV)"),
                            latent_table(ctx.enc.mu[sel], ctx.enc.labels[sel], ctx.class_names, np.array(sel)),
                            file_name=f"{ctx.name}-selection.csv", mime="text/csv", key="map_dl_sel")
@@ -250,7 +349,7 @@ with right:
         st.subheader(_("Prior sample {k}").format(k=k))
         show_image(ctx.decode(prior_z[k : k + 1])[0], _("decoded z ~ N(0, I)"))
         st.caption(_("A code drawn from the prior, placed on the map by its nearest encoded neighbours."))
-        st.code(fmt_code(prior_z[k]), language=None)
+        st.code(fmt_code(prior_z[k]), language=None, wrap_lines=True)
     elif chosen is not None:
         point_details(chosen)
     else:
@@ -264,6 +363,7 @@ with right:
                 kl=ctx.enc.kl.mean(), used=ctx.latent_dim - len(ctx.collapsed), d=ctx.latent_dim)
         )
 
+link.sync("map", ctx)
 # The map is on screen by now: build the 2-D neighbour index for clicks on empty space here
 # (a few hundred ms, once per map), so that the first such click is as fast as the others.
 _spacing = lmap.spacing

@@ -10,6 +10,8 @@ import pandas as pd
 import streamlit as st
 import torch
 
+from pages import _link as link
+from pages import _presenter as presenter
 from pages._common import (
     CHECKPOINT_ROOT,
     checkpoint_entries,
@@ -45,7 +47,7 @@ METRIC_ROWS = [  # (meta.json "metrics" key, history fallback key, row label)
 # -- helpers (plain functions, tested directly) --------------------------------------------------
 def show(img: torch.Tensor | np.ndarray, caption: str | None = None, size: int = 140) -> None:
     """One image, nearest-neighbour upscaled, sent as PNG (st.image's default JPEG blurs pixel edges)."""
-    arr = img if isinstance(img, np.ndarray) and img.dtype == np.uint8 else upscale(img, size)
+    arr = img if isinstance(img, np.ndarray) and img.dtype == np.uint8 else upscale(img, presenter.px(size))
     st.image(arr, caption=caption, output_format="PNG", width=arr.shape[1])  # a long caption must not widen it
 
 
@@ -70,14 +72,17 @@ def pick_indices(labels: np.ndarray, neg_elbo: np.ndarray, mse: np.ndarray, cls:
     return pool[np.argsort(key[pool], kind="stable")][:count]
 
 
-def side_by_side(images: list[torch.Tensor], size: int = CELL, gap: int = GAP) -> np.ndarray:
-    """Images (C, H, W) upscaled (nearest) and joined left to right with thin white gaps."""
+def side_by_side(images: list[torch.Tensor], size: int = CELL, gap: int = GAP, vertical: bool = False) -> np.ndarray:
+    """Images (C, H, W) upscaled (nearest) and joined left to right (or top to bottom) with thin white gaps."""
     tiles = [upscale(im, size) for im in images]
-    spacer = np.full((tiles[0].shape[0], gap, *tiles[0].shape[2:]), 255, np.uint8)
+    axis = 0 if vertical else 1
+    shape = list(tiles[0].shape)
+    shape[axis] = gap
+    spacer = np.full(shape, 255, np.uint8)
     out = [tiles[0]]
     for t in tiles[1:]:
         out += [spacer, t]
-    return np.concatenate(out, axis=1)
+    return np.concatenate(out, axis=axis)
 
 
 def grid_png(rows: list[torch.Tensor], per_row: int, scale: int) -> bytes:
@@ -168,6 +173,7 @@ def metrics_column(ck: Checkpoint) -> tuple[dict[str, str], bool]:
 def main() -> None:
     """The page: the grid, the comparison, the metrics table and the posterior samples."""
     ctx = get_ctx()
+    link.restore("reconstructions", ctx)
     st.title(_("Reconstructions"))
     st.caption(
         _("Each cell: an image from the {split} split of **{dataset}** (left) and its "
@@ -240,7 +246,7 @@ def main() -> None:
             else:
                 cap = f"#{i} {ctx.class_name(i)} · −ELBO {_num(elbo_a[k])} · MSE {mse_a[k]:.3f}"
             with cols[j]:
-                show(side_by_side(tiles, cell), cap)
+                show(side_by_side(tiles, presenter.px(cell)), cap)
 
     h = ctx.ck.config.image_shape[1]
     png = grid_png([x, rec_a] + ([rec_b] if rec_b is not None else []), 8, max(1, round(56 / h)))
@@ -248,6 +254,8 @@ def main() -> None:
                        mime="image/png", key="rec_dl_png",
                        help=_("Rows of originals, then their reconstructions by A, then by B.") if other is not None
                        else _("Rows of originals, then their reconstructions."))
+
+    link.sync("reconstructions", ctx)
 
     # -- metrics of both checkpoints ------------------------------------------------------------------
     st.subheader(_("Test metrics of both checkpoints") if other is not None else _("Test metrics"))

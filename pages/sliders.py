@@ -13,11 +13,13 @@ import streamlit as st
 from PIL import Image
 
 from components import live_decoder
+from pages import _link as link
+from pages import _presenter as presenter
 from pages._common import (
+    class_legend,
     encode_code,
     fmt_code,
     get_ctx,
-    parse_code,
     selected_index,
     show_image,
 )
@@ -33,6 +35,7 @@ MIN_SHARE = 0.001  # principal directions with less of the variance are tucked a
 
 ctx = get_ctx()
 D = ctx.latent_dim
+link.restore("sliders", ctx)  # ?z= (the code) and ?image= arrive as a start request, ?axes= as the axes
 st.title(_("Sliders"))
 st.caption(
     _("One slider per latent dimension, **most informative first** (highest average KL), or per principal "
@@ -76,23 +79,17 @@ def _switch_axes() -> None:
            index if np.allclose(z, start) else None)
 
 
-# -- where to start: a request from another page, the URL, or the prior mean ---------------------
+# -- where to start: a request from another page or a link, else the prior mean -------------------
 request = st.session_state.pop("sliders_start_request", None)
-url_code, url_problem = parse_code(st.query_params.get("z"), D, LIMIT)
 if request and request.get("kind") == "index" and 0 <= int(request["index"]) < len(ctx.enc):
     i = int(request["index"])
     _start(ctx.enc.mu[i], _("image #{i} ({cls})").format(i=i, cls=ctx.class_name(i)), i)
 elif request and request.get("kind") == "code" and len(request.get("code", [])) == D:
-    _start(request["code"], _("a chosen code"))
+    _start(request["code"], _(request.get("label", N_("a chosen code"))))
 elif st.session_state.get("sl_for") != (ctx.name, D):
-    if url_code is not None:
-        _start(url_code, _("the code in the link"))
-    else:
-        if url_problem:
-            st.warning(_("Ignored the link's code: {problem}. Starting from the prior mean.").format(problem=url_problem))
-        _start(np.zeros(D), _("the prior mean (z = 0)"))
+    _start(np.zeros(D), _("the prior mean (z = 0)"))
 
-c1, c2, c3, c4 = st.columns([1, 1, 1, 1.3])
+c1, c2, c3, c4 = st.columns([1, 1.15, 1.15, 1.2])
 if c1.button(_("Prior mean (z = 0)"), key="sl_btn_zero", width="stretch"):
     _start(np.zeros(D), _("the prior mean (z = 0)"))
 if c2.button(_("Random sample"), key="sl_btn_random", icon=":material/casino:", width="stretch",
@@ -101,7 +98,7 @@ if c2.button(_("Random sample"), key="sl_btn_random", icon=":material/casino:", 
     st.session_state["sl_seed"] = seed
     _start(prior_samples(1, D, seed=seed)[0], _("a random prior sample (seed {seed})").format(seed=seed))
 chosen = selected_index(ctx)
-if c3.button(_("Image chosen on the map"), key="sl_btn_map", width="stretch", disabled=chosen is None,
+if c3.button(_("Chosen on the map"), key="sl_btn_map", width="stretch", disabled=chosen is None,
              help=_("Click a point on the Map page first") if chosen is None else f"#{chosen}"):
     _start(ctx.enc.mu[chosen], _("image #{i} ({cls})").format(i=chosen, cls=ctx.class_name(chosen)), chosen)
 with c4:
@@ -143,7 +140,7 @@ minimap = ctx.minimap()
 def _start_views(start: np.ndarray) -> dict:
     """What shows the start, computed once per start (not on every move): PNGs and map position."""
     si = st.session_state.get("sl_start_index")
-    key = (ctx.name, ctx.split, si, start.tobytes())
+    key = (ctx.name, ctx.split, si, start.tobytes(), presenter.on())
     cached = st.session_state.get("sl_start_views")
     if cached is None or cached["key"] != key:
         recon = ctx.decode(start[None])[0]
@@ -151,7 +148,7 @@ def _start_views(start: np.ndarray) -> dict:
                  if si is not None else [(recon, _("start"))])
         images = []
         for im, cap in shown:
-            a = upscale(im, 120)
+            a = upscale(im, presenter.px(120))
             images.append((png_bytes(Image.fromarray(a)), cap, a.shape[1]))
         cached = {"key": key, "xy": bundle.latent_map.to_map(start[None])[0], "images": images}
         st.session_state["sl_start_views"] = cached
@@ -172,7 +169,7 @@ def _live_view(start: np.ndarray, trail: list, start_xy, sliders: dict[str, int]
         origin, basis = np.zeros(D, np.float32), None
         coef = [float(v) for v in _code("latent", start)]
     live_decoder.mount("sliders", {
-        "decoder": urls["decoder"], "image": live_decoder.image_spec(ctx.ck, SIZE),
+        "decoder": urls["decoder"], "image": live_decoder.image_spec(ctx.ck, presenter.px(SIZE)),
         "labels": sliders, "origin": [float(v) for v in origin], "axes": basis, "coef": coef,
         "map": live_decoder.map_spec(ctx.ck, bundle.latent_map, tag, f"{tag}-{bundle.cfg.key()}"),
         "minimap": {**live_decoder.minimap_spec(ctx.ck, minimap, f"{tag}-{bundle.cfg.key()}"), "trail": trail,
@@ -200,13 +197,14 @@ def panel() -> None:
     left, right = st.columns([3, 2], gap="large")
     z = _code(axes_kind, start)
     with right, st.container(key="sl_server_image"):  # the new image first: it goes out before the rest
-        show_image(ctx.decode(z[None])[0], _("decoded z"), size=SIZE, inline=True)
+        show_image(ctx.decode(z[None])[0], _("decoded z"), size=presenter.px(SIZE), inline=True)
     xy = bundle.latent_map.to_map(z[None])[0]
     trail = st.session_state.setdefault("sl_trail", [])
     if not trail or np.hypot(trail[-1][0] - xy[0], trail[-1][1] - xy[1]) > 1e-6:
         trail.append([float(xy[0]), float(xy[1])])
         del trail[:-TRAIL]
-    st.query_params["z"] = encode_code(z)
+    st.session_state["sl_z_text"] = encode_code(z)
+    link.write("z", st.session_state["sl_z_text"])  # the link reopens this exact image
     views = _start_views(start)
     specs = _slider_specs()
     shown = [s for s in specs if show_collapsed or not s[3]]
@@ -226,8 +224,9 @@ def panel() -> None:
             show_image(minimap.render(xy, trail, start=views["xy"]),
                        _("Where z lands on the {map} map (★), the start (○) and the trail.").format(map=bundle.label),
                        size=0, inline=True)
+        class_legend(ctx.class_names, sorted({int(c) for c in np.unique(ctx.enc.labels)}))
         with st.popover(_("Current code")):
-            st.code(fmt_code(z), language=None)
+            st.code(fmt_code(z), language=None, wrap_lines=True)
     # the sliders last: the new image reaches the browser before their (unchanged) updates
     with left:
         cols = st.columns(int(n_cols))
@@ -246,3 +245,4 @@ if use_fragment:
     st.fragment(panel)()
 else:
     panel()
+link.sync("sliders", ctx)

@@ -9,27 +9,42 @@ from pathlib import Path
 
 import streamlit as st
 
+from pages import _link as link
+from pages import _presenter as presenter
 from pages._common import CHECKPOINT_ROOT, ROOT, ensure_frame
-from pages._i18n import _, join_list, ngettext, tr_fig
+from pages._i18n import N_, _, join_list, ngettext, tr, tr_fig
 from vae.archs import ARCHITECTURES, get_architecture
 from vae.checkpoint import IMPORTED_NOTE, ONNX_KIND, folder_kind
 from vae.config import ModelConfig, TrainConfig
 from vae.data import DATASETS, dataset_available
-from vae.figures import batch_loss_curve, loss_curves
+from vae.figures import batch_loss_curve, codes_map, loss_curves
 from vae.jobs import (
+    CLASSROOM,
     JobError,
     JobRegistry,
     checkpoint_name_problem,
     default_threads,
     train_command,
 )
+from vae.latent import COLLAPSED_KL
 
 TRAINABLE = ["digits", "fashion-mnist", "mnist", "kmnist"]
 LEARNING_RATES = [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 1e-2]
-# Rough seconds per epoch of the 60,000-image 28x28 sets on a 2-core CPU (measured on the development
-# machine, idle and with another run beside it); digits takes a fraction of a second per epoch.
+# Rough seconds per epoch on a 2-core CPU (measured on the development machine, idle and with another
+# run beside it): the 60,000-image 28x28 sets, and the 1,437 training images of digits (MLP 256-128 or
+# 512-256, batch 64: 150 epochs took 25-43 s with one thread).
 SECONDS_PER_EPOCH = {"mlp": (15, 30), "conv": (25, 50)}
+DIGITS_SECONDS_PER_EPOCH = (0.15, 0.3)
 POLL_SECONDS = 1.0
+PRESETS = {"classroom": N_("Classroom preset"), "custom": N_("Custom")}  # shown translated
+#: The page's widgets and the classroom preset's values for them.
+PRESET_VALUES = {
+    "train_dataset": CLASSROOM.dataset, "train_arch": CLASSROOM.model["arch"],
+    "train_latent": CLASSROOM.model["latent_dim"], "train_beta": CLASSROOM.model["beta"],
+    "train_epochs": CLASSROOM.train["epochs"], "train_batch": CLASSROOM.train["batch_size"],
+    "train_lr": CLASSROOM.train["lr"], "train_warmup": CLASSROOM.train["kl_warmup_epochs"],
+    "train_seed": CLASSROOM.train["seed"],
+}
 
 
 @st.cache_resource(show_spinner=False)
@@ -71,6 +86,7 @@ def _open_checkpoint(name: str) -> None:
 
 # -- the page ----------------------------------------------------------------------------------
 ensure_frame()
+link.restore("train")
 st.title(_("Train a new model"))
 threads, cores = default_threads(), os.cpu_count() or 1
 st.markdown(
@@ -79,7 +95,8 @@ st.markdown(
       "**Checkpoint** picker, ready to explore.")
 )
 st.caption(
-    _("Meant for small runs. **digits** (8×8 pixels, 1,437 training images) trains in seconds. "
+    _("Meant for small runs. **digits** (8×8 pixels; of its 1,797 images, 1,437 train and 360 test) trains in "
+      "seconds to a minute. "
       "**Fashion-MNIST** (28×28, 60,000 images) takes about {conv_lo}–{conv_hi} s per epoch with the conv model "
       "and {mlp_lo}–{mlp_hi} s with the MLP on a 2-core CPU. A run here uses {threads} of this machine's {cores} "
       "CPU cores, so the app stays responsive. For long runs use the command line shown below: it uses every "
@@ -108,8 +125,20 @@ left, right = st.columns([1, 1.35], gap="large")
 
 with left:
     st.subheader(_("Settings"))
+    preset = st.segmented_control(
+        _("Start from"), list(PRESETS), format_func=lambda p: _(PRESETS[p]), key="train_preset", default="custom",
+        help=_("Classroom preset: {description}. It reliably gives a model whose two latent dimensions are both "
+               "in use: long enough to narrate, with the map of the codes spreading out while it "
+               "trains.").format(description=_(CLASSROOM.description)),
+    ) or "custom"
+    classroom = preset == "classroom"
+    if classroom:
+        st.session_state.update(PRESET_VALUES)  # the widgets below show (and lock) the preset's values
+        description = _(CLASSROOM.description)
+        st.caption(_("{description}; both latent dimensions stay in use. Switch to **Custom** to change "
+                     "anything.").format(description=description[:1].upper() + description[1:]))
     dataset = st.selectbox(
-        _("Data set"), TRAINABLE, key="train_dataset",
+        _("Data set"), TRAINABLE, key="train_dataset", disabled=classroom,
         help=_("digits is tiny and always available; the 28×28 sets need their files on this machine."),
     )
     about = _(DATASETS[dataset])
@@ -126,41 +155,45 @@ with left:
                "page.")).format(dataset=dataset, splits=join_list(missing), how=how)
         )
     arch = st.radio(
-        _("Architecture"), list(ARCHITECTURES), key="train_arch", horizontal=True,
+        _("Architecture"), list(ARCHITECTURES), key="train_arch", horizontal=True, disabled=classroom,
         format_func={a: _(cls.label) for a, cls in ARCHITECTURES.items()}.get,
         help=" ".join(_("{label}: {description}.").format(label=_(cls.label), description=_(cls.description))
                       for cls in ARCHITECTURES.values()),
     )
-    hidden = get_architecture(arch).default_hidden
+    hidden = tuple(CLASSROOM.model["hidden_dims"]) if classroom else get_architecture(arch).default_hidden
     c1, c2, c3 = st.columns(3)
     latent = int(c1.number_input(
-        _("Latent size"), 1, 64, 2, key="train_latent",
+        _("Latent size"), 1, 64, 2, key="train_latent", disabled=classroom,
         help=_("Numbers per latent code. 2 lets the Map page show the latent space itself, with decoded "
                "images behind it; 8–16 reconstruct better."),
     ))
     beta = float(c2.number_input(
-        "β", 0.0, 20.0, 1.0, step=0.5, key="train_beta", format="%.2g",
+        "β", 0.0, 20.0, 1.0, step=0.5, key="train_beta", format="%.2g", disabled=classroom,
         help=_("Weight of the KL term. 1 is the plain VAE; larger β gives a smoother, more disentangled but "
-               "blurrier model; smaller β reconstructs better with a less regular latent space."),
+               "blurrier model; smaller β reconstructs better with a less regular latent space. β = 0 is a plain "
+               "autoencoder: nothing pulls the codes towards the prior, so decoding samples of N(0, I) gives "
+               "nonsense."),
     ))
-    epochs = int(c3.number_input(_("Epochs"), 1, 500, 20, key="train_epochs",
+    epochs = int(c3.number_input(_("Epochs"), 1, 500, 20, key="train_epochs", disabled=classroom,
                                  help=_("Passes over the training images.")))
     with st.expander(_("Advanced")):
         a1, a2, a3 = st.columns(3)
-        batch_size = int(a1.number_input(_("Batch size"), 8, 1024, 128, step=32, key="train_batch"))
-        lr = float(a2.select_slider(_("Learning rate"), LEARNING_RATES, value=1e-3, key="train_lr",
+        batch_size = int(a1.number_input(_("Batch size"), 8, 1024, 128, step=32, key="train_batch",
+                                         disabled=classroom))
+        lr = float(a2.select_slider(_("Learning rate"), LEARNING_RATES, value=1e-3, key="train_lr", disabled=classroom,
                                     format_func=lambda v: f"{v:g}", help=_("Adam's learning rate, decayed "
                                     "with a cosine schedule to 1/20 of it by the last epoch.")))
         warmup = float(a3.number_input(
-            _("KL warm-up (epochs)"), 0.0, 100.0, 0.0, step=1.0, key="train_warmup", format="%g",
+            _("KL warm-up (epochs)"), 0.0, 100.0, 0.0, step=1.0, key="train_warmup", format="%g", disabled=classroom,
             help=_("Ramp the KL weight from 0 to β over this many epochs; helps against posterior "
                    "collapse (latent dimensions the model stops using)."),
         ))
-        seed = int(st.number_input(_("Seed"), 0, 2**31 - 1, 0, key="train_seed",
+        seed = int(st.number_input(_("Seed"), 0, 2**31 - 1, 0, key="train_seed", disabled=classroom,
                                    help=_("The same seed and settings give the same model on a CPU.")))
         st.caption(_("Hidden layers: {layers} (change them with `--hidden` on the command line).").format(
             layers=", ".join(str(d) for d in hidden)))
-    suggestion = suggest_name(dataset, arch, latent, beta)
+    suggestion = suggest_name(dataset, arch, latent, beta) if not classroom else suggest_name(
+        "classroom-digits", arch, latent, beta)
     typed = st.text_input(
         _("Checkpoint name"), key="train_name", placeholder=suggestion, max_chars=100,
         help=_("A folder name under checkpoints/: letters, digits, '_', '.' and '-'. Empty: the suggestion."),
@@ -176,18 +209,19 @@ with left:
     tc = TrainConfig(dataset=dataset, out=str(CHECKPOINT_ROOT / name), epochs=epochs,
                      batch_size=batch_size, lr=lr, kl_warmup_epochs=warmup, seed=seed, threads=threads)
     command = train_command(mc, tc, out=display_path(CHECKPOINT_ROOT / name))
-    if dataset != "digits" and arch in SECONDS_PER_EPOCH:
-        lo, hi = (epochs * s for s in SECONDS_PER_EPOCH[arch])
+    per_epoch = DIGITS_SECONDS_PER_EPOCH if dataset == "digits" else SECONDS_PER_EPOCH.get(arch)
+    if per_epoch:
+        lo, hi = (epochs * s for s in per_epoch)
         long_run = hi > 10 * 60
         (st.warning if long_run else st.info)(
-            ngettext("Estimated time on a 2-core CPU: about {lo} to {hi} for {n} epoch.",
-                     "Estimated time on a 2-core CPU: about {lo} to {hi} for {n} epochs.", epochs).format(
+            (ngettext("Estimated time on a 2-core CPU: about {lo} to {hi} for {n} epoch.",
+                      "Estimated time on a 2-core CPU: about {lo} to {hi} for {n} epochs.", epochs) if hi >= 2 else
+             ngettext("Estimated time on a 2-core CPU: a second or two for {n} epoch.",
+                      "Estimated time on a 2-core CPU: a second or two for {n} epochs.", epochs)).format(
                 lo=fmt_duration(lo), hi=fmt_duration(hi), n=epochs)
-            + (" " + _("That is a long run for a web page: consider the command line below.") if long_run else "")
+            + (" " + _("That is a long run for a web page: consider the command line below.") if long_run else ""),
+            icon=":material/timer:",
         )
-    if not problem:
-        st.caption(_("The same run from a terminal in the project folder:"))
-        st.code(command, language="bash", wrap_lines=True)
 
     if busy:
         if st.session_state.get("train_job_id") == current.job_id:
@@ -244,11 +278,23 @@ def progress_panel(polling: bool) -> None:
                      help=_("Ends the run after the current batch; the epochs finished so far are kept "
                             "as the checkpoint.")):
             job.stop()  # the next poll shows "stopping"; the run ends after the current batch
+    elif snap.status == "complete" and snap.collapse:
+        st.warning(
+            _("Finished {n} epochs in {t}, but the model is not usable yet. {verdict} Final test −ELBO: {elbo:.2f} "
+              "nats per image. Saved to `{path}`.").format(
+                n=len(snap.history), t=fmt_duration(snap.elapsed_s), verdict=tr(snap.collapse),
+                elbo=snap.final_test_neg_elbo, path=display_path(Path(snap.out))),
+            icon=":material/warning:",
+        )
     elif snap.status == "complete":
+        used = "" if snap.kl_per_dim is None else " " + ngettext(
+            "{k} of {n} latent dimension in use.", "{k} of {n} latent dimensions in use.", len(snap.kl_per_dim)
+        ).format(k=int((snap.kl_per_dim >= COLLAPSED_KL).sum()), n=len(snap.kl_per_dim))
         st.success(
-            _("Finished {n} epochs in {t}. Final test −ELBO: **{elbo:.2f} nats** per image (lower is better). "
+            _("Finished {n} epochs in {t}. Final test −ELBO: **{elbo:.2f} nats** per image (lower is better).{used} "
               "Saved to `{path}`.").format(n=len(snap.history), t=fmt_duration(snap.elapsed_s),
-                                           elbo=snap.final_test_neg_elbo, path=display_path(Path(snap.out)))
+                                           elbo=snap.final_test_neg_elbo, used=used,
+                                           path=display_path(Path(snap.out)))
         )
     elif snap.status == "stopped" and snap.history:
         st.warning(
@@ -268,6 +314,17 @@ def progress_panel(polling: bool) -> None:
         if st.session_state.pop("train_open", False):
             st.switch_page("pages/map.py")
 
+    if snap.codes is not None:
+        st.markdown((_("**The test images' codes after epoch {epoch}** (the latent plane itself)")
+                     if snap.latent_dim == 2 else
+                     _("**The test images' codes after epoch {epoch}** (their first two principal axes)")).format(
+            epoch=snap.codes_epoch))
+        st.plotly_chart(tr_fig(codes_map(snap.codes, snap.code_labels, snap.class_names, height=300,
+                                         font=presenter.font(12))),
+                        key="train_codes_map", config={"displayModeBar": False})
+        if snap.active:
+            st.caption(_("Redrawn while it trains: the codes start in a clump around 0 and spread out as the "
+                         "encoder learns, while the KL term keeps them near the prior N(0, I)."))
     if snap.loss_x:
         st.markdown(_("**Loss per batch** (β-weighted, nats per image)"))
         st.plotly_chart(tr_fig(batch_loss_curve(snap.loss_x, snap.loss_y, height=240)), key="train_batch_chart",
@@ -281,8 +338,14 @@ def progress_panel(polling: bool) -> None:
     elif snap.active and snap.steps_per_epoch:
         st.caption(_("The per-epoch curve appears when the first epoch is done."))
     if not snap.active:
-        st.caption(_("Command line equivalent: `{command}`").format(command=snap.command))
+        st.caption(_("Command line equivalent:"))
+        st.code(snap.command.replace(" --", " \\\n  --"), language="bash", wrap_lines=True)
 
 
 with right:
     st.fragment(run_every=POLL_SECONDS if busy else None)(progress_panel)(busy)
+if not problem:  # full width: one option a line, no option split by a line break
+    st.caption(_("The same run from a terminal in the project folder:"))
+    st.code(train_command(mc, tc, out=display_path(CHECKPOINT_ROOT / name), multiline=True), language="bash",
+            wrap_lines=True)
+link.sync("train")

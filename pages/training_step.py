@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 import torch
 
+from pages import _link as link
 from pages._common import _load_data, get_checkpoint, get_ctx
 from pages._i18n import _, ngettext, tr_fig
 from pages._i18n import tr as tr_text
@@ -61,6 +62,7 @@ def show_code(key: str, model) -> None:
 
 def main() -> None:
     ctx = get_ctx()
+    link.restore("training_step", ctx)  # the link's settings, before the widgets
     cfg = ctx.ck.config
     st.title(_("One training step"))
     if ctx.ck.imported:
@@ -87,7 +89,7 @@ def main() -> None:
     tr = run_step(ctx.name, ctx.ck.content_hash, ctx.split, ctx.limit, batch, eps_seed, float(lr), 1)
 
     st.session_state.setdefault("step_stage", KEYS[0])
-    b1, b2, b3 = st.columns([1, 6, 1], vertical_alignment="center")
+    b1, b2, b3 = st.columns([1.3, 5, 1.3], vertical_alignment="center")  # "Back" and "Next" fit at 1024 px
     b1.button(_("Back"), key="step_back", icon=":material/arrow_back:", on_click=_move, args=(-1,),
               disabled=st.session_state["step_stage"] == KEYS[0], width="stretch")
     with b2:
@@ -108,6 +110,7 @@ def main() -> None:
     st.caption(_("Batch: images {images} · β = {beta:g} · ε seed {seed} · {likelihood} likelihood").format(
         images=", ".join(f"#{i}" for i in batch[:12]) + (" …" if len(batch) > 12 else ""), beta=tr.beta,
         seed=eps_seed, likelihood=likelihood_name(cfg.likelihood)))
+    link.sync("training_step", ctx)
 
 
 def _image_pick(tr: StepTrace) -> int:

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from pages import _link as link
 from pages._common import get_checkpoint, get_ctx
 from pages._i18n import _, join_list, tr, tr_fig
 from pages._story import N_SCORE, anomaly_scores, get_test_images, stage_images
@@ -37,6 +38,7 @@ def mask_labels() -> dict[str, str]:
 
 def main() -> None:
     ctx = get_ctx()
+    link.restore("uses", ctx)  # the link's settings, before the widgets
     model = ctx.model
     st.title(_("Uses"))
     st.caption(_("Four things people use VAEs for, each run live on **{name}** and its {split}-split images.").format(
@@ -46,7 +48,7 @@ def main() -> None:
     x = ctx.data.images[start : start + N_BATCH]
 
     st.header(_("1 · Denoising"))
-    c1, c2 = st.columns([1, 3])
+    c1, c2 = st.columns([1.5, 3])  # its metrics' labels fit at 1024 px with the sidebar open
     std = float(c1.slider(_("Noise σ"), 0.0, 1.0, 0.4, 0.05, key="uses_noise"))
     noisy = uses.add_noise(x, std, seed=start)
     clean = uses.denoise(model, noisy)
@@ -75,7 +77,7 @@ def main() -> None:
                          "clean images from corrupted ones (Im et al. 2017), does better."))
 
     st.header(_("2 · Inpainting"))
-    c1, c2 = st.columns([1, 3])
+    c1, c2 = st.columns([1.5, 3])  # its metrics' labels fit at 1024 px with the sidebar open
     kind = c1.selectbox(_("Hide"), uses.MASKS, key="uses_mask", format_func=mask_labels().get)
     iters = int(c1.slider(_("Rounds of encode → decode"), 0, 50, 20, key="uses_iters"))
     known = uses.mask(kind, tuple(ctx.ck.config.image_shape), seed=start)
@@ -156,6 +158,8 @@ def main() -> None:
                 n=len(kl), bits=kl.mean(), median=np.median(kl), png_bytes=png.mean() / 8, png_bits=png.mean(),
                 raw=int(comp["raw_bytes"][0]), ratio=png.mean() / kl.mean(), mse=comp["mse"].mean(),
                 weights=sum(p.numel() for p in model.decoder.parameters())))
+
+    link.sync("uses", ctx)
 
     st.header(_("5 · Beyond images: text and speech"))
     st.markdown(_(

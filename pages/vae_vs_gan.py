@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from pages import _link as link
 from pages._common import get_ctx
 from pages._i18n import N_, _, tr_fig
 from pages._story import comparison_model, device_label, generator_report, minutes, stage_images
@@ -28,6 +29,7 @@ def _median_rate(history: list | None) -> str:
 
 def main() -> None:
     ctx = get_ctx()
+    link.restore("vae_vs_gan", ctx)  # the link's settings, before the widgets
     st.title(_("VAE vs GAN"))
     gan, why_gan = comparison_model(GAN, ctx.ck.dataset)
     clf, why_clf = comparison_model(CLASSIFIER, ctx.ck.dataset)
@@ -106,6 +108,8 @@ def main() -> None:
               "- **Trained by one loss that goes down**: the ELBO. A GAN's two losses chase each other and say "
               "little about sample quality.").format(
                 d=ctx.latent_dim, elbo=-float(terms["recon"][0] + terms["kl"][0]), k=IWAE_K, bound=bound))
+
+    link.sync("vae_vs_gan", ctx)
 
     st.header(_("4 · Training"))
     vt, gt = ctx.ck.meta.get("training") or {}, gan.meta.get("training") or {}

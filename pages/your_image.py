@@ -12,7 +12,9 @@ import torch
 from PIL import Image, ImageDraw, ImageOps
 
 from components import live_decoder
-from pages._common import fmt_code, get_ctx, selected_index
+from pages import _link as link
+from pages import _presenter as presenter
+from pages._common import class_legend, fmt_code, get_ctx, selected_index
 from pages._i18n import N_, _, tr, tr_fig
 from vae.explorer import default_projection
 from vae.figures import latent_code_bars, latent_map
@@ -158,7 +160,7 @@ def preview(im: Image.Image, size: int = SIZE) -> Image.Image:
 def show(img: torch.Tensor | Image.Image, caption: str, size: int = SIZE) -> None:
     """A tensor image upscaled with nearest-neighbour (or a PIL preview), sent as PNG, not JPEG."""
     if not isinstance(img, Image.Image):
-        img = Image.fromarray(upscale(img, size))
+        img = Image.fromarray(upscale(img, presenter.px(size)))
     st.image(img, caption=caption, output_format="PNG", width=img.width)  # a long caption must not widen it
 
 
@@ -185,7 +187,7 @@ def draw_pad(ctx, method: str) -> list | None:
     bundle = ctx.map(ProjectionConfig(method=method))
     tag = f"{ctx.split}-{len(ctx.enc)}"
     result = live_decoder.mount("draw", {
-        **urls, "image": live_decoder.image_spec(ctx.ck, SIZE), "pen": max(16, round(2.2 * 280 / w)),
+        **urls, "image": live_decoder.image_spec(ctx.ck, presenter.px(SIZE)), "pen": max(16, round(2.2 * 280 / w)),
         "map": live_decoder.map_spec(ctx.ck, bundle.latent_map, tag, f"{tag}-{bundle.cfg.key()}"),
         "minimap": live_decoder.minimap_spec(ctx.ck, ctx.minimap(bundle.cfg), f"{tag}-{bundle.cfg.key()}"),
         "text": {"pad": _("Draw here, light on dark like the data."), "clear": _("Clear"),
@@ -208,6 +210,7 @@ def map_method(latent_dim: int, default: str) -> str:
 def main() -> None:
     """The page: upload or sample, conversion, encoding, neighbours, map, steering."""
     ctx = get_ctx()
+    link.restore("your_image", ctx)
     c, h, w = ctx.ck.config.image_shape
     st.title(_("Your image"))
     st.caption(
@@ -251,11 +254,14 @@ def main() -> None:
         else:
             raw, source = None, _("your drawing")
             drawn = draw_pad(ctx, map_method(ctx.latent_dim, default_projection(ctx.ck).method))
+            class_legend(ctx.class_names, sorted({int(k) for k in np.unique(ctx.enc.labels)}))
+            link.sync("your_image", ctx)
             if drawn is None:
                 st.caption(_("Draw with the mouse, a finger or a pen: the reconstruction and the spot on the map "
                              "follow every stroke. When you lift the pen, the rest of the page shows the drawing."))
                 return
 
+    link.sync("your_image", ctx)
     if raw is None:
         prep, error = drawn_image(drawn.get("pixels") if isinstance(drawn, dict) else None, (c, h, w))
     else:
@@ -278,7 +284,8 @@ def main() -> None:
                                                 else _("none needed")) + label_note)
 
     m = st.columns(4)
-    m[0].metric("−ELBO", f"{res['neg_elbo']:.1f}", help=_("nats: reconstruction + KL, one posterior sample"))
+    m[0].metric(_("−ELBO (nats)"), f"{res['neg_elbo']:.1f}",
+                help=_("reconstruction + KL, one posterior sample; lower is better"))
     m[1].metric(_("Reconstruction"), f"{res['recon']:.1f}", help=_("−log p(x|z), nats"))
     m[2].metric("KL", f"{res['kl']:.1f}", help=_("KL(q(z|x) ‖ N(0, I)), nats"))
     m[3].metric("MSE", f"{res['mse']:.4f}", help=_("mean squared error per pixel of the reconstruction"))
@@ -292,6 +299,10 @@ def main() -> None:
             dataset=ctx.ck.dataset))
     else:
         st.caption(msg)
+    st.caption(_("A typical −ELBO does not make an image typical: likelihood is a weak test for inputs unlike the "
+                 "data. VAEs and other likelihood models often score simple, plain images (a drawn outline, a "
+                 "blank page) as well as real ones or better (Nalisnick et al., 2019, *Do deep generative "
+                 "models know what they don't know?*). The nearest neighbours below say more."))
 
     st.subheader(_("Its {k} nearest neighbours in latent space").format(k=K_NEAREST))
     dist, nn = nearest_codes(ctx.enc.mu, res["mu"])
@@ -307,18 +318,18 @@ def main() -> None:
                  "typically {typical:.2f} away. Most common class among these: **{cls}** ({votes} of {n}).").format(
         typical=typical, cls=top_name, votes=votes.max(), n=len(nn)))
     if dist[0] > 2 * typical:
-        note = (" " + _("Its −ELBO is not high, and that is common: VAEs often give simple images unlike "
-                        "their data a high likelihood.") if pct < 90 else "")
+        note = (" " + _("Its −ELBO did not show it: the likelihood test above missed this one.") if pct < 90 else "")
         st.info(_("Even its nearest neighbour is {x:.1f}× farther away than usual: the model "
                   "has seen nothing quite like it.").format(x=dist[0] / typical) + note)
 
     st.subheader(_("Its latent code"))
     sigma = np.exp(0.5 * res["logvar"])
-    st.plotly_chart(tr_fig(latent_code_bars(res["mu"], sigma, dims_by_kl(ctx.kl_per_dim))), key="img_code_bars",
+    st.plotly_chart(tr_fig(latent_code_bars(res["mu"], sigma, dims_by_kl(ctx.kl_per_dim), font=presenter.font(12))),
+                    key="img_code_bars",
                     config={"displayModeBar": False})
     st.caption(_("Posterior mean μ ± σ per dimension, most informative dimensions first; the green band "
                  "is ±1 under the prior."))
-    st.code(fmt_code(res["mu"]), language=None)
+    st.code(fmt_code(res["mu"]), language=None, wrap_lines=True)
     if st.button(_("Steer this image"), key="img_steer", icon=":material/tune:",
                  help=_("Open Sliders starting from this image's latent code")):
         st.session_state["sliders_start_request"] = {"kind": "code", "code": [float(v) for v in res["mu"]]}
@@ -329,7 +340,7 @@ def main() -> None:
     bundle = ctx.map(ProjectionConfig(method=method))
     xy = bundle.latent_map.to_map(res["mu"][None])[0]
     fig = latent_map(bundle.coords, ctx.enc.labels, ctx.class_names, height=520,
-                     axis_titles=("z0", "z1") if method == "latent" else None)
+                     axis_titles=("z0", "z1") if method == "latent" else None, font=presenter.font(12))
     # WebGL traces, like the points: SVG ones (go.Scatter) are drawn underneath them
     star = dict(size=24, symbol="star", color="black", line=dict(width=2, color="white"))
     fig.add_trace(go.Scattergl(x=[xy[0]], y=[xy[1]], mode="markers", name=_("your image"), marker=star,

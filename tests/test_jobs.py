@@ -220,3 +220,89 @@ def test_the_loss_trace_stays_bounded_and_spans_the_run():
     assert 50 <= len(trace.x) <= 100 and len(trace.x) == len(trace.y)
     assert trace.x[0] == 0.0 and trace.x[-1] > 90  # thinned evenly, not truncated
     assert MAX_LOSS_POINTS >= 1000
+
+
+# -- the live map of the codes, collapse, the classroom preset (issue #16) -------------------------
+def test_a_job_keeps_the_test_codes_for_a_live_map(tmp_path):
+    job = JobRegistry().start(MC, _tc(tmp_path / "codes", epochs=2))
+    assert job.join(120)
+    snap = job.snapshot()
+    assert snap.codes_epoch == 2, "the last epoch is always encoded"
+    assert snap.codes.shape == (360, 2) and snap.code_labels.shape == (360,)
+    assert snap.latent_dim == 2 and snap.kl_per_dim.shape == (2,) and len(snap.class_names) == 10
+    ck = load_checkpoint(tmp_path / "codes")
+    from vae.data import load_dataset
+
+    with torch.inference_mode():
+        mu, _ = ck.model.encode(load_dataset("digits", "test").images)
+    # the saved model's codes (float16 weights aside: these are float32) are the codes the job showed
+    assert torch.allclose(torch.from_numpy(snap.codes), mu, atol=1e-4)
+
+
+def test_a_job_with_more_dimensions_shows_their_principal_plane(tmp_path):
+    mc = ModelConfig(arch="mlp", latent_dim=5, hidden_dims=(32,))
+    job = JobRegistry().start(mc, _tc(tmp_path / "codes5", epochs=1))
+    assert job.join(120)
+    snap = job.snapshot()
+    assert snap.codes.shape == (360, 2) and snap.kl_per_dim.shape == (5,)
+    var = snap.codes.var(0)
+    assert var[0] >= var[1] - 1e-6, "the first axis carries the most variance"
+
+
+def test_collapse_verdict_says_what_to_change():
+    from vae.jobs import collapse_verdict
+
+    text = collapse_verdict([0.01, 0.03], epochs=5, warmup=0.0, beta=1.0)
+    assert text.startswith("Only 0 of 2 latent dimensions in use")
+    assert "train longer" in text and "KL warm-up of about a fifth of the epochs (1)" in text
+    assert "classroom preset" in text
+    assert "lower β (it is 4)" in collapse_verdict([0.01, 2.0, 0.0], epochs=100, warmup=20.0, beta=4.0)
+    assert "Only 1 of 2" in collapse_verdict([0.01, 1.5], epochs=5, warmup=0.0, beta=1.0), "a map needs two"
+    assert collapse_verdict([0.01, 0.0, 1.5, 0.7], epochs=5, warmup=0.0, beta=1.0) is None, "half is usable"
+    assert collapse_verdict([1.2, 1.5], epochs=5, warmup=0.0, beta=1.0) is None
+
+
+def test_a_short_run_without_warm_up_collapses_and_the_snapshot_says_so(tmp_path):
+    """The rehearsal's run: digits, latent 2, 5 epochs, no warm-up: 0 of 2 dimensions in use."""
+    mc = ModelConfig(arch="mlp", latent_dim=2, hidden_dims=(512, 256))  # the page's MLP
+    job = JobRegistry().start(mc, TrainConfig(dataset="digits", out=str(tmp_path / "short"), epochs=5, seed=0))
+    assert job.join(120)
+    snap = job.snapshot()
+    assert snap.status == "complete"
+    assert snap.collapse is not None and "0 of 2" in snap.collapse, snap.kl_per_dim
+
+
+def test_the_classroom_preset_trains_a_usable_2d_model(tmp_path):
+    """The preset (about 30 s here): both dimensions in use, and codes that keep the classes apart
+    (5-NN accuracy on the test codes, fitted on the train codes; raw 8x8 pixels give about 0.98)."""
+    from sklearn.neighbors import KNeighborsClassifier
+
+    from vae.data import load_dataset
+    from vae.jobs import CLASSROOM
+    from vae.train import Trainer
+
+    mc, tc = CLASSROOM.configs(tmp_path / "classroom", threads=1)
+    assert (mc.latent_dim, tc.dataset, tc.kl_warmup_epochs > 0) == (2, "digits", True)
+    train, test = load_dataset("digits", "train"), load_dataset("digits", "test")
+    Trainer(mc, tc, train, test).run()
+    ck = load_checkpoint(tmp_path / "classroom")
+    with torch.inference_mode():
+        mu_tr, _ = ck.model.encode(train.images)
+        mu_te, logvar = ck.model.encode(test.images)
+    from vae.jobs import collapse_verdict
+    from vae.model import gaussian_kl
+
+    kl = gaussian_kl(mu_te, logvar).mean(0).numpy()
+    assert collapse_verdict(kl, tc.epochs, tc.kl_warmup_epochs, mc.beta) is None, kl
+    assert (kl > 0.5).all(), kl
+    acc = KNeighborsClassifier(5).fit(mu_tr.numpy(), train.labels.numpy()).score(mu_te.numpy(), test.labels.numpy())
+    assert acc >= 0.7, acc
+
+
+def test_the_command_shown_on_one_option_a_line_is_the_same_command():
+    tc = TrainConfig(dataset="digits", out="checkpoints/x", epochs=150, kl_warmup_epochs=30, seed=3)
+    one = train_command(MC, tc)
+    shown = train_command(MC, tc, multiline=True)
+    assert " ".join(shown.replace("\\\n", " ").split()) == one
+    assert shlex.split(shown.replace("\\\n", " ")) == shlex.split(one)
+    assert all(line.strip().startswith("--") for line in shown.splitlines()[1:])

@@ -62,7 +62,7 @@ IDX_DATASETS: dict[str, IdxSpec] = {
 #: Every dataset name and a one-line description (``folder:PATH`` is open-ended).
 DATASETS: dict[str, str] = {
     **{k: v.description for k, v in IDX_DATASETS.items()},
-    "digits": N_("scikit-learn's 8x8 handwritten digits (offline, 1,797 images)"),
+    "digits": N_("scikit-learn's 8x8 handwritten digits (offline; 1,797 images: 1,437 train, 360 test)"),
     "folder:PATH": "your own images, one sub-folder per class (ImageFolder layout)",
 }
 

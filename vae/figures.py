@@ -48,12 +48,15 @@ def class_color(i: int) -> str:
     return CLASS_COLORS[i % len(CLASS_COLORS)]
 
 
-def _layout(fig: go.Figure, height: int, title: str | None = None, equal: bool = True) -> go.Figure:
+def _layout(fig: go.Figure, height: int, title: str | None = None, equal: bool = True,
+            font: int | None = None) -> go.Figure:
     fig.update_layout(
         height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
         title=dict(text=title) if title else None, dragmode="select", hovermode="closest",
         legend=dict(itemsizing="constant", title=None), plot_bgcolor="white",
     )
+    if font:
+        fig.update_layout(font=dict(size=font), legend=dict(font=dict(size=font)))
     fig.update_xaxes(showgrid=False, zeroline=False, showticklabels=False)
     fig.update_yaxes(showgrid=False, zeroline=False, showticklabels=False)
     if equal:
@@ -93,6 +96,9 @@ def latent_map(
     height: int = 640,
     marker_size: int = 4,
     axis_titles: tuple[str, str] | None = None,
+    selected: int | None = None,
+    points: bool = True,
+    font: int | None = None,
 ) -> go.Figure:
     """The map: every data point as WebGL markers.
 
@@ -101,30 +107,45 @@ def latent_map(
     ``grid`` (G, 2): invisible, selectable spots for clicking empty space. ``prior``
     (P, 2): prior samples placed on the map. ``highlight``: indices drawn large.
     ``path`` (S, 2): a polyline (interpolations, slider trails). ``background``:
-    (png bytes, (x0, y0, x1, y1)) image laid under the points.
+    (png bytes, (x0, y0, x1, y1)) image laid under the points (shown stronger when
+    ``points`` is False: the data traces are then hidden, their legend entries kept).
+
+    Selection is drawn by plotly.js itself, in the browser, the moment a point is clicked or a
+    box or lasso drawn: selected points grow, the others fade (empty-space spots stay invisible).
+    ``selected`` (an index) starts the figure with that point selected, for a point
+    chosen elsewhere (a link, another page). The figure stays the same object while the user
+    selects, so the chart keeps its tool and its selection across the reruns a selection causes.
     """
     # The traces with one entry per point skip Plotly's property validation (_validate=False):
     # it walks every customdata row in Python, 0.4 s of the first map's 1 s on the server.
     # Their properties are fixed here and checked by the tests that render the map.
     fig = go.Figure()
     idx_all = np.arange(len(coords))
+    pick = None if selected is None or not 0 <= int(selected) < len(coords) else int(selected)
+    chosen = {} if pick is None else {"selectedpoints": []}  # every trace: nothing else selected
+    big = max(2 * marker_size + 3, 10)
+    data_style = dict(selected=dict(marker=dict(size=big, opacity=1.0)), unselected=dict(marker=dict(opacity=0.3)),
+                      visible=True if points else "legendonly")
     if grid is not None and len(grid):
         fig.add_trace(go.Scattergl(
             x=grid[:, 0], y=grid[:, 1], mode="markers", name=N_("empty space"),
             marker=dict(size=9, color="rgba(0,0,0,0)", opacity=0.0),
             customdata=_custom([np.full(len(grid), KIND_GRID), np.arange(len(grid))]),
-            hovertemplate=N_("decode this spot<extra></extra>"), showlegend=False, _validate=False,
+            hovertemplate=N_("decode this spot<extra></extra>"), showlegend=False, _validate=False, **chosen,
         ))
     if color_by == "class" or values is None:
         for c, name in enumerate(class_names):
             sel = labels == c
             if not sel.any():
                 continue
+            here = {"selectedpoints": [int(np.searchsorted(idx_all[sel], pick))]} \
+                if pick is not None and labels[pick] == c else chosen
             fig.add_trace(go.Scattergl(
                 x=coords[sel, 0], y=coords[sel, 1], mode="markers", name=str(name),
                 marker=dict(size=marker_size, color=class_color(c), opacity=0.75),
                 customdata=_custom([np.full(int(sel.sum()), KIND_DATA), idx_all[sel]]),
                 hovertemplate=f"<b>{name}</b> #%{{customdata[1]}}<extra></extra>", _validate=False,
+                **data_style, **here,
             ))
     else:
         title = COLOR_BY.get(color_by, color_by)
@@ -136,14 +157,15 @@ def latent_map(
             customdata=_custom([np.full(len(coords), KIND_DATA), idx_all]),
             text=names,
             hovertemplate="<b>%{text}</b> #%{customdata[1]}<br>%{marker.color:.3g}<extra></extra>",
-            _validate=False,
+            _validate=False, **data_style, **({"selectedpoints": [pick]} if pick is not None else {}),
         ))
     if prior is not None and len(prior):
         fig.add_trace(go.Scattergl(
             x=prior[:, 0], y=prior[:, 1], mode="markers", name=N_("prior samples z ~ N(0, I)"),
             marker=dict(size=7, color="black", symbol="x-thin", line=dict(width=1.5, color="black")),
+            selected=dict(marker=dict(size=16)),
             customdata=_custom([np.full(len(prior), KIND_PRIOR), np.arange(len(prior))]),
-            hovertemplate=N_("prior sample %{customdata[1]}<extra></extra>"),
+            hovertemplate=N_("prior sample %{customdata[1]}<extra></extra>"), **chosen,
         ))
     # overlays are WebGL too: SVG traces are drawn beneath the WebGL layer and would be hidden
     if path is not None and len(path):
@@ -163,9 +185,9 @@ def latent_map(
         png, (x0, y0, x1, y1) = background
         fig.add_layout_image(dict(
             source=png_data_uri(png), xref="x", yref="y", x=x0, y=y1, sizex=x1 - x0, sizey=y1 - y0,
-            sizing="stretch", opacity=0.45, layer="below",
+            sizing="stretch", opacity=0.6 if points else 1.0, layer="below",
         ))
-    fig = _layout(fig, height)
+    fig = _layout(fig, height, font=font)
     lo, hi = padded_bounds(coords)
     fig.update_xaxes(range=[lo[0], hi[0]])
     fig.update_yaxes(range=[lo[1], hi[1]])
@@ -177,14 +199,20 @@ def latent_map(
 
 def mini_map(coords: np.ndarray, labels: np.ndarray, current: np.ndarray,
              trail: np.ndarray | None = None, start: np.ndarray | None = None,
-             max_points: int = 3000, height: int = 300) -> go.Figure:
-    """A small, light map: a subsample of the data, the current code and its trail."""
+             max_points: int = 3000, height: int = 300, class_names: Sequence[str] | None = None,
+             font: int | None = None) -> go.Figure:
+    """A small, light map: a subsample of the data, the current code and its trail; with
+    ``class_names``, a legend of the classes' colours beside it."""
     rng = np.random.default_rng(0)
     sub = rng.choice(len(coords), min(max_points, len(coords)), replace=False)
     fig = go.Figure(go.Scattergl(
         x=coords[sub, 0], y=coords[sub, 1], mode="markers", hoverinfo="skip", showlegend=False,
         marker=dict(size=3, color=[class_color(int(c)) for c in labels[sub]], opacity=0.35),
     ))
+    for c in sorted({int(c) for c in labels[sub]}) if class_names is not None else []:
+        name = class_names[c] if 0 <= c < len(class_names) else str(c)  # legend entries only: no points
+        fig.add_trace(go.Scattergl(x=[None], y=[None], mode="markers", name=str(name), hoverinfo="skip",
+                                   marker=dict(size=8, color=class_color(c))))
     if trail is not None and len(trail) > 1:
         fig.add_trace(go.Scattergl(x=trail[:, 0], y=trail[:, 1], mode="lines+markers", name=N_("trail"),
                                  line=dict(color="black", width=1.5), marker=dict(size=4, color="black"),
@@ -196,16 +224,32 @@ def mini_map(coords: np.ndarray, labels: np.ndarray, current: np.ndarray,
     fig.add_trace(go.Scattergl(x=[current[0]], y=[current[1]], mode="markers", name=N_("current"),
                              marker=dict(size=16, symbol="star", color="#d62728", line=dict(width=1, color="black")),
                              hoverinfo="skip", showlegend=False))
-    fig = _layout(fig, height)
+    fig = _layout(fig, height, font=font)
     lo, hi = padded_bounds(coords)
     fig.update_xaxes(range=[lo[0], hi[0]])
     fig.update_yaxes(range=[lo[1], hi[1]])
-    fig.update_layout(dragmode=False)
+    fig.update_layout(dragmode=False, legend=dict(itemclick=False, itemdoubleclick=False))
+    return fig
+
+
+def codes_map(codes: np.ndarray, labels: np.ndarray, class_names: Sequence[str], height: int = 300,
+              font: int | None = None) -> go.Figure:
+    """A small scatter of codes (M, 2) coloured by class, with a legend: the Train page's live map."""
+    fig = go.Figure()
+    for c in sorted({int(v) for v in labels}):
+        sel = labels == c
+        name = class_names[c] if 0 <= c < len(class_names) else str(c)
+        fig.add_trace(go.Scattergl(x=codes[sel, 0], y=codes[sel, 1], mode="markers", name=str(name),
+                                   marker=dict(size=5, color=class_color(c), opacity=0.8), hoverinfo="skip"))
+    fig = _layout(fig, height, font=font)
+    fig.update_xaxes(showticklabels=True, zeroline=True, zerolinecolor="#ddd")
+    fig.update_yaxes(showticklabels=True, zeroline=True, zerolinecolor="#ddd")
+    fig.update_layout(dragmode=False, legend=dict(itemclick=False, itemdoubleclick=False))
     return fig
 
 
 def kl_bars(kl_per_dim: Sequence[float], active: Sequence[bool] | None = None,
-            height: int = 300, title: str | None = None) -> go.Figure:
+            height: int = 300, title: str | None = None, font: int | None = None) -> go.Figure:
     """KL per latent dimension, sorted high to low; inactive (collapsed) dims in grey."""
     kl = np.asarray(kl_per_dim, dtype=float)
     order = np.argsort(-kl, kind="stable")
@@ -217,6 +261,8 @@ def kl_bars(kl_per_dim: Sequence[float], active: Sequence[bool] | None = None,
     ))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
                       title=title, yaxis_title=N_("KL (nats)"), plot_bgcolor="white", bargap=0.15)
+    if font:
+        fig.update_layout(font=dict(size=font))
     fig.update_yaxes(gridcolor="#eee")
     return fig
 
@@ -305,7 +351,7 @@ def image_to_png_bytes(img) -> bytes:
 
 
 def latent_code_bars(mu: np.ndarray, sigma: np.ndarray | None = None, order: Sequence[int] | None = None,
-                     height: int = 220, prior_band: bool = True) -> go.Figure:
+                     height: int = 220, prior_band: bool = True, font: int | None = None) -> go.Figure:
     """A latent code as bars (posterior means, ±σ error bars), dimensions in ``order``."""
     mu = np.asarray(mu, dtype=float)
     order = list(order) if order is not None else list(range(len(mu)))
@@ -319,6 +365,8 @@ def latent_code_bars(mu: np.ndarray, sigma: np.ndarray | None = None, order: Seq
         fig.add_hrect(y0=-1, y1=1, fillcolor="#2ca02c", opacity=0.08, line_width=0)
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), plot_bgcolor="white",
                       yaxis_title=N_("value"), showlegend=False)
+    if font:
+        fig.update_layout(font=dict(size=font))
     fig.update_yaxes(gridcolor="#eee", zeroline=True, zerolinecolor="#999")
     return fig
 

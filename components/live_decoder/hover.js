@@ -1,6 +1,11 @@
 // Map: the spot under the mouse, decoded live in a preview beside the map. The spot's code is the
 // page's twin of LatentMap.to_latent (the same neighbours and weights; the plane itself for a
 // 2-D model). Clicks are left to the chart: they still decode on the server.
+//
+// It also rings what the panel beside the map shows (a clicked point or spot): at once on the click,
+// before the server answers, then where the server says (data.mark, map coordinates; null: nothing).
+// The ring is a page element over the chart, not part of the figure: a changed figure would be a
+// new chart to Streamlit, which drops the user's selection and toolbar tool (issue #16).
 
 import { Runner, noteInput, statsFor } from "./runner.js";
 import { LIVE, decode, loadAsset, loadRuntime, loadSession, reasonOf } from "./runtime.js";
@@ -31,6 +36,25 @@ export function dataPoint(gd, e) {
   const py = e.clientY - r.top - ya._offset;
   if (px < 0 || py < 0 || px > xa._length || py > ya._length) return null;
   return [xa.p2l(px), ya.p2l(py)];
+}
+
+/**
+ * A ring over a plotly chart at map coordinates, kept in place through zooms and pans.
+ * @param {HTMLElement} gd a plotly.js graph div
+ * @param {HTMLElement} ring an absolutely positioned element inside gd
+ * @param {number[]|null} xy
+ */
+export function placeRing(gd, ring, xy) {
+  const fl = gd._fullLayout;
+  if (!xy || !fl || !fl.xaxis || !fl.yaxis) {
+    ring.hidden = true;
+    return;
+  }
+  const px = fl.xaxis.l2p(xy[0]);
+  const py = fl.yaxis.l2p(xy[1]);
+  ring.hidden = !(px >= 0 && py >= 0 && px <= fl.xaxis._length && py <= fl.yaxis._length);
+  ring.style.left = `${fl.xaxis._offset + px}px`;
+  ring.style.top = `${fl.yaxis._offset + py}px`;
 }
 
 /**
@@ -74,14 +98,63 @@ export function mountHover(parent, data) {
     const seq = noteInput(stats, e.timeStamp);
     runner.request({ xy, seq, t: e.timeStamp });
   };
+  // the ring: where the server says (this rerun's data.mark), or where the user has just clicked
+  const marks = (LIVE.marks = LIVE.marks || {});
+  const clicked = marks[data.chart];
+  const serverMark = data.mark === undefined ? null : data.mark;
+  let mark = serverMark;
+  if (clicked && clicked.after === JSON.stringify(serverMark)) mark = clicked.xy; // no answer yet
+  else delete marks[data.chart];
+  const ring = () => {
+    const box = gd.querySelector(".svg-container") || gd; // positioned: the plot's own origin
+    let r = box.querySelector(":scope > .vae-map-ring");
+    if (!r) {
+      r = document.createElement("div");
+      r.className = "vae-map-ring";
+      r.hidden = true;
+      box.appendChild(r);
+    }
+    return r;
+  };
+  const redraw = () => gd && placeRing(gd, ring(), mark);
+  const onClick = (ev) => {
+    const p = ev && ev.points && ev.points[0];
+    const mode = gd._fullLayout.dragmode;
+    if (!p || mode === "select" || mode === "lasso") return; // those modes select nothing on a click
+    mark = [p.x, p.y];
+    marks[data.chart] = { xy: mark, after: JSON.stringify(serverMark) }; // until the server's answer
+    redraw();
+  };
+  const onSelected = (ev) => {
+    if (ev && (ev.range || ev.lassoPoints)) {
+      mark = null; // a box or lasso: the panel lists many
+      redraw();
+    }
+  };
+  const onDeselect = () => {
+    mark = null;
+    redraw();
+  };
+  const listen = (on) => {
+    if (!gd || typeof gd.on !== "function") return;
+    const f = on ? gd.on.bind(gd) : gd.removeListener.bind(gd);
+    f("plotly_click", onClick);
+    f("plotly_selected", onSelected);
+    f("plotly_deselect", onDeselect);
+    f("plotly_relayout", redraw);
+    f("plotly_afterplot", redraw);
+  };
   // the chart may be drawn (or redrawn) after this mount: find it, and find it again when replaced
   const attach = () => {
     const div = document.querySelector(`.st-key-${CSS.escape(data.chart)} .js-plotly-plot`);
     if (div !== gd) {
       if (gd) gd.removeEventListener("pointermove", onMove, true);
+      listen(false);
       gd = div;
       if (gd) gd.addEventListener("pointermove", onMove, true);
+      listen(true);
     }
+    if (gd && gd._fullLayout && gd._fullLayout.xaxis) redraw();
   };
   attach();
   const timer = setInterval(attach, 250);
@@ -98,5 +171,6 @@ export function mountHover(parent, data) {
     clearInterval(timer);
     runner.stop();
     if (gd) gd.removeEventListener("pointermove", onMove, true);
+    listen(false);
   };
 }

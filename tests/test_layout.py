@@ -1,0 +1,155 @@
+"""Nothing cut off, on a projector (1024×768) or a laptop (1400×1000), in presenter mode or not.
+
+Every page is opened in Chromium, with the guided tour's bar on top (the Map with a point clicked,
+so that its metrics and buttons show), and searched for text that does not fit its box: a metric's value or label, a button's label, a
+widget's label, a latent code, any text the page cuts with an ellipsis or hides behind overflow; for
+an image, canvas or button that runs past its column or the window; and for a page wider than the
+window. A failure lists what it found (page, what, the text, the sizes).
+"""
+
+from __future__ import annotations
+
+import pytest
+import test_browser
+from pagecheck import assert_page_ok
+from test_browser import ARTIFACTS, MAP_INFO_JS, goto, map_info, wait_app
+
+# test_browser's fixtures: a server on a free port, one Chromium
+server, browser = test_browser.server, test_browser.browser
+
+SIZES = [(1024, 768), (1400, 1000)]
+PAGES = ["map", "tour", "sliders", "reconstructions", "interpolate", "generate", "your_image", "how_it_works",
+         "training_step", "ae_vs_vae", "vae_vs_gan", "uses", "weaknesses", "train"]
+
+#: Everything cut off on the page: [{what, text, detail}]
+CLIPPED_JS = """
+() => {
+  const out = [];
+  const W = document.documentElement.clientWidth;
+  const main = document.querySelector('[data-testid="stMain"]') || document.body;
+  const side = document.querySelector('[data-testid="stSidebar"]');
+  const sideOpen = side && side.dataset.collapsed !== 'true' && side.getBoundingClientRect().right > 50;
+  const roots = [main, ...(sideOpen ? [side] : [])];
+  const shown = el => {
+    const r = el.getBoundingClientRect();
+    if (r.width < 1 || r.height < 1) return false;
+    for (let e = el; e; e = e.parentElement) {
+      const cs = getComputedStyle(e);
+      if (cs.display === 'none' || cs.visibility === 'hidden') return false;
+    }
+    return true;
+  };
+  const text = el => (el.innerText || el.textContent || el.getAttribute('aria-label') || '').trim().replace(/\\s+/g, ' ');
+  const ownText = el => [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+  const seen = new Set();
+  const add = (what, el, detail) => {
+    const key = what + '|' + text(el).slice(0, 80);
+    if (seen.has(key)) return;
+    seen.add(key);
+    out.push({what, text: text(el).slice(0, 80), detail});
+  };
+  for (const root of roots) {
+    // text cut by its own box: an ellipsis, or hidden / scrolled overflow around text
+    for (const el of root.querySelectorAll('*')) {
+      if (el.closest('.js-plotly-plot, [data-testid="stDataFrame"], .stDataFrame, svg, canvas, [data-testid="stSkeleton"]')) continue;
+      const cs = getComputedStyle(el);
+      const cuts = cs.textOverflow === 'ellipsis' || ((cs.overflowX === 'hidden' || cs.overflowX === 'auto' || cs.overflowX === 'scroll') && (ownText(el) || el.tagName === 'PRE' || el.tagName === 'CODE'));
+      if (!cuts || !text(el) || !shown(el)) continue;
+      if (el.scrollWidth > el.clientWidth + 1) {
+        const kind = el.closest('[data-testid="stMetric"]') ? 'metric' : el.closest('button') ? 'button' :
+          el.closest('[data-testid="stCode"], pre') ? 'code' : el.closest('label, [data-testid="stWidgetLabel"]') ? 'label' : 'text';
+        add(kind, el, `text ${el.scrollWidth}px in a ${el.clientWidth}px box`);
+      }
+    }
+    // images, canvases and buttons past their column or the window
+    for (const el of root.querySelectorAll('img, canvas, button, [data-testid="stMetric"]')) {
+      // (a table's hover toolbar is chrome over the page, not its content: it may sit anywhere while hidden)
+      if (el.closest('.js-plotly-plot, [data-testid="stElementToolbar"]') || !shown(el)) continue;
+      const r = el.getBoundingClientRect();
+      const col = el.parentElement.closest('[data-testid="stColumn"], [data-testid="stMainBlockContainer"], [data-testid="stSidebarContent"]');
+      const c = col ? col.getBoundingClientRect() : {left: 0, right: W};
+      if (r.right > Math.min(c.right, W) + 1.5 || r.left < Math.max(c.left, 0) - 1.5) {
+        add(el.tagName === 'BUTTON' ? 'button' : el.tagName.toLowerCase(), el,
+            `x ${Math.round(r.left)}-${Math.round(r.right)} outside ${Math.round(Math.max(c.left, 0))}-${Math.round(Math.min(c.right, W))}`);
+      }
+    }
+  }
+  const sw = document.scrollingElement.scrollWidth;
+  if (sw > W + 1) out.push({what: 'page', text: '', detail: `page ${sw}px wide in a ${W}px window`});
+  return out;
+}
+"""
+
+
+def clipped(pg) -> list[dict]:
+    return pg.evaluate(CLIPPED_JS)
+
+
+def tour_step(name: str) -> int:
+    """A tour step shown with the page: one of its own (talking points), else step 1 (Return)."""
+    from pages._tour_steps import STEPS
+
+    return next((k for k, s in enumerate(STEPS, start=1) if s.page == name), 1)
+
+
+def open_page(pg, server, name: str, present: bool) -> None:
+    query = f"?tour={tour_step(name)}" + ("&present=1" if present else "")  # with the tour's bar on top
+    goto(pg, server, ("" if name == "map" else name) + query)
+    if name == "map":
+        map_info(pg)  # drawn and settled
+        # the whole chart in the window (in presenter mode at 768 px it starts low), then a point of it
+        pg.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')]"
+                    ".find(g => (g._fullData || []).length > 3).scrollIntoView({block: 'start'})")
+        pg.wait_for_timeout(300)
+        info = pg.evaluate(MAP_INFO_JS)
+        pg.mouse.click(*info["point"])  # the point panel: metrics, images, code, buttons
+        pg.get_by_role("button", name="Steer this point").wait_for()
+        wait_app(pg)
+    pg.wait_for_timeout(800)  # images and fonts settle
+
+
+@pytest.mark.parametrize("present", [False, True], ids=["normal", "presenter"])
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_nothing_is_cut_off(browser, server, size, present):
+    ctx = browser.new_context(viewport={"width": size[0], "height": size[1]})
+    pg = ctx.new_page()
+    pg.set_default_timeout(180_000)
+    found = []
+    try:
+        for name in PAGES:
+            open_page(pg, server, name, present)
+            assert_page_ok(pg, name)
+            problems = clipped(pg)
+            if problems:
+                ARTIFACTS.mkdir(parents=True, exist_ok=True)
+                pg.screenshot(path=str(ARTIFACTS / f"clipped-{name}-{size[0]}x{size[1]}-{int(present)}.png"),
+                              full_page=True)
+            found += [f"{name}: {p['what']} {p['text']!r}: {p['detail']}" for p in problems]
+    finally:
+        ctx.close()
+    assert not found, f"cut off at {size[0]}×{size[1]}{' in presenter mode' if present else ''}:\n" + "\n".join(found)
+
+
+def test_presenter_mode_folds_the_sidebar_and_enlarges_text(browser, server):
+    """By the link (?present=1) and by the sidebar's switch in a running session."""
+    ctx = browser.new_context(viewport={"width": 1024, "height": 768})
+    pg = ctx.new_page()
+    pg.set_default_timeout(180_000)
+    font = "() => parseFloat(getComputedStyle(document.documentElement).fontSize)"
+    side = pg.locator('[data-testid="stSidebar"]')
+    try:
+        goto(pg, server, "generate")
+        normal = pg.evaluate(font)
+        assert side.get_attribute("data-collapsed") == "false"
+        pg.locator('[data-testid="stSidebar"] [data-testid="stCheckbox"]').filter(has_text="Presenter mode").click()
+        pg.wait_for_function(f"() => ({font})() > {normal}")
+        wait_app(pg)
+        assert pg.evaluate(font) >= 1.2 * normal
+        pg.wait_for_function("() => document.querySelector('[data-testid=stSidebar]').dataset.collapsed === 'true'")
+        assert "present=1" in pg.evaluate("() => location.href")
+        goto(pg, server, "generate?present=1")  # a new session from the link
+        assert pg.evaluate(font) >= 1.2 * normal
+        assert side.get_attribute("data-collapsed") == "true", "the sidebar is folded"
+        assert "present=1" in pg.evaluate("() => location.href")
+    finally:
+        ctx.close()
