@@ -51,6 +51,13 @@ ZH_PAGES = [
     ("pages/vae_vs_gan.py", "fashion-mnist"),
     ("pages/uses.py", "fashion-mnist"),
     ("pages/weaknesses.py", "fashion-mnist"),
+    # the guided tour: its page (a step under way), and steps' bars on their pages in presenter mode
+    ("pages/tour.py", "fashion-mnist", {"tour_step": 3}),
+    ("pages/map.py", "fashion-mnist", {"tour_step": 2, "present": True, "selected_index": 9,
+                                       "selected_for": "fashion-mnist"}),
+    ("pages/interpolate.py", "fashion-mnist", {"tour_step": 8, "present": True}),
+    ("pages/how_it_works.py", "fashion-mnist", {"tour_step": 10, "present": True}),
+    ("pages/train.py", "fashion-mnist", {"tour_step": 19, "present": True, "train_preset": "classroom"}),
 ]
 
 #: Latin-letter words a Chinese page may show: names, units, formula symbols, file formats.
@@ -233,10 +240,14 @@ def english_words(texts: list[str], names: set[str]) -> list[tuple[str, str]]:
     for text in texts:
         if text.count("arXiv:") >= 3:  # a list of references: titles and authors as published
             continue
-        clean = re.sub(r"`[^`]*`", " ", text)  # commands and paths in backticks stay as they are
+        if re.fullmatch(r"[a-z0-9]+(?:[-_.][a-z0-9]+)+", text.strip()):  # a slug: a (suggested) checkpoint name
+            continue
+        clean = re.sub(r"<style>.*?</style>", " ", text, flags=re.S)  # a style-only st.html shows nothing
+        clean = re.sub(r"`[^`]*`", " ", clean)  # commands and paths in backticks stay as they are
+        clean = re.sub(r"\?\w+=\w+", " ", clean)  # a link's parameter: ?present=1
         clean = re.sub(r"[\w.-]*/[\w./-]*", " ", clean)  # folders and files (checkpoints/, models/x)
         clean = re.sub(r"\\[A-Za-z]+", " ", clean)  # LaTeX commands
-        clean = re.sub(r"%\{[^}]*\}|<[^>]*>", " ", clean)  # Plotly placeholders and tags
+        clean = re.sub(r"%\{[^}]*\}|<[^>]*>|&\w+;", " ", clean)  # Plotly placeholders, tags and entities
         clean = re.sub(r"\b[A-Z][\w-]*(?= 等| 与 )", " ", clean)  # authors: "Bowman 等", "Hinton 与 van Camp"
         clean = re.sub(r"\b[A-Z][A-Z0-9-]+\b", " ", clean)  # acronyms and model names: LSTM, GPT-2, VQ-VAE
         for w in WORD.findall(clean):
@@ -292,6 +303,35 @@ def test_language_survives_page_switches_and_slider_moves():
     at.sidebar.radio(key="lang").set_value("en").run()  # the switch: back to English, URL follows
     assert at.title[0].value == "How it works"
     assert at.query_params["lang"] in ("en", ["en"])
+
+
+def test_a_link_notice_is_in_the_links_language():
+    """A malformed value of a Chinese link: its notice in Chinese (reason, parameter and fallback)."""
+    if not (ROOT / "checkpoints" / "digits" / "model.safetensors").is_file():
+        pytest.skip("checkpoints/digits is not there")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    for k, v in {"lang": "zh", "ckpt": "digits", "steps": "500", "split": "validation"}.items():
+        at.query_params[k] = v
+    at.switch_page("pages/interpolate.py").run()
+    assert_app_ok(at)
+    notes = [w.value for w in at.warning if "已忽略链接中的" in w.value]
+    assert len(notes) == 2, [w.value for w in at.warning]
+    assert any("steps='500'" in n and "步数" in n and "3 到 20" in n for n in notes), notes
+    assert any("split='validation'" in n and "浏览数据集" in n for n in notes), notes
+    found = english_words(notes, _names() | {"steps", "split", "validation", "test", "train"})
+    assert not found, found
+
+
+def test_the_tours_links_keep_the_language():
+    """Starting the tour from the Chinese Tour page opens step 1 in Chinese, with ?lang=zh in its link."""
+    at = open_zh("pages/tour.py", "fashion-mnist")
+    assert at.title[0].value == "导览"
+    at.button(key="tour_start").click().run()
+    assert_app_ok(at)
+    assert at.session_state["tour_step"] == 1 and at.query_params["lang"] in ("zh", ["zh"])
+    assert at.title[0].value == "潜在空间地图", at.title[0].value
+    bar = " ".join(m.value for m in at.markdown)
+    assert "导览 · 第 1 / 19 步" in bar, bar[:300]
 
 
 def test_english_is_the_default_and_unknown_languages_fall_back():
