@@ -83,3 +83,23 @@ def test_a_chinese_browser_gets_chinese_by_default(browser, server):  # noqa: F8
 def test_an_english_browser_gets_english(page, server):  # noqa: F811
     goto(page, server, "generate")
     assert title(page) == "Generate" and lang_of(page.url) == "en", page.url
+
+
+def test_the_chinese_tour_starts_in_chinese(page, server):  # noqa: F811
+    """The Tour page in Chinese (presenter mode too); Start opens step 1 with the bar in Chinese and
+    ?lang=zh still in the link."""
+    goto(page, server, "tour?lang=zh&present=1")
+    assert_page_ok(page, "tour, lang=zh, presenter mode")
+    assert title(page) == "导览", title(page)
+    shot(page, "zh-tour-present")
+    goto(page, server, "tour?lang=zh&present=0")
+    assert title(page) == "导览", title(page)
+    page.get_by_text("一万张图像，每张一个点").first.wait_for()
+    shot(page, "zh-tour")
+    page.get_by_role("button", name="开始导览").click()
+    page.wait_for_url(lambda url: "tour=1" in url and "/tour?" not in url)  # the Map: the default page, "/"
+    page.get_by_text("导览 · 第 1 / 19 步：一万张图像，每张一个点").first.wait_for(timeout=240_000)
+    wait_app(page)
+    assert_page_ok(page, "tour step 1, lang=zh")
+    assert title(page) == "潜在空间地图" and lang_of(page.url) == "zh", page.url
+    shot(page, "zh-tour-step1")
