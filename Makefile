@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt constraints.txt | cksum | cut -d' ' -f1)
 PORT   ?= 8501
 
-.PHONY: run test test-quick setup data browser lint format clean benchmark benchmark-docs screenshots help constraints ort-web
+.PHONY: run test test-quick setup data browser lint format clean benchmark benchmark-docs screenshots help constraints ort-web i18n
 
 help:
 	@echo "make run        start the explorer (http://localhost:$(PORT))"
@@ -18,6 +18,7 @@ help:
 	@echo "make benchmark  run the benchmarks (--quick; report in runs/benchmarks/)"
 	@echo "make benchmark-docs  the full benchmark run that rewrites docs/benchmarks.md (~16 min)"
 	@echo "make screenshots     rerun the browser tests and refresh docs/screenshots/"
+	@echo "make i18n       extract the app's texts, update and compile the translations (locale/)"
 
 run: setup
 	@$(BIN)/python -m vae data --check fashion-mnist --split test
@@ -57,6 +58,22 @@ browser: setup
 	      { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1; }; }; } || \
 	  $(BIN)/python -m playwright install chromium >/dev/null 2>&1 || \
 	  echo "note: no Chromium could be installed; the browser tests will be skipped" >&2
+	@# a CJK font for the Chinese pages (?lang=zh): Debian's fonts-noto-cjk, as for Chromium above
+	@fc-list :lang=zh 2>/dev/null | grep -q . || \
+	  { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+	    { apt-get install -y -q fonts-noto-cjk >/dev/null 2>&1 || \
+	      { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q fonts-noto-cjk >/dev/null 2>&1; }; }; } || \
+	  echo "note: no CJK font could be installed (fonts-noto-cjk); Chinese text will show as boxes" >&2
+
+# The app's translations: extract every _()/ngettext/N_ text into locale/messages.pot, merge it into
+# each language's .po (new texts arrive untranslated; tests/test_i18n.py fails until they are
+# translated) and compile the .mo files the app reads (committed: make run needs no build step).
+i18n: setup
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -o locale/messages.pot --no-location \
+	  --sort-output --project "VAE latent-space explorer" --omit-header .
+	$(BIN)/pybabel update -i locale/messages.pot -d locale -D messages --no-fuzzy-matching --ignore-obsolete \
+	  --ignore-pot-creation-date
+	$(BIN)/pybabel compile -d locale -D messages --statistics
 
 # Reports of these runs go to runs/benchmarks/ (ignored); only benchmark-docs rewrites docs/.
 benchmark: setup browser
@@ -67,7 +84,7 @@ benchmark-docs: setup browser
 
 # The README's pictures: the browser tests, copying their screenshots into docs/screenshots/.
 screenshots: setup browser
-	VAE_UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/test_browser.py tests/test_classroom.py::test_the_tour_walks_every_step
+	VAE_UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/test_browser.py tests/test_browser_i18n.py tests/test_classroom.py::test_the_tour_walks_every_step
 
 lint: setup
 	$(BIN)/python -m ruff check vae pages components tests benchmarks app.py

@@ -30,6 +30,7 @@ from PIL import Image, ImageDraw
 from pages import _link as link
 from pages import _presenter as presenter
 from pages import _tour_steps as tour
+from pages._i18n import N_, _, current_language, language_switch, tr
 from vae.cache import DEFAULT_CACHE_DIR
 from vae.checkpoint import Checkpoint, CheckpointError, list_checkpoints, load_checkpoint
 from vae.data import DataError, ImageDataset, check_dataset_name, dataset_available
@@ -64,6 +65,7 @@ DEFAULT_CHECKPOINT = "fashion-mnist"
 EXPLORE_LIMIT = 10_000
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 IMG = 168  # default display size of one image, pixels
+SPLIT_NAMES = {"test": N_("test"), "train": N_("train")}  # shown inside sentences ("the {split} split")
 
 
 # -- checkpoints ------------------------------------------------------------------------------
@@ -84,17 +86,17 @@ def data_problem(dataset: str) -> str | None:
     try:
         check_dataset_name(dataset)
     except DataError as e:
-        return f"its meta.json names no known data set ({e})"
+        return _("its meta.json names no known data set ({error})").format(error=e)
     if dataset_available(dataset, "test"):
         return None
     if dataset.startswith("folder:"):
-        return f"its image folder {dataset.split(':', 1)[1]} is not on this machine"
-    return (f"its data set, {dataset}, is not on this machine; opening it tries a download, or fetch it "
-            f"first with `python -m vae data --fetch {dataset}`")
+        return _("its image folder {folder} is not on this machine").format(folder=dataset.split(":", 1)[1])
+    return _("its data set, {dataset}, is not on this machine; opening it tries a download, or fetch it "
+             "first with `python -m vae data --fetch {dataset}`").format(dataset=dataset)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _entries(root: str, stamp: tuple) -> list[dict]:
+def _entries(root: str, stamp: tuple, lang: str) -> list[dict]:  # lang: data_problem's language
     return [{"name": e.name, "error": e.error, "summary": e.summary,
              "data_problem": data_problem(e.dataset) if e.error is None else None}
             for e in list_checkpoints(root)]
@@ -102,7 +104,7 @@ def _entries(root: str, stamp: tuple) -> list[dict]:
 
 def checkpoint_entries() -> list[dict]:
     """Every folder under checkpoints/: {name, error (None if it loads), summary, data_problem}."""
-    return _entries(str(CHECKPOINT_ROOT), _root_stamp())
+    return _entries(str(CHECKPOINT_ROOT), _root_stamp(), current_language())
 
 
 def valid_name(name: str | None) -> bool:
@@ -112,7 +114,7 @@ def valid_name(name: str | None) -> bool:
     return any(e["name"] == name and e["error"] is None for e in checkpoint_entries())
 
 
-@st.cache_resource(show_spinner="Loading the model…", max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=8)
 def _load_model(root: str, name: str, stamp: tuple, device: str) -> Checkpoint:
     return load_checkpoint(Path(root) / name, device=device)
 
@@ -121,11 +123,12 @@ def get_checkpoint(name: str, device: str = "cpu") -> Checkpoint:
     if not valid_name(name):
         raise CheckpointError(f"no loadable checkpoint named {name!r} under checkpoints/")
     stamp = next((s for s in _root_stamp() if s[0] == name), ())
-    return _load_model(str(CHECKPOINT_ROOT), name, stamp, device)
+    with st.spinner(_("Loading the model…")):
+        return _load_model(str(CHECKPOINT_ROOT), name, stamp, device)
 
 
 # -- data, encodings and maps ---------------------------------------------------------------
-@st.cache_resource(show_spinner="Loading the data set…", max_entries=6)
+@st.cache_resource(show_spinner=False, max_entries=6)
 def _load_data(name: str, content_hash: str, split: str, limit: int | None) -> ImageDataset:
     ck = get_checkpoint(name)
     if split == ALL:
@@ -133,7 +136,7 @@ def _load_data(name: str, content_hash: str, split: str, limit: int | None) -> I
     return ck.load_data(split, limit)
 
 
-@st.cache_resource(show_spinner="Encoding the data set (once; then cached on disk)…", max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=8)
 def _load_encoding(name: str, content_hash: str, split: str, limit: int | None, device: str) -> Encoding:
     ck = get_checkpoint(name, device)
     if split == ALL:  # each part's own encoding (the test split's is shipped), concatenated
@@ -153,16 +156,16 @@ class MapBundle:
 
     @property
     def label(self) -> str:
-        return METHOD_LABELS[self.cfg.method]
+        return _(METHOD_LABELS[self.cfg.method])
 
 
 @st.cache_resource(show_spinner=False, max_entries=12)
 def _load_map(name: str, content_hash: str, split: str, limit: int | None, cfg: ProjectionConfig) -> MapBundle:
     ck = get_checkpoint(name)
     enc = _load_encoding(name, content_hash, split, limit, "cpu")
-    what = {"umap": "UMAP", "tsne": "t-SNE", "pca": "PCA", "latent": "the map"}[cfg.method]
-    with st.spinner(f"Computing {what} for {len(enc):,} points — once; later opens read it from the "
-                    "disk cache (UMAP's first run also compiles its code, which takes a minute)…"):
+    what = {"umap": "UMAP", "tsne": "t-SNE", "pca": "PCA", "latent": _("the map")}[cfg.method]
+    with st.spinner(_("Computing {what} for {n:,} points — once; later opens read it from the disk cache "
+                      "(UMAP's first run also compiles its code, which takes a minute)…").format(what=what, n=len(enc))):
         if split == ALL:  # fitted on the test codes, the others placed on that map (seconds, not minutes)
             base = _load_encoding(name, content_hash, base_split(split), None, "cpu")
             coords, reducer = placed_projection(ck, split, base, enc, cfg, DEFAULT_CACHE_DIR), None
@@ -194,7 +197,8 @@ def get_encoding(name: str, split: str = "test", device: str = "cpu") -> Encodin
     """The encoded explore set of another checkpoint (e.g. for side-by-side comparisons)."""
     ck = get_checkpoint(name, device)
     limit = EXPLORE_LIMIT if split == "train" else None
-    return _load_encoding(name, ck.content_hash, split, limit, device)
+    with st.spinner(_("Encoding the data set (once; then cached on disk)…")):
+        return _load_encoding(name, ck.content_hash, split, limit, device)
 
 
 #: umap_reducer fits done in this process: (name, content_hash, split, limit, cfg) -> seconds it took
@@ -232,7 +236,13 @@ class Ctx:
 
     @property
     def class_names(self) -> list[str]:
-        return self.data.class_names
+        """The data set's class names in the session's language."""
+        return [_(n) for n in self.data.class_names]
+
+    @property
+    def split_label(self) -> str:
+        """The explore set's split ("test", "train") as the page shows it, in the session's language."""
+        return _(SPLIT_NAMES.get(self.split, self.split))
 
     @property
     def latent_dim(self) -> int:
@@ -286,20 +296,20 @@ def devices() -> list[str]:
 
 
 PAGE_SPECS = [  # (file in pages/, title, icon): the app's navigation, in order
-    ("map.py", "Map", ":material/map:"),
-    ("tour.py", "Guided tour", ":material/co_present:"),
-    ("sliders.py", "Sliders", ":material/tune:"),
-    ("reconstructions.py", "Reconstructions", ":material/compare:"),
-    ("interpolate.py", "Interpolate", ":material/timeline:"),
-    ("generate.py", "Generate", ":material/auto_awesome:"),
-    ("your_image.py", "Your image", ":material/upload:"),
-    ("how_it_works.py", "How it works", ":material/school:"),
-    ("training_step.py", "One training step", ":material/footprint:"),
-    ("ae_vs_vae.py", "Autoencoder vs VAE", ":material/compare_arrows:"),
-    ("vae_vs_gan.py", "VAE vs GAN", ":material/balance:"),
-    ("uses.py", "Uses", ":material/build:"),
-    ("weaknesses.py", "Weaknesses", ":material/report:"),
-    ("train.py", "Train", ":material/model_training:"),
+    ("map.py", N_("Map"), ":material/map:"),
+    ("tour.py", N_("Guided tour"), ":material/co_present:"),
+    ("sliders.py", N_("Sliders"), ":material/tune:"),
+    ("reconstructions.py", N_("Reconstructions"), ":material/compare:"),
+    ("interpolate.py", N_("Interpolate"), ":material/timeline:"),
+    ("generate.py", N_("Generate"), ":material/auto_awesome:"),
+    ("your_image.py", N_("Your image"), ":material/upload:"),
+    ("how_it_works.py", N_("How it works"), ":material/school:"),
+    ("training_step.py", N_("One training step"), ":material/footprint:"),
+    ("ae_vs_vae.py", N_("Autoencoder vs VAE"), ":material/compare_arrows:"),
+    ("vae_vs_gan.py", N_("VAE vs GAN"), ":material/balance:"),
+    ("uses.py", N_("Uses"), ":material/build:"),
+    ("weaknesses.py", N_("Weaknesses"), ":material/report:"),
+    ("train.py", N_("Train"), ":material/model_training:"),
 ]
 
 
@@ -326,9 +336,9 @@ def frame(hold_notices: bool = False):
     kept for that run instead of being drawn in this one, which the browser never shows."""
     # the link's shared settings, before any widget; and notices held by a run that was rerun
     notices = st.session_state.pop("_held_notices", []) + link.restore("*", show=False)
-    st.set_page_config(page_title="VAE latent-space explorer", page_icon=app_icon(), layout="wide",
+    st.set_page_config(page_title=_("VAE latent-space explorer"), page_icon=app_icon(), layout="wide",
                        initial_sidebar_state=presenter.sidebar_state())
-    pages = [st.Page(str(ROOT / "pages" / f), title=t, icon=i, default=(k == 0))
+    pages = [st.Page(str(ROOT / "pages" / f), title=_(t), icon=i, default=(k == 0))
              for k, (f, t, i) in enumerate(PAGE_SPECS)]
     page = st.navigation(pages, expanded=True)  # every page listed, none behind "View more"
     sidebar(hold_notices)
@@ -337,7 +347,7 @@ def frame(hold_notices: bool = False):
         st.session_state["_held_notices"] = notices
     else:
         link.notify(notices)
-    tour.bar(next((Path(f).stem for f, t, _ in PAGE_SPECS if t == page.title), ""))
+    tour.bar(next((Path(f).stem for f, t, _icon in PAGE_SPECS if _(t) == page.title), ""))
     return page
 
 
@@ -397,16 +407,18 @@ def get_ctx() -> Ctx:
     split = st.session_state.get("split", "test")
     device = st.session_state.get("device", "cpu")
     if not name or not valid_name(name):
-        st.error("No checkpoint could be loaded. Pick one in the sidebar, or train one on the **Train** page "
-                 "(or with `python -m vae train`).")
+        st.error(_("No checkpoint could be loaded. Pick one in the sidebar, or train one on the **Train** page "
+                   "(or with `python -m vae train`)."))
         st.stop()
     try:
         ck = get_checkpoint(name, device)
         limit = EXPLORE_LIMIT if split == "train" else None
-        data = _load_data(name, ck.content_hash, split, limit)
-        enc = _load_encoding(name, ck.content_hash, split, limit, device)
+        with st.spinner(_("Loading the data set…")):
+            data = _load_data(name, ck.content_hash, split, limit)
+        with st.spinner(_("Encoding the data set (once; then cached on disk)…")):
+            enc = _load_encoding(name, ck.content_hash, split, limit, device)
     except (DataError, CheckpointError) as e:
-        st.error(f"**{name}** cannot be explored here: {e}")
+        st.error(_("**{name}** cannot be explored here: {error}").format(name=name, error=e))
         st.stop()
     return Ctx(name, ck, data, enc, split, limit, device)
 
@@ -421,28 +433,33 @@ def sidebar(hold_notices: bool = False) -> None:
     if qp is not None and qp in good:
         st.session_state["ckpt"] = qp
     elif qp is not None:
-        st.session_state["_notice"] = (f"The link asked for checkpoint {qp[:60]!r}, which is not a loadable "
-                                       "checkpoint here; showing "
-                                       + ("the default" if st.session_state.get("ckpt") not in good
-                                          else "the current one") + " instead.")
+        st.session_state["_notice"] = (
+            _("The link asked for checkpoint {name}, which is not a loadable checkpoint here; showing the default "
+              "instead.") if st.session_state.get("ckpt") not in good
+            else _("The link asked for checkpoint {name}, which is not a loadable checkpoint here; showing the "
+                   "current one instead.")).format(name=repr(qp[:60]))
     if st.session_state.get("ckpt") not in good:
         default = DEFAULT_CHECKPOINT if DEFAULT_CHECKPOINT in good else (good[0] if good else None)
         if default is not None:
             st.session_state["ckpt"] = default
     with st.sidebar:
-        st.markdown("### VAE latent-space explorer")
+        language_switch()
+        st.markdown("### " + _("VAE latent-space explorer"))
         if good:
             summaries = {e["name"]: e["summary"] for e in entries}
             no_data = {e["name"]: e["data_problem"] for e in entries if e["data_problem"]}
-            st.selectbox("Checkpoint", good, key="ckpt", help="Every folder under checkpoints/ that loads.",
-                         format_func=lambda n: f"{n} (data not here)" if n in no_data else n)
-            st.caption(summaries.get(st.session_state.get("ckpt"), ""))
+            # format_func over a dict built here: widgets' labels are computed in this run's language
+            # (AppTest also calls format_func from its own thread, outside any run)
+            shown = {n: _("{name} (data not here)").format(name=n) if n in no_data else n for n in good}
+            st.selectbox(_("Checkpoint"), good, key="ckpt", help=_("Every folder under checkpoints/ that loads."),
+                         format_func=shown.get)
+            st.caption(tr(summaries.get(st.session_state.get("ckpt"), "")))
             if st.session_state.get("ckpt") in no_data:
                 st.warning(f"**{st.session_state['ckpt']}**: {no_data[st.session_state['ckpt']]}.")
         else:
-            st.error("No loadable checkpoint under checkpoints/. Train one on the Train page.")
+            st.error(_("No loadable checkpoint under checkpoints/. Train one on the Train page."))
         if bad:
-            with st.expander(f"{len(bad)} checkpoint folder(s) could not be loaded"):
+            with st.expander(_("{n} checkpoint folder(s) could not be loaded").format(n=len(bad))):
                 for e in bad:
                     st.markdown(f"**{e['name']}**: {e['error']}")
         name = st.session_state.get("ckpt")
@@ -450,16 +467,17 @@ def sidebar(hold_notices: bool = False) -> None:
         if st.session_state.get("split") not in splits:
             st.session_state["split"] = "test"
         n_all = _all_size(name) if ALL in splits else 0
-        st.radio("Explore set", splits, key="split", horizontal=True, format_func=lambda s: _split_label(s, n_all),
-                 help="The images encoded and drawn on the map. All of them (train + test) where the train "
-                      "split is on this machine: the test map, with every training image placed on it.")
+        st.radio(_("Explore set"), splits, key="split", horizontal=True,
+                 format_func={s: _split_label(s, n_all) for s in splits}.get,
+                 help=_("The images encoded and drawn on the map. All of them (train + test) where the train "
+                        "split is on this machine: the test map, with every training image placed on it."))
         devs = devices()
         if st.session_state.get("device") not in devs:
             st.session_state["device"] = devs[0]
-        st.selectbox("Device", devs, key="device", help="Where the model runs (CUDA when a GPU is present).")
-        st.toggle("Presenter mode", key="present",
-                  help="For a projector: larger text, images and diagrams, the sidebar folded. The link keeps "
-                       "it (?present=1).")
+        st.selectbox(_("Device"), devs, key="device", help=_("Where the model runs (CUDA when a GPU is present)."))
+        st.toggle(_("Presenter mode"), key="present",
+                  help=_("For a projector: larger text, images and diagrams, the sidebar folded. The link keeps "
+                         "it (?present=1)."))
     link.write("ckpt", st.session_state.get("ckpt"))
     link.sync("*")
     notice = None if hold_notices else st.session_state.pop("_notice", None)
@@ -487,8 +505,8 @@ def _all_size(name: str) -> int:
 
 def _split_label(split: str, n_all: int = 0) -> str:
     if split == ALL:
-        return f"all {n_all:,} (train + test)" if n_all else "all (train + test)"
-    return "test split" if split == "test" else "train split (first 10,000)"
+        return _("all {n:,} (train + test)").format(n=n_all) if n_all else _("all (train + test)")
+    return _("test split") if split == "test" else _("train split (first 10,000)")
 
 
 # -- small widgets ----------------------------------------------------------------------------
@@ -547,13 +565,13 @@ def parse_code(text: str | None, dim: int, limit: float = 10.0) -> tuple[np.ndar
         return None, None
     parts = [p for p in str(text).split(",") if p.strip() != ""]
     if len(parts) != dim:
-        return None, f"it has {len(parts)} values but this model has {dim} dimensions"
+        return None, _("it has {n} values but this model has {dim} dimensions").format(n=len(parts), dim=dim)
     try:
         vals = np.array([float(p) for p in parts], dtype=np.float32)
     except ValueError:
-        return None, "it is not a list of numbers"
+        return None, _("it is not a list of numbers")
     if not np.all(np.isfinite(vals)):
-        return None, "it contains NaN or infinite values"
+        return None, _("it contains NaN or infinite values")
     return np.clip(vals, -limit, limit), None
 
 

@@ -12,8 +12,10 @@ are remembered, so that the next rerun does not mistake them for a link and undo
 A malformed value is ignored with one notice that says why (as ``?z=`` on Sliders always did), and
 the page shows what it would have shown without it.
 
-Adding a key is one entry in :data:`PARAMS` (the language, ``?lang=``, is meant to be one more
-``GLOBAL`` entry); the tests walk every entry (tests/test_link.py).
+Adding a key is one entry in :data:`PARAMS`; the tests walk every entry (tests/test_link.py). The
+notices are in the session's language: a parameter's ``what`` and ``fallback`` are marked ``N_`` and
+translated where shown, a :class:`LinkError` is raised already translated. The language itself,
+``?lang=``, is the first shared key, so that the notices after it are in the link's language.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
+
+from pages._i18n import KEY as LANG_KEY
+from pages._i18n import LANGUAGES, N_, _, current_language
 
 SEEN = "_link_seen"  # session key: {query key: the text this session last read or wrote}
 MAX_TEXT = 60  # characters of a bad value quoted in a notice
@@ -38,10 +43,10 @@ class Param:
     """One query parameter of a page."""
 
     key: str  # the query key, e.g. "point"
-    what: str  # what it is, for notices: "selected point"
+    what: str  # what it is, for notices: N_("selected point"), translated where shown
     parse: Callable[[str, Any], dict[str, Any]]  # (text, ctx) -> session-state updates; LinkError if bad
     dump: Callable[[Any], str | None]  # ctx -> text for the link (None: leave the key out)
-    fallback: str | Callable[[Any], str] = "The page shows its default instead."
+    fallback: str | Callable[[Any], str] = N_("The page shows its default instead.")  # translated where shown
     states: tuple[str, ...] = ()  # the session keys it sets (cleared by reset(): a page's defaults)
 
 
@@ -66,7 +71,7 @@ def one_of(key: str, state: str, what: str, options: Sequence[str] | Callable[[A
         value = aliases.get(text, text)
         if value not in valid:
             names = [back.get(v, v) for v in valid]
-            raise LinkError(f"it is not one of {', '.join(names)}")
+            raise LinkError(_("it is not one of {values}").format(values=", ".join(names)))
         return {state: value}
 
     def dump(ctx: Any) -> str | None:
@@ -119,9 +124,9 @@ def parse_int(text: str, lo: int, hi: int) -> int:
     try:
         v = int(str(text).strip())
     except ValueError:
-        raise LinkError("it is not a whole number") from None
+        raise LinkError(_("it is not a whole number")) from None
     if not lo <= v <= hi:
-        raise LinkError(f"it is outside {lo} to {hi}")
+        raise LinkError(_("it is outside {lo} to {hi}").format(lo=lo, hi=hi))
     return v
 
 
@@ -129,9 +134,9 @@ def parse_float(text: str, lo: float, hi: float) -> float:
     try:
         v = float(str(text).strip())
     except ValueError:
-        raise LinkError("it is not a number") from None
+        raise LinkError(_("it is not a number")) from None
     if not math.isfinite(v) or not lo <= v <= hi:
-        raise LinkError(f"it is outside {lo:g} to {hi:g}")
+        raise LinkError(_("it is outside {lo} to {hi}").format(lo=f"{lo:g}", hi=f"{hi:g}"))
     return v
 
 
@@ -141,7 +146,7 @@ def parse_flag(text: str) -> bool:
         return True
     if t in ("0", "false", "no", "off"):
         return False
-    raise LinkError("it is not 1 or 0")
+    raise LinkError(_("it is not 1 or 0"))
 
 
 # -- reading and writing the URL ------------------------------------------------------------------
@@ -197,7 +202,8 @@ def restore(page: str, ctx: Any = None, show: bool = True) -> list[str]:
         except LinkError as e:
             fallback = p.fallback(ctx) if callable(p.fallback) else p.fallback
             shown = text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + "…"
-            notices.append(f"Ignored the link's {p.what} ({p.key}={shown!r}): {e}. {fallback}")
+            notices.append(_("Ignored the link's {what} ({key}={value}): {reason}. {fallback}").format(
+                what=_(p.what), key=p.key, value=repr(shown), reason=e, fallback=_(fallback)))
             continue
         for k, v in updates.items():
             st.session_state[k] = v
@@ -247,7 +253,7 @@ def _prior_parse(text: str, ctx: Any) -> dict[str, Any]:
     if n == 0:
         return {"map_prior": False}
     if n < 50:
-        raise LinkError("the map shows 50 to 2000 prior samples (0: none)")
+        raise LinkError(_("the map shows 50 to 2000 prior samples (0: none)"))
     return {"map_prior": True, "map_n_prior": n}
 
 
@@ -270,18 +276,17 @@ def _code_parse(text: str, ctx: Any) -> dict[str, Any]:
     if problem:
         raise LinkError(problem)
     return {"sliders_start_request": {"kind": "code", "code": [float(v) for v in code],
-                                      "label": "the code in the link"}}
+                                      "label": N_("the code in the link")}}
 
 
 def _code_fallback(ctx: Any) -> str:
     if _state("sl_for") == (ctx.name, ctx.latent_dim):
-        return "The sliders keep their code."
-    return "Starting from the prior mean."
+        return _("The sliders keep their code.")
+    return _("Starting from the prior mean.")
 
 
 #: An end of Interpolate's path, as the link writes it: "123" (an image), "class:7:mean" (the mean
 #: code of class 7), "class:7:3" (a random member of class 7, seed 3), "prior:5" (a prior sample, seed 5).
-ENDPOINT_HELP = "an image index, class:C:mean, class:C:SEED or prior:SEED"
 
 
 def _endpoint(tag: str) -> Param:
@@ -297,12 +302,12 @@ def _endpoint(tag: str) -> Param:
         if parts[0] == "class" and len(parts) == 3:
             c = parse_int(parts[1], 0, len(ctx.class_names) - 1)
             if c not in classes:
-                raise LinkError(f"the explore set has no image of class {c}")
+                raise LinkError(_("the explore set has no image of class {c}").format(c=c))
             if parts[2] == "mean":
                 return {f"interp_{t}_kind": "class", f"interp_{t}_class": c, f"interp_{t}_how": "mean"}
             return {f"interp_{t}_kind": "class", f"interp_{t}_class": c, f"interp_{t}_how": "member",
                     f"interp_{t}_seed": parse_int(parts[2], 0, 1_000_000)}
-        raise LinkError(f"it is not {ENDPOINT_HELP}")
+        raise LinkError(_("it is not an image index, class:C:mean, class:C:SEED or prior:SEED"))
 
     def dump(ctx: Any) -> str | None:
         kind = _state(f"interp_{t}_kind")
@@ -318,7 +323,8 @@ def _endpoint(tag: str) -> Param:
         return None
 
     keys = ("kind", "index", "class", "how", "seed", "prior_seed")
-    return Param(tag.lower(), f"end {tag} of the path", parse, dump, states=tuple(f"interp_{t}_{k}" for k in keys))
+    what = {"A": N_("end A of the path"), "B": N_("end B of the path")}[tag]
+    return Param(tag.lower(), what, parse, dump, states=tuple(f"interp_{t}_{k}" for k in keys))
 
 
 def _comparable(ctx: Any) -> list[str]:
@@ -331,8 +337,8 @@ def _comparable(ctx: Any) -> list[str]:
 def _compare_parse(text: str, ctx: Any) -> dict[str, Any]:
     valid = _comparable(ctx)
     if text not in valid:
-        raise LinkError("it is not a checkpoint of the same data set and image size here" if text != ctx.name
-                        else "it is the loaded checkpoint itself")
+        raise LinkError(_("it is not a checkpoint of the same data set and image size here") if text != ctx.name
+                        else _("it is the loaded checkpoint itself"))
     return {"rec_compare": None if text == "none" else text}
 
 
@@ -392,7 +398,7 @@ def _lr_parse(text: str, ctx: Any) -> dict[str, Any]:
     v = parse_float(text, 0.0, 1.0)
     match = [r for r in LEARNING_RATES if math.isclose(r, v, rel_tol=1e-6)]
     if not match:
-        raise LinkError(f"it is not one of {', '.join(f'{r:g}' for r in LEARNING_RATES)}")
+        raise LinkError(_("it is not one of {values}").format(values=", ".join(f"{r:g}" for r in LEARNING_RATES)))
     return {"step_lr": match[0]}
 
 
@@ -425,92 +431,100 @@ def _compressed(ctx: Any) -> int:
     return len(compression_table(ctx.name, ctx.ck.content_hash)["kl_bits"]) - 1
 
 
+def _lang_parse(text: str, ctx: Any) -> dict[str, Any]:
+    if text not in LANGUAGES:
+        raise LinkError(_("it is not one of {values}").format(values=", ".join(LANGUAGES)))
+    return {LANG_KEY: text}
+
+
 MASK_NAMES = {"left": "left half", "bottom": "bottom half", "centre": "centre square", "random": "random 60% of pixels"}
 INTERP_TABS = {"path": "Interpolation", "traversals": "Traversals", "attributes": "Attribute vectors"}
 
 #: page (file stem in pages/) -> its parameters; "*": the keys every page shares (restored by the frame)
 PARAMS: dict[str, list[Param]] = {
     "*": [
+        # first: the notices of the keys after it are in the link's language
+        Param(LANG_KEY, N_("language"), _lang_parse, lambda ctx: current_language(), states=(LANG_KEY,)),
         # ckpt is restored by the sidebar itself (it owns the checkpoint picker and its notice)
-        one_of("split", "split", "explore set", ["test", "train"]),
-        Param("present", "presenter mode", lambda text, ctx: {"present": parse_flag(text)},
+        one_of("split", "split", N_("explore set"), ["test", "train"]),
+        Param("present", N_("presenter mode"), lambda text, ctx: {"present": parse_flag(text)},
               lambda ctx: "1" if _state("present") else None, states=("present",)),
-        integer("tour", "tour_step", "tour step", 1, lambda ctx: _tour_steps()),
+        integer("tour", "tour_step", N_("tour step"), 1, lambda ctx: _tour_steps()),
     ],
     "map": [
-        one_of("method", "map_method", "projection", _map_methods),
-        one_of("color", "map_color", "colouring", ["class", "recon", "kl", "sigma"]),
-        Param("prior", "number of prior samples", _prior_parse, _prior_dump, states=("map_prior", "map_n_prior")),
-        flag("points", "map_points", "points switch"),
-        Param("point", "selected point", _point_parse, _point_dump, states=("selected_index", "selected_for")),
+        one_of("method", "map_method", N_("projection"), _map_methods),
+        one_of("color", "map_color", N_("colouring"), ["class", "recon", "kl", "sigma"]),
+        Param("prior", N_("number of prior samples"), _prior_parse, _prior_dump, states=("map_prior", "map_n_prior")),
+        flag("points", "map_points", N_("points switch")),
+        Param("point", N_("selected point"), _point_parse, _point_dump, states=("selected_index", "selected_for")),
     ],
     "sliders": [
-        one_of("axes", "sl_axes", "slider axes", ["latent", "pca"]),
-        Param("z", "code", _code_parse, lambda ctx: _state("sl_z_text"), _code_fallback),
+        one_of("axes", "sl_axes", N_("slider axes"), ["latent", "pca"]),
+        Param("z", N_("code"), _code_parse, lambda ctx: _state("sl_z_text"), _code_fallback),
         # an instruction, not state: start from this image (the code then goes into z)
-        Param("image", "start image", _start_parse, lambda ctx: None),
+        Param("image", N_("start image"), _start_parse, lambda ctx: None),
     ],
     "reconstructions": [
-        Param("compare", "checkpoint to compare with", _compare_parse, _compare_dump, states=("rec_compare",)),
-        integer("class", "rec_class", "class", -1, _classes),
-        one_of("order", "rec_order", "order", ["random", "worst_elbo", "worst_mse", "best_elbo"]),
-        integer("n", "rec_count", "number of images", 4, 64),
-        integer("seed", "rec_seed", "seed", 0, 1_000_000),
+        Param("compare", N_("checkpoint to compare with"), _compare_parse, _compare_dump, states=("rec_compare",)),
+        integer("class", "rec_class", N_("class"), -1, _classes),
+        one_of("order", "rec_order", N_("order"), ["random", "worst_elbo", "worst_mse", "best_elbo"]),
+        integer("n", "rec_count", N_("number of images"), 4, 64),
+        integer("seed", "rec_seed", N_("seed"), 0, 1_000_000),
     ],
     "interpolate": [
-        one_of("tab", "interp_tab", "tab", list(INTERP_TABS.values()), aliases=INTERP_TABS),
+        one_of("tab", "interp_tab", N_("tab"), list(INTERP_TABS.values()), aliases=INTERP_TABS),
         _endpoint("A"),
         _endpoint("B"),
-        one_of("path", "interp_path", "path", ["lerp", "slerp"]),
-        integer("steps", "interp_steps", "number of steps", 3, 20),
-        number("t", "interp_scrub", "scrub position", 0.0, 1.0),
-        one_of("method", "interp_map", "map", _map_methods),
+        one_of("path", "interp_path", N_("path"), ["lerp", "slerp"]),
+        integer("steps", "interp_steps", N_("number of steps"), 3, 20),
+        number("t", "interp_scrub", N_("scrub position"), 0.0, 1.0),
+        one_of("method", "interp_map", N_("map"), _map_methods),
     ],
     "generate": [
-        integer("n", "gen_count", "number of samples", 1, 100),
-        number("temp", "gen_temp", "temperature", 0.0, 2.0),
-        integer("seed", "gen_seed", "seed", 0, 1_000_000),
+        integer("n", "gen_count", N_("number of samples"), 1, 100),
+        number("temp", "gen_temp", N_("temperature"), 0.0, 2.0),
+        integer("seed", "gen_seed", N_("seed"), 0, 1_000_000),
     ],
     "your_image": [
-        one_of("sample", "img_sample_kind", "sample", ["data", "drawing", "draw"]),
-        integer("image", "img_sample_index", "image index", 0, lambda ctx: _n(ctx) - 1),
-        one_of("drawing", "img_drawing", "drawing", _drawings),
-        one_of("invert", "img_invert", "inversion", ["auto", "yes", "no"]),
+        one_of("sample", "img_sample_kind", N_("sample"), ["data", "drawing", "draw"]),
+        integer("image", "img_sample_index", N_("image index"), 0, lambda ctx: _n(ctx) - 1),
+        one_of("drawing", "img_drawing", N_("drawing"), _drawings),
+        one_of("invert", "img_invert", N_("inversion"), ["auto", "yes", "no"]),
     ],
     "how_it_works": [
-        integer("image", "how_index", "image index", 0, lambda ctx: _n(ctx) - 1),
-        integer("eps", "how_eps_seed", "seed of ε", 0, 999_999),
-        one_of("compare", "how_partner", "checkpoint to compare with", _partners),
+        integer("image", "how_index", N_("image index"), 0, lambda ctx: _n(ctx) - 1),
+        integer("eps", "how_eps_seed", N_("seed of ε"), 0, 999_999),
+        one_of("compare", "how_partner", N_("checkpoint to compare with"), _partners),
     ],
     "training_step": [
-        one_of("stage", "step_stage", "stage", _stages),
-        integer("batch", "step_batch_size", "batch size", 1, 64),
-        integer("bseed", "step_batch_seed", "batch seed", 0, 1_000_000),
-        integer("eps", "step_eps_seed", "seed of ε", 0, 1_000_000),
-        Param("lr", "learning rate", _lr_parse, _lr_dump, states=("step_lr",)),
-        integer("image", "step_image", "image of the batch", 0, 63),
+        one_of("stage", "step_stage", N_("stage"), _stages),
+        integer("batch", "step_batch_size", N_("batch size"), 1, 64),
+        integer("bseed", "step_batch_seed", N_("batch seed"), 0, 1_000_000),
+        integer("eps", "step_eps_seed", N_("seed of ε"), 0, 1_000_000),
+        Param("lr", N_("learning rate"), _lr_parse, _lr_dump, states=("step_lr",)),
+        integer("image", "step_image", N_("image of the batch"), 0, 63),
     ],
     "ae_vs_vae": [
-        integer("seed", "avv_seed", "seed", 0, 1_000_000),
-        integer("from", "avv_from", "class to start from", 0, _classes),
-        integer("to", "avv_to", "class to end at", 0, _classes),
-        integer("dim", "avv_dim", "dimension", 0, lambda ctx: ctx.latent_dim - 1),
+        integer("seed", "avv_seed", N_("seed"), 0, 1_000_000),
+        integer("from", "avv_from", N_("class to start from"), 0, _classes),
+        integer("to", "avv_to", N_("class to end at"), 0, _classes),
+        integer("dim", "avv_dim", N_("dimension"), 0, lambda ctx: ctx.latent_dim - 1),
     ],
     "vae_vs_gan": [
-        integer("seed", "gan_seed", "seed", 0, 1_000_000),
-        integer("image", "gan_image", "test image", 0, lambda ctx: len(ctx.data) - 1),
+        integer("seed", "gan_seed", N_("seed"), 0, 1_000_000),
+        integer("image", "gan_image", N_("test image"), 0, lambda ctx: len(ctx.data) - 1),
     ],
     "uses": [
-        integer("start", "uses_start", "first image", 0, _first_image),
-        number("noise", "uses_noise", "noise level", 0.0, 1.0),
-        one_of("mask", "uses_mask", "hidden region", _masks, aliases=MASK_NAMES),
-        integer("rounds", "uses_iters", "rounds of encode → decode", 0, 50),
-        integer("ood", "uses_ood", "set compared with", 0, _ood_sets),
-        integer("image", "uses_comp_image", "image compressed", 0, _compressed),
+        integer("start", "uses_start", N_("first image"), 0, _first_image),
+        number("noise", "uses_noise", N_("noise level"), 0.0, 1.0),
+        one_of("mask", "uses_mask", N_("hidden region"), _masks, aliases=MASK_NAMES),
+        integer("rounds", "uses_iters", N_("rounds of encode → decode"), 0, 50),
+        integer("ood", "uses_ood", N_("set compared with"), 0, _ood_sets),
+        integer("image", "uses_comp_image", N_("image compressed"), 0, _compressed),
     ],
     "weaknesses": [],  # no settings of its own: the checkpoint (ckpt) is all it shows
     "train": [
-        one_of("preset", "train_preset", "preset", ["classroom", "custom"]),
+        one_of("preset", "train_preset", N_("preset"), ["classroom", "custom"]),
     ],
     "tour": [],
 }

@@ -10,6 +10,7 @@ import streamlit as st
 
 from components import big_map
 from pages._common import Ctx, MapBundle, fmt_code, select_index, show_image
+from pages._i18n import _
 from vae.figures import class_color, padded_bounds
 
 #: Codes per image the Map page offers: the posterior mean, or this many samples of q(z|x).
@@ -17,7 +18,7 @@ CHOICES = (1, 5, 15)
 
 
 def label(k: int) -> str:
-    return "1 (posterior mean)" if k == 1 else f"{k} samples z ~ q(z|x)"
+    return _("1 (posterior mean)") if k == 1 else _("{k} samples z ~ q(z|x)").format(k=k)
 
 
 def show(ctx: Ctx, bundle: MapBundle, k: int) -> None:
@@ -35,9 +36,9 @@ def show(ctx: Ctx, bundle: MapBundle, k: int) -> None:
             ctx.ck.content_hash, f"{ctx.split}-{len(ctx.enc)}-{bundle.cfg.key()}-k{k}", samples.coords, labels,
             [class_color(c) for c in range(len(ctx.class_names))], (lo[0], lo[1], hi[0], hi[1]),
             tuple(samples.coords[chosen["index"]]) if chosen else None, key=key)
-        st.caption(f"{bundle.label} · {len(samples):,} codes: {k} posterior samples of each of the {len(ctx.enc):,} "
-                   "images, each placed on the map of the posterior means by its nearest encoded neighbours · "
-                   "colour: the class of its image.")
+        st.caption(_("{map} · {n:,} codes: {k} posterior samples of each of the {images:,} images, each placed on the "
+                     "map of the posterior means by its nearest encoded neighbours · colour: the class of its "
+                     "image.").format(map=bundle.label, n=len(samples), k=k, images=len(ctx.enc)))
     if clicked is not None:
         chosen = {"key": key, "index": int(clicked)}
         st.session_state["map_sample"] = chosen
@@ -46,25 +47,26 @@ def show(ctx: Ctx, bundle: MapBundle, k: int) -> None:
             f"<span style='white-space:nowrap;margin-right:0.6em'><span style='color:{class_color(c)}'>●</span> "
             f"{html.escape(str(n))}</span>" for c, n in enumerate(ctx.class_names)) + "</div>")
         if chosen is None:
-            st.info("Scroll to zoom into the cloud of codes: it turns into points. Click a point to see the image "
-                    "it was drawn for, and what that sample decodes to.")
-            st.markdown(f"- **{len(samples):,} codes**, {k} per image\n"
-                        f"- mean posterior σ **{ctx.enc.sigma_mean.mean():.3f}**: how far the samples of one image "
-                        "spread around its mean")
+            st.info(_("Scroll to zoom into the cloud of codes: it turns into points. Click a point to see the image "
+                      "it was drawn for, and what that sample decodes to."))
+            st.markdown(_("- **{n:,} codes**, {k} per image\n- mean posterior σ **{sigma:.3f}**: how far the samples "
+                          "of one image spread around its mean").format(n=len(samples), k=k,
+                                                                        sigma=ctx.enc.sigma_mean.mean()))
             return
         j = chosen["index"]
         i = int(samples.owner[j])
         select_index(ctx, i)
         z = samples.codes[j]
-        st.subheader(f"#{i} · {ctx.class_name(i)} · sample {j % k + 1} of {k}")
+        st.subheader(_("#{i} · {cls} · sample {s} of {k}").format(i=i, cls=ctx.class_name(i), s=j % k + 1, k=k))
         a, b, c = st.columns(3)
         with a:
-            show_image(ctx.data.images[i], "original", size=96)
+            show_image(ctx.data.images[i], _("original"), size=96)
         with b:
-            show_image(ctx.decode(ctx.enc.mu[i : i + 1])[0], "decoded mean μ", size=96)
+            show_image(ctx.decode(ctx.enc.mu[i : i + 1])[0], _("decoded mean μ"), size=96)
         with c:
-            show_image(ctx.decode(z[None])[0], "decoded sample z", size=96)
+            show_image(ctx.decode(z[None])[0], _("decoded sample z"), size=96)
         sigma = np.exp(0.5 * ctx.enc.logvar[i])
-        st.caption(f"z lies {np.linalg.norm((z - ctx.enc.mu[i]) / sigma):.2f} posterior σ from the image's mean "
-                   f"({ctx.latent_dim} dimensions: about {np.sqrt(ctx.latent_dim):.1f} is typical).")
+        st.caption(_("z lies {d:.2f} posterior σ from the image's mean ({dims} dimensions: about {typical:.1f} is "
+                     "typical).").format(d=np.linalg.norm((z - ctx.enc.mu[i]) / sigma), dims=ctx.latent_dim,
+                                         typical=np.sqrt(ctx.latent_dim)))
         st.code(fmt_code(z), language=None)

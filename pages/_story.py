@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ import streamlit as st
 import torch
 
 from pages._common import ROOT, Ctx, checkpoint_entries, get_checkpoint, get_encoding
+from pages._i18n import N_, _
 from vae import uses
 from vae.cache import DEFAULT_CACHE_DIR
 from vae.checkpoint import Checkpoint, CheckpointError, ModelFolder, find_model
@@ -29,9 +31,15 @@ from vae.gan import load_generator
 MODELS_ROOT = Path(os.environ.get("VAE_MODELS") or ROOT / "models").expanduser()
 BENCHMARKS_JSON = ROOT / "docs" / "benchmarks.json"
 N_SCORE = 1000  # images per set for the anomaly histograms
+LIKELIHOOD_NAMES = {"bernoulli": N_("Bernoulli"), "gaussian": N_("Gaussian"), "logistic": N_("discretised logistic")}
 
 
-@st.cache_resource(show_spinner="Loading the comparison model…", max_entries=6)
+def likelihood_name(likelihood: str) -> str:
+    """A likelihood's name (ModelConfig.likelihood) in the session's language."""
+    return _(LIKELIHOOD_NAMES.get(likelihood, likelihood))
+
+
+@st.cache_resource(show_spinner=False, max_entries=6)
 def _load(path: str, kind: str, mtime: float) -> ModelFolder:
     return (load_generator if kind == GAN else load_classifier)(path)
 
@@ -39,15 +47,18 @@ def _load(path: str, kind: str, mtime: float) -> ModelFolder:
 def comparison_model(kind: str, dataset: str) -> tuple[ModelFolder | None, str | None]:
     """(the GAN generator or classifier of ``dataset`` in models/, None) or (None, why not)."""
     path = find_model(MODELS_ROOT, kind, dataset)
-    what = "GAN generator" if kind == GAN else "classifier"
     if path is None:
         cmd = "train-gan" if kind == GAN else "train-classifier"
-        return None, (f"no {what} of {dataset} in {MODELS_ROOT.name}/; train one with `python -m vae {cmd} "
-                      f"--dataset {dataset} --out models/{dataset}-{'gan' if kind == GAN else 'classifier'}`")
+        command = f"python -m vae {cmd} --dataset {dataset} --out models/{dataset}-{'gan' if kind == GAN else 'classifier'}"
+        return None, (_("no GAN generator of {dataset} in {folder}/; train one with `{command}`") if kind == GAN
+                      else _("no classifier of {dataset} in {folder}/; train one with `{command}`")).format(
+            dataset=dataset, folder=MODELS_ROOT.name, command=command)
     try:
-        return _load(str(path), kind, (path / "model.safetensors").stat().st_mtime), None
+        with st.spinner(_("Loading the comparison model…")):
+            return _load(str(path), kind, (path / "model.safetensors").stat().st_mtime), None
     except (CheckpointError, OSError) as e:
-        return None, f"the {what} in {path.name}/ cannot be loaded: {e}"
+        return None, (_("the GAN generator in {folder}/ cannot be loaded: {error}") if kind == GAN
+                      else _("the classifier in {folder}/ cannot be loaded: {error}")).format(folder=path.name, error=e)
 
 
 def loaded_checkpoints(device: str = "cpu") -> list[Checkpoint]:
@@ -76,13 +87,13 @@ def partner(ctx: Ctx, want_beta_zero: bool) -> str | None:
     return min(found)[1] if found else None
 
 
-@st.cache_data(show_spinner="Measuring 10,000 samples of each model (once per server)…", max_entries=4)
+@st.cache_data(show_spinner=False, max_entries=4)  # the page shows its own spinner
 def generator_report(vae_name: str, vae_hash: str, gan_path: str, gan_hash: str, clf_path: str,
                      clf_hash: str, n: int = 10_000) -> dict:
     """compare_generators on the VAE's own test split: shipped with the GAN, cached on disk, or measured now."""
     ck = get_checkpoint(vae_name)
-    gan, _ = comparison_model(GAN, ck.dataset)
-    clf, _ = comparison_model(CLASSIFIER, ck.dataset)
+    gan, _why = comparison_model(GAN, ck.dataset)
+    clf, _why = comparison_model(CLASSIFIER, ck.dataset)
     return cached_comparison(ck, gan, clf, get_test_images(vae_name, vae_hash), DEFAULT_CACHE_DIR, n=n)
 
 
@@ -91,7 +102,7 @@ def get_test_images(name: str, content_hash: str) -> torch.Tensor:
     return get_checkpoint(name).load_data("test").images
 
 
-@st.cache_data(show_spinner="Scoring 1,000 images of each set (once)…", max_entries=8)
+@st.cache_data(show_spinner=False, max_entries=8)  # the page shows its own spinner
 def anomaly_scores(name: str, content_hash: str) -> dict:
     """-ELBO of the model's own test images and of images it never saw (vae.uses.other_images)."""
     ck = get_checkpoint(name)
@@ -120,8 +131,16 @@ def training_throughput() -> dict | None:
     return next((r for r in records if isinstance(r, dict) and r.get("name") == "train_throughput_conv"), None)
 
 
+def device_label(device: str | None) -> str | None:
+    """A training device as meta.json records it ("cpu (2 threads)"), in the session's language."""
+    m = re.fullmatch(r"(\w+) \((\d+) threads?\)", device or "")
+    return _("{device} ({n} threads)").format(device=m[1], n=m[2]) if m else device
+
+
 def minutes(seconds: float | None) -> str:
-    return "?" if seconds is None else (f"{seconds / 60:.0f} min" if seconds >= 600 else f"{seconds / 60:.1f} min")
+    if seconds is None:
+        return "?"
+    return (_("{m:.0f} min") if seconds >= 600 else _("{m:.1f} min")).format(m=seconds / 60)
 
 
 def stage_images(images: torch.Tensor | np.ndarray, captions: list[str] | None = None, size: int = 84,

@@ -1,7 +1,8 @@
 """The guided tour: a VAE lecture demo (15 to 20 minutes) as plain data, and the bar that walks it.
 
 A step names a page (its file in pages/), the page's state as link parameters (pages/_link.py: the
-same parsers a shared link goes through) and two or three talking points. Opening a step clears the
+same parsers a shared link goes through) and two or three talking points (title and points marked
+``N_``, translated where shown; a step's link carries the session's language). Opening a step clears the
 page's own settings, applies the step's, and switches to the page; the bar at the top of every page
 (drawn by the frame while a tour is on) shows the talking points with Back, Next and End. The step
 number is in the link (``?tour=3``), so a link reopens the tour where it was.
@@ -17,6 +18,8 @@ import streamlit as st
 
 from pages import _link as link
 from pages import _presenter as presenter
+from pages._i18n import KEY as LANG_KEY
+from pages._i18n import N_, _, current_language
 
 DEFAULT = "fashion-mnist"  # the checkpoint a step uses unless it names another (params["ckpt"])
 
@@ -25,114 +28,114 @@ DEFAULT = "fashion-mnist"  # the checkpoint a step uses unless it names another 
 class Step:
     """One stop of the tour."""
 
-    title: str  # a few words, shown as "Step k of N: title"
+    title: str  # a few words, shown as "Step k of N: title" (marked N_, translated where shown)
     page: str  # file stem in pages/, e.g. "map"
     params: dict[str, str] = field(default_factory=dict)  # the page's link parameters (and ckpt)
-    points: tuple[str, ...] = ()  # two or three talking points
+    points: tuple[str, ...] = ()  # two or three talking points (marked N_, translated where shown)
 
 
 SNEAKER, BOOT = "9", "0"  # test-split images of fashion-mnist: a sneaker and an ankle boot
 
 STEPS: list[Step] = [
-    Step("Ten thousand images, one dot each", "map", {"method": "umap", "color": "class"}, (
-        "Each dot is one test image, placed by its latent code μ: 16 numbers from the encoder, drawn in 2-D "
-        "with UMAP.",
-        "Nobody told the model the classes (the colours are for us): shoes, trousers and bags still form their "
-        "own regions.",
+    Step(N_("Ten thousand images, one dot each"), "map", {"method": "umap", "color": "class"}, (
+        N_("Each dot is one test image, placed by its latent code μ: 16 numbers from the encoder, drawn in 2-D "
+           "with UMAP."),
+        N_("Nobody told the model the classes (the colours are for us): shoes, trousers and bags still form their "
+           "own regions."),
     )),
-    Step("One image: what the model makes of it", "map", {"method": "umap", "point": SNEAKER}, (
-        "The original, and its reconstruction: the decoder's picture of the code μ. It is blurrier: the "
-        "code keeps what tells images apart, not every stitch.",
-        "−ELBO = reconstruction + KL, in nats, lower is better: what it costs to describe the image with "
-        "the model (÷ ln 2 for bits).",
-        "The bars are the code itself, μ ± σ per dimension; the green band is ±1 under the prior.",
+    Step(N_("One image: what the model makes of it"), "map", {"method": "umap", "point": SNEAKER}, (
+        N_("The original, and its reconstruction: the decoder's picture of the code μ. It is blurrier: the "
+           "code keeps what tells images apart, not every stitch."),
+        N_("−ELBO = reconstruction + KL, in nats, lower is better: what it costs to describe the image with "
+           "the model (÷ ln 2 for bits)."),
+        N_("The bars are the code itself, μ ± σ per dimension; the green band is ±1 under the prior."),
     )),
-    Step("Where the model struggles", "map", {"method": "umap", "color": "recon"}, (
-        "Coloured by reconstruction error: bright dots are the images the model finds hardest.",
-        "Shirts, pullovers and coats overlap: the model mixes up what people mix up too.",
+    Step(N_("Where the model struggles"), "map", {"method": "umap", "color": "recon"}, (
+        N_("Coloured by reconstruction error: bright dots are the images the model finds hardest."),
+        N_("Shirts, pullovers and coats overlap: the model mixes up what people mix up too."),
     )),
-    Step("The prior: where new codes come from", "map", {"method": "umap", "prior": "300"}, (
-        "Black crosses are 300 codes drawn from the prior N(0, I), placed among the data.",
-        "Click empty space between clusters: the spot is decoded, and far from the data the page says it is "
-        "extrapolating.",
+    Step(N_("The prior: where new codes come from"), "map", {"method": "umap", "prior": "300"}, (
+        N_("Black crosses are 300 codes drawn from the prior N(0, I), placed among the data."),
+        N_("Click empty space between clusters: the spot is decoded, and far from the data the page says it is "
+           "extrapolating."),
     )),
-    Step("A 2-D model: the map is the space", "map", {"ckpt": "fashion-mnist-2d", "method": "latent"}, (
-        "This model has only two latent numbers, so the map is the latent space itself, with the decoded "
-        "image of every spot behind the points.",
-        "Switch the points off to see the decoded landscape: one garment morphs into the next.",
+    Step(N_("A 2-D model: the map is the space"), "map", {"ckpt": "fashion-mnist-2d", "method": "latent"}, (
+        N_("This model has only two latent numbers, so the map is the latent space itself, with the decoded "
+           "image of every spot behind the points."),
+        N_("Switch the points off to see the decoded landscape: one garment morphs into the next."),
     )),
-    Step("Steer a code with sliders", "sliders", {"image": SNEAKER, "axes": "latent"}, (
-        "One slider per latent dimension, most informative (highest KL) first; the decoder runs in the "
-        "browser as you drag.",
-        "Drag the top sliders: the sneaker turns into a boot, then a sandal. The small map shows where the "
-        "code goes.",
+    Step(N_("Steer a code with sliders"), "sliders", {"image": SNEAKER, "axes": "latent"}, (
+        N_("One slider per latent dimension, most informative (highest KL) first; the decoder runs in the "
+           "browser as you drag."),
+        N_("Drag the top sliders: the sneaker turns into a boot, then a sandal. The small map shows where the "
+           "code goes."),
     )),
-    Step("Directions that matter", "sliders", {"image": SNEAKER, "axes": "pca"}, (
-        "The same code, now moved along the principal directions of the encoded data, most variance first.",
-        "The first few directions change shape and size; the last ones hardly change anything.",
+    Step(N_("Directions that matter"), "sliders", {"image": SNEAKER, "axes": "pca"}, (
+        N_("The same code, now moved along the principal directions of the encoded data, most variance first."),
+        N_("The first few directions change shape and size; the last ones hardly change anything."),
     )),
-    Step("Walk from a sneaker to a boot", "interpolate",
+    Step(N_("Walk from a sneaker to a boot"), "interpolate",
          {"tab": "path", "a": SNEAKER, "b": BOOT, "path": "lerp", "steps": "9"}, (
-             "The codes on the straight line between two images, decoded: every frame is a plausible shoe.",
-             "Scrub the slider under the strip: the decoder follows in the browser.",
+             N_("The codes on the straight line between two images, decoded: every frame is a plausible shoe."),
+             N_("Scrub the slider under the strip: the decoder follows in the browser."),
          )),
-    Step("New images from the prior", "generate", {"n": "36", "temp": "1", "seed": "0"}, (
-        "Draw z ~ N(0, I) and decode it: no real image involved.",
-        "Many samples are blurry: the prior puts mass where no image's code lies. Try temperature 0.5, then 2.",
+    Step(N_("New images from the prior"), "generate", {"n": "36", "temp": "1", "seed": "0"}, (
+        N_("Draw z ~ N(0, I) and decode it: no real image involved."),
+        N_("Many samples are blurry: the prior puts mass where no image's code lies. Try temperature 0.5, then 2."),
     )),
-    Step("The ELBO of one image", "how_it_works", {"image": SNEAKER}, (
-        "ELBO = E[log p(x|z)] − KL(q(z|x) ‖ p(z)): how well the code reconstructs x, minus what the code "
-        "costs.",
-        "This app reports −ELBO, lower is better: reconstruction + KL, in nats.",
+    Step(N_("The ELBO of one image"), "how_it_works", {"image": SNEAKER}, (
+        N_("ELBO = E[log p(x|z)] − KL(q(z|x) ‖ p(z)): how well the code reconstructs x, minus what the code "
+           "costs."),
+        N_("This app reports −ELBO, lower is better: reconstruction + KL, in nats."),
     )),
-    Step("What β = 4 changes", "how_it_works", {"image": SNEAKER, "compare": "fashion-mnist-beta4"}, (
-        "β weights the KL term in the loss. The table: β = 4 buys a much smaller KL and pays with "
-        "reconstruction.",
-        "It switches dimensions off: they copy the prior and carry nothing (the grey bars).",
+    Step(N_("What β = 4 changes"), "how_it_works", {"image": SNEAKER, "compare": "fashion-mnist-beta4"}, (
+        N_("β weights the KL term in the loss. The table: β = 4 buys a much smaller KL and pays with "
+           "reconstruction."),
+        N_("It switches dimensions off: they copy the prior and carry nothing (the grey bars)."),
     )),
-    Step("β = 1 and β = 4 side by side", "reconstructions",
+    Step(N_("β = 1 and β = 4 side by side"), "reconstructions",
          {"compare": "fashion-mnist-beta4", "order": "worst_elbo", "n": "12"}, (
-             "The same images through both models, hardest first.",
-             "β = 4 is blurrier: fewer nats for the code, less detail in the picture.",
+             N_("The same images through both models, hardest first."),
+             N_("β = 4 is blurrier: fewer nats for the code, less detail in the picture."),
          )),
-    Step("One training step, stage by stage", "training_step", {"stage": "z"}, (
-        "A real batch through the model by the functions that trained it: the encoder gives μ and σ, then "
-        "z = μ + σ ⊙ ε. The noise ε is drawn outside the network, so the gradients reach μ and σ "
-        "(the reparameterisation trick).",
-        "Next walks on: the decoder, the loss (reconstruction + KL), the gradients, one Adam step. On the "
-        "right, the very code of vae/ that computed each stage.",
+    Step(N_("One training step, stage by stage"), "training_step", {"stage": "z"}, (
+        N_("A real batch through the model by the functions that trained it: the encoder gives μ and σ, then "
+           "z = μ + σ ⊙ ε. The noise ε is drawn outside the network, so the gradients reach μ and σ "
+           "(the reparameterisation trick)."),
+        N_("Next walks on: the decoder, the loss (reconstruction + KL), the gradients, one Adam step. On the "
+           "right, the very code of vae/ that computed each stage."),
     )),
-    Step("Autoencoder vs VAE", "ae_vs_vae", {"seed": "0"}, (
-        "The same network trained twice: β = 0 (a plain autoencoder, reconstruction only) and β = 1 (the "
-        "ELBO).",
-        "The autoencoder reconstructs better, but its prior samples decode to noise: nothing made its codes "
-        "fill N(0, I). The VAE paid KL for exactly that.",
-        "Further down, a straight path between two codes: the VAE's decoder draws the space between images.",
+    Step(N_("Autoencoder vs VAE"), "ae_vs_vae", {"seed": "0"}, (
+        N_("The same network trained twice: β = 0 (a plain autoencoder, reconstruction only) and β = 1 (the "
+           "ELBO)."),
+        N_("The autoencoder reconstructs better, but its prior samples decode to noise: nothing made its codes "
+           "fill N(0, I). The VAE paid KL for exactly that."),
+        N_("Further down, a straight path between two codes: the VAE's decoder draws the space between images."),
     )),
-    Step("VAE vs GAN", "vae_vs_gan", {"seed": "0"}, (
-        "A GAN trained on the same images draws sharper samples; the page measures it, with a classifier "
-        "as the judge.",
-        "Only the VAE has an encoder and a likelihood: it reconstructs a test image and scores it. The GAN "
-        "can only sample.",
+    Step(N_("VAE vs GAN"), "vae_vs_gan", {"seed": "0"}, (
+        N_("A GAN trained on the same images draws sharper samples; the page measures it, with a classifier "
+           "as the judge."),
+        N_("Only the VAE has an encoder and a likelihood: it reconstructs a test image and scores it. The GAN "
+           "can only sample."),
     )),
-    Step("What VAEs are used for", "uses", {"noise": "0.4", "mask": "left"}, (
-        "Denoising and inpainting with no extra training: encode, decode, keep the pixels that are known.",
-        "Anomaly scores from −ELBO, and their caveat: simpler images of another set can look more likely "
-        "than the model's own data.",
+    Step(N_("What VAEs are used for"), "uses", {"noise": "0.4", "mask": "left"}, (
+        N_("Denoising and inpainting with no extra training: encode, decode, keep the pixels that are known."),
+        N_("Anomaly scores from −ELBO, and their caveat: simpler images of another set can look more likely "
+           "than the model's own data."),
     )),
-    Step("What VAEs do badly", "weaknesses", {}, (
-        "Blur: the decoder draws the mean of p(x|z), and an average of edges is a blur.",
-        "Posterior collapse, holes between the prior and the encoded data, likelihood that misses "
-        "strangers: each measured on the loaded model.",
+    Step(N_("What VAEs do badly"), "weaknesses", {}, (
+        N_("Blur: the decoder draws the mean of p(x|z), and an average of edges is a blur."),
+        N_("Posterior collapse, holes between the prior and the encoded data, likelihood that misses "
+           "strangers: each measured on the loaded model."),
     )),
-    Step("An image the model never saw", "your_image", {"sample": "drawing", "drawing": "trousers"}, (
-        "A drawn outline of trousers, converted the way the training images were.",
-        "Its −ELBO can look typical: likelihood is a weak test for inputs unlike the data. The nearest "
-        "neighbours say more.",
+    Step(N_("An image the model never saw"), "your_image", {"sample": "drawing", "drawing": "trousers"}, (
+        N_("A drawn outline of trousers, converted the way the training images were."),
+        N_("Its −ELBO can look typical: likelihood is a weak test for inputs unlike the data. The nearest "
+           "neighbours say more."),
     )),
-    Step("Train one in 30 seconds", "train", {"preset": "classroom"}, (
-        "The classroom preset: a 2-D VAE on 8×8 digits with a KL warm-up, about 30 s on two CPU cores.",
-        "Press Start: the map of the codes spreads out as it trains.",
+    Step(N_("Train one in 30 seconds"), "train", {"preset": "classroom"}, (
+        N_("The classroom preset: a 2-D VAE on 8×8 digits with a KL warm-up, about 30 s on two CPU cores."),
+        N_("Press Start: the map of the codes spreads out as it trains."),
     )),
 ]
 
@@ -142,10 +145,10 @@ def steps() -> list[Step]:
 
 
 def page_title(page: str) -> str:
-    """The navigation's title of a page (file stem in pages/)."""
+    """The navigation's title of a page (file stem in pages/), in the session's language."""
     from pages._common import PAGE_SPECS
 
-    return next((t for f, t, _ in PAGE_SPECS if f == f"{page}.py"), page)
+    return next((_(t) for f, t, _icon in PAGE_SPECS if f == f"{page}.py"), page)
 
 
 def current() -> int | None:
@@ -155,9 +158,9 @@ def current() -> int | None:
 
 
 def step_link(k: int) -> dict[str, str]:
-    """The query parameters that open step ``k``."""
+    """The query parameters that open step ``k`` (in the session's language)."""
     s = STEPS[k - 1]
-    params = {"ckpt": DEFAULT, **s.params, "tour": str(k)}
+    params = {"ckpt": DEFAULT, **s.params, "tour": str(k), LANG_KEY: current_language()}
     if presenter.on():
         params["present"] = "1"
     return params
@@ -187,19 +190,19 @@ def bar(page: str) -> None:
     here = page == s.page
     with st.container(border=True, key="tour_bar"):
         title, b1, b2, b3 = st.columns([3.4, 1, 1, 1], vertical_alignment="center")
-        title.markdown(f"**Tour · step {k} of {n}: {s.title}**")
+        title.markdown(_("**Tour · step {k} of {n}: {title}**").format(k=k, n=n, title=_(s.title)))
         if not here:
-            if b1.button("Return", key="tour_again", icon=":material/replay:", width="stretch",
-                         help="Back to this step's page, in the step's state"):
+            if b1.button(_("Return"), key="tour_again", icon=":material/replay:", width="stretch",
+                         help=_("Back to this step's page, in the step's state")):
                 go(k)
-        elif b1.button("Back", key="tour_back", icon=":material/arrow_back:", width="stretch", disabled=k == 1):
+        elif b1.button(_("Back"), key="tour_back", icon=":material/arrow_back:", width="stretch", disabled=k == 1):
             go(k - 1)
-        if b2.button("Next", key="tour_next", icon=":material/arrow_forward:", type="primary", width="stretch",
+        if b2.button(_("Next"), key="tour_next", icon=":material/arrow_forward:", type="primary", width="stretch",
                      disabled=k == n):
             go(k + 1)
-        if b3.button("End", key="tour_end", icon=":material/close:", width="stretch",
-                     help="End the tour (the Tour page starts it again)"):
+        if b3.button(_("End"), key="tour_end", icon=":material/close:", width="stretch",
+                     help=_("End the tour (the Tour page starts it again)")):
             end()
             st.rerun()
-        st.markdown("\n".join(f"- {p}" for p in s.points) if here else
-                    "You left this step's page: **Return** opens it again, in the step's state.")
+        st.markdown("\n".join(f"- {_(p)}" for p in s.points) if here else
+                    _("You left this step's page: **Return** opens it again, in the step's state."))

@@ -10,6 +10,7 @@ import streamlit as st
 
 from pages import _link as link
 from pages._common import _load_map, get_checkpoint, get_ctx, get_encoding
+from pages._i18n import _, tr_fig
 from pages._story import comparison_model, gap, partner, stage_images
 from vae.classifier import KIND as CLASSIFIER
 from vae.compare import aggregate_kl, nearest_distances
@@ -31,116 +32,122 @@ def pair(ctx) -> tuple[str | None, str | None]:
 def code_summary(mu: np.ndarray, logvar: np.ndarray, name: str, content_hash: str) -> dict[str, str]:
     g = gap(name, content_hash)
     return {
-        "mean ‖μ‖ (prior: ‖z‖ ≈ √D)": f"{np.linalg.norm(mu, axis=1).mean():.2f}",
-        "spread of μ per dimension (std, min – max)": f"{mu.std(0).min():.2f} – {mu.std(0).max():.2f}",
-        "mean posterior σ": f"{np.exp(0.5 * logvar).mean():.3f}",
-        "KL(aggregate posterior ‖ prior), Gaussian fit (nats)": f"{aggregate_kl(mu, logvar):.1f}",
-        "prior sample → nearest encoded image, in data spacings": f"{g['ratio']:.2f}",
-        "KL(prior ‖ aggregate posterior), nats": f"{g['kl']:,.1f}",
-        "prior samples in a hole (q(z) < p(z) / 100)": f"{g['hole_share']:.0%}",
+        _("mean ‖μ‖ (prior: ‖z‖ ≈ √D)"): f"{np.linalg.norm(mu, axis=1).mean():.2f}",
+        _("spread of μ per dimension (std, min – max)"): f"{mu.std(0).min():.2f} – {mu.std(0).max():.2f}",
+        _("mean posterior σ"): f"{np.exp(0.5 * logvar).mean():.3f}",
+        _("KL(aggregate posterior ‖ prior), Gaussian fit (nats)"): f"{aggregate_kl(mu, logvar):.1f}",
+        _("prior sample → nearest encoded image, in data spacings"): f"{g['ratio']:.2f}",
+        _("KL(prior ‖ aggregate posterior), nats"): f"{g['kl']:,.1f}",
+        _("prior samples in a hole (q(z) < p(z) / 100)"): f"{g['hole_share']:.0%}",
     }
 
 
 def main() -> None:
     ctx = get_ctx()
     link.restore("ae_vs_vae", ctx)  # the link's settings, before the widgets
-    st.title("Autoencoder vs VAE")
+    st.title(_("Autoencoder vs VAE"))
     ae_name, vae_name = pair(ctx)
     if ae_name is None or vae_name is None:
         cfg = ctx.ck.config
-        missing = "autoencoder (β = 0)" if ae_name is None else "VAE (β > 0)"
-        st.info(f"There is no {missing} twin of **{ctx.name}** (same data, architecture and latent size) among "
-                "the checkpoints, so there is nothing to compare with. `checkpoints/fashion-mnist-ae` is the "
-                "autoencoder of the default model; or train one with `python -m vae train --dataset "
-                f"{ctx.ck.dataset} --arch {cfg.arch} --latent-dim {cfg.latent_dim} --beta 0 --out "
-                f"checkpoints/{ctx.name}-ae`.")
+        missing = _("autoencoder (β = 0)") if ae_name is None else _("VAE (β > 0)")
+        st.info(_("There is no {missing} twin of **{name}** (same data, architecture and latent size) among "
+                  "the checkpoints, so there is nothing to compare with. `checkpoints/fashion-mnist-ae` is the "
+                  "autoencoder of the default model; or train one with `{command}`.").format(
+            missing=missing, name=ctx.name,
+            command=f"python -m vae train --dataset {ctx.ck.dataset} --arch {cfg.arch} --latent-dim "
+                    f"{cfg.latent_dim} --beta 0 --out checkpoints/{ctx.name}-ae"))
         return
     ae, vae = get_checkpoint(ae_name, ctx.device), get_checkpoint(vae_name, ctx.device)
     st.caption(
-        f"**{ae_name}** and **{vae_name}**: the same encoder and decoder ({ae.config.arch}, latent "
-        f"{ae.config.latent_dim}), the same data ({ae.dataset}). The autoencoder minimised the reconstruction "
-        "error alone (β = 0); the VAE also paid, in nats, for every code that strays from the prior N(0, I) "
-        f"(β = {vae.config.beta:g}). Everything below is computed on the {ctx.split} split."
+        _("**{ae}** and **{vae}**: the same encoder and decoder ({arch}, latent {d}), the same data ({dataset}). "
+          "The autoencoder minimised the reconstruction error alone (β = 0); the VAE also paid, in nats, for "
+          "every code that strays from the prior N(0, I) (β = {beta:g}). Everything below is computed on the "
+          "{split} split.").format(ae=ae_name, vae=vae_name, arch=ae.config.arch, d=ae.config.latent_dim,
+                                    dataset=ae.dataset, beta=vae.config.beta, split=ctx.split_label)
     )
     models = {"autoencoder": (ae_name, ae), "VAE": (vae_name, vae)}
-    encs = {k: get_encoding(name, ctx.split, ctx.device) for k, (name, _) in models.items()}
+    shown = {"autoencoder": _("autoencoder"), "VAE": "VAE"}
+    encs = {k: get_encoding(name, ctx.split, ctx.device) for k, (name, _ck) in models.items()}
 
-    st.header("1 · Two maps of the same images")
+    st.header(_("1 · Two maps of the same images"))
     cols = st.columns(2)
     for col, (k, (name, ck)) in zip(cols, models.items(), strict=True):
         limit = ctx.limit
         bundle = _load_map(name, ck.content_hash, ctx.split, limit, default_projection(ck))
         with col:
-            st.markdown(f"**{k}** · {name} · {bundle.label}")
+            st.markdown(f"**{shown[k]}** · {name} · {bundle.label}")
             fig = latent_map(bundle.coords, encs[k].labels, ctx.class_names, height=380, marker_size=3)
             fig.update_layout(showlegend=k == "VAE")  # one legend for both: the colours are the same
-            st.plotly_chart(fig, key=f"avv_map_{k}", config={"displayModeBar": False})
-    st.caption("Both encoders sort the images by class: an autoencoder is a fine feature extractor. The difference "
-               "is not in where the images go but in what lies between and around them, below.")
+            st.plotly_chart(tr_fig(fig), key=f"avv_map_{k}", config={"displayModeBar": False})
+    st.caption(_("Both encoders sort the images by class: an autoencoder is a fine feature extractor. The difference "
+                 "is not in where the images go but in what lies between and around them, below."))
 
-    st.header("2 · Samples from the prior")
-    seed = int(st.number_input("Seed", 0, 1_000_000, 0, key="avv_seed"))
+    st.header(_("2 · Samples from the prior"))
+    seed = int(st.number_input(_("Seed"), 0, 1_000_000, 0, key="avv_seed"))
     z = prior_samples(N_PRIOR, ae.config.latent_dim, seed=seed)
-    clf, _ = comparison_model(CLASSIFIER, ae.dataset)
-    for k, (_, ck) in models.items():
+    clf, _why = comparison_model(CLASSIFIER, ae.dataset)
+    for k, (_name, ck) in models.items():
         imgs = decode(ck.model, z)
-        st.markdown(f"**{k}**: decode(z), z ~ N(0, I)"
-                    + (f" · the classifier's mean confidence {clf.model.embed(imgs)[1].max(1).mean():.2f}"
-                       if clf else ""))
+        st.markdown(f"**{shown[k]}**: decode(z), z ~ N(0, I)"
+                    + (" · " + _("the classifier's mean confidence {c:.2f}").format(
+                        c=clf.model.embed(imgs)[1].max(1).mean()) if clf else ""))
         stage_images(imgs, size=76)
     holes = {k: gap(name, ck.content_hash, ctx.split) for k, (name, ck) in models.items()}
-    st.caption(f"The same {N_PRIOR} codes z ~ N(0, I) into both decoders. Nothing asked the autoencoder's codes "
-               "to fill N(0, I), and they do not: the prior's mass lies where its encoded images put almost no "
-               f"probability, KL(prior ‖ aggregate posterior) ≈ {holes['autoencoder']['kl']:,.0f} nats, against "
-               f"{holes['VAE']['kl']:,.0f} for the VAE, whose KL term pulled every q(z|x) towards the prior "
-               "(section 4).")
+    st.caption(_("The same {n} codes z ~ N(0, I) into both decoders. Nothing asked the autoencoder's codes "
+                 "to fill N(0, I), and they do not: the prior's mass lies where its encoded images put almost no "
+                 "probability, KL(prior ‖ aggregate posterior) ≈ {ae:,.0f} nats, against {vae:,.0f} for the VAE, "
+                 "whose KL term pulled every q(z|x) towards the prior (section 4).").format(
+        n=N_PRIOR, ae=holes["autoencoder"]["kl"], vae=holes["VAE"]["kl"]))
 
-    st.header("3 · Interpolations through the gaps")
+    st.header(_("3 · Interpolations through the gaps"))
     names = ctx.class_names
     c1, c2 = st.columns(2)
-    a = c1.selectbox("From class", range(len(names)), index=1 % len(names), key="avv_from",
-                     format_func=lambda i: names[i])
-    b = c2.selectbox("To class", range(len(names)), index=8 % len(names), key="avv_to",
-                     format_func=lambda i: names[i])
+    a = c1.selectbox(_("From class"), range(len(names)), index=1 % len(names), key="avv_from",
+                     format_func=dict(enumerate(names)).get)
+    b = c2.selectbox(_("To class"), range(len(names)), index=8 % len(names), key="avv_to",
+                     format_func=dict(enumerate(names)).get)
     labels = encs["VAE"].labels
     ia, ib = int(np.flatnonzero(labels == a)[0]), int(np.flatnonzero(labels == b)[0])
     dist = {}
     for k, (name, ck) in models.items():
         mu = encs[k].mu
         path = lerp(mu[ia], mu[ib], PATH_STEPS)
-        st.markdown(f"**{k}**: #{ia} {names[a]} → #{ib} {names[b]}")
+        st.markdown(f"**{shown[k]}**: #{ia} {names[a]} → #{ib} {names[b]}")
         stage_images(decode(ck.model, path), size=76)
         spacing = gap(name, ck.content_hash)["data_nn"]
         dist[k] = nearest_distances(path, mu) / spacing
-    st.plotly_chart(lines(np.linspace(0, 1, PATH_STEPS), dist, "position along the path (0: start, 1: end)",
-                          "distance to the data (spacings)", height=240),
+    st.plotly_chart(lines(np.linspace(0, 1, PATH_STEPS), {shown[k]: v for k, v in dist.items()},
+                          _("position along the path (0: start, 1: end)"), _("distance to the data (spacings)"),
+                          height=240),
                     key="avv_path_gap", config={"displayModeBar": False})
     mid = PATH_STEPS // 2
-    st.caption(f"A straight line between two codes, and how far each point is from the nearest encoded image, in "
-               f"units of the data's own nearest-neighbour spacing. Halfway: {dist['autoencoder'][mid]:.1f} for the "
-               f"autoencoder, {dist['VAE'][mid]:.1f} for the VAE. The autoencoder's decoder was only ever asked to "
-               "draw the codes of real images; the VAE's decoder saw noisy codes z = μ + σ·ε in training, so it "
-               "learned to draw something plausible in the space around and between them.")
+    st.caption(_("A straight line between two codes, and how far each point is from the nearest encoded image, in "
+                 "units of the data's own nearest-neighbour spacing. Halfway: {ae:.1f} for the autoencoder, {vae:.1f} "
+                 "for the VAE. The autoencoder's decoder was only ever asked to draw the codes of real images; the "
+                 "VAE's decoder saw noisy codes z = μ + σ·ε in training, so it learned to draw something plausible "
+                 "in the space around and between them.").format(ae=dist["autoencoder"][mid], vae=dist["VAE"][mid]))
 
-    st.header("4 · The aggregate posterior against the prior")
-    st.markdown("The **aggregate posterior** q(z) is what the encoder makes of the whole data set: the mixture of "
-                "every image's q(z|x). Generation draws from the prior p(z) = N(0, I) instead, so it only works "
-                "where the two agree.")
+    st.header(_("4 · The aggregate posterior against the prior"))
+    st.markdown(_("The **aggregate posterior** q(z) is what the encoder makes of the whole data set: the mixture of "
+                  "every image's q(z|x). Generation draws from the prior p(z) = N(0, I) instead, so it only works "
+                  "where the two agree."))
     rows = {k: code_summary(encs[k].mu, encs[k].logvar, name, ck.content_hash) for k, (name, ck) in models.items()}
-    st.dataframe(pd.DataFrame({"": list(rows["VAE"]), **{k: list(v.values()) for k, v in rows.items()}}),
+    st.dataframe(pd.DataFrame({"": list(rows["VAE"]), **{shown[k]: list(v.values()) for k, v in rows.items()}}),
                  hide_index=True, key="avv_table")
-    d = int(st.selectbox("Dimension", range(ae.config.latent_dim), key="avv_dim", format_func=lambda j: f"z{j}"))
+    d = int(st.selectbox(_("Dimension"), range(ae.config.latent_dim), key="avv_dim", format_func=lambda j: f"z{j}"))
     link.sync("ae_vs_vae", ctx)
     prior_1d = np.random.default_rng(0).standard_normal(20_000)
-    st.plotly_chart(histograms([prior_1d, encs["VAE"].mu[:, d], encs["autoencoder"].mu[:, d]],
-                               ["prior N(0, 1)", "VAE: μ of each image", "autoencoder: μ of each image"],
-                               f"z{d} over the {len(labels):,} images", height=300, x_title=f"z{d}"),
+    st.plotly_chart(tr_fig(histograms([prior_1d, encs["VAE"].mu[:, d], encs["autoencoder"].mu[:, d]],
+                                      [_("prior N(0, 1)"), _("VAE: μ of each image"), _("autoencoder: μ of each image")],
+                                      _("z{d} over the {n:,} images").format(d=d, n=len(labels)), height=300,
+                                      x_title=f"z{d}")),
                     key="avv_hist", config={"displayModeBar": False}, theme=None)
     agg = {k: float(encs[k].mu[:, d].var() + np.exp(encs[k].logvar[:, d]).mean()) for k in models}
-    st.caption(f"Nothing pins the autoencoder's codes to any scale or place: each dimension sits wherever "
-               f"reconstruction put it. The VAE's means are narrower than the prior because each image adds its "
-               f"own σ² of spread around its μ: the aggregate posterior's variance along z{d}, Var(μ) + E[σ²], is "
-               f"{agg['VAE']:.2f} for the VAE and {agg['autoencoder']:.2f} for the autoencoder (the prior's: 1).")
+    st.caption(_("Nothing pins the autoencoder's codes to any scale or place: each dimension sits wherever "
+                 "reconstruction put it. The VAE's means are narrower than the prior because each image adds its "
+                 "own σ² of spread around its μ: the aggregate posterior's variance along z{d}, Var(μ) + E[σ²], is "
+                 "{vae:.2f} for the VAE and {ae:.2f} for the autoencoder (the prior's: 1).").format(
+        d=d, vae=agg["VAE"], ae=agg["autoencoder"]))
 
 
 if __name__ == "__main__":

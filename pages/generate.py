@@ -12,6 +12,7 @@ import streamlit as st
 from pages import _link as link
 from pages import _presenter as presenter
 from pages._common import fmt_code, get_ctx
+from pages._i18n import _
 from vae.images import image_grid, png_bytes, upscale
 from vae.latent import prior_samples
 
@@ -41,64 +42,64 @@ def main() -> None:
     """The page: sample from the prior, show the grid large, offer downloads."""
     ctx = get_ctx()
     link.restore("generate", ctx)
-    st.title("Generate")
+    st.title(_("Generate"))
     st.caption(
-        f"New images from **{ctx.name}**: draw latent codes from the prior z ~ N(0, T² I) "
-        f"({ctx.latent_dim} numbers each) and decode them. No real image is involved."
+        _("New images from **{name}**: draw latent codes from the prior z ~ N(0, T² I) "
+          "({d} numbers each) and decode them. No real image is involved.").format(name=ctx.name, d=ctx.latent_dim)
     )
 
     c1, c2, c3, c4 = st.columns([1.2, 2.0, 1.0, 0.8], vertical_alignment="bottom")
-    count = c1.number_input("Samples", 1, 100, 36, key="gen_count")
+    count = c1.number_input(_("Samples"), 1, 100, 36, key="gen_count")
     temperature = c2.slider(
-        "Temperature T", 0.0, 2.0, 1.0, 0.05, key="gen_temp",
-        help="Scales the prior's standard deviation. T < 1 stays near the centre of the latent space "
-             "(typical, cleaner images); T > 1 reaches its outskirts (unusual, often broken images); "
-             "T = 0 decodes z = 0 for every sample.",
+        _("Temperature T"), 0.0, 2.0, 1.0, 0.05, key="gen_temp",
+        help=_("Scales the prior's standard deviation. T < 1 stays near the centre of the latent space "
+               "(typical, cleaner images); T > 1 reaches its outskirts (unusual, often broken images); "
+               "T = 0 decodes z = 0 for every sample."),
     )
-    seed = c3.number_input("Seed", 0, 1_000_000, 0, key="gen_seed")
-    c4.button("New seed", key="gen_new_seed", on_click=bump_seed, width="stretch")
+    seed = c3.number_input(_("Seed"), 0, 1_000_000, 0, key="gen_seed")
+    c4.button(_("New seed"), key="gen_new_seed", on_click=bump_seed, width="stretch")
 
     n = int(count)
     z = prior_samples(n, ctx.latent_dim, temperature=float(temperature), seed=int(seed))  # (n, D)
     images = ctx.decode(z)  # (n, C, H, W)
     ncol = min(n, max(1, math.ceil(math.sqrt(n))), 10)
-    _, h, w = ctx.ck.config.image_shape
+    h, w = ctx.ck.config.image_shape[1:]
     scale = grid_scale(ncol, w, presenter.px(DISPLAY_WIDTH))
     grid = image_grid(images, ncol=ncol, scale=scale)
     st.image(grid, output_format="PNG", width=grid.width,
-             caption=f"{n} samples · T = {temperature:g} · seed {seed} · {w}×{h} pixels each, "
-                     f"shown ×{scale}")
+             caption=_("{n} samples · T = {t:g} · seed {seed} · {w}×{h} pixels each, shown ×{scale}").format(
+                 n=n, t=temperature, seed=seed, w=w, h=h, scale=scale))
     if temperature == 0:
-        st.info("At T = 0 every code is z = 0, the prior's mean, so all samples are the same image.")
+        st.info(_("At T = 0 every code is z = 0, the prior's mean, so all samples are the same image."))
 
     data_norm = float(np.linalg.norm(ctx.enc.mu, axis=1).mean())
     st.caption(
-        f"Average code length ‖z‖ here: {np.linalg.norm(z, axis=1).mean():.2f}; "
-        f"of the {ctx.split}-split images' codes μ: {data_norm:.2f}. "
-        "Samples far outside the data's range decode to images unlike any training image."
+        _("Average code length ‖z‖ here: {here:.2f}; of the {split}-split images' codes μ: {data:.2f}. "
+          "Samples far outside the data's range decode to images unlike any training image.").format(
+            here=np.linalg.norm(z, axis=1).mean(), split=ctx.split_label, data=data_norm)
     )
 
     link.sync("generate", ctx)
     d1, d2 = st.columns(2)
     stem = f"{ctx.name}-samples-T{temperature:g}-seed{seed}"
-    d1.download_button("Download the grid (PNG)", png_bytes(grid), file_name=f"{stem}.png",
+    d1.download_button(_("Download the grid (PNG)"), png_bytes(grid), file_name=f"{stem}.png",
                        mime="image/png", key="gen_dl_png", width="stretch")
-    d2.download_button("Download the latent codes (CSV)", codes_csv(z, float(temperature), int(seed)),
+    d2.download_button(_("Download the latent codes (CSV)"), codes_csv(z, float(temperature), int(seed)),
                        file_name=f"{stem}.csv", mime="text/csv", key="gen_dl_csv", width="stretch")
 
-    st.subheader("One sample up close")
+    st.subheader(_("One sample up close"))
     s1, s2 = st.columns([1, 2])
     if int(st.session_state.get("gen_pick", 0)) > n - 1:  # fewer samples than before
         st.session_state["gen_pick"] = n - 1
-    k = int(s1.number_input("Sample", 0, n - 1, 0, key="gen_pick",
-                            help="Counted from 0, left to right, top to bottom"))
+    k = int(s1.number_input(_("Sample"), 0, n - 1, 0, key="gen_pick",
+                            help=_("Counted from 0, left to right, top to bottom")))
     with s1:
         big = upscale(images[k], presenter.px(196))
-        st.image(big, caption=f"sample {k}", output_format="PNG", width=big.shape[1])
+        st.image(big, caption=_("sample {k}").format(k=k), output_format="PNG", width=big.shape[1])
     with s2:
         st.code(fmt_code(z[k]), language=None, wrap_lines=True)
-        if st.button("Steer this sample", key="gen_steer", icon=":material/tune:",
-                     help="Open Sliders starting from this sample's code"):
+        if st.button(_("Steer this sample"), key="gen_steer", icon=":material/tune:",
+                     help=_("Open Sliders starting from this sample's code")):
             st.session_state["sliders_start_request"] = {"kind": "code", "code": [float(v) for v in z[k]]}
             st.switch_page("pages/sliders.py")
 

@@ -16,6 +16,7 @@ import torch
 from pages import _link as link
 from pages import _presenter as presenter
 from pages._common import _load_encoding, checkpoint_entries, get_checkpoint, get_ctx, selected_index
+from pages._i18n import _, tr, tr_fig
 from vae.archs import get_architecture
 from vae.checkpoint import CheckpointError
 from vae.data import DataError
@@ -35,8 +36,8 @@ D, N = ctx.latent_dim, len(ctx.enc)
 C, H, W = (int(s) for s in cfg.image_shape)
 P = C * H * W
 K = ctx.model.likelihood.outputs_per_pixel  # decoder outputs per pixel value
-DECODES = {"bernoulli": f"{P} pixel probabilities x̂"}.get(
-    cfg.likelihood, f"{P * K} numbers that define p(x|z), {K} per pixel value, whose mean is the image x̂")
+DECODES = (_("{p} pixel probabilities x̂").format(p=P) if cfg.likelihood == "bernoulli" else
+           _("{n} numbers that define p(x|z), {k} per pixel value, whose mean is the image x̂").format(n=P * K, k=K))
 labels = ctx.enc.labels
 
 
@@ -76,30 +77,35 @@ def diagram_dot(fontsize: int = 15) -> str:
     model = ctx.model
     if ctx.ck.imported:  # two ONNX graphs: their weight counts, no layer descriptions
         n_enc, n_dec = model.encoder_graph.n_weights, model.decoder_graph.n_weights
-        enc_text = dec_text = "imported ONNX graph"
+        enc_text = dec_text = _("imported ONNX graph")
     else:
         n_enc = sum(p.numel() for p in model.encoder.parameters())
         n_dec = sum(p.numel() for p in model.decoder.parameters())
         arch = get_architecture(cfg.arch)(cfg)
-        enc_text, dec_text = arch.encoder_text(), arch.decoder_text(C * K)
-    lik = model.likelihood.label[:1].upper() + model.likelihood.label[1:]
+        enc_text, dec_text = tr(arch.encoder_text()), tr(arch.decoder_text(C * K))
+    lik = _(model.likelihood.label)
+    lik = lik[:1].upper() + lik[1:]
+    image = _("image {c}×{h}×{w}\\n({p} numbers)").format(c=C, h=H, w=W, p=P)
+    enc_w, dec_w = (_("{n:,} weights").format(n=n) for n in (n_enc, n_dec))
+    enc_label, dec_label, prior_label = _("encoder q(z|x)"), _("decoder p(x|z)"), _("prior p(z) = N(0, I)")
+    kl_label = _("KL pulls q(z|x)\\ntowards")
     small = max(10, fontsize - 3)
     return f"""digraph VAE {{
   rankdir=TB; bgcolor="transparent"; nodesep=0.25; ranksep=0.3;
   node [shape=box, style="rounded,filled", fillcolor="#eef3fb", color="#4a6fa5", fontname="Helvetica",
         fontsize={fontsize}];
   edge [color="#555555"];
-  x    [label="x\\nimage {C}×{H}×{W}\\n({P} numbers)", fillcolor="#ffffff"];
-  enc  [label="encoder q(z|x)\\n{enc_text}\\n{n_enc:,} weights"];
+  x    [label="x\\n{image}", fillcolor="#ffffff"];
+  enc  [label="{enc_label}\\n{enc_text}\\n{enc_w}"];
   mu   [label="μ\\n({D})", shape=ellipse];
   sig  [label="σ = exp(½ log σ²)\\n({D})", shape=ellipse];
   eps  [label="ε ~ N(0, I)\\n({D})", shape=ellipse, fillcolor="#fff4e0", color="#d08a00"];
   z    [label="z = μ + σ ⊙ ε\\n({D})", fillcolor="#e5f5e0", color="#2ca02c"];
-  dec  [label="decoder p(x|z)\\n{dec_text}\\n{n_dec:,} weights"];
+  dec  [label="{dec_label}\\n{dec_text}\\n{dec_w}"];
   xhat [label="x̂\\n{C}×{H}×{W}\\n{lik}", fillcolor="#ffffff"];
-  prior [label="prior p(z) = N(0, I)", shape=ellipse, style="dashed", fillcolor="#ffffff"];
+  prior [label="{prior_label}", shape=ellipse, style="dashed", fillcolor="#ffffff"];
   x -> enc; enc -> mu; enc -> sig; mu -> z; sig -> z; eps -> z; z -> dec; dec -> xhat;
-  prior -> z [style=dashed, label="KL pulls q(z|x)\\ntowards", fontsize={small}, fontcolor="#555555"];
+  prior -> z [style=dashed, label="{kl_label}", fontsize={small}, fontcolor="#555555"];
   {{ rank=same; mu; sig; eps; }}
 }}"""
 
@@ -138,78 +144,87 @@ def show_elbo(i: int) -> None:
     parts = elbo_parts(i)
     elbo = parts["ll"] - parts["kl"]
     with st.container():
-        st.latex(r"-\mathrm{ELBO}(x) = \underbrace{-\mathbb{E}_{q(z\mid x)}\big[\log p(x\mid z)\big]}_{\text{reconstruction}}"
-                 r" + \underbrace{\mathrm{KL}\big(q(z\mid x)\,\|\,p(z)\big)}_{\text{regulariser}} \;\ge\; -\log p(x)")
+        recon_word, reg_word = _("reconstruction"), _("regulariser")
+        st.latex(rf"-\mathrm{{ELBO}}(x) = \underbrace{{-\mathbb{{E}}_{{q(z\mid x)}}\big[\log p(x\mid z)\big]}}_{{\text{{{recon_word}}}}}"
+                 rf" + \underbrace{{\mathrm{{KL}}\big(q(z\mid x)\,\|\,p(z)\big)}}_{{\text{{{reg_word}}}}} \;\ge\; -\log p(x)")
         st.latex(ctx.model.likelihood.formula(P))
         st.latex(rf"\mathrm{{KL}}\big(\mathcal N(\mu, \sigma^2)\,\|\,\mathcal N(0, I)\big) = \tfrac12 \sum_{{j=1}}^{{{D}}}"
                  r" \left(\mu_j^2 + \sigma_j^2 - 1 - \log \sigma_j^2\right)")
-        st.latex(rf"\text{{Image }} \#{i}:\quad -\mathrm{{ELBO}} = {-parts['ll']:.1f} + {parts['kl']:.2f}"
+        image_word = _("Image #{i}").format(i=i).replace("#", r"\#")
+        st.latex(rf"\text{{{image_word}}}:\quad -\mathrm{{ELBO}} = {-parts['ll']:.1f} + {parts['kl']:.2f}"
                  rf" = {-elbo:.1f}\ \text{{nats}}")
     st.info(
-        "**Signs, once for the whole app:** every page reports **−ELBO** = reconstruction + KL, in nats, where "
-        "reconstruction is −E[log p(x|z)]: both parts are positive and **lower is better**, as in `python -m vae "
-        "evaluate` and the README. The ELBO itself, the bound above, is the same number with a minus sign.",
+        _("**Signs, once for the whole app:** every page reports **−ELBO** = reconstruction + KL, in nats, where "
+          "reconstruction is −E[log p(x|z)]: both parts are positive and **lower is better**, as in `python -m vae "
+          "evaluate` and the README. The ELBO itself, the bound above, is the same number with a minus sign."),
         icon=":material/swap_vert:",
     )
     m = st.columns(2) + st.columns(2)
-    m[0].metric("Reconstruction (nats)", f"{-parts['ll']:.1f}", help=f"−E_q[log p(x|z)]: the mean over {MC_SAMPLES} "
-                f"samples z ~ q(z|x), standard error {parts['ll_se']:.2f}")
-    m[1].metric("KL (nats)", f"{parts['kl']:.2f}", help="KL(q(z|x) ‖ p(z)): exact, from the closed form")
-    m[2].metric("−ELBO (nats)", f"{-elbo:.1f}", delta=f"{-elbo - ctx.enc.neg_elbo.mean():+.1f} vs data average",
-                delta_color="inverse", help="reconstruction + KL; an upper bound on −log p(x); lower is better")
-    m[3].metric("β used in training", f"{cfg.beta:g}", help="The loss minimised was reconstruction + β·KL.")
+    m[0].metric(_("Reconstruction (nats)"), f"{-parts['ll']:.1f}",
+                help=_("−E_q[log p(x|z)]: the mean over {k} samples z ~ q(z|x), standard error {se:.2f}").format(
+                    k=MC_SAMPLES, se=parts["ll_se"]))
+    m[1].metric(_("KL (nats)"), f"{parts['kl']:.2f}", help=_("KL(q(z|x) ‖ p(z)): exact, from the closed form"))
+    m[2].metric(_("−ELBO (nats)"), f"{-elbo:.1f}",
+                delta=_("{delta:+.1f} vs data average").format(delta=-elbo - ctx.enc.neg_elbo.mean()),
+                delta_color="inverse", help=_("reconstruction + KL; an upper bound on −log p(x); lower is better"))
+    m[3].metric(_("β used in training"), f"{cfg.beta:g}", help=_("The loss minimised was reconstruction + β·KL."))
     st.caption(
-        f"The reconstruction term is summed over all {P} pixels, so it dominates; the KL is the price, in nats, "
-        f"of the information z carries about this image. Data average over {N:,} images: reconstruction "
-        f"{ctx.enc.recon.mean():.1f} + KL {ctx.enc.kl.mean():.2f} = −ELBO {ctx.enc.neg_elbo.mean():.1f} nats "
-        "(one posterior sample per image, so it differs a little from the 64-sample estimate above)."
+        _("The reconstruction term is summed over all {p} pixels, so it dominates; the KL is the price, in nats, "
+          "of the information z carries about this image. Data average over {n:,} images: reconstruction "
+          "{recon:.1f} + KL {kl:.2f} = −ELBO {elbo:.1f} nats (one posterior sample per image, so it differs a "
+          "little from the 64-sample estimate above).")
+        .format(p=P, n=N, recon=ctx.enc.recon.mean(), kl=ctx.enc.kl.mean(), elbo=ctx.enc.neg_elbo.mean())
     )
 
 
-st.title("How it works")
+st.title(_("How it works"))
 st.caption(
-    f"A variational autoencoder, explained with the numbers of the loaded model **{ctx.name}** "
-    f"({ctx.ck.dataset}, {D} latent dimensions, β = {cfg.beta:g}). Nothing on this page is a mock-up."
+    _("A variational autoencoder, explained with the numbers of the loaded model **{name}** "
+      "({dataset}, {d} latent dimensions, β = {beta:g}). Nothing on this page is a mock-up.")
+    .format(name=ctx.name, dataset=ctx.ck.dataset, d=D, beta=cfg.beta)
 )
 
 # -- (a) the picture ----------------------------------------------------------------------------
-st.header("1 · Encoder → z → decoder")
+st.header(_("1 · Encoder → z → decoder"))
 pic, words = st.columns([1, 1], gap="large")
 pic.graphviz_chart(diagram_dot(presenter.font(15)), width="stretch")
 if ctx.ck.imported:
-    pic.caption("Per-layer sizes are not shown: an imported ONNX model's graphs hold its weights, not a description "
-                "of its layers.")
+    pic.caption(_("Per-layer sizes are not shown: an imported ONNX model's graphs hold its weights, not a "
+                  "description of its layers."))
 words.markdown(
-    f"The **encoder** reads an image x ({P} pixel values) and outputs {2 * D} numbers: a mean μ and a "
-    f"log-variance log σ² for each of the {D} latent dimensions. Together they describe a Gaussian "
-    "q(z|x): not one point but a small cloud of codes that could have produced x.\n\n"
-    f"A code z is drawn from it (z = μ + σ ⊙ ε, with noise ε), and the **decoder** turns z back into {DECODES}.\n\n"
-    "The **prior** p(z) = N(0, I) is where codes should come from when we generate new images; the KL "
-    "term of the loss pulls every q(z|x) towards it."
+    _("The **encoder** reads an image x ({p} pixel values) and outputs {n} numbers: a mean μ and a "
+      "log-variance log σ² for each of the {d} latent dimensions. Together they describe a Gaussian "
+      "q(z|x): not one point but a small cloud of codes that could have produced x.\n\n"
+      "A code z is drawn from it (z = μ + σ ⊙ ε, with noise ε), and the **decoder** turns z back into "
+      "{decodes}.\n\n"
+      "The **prior** p(z) = N(0, I) is where codes should come from when we generate new images; the KL "
+      "term of the loss pulls every q(z|x) towards it.")
+    .format(p=P, n=2 * D, d=D, decodes=DECODES)
 )
 
 # -- (b) the ELBO of one image ------------------------------------------------------------------
-st.header("2 · The ELBO of one image")
+st.header(_("2 · The ELBO of one image"))
 default = selected_index(ctx)
 st.session_state.setdefault("how_index", 0 if default is None else default)
 if not 0 <= st.session_state["how_index"] < N:
     st.session_state["how_index"] = 0
 pick, a, b = st.columns([1, 1, 1], gap="medium")
-i = int(pick.number_input("Image index", 0, N - 1, step=1, key="how_index",
-                          help="The image chosen on the Map page, or any other of the explore set."))
+i = int(pick.number_input(_("Image index"), 0, N - 1, step=1, key="how_index",
+                          help=_("The image chosen on the Map page, or any other of the explore set.")))
 with a:
     _img(ctx.data.images[i], f"x: #{i} {ctx.class_name(i)}")
 with b:
-    _img(ctx.decode(ctx.enc.mu[i : i + 1])[0], "decoded μ")
+    _img(ctx.decode(ctx.enc.mu[i : i + 1])[0], _("decoded μ"))
 if not getattr(ctx.model.likelihood, "available", True):
-    st.info(f"The ELBO needs a likelihood p(x|z), which **{ctx.name}** does not declare (imported with "
-            "`--likelihood none`); its KL term alone: "
-            f"{float(gaussian_kl(torch.from_numpy(ctx.enc.mu[i]), torch.from_numpy(ctx.enc.logvar[i])).sum()):.2f} nats.")
+    st.info(_("The ELBO needs a likelihood p(x|z), which **{name}** does not declare (imported with "
+              "`--likelihood none`); its KL term alone: {kl:.2f} nats.").format(
+        name=ctx.name,
+        kl=float(gaussian_kl(torch.from_numpy(ctx.enc.mu[i]), torch.from_numpy(ctx.enc.logvar[i])).sum())))
 else:
     show_elbo(i)
 
 # -- (c) the reparameterisation trick -------------------------------------------------------------
-st.header("3 · The reparameterisation trick")
+st.header(_("3 · The reparameterisation trick"))
 st.session_state.setdefault("how_eps_seed", 0)
 
 
@@ -219,85 +234,87 @@ def _draw_again() -> None:
 
 st.latex(r"z = \mu + \sigma \odot \varepsilon,\qquad \varepsilon \sim \mathcal N(0, I)")
 st.markdown(
-    "Sampling z ~ q(z|x) directly would block the gradient. Drawing the noise ε separately makes z a "
-    "plain function of μ and σ (∂z/∂μ = 1, ∂z/∂σ = ε), so training can push the encoder's outputs."
+    _("Sampling z ~ q(z|x) directly would block the gradient. Drawing the noise ε separately makes z a "
+      "plain function of μ and σ (∂z/∂μ = 1, ∂z/∂σ = ε), so training can push the encoder's outputs.")
 )
 c1, c2 = st.columns([1, 3])
 with c1:
-    seed = int(st.number_input("Seed of ε", 0, 999_999, step=1, key="how_eps_seed"))
-    st.button("Draw again", key="how_draw", icon=":material/casino:", on_click=_draw_again, width="stretch")
+    seed = int(st.number_input(_("Seed of ε"), 0, 999_999, step=1, key="how_eps_seed"))
+    st.button(_("Draw again"), key="how_draw", icon=":material/casino:", on_click=_draw_again, width="stretch")
 mu_i = ctx.enc.mu[i]
 sigma_i = np.exp(0.5 * ctx.enc.logvar[i])
 eps = torch.randn(D, generator=torch.Generator().manual_seed(seed)).numpy()
 z = (mu_i + sigma_i * eps).astype(np.float32)
 order = dims_by_kl(ctx.kl_per_dim)
 table = pd.DataFrame({
-    "dim": [f"z{d}" for d in order], "μ": mu_i[order], "σ": sigma_i[order], "ε": eps[order], "z": z[order],
+    _("dim"): [f"z{d}" for d in order], "μ": mu_i[order], "σ": sigma_i[order], "ε": eps[order], "z": z[order],
 }).round(3)
 t_col, i_col = st.columns([3, 2], gap="large")
 with t_col:
     st.dataframe(table, hide_index=True, key="how_reparam_table", height=min(38 + 35 * D, 420))
-    st.caption(f"Image #{i}, dimensions sorted by average KL. Where σ ≈ 1 and μ ≈ 0 the dimension is "
-               "ignored: z there is pure noise, and the decoder has learned not to listen.")
+    st.caption(_("Image #{i}, dimensions sorted by average KL. Where σ ≈ 1 and μ ≈ 0 the dimension is "
+                 "ignored: z there is pure noise, and the decoder has learned not to listen.").format(i=i))
 with i_col:
     imgs = ctx.decode(np.stack([mu_i, z]))
     x1, x2 = st.columns(2)
     with x1:
-        _img(imgs[0], "decode of μ")
+        _img(imgs[0], _("decode of μ"))
     with x2:
-        _img(imgs[1], f"decode of z (seed {seed})")
-    st.caption(f"‖z − μ‖ = {np.linalg.norm(z - mu_i):.2f}. Draw again: a small σ means the image barely "
-               "changes — the encoder is sure about that image.")
+        _img(imgs[1], _("decode of z (seed {seed})").format(seed=seed))
+    st.caption(_("‖z − μ‖ = {dist:.2f}. Draw again: a small σ means the image barely "
+                 "changes — the encoder is sure about that image.").format(dist=np.linalg.norm(z - mu_i)))
 
 # -- (d) KL per dimension ----------------------------------------------------------------------
-st.header("4 · KL per dimension, active units, collapse")
+st.header(_("4 · KL per dimension, active units, collapse"))
 active = _active(ctx.enc.mu)
 collapsed = ctx.collapsed
-st.plotly_chart(kl_bars(ctx.kl_per_dim, active=active, height=280, font=presenter.font(12)), key="how_kl_bars",
+st.plotly_chart(tr_fig(kl_bars(ctx.kl_per_dim, active=active, height=280, font=presenter.font(12))), key="how_kl_bars",
                 config={"displayModeBar": False})
-msg = (f"**{int(active.sum())} of {D} active units**: dimensions whose posterior mean μ_j varies over the "
-       f"data, Var_x(μ_j) > {ACTIVE_UNIT_THRESHOLD} (Burda et al., 2016); the others are grey. ")
+msg = _("**{a} of {d} active units**: dimensions whose posterior mean μ_j varies over the "
+        "data, Var_x(μ_j) > {t} (Burda et al., 2016); the others are grey.").format(
+    a=int(active.sum()), d=D, t=ACTIVE_UNIT_THRESHOLD)
 if collapsed:
-    msg += (f"**Collapsed** (average KL < {COLLAPSED_KL} nats): "
-            + ", ".join(f"z{d}" for d in collapsed)
-            + ". For these q(z_j|x) ≈ N(0, 1) for every image — μ_j ≈ 0, σ_j ≈ 1 — so they cost no KL, "
-              "carry no information, and moving along them changes nothing. The KL term makes unused "
-              "dimensions free only when they copy the prior, so a VAE switches off what it does not need.")
+    msg += " " + _("**Collapsed** (average KL < {t} nats): {dims}. For these q(z_j|x) ≈ N(0, 1) for every "
+                   "image — μ_j ≈ 0, σ_j ≈ 1 — so they cost no KL, carry no information, and moving along "
+                   "them changes nothing. The KL term makes unused dimensions free only when they copy the "
+                   "prior, so a VAE switches off what it does not need.").format(
+        t=COLLAPSED_KL, dims=", ".join(f"z{d}" for d in collapsed))
 else:
-    msg += "No dimension has collapsed: every one carries information about the images."
+    msg += " " + _("No dimension has collapsed: every one carries information about the images.")
 st.markdown(msg)
-with st.expander("Per-dimension numbers"):
+with st.expander(_("Per-dimension numbers")):
     sig = np.exp(0.5 * ctx.enc.logvar)
     st.dataframe(pd.DataFrame({
-        "dim": [f"z{d}" for d in order], "average KL (nats)": ctx.kl_per_dim[order],
-        "Var_x(μ)": ctx.enc.mu.var(0)[order], "mean σ": sig.mean(0)[order],
-        "active": active[order],
+        _("dim"): [f"z{d}" for d in order], _("average KL (nats)"): ctx.kl_per_dim[order],
+        "Var_x(μ)": ctx.enc.mu.var(0)[order], _("mean σ"): sig.mean(0)[order],
+        _("active"): active[order],
     }).round(3), hide_index=True, key="how_dims_table")
 
 # -- (e) what β changes --------------------------------------------------------------------------
-st.header("5 · What β changes")
+st.header(_("5 · What β changes"))
 st.latex(r"\mathcal L_\beta = -\mathbb{E}_{q(z\mid x)}[\log p(x\mid z)] + \beta\,\mathrm{KL}(q(z\mid x)\,\|\,p(z))")
 partners = find_partners()
 if not partners:
     st.info(
-        f"No other checkpoint of **{ctx.ck.dataset}** ({C}×{H}×{W}) with a different β is available, so "
-        "there is nothing to compare with. "
-        + (f"`checkpoints/{PREFERRED_PARTNER}` (Fashion-MNIST, β = 4) is not there yet. "
+        _("No other checkpoint of **{dataset}** ({c}×{h}×{w}) with a different β is available, so "
+          "there is nothing to compare with.").format(dataset=ctx.ck.dataset, c=C, h=H, w=W)
+        + (" " + _("`checkpoints/{name}` (Fashion-MNIST, β = 4) is not there yet.").format(name=PREFERRED_PARTNER)
            if ctx.ck.dataset == "fashion-mnist" else "")
-        + f"Train one with `python -m vae train --dataset {ctx.ck.dataset} --latent-dim {D} --beta 4 "
-          f"--out checkpoints/{ctx.name}-beta4`."
+        + " " + _("Train one with `{command}`.").format(
+            command=f"python -m vae train --dataset {ctx.ck.dataset} --latent-dim {D} --beta 4 "
+                    f"--out checkpoints/{ctx.name}-beta4")
     )
 else:
     if st.session_state.get("how_partner") not in partners:
         st.session_state["how_partner"] = partners[0]
-    other_name = st.selectbox("Compare with", partners, key="how_partner",
+    other_name = st.selectbox(_("Compare with"), partners, key="how_partner",
                               format_func=lambda n: f"{n} (β = {get_checkpoint(n, ctx.device).config.beta:g})")
     other = get_checkpoint(other_name, ctx.device)
     try:
         enc2 = _load_encoding(other_name, other.content_hash, ctx.split, ctx.limit, ctx.device)
     except (DataError, CheckpointError) as e:
         enc2 = None
-        st.warning(f"{other_name} cannot encode the {ctx.split} split: {e}")
+        st.warning(_("{name} cannot encode the {split} split: {error}").format(name=other_name, split=ctx.split_label, error=e))
     if enc2 is not None:
         keys = ("neg_elbo", "recon", "kl", "active_units")
         m1, m2 = ctx.ck.metrics, other.metrics
@@ -309,65 +326,68 @@ else:
 
         v1 = {k: m1[k] for k in keys} if from_meta else _computed(ctx.enc)
         v2 = {k: m2[k] for k in keys} if from_meta else _computed(enc2)
-        rows = {"neg_elbo": "−ELBO (nats)", "recon": "reconstruction −log p(x|z) (nats)",
-                "kl": "KL (nats)", "active_units": f"active units (of {D} / {other.config.latent_dim})"}
+        rows = {"neg_elbo": "−ELBO (nats)", "recon": _("reconstruction −log p(x|z) (nats)"),
+                "kl": "KL (nats)", "active_units": _("active units (of {a} / {b})").format(
+                    a=D, b=other.config.latent_dim)}
         col_a, col_b = f"{ctx.name} (β = {cfg.beta:g})", f"{other_name} (β = {other.config.beta:g})"
         st.dataframe(pd.DataFrame({
             "": list(rows.values()),
             col_a: [f"{v1[k]:.1f}" if k != "active_units" else str(int(v1[k])) for k in keys],
             col_b: [f"{v2[k]:.1f}" if k != "active_units" else str(int(v2[k])) for k in keys],
         }), hide_index=True, key="how_beta_table")
-        st.caption("Test-split metrics from each checkpoint's meta.json (`python -m vae evaluate`)." if from_meta
-                   else f"Computed on the same {N:,} {ctx.split}-split images (the checkpoints' meta.json "
-                        "files do not both hold evaluation metrics yet).")
+        st.caption(_("Test-split metrics from each checkpoint's meta.json (`python -m vae evaluate`).") if from_meta
+                   else _("Computed on the same {n:,} {split}-split images (the checkpoints' meta.json "
+                          "files do not both hold evaluation metrics yet).").format(n=N, split=ctx.split_label))
         idx = _one_per_class(8)
         with torch.inference_mode():
             rec2 = other.model.reconstruct(ctx.data.images[idx])
-        st.markdown("**Originals** · **this model** · **the other model**, the same images:")
+        st.markdown(_("**Originals** · **this model** · **the other model**, the same images:"))
         _row(ctx.data.images[idx])
         _row(ctx.decode(ctx.enc.mu[idx]), [f"β = {cfg.beta:g}"] * len(idx))
         _row(rec2, [f"β = {other.config.beta:g}"] * len(idx))
         k1, k2 = st.columns(2)
-        k1.plotly_chart(kl_bars(ctx.kl_per_dim, _active(ctx.enc.mu), height=220, title=f"KL per dim, {col_a}",
-                                font=presenter.font(12)),
+        k1.plotly_chart(tr_fig(kl_bars(ctx.kl_per_dim, _active(ctx.enc.mu), height=220,
+                                       title=_("KL per dim, {model}").format(model=col_a), font=presenter.font(12))),
                         key="how_beta_kl_a", config={"displayModeBar": False})
-        k2.plotly_chart(kl_bars(enc2.kl_dims.mean(0), _active(enc2.mu), height=220, title=f"KL per dim, {col_b}",
-                                font=presenter.font(12)),
+        k2.plotly_chart(tr_fig(kl_bars(enc2.kl_dims.mean(0), _active(enc2.mu), height=220,
+                                       title=_("KL per dim, {model}").format(model=col_b), font=presenter.font(12))),
                         key="how_beta_kl_b", config={"displayModeBar": False})
 st.markdown(
-    "A larger β makes information in z more expensive: the posterior stays closer to the prior, fewer "
-    "dimensions stay active, reconstructions get blurrier and the −ELBO (which always counts the KL once) "
-    "gets worse — in exchange for a smoother latent space whose dimensions tend to vary one factor at a time."
+    _("A larger β makes information in z more expensive: the posterior stays closer to the prior, fewer "
+      "dimensions stay active, reconstructions get blurrier and the −ELBO (which always counts the KL once) "
+      "gets worse — in exchange for a smoother latent space whose dimensions tend to vary one factor at a time.")
 )
 
 # -- (f) prior vs encoded data ------------------------------------------------------------------
-st.header("6 · The prior versus the encoded data")
+st.header(_("6 · The prior versus the encoded data"))
 if st.session_state.get("how_hist_dim") not in order:
     st.session_state["how_hist_dim"] = order[0]
 h1, h2 = st.columns([1, 3], gap="large")
 with h1:
-    d = int(st.selectbox("Dimension", order, key="how_hist_dim",
+    d = int(st.selectbox(_("Dimension"), order, key="how_hist_dim",
                          format_func=lambda j: f"z{j} (KL {ctx.kl_per_dim[j]:.2f} nats)"))
     var_mu = float(ctx.enc.mu[:, d].var())
     mean_s2 = float(np.exp(ctx.enc.logvar[:, d]).mean())
     st.markdown(
-        f"Var_x(μ) = **{var_mu:.2f}**  \nE_x[σ²] = **{mean_s2:.2f}**  \nsum = **{var_mu + mean_s2:.2f}**"
+        _("Var_x(μ) = **{var:.2f}**  \nE_x[σ²] = **{s2:.2f}**  \nsum = **{total:.2f}**").format(
+            var=var_mu, s2=mean_s2, total=var_mu + mean_s2)
     )
-    st.caption("The aggregate posterior q(z) = average of q(z|x) over the data has exactly this variance. "
-               "If q(z) matched the prior the sum would be 1; a collapsed dimension has Var(μ) ≈ 0, σ² ≈ 1.")
+    st.caption(_("The aggregate posterior q(z) = average of q(z|x) over the data has exactly this variance. "
+                 "If q(z) matched the prior the sum would be 1; a collapsed dimension has Var(μ) ≈ 0, σ² ≈ 1."))
 with h2:
     prior_1d = np.random.default_rng(0).standard_normal(max(N, 20_000)).astype(np.float32)
-    st.plotly_chart(histogram_compare(prior_1d, ctx.enc.mu[:, d], ("prior N(0, 1)", f"encoded means μ (z{d})"),
-                                      f"z{d}: prior samples vs the posterior means of {N:,} images", height=300),
+    st.plotly_chart(tr_fig(histogram_compare(
+        prior_1d, ctx.enc.mu[:, d], (_("prior N(0, 1)"), _("encoded means μ (z{d})").format(d=d)),
+        _("z{d}: prior samples vs the posterior means of {n:,} images").format(d=d, n=N), height=300)),
                     key="how_hist", config={"displayModeBar": False}, theme=None)
 p1, p2 = st.columns([1, 3])
 with p1:
-    pseed = int(st.number_input("Prior seed", 0, 999_999, 0, key="how_prior_seed"))
+    pseed = int(st.number_input(_("Prior seed"), 0, 999_999, 0, key="how_prior_seed"))
 idx = _one_per_class(8)
-st.markdown("**Decoded samples from the prior** z ~ N(0, I):")
+st.markdown(_("**Decoded samples from the prior** z ~ N(0, I):"))
 _row(ctx.decode(prior_samples(8, D, seed=pseed)))
-st.markdown("**Reconstructions** of encoded images (decoded μ):")
+st.markdown(_("**Reconstructions** of encoded images (decoded μ):"))
 _row(ctx.decode(ctx.enc.mu[idx]), [ctx.class_name(j) for j in idx])
-st.caption("Generation decodes codes from the prior; they look like the data only where the encoded codes "
-           "cover the prior. Odd or blurry samples come from regions of N(0, I) that no image maps to.")
+st.caption(_("Generation decodes codes from the prior; they look like the data only where the encoded codes "
+             "cover the prior. Odd or blurry samples come from regions of N(0, I) that no image maps to."))
 link.sync("how_it_works", ctx)

@@ -27,6 +27,7 @@ from pages._common import (
     show_image,
     umap_reducer,
 )
+from pages._i18n import _, tr_fig
 from pages.reconstructions import side_by_side
 from vae.explorer import ALL, default_projection
 from vae.export import latent_table
@@ -46,16 +47,18 @@ from vae.projection import METHOD_LABELS, ProjectionConfig
 
 ctx = get_ctx()
 link.restore("map", ctx)
-st.title("Map of the latent space")
+st.title(_("Map of the latent space"))
 two_d = ctx.latent_dim == 2
-split_words = "images (train + test)" if ctx.split == ALL else f"{ctx.split}-split images"
+split_words = _("images (train + test)") if ctx.split == ALL else _("{split}-split images").format(split=ctx.split_label)
 st.caption(
-    f"Each dot is one of the {len(ctx.enc):,} {split_words} of **{ctx.ck.dataset}**, placed by "
-    f"its latent code (the posterior mean of q(z|x), {ctx.latent_dim} numbers)"
-    + (" — this model's latent space *is* 2-D, so the map is the space itself, with decoded images "
-       "behind it." if two_d else ", projected to 2-D.")
-    + " **Click a dot** to see it, pick the **box or lasso** tool (top right of the map) to select many, "
-      "**click empty space** to decode that spot."
+    (_("Each dot is one of the {n:,} {split_words} of **{dataset}**, placed by its latent code (the posterior "
+       "mean of q(z|x), {d} numbers) — this model's latent space *is* 2-D, so the map is the space itself, with "
+       "decoded images behind it.") if two_d else
+     _("Each dot is one of the {n:,} {split_words} of **{dataset}**, placed by its latent code (the posterior "
+       "mean of q(z|x), {d} numbers), projected to 2-D.")).format(
+        n=len(ctx.enc), split_words=split_words, dataset=ctx.ck.dataset, d=ctx.latent_dim)
+    + " " + _("**Click a dot** to see it, pick the **box or lasso** tool (top right of the map) to select many, "
+              "**click empty space** to decode that spot.")
 )
 
 methods = map_methods(ctx)
@@ -63,23 +66,27 @@ if st.session_state.get("map_method") not in methods:  # first open: the checkpo
     preferred = default_projection(ctx.ck, len(ctx.enc)).method
     st.session_state["map_method"] = preferred if preferred in methods else methods[0]
 c1, c2, c3, c4 = st.columns([1.0, 1.4, 1.3, 0.8])
-method = c1.selectbox("Projection", methods, format_func=lambda m: METHOD_LABELS[m], key="map_method")
-color_by = c2.selectbox("Colour by", list(COLOR_BY), format_func=lambda k: COLOR_BY[k], key="map_color")
+method = c1.selectbox(_("Projection"), methods, format_func={m: _(METHOD_LABELS[m]) for m in methods}.get,
+                      key="map_method")
+color_by = c2.selectbox(_("Colour by"), list(COLOR_BY), format_func={k: _(v) for k, v in COLOR_BY.items()}.get,
+                        key="map_color")
 with c3:
-    show_prior = st.toggle("Prior samples", key="map_prior",
-                           help="Overlay codes drawn from the prior N(0, I), placed on the map: where the "
-                                "prior puts mass that the data does not.")
+    show_prior = st.toggle(_("Prior samples"), key="map_prior",
+                           help=_("Overlay codes drawn from the prior N(0, I), placed on the map: where the "
+                                  "prior puts mass that the data does not."))
     show_points = True
     if method == "latent":
-        show_points = st.toggle("Points", value=True, key="map_points",
-                                help="Switch the points off to see the decoded images behind them.")
-n_prior = c4.number_input("How many", 50, 2000, 300, step=50, key="map_n_prior") if show_prior else 0
+        show_points = st.toggle(_("Points"), value=True, key="map_points",
+                                help=_("Switch the points off to see the decoded images behind them."))
+n_prior = c4.number_input(_("How many"), 50, 2000, 300, step=50, key="map_n_prior") if show_prior else 0
 
 bundle = ctx.map(ProjectionConfig(method=method))
 per_image = st.segmented_control(
-    "Codes per image", samples_map.CHOICES, default=1, key="map_per_image", format_func=samples_map.label,
-    help="One code per image (its posterior mean), or several samples z ~ q(z|x) of each: how uncertain the "
-         "encoder is, as clouds around the means. Many codes are drawn as a density that becomes points as you zoom.")
+    _("Codes per image"), samples_map.CHOICES, default=1, key="map_per_image",
+    format_func={k: samples_map.label(k) for k in samples_map.CHOICES}.get,
+    help=_("One code per image (its posterior mean), or several samples z ~ q(z|x) of each: how uncertain the "
+           "encoder is, as clouds around the means. Many codes are drawn as a density that becomes points as you "
+           "zoom."))
 if per_image and per_image > 1:
     samples_map.show(ctx, bundle, int(per_image))
     st.stop()
@@ -121,6 +128,7 @@ fig = latent_map(
 # Streamlit selects a clicked point only outside box/lasso mode: dragging pans, the toolbar has box and
 # lasso. The toolbar stays in view (not only on hover), in a top margin of its own, above the legend.
 fig.update_layout(dragmode="pan", margin=dict(t=34))
+tr_fig(fig)
 
 left, right = st.columns([3, 2], gap="medium")
 with left:
@@ -128,10 +136,13 @@ with left:
         fig, key=chart_key, on_select="rerun", selection_mode=("points", "box", "lasso"),
         config={"scrollZoom": True, "displaylogo": False, "displayModeBar": True},
     )
-    legend = "legend entries toggle classes · " if color_by == "class" else ""
-    st.caption(f"{bundle.label} · {len(coords):,} points · {legend}drag to pan · scroll to zoom · "
-               "double-click to reset. Box and lasso (toolbar) select many; while one of them is the tool, "
-               "clicks select nothing: pick **Pan** (the cross of arrows) to click points again.")
+    st.caption((_("{map} · {n:,} points · legend entries toggle classes · drag to pan · scroll to zoom · "
+                  "double-click to reset. Box and lasso (toolbar) select many; while one of them is the tool, "
+                  "clicks select nothing: pick **Pan** (the cross of arrows) to click points again.")
+                if color_by == "class" else
+                _("{map} · {n:,} points · drag to pan · scroll to zoom · double-click to reset. Box and lasso "
+                  "(toolbar) select many; while one of them is the tool, clicks select nothing: pick **Pan** (the "
+                  "cross of arrows) to click points again.")).format(map=bundle.label, n=len(coords)))
 
 
 def point_ref(point: dict) -> tuple[int, int] | None:
@@ -162,27 +173,28 @@ def point_details(i: int) -> None:
     st.subheader(f"#{i} · {ctx.class_name(i)}")
     a, b = st.columns(2)
     with a:
-        show_image(x[0], "original")
+        show_image(x[0], _("original"))
     with b:
-        show_image(recon[0], "reconstruction (decoded μ)")
+        show_image(recon[0], _("reconstruction (decoded μ)"))
     point_metrics(ctx.enc.neg_elbo[i], ctx.enc.recon[i], ctx.enc.kl[i], ctx.enc.mse[i])
     order = dims_by_kl(ctx.kl_per_dim)
-    st.plotly_chart(latent_code_bars(ctx.enc.mu[i], np.exp(0.5 * ctx.enc.logvar[i]), order, font=presenter.font(12)),
+    st.plotly_chart(tr_fig(latent_code_bars(ctx.enc.mu[i], np.exp(0.5 * ctx.enc.logvar[i]), order,
+                                            font=presenter.font(12))),
                     key="map_code_bars", config={"displayModeBar": False})
-    st.caption("Latent code: posterior mean μ ± σ per dimension (most informative first); the green band "
-               "is ±1 under the prior.")
-    if st.button("Steer this point", key="map_steer", icon=":material/tune:", width="stretch",
-                 help="Open Sliders starting from this image's code"):
+    st.caption(_("Latent code: posterior mean μ ± σ per dimension (most informative first); the green band "
+                 "is ±1 under the prior."))
+    if st.button(_("Steer this point"), key="map_steer", icon=":material/tune:", width="stretch",
+                 help=_("Open Sliders starting from this image's code")):
         select_index(ctx, i)
         st.session_state["sliders_start_request"] = {"kind": "index", "index": i}
         st.switch_page("pages/sliders.py")
-    if st.button("Interpolate from here", key="map_interp", icon=":material/timeline:", width="stretch",
-                 help="Open Interpolate with this image as the path's start"):
+    if st.button(_("Interpolate from here"), key="map_interp", icon=":material/timeline:", width="stretch",
+                 help=_("Open Interpolate with this image as the path's start")):
         select_index(ctx, i)
         st.session_state["interp_a_request"] = i
         st.switch_page("pages/interpolate.py")
     st.download_button(
-        "Latent code (CSV)", latent_table(ctx.enc.mu[i : i + 1], ctx.enc.labels[i : i + 1], ctx.class_names,
+        _("Latent code (CSV)"), latent_table(ctx.enc.mu[i : i + 1], ctx.enc.labels[i : i + 1], ctx.class_names,
                                           np.array([i])),
         file_name=f"{ctx.name}-{ctx.split}-{i}.csv", mime="text/csv", key="map_dl_code")
 
@@ -190,11 +202,11 @@ def point_details(i: int) -> None:
 def point_metrics(neg_elbo: float, recon: float, kl: float, mse: float) -> None:
     """An image's −ELBO and its parts, two metrics a row (four in a row are cut off in a narrow column)."""
     r1, r2 = st.columns(2), st.columns(2)
-    r1[0].metric("−ELBO (nats)", f"{neg_elbo:.1f}", help="reconstruction + KL, one posterior sample; lower is "
-                 "better (the app reports −ELBO everywhere)")
-    r1[1].metric("Reconstruction", f"{recon:.1f}", help="−log p(x|z), nats")
-    r2[0].metric("KL", f"{kl:.1f}", help="KL(q(z|x) ‖ N(0, I)), nats")
-    r2[1].metric("MSE", f"{mse:.4f}", help="mean squared error per pixel of the reconstruction")
+    r1[0].metric(_("−ELBO (nats)"), f"{neg_elbo:.1f}", help=_("reconstruction + KL, one posterior sample; lower "
+                 "is better (the app reports −ELBO everywhere)"))
+    r1[1].metric(_("Reconstruction"), f"{recon:.1f}", help=_("−log p(x|z), nats"))
+    r2[0].metric("KL", f"{kl:.1f}", help=_("KL(q(z|x) ‖ N(0, I)), nats"))
+    r2[1].metric("MSE", f"{mse:.4f}", help=_("mean squared error per pixel of the reconstruction"))
 
 
 def refine(xy: np.ndarray, z: np.ndarray) -> None:
@@ -202,40 +214,43 @@ def refine(xy: np.ndarray, z: np.ndarray) -> None:
     key = (ctx.name, ctx.ck.content_hash, ctx.split, ctx.limit, bundle.cfg)
     fitted = bundle.reducer is not None or key in UMAP_FITS
     n = len(ctx.enc)
-    cost = ("a few seconds" if fitted else
-            f"the first time about 1–2 minutes: umap-learn fits its own UMAP of the {n:,} codes (longer while "
-            "its code compiles); a few seconds a click after that")
-    st.caption(f"umap-learn's inverse_transform: another way to guess a code for this spot. It takes {cost}; "
-               "the fast decode above takes milliseconds.")
-    if not st.button("Refine with umap-learn's inverse_transform", key="map_refine", icon=":material/hourglass_top:"):
+    st.caption(_("umap-learn's inverse_transform: another way to guess a code for this spot. It takes a few "
+                 "seconds; the fast decode above takes milliseconds.") if fitted else
+               _("umap-learn's inverse_transform: another way to guess a code for this spot. It takes the first "
+                 "time about 1–2 minutes: umap-learn fits its own UMAP of the {n:,} codes (longer while its code "
+                 "compiles); a few seconds a click after that; the fast decode above takes "
+                 "milliseconds.").format(n=n))
+    if not st.button(_("Refine with umap-learn's inverse_transform"), key="map_refine",
+                     icon=":material/hourglass_top:"):
         return
-    with st.status("Refining with umap-learn…", expanded=True) as status:
+    with st.status(_("Refining with umap-learn…"), expanded=True) as status:
         reducer = bundle.reducer
         if reducer is None:
-            st.write(f"Fitting umap-learn's UMAP on {n:,} codes (once per map and server)…")
+            st.write(_("Fitting umap-learn's UMAP on {n:,} codes (once per map and server)…").format(n=n))
             t0 = time.perf_counter()
             reducer = umap_reducer(*key)
-            st.write(f"Fitted in {time.perf_counter() - t0:.1f} s." if not fitted else "Fitted earlier: reused.")
-        st.write("Optimising a code whose UMAP neighbourhood matches the spot…")
+            st.write(_("Fitted in {secs:.1f} s.").format(secs=time.perf_counter() - t0) if not fitted
+                     else _("Fitted earlier: reused."))
+        st.write(_("Optimising a code whose UMAP neighbourhood matches the spot…"))
         t1 = time.perf_counter()
         z2 = np.asarray(reducer.inverse_transform(xy[None].astype(np.float32)), dtype=np.float32)[0]
         secs = time.perf_counter() - t1
-        status.update(label=f"Refined in {secs:.1f} s", state="complete")
+        status.update(label=_("Refined in {secs:.1f} s").format(secs=secs), state="complete")
     a, b = st.columns(2)
     with a:
-        show_image(ctx.decode(z[None])[0], "fast: 8 nearest codes", size=presenter.px(112))
+        show_image(ctx.decode(z[None])[0], _("fast: 8 nearest codes"), size=presenter.px(112))
     with b:
-        show_image(ctx.decode(z2[None])[0], f"umap-learn ({secs:.1f} s)", size=presenter.px(112))
+        show_image(ctx.decode(z2[None])[0], _("umap-learn ({secs:.1f} s)").format(secs=secs), size=presenter.px(112))
     back = lmap.to_map(np.stack([z, z2]))  # (2, 2): where each code lands on this map
     d_fast, d_umap = (float(np.linalg.norm(p - xy)) for p in back)
-    st.caption(
-        "Why they differ: a spot on a 2-D map stands for many codes (" + f"{ctx.latent_dim}" + " numbers squeezed "
-        "into 2), so every inverse is a guess. The fast one averages the codes of the 8 nearest points, weighted "
-        "by distance; umap-learn starts from the nearest points of its own fitted map and optimises a code whose "
-        f"neighbourhood matches. The two codes are {np.linalg.norm(z2 - z):.2f} apart (a typical code's length: "
-        f"{np.linalg.norm(ctx.enc.mu, axis=1).mean():.2f}). Placed back on this map, the fast code lands "
-        f"{d_fast:.2f} from the click, umap-learn's {d_umap:.2f}."
-    )
+    st.caption(_(
+        "Why they differ: a spot on a 2-D map stands for many codes ({d} numbers squeezed into 2), so every "
+        "inverse is a guess. The fast one averages the codes of the 8 nearest points, weighted by distance; "
+        "umap-learn starts from the nearest points of its own fitted map and optimises a code whose neighbourhood "
+        "matches. The two codes are {apart:.2f} apart (a typical code's length: {typical:.2f}). Placed back on "
+        "this map, the fast code lands {fast:.2f} from the click, umap-learn's {umap:.2f}."
+    ).format(d=ctx.latent_dim, apart=np.linalg.norm(z2 - z), typical=np.linalg.norm(ctx.enc.mu, axis=1).mean(),
+             fast=d_fast, umap=d_umap))
 
 
 def spot_details(xy: np.ndarray) -> None:
@@ -244,24 +259,25 @@ def spot_details(xy: np.ndarray) -> None:
     img = ctx.decode(z[None])[0]
     ms = (time.perf_counter() - t0) * 1000
     where = lmap.describe(xy)
-    st.subheader("Decoded spot")
+    st.subheader(_("Decoded spot"))
     a, b = st.columns(2)
     with a:
-        show_image(img, f"decoded at ({xy[0]:.2f}, {xy[1]:.2f})")
+        show_image(img, _("decoded at ({x:.2f}, {y:.2f})").format(x=xy[0], y=xy[1]))
     with b:
         j = where["nearest_index"]
-        show_image(ctx.data.images[j], f"nearest image: #{j} {ctx.class_name(j)}")
+        show_image(ctx.data.images[j], _("nearest image: #{j} {cls}").format(j=j, cls=ctx.class_name(j)))
     verdict = where["verdict"]
-    msg = (f"**{verdict}** — {where['distance']:.2f} map units from the nearest encoded image "
-           f"({where['spacings']:.1f}× the typical gap between neighbours). Decoded in {ms:.0f} ms.")
+    msg = _("**{verdict}** — {d:.2f} map units from the nearest encoded image ({x:.1f}× the typical gap between "
+            "neighbours). Decoded in {ms:.0f} ms.").format(verdict=_(verdict), d=where["distance"],
+                                                           x=where["spacings"], ms=ms)
     (st.success if verdict == "inside the data" else st.info if "edge" in verdict else st.warning)(msg)
     if method in ("umap", "tsne"):
-        st.caption("Fast inverse: the latent codes of the 8 nearest points on the map, weighted by inverse "
-                   "squared distance.")
+        st.caption(_("Fast inverse: the latent codes of the 8 nearest points on the map, weighted by inverse "
+                     "squared distance."))
     else:
-        st.caption("This map is linear (or the latent space itself), so the inverse is exact.")
+        st.caption(_("This map is linear (or the latent space itself), so the inverse is exact."))
     st.code(fmt_code(z), language=None, wrap_lines=True)
-    if st.button("Steer from this spot", key="map_steer_spot", icon=":material/tune:"):
+    if st.button(_("Steer from this spot"), key="map_steer_spot", icon=":material/tune:"):
         st.session_state["sliders_start_request"] = {"kind": "code", "code": [float(v) for v in z]}
         st.switch_page("pages/sliders.py")
     if method == "umap":
@@ -277,16 +293,16 @@ def hover_preview(mark: np.ndarray | None) -> None:
     server, below); ``mark``: where the ring over the map goes (what the panel shows), or None."""
     urls, problem = live_decoder.model_urls(ctx.ck)
     if urls is None:
-        live_decoder.off_line(problem, "Click a spot to decode it on the server.")
+        live_decoder.off_line(problem, _("Click a spot to decode it on the server."))
         return
     tag = f"{ctx.split}-{len(ctx.enc)}"
     live_decoder.mount("hover", {
         "decoder": urls["decoder"], "image": live_decoder.image_spec(ctx.ck, presenter.px(PREVIEW_PX)),
         "chart": chart_key, "mark": None if mark is None else [float(v) for v in mark],
         "map": live_decoder.map_spec(ctx.ck, lmap, tag, f"{tag}-{bundle.cfg.key()}"),
-        "text": {"idle": "Move the mouse over the map: the spot under it is decoded here, in your browser.",
-                 "caption": "under the mouse: ({x}, {y}), decoded in your browser",
-                 "off": "The live preview is off: {reason}. Click a spot to decode it on the server."},
+        "text": {"idle": _("Move the mouse over the map: the spot under it is decoded here, in your browser."),
+                 "caption": _("under the mouse: ({x}, {y}), decoded in your browser"),
+                 "off": _("The live preview is off: {reason}. Click a spot to decode it on the server.")},
     }, key="map_hover_view")
 
 
@@ -306,21 +322,21 @@ with right:
     hover_preview(mark)
     if many:
         sel = sorted(set(data_idx))
-        st.subheader(f"{len(sel):,} images selected")
+        st.subheader(_("{n:,} images selected").format(n=len(sel)))
         counts = np.bincount(ctx.enc.labels[sel], minlength=len(ctx.class_names))
         st.caption(" · ".join(f"{ctx.class_names[c]}: {n}" for c, n in enumerate(counts) if n))
         show = sel[:SHOWN]
         recons = ctx.decode(ctx.enc.mu[show])
         tiles = [side_by_side([ctx.data.images[j], recons[k]], presenter.px(84), vertical=True)
                  for k, j in enumerate(show)]
-        st.markdown(f"Each image above its **reconstruction**; the first {len(show)}:")
+        st.markdown(_("Each image above its **reconstruction**; the first {n}:").format(n=len(show)))
         st.image(tiles, caption=[f"#{j}" for j in show], width=tiles[0].shape[1], output_format="PNG")
-        st.metric("Mean −ELBO of the selection (nats)", f"{ctx.enc.neg_elbo[sel].mean():.1f}",
-                  delta=f"{ctx.enc.neg_elbo[sel].mean() - ctx.enc.neg_elbo.mean():+.1f} vs all",
-                  delta_color="inverse", help="Lower is better; the delta is against the mean of all images.")
-        st.caption("Click empty space or a single point: pick **Pan** (the cross of arrows) in the map's toolbar "
-                   "first; in box or lasso mode clicks select nothing.")
-        st.download_button("Latent codes of the selection (CSV)",
+        st.metric(_("Mean −ELBO of the selection (nats)"), f"{ctx.enc.neg_elbo[sel].mean():.1f}",
+                  delta=_("{delta:+.1f} vs all").format(delta=ctx.enc.neg_elbo[sel].mean() - ctx.enc.neg_elbo.mean()),
+                  delta_color="inverse", help=_("Lower is better; the delta is against the mean of all images."))
+        st.caption(_("Click empty space or a single point: pick **Pan** (the cross of arrows) in the map's toolbar "
+                     "first; in box or lasso mode clicks select nothing."))
+        st.download_button(_("Latent codes of the selection (CSV)"),
                            latent_table(ctx.enc.mu[sel], ctx.enc.labels[sel], ctx.class_names, np.array(sel)),
                            file_name=f"{ctx.name}-selection.csv", mime="text/csv", key="map_dl_sel")
     elif data_idx:
@@ -330,25 +346,25 @@ with right:
         spot_details(grid[grid_idx[0]])
     elif prior_idx and prior_z is not None:
         k = prior_idx[0]
-        st.subheader(f"Prior sample {k}")
-        show_image(ctx.decode(prior_z[k : k + 1])[0], "decoded z ~ N(0, I)")
-        st.caption("A code drawn from the prior, placed on the map by its nearest encoded neighbours.")
+        st.subheader(_("Prior sample {k}").format(k=k))
+        show_image(ctx.decode(prior_z[k : k + 1])[0], _("decoded z ~ N(0, I)"))
+        st.caption(_("A code drawn from the prior, placed on the map by its nearest encoded neighbours."))
         st.code(fmt_code(prior_z[k]), language=None, wrap_lines=True)
     elif chosen is not None:
         point_details(chosen)
     else:
-        st.info("Click a point to see its image, reconstruction and latent code. Drag a box or lasso "
-                "(toolbar) to select a group. Click between points to decode that spot of the map.")
+        st.info(_("Click a point to see its image, reconstruction and latent code. Drag a box or lasso "
+                  "(toolbar) to select a group. Click between points to decode that spot of the map."))
         st.markdown(
-            f"- **{len(ctx.enc):,} images**, {len(ctx.class_names)} classes\n"
-            f"- mean −ELBO **{ctx.enc.neg_elbo.mean():.1f} nats** "
-            f"(reconstruction {ctx.enc.recon.mean():.1f} + KL {ctx.enc.kl.mean():.1f})\n"
-            f"- **{ctx.latent_dim - len(ctx.collapsed)} of {ctx.latent_dim}** latent dimensions in use "
-            "(KL > 0.05 nats)"
+            _("- **{n:,} images**, {k} classes\n"
+              "- mean −ELBO **{elbo:.1f} nats** (reconstruction {recon:.1f} + KL {kl:.1f})\n"
+              "- **{used} of {d}** latent dimensions in use (KL > 0.05 nats)").format(
+                n=len(ctx.enc), k=len(ctx.class_names), elbo=ctx.enc.neg_elbo.mean(), recon=ctx.enc.recon.mean(),
+                kl=ctx.enc.kl.mean(), used=ctx.latent_dim - len(ctx.collapsed), d=ctx.latent_dim)
         )
 
 link.sync("map", ctx)
 # The map is on screen by now: build the 2-D neighbour index for clicks on empty space here
 # (a few hundred ms, once per map), so that the first such click is as fast as the others.
-_ = lmap.spacing
+_spacing = lmap.spacing
 warm_up()  # the latent-space search of the other pages compiles while the map is looked at

@@ -19,6 +19,7 @@ from pages._common import (
     get_ctx,
     selected_index,
 )
+from pages._i18n import N_, _
 from vae.checkpoint import CONFIG, META, Checkpoint, CheckpointError, read_json
 from vae.evaluate import is_complete
 from vae.images import image_grid, png_bytes, upscale
@@ -26,20 +27,20 @@ from vae.latent import posterior_samples
 
 CELL = 96  # display size of one image in the grid, pixels (80 when three share a cell)
 GAP = 4  # white pixels between an original and its reconstructions
-ORDERS = {
-    "random": "random",
-    "worst_elbo": "worst first (−ELBO)",
-    "worst_mse": "worst first (MSE)",
-    "best_elbo": "best first (−ELBO)",
+ORDERS = {  # shown translated
+    "random": N_("random"),
+    "worst_elbo": N_("worst first (−ELBO)"),
+    "worst_mse": N_("worst first (MSE)"),
+    "best_elbo": N_("best first (−ELBO)"),
 }
 METRIC_ROWS = [  # (meta.json "metrics" key, history fallback key, row label)
     ("neg_elbo", "test_neg_elbo", "−ELBO (nats)"),
-    ("recon", "test_recon", "reconstruction −log p(x|z) (nats)"),
+    ("recon", "test_recon", N_("reconstruction −log p(x|z) (nats)")),
     ("kl", "test_kl", "KL (nats)"),
-    ("iwae_nll", None, "IWAE bound on −log p(x) (nats)"),
-    ("recon_mse", None, "MSE per pixel"),
-    ("knn_acc", None, "5-NN accuracy on μ"),
-    ("active_units", None, "active units"),
+    ("iwae_nll", None, N_("IWAE bound on −log p(x) (nats)")),
+    ("recon_mse", None, N_("MSE per pixel")),
+    ("knn_acc", None, N_("5-NN accuracy on μ")),
+    ("active_units", None, N_("active units")),
 ]
 
 
@@ -109,7 +110,7 @@ def comparability(entries: list[dict], current: Checkpoint, current_name: str,
         if name == current_name:
             continue
         if e["error"] is not None:
-            why[name] = f"does not load: {e['error']}"
+            why[name] = _("does not load: {error}").format(error=e["error"])
             continue
         try:
             folder = root / name
@@ -120,9 +121,10 @@ def comparability(entries: list[dict], current: Checkpoint, current_name: str,
             continue
         dataset = meta.get("dataset", "unknown")
         if dataset != current.dataset:
-            why[name] = f"trained on {dataset}, not {current.dataset}"
+            why[name] = _("trained on {other}, not {this}").format(other=dataset, this=current.dataset)
         elif other_shape != shape:
-            why[name] = f"images are {'×'.join(map(str, other_shape))}, not {'×'.join(map(str, shape))}"
+            why[name] = _("images are {other}, not {this}").format(other="×".join(map(str, other_shape)),
+                                                                  this="×".join(map(str, shape)))
         else:
             ok.append(name)
     return ok, why
@@ -157,10 +159,11 @@ def metrics_column(ck: Checkpoint) -> tuple[dict[str, str], bool]:
         else:
             out[label] = _num(v)
     if m:
-        partial = "" if is_complete(m, ck.meta) else " (partial)"
-        out["source"] = f"evaluate, {m.get('n_images', '?')} test images{partial}"
+        n = m.get("n_images", "?")
+        out["source"] = (_("evaluate, {n} test images") if is_complete(m, ck.meta)
+                         else _("evaluate, {n} test images (partial)")).format(n=n)
     elif hist:
-        out["source"] = f"last training epoch ({hist.get('epoch', '?')})"
+        out["source"] = _("last training epoch ({epoch})").format(epoch=hist.get("epoch", "?"))
     else:
         out["source"] = "—"
     return out, bool(m)
@@ -171,34 +174,35 @@ def main() -> None:
     """The page: the grid, the comparison, the metrics table and the posterior samples."""
     ctx = get_ctx()
     link.restore("reconstructions", ctx)
-    st.title("Reconstructions")
+    st.title(_("Reconstructions"))
     st.caption(
-        f"Each cell: an image from the {ctx.split} split of **{ctx.ck.dataset}** (left) and its "
-        "reconstruction, the decoded posterior mean μ (right). −ELBO is in nats (one posterior sample); "
-        "MSE is per pixel."
+        _("Each cell: an image from the {split} split of **{dataset}** (left) and its "
+          "reconstruction, the decoded posterior mean μ (right). −ELBO is in nats (one posterior sample); "
+          "MSE is per pixel.").format(split=ctx.split_label, dataset=ctx.ck.dataset)
     )
 
     n_classes = len(ctx.class_names)
     c1, c2, c3, c4 = st.columns([1.3, 1.4, 1.4, 0.9])
-    cls = c1.selectbox("Class", [-1, *range(n_classes)], key="rec_class",
-                       format_func=lambda c: "all classes" if c < 0 else ctx.class_names[c])
-    count = c2.slider("Images", 4, 64, 16, key="rec_count")
-    order = c3.selectbox("Order", list(ORDERS), format_func=ORDERS.get, key="rec_order")
-    seed = c4.number_input("Seed", 0, 1_000_000, 0, key="rec_seed", disabled=order != "random",
-                           help="Which random images are drawn (order: random)")
+    class_labels = {-1: _("all classes"), **dict(enumerate(ctx.class_names))}
+    cls = c1.selectbox(_("Class"), [-1, *range(n_classes)], key="rec_class", format_func=class_labels.get)
+    count = c2.slider(_("Images"), 4, 64, 16, key="rec_count")
+    order = c3.selectbox(_("Order"), list(ORDERS), format_func={k: _(v) for k, v in ORDERS.items()}.get,
+                         key="rec_order")
+    seed = c4.number_input(_("Seed"), 0, 1_000_000, 0, key="rec_seed", disabled=order != "random",
+                           help=_("Which random images are drawn (order: random)"))
 
     # The second checkpoint
     ok_names, not_ok = comparability(checkpoint_entries(), ctx.ck, ctx.name, CHECKPOINT_ROOT)
     other_name = st.selectbox(
-        "Compare with", [None, *ok_names], key="rec_compare",
-        format_func=lambda n: "— no second checkpoint —" if n is None else n,
-        help="Another checkpoint trained on the same data set and image size: its reconstructions of "
-             "the same images appear as a third image in each cell.",
+        _("Compare with"), [None, *ok_names], key="rec_compare",
+        format_func={None: _("— no second checkpoint —"), **{n: n for n in ok_names}}.get,
+        help=_("Another checkpoint trained on the same data set and image size: its reconstructions of "
+               "the same images appear as a third image in each cell."),
     )
     if not ok_names:
-        st.caption("No other checkpoint of the same data set and image size to compare with.")
+        st.caption(_("No other checkpoint of the same data set and image size to compare with."))
     if not_ok:
-        with st.expander(f"{len(not_ok)} checkpoint(s) not comparable with **{ctx.name}**"):
+        with st.expander(_("{n} checkpoint(s) not comparable with **{name}**").format(n=len(not_ok), name=ctx.name)):
             for name, reason in not_ok.items():
                 st.markdown(f"- **{name}**: {reason}")
     other: Checkpoint | None = None
@@ -206,14 +210,16 @@ def main() -> None:
         try:
             other = get_checkpoint(other_name, ctx.device)
         except CheckpointError as e:
-            st.error(f"**{other_name}** cannot be loaded: {e}")
+            st.error(_("**{name}** cannot be loaded: {error}").format(name=other_name, error=e))
 
     idx = pick_indices(ctx.enc.labels, ctx.enc.neg_elbo, ctx.enc.mse, int(cls), int(count), order, int(seed))
     if len(idx) == 0:
-        st.info(f"The {ctx.split} split has no images of class **{ctx.class_names[int(cls)]}**.")
+        st.info(_("The {split} split has no images of class **{cls}**.").format(
+            split=ctx.split_label, cls=ctx.class_names[int(cls)]))
         st.stop()
     if len(idx) < count:
-        st.caption(f"Only {len(idx)} images of this class in the {ctx.split} split; showing all of them.")
+        st.caption(_("Only {n} images of this class in the {split} split; showing all of them.").format(
+            n=len(idx), split=ctx.split_label))
 
     x = ctx.data.images[idx]  # (n, C, H, W)
     rec_a = ctx.decode(ctx.enc.mu[idx])
@@ -228,7 +234,7 @@ def main() -> None:
 
     per_row, cell = (3, 80) if other is not None else (4, CELL)
     if other is not None:
-        st.markdown(f"Left to right: **original**, **A = {ctx.name}**, **B = {other.name}**.")
+        st.markdown(_("Left to right: **original**, **A = {a}**, **B = {b}**.").format(a=ctx.name, b=other.name))
     for start in range(0, len(idx), per_row):
         cols = st.columns(per_row)
         for j in range(min(per_row, len(idx) - start)):
@@ -244,15 +250,15 @@ def main() -> None:
 
     h = ctx.ck.config.image_shape[1]
     png = grid_png([x, rec_a] + ([rec_b] if rec_b is not None else []), 8, max(1, round(56 / h)))
-    st.download_button("Download the grid (PNG)", png, file_name=f"{ctx.name}-reconstructions.png",
+    st.download_button(_("Download the grid (PNG)"), png, file_name=f"{ctx.name}-reconstructions.png",
                        mime="image/png", key="rec_dl_png",
-                       help="Rows of originals, then their reconstructions"
-                            + (" by A, then by B." if other is not None else "."))
+                       help=_("Rows of originals, then their reconstructions by A, then by B.") if other is not None
+                       else _("Rows of originals, then their reconstructions."))
 
     link.sync("reconstructions", ctx)
 
     # -- metrics of both checkpoints ------------------------------------------------------------------
-    st.subheader("Test metrics" + (" of both checkpoints" if other is not None else ""))
+    st.subheader(_("Test metrics of both checkpoints") if other is not None else _("Test metrics"))
     cks = [("A: " + ctx.name if other is not None else ctx.name, ctx.ck)]
     if other is not None:
         cks.append(("B: " + other.name, other))
@@ -262,36 +268,39 @@ def main() -> None:
         table[label] = col
         if not evaluated:
             missing.append(ck.name)
-    for (label, _), (e, m) in zip(cks, [(elbo_a, mse_a), (elbo_b, mse_b)][: len(cks)], strict=True):
-        table[label][f"−ELBO, these {len(idx)} images"] = _num(float(np.mean(e)))
-        table[label][f"MSE, these {len(idx)} images"] = f"{float(np.mean(m)):.4f}"
-    st.table(pd.DataFrame(table))
+    for (label, _ck), (e, m) in zip(cks, [(elbo_a, mse_a), (elbo_b, mse_b)][: len(cks)], strict=True):
+        table[label][_("−ELBO, these {n} images").format(n=len(idx))] = _num(float(np.mean(e)))
+        table[label][_("MSE, these {n} images").format(n=len(idx))] = f"{float(np.mean(m)):.4f}"
+    st.table(pd.DataFrame(table).rename(index=lambda row: _("source") if row == "source" else _(row)))
     if missing:
         st.caption(
-            "Not evaluated yet: " + ", ".join(f"**{n}**" for n in missing)
-            + " (IWAE, MSE, k-NN and active units missing; −ELBO is from the last training epoch). Run "
-            + " and ".join(f"`python -m vae evaluate checkpoints/{n}`" for n in missing) + "."
+            _("Not evaluated yet: {names} (IWAE, MSE, k-NN and active units missing; −ELBO is from the last "
+              "training epoch). Run {commands}.").format(
+                names=", ".join(f"**{n}**" for n in missing),
+                commands=", ".join(f"`python -m vae evaluate checkpoints/{n}`" for n in missing))
         )
 
     # -- the posterior's spread -----------------------------------------------------------------------
-    st.subheader("What the posterior's uncertainty looks like")
+    st.subheader(_("What the posterior's uncertainty looks like"))
     st.caption(
-        "The encoder gives each image a Gaussian q(z|x) = N(μ, σ²), not a single point. Each sample "
-        "below is one draw z ~ q(z|x), decoded; the reconstruction above decodes μ only."
+        _("The encoder gives each image a Gaussian q(z|x) = N(μ, σ²), not a single point. Each sample "
+          "below is one draw z ~ q(z|x), decoded; the reconstruction above decodes μ only.")
     )
     picked = selected_index(ctx)
     use_map = False
     p1, p2, p3 = st.columns([1.6, 1.2, 1.0])
     if picked is not None:
-        use_map = p1.toggle(f"The image selected on the map (#{picked})", value=True, key="rec_post_use_map")
+        use_map = p1.toggle(_("The image selected on the map (#{i})").format(i=picked), value=True,
+                            key="rec_post_use_map")
     if not use_map:
         clamp_state("rec_post_index", len(ctx.enc) - 1)
-        i_post = int(p1.number_input("Image index", 0, len(ctx.enc) - 1, int(idx[0]), key="rec_post_index",
-                                     help=f"0 – {len(ctx.enc) - 1}; select one on the Map to follow it here"))
+        i_post = int(p1.number_input(_("Image index"), 0, len(ctx.enc) - 1, int(idx[0]), key="rec_post_index",
+                                     help=_("0 – {last}; select one on the Map to follow it here").format(
+                                         last=len(ctx.enc) - 1)))
     else:
         i_post = picked
-    n_post = p2.slider("Samples", 4, 16, 8, key="rec_post_n")
-    seed_post = p3.number_input("Seed", 0, 1_000_000, 0, key="rec_post_seed")
+    n_post = p2.slider(_("Samples"), 4, 16, 8, key="rec_post_n")
+    seed_post = p3.number_input(_("Seed"), 0, 1_000_000, 0, key="rec_post_seed")
 
     mu_i, logvar_i = ctx.enc.mu[i_post], ctx.enc.logvar[i_post]
     z = posterior_samples(mu_i, logvar_i, int(n_post), seed=int(seed_post))  # (n, D)
@@ -301,17 +310,19 @@ def main() -> None:
     top = float(spread.max())
     a, b, c = st.columns(3)
     with a:
-        show(ctx.data.images[i_post], f"#{i_post} {ctx.class_name(i_post)}: original", size=140)
+        show(ctx.data.images[i_post], _("#{i} {cls}: original").format(i=i_post, cls=ctx.class_name(i_post)),
+             size=140)
     with b:
-        show(mean_rec, "decoded μ", size=140)
+        show(mean_rec, _("decoded μ"), size=140)
     with c:
-        show(spread / max(top, 1e-6), f"pixel std over samples (white = {top:.2f})", size=140)
+        show(spread / max(top, 1e-6), _("pixel std over samples (white = {top:.2f})").format(top=top), size=140)
     show_row(samples, [f"z ~ q(z|x) #{k + 1}" for k in range(len(samples))], size=96, per_row=8)
     sigma = np.exp(0.5 * logvar_i)
     st.caption(
-        f"Posterior σ: mean {sigma.mean():.2f}, smallest {sigma.min():.2f} (prior σ = 1). "
-        f"Distance of the samples from μ: {np.linalg.norm(z - mu_i, axis=1).mean():.2f} on average, "
-        f"versus ‖μ‖ = {np.linalg.norm(mu_i):.2f}."
+        _("Posterior σ: mean {mean:.2f}, smallest {low:.2f} (prior σ = 1). Distance of the samples from μ: "
+          "{dist:.2f} on average, versus ‖μ‖ = {norm:.2f}.").format(
+            mean=sigma.mean(), low=sigma.min(), dist=np.linalg.norm(z - mu_i, axis=1).mean(),
+            norm=np.linalg.norm(mu_i))
     )
 
 

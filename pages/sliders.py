@@ -23,24 +23,25 @@ from pages._common import (
     selected_index,
     show_image,
 )
+from pages._i18n import N_, _
 from vae.images import png_bytes, upscale
 from vae.latent import dims_by_kl, principal_axes, prior_samples
 
 LIMIT = 4.0  # slider range: +-4 prior standard deviations
 TRAIL = 60  # positions kept in the trail on the mini map
 SIZE = 280  # the decoded image, pixels
-AXES = {"latent": "latent dimensions", "pca": "principal directions (PCA of μ)"}
+AXES = {"latent": N_("latent dimensions"), "pca": N_("principal directions (PCA of μ)")}
 MIN_SHARE = 0.001  # principal directions with less of the variance are tucked away like collapsed dims
 
 ctx = get_ctx()
 D = ctx.latent_dim
 link.restore("sliders", ctx)  # ?z= (the code) and ?image= arrive as a start request, ?axes= as the axes
-st.title("Sliders")
+st.title(_("Sliders"))
 st.caption(
-    "One slider per latent dimension, **most informative first** (highest average KL), or per principal "
-    "direction of the encoded data. Drag one and the decoder, running in your browser, redraws the image "
-    "as the thumb moves. The small map shows where z lands among the encoded images, and the trail where "
-    "it has been. Copy the page's URL to share this exact image."
+    _("One slider per latent dimension, **most informative first** (highest average KL), or per principal "
+      "direction of the encoded data. Drag one and the decoder, running in your browser, redraws the image "
+      "as the thumb moves. The small map shows where z lands among the encoded images, and the trail where "
+      "it has been. Copy the page's URL to share this exact image.")
 )
 axes, share = principal_axes(ctx.enc.mu)  # (D, D): row k = direction k times its standard deviation
 
@@ -74,7 +75,7 @@ def _switch_axes() -> None:
     z = _code("latent" if new == "pca" else "pca", start)
     index = st.session_state.get("sl_start_index")
     label = st.session_state.get("sl_start_label", "")
-    _start(z, label if np.allclose(z, start) else "the code reached before switching axes",
+    _start(z, label if np.allclose(z, start) else _("the code reached before switching axes"),
            index if np.allclose(z, start) else None)
 
 
@@ -82,55 +83,56 @@ def _switch_axes() -> None:
 request = st.session_state.pop("sliders_start_request", None)
 if request and request.get("kind") == "index" and 0 <= int(request["index"]) < len(ctx.enc):
     i = int(request["index"])
-    _start(ctx.enc.mu[i], f"image #{i} ({ctx.class_name(i)})", i)
+    _start(ctx.enc.mu[i], _("image #{i} ({cls})").format(i=i, cls=ctx.class_name(i)), i)
 elif request and request.get("kind") == "code" and len(request.get("code", [])) == D:
-    _start(request["code"], request.get("label", "a chosen code"))
+    _start(request["code"], _(request.get("label", N_("a chosen code"))))
 elif st.session_state.get("sl_for") != (ctx.name, D):
-    _start(np.zeros(D), "the prior mean (z = 0)")
+    _start(np.zeros(D), _("the prior mean (z = 0)"))
 
 c1, c2, c3, c4 = st.columns([1, 1.15, 1.15, 1.2])
-if c1.button("Prior mean (z = 0)", key="sl_btn_zero", width="stretch"):
-    _start(np.zeros(D), "the prior mean (z = 0)")
-if c2.button("Random sample", key="sl_btn_random", icon=":material/casino:", width="stretch",
-             help="Draw z ~ N(0, I)"):
+if c1.button(_("Prior mean (z = 0)"), key="sl_btn_zero", width="stretch"):
+    _start(np.zeros(D), _("the prior mean (z = 0)"))
+if c2.button(_("Random sample"), key="sl_btn_random", icon=":material/casino:", width="stretch",
+             help=_("Draw z ~ N(0, I)")):
     seed = int(st.session_state.get("sl_seed", 0)) + 1
     st.session_state["sl_seed"] = seed
-    _start(prior_samples(1, D, seed=seed)[0], f"a random prior sample (seed {seed})")
+    _start(prior_samples(1, D, seed=seed)[0], _("a random prior sample (seed {seed})").format(seed=seed))
 chosen = selected_index(ctx)
-if c3.button("Chosen on the map", key="sl_btn_map", width="stretch", disabled=chosen is None,
-             help="Click a point on the Map page first" if chosen is None else f"#{chosen}"):
-    _start(ctx.enc.mu[chosen], f"image #{chosen} ({ctx.class_name(chosen)})", chosen)
+if c3.button(_("Chosen on the map"), key="sl_btn_map", width="stretch", disabled=chosen is None,
+             help=_("Click a point on the Map page first") if chosen is None else f"#{chosen}"):
+    _start(ctx.enc.mu[chosen], _("image #{i} ({cls})").format(i=chosen, cls=ctx.class_name(chosen)), chosen)
 with c4:
-    idx = st.number_input("…or start from image #", 0, len(ctx.enc) - 1, value=None, key="sl_index",
+    idx = st.number_input(_("…or start from image #"), 0, len(ctx.enc) - 1, value=None, key="sl_index",
                           placeholder=f"0 – {len(ctx.enc) - 1}")
     if idx is not None and st.session_state.get("sl_index_used") != idx:
         st.session_state["sl_index_used"] = idx
-        _start(ctx.enc.mu[int(idx)], f"image #{int(idx)} ({ctx.class_name(int(idx))})", int(idx))
+        _start(ctx.enc.mu[int(idx)], _("image #{i} ({cls})").format(i=int(idx), cls=ctx.class_name(int(idx))),
+               int(idx))
 
 kl = ctx.kl_per_dim
 order = dims_by_kl(kl)
 collapsed = set(ctx.collapsed)
-with st.expander("Display options"):
-    axes_kind = st.radio("Slider axes", list(AXES), format_func=AXES.get, horizontal=True, key="sl_axes",
-                         on_change=_switch_axes,
-                         help="Principal directions: the directions in which the encoded images vary most "
-                              "(most variance first), in units of their spread; they start from the current code.")
+with st.expander(_("Display options")):
+    axes_kind = st.radio(_("Slider axes"), list(AXES), format_func={k: _(v) for k, v in AXES.items()}.get,
+                         horizontal=True, key="sl_axes", on_change=_switch_axes,
+                         help=_("Principal directions: the directions in which the encoded images vary most "
+                                "(most variance first), in units of their spread; they start from the current code."))
     if axes_kind == "pca":
         n_tucked = int((share < MIN_SHARE).sum())
-        tuck_label, tuck_help = (f"Show the {n_tucked} direction(s) with almost no variance",
-                                 "Directions along which the encoded images hardly vary.")
+        tuck_label, tuck_help = (_("Show the {n} direction(s) with almost no variance").format(n=n_tucked),
+                                 _("Directions along which the encoded images hardly vary."))
     else:
         n_tucked = len(collapsed)
-        tuck_label, tuck_help = (f"Show the {n_tucked} collapsed dimension(s)",
-                                 "Dimensions whose KL is ≈ 0: the encoder ignores them, so the decoder barely "
-                                 "reacts.")
+        tuck_label, tuck_help = (_("Show the {n} collapsed dimension(s)").format(n=n_tucked),
+                                 _("Dimensions whose KL is ≈ 0: the encoder ignores them, so the decoder barely "
+                                   "reacts."))
     show_collapsed = st.toggle(tuck_label, key="sl_show_collapsed", disabled=not n_tucked, help=tuck_help)
-    use_fragment = st.toggle("Rerun only the slider panel (fast)", value=True, key="sl_fragment",
-                             help="Off: every move reruns the whole page, as a naive Streamlit app does.")
-    n_cols = st.radio("Slider columns", [1, 2, 3], index=1 if D > 6 else 0, horizontal=True, key="sl_cols")
-    live = st.toggle("Decode in the browser while dragging", value=True, key="sl_live",
-                     help="The decoder runs in this page, so the image follows the thumb. Off: the image "
-                          "comes from the server when you let go.")
+    use_fragment = st.toggle(_("Rerun only the slider panel (fast)"), value=True, key="sl_fragment",
+                             help=_("Off: every move reruns the whole page, as a naive Streamlit app does."))
+    n_cols = st.radio(_("Slider columns"), [1, 2, 3], index=1 if D > 6 else 0, horizontal=True, key="sl_cols")
+    live = st.toggle(_("Decode in the browser while dragging"), value=True, key="sl_live",
+                     help=_("The decoder runs in this page, so the image follows the thumb. Off: the image "
+                            "comes from the server when you let go."))
 bundle = ctx.map()
 minimap = ctx.minimap()
 
@@ -142,8 +144,8 @@ def _start_views(start: np.ndarray) -> dict:
     cached = st.session_state.get("sl_start_views")
     if cached is None or cached["key"] != key:
         recon = ctx.decode(start[None])[0]
-        shown = ([(ctx.data.images[si], f"start: #{si}"), (recon, "its reconstruction")] if si is not None
-                 else [(recon, "start")])
+        shown = ([(ctx.data.images[si], _("start: #{i}").format(i=si)), (recon, _("its reconstruction"))]
+                 if si is not None else [(recon, _("start"))])
         images = []
         for im, cap in shown:
             a = upscale(im, presenter.px(120))
@@ -157,7 +159,7 @@ def _live_view(start: np.ndarray, trail: list, start_xy, sliders: dict[str, int]
     """The in-browser decoder over the server's image and mini map (which it hides once it draws)."""
     urls, problem = live_decoder.model_urls(ctx.ck)
     if urls is None:
-        live_decoder.off_line(problem, "Images are decoded on the server when you let go of a slider.")
+        live_decoder.off_line(problem, _("Images are decoded on the server when you let go of a slider."))
         return
     tag = f"{ctx.split}-{len(ctx.enc)}"
     if axes_kind == "pca":
@@ -173,20 +175,21 @@ def _live_view(start: np.ndarray, trail: list, start_xy, sliders: dict[str, int]
         "minimap": {**live_decoder.minimap_spec(ctx.ck, minimap, f"{tag}-{bundle.cfg.key()}"), "trail": trail,
                     "start": [float(v) for v in start_xy], "start_id": int(st.session_state.get("sl_start_id", 0))},
         "hide": ["sl_server_image", "sl_server_map"],
-        "text": {"caption": "decoded z (in your browser)",
-                 "map_caption": f"Where z lands on the {bundle.label} map (★), the start (○) and the trail.",
-                 "off": "Live decoding is off: {reason}. Images are decoded on the server when you let go "
-                        "of a slider."},
+        "text": {"caption": _("decoded z (in your browser)"),
+                 "map_caption": _("Where z lands on the {map} map (★), the start (○) and the trail.").format(
+                     map=bundle.label),
+                 "off": _("Live decoding is off: {reason}. {what}").replace(
+                     "{what}", _("Images are decoded on the server when you let go of a slider."))},
     }, key="sl_live_view")
 
 
 def _slider_specs() -> list[tuple[str, str, int, bool]]:
     """(state key, label, index, collapsed) of every slider of the chosen axes, in display order."""
     if axes_kind == "pca":
-        return [(f"sl_pc{k}", f"PC{k + 1} · {100 * share[k]:.1f}% of variance", k, share[k] < MIN_SHARE)
-                for k in range(D)]
-    return [(f"sl_z{d}", f"z{d} · KL {kl[d]:.2f}" + (" · collapsed" if d in collapsed else ""), d, d in collapsed)
-            for d in order]
+        return [(f"sl_pc{k}", _("PC{k} · {share} of variance").format(k=k + 1, share=f"{100 * share[k]:.1f}%"), k,
+                 share[k] < MIN_SHARE) for k in range(D)]
+    return [(f"sl_z{d}", f"z{d} · KL {kl[d]:.2f}" + (" · " + _("collapsed") if d in collapsed else ""), d,
+             d in collapsed) for d in order]
 
 
 def panel() -> None:
@@ -194,7 +197,7 @@ def panel() -> None:
     left, right = st.columns([3, 2], gap="large")
     z = _code(axes_kind, start)
     with right, st.container(key="sl_server_image"):  # the new image first: it goes out before the rest
-        show_image(ctx.decode(z[None])[0], "decoded z", size=presenter.px(SIZE), inline=True)
+        show_image(ctx.decode(z[None])[0], _("decoded z"), size=presenter.px(SIZE), inline=True)
     xy = bundle.latent_map.to_map(z[None])[0]
     trail = st.session_state.setdefault("sl_trail", [])
     if not trail or np.hypot(trail[-1][0] - xy[0], trail[-1][1] - xy[1]) > 1e-6:
@@ -207,33 +210,35 @@ def panel() -> None:
     shown = [s for s in specs if show_collapsed or not s[3]]
     with right:
         if live:
-            _live_view(start, trail, views["xy"], {label: i for _, label, i, _ in shown})
+            _live_view(start, trail, views["xy"], {label: i for _key, label, i, _c in shown})
         for col, (png, cap, width) in zip(st.columns(2), views["images"], strict=False):
             col.image(png, caption=cap, width=width)
-        st.caption(f"Started from {st.session_state.get('sl_start_label', 'the prior mean')}. "
-                   f"‖z‖ = {np.linalg.norm(z):.2f} (a typical prior sample has ‖z‖ ≈ {np.sqrt(D):.1f}).")
+        st.caption(_("Started from {start}. ‖z‖ = {norm:.2f} (a typical prior sample has ‖z‖ ≈ {typical:.1f}).").format(
+            start=st.session_state.get("sl_start_label") or _("the prior mean"), norm=np.linalg.norm(z),
+            typical=np.sqrt(D)))
         dist, nn = bundle.latent_map.nearest_latent(z[None], 1)
         j = int(nn[0, 0])
-        st.caption(f"Nearest encoded image: #{j} ({ctx.class_name(j)}), {dist[0, 0]:.2f} away in latent space.")
+        st.caption(_("Nearest encoded image: #{j} ({cls}), {d:.2f} away in latent space.").format(
+            j=j, cls=ctx.class_name(j), d=dist[0, 0]))
         with st.container(key="sl_server_map"):
             show_image(minimap.render(xy, trail, start=views["xy"]),
-                       f"Where z lands on the {bundle.label} map (★), the start (○) and the trail.", size=0,
-                       inline=True)
+                       _("Where z lands on the {map} map (★), the start (○) and the trail.").format(map=bundle.label),
+                       size=0, inline=True)
         class_legend(ctx.class_names, sorted({int(c) for c in np.unique(ctx.enc.labels)}))
-        with st.popover("Current code"):
+        with st.popover(_("Current code")):
             st.code(fmt_code(z), language=None, wrap_lines=True)
     # the sliders last: the new image reaches the browser before their (unchanged) updates
     with left:
         cols = st.columns(int(n_cols))
-        for j, (key, label, _, _) in enumerate(shown):
+        for j, (key, label, _i, _c) in enumerate(shown):
             cols[j % int(n_cols)].slider(label, -LIMIT, LIMIT, step=0.05, key=key)
-        tucked = [label.split(" · ")[0] for _, label, _, c in specs if c and not show_collapsed]
+        tucked = [label.split(" · ")[0] for _key, label, _i, c in specs if c and not show_collapsed]
         if tucked and axes_kind == "pca":
-            st.caption(f"{len(tucked)} direction(s) with almost no variance hidden (under "
-                       f"{100 * MIN_SHARE:.1f}% each): {', '.join(tucked)}. They stay at 0.")
+            st.caption(_("{n} direction(s) with almost no variance hidden (under {share} each): {names}. "
+                         "They stay at 0.").format(n=len(tucked), share=f"{100 * MIN_SHARE:.1f}%", names=", ".join(tucked)))
         elif tucked:
-            st.caption(f"{len(tucked)} collapsed dimension(s) hidden (KL < 0.05 nats): "
-                       + ", ".join(tucked) + ". They stay at their starting values.")
+            st.caption(_("{n} collapsed dimension(s) hidden (KL < 0.05 nats): {names}. They stay at their starting "
+                         "values.").format(n=len(tucked), names=", ".join(tucked)))
 
 
 if use_fragment:

@@ -10,17 +10,26 @@ import torch
 
 from pages import _link as link
 from pages._common import _load_data, get_checkpoint, get_ctx
-from pages._story import stage_images
+from pages._i18n import _, ngettext, tr_fig
+from pages._i18n import tr as tr_text
+from pages._story import likelihood_name, stage_images
 from vae.figures import latent_code_bars, lines
 from vae.images import diverging
 from vae.step import STAGES, StepTrace, trace_training_step
 
 LEARNING_RATES = [1e-4, 5e-4, 2e-3, 1e-2]
+
 KEYS = [s.key for s in STAGES]
 
 
-@st.cache_resource(show_spinner="Taking the step…", max_entries=6)
 def run_step(name: str, content_hash: str, split: str, limit: int | None, batch: tuple[int, ...], eps_seed: int,
+             lr: float, steps: int) -> StepTrace:
+    with st.spinner(_("Taking the step…")):
+        return _run_step(name, content_hash, split, limit, batch, eps_seed, lr, steps)
+
+
+@st.cache_resource(show_spinner=False, max_entries=6)
+def _run_step(name: str, content_hash: str, split: str, limit: int | None, batch: tuple[int, ...], eps_seed: int,
              lr: float, steps: int) -> StepTrace:
     """The traced step (shared, never mutated: a trace holds the model's size three times over)."""
     ck = get_checkpoint(name)
@@ -47,7 +56,7 @@ def _redraw_eps() -> None:
 def show_code(key: str, model) -> None:
     stage = STAGES[KEYS.index(key)]
     for src in stage.sources(model):
-        st.caption(src.where)
+        st.caption(tr_text(src.where))
         st.code(src.text, language="python", wrap_lines=True)
 
 
@@ -55,48 +64,52 @@ def main() -> None:
     ctx = get_ctx()
     link.restore("training_step", ctx)  # the link's settings, before the widgets
     cfg = ctx.ck.config
-    st.title("One training step")
+    st.title(_("One training step"))
     if ctx.ck.imported:
-        st.info(f"**{ctx.name}** is an imported ONNX model: its frozen graphs give no gradients, so there is no "
-                "training step to take apart. Pick one of our checkpoints in the sidebar to see one.")
+        st.info(_("**{name}** is an imported ONNX model: its frozen graphs give no gradients, so there is no "
+                  "training step to take apart. Pick one of our checkpoints in the sidebar to see one.").format(
+            name=ctx.name))
         return
     st.caption(
-        f"A real batch of the {ctx.split} split through **{ctx.name}**, by the very functions that trained it: "
-        "`VAE.loss` and `optimisation_step` are the two calls `Trainer.run` makes for every batch. The "
-        "step runs on a copy of the model; the loaded model is untouched. The train split is not needed."
+        _("A real batch of the {split} split through **{name}**, by the very functions that trained it: "
+          "`VAE.loss` and `optimisation_step` are the two calls `Trainer.run` makes for every batch. The "
+          "step runs on a copy of the model; the loaded model is untouched. The train split is not needed.")
+        .format(split=ctx.split_label, name=ctx.name)
     )
     c1, c2, c3, c4, c5 = st.columns([1, 1, 1.1, 1.2, 1], vertical_alignment="bottom")
-    size = int(c1.number_input("Batch size", 1, 64, 16, key="step_batch_size"))
-    batch_seed = int(c2.number_input("Batch seed", 0, 1_000_000, 0, key="step_batch_seed",
-                                     help="Which images form the batch (a shuffle, as in an epoch)."))
-    eps_seed = int(c3.number_input("ε seed", 0, 1_000_000, 0, key="step_eps_seed"))
-    c4.button("Re-draw ε", key="step_redraw", icon=":material/casino:", on_click=_redraw_eps, width="stretch")
-    lr = c5.selectbox("Learning rate", LEARNING_RATES, index=0, key="step_lr", format_func=lambda v: f"{v:g}",
-                      help="Adam's step size. Training used a cosine schedule from "
-                           f"{ctx.ck.meta.get('train_config', {}).get('lr', 'its --lr')} down to a 20th of it.")
+    size = int(c1.number_input(_("Batch size"), 1, 64, 16, key="step_batch_size"))
+    batch_seed = int(c2.number_input(_("Batch seed"), 0, 1_000_000, 0, key="step_batch_seed",
+                                     help=_("Which images form the batch (a shuffle, as in an epoch).")))
+    eps_seed = int(c3.number_input(_("ε seed"), 0, 1_000_000, 0, key="step_eps_seed"))
+    c4.button(_("Re-draw ε"), key="step_redraw", icon=":material/casino:", on_click=_redraw_eps, width="stretch")
+    lr = c5.selectbox(_("Learning rate"), LEARNING_RATES, index=0, key="step_lr", format_func=lambda v: f"{v:g}",
+                      help=_("Adam's step size. Training used a cosine schedule from {lr} down to a 20th of it.")
+                      .format(lr=ctx.ck.meta.get("train_config", {}).get("lr", "--lr")))
     batch = batch_indices(len(ctx.data), min(size, len(ctx.data)), batch_seed)
     tr = run_step(ctx.name, ctx.ck.content_hash, ctx.split, ctx.limit, batch, eps_seed, float(lr), 1)
 
     st.session_state.setdefault("step_stage", KEYS[0])
     b1, b2, b3 = st.columns([1.3, 5, 1.3], vertical_alignment="center")  # "Back" and "Next" fit at 1024 px
-    b1.button("Back", key="step_back", icon=":material/arrow_back:", on_click=_move, args=(-1,),
+    b1.button(_("Back"), key="step_back", icon=":material/arrow_back:", on_click=_move, args=(-1,),
               disabled=st.session_state["step_stage"] == KEYS[0], width="stretch")
     with b2:
-        key = st.select_slider("Stage", KEYS, key="step_stage", label_visibility="collapsed",
-                               format_func=lambda k: STAGES[KEYS.index(k)].title.split(":")[0])
-    b3.button("Next", key="step_next", icon=":material/arrow_forward:", on_click=_move, args=(1,),
+        short = {s.key: _(s.title).split(":")[0].split("：")[0] for s in STAGES}  # the title before its colon
+        key = st.select_slider(_("Stage"), KEYS, key="step_stage", label_visibility="collapsed",
+                               format_func=short.get)
+    b3.button(_("Next"), key="step_next", icon=":material/arrow_forward:", on_click=_move, args=(1,),
               disabled=key == KEYS[-1], width="stretch")
     n = KEYS.index(key)
-    st.subheader(f"{n + 1} / {len(KEYS)} · {STAGES[n].title}")
+    st.subheader(f"{n + 1} / {len(KEYS)} · {_(STAGES[n].title)}")
 
     left, right = st.columns([1, 1], gap="large")
     with left:
         show_stage(key, ctx, tr, batch)
     with right:
-        st.markdown("**The code that computed it**")
+        st.markdown(_("**The code that computed it**"))
         show_code(key, ctx.model)
-    st.caption(f"Batch: images {', '.join(f'#{i}' for i in batch[:12])}{' …' if len(batch) > 12 else ''} · "
-               f"β = {tr.beta:g} · ε seed {eps_seed} · {cfg.likelihood} likelihood")
+    st.caption(_("Batch: images {images} · β = {beta:g} · ε seed {seed} · {likelihood} likelihood").format(
+        images=", ".join(f"#{i}" for i in batch[:12]) + (" …" if len(batch) > 12 else ""), beta=tr.beta,
+        seed=eps_seed, likelihood=likelihood_name(cfg.likelihood)))
     link.sync("training_step", ctx)
 
 
@@ -106,7 +119,7 @@ def _image_pick(tr: StepTrace) -> int:
     if int(st.session_state.get("step_image", 0)) > b - 1:
         st.session_state["step_image"] = 0
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-    i = int(c1.number_input("Image of the batch", 0, b - 1, 0, key="step_image"))
+    i = int(c1.number_input(_("Image of the batch"), 0, b - 1, 0, key="step_image"))
     with c2:
         stage_images(tr.x[i : i + 1], size=56)
     return i
@@ -117,99 +130,106 @@ def show_stage(key: str, ctx, tr: StepTrace, batch: tuple[int, ...]) -> None:
     c, h, w = tr.x.shape[1:]
     if key == "x":
         stage_images(tr.x, [ctx.class_name(i) for i in batch], size=72)
-        st.markdown(f"x has shape ({b}, {c}, {h}, {w}): {b} images of {c * h * w} pixel values in [0, 1]. "
-                    "Training draws such batches from a shuffled training split, epoch after epoch.")
+        st.markdown(_("x has shape ({b}, {c}, {h}, {w}): {b} images of {p} pixel values in [0, 1]. "
+                      "Training draws such batches from a shuffled training split, epoch after epoch.").format(
+            b=b, c=c, h=h, w=w, p=c * h * w))
     elif key == "encode":
         i = _image_pick(tr)
-        st.plotly_chart(latent_code_bars(tr.mu[i].numpy(), tr.sigma[i].numpy(), height=240),
+        st.plotly_chart(tr_fig(latent_code_bars(tr.mu[i].numpy(), tr.sigma[i].numpy(), height=240)),
                         key="step_mu_bars", config={"displayModeBar": False})
-        st.markdown(f"The encoder turns each image into {2 * d} numbers: μ ({d}) and log σ² ({d}), "
-                    f"so q(z|x) = N(μ, σ²). Image {i}: mean σ = {float(tr.sigma[i].mean()):.3f}; over the batch, "
-                    f"mean |μ| = {float(tr.mu.abs().mean()):.2f}. Bars: μ; whiskers: ±σ; green band: ±1, "
-                    "where the prior N(0, I) keeps most of its mass.")
+        st.markdown(_("The encoder turns each image into {n} numbers: μ ({d}) and log σ² ({d}), "
+                      "so q(z|x) = N(μ, σ²). Image {i}: mean σ = {sigma:.3f}; over the batch, "
+                      "mean |μ| = {mu:.2f}. Bars: μ; whiskers: ±σ; green band: ±1, "
+                      "where the prior N(0, I) keeps most of its mass.").format(
+            n=2 * d, d=d, i=i, sigma=float(tr.sigma[i].mean()), mu=float(tr.mu.abs().mean())))
     elif key == "eps":
         i = _image_pick(tr)
-        st.plotly_chart(latent_code_bars(tr.eps[i].numpy(), height=240, prior_band=True), key="step_eps_bars",
-                        config={"displayModeBar": False})
-        st.button("Re-draw ε", key="step_redraw_2", icon=":material/casino:", on_click=_redraw_eps)
-        st.markdown(f"ε ~ N(0, I): {b}×{d} numbers of pure noise, drawn apart from the model so that z is a "
-                    "plain function of μ and σ and gradients can flow through it (the reparameterisation "
-                    f"trick). Mean {float(tr.eps.mean()):+.2f}, std {float(tr.eps.std()):.2f} over the batch.")
+        st.plotly_chart(tr_fig(latent_code_bars(tr.eps[i].numpy(), height=240, prior_band=True)),
+                        key="step_eps_bars", config={"displayModeBar": False})
+        st.button(_("Re-draw ε"), key="step_redraw_2", icon=":material/casino:", on_click=_redraw_eps)
+        st.markdown(_("ε ~ N(0, I): {b}×{d} numbers of pure noise, drawn apart from the model so that z is a "
+                      "plain function of μ and σ and gradients can flow through it (the reparameterisation "
+                      "trick). Mean {mean:+.2f}, std {std:.2f} over the batch.").format(
+            b=b, d=d, mean=float(tr.eps.mean()), std=float(tr.eps.std())))
     elif key == "z":
         i = _image_pick(tr)
-        st.dataframe(pd.DataFrame({"dim": [f"z{j}" for j in range(d)], "μ": tr.mu[i].numpy(),
+        st.dataframe(pd.DataFrame({_("dim"): [f"z{j}" for j in range(d)], "μ": tr.mu[i].numpy(),
                                    "σ": tr.sigma[i].numpy(), "ε": tr.eps[i].numpy(), "z = μ + σ·ε": tr.z[i].numpy()})
                      .round(3), hide_index=True, key="step_z_table", height=min(38 + 35 * d, 400))
-        st.markdown(f"‖z − μ‖ = {float((tr.z[i] - tr.mu[i]).norm()):.3f} for image {i}: the noise moves the code "
-                    "by about σ in every dimension.")
+        st.markdown(_("‖z − μ‖ = {dist:.3f} for image {i}: the noise moves the code "
+                      "by about σ in every dimension.").format(dist=float((tr.z[i] - tr.mu[i]).norm()), i=i))
     elif key == "decode":
         stage_images(tr.x, size=72, label="x")
         bernoulli = ctx.ck.config.likelihood == "bernoulli"
+        lik = likelihood_name(ctx.ck.config.likelihood)
         stage_images(tr.x_hat, size=72, label="x̂ = sigmoid(decoder(z))" if bernoulli
-                     else f"x̂ = the mean of the {ctx.ck.config.likelihood} likelihood, from decoder(z)")
-        what = (f"{c * h * w} logits; sigmoid(logits) = x̂" if bernoulli else
-                f"{tr.logits[0].numel()} parameters of its {ctx.ck.config.likelihood} likelihood; their mean is x̂")
-        st.markdown(f"The decoder maps each z ({d} numbers) to {what}, the "
-                    f"mean image of p(x|z). Mean squared error of x̂ over the batch: "
-                    f"{float((tr.x_hat - tr.x).pow(2).mean()):.4f} per pixel.")
+                     else _("x̂ = the mean of the {likelihood} likelihood, from decoder(z)").format(likelihood=lik))
+        what = (_("{n} logits; sigmoid(logits) = x̂").format(n=c * h * w) if bernoulli else
+                _("{n} parameters of its {likelihood} likelihood; their mean is x̂").format(
+                    n=tr.logits[0].numel(), likelihood=lik))
+        st.markdown(_("The decoder maps each z ({d} numbers) to {what}, the mean image of p(x|z). Mean squared "
+                      "error of x̂ over the batch: {mse:.4f} per pixel.").format(
+            d=d, what=what, mse=float((tr.x_hat - tr.x).pow(2).mean())))
     elif key == "loss":
         recon, kl = float(tr.recon.mean()), float(tr.kl.mean())
+        per_image = _("nats per image")
         st.latex(rf"\mathcal L = \underbrace{{{recon:.2f}}}_{{-\log p(x\mid z)}} + {tr.beta:g}\times"
-                 rf"\underbrace{{{kl:.2f}}}_{{\mathrm{{KL}}}} = {tr.loss:.2f}\ \text{{nats per image}}")
-        st.dataframe(pd.DataFrame({"image": [f"#{i}" for i in batch], "−log p(x|z)": tr.recon.numpy(),
+                 rf"\underbrace{{{kl:.2f}}}_{{\mathrm{{KL}}}} = {tr.loss:.2f}\ \text{{{per_image}}}")
+        st.dataframe(pd.DataFrame({_("image"): [f"#{i}" for i in batch], "−log p(x|z)": tr.recon.numpy(),
                                    "KL": tr.kl.numpy(), "−ELBO": (tr.recon + tr.kl).numpy()}).round(2),
                      hide_index=True, key="step_loss_table", height=min(38 + 35 * b, 320))
-        st.markdown("Both terms are averaged over the batch. The reconstruction term sums over every pixel, the "
-                    "KL over every latent dimension (closed form for two Gaussians).")
+        st.markdown(_("Both terms are averaged over the batch. The reconstruction term sums over every pixel, the "
+                      "KL over every latent dimension (closed form for two Gaussians)."))
     elif key == "grad":
         i = _image_pick(tr)
         scale = float(tr.grad_logits[i].abs().max())
         g1, g2 = st.columns([1, 2])
         with g1:
             stage_images(torch.stack([tr.x[i], tr.x_hat[i]]), ["x", "x̂"], size=84)
-            st.image(diverging(tr.grad_logits[i], 168, scale), caption=f"∂L/∂logits, ±{scale:.1e} (red +, blue −)",
+            st.image(diverging(tr.grad_logits[i], 168, scale), caption=_("∂L/∂logits, ±{scale:.1e} (red +, blue −)").format(scale=scale),
                      width=168, output_format="PNG")
         with g2:
             st.plotly_chart(lines(list(range(d)), {"∂L/∂μ": tr.grad_mu[i].numpy(),
                                                     "∂L/∂log σ²": tr.grad_logvar[i].numpy()},
-                                  "latent dimension", "gradient", height=220),
+                                  _("latent dimension"), _("gradient"), height=220),
                             key="step_grad_lines", config={"displayModeBar": False})
-        st.markdown("The backward pass (`loss.backward`, beside) applies the chain rule from the loss back to every "
-                    "weight. For a Bernoulli decoder ∂L/∂logits = (x̂ − x) / B: red where the image came out too "
-                    "bright. It flows "
-                    "through the decoder, through z = μ + σ·ε into μ and σ, and through the encoder.")
-        st.dataframe(_param_table(tr)[["parameter", "shape", "‖gradient‖", "‖weights‖"]], hide_index=True,
+        st.markdown(_("The backward pass (`loss.backward`, beside) applies the chain rule from the loss back to every "
+                      "weight. For a Bernoulli decoder ∂L/∂logits = (x̂ − x) / B: red where the image came out too "
+                      "bright. It flows through the decoder, through z = μ + σ·ε into μ and σ, and through the encoder."))
+        st.dataframe(_shown(_param_table(tr)[["parameter", "shape", "‖gradient‖", "‖weights‖"]]), hide_index=True,
                      key="step_param_table", height=300)
     elif key == "adam":
         st.latex(r"m \leftarrow \beta_1 m + (1-\beta_1) g,\quad v \leftarrow \beta_2 v + (1-\beta_2) g^2,\quad "
                  r"w \leftarrow w - \mathrm{lr}\,\frac{\hat m}{\sqrt{\hat v} + \epsilon}")
         moved = torch.cat([u.flatten() for u in tr.updates.values()]).abs()
-        st.markdown(f"A fresh Adam's first step moves every weight by about the learning rate ({tr.lr:g}), whatever "
-                    f"the size of its gradient: here the median move is {float(moved.median()):.2e} and "
-                    f"{float((moved > 0.9 * tr.lr).float().mean()) * 100:.0f}% of the "
-                    f"{moved.numel():,} weights moved by more than 0.9 × lr. (During training, m and v carry over "
-                    "from step to step, so later steps follow the averaged gradient.)")
-        st.dataframe(_param_table(tr)[["parameter", "‖gradient‖", "‖update‖", "mean |update| / lr"]], hide_index=True,
-                     key="step_adam_table", height=300)
+        st.markdown(_("A fresh Adam's first step moves every weight by about the learning rate ({lr:g}), whatever "
+                      "the size of its gradient: here the median move is {median:.2e} and {share} of the "
+                      "{n:,} weights moved by more than 0.9 × lr. (During training, m and v carry over "
+                      "from step to step, so later steps follow the averaged gradient.)").format(
+            lr=tr.lr, median=float(moved.median()), share=f"{float((moved > 0.9 * tr.lr).float().mean()) * 100:.0f}%",
+            n=moved.numel()))
+        st.dataframe(_shown(_param_table(tr)[["parameter", "‖gradient‖", "‖update‖", "mean |update| / lr"]]),
+                     hide_index=True, key="step_adam_table", height=300)
     else:
-        steps = int(st.slider("Repeat the step on this batch", 1, 30, 1, key="step_repeat",
-                              help="Each repetition is one more Adam step on the same batch and ε."))
+        steps = int(st.slider(_("Repeat the step on this batch"), 1, 30, 1, key="step_repeat",
+                              help=_("Each repetition is one more Adam step on the same batch and ε.")))
         many = tr if steps == 1 else run_step(ctx.name, ctx.ck.content_hash, ctx.split, ctx.limit, batch,
                                               int(st.session_state.get("step_eps_seed", 0)), tr.lr, steps)
         m = st.columns(3)
-        m[0].metric("Loss before", f"{many.losses[0]:.2f}")
-        m[1].metric(f"Loss after {steps} step{'s' if steps > 1 else ''}", f"{many.new_loss:.2f}",
+        m[0].metric(_("Loss before"), f"{many.losses[0]:.2f}")
+        m[1].metric(ngettext("Loss after {n} step", "Loss after {n} steps", steps).format(n=steps), f"{many.new_loss:.2f}",
                     delta=f"{many.new_loss - many.losses[0]:+.2f}", delta_color="inverse")
-        m[2].metric("KL after", f"{many.new_kl:.2f}", delta=f"{many.new_kl - float(tr.kl.mean()):+.2f}",
+        m[2].metric(_("KL after"), f"{many.new_kl:.2f}", delta=f"{many.new_kl - float(tr.kl.mean()):+.2f}",
                     delta_color="off")
-        fig = lines(list(range(len(many.losses))), {"loss (same batch, same ε)": many.losses},
-                    "Adam steps taken", "nats per image", height=220)
+        fig = lines(list(range(len(many.losses))), {_("loss (same batch, same ε)"): many.losses},
+                    _("Adam steps taken"), _("nats per image"), height=220)
         fig.update_xaxes(dtick=max(1, steps // 10))
         st.plotly_chart(fig, key="step_losses", config={"displayModeBar": False})
-        stage_images(tr.x_hat, size=72, label="x̂ before the step")
-        stage_images(many.new_x_hat, size=72, label=f"x̂ after {steps} step{'s' if steps > 1 else ''}, same images and ε")
-        st.markdown("The trainer repeats this for every batch of every epoch, each time with new images and new "
-                    "ε: " + _epochs_sentence(ctx))
+        stage_images(tr.x_hat, size=72, label=_("x̂ before the step"))
+        stage_images(many.new_x_hat, size=72, label=ngettext("x̂ after {n} step, same images and ε",
+                                                             "x̂ after {n} steps, same images and ε", steps).format(n=steps))
+        st.markdown(_("The trainer repeats this for every batch of every epoch, each time with new images and new "
+                      "ε: {how_many}").format(how_many=_epochs_sentence(ctx)))
 
 
 def _param_table(tr: StepTrace) -> pd.DataFrame:
@@ -222,15 +242,22 @@ def _param_table(tr: StepTrace) -> pd.DataFrame:
     return pd.DataFrame(rows).round(4)
 
 
+def _shown(table: pd.DataFrame) -> pd.DataFrame:
+    """A parameter table with its column names in the session's language."""
+    return table.rename(columns={"parameter": _("parameter"), "shape": _("shape"), "‖gradient‖": _("‖gradient‖"),
+                                 "‖weights‖": _("‖weights‖"), "‖update‖": _("‖update‖"),
+                                 "mean |update| / lr": _("mean |update| / lr")})
+
+
 def _epochs_sentence(ctx) -> str:
     meta = ctx.ck.meta
     epochs, train = meta.get("epochs_done"), meta.get("train_size")
     bs = (meta.get("train_config") or {}).get("batch_size")
     if not (epochs and train and bs):
-        return "see the Train page."
+        return _("see the Train page.")
     steps = int(np.ceil(train / bs)) * int(epochs)
-    return (f"{ctx.name} was trained for {epochs} epochs of {train:,} images in batches of {bs}: "
-            f"{steps:,} such steps.")
+    return _("{name} was trained for {epochs} epochs of {n:,} images in batches of {bs}: {steps:,} such steps.").format(
+        name=ctx.name, epochs=epochs, n=train, bs=bs, steps=steps)
 
 
 if __name__ == "__main__":  # Streamlit runs every page as __main__; tests import the helpers

@@ -9,6 +9,7 @@ import streamlit as st
 
 from pages import _link as link
 from pages._common import get_checkpoint, get_ctx
+from pages._i18n import _, join_list, tr, tr_fig
 from pages._story import N_SCORE, anomaly_scores, get_test_images, stage_images
 from vae import uses
 from vae.figures import histograms, lines
@@ -29,122 +30,139 @@ def denoising_sweep(name: str, content_hash: str) -> list[dict]:
                                  NOISE_LEVELS)
 
 
+def mask_labels() -> dict[str, str]:
+    """vae.uses.MASKS in the session's language."""
+    return {"left half": _("left half"), "bottom half": _("bottom half"), "centre square": _("centre square"),
+            "random 60% of pixels": _("random {share} of pixels").format(share="60%")}
+
+
 def main() -> None:
     ctx = get_ctx()
     link.restore("uses", ctx)  # the link's settings, before the widgets
     model = ctx.model
-    st.title("Uses")
-    st.caption(f"Four things people use VAEs for, each run live on **{ctx.name}** and its {ctx.split}-split images.")
-    start = int(st.number_input("First image", 0, max(0, len(ctx.data) - N_BATCH), 0, key="uses_start",
-                                help="The images used below: this one and the next ones."))
+    st.title(_("Uses"))
+    st.caption(_("Four things people use VAEs for, each run live on **{name}** and its {split}-split images.").format(
+        name=ctx.name, split=ctx.split_label))
+    start = int(st.number_input(_("First image"), 0, max(0, len(ctx.data) - N_BATCH), 0, key="uses_start",
+                                help=_("The images used below: this one and the next ones.")))
     x = ctx.data.images[start : start + N_BATCH]
 
-    st.header("1 · Denoising")
+    st.header(_("1 · Denoising"))
     c1, c2 = st.columns([1.5, 3])  # its metrics' labels fit at 1024 px with the sidebar open
-    std = float(c1.slider("Noise σ", 0.0, 1.0, 0.4, 0.05, key="uses_noise"))
+    std = float(c1.slider(_("Noise σ"), 0.0, 1.0, 0.4, 0.05, key="uses_noise"))
     noisy = uses.add_noise(x, std, seed=start)
     clean = uses.denoise(model, noisy)
     with c2:
-        stage_images(x, size=72, label="Originals")
-        stage_images(noisy, size=72, label=f"With noise, σ = {std:g}")
-        stage_images(clean, size=72, label="Encoded, then decoded")
+        stage_images(x, size=72, label=_("Originals"))
+        stage_images(noisy, size=72, label=_("With noise, σ = {std:g}").format(std=std))
+        stage_images(clean, size=72, label=_("Encoded, then decoded"))
     mse_noisy, mse_clean = float((noisy - x).pow(2).mean()), float((clean - x).pow(2).mean())
-    c1.metric("error of the noisy images", f"{mse_noisy:.4f}", help="mean squared error per pixel")
-    c1.metric("after encode → decode", f"{mse_clean:.4f}", delta=f"{mse_clean - mse_noisy:+.4f}", delta_color="inverse")
+    c1.metric(_("error of the noisy images"), f"{mse_noisy:.4f}", help=_("mean squared error per pixel"))
+    c1.metric(_("after encode → decode"), f"{mse_clean:.4f}", delta=f"{mse_clean - mse_noisy:+.4f}",
+              delta_color="inverse")
     sweep = denoising_sweep(ctx.name, ctx.ck.content_hash)
     better = [r["std"] for r in sweep if r["denoised"] < r["noisy"]]
-    st.plotly_chart(lines([r["std"] for r in sweep], {"noisy image": [r["noisy"] for r in sweep],
-                                                       "encode → decode": [r["denoised"] for r in sweep]},
-                          "noise σ", "mean squared error per pixel", height=240,
-                          title=f"{N_SWEEP} images, each noise level"),
+    st.plotly_chart(lines([r["std"] for r in sweep], {_("noisy image"): [r["noisy"] for r in sweep],
+                                                       _("encode → decode"): [r["denoised"] for r in sweep]},
+                          _("noise σ"), _("mean squared error per pixel"), height=240,
+                          title=_("{n} images, each noise level").format(n=N_SWEEP)),
                     key="uses_denoise_sweep", config={"displayModeBar": False})
-    st.caption("Noise is nothing the decoder ever learned to draw, so the code of a noisy image decodes to a "
-               "clean-looking image: the VAE denoises without being trained to. But its reconstructions are "
-               "blurry (Weaknesses), and that error does not go away: "
-               + (f"measured here, encode → decode beats the noisy image from σ = {min(better):g} on, and loses "
-                  "below it." if better else "measured here, it never beats the noisy image at these levels.")
-               + " This model never saw a noisy image in training; a denoising VAE, trained to reconstruct clean "
-                 "images from corrupted ones (Im et al. 2017), does better.")
+    st.caption(_("Noise is nothing the decoder ever learned to draw, so the code of a noisy image decodes to a "
+                 "clean-looking image: the VAE denoises without being trained to. But its reconstructions are "
+                 "blurry (Weaknesses), and that error does not go away:")
+               + " " + (_("measured here, encode → decode beats the noisy image from σ = {std:g} on, and loses "
+                          "below it.").format(std=min(better)) if better
+                        else _("measured here, it never beats the noisy image at these levels."))
+               + " " + _("This model never saw a noisy image in training; a denoising VAE, trained to reconstruct "
+                         "clean images from corrupted ones (Im et al. 2017), does better."))
 
-    st.header("2 · Inpainting")
+    st.header(_("2 · Inpainting"))
     c1, c2 = st.columns([1.5, 3])  # its metrics' labels fit at 1024 px with the sidebar open
-    kind = c1.selectbox("Hide", uses.MASKS, key="uses_mask")
-    iters = int(c1.slider("Rounds of encode → decode", 0, 50, 20, key="uses_iters"))
+    kind = c1.selectbox(_("Hide"), uses.MASKS, key="uses_mask", format_func=mask_labels().get)
+    iters = int(c1.slider(_("Rounds of encode → decode"), 0, 50, 20, key="uses_iters"))
     known = uses.mask(kind, tuple(ctx.ck.config.image_shape), seed=start)
     steps = uses.inpaint(model, x, known, iterations=iters)
     hole = 1 - known
     errs = [uses.masked_mse(s, x, hole) for s in steps]
     with c2:
-        stage_images(x, size=72, label="Originals")
-        stage_images(steps[0], size=72, label="What is known (hidden pixels black)")
-        stage_images(steps[-1], size=72, label=f"After {iters} rounds of encode → decode")
-    c1.metric("error in the hidden region", f"{errs[-1]:.4f}", delta=f"{errs[-1] - errs[0]:+.4f} vs start",
-              delta_color="inverse", help="mean squared error per hidden pixel; hidden pixels start black")
-    st.caption("Each round encodes the current image, decodes it, and keeps the decoder's pixels only where the "
-               "image is unknown: the known pixels pull the code towards an image that agrees with them. "
-               "Round by round, the error in the hidden region: "
-               + ", ".join(f"{e:.3f}" for e in errs[:: max(1, len(errs) // 8)]) + ".")
+        stage_images(x, size=72, label=_("Originals"))
+        stage_images(steps[0], size=72, label=_("What is known (hidden pixels black)"))
+        stage_images(steps[-1], size=72, label=_("After {n} rounds of encode → decode").format(n=iters))
+    c1.metric(_("error in the hidden region"), f"{errs[-1]:.4f}",
+              delta=_("{delta:+.4f} vs start").format(delta=errs[-1] - errs[0]),
+              delta_color="inverse", help=_("mean squared error per hidden pixel; hidden pixels start black"))
+    st.caption(_("Each round encodes the current image, decodes it, and keeps the decoder's pixels only where the "
+                 "image is unknown: the known pixels pull the code towards an image that agrees with them. "
+                 "Round by round, the error in the hidden region: {errors}.").format(
+        errors=", ".join(f"{e:.3f}" for e in errs[:: max(1, len(errs) // 8)])))
 
-    st.header("3 · Anomaly scoring, and where likelihood fails")
-    sc = anomaly_scores(ctx.name, ctx.ck.content_hash)
-    st.markdown(f"The −ELBO of an image bounds −log p(x): a high value says *this is unlike my training data*. "
-                f"Below, {N_SCORE:,} of the model's own test images against {N_SCORE:,} images of each set it "
-                "never saw. AUROC: how well the −ELBO alone tells the two apart (1: always, 0.5: chance, below "
-                "0.5: the strangers look **more** likely than the model's own data).")
+    st.header(_("3 · Anomaly scoring, and where likelihood fails"))
+    with st.spinner(_("Scoring 1,000 images of each set (once)…")):
+        sc = anomaly_scores(ctx.name, ctx.ck.content_hash)
+    st.markdown(_("The −ELBO of an image bounds −log p(x): a high value says *this is unlike my training data*. "
+                  "Below, {n:,} of the model's own test images against {n:,} images of each set it "
+                  "never saw. AUROC: how well the −ELBO alone tells the two apart (1: always, 0.5: chance, below "
+                  "0.5: the strangers look **more** likely than the model's own data).").format(n=N_SCORE))
     st.dataframe(pd.DataFrame({
-        "images": [f"{ctx.ck.dataset} test (its own)"] + [s["name"] for s in sc["sets"]],
-        "median −ELBO (nats)": [float(np.median(sc["own"]))] + [float(np.median(s["scores"])) for s in sc["sets"]],
-        "AUROC vs its own": ["—"] + [f"{s['auroc']:.3f}" for s in sc["sets"]],
-        "what they are": ["the data it was trained on (test split)"] + [s["note"] for s in sc["sets"]],
+        _("images"): [_("{dataset} test (its own)").format(dataset=ctx.ck.dataset)] + [tr(s["name"]) for s in sc["sets"]],
+        _("median −ELBO (nats)"): [float(np.median(sc["own"]))] + [float(np.median(s["scores"])) for s in sc["sets"]],
+        _("AUROC vs its own"): ["—"] + [f"{s['auroc']:.3f}" for s in sc["sets"]],
+        _("what they are"): [_("the data it was trained on (test split)")] + [tr(s["note"]) for s in sc["sets"]],
     }).round(1), hide_index=True, key="uses_ood_table")
-    names = [s["name"] for s in sc["sets"]]
-    pick = st.selectbox("Compare with", range(len(names)), format_func=lambda i: names[i], key="uses_ood")
+    names = [tr(s["name"]) for s in sc["sets"]]
+    pick = st.selectbox(_("Compare with"), range(len(names)), format_func=dict(enumerate(names)).get, key="uses_ood")
     other = sc["sets"][pick]
+    other_name = tr(other["name"])
     both = np.r_[sc["own"], other["scores"]]
     hi = float(np.quantile(both, 0.99))
-    st.plotly_chart(histograms([np.minimum(sc["own"], hi), np.minimum(other["scores"], hi)],
-                               [f"{ctx.ck.dataset} test", other["name"]], "−ELBO per image (nats; clipped at the "
-                               "99th percentile)", height=280, x_title="−ELBO (nats)"),
+    st.plotly_chart(tr_fig(histograms([np.minimum(sc["own"], hi), np.minimum(other["scores"], hi)],
+                                      [_("{dataset} test").format(dataset=ctx.ck.dataset), other_name],
+                                      _("−ELBO per image (nats; clipped at the 99th percentile)"), height=280,
+                                      x_title="−ELBO (nats)")),
                     key="uses_ood_hist", config={"displayModeBar": False}, theme=None)
-    stage_images(other["examples"], size=56, label=f"Some of the {other['name']} images")
+    stage_images(other["examples"], size=56, label=_("Some of the {name} images").format(name=other_name))
     fails = [s for s in sc["sets"] if s["auroc"] < 0.5]
     st.warning(
-        "**The caveat.** A likelihood bound is not a typicality test. " + (
-            "Here " + " and ".join(f"**{s['name']}** (AUROC {s['auroc']:.2f})" for s in fails)
-            + " score *better* than the model's own test images: simpler images, with more black background, are "
-              "easier to compress, whatever the model was trained on."
-            if fails else "On this model every set above separates, but it is known to fail:")
-        + " Nalisnick et al. (2019, *Do deep generative models know what they don't know?*) found VAEs, flows and "
-          "PixelCNNs trained on Fashion-MNIST giving MNIST digits higher likelihood; fixes compare against a "
-          "background model (likelihood ratios, Ren et al. 2019) or test typicality (Nalisnick et al., 2019, arXiv:1906.02994)."
+        _("**The caveat.** A likelihood bound is not a typicality test.") + " " + (
+            _("Here {sets} score *better* than the model's own test images: simpler images, with more black "
+              "background, are easier to compress, whatever the model was trained on.").format(
+                sets=join_list([f"**{tr(s['name'])}** (AUROC {s['auroc']:.2f})" for s in fails]))
+            if fails else _("On this model every set above separates, but it is known to fail:"))
+        + " " + _("Nalisnick et al. (2019, *Do deep generative models know what they don't know?*) found VAEs, flows "
+                  "and PixelCNNs trained on Fashion-MNIST giving MNIST digits higher likelihood; fixes compare against "
+                  "a background model (likelihood ratios, Ren et al. 2019) or test typicality (Nalisnick et al., "
+                  "2019, arXiv:1906.02994).")
     )
 
-    st.header("4 · Compression")
+    st.header(_("4 · Compression"))
     comp = compression_table(ctx.name, ctx.ck.content_hash)
-    j = int(st.number_input("Image", 0, len(comp["kl_bits"]) - 1, 0, key="uses_comp_image"))
+    j = int(st.number_input(_("Image"), 0, len(comp["kl_bits"]) - 1, 0, key="uses_comp_image"))
     c1, c2, c3 = st.columns([1, 1, 3])
     img = get_test_images(ctx.name, ctx.ck.content_hash)[j : j + 1]
     with c1:
-        stage_images(img, [f"{comp['png_bytes'][j]} bytes as PNG"], size=140)
+        stage_images(img, [_("{n} bytes as PNG").format(n=comp["png_bytes"][j])], size=140)
     with c2:
-        stage_images(model.reconstruct(img), [f"{comp['kl_bits'][j]:.0f} bits as a code"], size=140)
+        stage_images(model.reconstruct(img), [_("{n:.0f} bits as a code").format(n=comp["kl_bits"][j])], size=140)
     with c3:
         kl, png = comp["kl_bits"], comp["png_bytes"] * 8
         st.markdown(
-            f"Sending the latent code of an image costs about KL(q(z|x) ‖ p(z)) / ln 2 bits: with bits-back or "
-            f"relative-entropy coding (Hinton & van Camp 1993; Havasi et al. 2019) sender and receiver share the "
-            f"prior and the decoder, and only the information in z travels. Over the first {len(kl):,} test "
-            f"images: **{kl.mean():.1f} bits** a code (median {np.median(kl):.1f}) against "
-            f"**{png.mean() / 8:.0f} bytes = {png.mean():,.0f} bits** as PNG and {int(comp['raw_bytes'][0])} bytes "
-            f"raw: {png.mean() / kl.mean():,.0f}× fewer bits. The price: it is lossy, the decoded image differs "
-            f"by a mean squared error of {comp['mse'].mean():.4f} per pixel, and the receiver needs the decoder "
-            f"({sum(p.numel() for p in model.decoder.parameters()):,} weights). Learned image codecs (Ballé et al. 2018) are VAEs tuned for "
-            "exactly this rate–distortion trade.")
+            _("Sending the latent code of an image costs about KL(q(z|x) ‖ p(z)) / ln 2 bits: with bits-back or "
+              "relative-entropy coding (Hinton & van Camp 1993; Havasi et al. 2019) sender and receiver share the "
+              "prior and the decoder, and only the information in z travels. Over the first {n:,} test "
+              "images: **{bits:.1f} bits** a code (median {median:.1f}) against "
+              "**{png_bytes:.0f} bytes = {png_bits:,.0f} bits** as PNG and {raw} bytes "
+              "raw: {ratio:,.0f}× fewer bits. The price: it is lossy, the decoded image differs "
+              "by a mean squared error of {mse:.4f} per pixel, and the receiver needs the decoder "
+              "({weights:,} weights). Learned image codecs (Ballé et al. 2018) are VAEs tuned for "
+              "exactly this rate–distortion trade.").format(
+                n=len(kl), bits=kl.mean(), median=np.median(kl), png_bytes=png.mean() / 8, png_bits=png.mean(),
+                raw=int(comp["raw_bytes"][0]), ratio=png.mean() / kl.mean(), mse=comp["mse"].mean(),
+                weights=sum(p.numel() for p in model.decoder.parameters())))
 
     link.sync("uses", ctx)
 
-    st.header("5 · Beyond images: text and speech")
-    st.markdown(
+    st.header(_("5 · Beyond images: text and speech"))
+    st.markdown(_(
         "The same recipe — an encoder to q(z|x), a decoder p(x|z), the ELBO — works on sequences. "
         "**Text:** Bowman et al. (2016, *Generating Sentences from a Continuous Space*) put an LSTM on both sides "
         "and could interpolate between sentences, but a strong autoregressive decoder learns to ignore z "
@@ -155,8 +173,8 @@ def main() -> None:
         "(Kim et al. 2021), a conditional VAE with a flow prior and adversarial training, is a widely used "
         "end-to-end text-to-speech model. Latent diffusion models (Rombach et al. 2022) run their diffusion in "
         "the latent space of a VAE."
-    )
-    with st.expander("References"):
+    ))
+    with st.expander(_("References")):  # the references themselves stay as published
         st.markdown(
             "- Bowman, Vilnis, Vinyals, Dai, Jozefowicz, Bengio. Generating Sentences from a Continuous Space. "
             "CoNLL 2016. arXiv:1511.06349\n"

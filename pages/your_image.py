@@ -15,6 +15,7 @@ from components import live_decoder
 from pages import _link as link
 from pages import _presenter as presenter
 from pages._common import class_legend, fmt_code, get_ctx, selected_index
+from pages._i18n import N_, _, tr, tr_fig
 from vae.explorer import default_projection
 from vae.figures import latent_code_bars, latent_map
 from vae.images import (
@@ -34,13 +35,14 @@ SIZE = 196  # display size of the three main images, pixels
 K_NEAREST = 8
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp"]
 INVERT = {"auto": None, "yes": True, "no": False}
-DRAWINGS = {
-    "ring": "a ring (like a 0)",
-    "bar": "a vertical bar (like a 1)",
-    "seven": "a seven",
-    "tshirt": "a T-shirt",
-    "trousers": "trousers",
+DRAWINGS = {  # shown translated
+    "ring": N_("a ring (like a 0)"),
+    "bar": N_("a vertical bar (like a 1)"),
+    "seven": N_("a seven"),
+    "tshirt": N_("a T-shirt"),
+    "trousers": N_("trousers"),
 }
+INVERT_LABELS = {"auto": N_("auto"), "yes": N_("yes"), "no": N_("no")}
 
 
 # -- helpers (plain functions, tested directly) --------------------------------------------------
@@ -53,10 +55,11 @@ def convert(data: bytes, image_shape: tuple[int, int, int], invert: bool | None,
     try:
         return prepare_image(data, tuple(image_shape), invert=invert, background=background), None
     except ImageError as e:
-        return None, f"Cannot use this upload: {e}. Choose another file, or remove it to try a sample."
+        return None, _("Cannot use this upload: {reason}. Choose another file, or remove it to try a sample.").format(
+            reason=tr(e.args[0]) if e.args else str(e))
     except Exception as e:  # anything the image decoders throw that prepare_image did not foresee
-        return None, (f"Cannot use this upload: it could not be read ({type(e).__name__}). "
-                      "Save it as a PNG or JPEG and upload it again.")
+        return None, _("Cannot use this upload: it could not be read ({error}). "
+                       "Save it as a PNG or JPEG and upload it again.").format(error=type(e).__name__)
 
 
 @torch.inference_mode()  # a shared cached model: no graph, no version counters
@@ -107,13 +110,16 @@ def sample_from_data(img: torch.Tensor, swap: bool = True) -> bytes:
 def background_text(bg: DataBackground | None) -> str:
     """One sentence on the training images' background, for the inversion control's help."""
     if bg is None:
-        return "This model's training images are not here to look at, so 'auto' leaves pictures as they are."
+        return _("This model's training images are not here to look at, so 'auto' leaves pictures as they are.")
     if bg.kind == "mixed":
-        return (f"This model's training images have no common background ({100 * bg.dark_fraction:.0f}% have a "
-                "dark border), so 'auto' leaves pictures as they are.")
-    return (f"{100 * max(bg.dark_fraction, 1 - bg.dark_fraction):.0f}% of this model's training images have a "
-            f"{bg.kind} border, so 'auto' swaps light and dark in pictures whose border is "
-            f"{'light' if bg.kind == 'dark' else 'dark'}. Colours keep their hue: only lightness is swapped.")
+        return _("This model's training images have no common background ({pct:.0f}% have a "
+                 "dark border), so 'auto' leaves pictures as they are.").format(pct=100 * bg.dark_fraction)
+    pct = f"{100 * max(bg.dark_fraction, 1 - bg.dark_fraction):.0f}%"  # the sign in the value: "% o" reads as %o
+    if bg.kind == "dark":
+        return _("{pct} of this model's training images have a dark border, so 'auto' swaps light and dark "
+                 "in pictures whose border is light. Colours keep their hue: only lightness is swapped.").format(pct=pct)
+    return _("{pct} of this model's training images have a light border, so 'auto' swaps light and dark "
+             "in pictures whose border is dark. Colours keep their hue: only lightness is swapped.").format(pct=pct)
 
 
 def drawing(shape: str, size: int = 280) -> bytes:
@@ -164,11 +170,11 @@ def drawn_image(pixels: list, image_shape: tuple[int, int, int]) -> tuple[Prepar
     c, h, w = image_shape
     a = np.asarray(pixels, dtype=np.float32) if isinstance(pixels, list) else np.zeros(0, np.float32)
     if a.size != c * h * w or not np.all(np.isfinite(a)):
-        return None, (f"Cannot use this drawing: it has {a.size} values for a {w}×{h} model. Clear it and "
-                      "draw again.")
+        return None, _("Cannot use this drawing: it has {n} values for a {w}×{h} model. Clear it and "
+                       "draw again.").format(n=a.size, w=w, h=h)
     a = np.clip(a, 0.0, 1.0).reshape(c, h, w)
     original = to_pil(torch.from_numpy(1.0 - a))  # as a scan would look: dark ink on white paper
-    return PreparedImage(torch.from_numpy(a), original, False, ["drawn in the page"]), None
+    return PreparedImage(torch.from_numpy(a), original, False, [_("drawn in the page")]), None
 
 
 def draw_pad(ctx, method: str) -> list | None:
@@ -184,12 +190,11 @@ def draw_pad(ctx, method: str) -> list | None:
         **urls, "image": live_decoder.image_spec(ctx.ck, presenter.px(SIZE)), "pen": max(16, round(2.2 * 280 / w)),
         "map": live_decoder.map_spec(ctx.ck, bundle.latent_map, tag, f"{tag}-{bundle.cfg.key()}"),
         "minimap": live_decoder.minimap_spec(ctx.ck, ctx.minimap(bundle.cfg), f"{tag}-{bundle.cfg.key()}"),
-        "text": {"pad": "Draw here, light on dark like the data.", "clear": "Clear",
-                 "caption": "reconstruction, live (in your browser)",
-                 "map_caption": f"where its μ lands on the {bundle.label} map (★)",
-                 "off": "Live reconstruction is off: {reason}. The model runs on the server when you lift the pen."
-                        if problem is None else
-                        f"Live reconstruction is off: {problem}. The model runs on the server when you lift the pen."},
+        "text": {"pad": _("Draw here, light on dark like the data."), "clear": _("Clear"),
+                 "caption": _("reconstruction, live (in your browser)"),
+                 "map_caption": _("where its μ lands on the {map} map (★)").format(map=bundle.label),
+                 "off": _("Live reconstruction is off: {reason}. The model runs on the server when you lift the pen.")
+                 .replace("{reason}", "{reason}" if problem is None else problem)},
     }, key="img_draw_view", on_drawing_change=lambda: None)
     return result.get("drawing")
 
@@ -207,47 +212,53 @@ def main() -> None:
     ctx = get_ctx()
     link.restore("your_image", ctx)
     c, h, w = ctx.ck.config.image_shape
-    st.title("Your image")
+    st.title(_("Your image"))
     st.caption(
-        f"Upload a picture and see what **{ctx.name}** makes of it: it is converted to a {w}×{h} "
-        f"{'grayscale' if c == 1 else 'colour'} image like the {ctx.ck.dataset} data, encoded to a latent "
-        "code, reconstructed, and placed among the explore set's images."
+        (_("Upload a picture and see what **{name}** makes of it: it is converted to a {w}×{h} grayscale "
+           "image like the {dataset} data, encoded to a latent code, reconstructed, and placed among the "
+           "explore set's images.") if c == 1 else
+         _("Upload a picture and see what **{name}** makes of it: it is converted to a {w}×{h} colour "
+           "image like the {dataset} data, encoded to a latent code, reconstructed, and placed among the "
+           "explore set's images.")).format(name=ctx.name, w=w, h=h, dataset=ctx.ck.dataset)
     )
 
     u1, u2 = st.columns([2, 1])
-    upload = u1.file_uploader("Your image (PNG, JPEG, GIF, BMP or WebP)", type=UPLOAD_TYPES, key="img_upload")
+    upload = u1.file_uploader(_("Your image (PNG, JPEG, GIF, BMP or WebP)"), type=UPLOAD_TYPES, key="img_upload")
     background = ctx.ck.data_background(ctx.data.images)
-    invert_choice = u2.radio("Invert colours", list(INVERT), key="img_invert", horizontal=True,
+    invert_choice = u2.radio(_("Invert colours"), list(INVERT), key="img_invert", horizontal=True,
+                             format_func={k: _(v) for k, v in INVERT_LABELS.items()}.get,
                              help=background_text(background))
     swap_sample = background is not None and background.kind != "mixed"
     label_note = ""
     if upload is not None:
-        raw, source = upload.getvalue(), f"your file {upload.name}"
+        raw, source = upload.getvalue(), _("your file {name}").format(name=upload.name)
     else:
         s1, s2 = st.columns([2, 1])
-        labels = {"data": "a data-set image, saved as a PNG" + (" (light and dark swapped)" if swap_sample else ""),
-                  "drawing": "a synthetic drawing", "draw": "draw your own"}
-        kind = s1.radio("No file yet? Try a sample", list(labels), key="img_sample_kind", horizontal=True,
+        labels = {"data": _("a data-set image, saved as a PNG (light and dark swapped)") if swap_sample
+                  else _("a data-set image, saved as a PNG"),
+                  "drawing": _("a synthetic drawing"), "draw": _("draw your own")}
+        kind = s1.radio(_("No file yet? Try a sample"), list(labels), key="img_sample_kind", horizontal=True,
                         format_func=labels.get)
         if kind == "data":
             start = selected_index(ctx) or 0
             if int(st.session_state.get("img_sample_index", 0)) > len(ctx.enc) - 1:  # smaller explore set
                 st.session_state["img_sample_index"] = 0
-            i_sample = int(s2.number_input("Image index", 0, len(ctx.enc) - 1, start, key="img_sample_index"))
+            i_sample = int(s2.number_input(_("Image index"), 0, len(ctx.enc) - 1, start, key="img_sample_index"))
             raw = sample_from_data(ctx.data.images[i_sample], swap_sample)
-            source = f"{ctx.split}-split image #{i_sample}"
-            label_note = f" Its true class: **{ctx.class_name(i_sample)}**."
+            source = _("{split}-split image #{i}").format(split=ctx.split_label, i=i_sample)
+            label_note = " " + _("Its true class: **{cls}**.").format(cls=ctx.class_name(i_sample))
         elif kind == "drawing":
-            shape = s2.selectbox("Drawing", list(DRAWINGS), format_func=DRAWINGS.get, key="img_drawing")
-            raw, source = drawing(shape), f"a drawing of {DRAWINGS[shape]}"
+            shape = s2.selectbox(_("Drawing"), list(DRAWINGS), format_func={k: _(v) for k, v in DRAWINGS.items()}.get,
+                                 key="img_drawing")
+            raw, source = drawing(shape), _("a drawing of {what}").format(what=_(DRAWINGS[shape]))
         else:
-            raw, source = None, "your drawing"
+            raw, source = None, _("your drawing")
             drawn = draw_pad(ctx, map_method(ctx.latent_dim, default_projection(ctx.ck).method))
             class_legend(ctx.class_names, sorted({int(k) for k in np.unique(ctx.enc.labels)}))
             link.sync("your_image", ctx)
             if drawn is None:
-                st.caption("Draw with the mouse, a finger or a pen: the reconstruction and the spot on the map "
-                           "follow every stroke. When you lift the pen, the rest of the page shows the drawing.")
+                st.caption(_("Draw with the mouse, a finger or a pen: the reconstruction and the spot on the map "
+                             "follow every stroke. When you lift the pen, the rest of the page shows the drawing."))
                 return
 
     link.sync("your_image", ctx)
@@ -260,36 +271,40 @@ def main() -> None:
         st.stop()
 
     res = encode_image(ctx.model, prep.tensor)
-    st.subheader("What the model sees")
+    st.subheader(_("What the model sees"))
     a, b, r = st.columns(3)
     with a:
-        show(preview(prep.original), f"original: {source[:60]}")
+        show(preview(prep.original), _("original: {source}").format(source=source[:60]))
     with b:
-        show(prep.tensor, f"model input: {w}×{h}" + (", inverted" if prep.inverted else ""))
+        show(prep.tensor, (_("model input: {w}×{h}, inverted") if prep.inverted
+                           else _("model input: {w}×{h}")).format(w=w, h=h))
     with r:
-        show(res["recon_img"], "reconstruction (decoded μ)")
-    st.caption("Conversion: " + ("; ".join(prep.notes) if prep.notes else "none needed") + "." + label_note)
+        show(res["recon_img"], _("reconstruction (decoded μ)"))
+    st.caption(_("Conversion: {steps}.").format(steps="; ".join(tr(n) for n in prep.notes) if prep.notes
+                                                else _("none needed")) + label_note)
 
     m = st.columns(4)
-    m[0].metric("−ELBO (nats)", f"{res['neg_elbo']:.1f}", help="reconstruction + KL, one posterior sample; "
-                "lower is better")
-    m[1].metric("Reconstruction", f"{res['recon']:.1f}", help="−log p(x|z), nats")
-    m[2].metric("KL", f"{res['kl']:.1f}", help="KL(q(z|x) ‖ N(0, I)), nats")
-    m[3].metric("MSE", f"{res['mse']:.4f}", help="mean squared error per pixel of the reconstruction")
+    m[0].metric(_("−ELBO (nats)"), f"{res['neg_elbo']:.1f}",
+                help=_("reconstruction + KL, one posterior sample; lower is better"))
+    m[1].metric(_("Reconstruction"), f"{res['recon']:.1f}", help=_("−log p(x|z), nats"))
+    m[2].metric("KL", f"{res['kl']:.1f}", help=_("KL(q(z|x) ‖ N(0, I)), nats"))
+    m[3].metric("MSE", f"{res['mse']:.4f}", help=_("mean squared error per pixel of the reconstruction"))
     pct = 100.0 * float((ctx.enc.neg_elbo < res["neg_elbo"]).mean())
-    msg = (f"Its −ELBO is higher than that of {pct:.0f}% of the {len(ctx.enc):,} {ctx.split}-split images "
-           f"(their median: {np.median(ctx.enc.neg_elbo):.1f} nats).")
+    msg = _("Its −ELBO is higher than that of {pct} of the {n:,} {split}-split images "
+            "(their median: {median:.1f} nats).").format(pct=f"{pct:.0f}%", n=len(ctx.enc), split=ctx.split_label,
+                                                         median=np.median(ctx.enc.neg_elbo))
     if pct >= 99:
-        st.warning(msg + f" The model finds it very unusual: it does not look like {ctx.ck.dataset} data, "
-                   "so the reconstruction and the neighbours below say little about it.")
+        st.warning(msg + " " + _("The model finds it very unusual: it does not look like {dataset} data, "
+                                 "so the reconstruction and the neighbours below say little about it.").format(
+            dataset=ctx.ck.dataset))
     else:
         st.caption(msg)
-    st.caption("A typical −ELBO does not make an image typical: likelihood is a weak test for inputs unlike the "
-               "data. VAEs and other likelihood models often score simple, plain images (a drawn outline, a "
-               "blank page) as well as real ones or better (Nalisnick et al., 2019, *Do deep generative "
-               "models know what they don't know?*). The nearest neighbours below say more.")
+    st.caption(_("A typical −ELBO does not make an image typical: likelihood is a weak test for inputs unlike the "
+                 "data. VAEs and other likelihood models often score simple, plain images (a drawn outline, a "
+                 "blank page) as well as real ones or better (Nalisnick et al., 2019, *Do deep generative "
+                 "models know what they don't know?*). The nearest neighbours below say more."))
 
-    st.subheader(f"Its {K_NEAREST} nearest neighbours in latent space")
+    st.subheader(_("Its {k} nearest neighbours in latent space").format(k=K_NEAREST))
     dist, nn = nearest_codes(ctx.enc.mu, res["mu"])
     cols = st.columns(len(nn))
     for col, d, j in zip(cols, dist, nn, strict=True):
@@ -299,28 +314,28 @@ def main() -> None:
     top = int(names[np.argmax(votes)])
     top_name = ctx.class_names[top] if 0 <= top < len(ctx.class_names) else str(top)
     typical = typical_nn_distance(ctx.enc.mu)
-    st.caption(f"d: Euclidean distance between posterior means μ; an explore-set image's nearest neighbour is "
-               f"typically {typical:.2f} away. Most common class among these: "
-               f"**{top_name}** ({votes.max()} of {len(nn)}).")
+    st.caption(_("d: Euclidean distance between posterior means μ; an explore-set image's nearest neighbour is "
+                 "typically {typical:.2f} away. Most common class among these: **{cls}** ({votes} of {n}).").format(
+        typical=typical, cls=top_name, votes=votes.max(), n=len(nn)))
     if dist[0] > 2 * typical:
-        note = " Its −ELBO did not show it: the likelihood test above missed this one." if pct < 90 else ""
-        st.info(f"Even its nearest neighbour is {dist[0] / typical:.1f}× farther away than usual: the model "
-                f"has seen nothing quite like it.{note}")
+        note = (" " + _("Its −ELBO did not show it: the likelihood test above missed this one.") if pct < 90 else "")
+        st.info(_("Even its nearest neighbour is {x:.1f}× farther away than usual: the model "
+                  "has seen nothing quite like it.").format(x=dist[0] / typical) + note)
 
-    st.subheader("Its latent code")
+    st.subheader(_("Its latent code"))
     sigma = np.exp(0.5 * res["logvar"])
-    st.plotly_chart(latent_code_bars(res["mu"], sigma, dims_by_kl(ctx.kl_per_dim), font=presenter.font(12)),
+    st.plotly_chart(tr_fig(latent_code_bars(res["mu"], sigma, dims_by_kl(ctx.kl_per_dim), font=presenter.font(12))),
                     key="img_code_bars",
                     config={"displayModeBar": False})
-    st.caption("Posterior mean μ ± σ per dimension, most informative dimensions first; the green band "
-               "is ±1 under the prior.")
+    st.caption(_("Posterior mean μ ± σ per dimension, most informative dimensions first; the green band "
+                 "is ±1 under the prior."))
     st.code(fmt_code(res["mu"]), language=None, wrap_lines=True)
-    if st.button("Steer this image", key="img_steer", icon=":material/tune:",
-                 help="Open Sliders starting from this image's latent code"):
+    if st.button(_("Steer this image"), key="img_steer", icon=":material/tune:",
+                 help=_("Open Sliders starting from this image's latent code")):
         st.session_state["sliders_start_request"] = {"kind": "code", "code": [float(v) for v in res["mu"]]}
         st.switch_page("pages/sliders.py")
 
-    st.subheader("Its place on the map")
+    st.subheader(_("Its place on the map"))
     method = map_method(ctx.latent_dim, default_projection(ctx.ck, len(ctx.enc)).method)
     bundle = ctx.map(ProjectionConfig(method=method))
     xy = bundle.latent_map.to_map(res["mu"][None])[0]
@@ -328,19 +343,19 @@ def main() -> None:
                      axis_titles=("z0", "z1") if method == "latent" else None, font=presenter.font(12))
     # WebGL traces, like the points: SVG ones (go.Scatter) are drawn underneath them
     star = dict(size=24, symbol="star", color="black", line=dict(width=2, color="white"))
-    fig.add_trace(go.Scattergl(x=[xy[0]], y=[xy[1]], mode="markers", name="your image", marker=star,
-                               hovertemplate="your image<extra></extra>"))
+    fig.add_trace(go.Scattergl(x=[xy[0]], y=[xy[1]], mode="markers", name=_("your image"), marker=star,
+                               hovertemplate=_("your image") + "<extra></extra>"))
     near = bundle.coords[nn]
     ring = dict(size=16, symbol="circle", color="rgba(0,0,0,0)", line=dict(width=2, color="black"))
-    fig.add_trace(go.Scattergl(x=near[:, 0], y=near[:, 1], mode="markers", name=f"{len(nn)} nearest",
+    fig.add_trace(go.Scattergl(x=near[:, 0], y=near[:, 1], mode="markers", name=_("{n} nearest").format(n=len(nn)),
                                marker=ring, hoverinfo="skip"))
-    st.plotly_chart(fig, key="img_map", config={"scrollZoom": True, "displaylogo": False})
-    how = {"latent": "at its code itself (this model's latent space is 2-D)",
-           "pca": "by the same linear projection as the data"}.get(
-        method, f"at the weighted average of the map positions of its {bundle.latent_map.k} nearest codes")
-    apart = "" if method == "latent" else " They can lie apart on the map: 2-D cannot keep every distance."
-    st.caption(f"{bundle.label}. The ★ is your image, placed {how}; circles mark its {len(nn)} nearest "
-               f"neighbours in latent space.{apart}")
+    st.plotly_chart(tr_fig(fig), key="img_map", config={"scrollZoom": True, "displaylogo": False})
+    how = {"latent": _("at its code itself (this model's latent space is 2-D)"),
+           "pca": _("by the same linear projection as the data")}.get(
+        method, _("at the weighted average of the map positions of its {k} nearest codes").format(k=bundle.latent_map.k))
+    apart = "" if method == "latent" else " " + _("They can lie apart on the map: 2-D cannot keep every distance.")
+    st.caption(_("{map}. The ★ is your image, placed {how}; circles mark its {n} nearest "
+                 "neighbours in latent space.").format(map=bundle.label, how=how, n=len(nn)) + apart)
 
 
 if __name__ == "__main__":  # Streamlit runs every page as __main__; tests import the helpers

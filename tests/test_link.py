@@ -246,6 +246,19 @@ def test_shared_settings_round_trip_on_every_page():
     same(at, reopened(at, "generate"), ["present", "split", "tour_step"])
 
 
+def test_the_language_is_in_the_link():
+    """?lang= is a shared key: a Chinese link opens in Chinese and the URL it leaves keeps the language;
+    a tour step's link carries the session's language."""
+    from pages._tour_steps import step_link
+
+    at = open_link("generate", {"ckpt": "digits", "lang": "zh"})
+    assert at.session_state["lang"] == "zh" and at.title[0].value == "生成"
+    assert url(at)["lang"] == "zh"
+    again = reopened(at, "generate")
+    assert again.session_state["lang"] == "zh" and again.title[0].value == "生成"
+    assert step_link(1)["lang"] == "en"  # outside a session: English
+
+
 def test_a_link_to_another_checkpoint_switches_a_running_session():
     need("fashion-mnist")
     at = open_link("generate", {"ckpt": "digits"})
@@ -292,6 +305,7 @@ def test_a_widget_change_is_not_undone_by_the_link_it_replaced():
     ("generate", "split", "validation", "split", "test"),
     ("generate", "present", "sometimes", "present", False),
     ("generate", "tour", "0", "tour_step", None),
+    ("generate", "lang", "klingon", "lang", "en"),
 ])
 def test_malformed_values_fall_back_with_one_notice(page, key, bad, state, default):
     at = open_link(page, {"ckpt": "digits", key: bad})

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, ClassVar
 from torch import nn
 
 from .config import ConfigError
+from .i18n import N_, Text
 
 if TYPE_CHECKING:
     from .config import ModelConfig
@@ -84,8 +85,8 @@ class MLP(Architecture):
     """Fully connected layers with SiLU; the decoder mirrors the encoder's widths."""
 
     name = "mlp"
-    label = "MLP (fully connected)"
-    description = "fully connected hidden layers (default 512 and 256 units)"
+    label = N_("MLP (fully connected)")
+    description = N_("fully connected hidden layers (default 512 and 256 units)")
     default_hidden = (512, 256)
 
     def encoder(self) -> nn.Module:
@@ -111,12 +112,14 @@ class MLP(Architecture):
 
     def encoder_text(self) -> str:
         widths = " → ".join(str(h) for h in self.config.hidden_dims)
-        return f"fully connected\\n{self.config.num_pixels} → {widths} → 2×{self.config.latent_dim}"
+        return Text(N_("fully connected\\n{inputs} → {widths} → 2×{d}"), inputs=self.config.num_pixels, widths=widths,
+                    d=self.config.latent_dim)
 
     def decoder_text(self, out_channels: int) -> str:
         _, h, w = self.config.image_shape
         widths = " → ".join(str(h) for h in reversed(self.config.hidden_dims))
-        return f"fully connected\\n{self.config.latent_dim} → {widths} → {out_channels * h * w}"
+        return Text(N_("fully connected\\n{d} → {widths} → {outputs}"), d=self.config.latent_dim, widths=widths,
+                    outputs=out_channels * h * w)
 
 
 @register_architecture
@@ -124,9 +127,9 @@ class Conv(Architecture):
     """Stride-2 4x4 convolutions (each stage halves the image), a dense layer, and the mirror image."""
 
     name = "conv"
-    label = "Convolutional"
-    description = ("stride-2 convolutions (default two stages of 32 and 64 channels); usually sharper "
-                   "images, slower on a CPU")
+    label = N_("Convolutional")
+    description = N_("stride-2 convolutions (default two stages of 32 and 64 channels); usually sharper "
+                     "images, slower on a CPU")
     default_hidden = (32, 64)
 
     def check(self) -> None:
@@ -181,11 +184,11 @@ class Conv(Architecture):
     def encoder_text(self) -> str:
         cfg = self.config
         chans = " → ".join(str(h) for h in cfg.hidden_dims)
-        return (f"convolutions 4×4, stride 2\\nchannels {cfg.image_shape[0]} → {chans}\\n"
-                f"dense {cfg.fc_dim} → 2×{cfg.latent_dim}")
+        return Text(N_("convolutions 4×4, stride 2\\nchannels {c} → {chans}\\ndense {fc} → 2×{d}"),
+                    c=cfg.image_shape[0], chans=chans, fc=cfg.fc_dim, d=cfg.latent_dim)
 
     def decoder_text(self, out_channels: int) -> str:
         cfg = self.config
         chans = " → ".join(str(h) for h in reversed(cfg.hidden_dims))
-        return (f"dense {cfg.latent_dim} → {cfg.fc_dim}\\ntransposed convolutions\\n"
-                f"channels {chans} → {out_channels}")
+        return Text(N_("dense {d} → {fc}\\ntransposed convolutions\\nchannels {chans} → {outputs}"),
+                    d=cfg.latent_dim, fc=cfg.fc_dim, chans=chans, outputs=out_channels)

@@ -31,6 +31,7 @@ from torch import nn
 
 from .config import ConfigError, ModelConfig
 from .data import DataError, ImageDataset, load_dataset
+from .i18n import N_, Text
 from .images import DataBackground
 from .model import VAE
 
@@ -42,8 +43,8 @@ PICKLE_SUFFIXES = (".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".bin", ".joblib")
 FORMAT_VERSION = 1
 #: config.json's ``kind`` of a model brought from elsewhere as two ONNX graphs (vae.onnx_model)
 ONNX_KIND = "onnx-vae"
-IMPORTED_NOTE = ("{name} is an imported ONNX model: its weights live in frozen ONNX graphs that this tool "
-                 "runs but cannot train")
+IMPORTED_NOTE = N_("{name} is an imported ONNX model: its weights live in frozen ONNX graphs that this tool "
+                    "runs but cannot train")
 
 
 class CheckpointError(RuntimeError):
@@ -163,10 +164,18 @@ class Checkpoint:
         neg = self.metrics.get("neg_elbo")
         if neg is None and self.history:
             neg = self.history[-1].get("test_neg_elbo")
-        elbo = f", test -ELBO {neg:.1f} nats" if isinstance(neg, (int, float)) else ""
+        has_elbo = isinstance(neg, (int, float))
         if self.imported:
-            return f"{self.dataset} · imported ONNX · latent {c.latent_dim} · {c.likelihood} likelihood{elbo}"
-        return f"{self.dataset} · {c.arch} · latent {c.latent_dim} · β = {c.beta:g}{elbo}"
+            if has_elbo:
+                return Text(N_("{dataset} · imported ONNX · latent {d} · {likelihood} likelihood, test -ELBO {elbo:.1f} "
+                               "nats"), dataset=self.dataset, d=c.latent_dim, likelihood=c.likelihood, elbo=neg)
+            return Text(N_("{dataset} · imported ONNX · latent {d} · {likelihood} likelihood"), dataset=self.dataset,
+                        d=c.latent_dim, likelihood=c.likelihood)
+        if has_elbo:
+            return Text(N_("{dataset} · {arch} · latent {d} · β = {beta:g}, test -ELBO {elbo:.1f} nats"),
+                        dataset=self.dataset, arch=c.arch, d=c.latent_dim, beta=c.beta, elbo=neg)
+        return Text(N_("{dataset} · {arch} · latent {d} · β = {beta:g}"), dataset=self.dataset, arch=c.arch,
+                    d=c.latent_dim, beta=c.beta)
 
     @property
     def imported(self) -> bool:

@@ -22,16 +22,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .i18n import N_
+
 PROJECT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 DEBIAN_DATA_DIR = Path("/usr/share/datasets")
 DOWNLOAD_DIR = Path(os.environ.get("VAE_CACHE_DIR", Path.home() / ".cache" / "vae-explorer"))
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 
-FASHION_CLASSES = [
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+FASHION_CLASSES = [  # N_: the app shows them translated (pages/_i18n.py)
+    N_("T-shirt/top"), N_("Trouser"), N_("Pullover"), N_("Dress"), N_("Coat"),
+    N_("Sandal"), N_("Shirt"), N_("Sneaker"), N_("Bag"), N_("Ankle boot"),
 ]  # fmt: skip
-KMNIST_CLASSES = ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"]
+KMNIST_CLASSES = [N_("o"), N_("ki"), N_("su"), N_("tsu"), N_("na"), N_("ha"), N_("ma"), N_("ya"), N_("re"), N_("wo")]
 DIGIT_CLASSES = [str(i) for i in range(10)]
 
 
@@ -51,16 +53,16 @@ class IdxSpec:
 
 IDX_DATASETS: dict[str, IdxSpec] = {
     "fashion-mnist": IdxSpec(
-        "fashion-mnist", FASHION_CLASSES, "FashionMNIST", "Zalando's 28x28 clothing images"
+        "fashion-mnist", FASHION_CLASSES, "FashionMNIST", N_("Zalando's 28x28 clothing images")
     ),
-    "mnist": IdxSpec("mnist", DIGIT_CLASSES, "MNIST", "handwritten digits, 28x28"),
-    "kmnist": IdxSpec("kmnist", KMNIST_CLASSES, "KMNIST", "Kuzushiji (cursive Japanese), 28x28"),
+    "mnist": IdxSpec("mnist", DIGIT_CLASSES, "MNIST", N_("handwritten digits, 28x28")),
+    "kmnist": IdxSpec("kmnist", KMNIST_CLASSES, "KMNIST", N_("Kuzushiji (cursive Japanese), 28x28")),
 }
 
 #: Every dataset name and a one-line description (``folder:PATH`` is open-ended).
 DATASETS: dict[str, str] = {
     **{k: v.description for k, v in IDX_DATASETS.items()},
-    "digits": "scikit-learn's 8x8 handwritten digits (offline; 1,797 images: 1,437 train, 360 test)",
+    "digits": N_("scikit-learn's 8x8 handwritten digits (offline; 1,797 images: 1,437 train, 360 test)"),
     "folder:PATH": "your own images, one sub-folder per class (ImageFolder layout)",
 }
 

@@ -14,17 +14,21 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from .i18n import N_
+
 KIND_DATA, KIND_GRID, KIND_PRIOR = 0, 1, 2
 
 #: Ten distinguishable colours (Plotly's "D3" / Tableau-10), one per class.
 CLASS_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 COLOR_BY = {
-    "class": "class",
-    "recon": "reconstruction error (−log p(x|z), nats)",
-    "kl": "KL(q(z|x) ‖ p(z)), nats",
-    "sigma": "mean posterior σ",
+    "class": N_("class"),
+    "recon": N_("reconstruction error (−log p(x|z), nats)"),
+    "kl": N_("KL(q(z|x) ‖ p(z)), nats"),
+    "sigma": N_("mean posterior σ"),
 }
+#: The colour bar's short title, where it differs from COLOR_BY's.
+COLORBAR_TITLES = {"recon": N_("reconstruction error")}
 
 
 def _custom(columns: list) -> list:
@@ -124,10 +128,10 @@ def latent_map(
                       visible=True if points else "legendonly")
     if grid is not None and len(grid):
         fig.add_trace(go.Scattergl(
-            x=grid[:, 0], y=grid[:, 1], mode="markers", name="empty space",
+            x=grid[:, 0], y=grid[:, 1], mode="markers", name=N_("empty space"),
             marker=dict(size=9, color="rgba(0,0,0,0)", opacity=0.0),
             customdata=_custom([np.full(len(grid), KIND_GRID), np.arange(len(grid))]),
-            hovertemplate="decode this spot<extra></extra>", showlegend=False, _validate=False, **chosen,
+            hovertemplate=N_("decode this spot<extra></extra>"), showlegend=False, _validate=False, **chosen,
         ))
     if color_by == "class" or values is None:
         for c, name in enumerate(class_names):
@@ -149,7 +153,7 @@ def latent_map(
         fig.add_trace(go.Scattergl(
             x=coords[:, 0], y=coords[:, 1], mode="markers", name=title, showlegend=False,
             marker=dict(size=marker_size, color=values, colorscale="Viridis", opacity=0.8,
-                        colorbar=dict(title=dict(text=title.split(" (")[0], side="right"), thickness=12)),
+                        colorbar=dict(title=dict(text=COLORBAR_TITLES.get(color_by, title), side="right"), thickness=12)),
             customdata=_custom([np.full(len(coords), KIND_DATA), idx_all]),
             text=names,
             hovertemplate="<b>%{text}</b> #%{customdata[1]}<br>%{marker.color:.3g}<extra></extra>",
@@ -157,23 +161,23 @@ def latent_map(
         ))
     if prior is not None and len(prior):
         fig.add_trace(go.Scattergl(
-            x=prior[:, 0], y=prior[:, 1], mode="markers", name="prior samples z ~ N(0, I)",
+            x=prior[:, 0], y=prior[:, 1], mode="markers", name=N_("prior samples z ~ N(0, I)"),
             marker=dict(size=7, color="black", symbol="x-thin", line=dict(width=1.5, color="black")),
             selected=dict(marker=dict(size=16)),
             customdata=_custom([np.full(len(prior), KIND_PRIOR), np.arange(len(prior))]),
-            hovertemplate="prior sample %{customdata[1]}<extra></extra>", **chosen,
+            hovertemplate=N_("prior sample %{customdata[1]}<extra></extra>"), **chosen,
         ))
     # overlays are WebGL too: SVG traces are drawn beneath the WebGL layer and would be hidden
     if path is not None and len(path):
         fig.add_trace(go.Scattergl(
-            x=path[:, 0], y=path[:, 1], mode="lines+markers", name="path",
+            x=path[:, 0], y=path[:, 1], mode="lines+markers", name=N_("path"),
             line=dict(color="black", width=2), marker=dict(size=6, color="black"),
             hoverinfo="skip",
         ))
     hl = [int(i) for i in highlight if 0 <= int(i) < len(coords)]
     if hl:
         fig.add_trace(go.Scattergl(
-            x=coords[hl, 0], y=coords[hl, 1], mode="markers", name="selected",
+            x=coords[hl, 0], y=coords[hl, 1], mode="markers", name=N_("selected"),
             marker=dict(size=18, symbol="circle-open", color="black", line=dict(width=3, color="black")),
             hoverinfo="skip", showlegend=False,
         ))
@@ -210,14 +214,14 @@ def mini_map(coords: np.ndarray, labels: np.ndarray, current: np.ndarray,
         fig.add_trace(go.Scattergl(x=[None], y=[None], mode="markers", name=str(name), hoverinfo="skip",
                                    marker=dict(size=8, color=class_color(c))))
     if trail is not None and len(trail) > 1:
-        fig.add_trace(go.Scattergl(x=trail[:, 0], y=trail[:, 1], mode="lines+markers", name="trail",
+        fig.add_trace(go.Scattergl(x=trail[:, 0], y=trail[:, 1], mode="lines+markers", name=N_("trail"),
                                  line=dict(color="black", width=1.5), marker=dict(size=4, color="black"),
                                  hoverinfo="skip", showlegend=False))
     if start is not None:
-        fig.add_trace(go.Scattergl(x=[start[0]], y=[start[1]], mode="markers", name="start",
+        fig.add_trace(go.Scattergl(x=[start[0]], y=[start[1]], mode="markers", name=N_("start"),
                                  marker=dict(size=11, symbol="circle-open", color="black", line=dict(width=2)),
                                  hoverinfo="skip", showlegend=False))
-    fig.add_trace(go.Scattergl(x=[current[0]], y=[current[1]], mode="markers", name="current",
+    fig.add_trace(go.Scattergl(x=[current[0]], y=[current[1]], mode="markers", name=N_("current"),
                              marker=dict(size=16, symbol="star", color="#d62728", line=dict(width=1, color="black")),
                              hoverinfo="skip", showlegend=False))
     fig = _layout(fig, height, font=font)
@@ -256,7 +260,7 @@ def kl_bars(kl_per_dim: Sequence[float], active: Sequence[bool] | None = None,
         hovertemplate="%{x}: %{y:.2f} nats<extra></extra>",
     ))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
-                      title=title, yaxis_title="KL (nats)", plot_bgcolor="white", bargap=0.15)
+                      title=title, yaxis_title=N_("KL (nats)"), plot_bgcolor="white", bargap=0.15)
     if font:
         fig.update_layout(font=dict(size=font))
     fig.update_yaxes(gridcolor="#eee")
@@ -268,18 +272,18 @@ def loss_curves(history: Sequence[dict], height: int = 320) -> go.Figure:
     fig = go.Figure()
     if history:
         ep = [h["epoch"] for h in history]
-        for key, name, dash in (("train_loss", "train loss (β-weighted)", "dot"),
-                                ("test_neg_elbo", "test −ELBO", "solid"),
-                                ("test_recon", "test reconstruction", "dash")):
+        for key, name, dash in (("train_loss", N_("train loss (β-weighted)"), "dot"),
+                                ("test_neg_elbo", N_("test −ELBO"), "solid"),
+                                ("test_recon", N_("test reconstruction"), "dash")):
             if key in history[0]:
                 fig.add_trace(go.Scatter(x=ep, y=[h[key] for h in history], name=name,
                                          mode="lines+markers", line=dict(dash=dash)))
         if "test_kl" in history[0]:
-            fig.add_trace(go.Scatter(x=ep, y=[h["test_kl"] for h in history], name="test KL",
+            fig.add_trace(go.Scatter(x=ep, y=[h["test_kl"] for h in history], name=N_("test KL"),
                                      mode="lines+markers", yaxis="y2"))
-            fig.update_layout(yaxis2=dict(title="KL (nats)", overlaying="y", side="right", showgrid=False))
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="epoch",
-                      yaxis_title="nats / image", plot_bgcolor="white",
+            fig.update_layout(yaxis2=dict(title=N_("KL (nats)"), overlaying="y", side="right", showgrid=False))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), xaxis_title=N_("epoch"),
+                      yaxis_title=N_("nats / image"), plot_bgcolor="white",
                       legend=dict(orientation="h", y=1.12))
     fig.update_yaxes(gridcolor="#eee")
     return fig
@@ -287,9 +291,9 @@ def loss_curves(history: Sequence[dict], height: int = 320) -> go.Figure:
 
 def batch_loss_curve(steps: Sequence[float], losses: Sequence[float], height: int = 280) -> go.Figure:
     """Live training loss per batch."""
-    fig = go.Figure(go.Scatter(x=list(steps), y=list(losses), mode="lines", name="loss"))
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="epoch",
-                      yaxis_title="loss (nats / image)", plot_bgcolor="white")
+    fig = go.Figure(go.Scatter(x=list(steps), y=list(losses), mode="lines", name=N_("loss")))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), xaxis_title=N_("epoch"),
+                      yaxis_title=N_("loss (nats / image)"), plot_bgcolor="white")
     fig.update_yaxes(gridcolor="#eee")
     return fig
 
@@ -313,7 +317,7 @@ def histograms(values: Sequence[np.ndarray], names: Sequence[str], title: str, h
     fig.update_layout(barmode="overlay", height=height, margin=dict(l=50, r=10, t=50, b=10),
                       title=dict(text=title, y=0.98, yanchor="top"), plot_bgcolor="white",
                       legend=dict(orientation="h", y=1.0, yanchor="bottom", x=1.0, xanchor="right"),
-                      xaxis_title=x_title, yaxis_title="density")
+                      xaxis_title=x_title, yaxis_title=N_("density"))
     return fig
 
 
@@ -360,7 +364,7 @@ def latent_code_bars(mu: np.ndarray, sigma: np.ndarray | None = None, order: Seq
     if prior_band:
         fig.add_hrect(y0=-1, y1=1, fillcolor="#2ca02c", opacity=0.08, line_width=0)
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), plot_bgcolor="white",
-                      yaxis_title="value", showlegend=False)
+                      yaxis_title=N_("value"), showlegend=False)
     if font:
         fig.update_layout(font=dict(size=font))
     fig.update_yaxes(gridcolor="#eee", zeroline=True, zerolinecolor="#999")

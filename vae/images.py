@@ -12,6 +12,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps
 
+from .i18n import N_, Text
+
 #: Uploads larger than this many pixels are refused before decoding (decompression bombs).
 MAX_UPLOAD_PIXELS = 40_000_000
 #: A data set has a consistent background when at least this share of its images has a border on
@@ -181,26 +183,25 @@ def prepare_image(data: bytes, image_shape: tuple[int, int, int], invert: bool |
     """
     c, h, w = image_shape
     if not data:
-        raise ImageError("the file is empty")
+        raise ImageError(Text(N_("the file is empty")))
     try:
         probe = Image.open(io.BytesIO(data))
         width, height = probe.size
     except Image.DecompressionBombError:
-        raise ImageError("the image is far too large (a possible decompression bomb); use a smaller one") from None
+        raise ImageError(Text(N_("the image is far too large (a possible decompression bomb); "
+                                 "use a smaller one"))) from None
     except Exception:
-        raise ImageError("this file is not an image that can be read (PNG, JPEG, GIF, BMP or WebP)") from None
+        raise ImageError(Text(N_("this file is not an image that can be read (PNG, JPEG, GIF, BMP or WebP)"))) from None
     if width * height > max_pixels:
-        raise ImageError(
-            f"the image is {width} x {height} pixels, more than the {max_pixels:,} allowed; "
-            "resize it first"
-        )
+        raise ImageError(Text(N_("the image is {width} x {height} pixels, more than the {limit:,} allowed; "
+                                 "resize it first"), width=width, height=height, limit=max_pixels))
     if width < 1 or height < 1:
-        raise ImageError("the image has no pixels")
+        raise ImageError(Text(N_("the image has no pixels")))
     notes: list[str] = []
     try:
         with Image.open(io.BytesIO(data)) as im:
             if getattr(im, "n_frames", 1) > 1:
-                notes.append(f"animated image: used the first of {im.n_frames} frames")
+                notes.append(Text(N_("animated image: used the first of {n} frames"), n=im.n_frames))
             im.seek(0)
             im = ImageOps.exif_transpose(im)
             im.load()
@@ -208,14 +209,15 @@ def prepare_image(data: bytes, image_shape: tuple[int, int, int], invert: bool |
     except ImageError:
         raise
     except Exception as e:
-        raise ImageError(f"the image could not be decoded ({type(e).__name__}); it may be truncated or corrupted") from None
+        raise ImageError(Text(N_("the image could not be decoded ({error}); it may be truncated or corrupted"),
+                              error=type(e).__name__)) from None
     original = im.copy()
     im = im.convert("L" if c == 1 else "RGB")
     if im.size != (w, h):
         im = ImageOps.pad(im, (max(im.size),) * 2, color=_border_color(im), centering=(0.5, 0.5)) \
             if im.width != im.height else im
         im = im.resize((w, h), Image.Resampling.LANCZOS if min(im.size) > w else Image.Resampling.BILINEAR)
-        notes.append(f"resized {original.width}x{original.height} -> {w}x{h}")
+        notes.append(Text(N_("resized {w0}x{h0} -> {w}x{h}"), w0=original.width, h0=original.height, w=w, h=h))
     a = np.asarray(im, dtype=np.float32) / 255.0
     a = a[None] if c == 1 else a.transpose(2, 0, 1)
     if invert is None:
@@ -226,10 +228,11 @@ def prepare_image(data: bytes, image_shape: tuple[int, int, int], invert: bool |
     if do_invert:
         light_to_dark = float(border(lightness(a)).mean()) > 0.5
         a = invert_lightness(a)
-        what = "light background made dark" if light_to_dark else "dark background made light"
-        notes.append(f"inverted: {what}, like the training images" + (", colours kept" if c == 3 else ""))
+        what = Text(N_("light background made dark")) if light_to_dark else Text(N_("dark background made light"))
+        notes.append(Text(N_("inverted: {what}, like the training images, colours kept") if c == 3
+                          else N_("inverted: {what}, like the training images"), what=what))
     if c == 1 and original.mode not in ("L", "1", "I", "I;16", "F"):
-        notes.append("converted to grayscale")
+        notes.append(Text(N_("converted to grayscale")))
     return PreparedImage(torch.from_numpy(np.ascontiguousarray(a)), original, do_invert, notes)
 
 
@@ -239,17 +242,17 @@ def _flatten(im: Image.Image, notes: list[str]) -> Image.Image:
         a = np.asarray(im, dtype=np.float64)
         lo, hi = float(a.min()), float(a.max())
         a = (a - lo) / (hi - lo) * 255.0 if hi > lo else np.zeros_like(a)
-        notes.append(f"{im.mode} image scaled to 8-bit")
+        notes.append(Text(N_("{mode} image scaled to 8-bit"), mode=im.mode))
         return Image.fromarray(a.astype(np.uint8), mode="L")
     if im.mode == "P":
         im = im.convert("RGBA" if "transparency" in im.info else "RGB")
     if im.mode in ("RGBA", "LA", "PA"):
         bg = Image.new("RGBA", im.size, (255, 255, 255, 255))
         bg.alpha_composite(im.convert("RGBA"))
-        notes.append("transparency flattened onto white")
+        notes.append(Text(N_("transparency flattened onto white")))
         return bg.convert("RGB")
     if im.mode == "CMYK":
-        notes.append("CMYK converted to RGB")
+        notes.append(Text(N_("CMYK converted to RGB")))
         return im.convert("RGB")
     if im.mode in ("L", "RGB"):
         return im

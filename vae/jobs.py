@@ -31,6 +31,7 @@ from .archs import get_architecture
 from .checkpoint import IMPORTED_NOTE, ONNX_KIND, CheckpointError, folder_kind, update_meta
 from .config import ConfigError, ModelConfig, TrainConfig
 from .data import DataError, ImageDataset, load_training_data
+from .i18n import N_, Text
 from .latent import COLLAPSED_KL
 from .model import gaussian_kl
 from .train import NonFiniteLossError, Trainer
@@ -109,7 +110,7 @@ class Preset:
 #: Five epochs without warm-up, as tried in a rehearsal, end with 0 of 2 dimensions in use.
 CLASSROOM = Preset(
     name="classroom",
-    description="a 2-D VAE on the 8×8 digits with a KL warm-up: about 30 s on 2 CPU cores",
+    description=N_("a 2-D VAE on the 8×8 digits with a KL warm-up: about 30 s on 2 CPU cores"),
     dataset="digits",
     model=dict(arch="mlp", latent_dim=2, hidden_dims=(256, 128), beta=1.0, image_shape=(1, 8, 8)),
     train=dict(epochs=150, batch_size=64, lr=2e-3, kl_warmup_epochs=30.0, seed=0),
@@ -118,7 +119,8 @@ CLASSROOM = Preset(
 
 def collapse_verdict(kl_per_dim: np.ndarray, epochs: int, warmup: float, beta: float) -> str | None:
     """One paragraph when most latent dimensions collapsed (average KL below COLLAPSED_KL nats), or fewer
-    than the two a map needs, saying what to change; None otherwise."""
+    than the two a map needs, saying what to change; None otherwise. A :class:`~vae.i18n.Text` (its
+    sentence and each fix a marked template), so that the app can show it translated."""
     kl = np.asarray(kl_per_dim, dtype=float)
     used = int((kl >= COLLAPSED_KL).sum())
     d = len(kl)
@@ -126,17 +128,29 @@ def collapse_verdict(kl_per_dim: np.ndarray, epochs: int, warmup: float, beta: f
         return None
     fixes = []
     if epochs < 50:
-        fixes.append(f"train longer ({epochs} epochs is too few for the encoder to catch up)")
+        fixes.append(Text(N_("train longer ({epochs} epochs is too few for the encoder to catch up)"),
+                          epochs=epochs))
     if warmup <= 0:
-        fixes.append(f"add a KL warm-up of about a fifth of the epochs ({max(1, epochs // 5)})")
+        fixes.append(Text(N_("add a KL warm-up of about a fifth of the epochs ({n})"), n=max(1, epochs // 5)))
     if beta > 1:
-        fixes.append(f"lower β (it is {beta:g})")
-    fixes.append("or start from the classroom preset (2-D digits, 150 epochs, 30 of them warm-up)")
-    return (f"Only {used} of {d} latent dimension{'s' if d != 1 else ''} in use (KL per dimension: "
-            + ", ".join(f"{v:.2f}" for v in kl) + f" nats; in use means at least {COLLAPSED_KL}): the "
-            f"model ignores {'most' if used * 2 < d else 'part'} of its code, so its map shows little and "
-            "sliders on the unused dimensions change nothing. To fix it: "
-            + "; ".join(fixes) + ".")
+        fixes.append(Text(N_("lower β (it is {beta})"), beta=f"{beta:g}"))
+    fixes.append(Text(N_("or start from the classroom preset (2-D digits, 150 epochs, 30 of them warm-up)")))
+    if d == 1:  # then none is in use: used * 2 < d
+        template = N_("Only {used} of {d} latent dimension in use (KL per dimension: {kl} nats; in use means at "
+                      "least {threshold}): the model ignores most of its code, so its map shows little and "
+                      "sliders on the unused dimensions change nothing. To fix it: {fixes}.")
+    elif used * 2 < d:
+        template = N_("Only {used} of {d} latent dimensions in use (KL per dimension: {kl} nats; in use means at "
+                      "least {threshold}): the model ignores most of its code, so its map shows little and "
+                      "sliders on the unused dimensions change nothing. To fix it: {fixes}.")
+    else:
+        template = N_("Only {used} of {d} latent dimensions in use (KL per dimension: {kl} nats; in use means at "
+                      "least {threshold}): the model ignores part of its code, so its map shows little and "
+                      "sliders on the unused dimensions change nothing. To fix it: {fixes}.")
+    # the fixes as one Text of Texts (its "; " is not marked: each fix is translated, the separator kept)
+    joined = Text("; ".join(f"{{f{i}}}" for i in range(len(fixes))), **{f"f{i}": f for i, f in enumerate(fixes)})
+    return Text(template, used=used, d=d, kl=", ".join(f"{v:.2f}" for v in kl), threshold=COLLAPSED_KL,
+                fixes=joined)
 
 
 def train_command(model_config: ModelConfig, train_config: TrainConfig, out: str | None = None,

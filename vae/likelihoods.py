@@ -29,6 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import ConfigError
+from .i18n import N_
 
 if TYPE_CHECKING:
     from .config import ModelConfig
@@ -84,7 +85,7 @@ class Bernoulli(Likelihood):
     """Each pixel value in [0, 1] scored as a Bernoulli probability: binary cross-entropy on logits."""
 
     name = "bernoulli"
-    label = "Bernoulli per pixel"
+    label = N_("Bernoulli per pixel")
 
     def log_prob(self, params: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         return -F.binary_cross_entropy_with_logits(params, x, reduction="none").flatten(1).sum(1)
@@ -102,7 +103,7 @@ class Gaussian(Likelihood):
     learned (``variance="learned"``, starting at ``sigma``) or fixed at ``sigma``."""
 
     name = "gaussian"
-    label = "Gaussian per pixel"
+    label = N_("Gaussian per pixel")
 
     def __init__(self, config: ModelConfig):
         super().__init__(config)
@@ -137,7 +138,7 @@ class DiscretisedLogistic(Likelihood):
     """
 
     name = "logistic"
-    label = "discretised logistic per pixel"
+    label = N_("discretised logistic per pixel")
     outputs_per_pixel = 2
     discrete = True
     LEVELS = 256

@@ -32,11 +32,12 @@ import numpy as np
 
 from .cache import numba_cache_dir
 from .config import ConfigError
+from .i18n import N_
 from .knn import ExactKnn
 
 Method = Literal["umap", "pca", "tsne", "latent"]
 METHODS: tuple[str, ...] = ("umap", "pca", "tsne", "latent")
-METHOD_LABELS = {"umap": "UMAP", "pca": "PCA", "tsne": "t-SNE", "latent": "latent space (2-D model)"}
+METHOD_LABELS = {"umap": "UMAP", "pca": "PCA", "tsne": "t-SNE", "latent": N_("latent space (2-D model)")}
 
 
 @dataclass(frozen=True)
@@ -176,11 +177,11 @@ class LatentMap:
         d = float(dist[0, 0])
         ratio = d / self.spacing
         if ratio <= 3:
-            verdict = "inside the data"
+            verdict = N_("inside the data")
         elif ratio <= 10:
-            verdict = "at the edge of the data"
+            verdict = N_("at the edge of the data")
         else:
-            verdict = "extrapolating: far from any encoded image"
+            verdict = N_("extrapolating: far from any encoded image")
         return {"distance": d, "spacings": ratio, "nearest_index": int(idx[0, 0]), "verdict": verdict}
 
 

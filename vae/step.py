@@ -21,6 +21,7 @@ from pathlib import Path
 
 import torch
 
+from .i18n import N_, Text
 from .model import VAE, gaussian_kl
 from .train import Trainer, optimisation_step
 
@@ -38,7 +39,7 @@ class Source:
 
     @property
     def where(self) -> str:
-        return f"{self.path}, lines {self.first}–{self.last}"
+        return Text(N_("{path}, lines {first}–{last}"), path=self.path, first=self.first, last=self.last)
 
 
 def source_of(obj: Callable, start: str | None = None, end: str | None = None) -> Source:
@@ -76,17 +77,17 @@ class Stage:
 
 
 STAGES: tuple[Stage, ...] = (
-    Stage("x", "A batch of images x", ((Trainer.run, "in enumerate(sampler.batches())", "xb = "),)),
-    Stage("encode", "Encoder: μ and σ", ((VAE.encode, None, None),)),
-    Stage("eps", "Noise ε ~ N(0, I)", ((VAE.reparameterize, None, None),)),
+    Stage("x", N_("A batch of images x"), ((Trainer.run, "in enumerate(sampler.batches())", "xb = "),)),
+    Stage("encode", N_("Encoder: μ and σ"), ((VAE.encode, None, None),)),
+    Stage("eps", N_("Noise ε ~ N(0, I)"), ((VAE.reparameterize, None, None),)),
     Stage("z", "z = μ + σ ⊙ ε", ((VAE.reparameterize, None, None),)),
-    Stage("decode", "Decoder: x̂", ((VAE.decode, None, None), (VAE.decode_mean, None, None)), ("mean",)),
-    Stage("loss", "Reconstruction + KL = loss",
+    Stage("decode", N_("Decoder: x̂"), ((VAE.decode, None, None), (VAE.decode_mean, None, None)), ("mean",)),
+    Stage("loss", N_("Reconstruction + KL = loss"),
           ((VAE.log_likelihood, None, None), (gaussian_kl, None, None), (VAE.loss, None, None)), ("log_prob",)),
-    Stage("grad", "Gradients by backpropagation", ((optimisation_step, None, None),)),
-    Stage("adam", "One Adam step", ((Trainer.run, "optimizer = torch.optim.Adam", "optimizer = torch.optim.Adam"),
+    Stage("grad", N_("Gradients by backpropagation"), ((optimisation_step, None, None),)),
+    Stage("adam", N_("One Adam step"), ((Trainer.run, "optimizer = torch.optim.Adam", "optimizer = torch.optim.Adam"),
                                    (optimisation_step, None, None))),
-    Stage("new", "The new loss, and the loop", ((Trainer.run, "in enumerate(sampler.batches())", "optimisation_step("),)),
+    Stage("new", N_("The new loss, and the loop"), ((Trainer.run, "in enumerate(sampler.batches())", "optimisation_step("),)),
 )
 
 

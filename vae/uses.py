@@ -17,11 +17,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .i18n import N_, Text
 from .images import to_pil
 from .model import VAE
 
 LN2 = math.log(2.0)
-MASKS = ("left half", "bottom half", "centre square", "random 60% of pixels")
+MASKS = ("left half", "bottom half", "centre square", "random 60% of pixels")  # the app names them in pages/uses.py
 
 
 def add_noise(x: torch.Tensor, std: float, seed: int = 0) -> torch.Tensor:
@@ -123,20 +124,21 @@ def other_images(image_shape: tuple[int, int, int], own: torch.Tensor, dataset: 
     c, h, w = image_shape
     if dataset in ("digits", "mnist"):
         other = load_dataset("fashion-mnist", "test").images[:n]
-        name, note = "Fashion-MNIST", f"{len(other)} Fashion-MNIST test images, shrunk to {w}×{h}"
+        name, note = "Fashion-MNIST", Text(N_("{n} Fashion-MNIST test images, shrunk to {w}×{h}"), n=len(other), w=w, h=h)
         box = 1.0
     else:
         other = torch.cat([load_dataset("digits", "test").images, load_dataset("digits", "train").images])[:n]
-        name, note = "handwritten digits", f"scikit-learn's {len(other)} 8×8 digits, enlarged into the middle of {w}×{h}"
+        name = Text(N_("handwritten digits"))
+        note = Text(N_("scikit-learn's {n} 8×8 digits, enlarged into the middle of {w}×{h}"), n=len(other), w=w, h=h)
         box = 20 / 28
     other = _resize(other, (h, w), box).expand(-1, c, -1, -1).contiguous()
     g = torch.Generator().manual_seed(int(seed))
     own = own[:n]
     return [
         OtherSet(name, other, note),
-        OtherSet("uniform noise", torch.rand(n, c, h, w, generator=g), "every pixel uniform in [0, 1]"),
-        OtherSet("upside-down", own.flip(-2), "the model's own test images, flipped vertically"),
-        OtherSet("inverted", 1.0 - own, "the model's own test images, dark and light swapped"),
+        OtherSet(Text(N_("uniform noise")), torch.rand(n, c, h, w, generator=g), Text(N_("every pixel uniform in [0, 1]"))),
+        OtherSet(Text(N_("upside-down")), own.flip(-2), Text(N_("the model's own test images, flipped vertically"))),
+        OtherSet(Text(N_("inverted")), 1.0 - own, Text(N_("the model's own test images, dark and light swapped"))),
     ]
 
 

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
+from pages._i18n import _  # the app's translations (this component is part of the app)
 from vae.checkpoint import Checkpoint
 from vae.images import png_bytes
 from vae.minimap import MiniMap
@@ -104,10 +105,11 @@ def model_urls(ck: Checkpoint) -> tuple[dict[str, str] | None, str | None]:
         if all((folder / f).is_file() for f in ("decoder.onnx", "encoder.onnx")):
             files = {"decoder": folder / "decoder.onnx", "encoder": folder / "encoder.onnx"}
         else:
-            with st.spinner("Preparing the model for your browser (once per checkpoint, a few seconds)…"):
+            with st.spinner(_("Preparing the model for your browser (once per checkpoint, a few seconds)…")):
                 files = _export(ck)
     except Exception as e:  # no exporter, a full disk, a read-only folder: the server path stays
-        return None, f"the model could not be exported for the browser ({type(e).__name__}: {str(e)[:120]})"
+        return None, _("the model could not be exported for the browser ({error})").format(
+            error=f"{type(e).__name__}: {str(e)[:120]}")
     return {part: static_url(path) for part, path in files.items()}, None
 
 
@@ -160,4 +162,4 @@ def mount(mode: str, data: dict[str, Any], key: str, **callbacks):
 
 def off_line(reason: str, what: str) -> None:
     """The one line a page shows when it cannot even offer live decoding (no exported model)."""
-    st.caption(f"Live decoding is off: {reason}. {what}")
+    st.caption(_("Live decoding is off: {reason}. {what}").format(reason=reason, what=what))
