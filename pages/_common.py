@@ -281,6 +281,23 @@ class Ctx:
         return self.class_names[y] if 0 <= y < len(self.class_names) else str(y)
 
 
+def beta_partners(ctx: Ctx, preferred: str | None = None) -> list[str]:
+    """Loadable checkpoints of the same data set and image size as the loaded one, with a different β
+    (``preferred`` first, then by name)."""
+    out = []
+    for e in checkpoint_entries():
+        if e["error"] is not None or e["name"] == ctx.name:
+            continue
+        try:
+            other = get_checkpoint(e["name"], ctx.device)
+        except CheckpointError:
+            continue
+        if (other.dataset == ctx.ck.dataset and tuple(other.config.image_shape) == tuple(ctx.ck.config.image_shape)
+                and other.config.beta != ctx.ck.config.beta):
+            out.append(e["name"])
+    return sorted(out, key=lambda n: (n != preferred, n))
+
+
 def map_methods(ctx: Ctx) -> list[str]:
     """The projections the maps offer for this model: its own plane when it is 2-D; UMAP only with
     more points than UMAP's neighbourhood."""

@@ -353,21 +353,9 @@ def _start_parse(text: str, ctx: Any) -> dict[str, Any]:
 
 
 def _partners(ctx: Any) -> list[str]:
-    from pages._common import checkpoint_entries, get_checkpoint
-    from vae.checkpoint import CheckpointError
+    from pages._common import beta_partners
 
-    out = []
-    for e in checkpoint_entries():
-        if e["error"] is not None or e["name"] == ctx.name:
-            continue
-        try:
-            other = get_checkpoint(e["name"], ctx.device)
-        except CheckpointError:
-            continue
-        if (other.dataset == ctx.ck.dataset and tuple(other.config.image_shape) == tuple(ctx.ck.config.image_shape)
-                and other.config.beta != ctx.ck.config.beta):
-            out.append(e["name"])
-    return out
+    return beta_partners(ctx)
 
 
 def _drawings(ctx: Any) -> list[str]:

@@ -15,7 +15,7 @@ import torch
 
 from pages import _link as link
 from pages import _presenter as presenter
-from pages._common import _load_encoding, checkpoint_entries, get_checkpoint, get_ctx, selected_index
+from pages._common import _load_encoding, beta_partners, get_checkpoint, get_ctx, selected_index
 from pages._i18n import _, tr, tr_fig
 from vae.archs import get_architecture
 from vae.checkpoint import CheckpointError
@@ -121,22 +121,6 @@ def elbo_parts(i: int, k: int = MC_SAMPLES, seed: int = 0) -> dict[str, float]:
     ll = model.log_likelihood(model.decode(z), x.expand(k, -1, -1, -1)).float().cpu()  # (k,)
     kl = float(gaussian_kl(mu, logvar).sum())
     return {"ll": float(ll.mean()), "ll_se": float(ll.std() / math.sqrt(k)), "kl": kl}
-
-
-def find_partners() -> list[str]:
-    """Loadable checkpoints of the same data set and image size as this one, with a different β."""
-    out = []
-    for e in checkpoint_entries():
-        if e["error"] is not None or e["name"] == ctx.name:
-            continue
-        try:
-            other = get_checkpoint(e["name"], ctx.device)
-        except CheckpointError:
-            continue
-        if (other.dataset == ctx.ck.dataset and tuple(other.config.image_shape) == tuple(cfg.image_shape)
-                and other.config.beta != cfg.beta):
-            out.append(e["name"])
-    return sorted(out, key=lambda n: (n != PREFERRED_PARTNER, n))
 
 
 def show_elbo(i: int) -> None:
@@ -293,7 +277,7 @@ with st.expander(_("Per-dimension numbers")):
 # -- (e) what β changes --------------------------------------------------------------------------
 st.header(_("5 · What β changes"))
 st.latex(r"\mathcal L_\beta = -\mathbb{E}_{q(z\mid x)}[\log p(x\mid z)] + \beta\,\mathrm{KL}(q(z\mid x)\,\|\,p(z))")
-partners = find_partners()
+partners = beta_partners(ctx, PREFERRED_PARTNER)
 if not partners:
     st.info(
         _("No other checkpoint of **{dataset}** ({c}×{h}×{w}) with a different β is available, so "
