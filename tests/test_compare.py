@@ -110,6 +110,24 @@ def test_prior_holes_against_scipy_densities():
     assert r["kl"] == pytest.approx(gap.mean(), rel=1e-9) and r["hole_share"] == pytest.approx((gap > np.log(100)).mean())
 
 
+def test_prior_holes_match_the_direct_sum_for_narrow_posteriors_in_16_d():
+    """The matrix-product form of the squared distances against the direct (z - mu)^2 / var sum, where
+    it could lose digits: an autoencoder-like sigma of 0.01 and codes far from the origin."""
+    from scipy.special import logsumexp
+
+    from vae.latent import prior_samples
+    from vae.model import LOG_2PI
+
+    rng = np.random.default_rng(7)
+    mu, logvar = rng.normal(scale=3.0, size=(400, 16)), np.log(1e-4) + rng.normal(scale=0.5, size=(400, 16))
+    z = prior_samples(60, 16, seed=1).astype(np.float64)
+    sq = ((z[:, None, :] - mu[None]) ** 2 / np.exp(logvar)[None]).sum(-1)
+    log_q = logsumexp(-0.5 * (logvar.sum(1) + 16 * LOG_2PI)[None] - 0.5 * sq, axis=1) - np.log(len(mu))
+    gap = -0.5 * ((z**2).sum(1) + 16 * LOG_2PI) - log_q
+    r = prior_holes(mu, logvar, n=60, seed=1)
+    assert r["kl"] == pytest.approx(gap.mean(), rel=1e-9) and r["hole_share"] == (gap > np.log(100)).mean()
+
+
 def test_prior_holes_are_few_when_the_posteriors_cover_the_prior_and_many_for_points():
     rng = np.random.default_rng(7)
     mu = rng.normal(scale=np.sqrt(0.4), size=(5000, 3))

@@ -131,9 +131,13 @@ def prior_holes(mu: np.ndarray, logvar: np.ndarray, n: int = 500, seed: int = 0,
     inv_var = torch.exp(-lv)  # (N, D)
     log_norm = -0.5 * (lv.sum(1) + d * LOG_2PI)  # (N,)
     z = torch.as_tensor(prior_samples(n, d, seed=seed), dtype=torch.float64)  # (n, D)
+    # sum_d (z_d - m_d)^2 / var_d = z^2 @ (1/var)^T - 2 z @ (m/var)^T + sum_d m_d^2/var_d: two
+    # matrix products in float64, instead of a (b, N, D) array of differences
+    scaled_mu, mu_term = m * inv_var, (m * m * inv_var).sum(1)  # (N, D), (N,)
     log_q = []
     for i in range(0, n, batch):
-        sq = ((z[i : i + batch, None, :] - m[None]) ** 2 * inv_var[None]).sum(-1)  # (b, N)
+        zb = z[i : i + batch]
+        sq = (zb * zb) @ inv_var.T - 2.0 * zb @ scaled_mu.T + mu_term[None]  # (b, N)
         log_q.append(torch.logsumexp(log_norm[None] - 0.5 * sq, dim=1) - math.log(big_n))
     log_p = -0.5 * (z.pow(2).sum(1) + d * LOG_2PI)
     gap = (log_p - torch.cat(log_q)).numpy()
