@@ -73,6 +73,40 @@ def write_image_folder(root: Path, size: int | tuple[int, int] = 16, mode: str =
     return root
 
 
+def write_idx(path: Path, arr, gz: bool = True) -> Path:
+    """An IDX file (uint8) as Fashion-MNIST ships them: big-endian header, then the bytes."""
+    import gzip
+    import struct
+
+    import numpy as np
+
+    header = struct.pack(">BBBB", 0, 0, 0x08, arr.ndim) + struct.pack(f">{arr.ndim}I", *arr.shape)
+    with (gzip.open if gz else open)(path, "wb") as f:
+        f.write(header + np.asarray(arr).astype(np.uint8).tobytes())
+    return path
+
+
+def write_fashion_mnist(root: Path, test: int, train_from_test: bool = False) -> Path:
+    """A data folder for $VAE_DATA_DIR (searched before data/): the first ``test`` images of the
+    shipped test split as ``fashion-mnist``'s test split, and with ``train_from_test`` all 10,000
+    shipped test images standing in for the train split (which is not on every machine).
+    Returns ``root``."""
+    import numpy as np
+
+    from vae.data import PROJECT_DATA_DIR, read_idx
+
+    src = PROJECT_DATA_DIR / "fashion-mnist"
+    images, labels = read_idx(src / "t10k-images-idx3-ubyte.gz"), read_idx(src / "t10k-labels-idx1-ubyte.gz")
+    folder = root / "fashion-mnist"
+    folder.mkdir(parents=True, exist_ok=True)
+    write_idx(folder / "t10k-images-idx3-ubyte.gz", images[:test])
+    write_idx(folder / "t10k-labels-idx1-ubyte.gz", np.asarray(labels[:test]))
+    if train_from_test:
+        write_idx(folder / "train-images-idx3-ubyte.gz", images)
+        write_idx(folder / "train-labels-idx1-ubyte.gz", labels)
+    return root
+
+
 @pytest.fixture()
 def image_folder():
     """write_image_folder, for tests that need a folder dataset of their own."""
@@ -94,6 +128,54 @@ def pytest_runtest_makereport(item, call):
         rep.sections.append((f"streamlit server log ({url}), last lines", SERVER_LOGS[url]()))
 
 
+# -- the app in a real browser (tests/test_browser.py has the helpers) -------------------------------
+@pytest.fixture(scope="session")
+def server():
+    """`streamlit run app.py` on a free port, one for the whole run: every browser test module that
+    does not need a server of its own shares it (and the caches it fills: maps, story measurements),
+    as the users of one classroom server do. Tests that need a fresh server start their own."""
+    from test_browser import _free_port, start_server, stop_server, wait_health
+
+    port = _free_port()
+    proc = start_server(port)
+    url = f"http://localhost:{port}"
+    try:
+        wait_health(url, proc)
+        yield url
+    finally:
+        stop_server(proc)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One Chromium per test module (Playwright's sync API; skipped, with the reason, without one)."""
+    from playwright.sync_api import sync_playwright
+    from test_browser import _chromium
+
+    exe = _chromium()
+    with sync_playwright() as p:
+        kw = dict(args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                        "--disable-background-networking", "--disable-component-update", "--no-first-run"])
+        try:
+            b = p.chromium.launch(executable_path=exe, **kw) if exe else p.chromium.launch(**kw)
+        except Exception as e:  # no browser on this machine
+            pytest.skip(f"no Chromium available ({str(e).splitlines()[0][:120]}); run `make browser`")
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser, server):
+    """A fresh browser context and page on ``server`` (1440 x 950)."""
+    from test_browser import VIEWPORT
+
+    ctx = browser.new_context(viewport=VIEWPORT)
+    pg = ctx.new_page()
+    pg.set_default_timeout(120_000)
+    yield pg
+    ctx.close()
+
+
 # -- the suite leaves the working tree as it found it ------------------------------------------
 def _git_status() -> set[str] | None:
     """`git status --porcelain` lines (None outside a git checkout or without git)."""
@@ -107,6 +189,11 @@ def _git_status() -> set[str] | None:
 
 def pytest_sessionstart(session):
     session.config.stash[_GIT_BEFORE] = _git_status()
+    # numba's compiled kernels (UMAP, k-NN) in one folder for every process the tests start: a
+    # subprocess with a VAE_EXPLORER_CACHE of its own would otherwise compile UMAP's anew (~17 s of CPU)
+    from vae.cache import numba_cache_dir
+
+    numba_cache_dir()
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -88,41 +88,6 @@ def stop_server(proc: subprocess.Popen, timeout: float = 15) -> None:
         proc.log.close()
 
 
-@pytest.fixture(scope="module")
-def server():
-    port = _free_port()
-    proc = start_server(port)
-    url = f"http://localhost:{port}"
-    try:
-        wait_health(url, proc)
-        yield url
-    finally:
-        stop_server(proc)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    exe = _chromium()
-    with playwright_api.sync_playwright() as p:
-        kw = dict(args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                        "--disable-background-networking", "--disable-component-update", "--no-first-run"])
-        try:
-            b = p.chromium.launch(executable_path=exe, **kw) if exe else p.chromium.launch(**kw)
-        except Exception as e:  # no browser on this machine
-            pytest.skip(f"no Chromium available ({str(e).splitlines()[0][:120]}); run `make browser`")
-        yield b
-        b.close()
-
-
-@pytest.fixture()
-def page(browser, server):
-    ctx = browser.new_context(viewport=VIEWPORT)
-    pg = ctx.new_page()
-    pg.set_default_timeout(120_000)
-    yield pg
-    ctx.close()
-
-
 def shot(pg, name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from pagecheck import assert_page_ok
 
-from tests.test_browser import VIEWPORT, browser, goto, page, server, shot, wait_app  # noqa: F401  (fixtures)
+from tests.test_browser import VIEWPORT, goto, shot, wait_app
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 

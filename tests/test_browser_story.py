@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from pagecheck import assert_page_ok
 
-from tests.test_browser import ARTIFACTS, browser, goto, page, server, wait_app  # noqa: F401  (fixtures)
+from tests.test_browser import ARTIFACTS, goto, wait_app
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import test_browser
 from pagecheck import assert_page_ok
-from test_browser import goto, shot, start_server, stop_server, wait_health
+from test_browser import free_port, goto, shot, start_server, stop_server, wait_health
 from test_live_decode import runtime_urls, wait_live
 
-browser, page = test_browser.browser, test_browser.page
 playwright_api = pytest.importorskip("playwright.sync_api")
 PAGES = ["map", "sliders", "reconstructions", "interpolate", "generate", "your_image", "how_it_works"]
 
@@ -19,7 +17,7 @@ PAGES = ["map", "sliders", "reconstructions", "interpolate", "generate", "your_i
 @pytest.fixture(scope="module")
 def server(imported_root, tmp_path_factory):
     """`streamlit run app.py` over the imported model and our fashion-mnist."""
-    port = test_browser._free_port()
+    port = free_port()
     proc = start_server(port, {"VAE_CHECKPOINTS": str(imported_root),
                                "VAE_EXPLORER_CACHE": str(tmp_path_factory.mktemp("byo-cache"))})
     url = f"http://localhost:{port}"

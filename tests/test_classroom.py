@@ -13,12 +13,8 @@ import math
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-import test_browser
 from pagecheck import assert_page_ok
 from test_browser import ARTIFACTS, MAP_INFO_JS, VIEWPORT, goto, map_info, shot, wait_app
-
-# test_browser's fixtures: a server on a free port, one Chromium, a fresh page per test
-server, browser, page = test_browser.server, test_browser.browser, test_browser.page
 
 CHART = "() => [...document.querySelectorAll('.js-plotly-plot')].find(g => (g._fullData || []).length > 3)"
 PLOT_BOX_JS = f"""() => {{

@@ -1,11 +1,10 @@
 """Datasets: the IDX reader against known Fashion-MNIST facts, digits, folders, errors."""
 
-import gzip
-import struct
 
 import numpy as np
 import pytest
 import torch
+from conftest import write_idx
 from PIL import Image
 
 from vae.data import (
@@ -39,24 +38,18 @@ def test_fashion_mnist_train_split_facts():
     assert torch.bincount(ds.labels).tolist() == [6000] * 10
 
 
-def _write_idx(path, arr, gz):
-    header = struct.pack(">BBBB", 0, 0, 0x08, arr.ndim) + struct.pack(f">{arr.ndim}I", *arr.shape)
-    data = header + arr.astype(np.uint8).tobytes()
-    (gzip.open if gz else open)(path, "wb").write(data)
-
-
 @pytest.mark.parametrize("gz", [True, False])
 def test_idx_reader_round_trip(tmp_path, gz):
     arr = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
     p = tmp_path / ("x.idx.gz" if gz else "x.idx")
-    _write_idx(p, arr, gz)
+    write_idx(p, arr, gz)
     assert np.array_equal(read_idx(p), arr)
 
 
 def test_idx_reader_rejects_truncated_and_garbage(tmp_path):
     arr = np.zeros((5, 4, 4), dtype=np.uint8)
     p = tmp_path / "t.idx"
-    _write_idx(p, arr, False)
+    write_idx(p, arr, False)
     p.write_bytes(p.read_bytes()[:-7])
     with pytest.raises(DataError, match="truncated or corrupted"):
         read_idx(p)
@@ -69,8 +62,8 @@ def test_idx_reader_rejects_truncated_and_garbage(tmp_path):
 def test_data_dir_is_searched_first(tmp_path, monkeypatch):
     imgs = (np.random.default_rng(0).random((6, 28, 28)) * 255).astype(np.uint8)
     labels = np.array([0, 1, 2, 0, 1, 2], dtype=np.uint8)
-    _write_idx(tmp_path / "t10k-images-idx3-ubyte", imgs, False)
-    _write_idx(tmp_path / "t10k-labels-idx1-ubyte", labels, False)
+    write_idx(tmp_path / "t10k-images-idx3-ubyte", imgs, False)
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte", labels, False)
     ds = load_dataset("mnist", "test", data_dir=tmp_path, download=False)
     assert ds.images.shape == (6, 1, 28, 28) and ds.labels.tolist() == labels.tolist()
     monkeypatch.setenv("VAE_DATA_DIR", str(tmp_path))

@@ -10,12 +10,8 @@ window. A failure lists what it found (page, what, the text, the sizes).
 from __future__ import annotations
 
 import pytest
-import test_browser
 from pagecheck import assert_page_ok
 from test_browser import ARTIFACTS, MAP_INFO_JS, goto, map_info, wait_app
-
-# test_browser's fixtures: a server on a free port, one Chromium
-server, browser = test_browser.server, test_browser.browser
 
 SIZES = [(1024, 768), (1400, 1000)]
 PAGES = ["map", "tour", "sliders", "reconstructions", "interpolate", "generate", "your_image", "how_it_works",
@@ -105,7 +101,10 @@ def open_page(pg, server, name: str, present: bool) -> None:
         pg.mouse.click(*info["point"])  # the point panel: metrics, images, code, buttons
         pg.get_by_role("button", name="Steer this point").wait_for()
         wait_app(pg)
-    pg.wait_for_timeout(800)  # images and fonts settle
+    # images loaded, fonts in, no skeleton left: the page as the user sees it (then one more frame)
+    pg.wait_for_function("() => document.fonts.status === 'loaded' && [...document.images].every(i => i.complete)"
+                         " && !document.querySelector('[data-testid=stSkeleton]')")
+    pg.wait_for_timeout(200)
 
 
 @pytest.mark.parametrize("present", [False, True], ids=["normal", "presenter"])

@@ -24,11 +24,7 @@ from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 import pytest
-import test_browser
 from test_browser import VIEWPORT, goto, map_info, stop_server, wait_app, wait_health
-
-# test_browser's fixtures: a server on a free port, one Chromium, a fresh page per test
-server, browser, page = test_browser.server, test_browser.browser, test_browser.page
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"

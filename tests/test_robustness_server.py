@@ -31,11 +31,10 @@ import numpy as np
 import pytest
 from pagecheck import assert_page_ok, page_exceptions_async
 from PIL import Image
-from test_browser import (  # noqa: F401
+from test_browser import (
     VIEWPORT,
     _chromium,
     _free_port,
-    browser,
     start_server,
     stop_server,
     wait_app,
@@ -130,7 +129,7 @@ def test_xsrf_protection_is_on(server):
 
 # -- hostile links and an oversized upload, in a real browser ----------------------------------------
 @pytest.fixture()
-def page(browser, server):  # noqa: F811 (the browser fixture comes from test_browser)
+def page(browser, server):  # the browser fixture: tests/conftest.py
     ctx = browser.new_context(viewport=VIEWPORT)
     pg = ctx.new_page()
     pg.set_default_timeout(120_000)
