@@ -176,6 +176,20 @@ def page(browser, server):
     ctx.close()
 
 
+# -- two lanes: the browser tests in one, the rest beside them (make test: pytest -n 2 --dist loadgroup) --
+#: Modules that drive Chromium against streamlit servers. Their tests wait on the browser and the
+#: server more than they compute, so they run one after another in one xdist worker (two browser
+#: lanes would compete for the same cores and servers) while the other worker runs the rest.
+BROWSER_MODULES = {"test_browser", "test_browser_i18n", "test_browser_story", "test_bigmap_browser", "test_byo_browser",
+                   "test_classroom", "test_layout", "test_live_decode", "test_robustness_server"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.stem in BROWSER_MODULES:
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
 # -- the suite leaves the working tree as it found it ------------------------------------------
 def _git_status() -> set[str] | None:
     """`git status --porcelain` lines (None outside a git checkout or without git)."""

@@ -304,10 +304,18 @@ def test_sessions_opening_pages_at_the_same_moment_on_a_fresh_server(browser):
             pg.set_default_timeout(180_000)
             pg.goto(f"{url}/{path}", wait_until="commit")
             pages.append(pg)
-        for path, pg in zip(opened, pages, strict=True):
+        for k, (path, pg) in enumerate(zip(opened, pages, strict=True)):
             wait_app(pg)
             assert_page_ok(pg, path or "map")
-            pg.locator('[data-testid="stMainBlockContainer"] h1').first.wait_for()  # the page itself ran
+            try:  # the page itself ran
+                pg.locator('[data-testid="stMainBlockContainer"] h1').first.wait_for(timeout=90_000)
+            except playwright_api.Error:  # what that user saw, and what the server said, for the log
+                ARTIFACTS.mkdir(parents=True, exist_ok=True)
+                pg.screenshot(path=str(ARTIFACTS / f"fresh-server-session-{k}.png"))
+                raise AssertionError(
+                    f"session {k} ({url}/{path}) went idle without its page's title; it shows:\n"
+                    f"{pg.locator('[data-testid=stApp]').inner_text()[:1500]}\n--- server log ---\n"
+                    f"{log_tail(proc, 6000)}") from None
         assert "partially initialized" not in log_tail(proc, 20_000), log_tail(proc)
     finally:
         for ctx in contexts:
