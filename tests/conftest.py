@@ -184,6 +184,7 @@ BROWSER_MODULES = {"test_browser", "test_browser_i18n", "test_browser_story", "t
                    "test_classroom", "test_layout", "test_live_decode", "test_robustness_server"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the marks to group by
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.path.stem in BROWSER_MODULES:
