@@ -160,6 +160,7 @@ export default function (component) {
     state.frames.push(performance.now() - t0);
     if (state.frames.length > 2000) state.frames.splice(0, 1000);
     state.mode = info.mode;
+    state.drawnColours = state.colourUrl; // the colouring on screen (the benchmark waits for a new one)
     caption.textContent = (info.mode === "points" ? data.text.points : data.text.density)
       .replace("{n}", info.inView.toLocaleString("en-US"));
   };
