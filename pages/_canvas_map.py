@@ -46,7 +46,7 @@ def show(ctx: Ctx, bundle: MapBundle, chart_key: str, color_by: str, values: np.
     if color_by == "class" or values is None:
         colour_tag, colours = f"{tag}-class", ctx.enc.labels
         palette = [class_color(c) for c in range(len(ctx.class_names))]
-        legend = {"kind": "classes", "names": [str(n) for n in ctx.class_names]}
+        legend = {"kind": "classes", "names": [_(str(n)) for n in ctx.class_names]}  # as tr_fig names traces
     else:
         colour_tag = f"{ctx.split}-{len(ctx.enc)}-{color_by}"
         colours, lo, hi = colour_codes(values)  # a few ms at 70,000
