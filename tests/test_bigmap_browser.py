@@ -173,7 +173,8 @@ def test_the_canvas_map_of_a_large_set_clicks_selects_hovers_and_recolours(page)
     page.wait_for_function("() => window.__vaeBigMap && !window.__vaeBigMap.tag.includes('-k') "
                            "&& window.__vaeBigMap.index && window.__vaeBigMap.frames.length", timeout=240_000)
     assert_page_ok(page)
-    assert page.locator(".js-plotly-plot").count() == 0, "the large set is still drawn by Plotly"
+    assert page.locator('[class*="st-key-map_chart_"]').count() == 0, "the large set is still drawn by Plotly"
+    assert page.locator('[class*="st-key-map_canvas_"] canvas.vae-big-map-canvas').count() == 1
     assert page.evaluate("() => window.__vaeBigMap.cls.length") == 1797
     legend = page.locator(".vae-big-map-legend .vae-big-map-key")
     assert legend.count() == 10 and legend.first.inner_text().strip() == "0"

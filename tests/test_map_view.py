@@ -136,5 +136,20 @@ def test_the_map_page_draws_a_large_set_with_the_canvas_and_lists_a_lasso(monkey
     at.session_state["ckpt"] = "digits"
     at.run()
     assert_app_ok(at, errors=True)
-    assert not at.get("plotly_chart") or all("map_chart" not in (c.proto.id or "") for c in at.get("plotly_chart"))
+    assert not at.get("plotly_chart"), "the large set is still drawn by Plotly"
     assert any("points, drawn in your browser" in c.value for c in at.caption), [c.value for c in at.caption]
+    key = "map_canvas_digits_test_umap"  # the component's state: what the page sends when the user picks
+    at.session_state[key] = {"pick": {"kind": "box", "polygon": [[-1e3, -1e3], [1e3, -1e3], [1e3, 1e3], [-1e3, 1e3]]}}
+    at.run()
+    assert_app_ok(at, errors=True)
+    assert [s.value for s in at.subheader] == ["360 images selected"]
+    at.session_state[key] = {"pick": {"kind": "lasso", "polygon": [[1e3, 1e3], [1e3 + 1, 1e3], [1e3, 1e3 + 1]]}}
+    at.run()
+    assert any("No image lies inside the shape" in i.value for i in at.info), [i.value for i in at.info]
+    at.session_state[key] = {"pick": {"kind": "point", "index": 7}}
+    at.run()
+    assert at.subheader[0].value.startswith("#7 · "), at.subheader[0].value
+    at.session_state[key] = {"pick": {"kind": "spot", "xy": [0.0, 0.0]}}
+    at.run()
+    assert_app_ok(at, errors=True)
+    assert at.subheader[0].value == "Decoded spot"
