@@ -94,11 +94,13 @@ export default function (component) {
   };
   const ring = (ctx, w, h, xy) => {
     const [px, py] = toPixel(state.view, w, h, xy[0], xy[1]);
-    ctx.strokeStyle = "#000";
-    ctx.lineWidth = 3;
-    ctx.beginPath();
-    ctx.arc(px, py, 9, 0, 2 * Math.PI);
-    ctx.stroke();
+    for (const [colour, width] of [["#fff", 6], ["#000", 3]]) { // a white halo: visible on dense colour too
+      ctx.strokeStyle = colour;
+      ctx.lineWidth = width;
+      ctx.beginPath();
+      ctx.arc(px, py, 9, 0, 2 * Math.PI);
+      ctx.stroke();
+    }
   };
   const draw = () => {
     raf = 0;
