@@ -15,7 +15,8 @@ import pytest
 from pagecheck import assert_app_ok
 from streamlit.testing.v1 import AppTest
 
-from components.big_map import CANVAS_ABOVE, canvas_above, parse_pick
+from components.big_map import CANVAS_ABOVE, HERE, JS_MODULES, canvas_above, parse_pick
+from components.live_decoder import bundle_js
 from vae.map_view import SCALE_STEPS, box_polygon, colour_codes, inside_polygon, scale_palette
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +34,23 @@ def _shapes() -> dict[str, np.ndarray]:
     bow = np.array([[-4, -4], [4, 4], [4, -4], [-4, 4]], float)  # crosses itself: even-odd leaves two triangles
     lasso = np.random.default_rng(3).normal(0, 2.5, (60, 2)).cumsum(0) * 0.3  # a wandering hand-drawn path
     return {"box": box_polygon(-2.5, -1.0, 3.0, 4.5), "star": star, "bow": bow, "lasso": lasso}
+
+
+# -- the component's JavaScript ---------------------------------------------------------------------
+def test_every_module_is_in_the_bundle():
+    assert {p.name for p in HERE.glob("*.js")} == set(JS_MODULES), "a module is missing from JS_MODULES"
+    js = bundle_js(HERE, JS_MODULES)
+    assert js.count("export default function") == 1
+
+
+@pytest.mark.skipif(NODE is None, reason="node not installed (only this syntax check needs it)")
+@pytest.mark.parametrize("name", [*JS_MODULES, "bundle"])
+def test_javascript_is_valid(tmp_path, name):
+    path = tmp_path / "bundle.mjs"
+    path.write_text(bundle_js(HERE, JS_MODULES) if name == "bundle" else (HERE / name).read_text(encoding="utf-8"),
+                    encoding="utf-8")
+    r = subprocess.run([NODE, "--check", str(path)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
 
 
 # -- membership ---------------------------------------------------------------------------------------
