@@ -171,3 +171,8 @@ def test_the_map_page_draws_a_large_set_with_the_canvas_and_lists_a_lasso(monkey
     at.run()
     assert_app_ok(at, errors=True)
     assert at.subheader[0].value == "Decoded spot"
+    at.session_state["map_prior"] = True  # prior samples over the codes: a click on one shows it
+    at.session_state[key] = {"pick": {"kind": "prior", "index": 4}}
+    at.run()
+    assert_app_ok(at, errors=True)
+    assert at.subheader[0].value == "Prior sample 4"

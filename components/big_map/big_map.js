@@ -163,8 +163,8 @@ export default function (component) {
     if (state.frames.length > 2000) state.frames.splice(0, 1000);
     state.mode = info.mode;
     state.drawnColours = state.colourUrl; // the colouring on screen (the benchmark waits for a new one)
-    caption.textContent = (info.mode === "points" ? data.text.points : data.text.density)
-      .replace("{n}", info.inView.toLocaleString("en-US"));
+    caption.textContent = data.points === false ? "" // the points are switched off: only the picture
+      : (info.mode === "points" ? data.text.points : data.text.density).replace("{n}", info.inView.toLocaleString("en-US"));
   };
   const request = () => {
     if (!raf) raf = requestAnimationFrame(draw);
