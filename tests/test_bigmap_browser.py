@@ -229,6 +229,20 @@ def test_the_canvas_map_of_a_large_set_clicks_selects_hovers_and_recolours(page)
     page.mouse.click(empty["x"], empty["y"])
     assert _heading(page, re.compile(r"^Decoded spot$")) == "Decoded spot"
 
+    # a class in the legend hides and shows again, in the page (the caption counts what is drawn)
+    caption = page.locator(".vae-big-map [data-role='caption']")
+    count = lambda: int(re.match(r"^([\d,]+) images in view", caption.inner_text()).group(1).replace(",", ""))  # noqa: E731
+    shown = count()
+    key0 = page.locator(".vae-big-map-legend .vae-big-map-key").first
+    key0.click()
+    page.wait_for_function("() => window.__vaeBigMap.hidden[0] === 1")
+    page.wait_for_function(f"() => !document.querySelector('.vae-big-map [data-role=caption]').innerText"
+                           f".startsWith('{shown:,} ')")
+    assert key0.get_attribute("data-hidden") == "true" and 0 < count() < shown, (shown, count())
+    key0.click()
+    page.wait_for_function(f"() => document.querySelector('.vae-big-map [data-role=caption]').innerText"
+                           f".startsWith('{shown:,} ')")
+
     # another colouring: one file of colour bytes, a colour scale as the legend, the points redrawn
     page.locator('[data-testid="stSelectbox"]').filter(has_text="Colour by").first.click()
     page.locator('[role="option"]').filter(has_text=re.compile(r"^KL")).first.click()
