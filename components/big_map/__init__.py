@@ -133,7 +133,7 @@ def explore(content_hash: str, tag: str, coords: np.ndarray, colour_tag: str, co
                               "points · drag to pan · double-click to reset"),
                  "points": _("{n} images in view · drag to pan · scroll to zoom · double-click to reset"),
                  "failed": _("The map positions could not be loaded: {reason}"),
-                 "toggle": _("Show or hide this class"),
+                 "toggle": _("Show or hide this class"), "overlay": _("prior samples z ~ N(0, I)"),
                  "tools": {"pan": _("Pan, and click a point or an empty spot"), "box": _("Box select"),
                            "lasso": _("Lasso select")}},
     })

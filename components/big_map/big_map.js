@@ -243,6 +243,13 @@ export default function (component) {
     legend.append(title, low, bar, high);
   }
 
+  if (data.overlay && data.text.overlay) { // the prior samples' key, after the colours'
+    const item = document.createElement("span");
+    item.className = "vae-big-map-key";
+    item.textContent = `× ${data.text.overlay}`;
+    legend.appendChild(item);
+  }
+
   // -- the pointer: pan (drag), click, box or lasso (drag with those tools), zoom (wheel)
   const at = (e) => {
     const [w, h] = size();
