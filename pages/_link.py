@@ -364,6 +364,16 @@ def _drawings(ctx: Any) -> list[str]:
     return list(DRAWINGS)
 
 
+def _splits(ctx: Any) -> list[str]:
+    """The explore sets: "all" too where the checkpoint the link names (or this session's) has its train
+    split here. Read before the sidebar restores the checkpoint, hence the link's own ``ckpt``."""
+    from pages._common import _all_here
+    from vae.explorer import ALL
+
+    name = incoming("ckpt") or st.session_state.get("ckpt")
+    return ["test", "train"] + ([ALL] if _all_here(name) else [])
+
+
 def _map_methods(ctx: Any) -> list[str]:
     from pages._common import map_methods
 
@@ -434,7 +444,7 @@ PARAMS: dict[str, list[Param]] = {
         # first: the notices of the keys after it are in the link's language
         Param(LANG_KEY, N_("language"), _lang_parse, lambda ctx: current_language(), states=(LANG_KEY,)),
         # ckpt is restored by the sidebar itself (it owns the checkpoint picker and its notice)
-        one_of("split", "split", N_("explore set"), ["test", "train"]),
+        one_of("split", "split", N_("explore set"), _splits),
         Param("present", N_("presenter mode"), lambda text, ctx: {"present": parse_flag(text)},
               lambda ctx: "1" if _state("present") else None, states=("present",)),
         integer("tour", "tour_step", N_("tour step"), 1, lambda ctx: _tour_steps()),

@@ -13,7 +13,8 @@ import time
 import numpy as np
 import streamlit as st
 
-from components import live_decoder
+from components import big_map, live_decoder
+from pages import _canvas_map as canvas_map
 from pages import _link as link
 from pages import _presenter as presenter
 from pages import _samples_map as samples_map
@@ -50,16 +51,23 @@ link.restore("map", ctx)
 st.title(_("Map of the latent space"))
 two_d = ctx.latent_dim == 2
 split_words = _("images (train + test)") if ctx.split == ALL else _("{split}-split images").format(split=ctx.split_label)
-st.caption(
-    (_("Each dot is one of the {n:,} {split_words} of **{dataset}**, placed by its latent code (the posterior "
-       "mean of q(z|x), {d} numbers) — this model's latent space *is* 2-D, so the map is the space itself, with "
-       "decoded images behind it.") if two_d else
-     _("Each dot is one of the {n:,} {split_words} of **{dataset}**, placed by its latent code (the posterior "
-       "mean of q(z|x), {d} numbers), projected to 2-D.")).format(
+intro = st.empty()  # the page's caption: what the map offers depends on the view chosen below
+
+
+def show_intro(samples: bool) -> None:
+    """The caption under the title; the posterior samples' map has no box or lasso."""
+    about = (_("Each dot is one of the {n:,} {split_words} of **{dataset}**, placed by its latent code (the posterior "
+               "mean of q(z|x), {d} numbers) — this model's latent space *is* 2-D, so the map is the space itself, "
+               "with decoded images behind it.") if two_d else
+             _("Each dot is one of the {n:,} {split_words} of **{dataset}**, placed by its latent code (the posterior "
+               "mean of q(z|x), {d} numbers), projected to 2-D.")).format(
         n=len(ctx.enc), split_words=split_words, dataset=ctx.ck.dataset, d=ctx.latent_dim)
-    + " " + _("**Click a dot** to see it, pick the **box or lasso** tool (top right of the map) to select many, "
-              "**click empty space** to decode that spot.")
-)
+    how = (_("**Scroll** to zoom into the cloud of samples, **click** one to see the image it was drawn for.")
+           if samples else
+           _("**Click a dot** to see it, pick the **box or lasso** tool (top right of the map) to select many, "
+             "**click empty space** to decode that spot."))
+    intro.caption(about + " " + how)
+
 
 methods = map_methods(ctx)
 if st.session_state.get("map_method") not in methods:  # first open: the checkpoint's own map (an import's choice)
@@ -87,11 +95,13 @@ per_image = st.segmented_control(
     help=_("One code per image (its posterior mean), or several samples z ~ q(z|x) of each: how uncertain the "
            "encoder is, as clouds around the means. Many codes are drawn as a density that becomes points as you "
            "zoom."))
+show_intro(bool(per_image and per_image > 1))
 if per_image and per_image > 1:
     samples_map.show(ctx, bundle, int(per_image))
     st.stop()
 coords, lmap = bundle.coords, bundle.latent_map
-grid = spot_grid(coords, 70)
+canvas = len(coords) > big_map.canvas_above()  # a large set: drawn in the page (pages/_canvas_map.py)
+grid = None if canvas else spot_grid(coords, 70)
 values = {"class": None, "recon": ctx.enc.recon, "kl": ctx.enc.kl, "sigma": ctx.enc.sigma_mean}[color_by]
 prior_z = prior_samples(int(n_prior), ctx.latent_dim, seed=1) if show_prior else None
 prior_xy = lmap.to_map(prior_z) if prior_z is not None else None
@@ -101,7 +111,7 @@ if method == "latent":
     lo, hi = padded_bounds(coords)
     background = decoded_grid_background(ctx.decode, lo, hi, n=24)
 
-chart_key = f"map_chart_{ctx.name}_{ctx.split}_{method}"
+chart_key = f"map_{'canvas' if canvas else 'chart'}_{ctx.name}_{ctx.split}_{method}"
 chosen = selected_index(ctx)
 
 
@@ -111,38 +121,6 @@ def _has_points(state) -> bool:
         return bool(state and state["selection"]["points"])
     except (KeyError, TypeError, AttributeError):
         return False
-
-
-# The point the figure starts with as selected: the chosen one, but only while the chart holds no
-# selection of its own (else the figure, and so the chart, would change under the user's hand).
-view = [chart_key, color_by, bool(show_prior), int(n_prior), bool(show_points), presenter.on()]
-pin = st.session_state.get("map_pin")
-if pin is None or pin["view"] != view or (pin["index"] != chosen and not _has_points(st.session_state.get(chart_key))):
-    pin = st.session_state["map_pin"] = {"view": view, "index": chosen}
-fig = latent_map(
-    coords, ctx.enc.labels, ctx.class_names, color_by=color_by, values=values, grid=grid,
-    prior=prior_xy, selected=pin["index"], background=background, points=show_points,
-    axis_titles=("z0", "z1") if method == "latent" else None, height=600,
-    marker_size=5 if presenter.on() else 4, font=presenter.font(12),
-)
-# Streamlit selects a clicked point only outside box/lasso mode: dragging pans, the toolbar has box and
-# lasso. The toolbar stays in view (not only on hover), in a top margin of its own, above the legend.
-fig.update_layout(dragmode="pan", margin=dict(t=34))
-tr_fig(fig)
-
-left, right = st.columns([3, 2], gap="medium")
-with left:
-    event = st.plotly_chart(
-        fig, key=chart_key, on_select="rerun", selection_mode=("points", "box", "lasso"),
-        config={"scrollZoom": True, "displaylogo": False, "displayModeBar": True},
-    )
-    st.caption((_("{map} · {n:,} points · legend entries toggle classes · drag to pan · scroll to zoom · "
-                  "double-click to reset. Box and lasso (toolbar) select many; while one of them is the tool, "
-                  "clicks select nothing: pick **Pan** (the cross of arrows) to click points again.")
-                if color_by == "class" else
-                _("{map} · {n:,} points · drag to pan · scroll to zoom · double-click to reset. Box and lasso "
-                  "(toolbar) select many; while one of them is the tool, clicks select nothing: pick **Pan** (the "
-                  "cross of arrows) to click points again.")).format(map=bundle.label, n=len(coords)))
 
 
 def point_ref(point: dict) -> tuple[int, int] | None:
@@ -156,15 +134,68 @@ def point_ref(point: dict) -> tuple[int, int] | None:
     return int(cd[0]), int(cd[1])
 
 
-points = list(event.selection.points) if event and event.selection else []
-data_idx, grid_idx, prior_idx = [], [], []
-for p in points:
-    ref = point_ref(p)
-    if ref is None:
-        continue
-    kind, i = ref
-    (data_idx if kind == KIND_DATA else grid_idx if kind == KIND_GRID else prior_idx).append(i)
-box_or_lasso = bool(event and event.selection and (event.selection.box or event.selection.lasso))
+def plotly_map() -> canvas_map.Picked:
+    """The map as a Plotly WebGL chart (the default, up to big_map.canvas_above() points), and what
+    the user picked on it."""
+    # The point the figure starts with as selected: the chosen one, but only while the chart holds no
+    # selection of its own (else the figure, and so the chart, would change under the user's hand).
+    view = [chart_key, color_by, bool(show_prior), int(n_prior), bool(show_points), presenter.on()]
+    pin = st.session_state.get("map_pin")
+    if pin is None or pin["view"] != view or (pin["index"] != chosen
+                                              and not _has_points(st.session_state.get(chart_key))):
+        pin = st.session_state["map_pin"] = {"view": view, "index": chosen}
+    fig = latent_map(
+        coords, ctx.enc.labels, ctx.class_names, color_by=color_by, values=values, grid=grid,
+        prior=prior_xy, selected=pin["index"], background=background, points=show_points,
+        axis_titles=("z0", "z1") if method == "latent" else None, height=600,
+        marker_size=5 if presenter.on() else 4, font=presenter.font(12),
+    )
+    # Streamlit selects a clicked point only outside box/lasso mode: dragging pans, the toolbar has box and
+    # lasso. The toolbar stays in view (not only on hover), in a top margin of its own, above the legend.
+    fig.update_layout(dragmode="pan", margin=dict(t=34))
+    tr_fig(fig)
+    event = st.plotly_chart(
+        fig, key=chart_key, on_select="rerun", selection_mode=("points", "box", "lasso"),
+        config={"scrollZoom": True, "displaylogo": False, "displayModeBar": True},
+    )
+    st.caption((_("{map} · {n:,} points · legend entries toggle classes · drag to pan · scroll to zoom · "
+                  "double-click to reset. Box and lasso (toolbar) select many; while one of them is the tool, "
+                  "clicks select nothing: pick **Pan** (the cross of arrows) to click points again.")
+                if color_by == "class" else
+                _("{map} · {n:,} points · drag to pan · scroll to zoom · double-click to reset. Box and lasso "
+                  "(toolbar) select many; while one of them is the tool, clicks select nothing: pick **Pan** (the "
+                  "cross of arrows) to click points again.")).format(map=bundle.label, n=len(coords)))
+    points = list(event.selection.points) if event and event.selection else []
+    data_idx, grid_idx, prior_idx = [], [], []
+    for p in points:
+        ref = point_ref(p)
+        if ref is None:
+            continue
+        kind, i = ref
+        (data_idx if kind == KIND_DATA else grid_idx if kind == KIND_GRID else prior_idx).append(i)
+    box_or_lasso = bool(event and event.selection and (event.selection.box or event.selection.lasso))
+    many = bool(data_idx) and (len(data_idx) > 1 or box_or_lasso)
+    spot = grid[grid_idx[0]] if grid_idx else None
+    if many:
+        mark = None
+    elif data_idx:
+        mark = coords[data_idx[0]]
+    elif spot is not None:
+        mark = spot
+    elif prior_idx and prior_xy is not None:
+        mark = prior_xy[prior_idx[0]]
+    else:
+        mark = coords[chosen] if chosen is not None else None
+    return canvas_map.Picked(data_idx, spot, prior_idx, many, mark)
+
+
+left, right = st.columns([3, 2], gap="medium")
+with left:
+    if canvas:
+        picked = canvas_map.show(ctx, bundle, chart_key, color_by, values, prior_xy, background, show_points, chosen)
+    else:
+        picked = plotly_map()
+data_idx, spot, prior_idx, many, mark = picked.data_idx, picked.spot, picked.prior_idx, picked.many, picked.mark
 
 
 def point_details(i: int) -> None:
@@ -306,21 +337,11 @@ def hover_preview(mark: np.ndarray | None) -> None:
     }, key="map_hover_view")
 
 
-many = bool(data_idx) and (len(data_idx) > 1 or box_or_lasso)
-if many:
-    mark = None
-elif data_idx:
-    mark = coords[data_idx[0]]
-elif grid_idx:
-    mark = grid[grid_idx[0]]
-elif prior_idx and prior_xy is not None:
-    mark = prior_xy[prior_idx[0]]
-else:
-    mark = coords[chosen] if chosen is not None else None
-
 with right:
     hover_preview(mark)
-    if many:
+    if many and not data_idx:
+        st.info(_("No image lies inside the shape: draw it around some points."))
+    elif many:
         sel = sorted(set(data_idx))
         st.subheader(_("{n:,} images selected").format(n=len(sel)))
         counts = np.bincount(ctx.enc.labels[sel], minlength=len(ctx.class_names))
@@ -342,8 +363,8 @@ with right:
     elif data_idx:
         select_index(ctx, data_idx[0])
         point_details(data_idx[0])
-    elif grid_idx:
-        spot_details(grid[grid_idx[0]])
+    elif spot is not None:
+        spot_details(spot)
     elif prior_idx and prior_z is not None:
         k = prior_idx[0]
         st.subheader(_("Prior sample {k}").format(k=k))

@@ -246,6 +246,16 @@ def test_shared_settings_round_trip_on_every_page():
     same(at, reopened(at, "generate"), ["present", "split", "tour_step"])
 
 
+def test_a_link_to_the_map_of_every_image_opens_it():
+    """split=all (the 70k map's link) where the checkpoint's train split is here: digits has both."""
+    at = open_link("map", {"ckpt": "digits", "split": "all", "point": "1500"})
+    assert not at.link_notices, at.link_notices
+    assert at.session_state["split"] == "all" and url(at)["split"] == "all"
+    assert any("1,797 images (train + test)" in c.value for c in at.caption), [c.value for c in at.caption]
+    assert at.subheader[0].value.startswith("#1500 · "), at.subheader[0].value  # a train image, chosen
+    same(at, reopened(at, "map"), ["split", "selected_index"])
+
+
 def test_the_language_is_in_the_link():
     """?lang= is a shared key: a Chinese link opens in Chinese and the URL it leaves keeps the language;
     a tour step's link carries the session's language."""

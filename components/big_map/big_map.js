@@ -1,199 +1,41 @@
-// The map of a million codes (Streamlit components v2): a density raster that turns into points as
-// you zoom. Plotly's WebGL scatter takes every point through Streamlit's JSON and redraws all of
-// them on every pan; here the page fetches the positions once (float32) and the class of each
-// (uint8), and each frame bins only what is in view into a raster: where at most `pointsBelow`
-// codes are in view it draws each one as a dot instead. Panning and zooming never wait for the
-// server; a click sends the index of the nearest code (within a few pixels) to Python, which shows
-// its image.
+// The canvas map (Streamlit components v2): the codes of a large explore set, drawn by the page.
+// Plotly's WebGL scatter takes every point through Streamlit's JSON and redraws all of them on
+// every pan; here the page fetches the positions once (float32) and a colour byte of each (uint8)
+// as static files, and each frame draws only what is in view (raster.js): a density where very
+// many codes are in view, a dot for each code where fewer are. Panning and zooming never wait for
+// the server.
+//
+// Two uses. The million posterior samples (`explore` off): a click sends the index of the nearest
+// code (trigger `clicked`). The Map page's 70,000 images (`explore` on): a colour legend (classes
+// toggle), a toolbar (pan, box, lasso), prior samples over the codes, a decoded picture behind
+// them; what the user picked is the state value `pick`, kept across reruns: {kind: "point",
+// index} | {kind: "spot", xy} | {kind: "prior", index} | {kind: "box" | "lasso", polygon}. The
+// selection is marked here at once (selection.js; the server finds the same points with its twin).
+
+import { buildIndex, nearest, rasterize, sorted } from "./raster.js";
+import { boxPolygon, insidePolygon } from "./selection.js";
 
 const HTML = `
   <div class="vae-big-map">
-    <canvas class="vae-big-map-canvas"></canvas>
+    <div class="vae-big-map-bar">
+      <div class="vae-big-map-legend" data-role="legend"></div>
+      <div class="vae-big-map-tools" data-role="tools" hidden></div>
+    </div>
+    <div class="vae-big-map-stage"><canvas class="vae-big-map-canvas"></canvas></div>
     <div class="vae-big-map-caption" data-role="caption"></div>
   </div>`;
 
-const GRID = 256; // cells per side of the index over the map's bounds
-
-/**
- * The codes sorted into a GRID x GRID index over the map's bounds, in a random order within each
- * cell: a frame then reads only the cells in view, and where too many codes are in view, the first
- * share of each cell (a uniform random sample of them).
- * @param {Float32Array} xy (n*2,) map positions
- * @param {Uint8Array} cls (n,) class of each code
- * @param {number[]} bounds [x0, y0, x1, y1]
- * @returns {object} {xy, cls, start (GRID*GRID+1 offsets), bounds}
- */
-export function buildIndex(xy, cls, bounds) {
-  const n = cls.length;
-  const [x0, y0, x1, y1] = bounds;
-  const fx = GRID / (x1 - x0);
-  const fy = GRID / (y1 - y0);
-  const cellOf = new Uint32Array(n);
-  const start = new Uint32Array(GRID * GRID + 1);
-  for (let i = 0; i < n; i++) {
-    const gx = Math.min(GRID - 1, Math.max(0, Math.floor((xy[2 * i] - x0) * fx)));
-    const gy = Math.min(GRID - 1, Math.max(0, Math.floor((xy[2 * i + 1] - y0) * fy)));
-    cellOf[i] = gy * GRID + gx;
-    start[cellOf[i] + 1]++;
-  }
-  for (let c = 0; c < GRID * GRID; c++) start[c + 1] += start[c];
-  const order = new Uint32Array(n); // a seeded shuffle, so that each cell's first codes are a random sample
-  for (let i = 0; i < n; i++) order[i] = i;
-  let seed = 12345;
-  for (let i = n - 1; i > 0; i--) {
-    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    const j = seed % (i + 1);
-    const t = order[i];
-    order[i] = order[j];
-    order[j] = t;
-  }
-  const fill = start.slice(0, GRID * GRID);
-  const sxy = new Float32Array(2 * n);
-  const scls = new Uint8Array(n);
-  for (let k = 0; k < n; k++) {
-    const i = order[k];
-    const p = fill[cellOf[i]]++;
-    sxy[2 * p] = xy[2 * i];
-    sxy[2 * p + 1] = xy[2 * i + 1];
-    scls[p] = cls[i];
-  }
-  return { xy: sxy, cls: scls, start, bounds };
-}
-
-/**
- * Bin the codes in view into an RGBA raster (density: each cell the mean colour of its codes, more
- * opaque where there are more), or draw each as a dot when at most `pointsBelow` are in view.
- * Where more than `budget` codes are in view, each index cell contributes its first share (a
- * random sample), weighted up: the frame's cost stays bounded at any zoom.
- * @param {object} index from buildIndex
- * @param {number[][]} palette [r, g, b] per class
- * @param {{x0: number, y0: number, x1: number, y1: number}} view data rectangle shown
- * @param {number} w canvas width, pixels
- * @param {number} h canvas height, pixels
- * @param {number} pointsBelow draw dots when at most this many codes are in view
- * @param {Uint8ClampedArray} out (w*h*4,) RGBA pixels, written
- * @param {number} budget most codes read in one frame
- * @param {number} cell density cell size, pixels
- * @returns {{inView: number, read: number, mode: string}}
- */
-export function rasterize(index, palette, view, w, h, pointsBelow, out, budget = 200000, cell = 2) {
-  const { xy, cls, start, bounds } = index;
-  const [bx0, by0, bx1, by1] = bounds;
-  const gx0 = Math.max(0, Math.floor(((view.x0 - bx0) / (bx1 - bx0)) * GRID));
-  const gx1 = Math.min(GRID - 1, Math.floor(((view.x1 - bx0) / (bx1 - bx0)) * GRID));
-  const gy0 = Math.max(0, Math.floor(((view.y0 - by0) / (by1 - by0)) * GRID));
-  const gy1 = Math.min(GRID - 1, Math.floor(((view.y1 - by0) / (by1 - by0)) * GRID));
-  let candidates = 0;
-  for (let gy = gy0; gy <= gy1; gy++) candidates += start[gy * GRID + gx1 + 1] - start[gy * GRID + gx0];
-  const share = candidates > budget ? budget / candidates : 1;
-  const pr = Uint8Array.from(palette, (c) => c[0]);
-  const pg = Uint8Array.from(palette, (c) => c[1]);
-  const pb = Uint8Array.from(palette, (c) => c[2]);
-  const gw = Math.ceil(w / cell);
-  const gh = Math.ceil(h / cell);
-  const count = new Float32Array(gw * gh);
-  const rgb = new Float32Array(gw * gh * 3);
-  const cx = w / (view.x1 - view.x0) / cell;
-  const cy = h / (view.y1 - view.y0) / cell;
-  const ox = -view.x0 * cx;
-  const oy = view.y1 * cy;
-  const weight = 1 / share;
-  let inView = 0;
-  let read = 0;
-  for (let gy = gy0; gy <= gy1; gy++) {
-    for (let gx = gx0; gx <= gx1; gx++) {
-      const c0 = start[gy * GRID + gx];
-      const all = start[gy * GRID + gx + 1] - c0;
-      const end = c0 + (share < 1 ? Math.ceil(all * share) : all);
-      read += end - c0;
-      for (let i = c0; i < end; i++) {
-        const fx = xy[2 * i] * cx + ox;
-        const fy = oy - xy[2 * i + 1] * cy;
-        if (!(fx >= 0 && fy >= 0 && fx < gw && fy < gh)) continue;
-        const g = (fy | 0) * gw + (fx | 0);
-        const k = cls[i];
-        inView++;
-        count[g] += weight;
-        rgb[3 * g] += weight * pr[k];
-        rgb[3 * g + 1] += weight * pg[k];
-        rgb[3 * g + 2] += weight * pb[k];
-      }
-    }
-  }
-  inView = Math.round(inView * weight);
-  out.fill(255);
-  if (share === 1 && inView <= pointsBelow) { // few enough: each drawn as a dot
-    const r = inView <= pointsBelow / 8 ? 2 : 1; // larger dots when very few are in view
-    const sx = w / (view.x1 - view.x0);
-    const sy = h / (view.y1 - view.y0);
-    for (let gy = gy0; gy <= gy1; gy++) {
-      for (let i = start[gy * GRID + gx0]; i < start[gy * GRID + gx1 + 1]; i++) {
-        const px = Math.floor((xy[2 * i] - view.x0) * sx);
-        const py = Math.floor((view.y1 - xy[2 * i + 1]) * sy);
-        if (px < 0 || py < 0 || px >= w || py >= h) continue;
-        const k = cls[i];
-        for (let yy = Math.max(0, py - r); yy <= Math.min(h - 1, py + r); yy++) {
-          for (let xx = Math.max(0, px - r); xx <= Math.min(w - 1, px + r); xx++) {
-            const o = 4 * (yy * w + xx);
-            out[o] = pr[k];
-            out[o + 1] = pg[k];
-            out[o + 2] = pb[k];
-          }
-        }
-      }
-    }
-    return { inView, read, mode: "points" };
-  }
-  let most = 1;
-  for (let g = 0; g < count.length; g++) if (count[g] > most) most = count[g];
-  const norm = 1 / Math.log1p(most);
-  for (let gy = 0; gy < gh; gy++) {
-    for (let gx = 0; gx < gw; gx++) {
-      const g = gy * gw + gx;
-      const k = count[g];
-      if (!k) continue;
-      const a = (0.25 + 0.75 * Math.log1p(k) * norm) / k; // opacity: log of the codes in the cell
-      const r = 255 - a * (255 * k - rgb[3 * g]); // the cell's mean colour over white
-      const gg = 255 - a * (255 * k - rgb[3 * g + 1]);
-      const b = 255 - a * (255 * k - rgb[3 * g + 2]);
-      for (let dy = 0; dy < cell; dy++) {
-        const yy = gy * cell + dy;
-        if (yy >= h) break;
-        let o = 4 * (yy * w + gx * cell);
-        for (let dx = 0; dx < cell && gx * cell + dx < w; dx++, o += 4) {
-          out[o] = r;
-          out[o + 1] = gg;
-          out[o + 2] = b;
-        }
-      }
-    }
-  }
-  return { inView, read, mode: "density" };
-}
-
-/**
- * The code nearest to a data point, within `radius` (data units), or -1.
- * @param {Float32Array} xy (n*2,)
- * @param {number} x
- * @param {number} y
- * @param {number} radius
- * @returns {number}
- */
-export function nearest(xy, x, y, radius) {
-  let best = -1;
-  let bestD = radius * radius;
-  const n = xy.length / 2;
-  for (let i = 0; i < n; i++) {
-    const dx = xy[2 * i] - x;
-    const dy = xy[2 * i + 1] - y;
-    const d = dx * dx + dy * dy;
-    if (d <= bestD) {
-      bestD = d;
-      best = i;
-    }
-  }
-  return best;
-}
+const CLICK_PX = 8; // a click means the nearest code within this many pixels
+const TOOLS = ["pan", "box", "lasso"];
+// the toolbar's icons (inline SVG: no icon font to load, and every system draws them alike)
+const SVG = (body) => `<svg viewBox="0 0 16 16" width="16" height="16" fill="none" stroke="currentColor" `
+  + `stroke-width="1.4" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">${body}</svg>`;
+const ICONS = {
+  pan: SVG("<path d='M8 1v14M1 8h14M8 1 6 3M8 1l2 2M8 15l-2-2M8 15l2-2M1 8l2-2M1 8l2 2M15 8l-2-2M15 8l-2 2'/>"),
+  box: SVG("<rect x='2' y='3' width='12' height='10' stroke-dasharray='2.5 2'/>"),
+  lasso: SVG("<path d='M5 12c-3-1-4-4-2-6.5S10 2 13 4s1 6-3 7c-2 .5-4 .5-5 1z' stroke-dasharray='2.5 2'/>"
+    + "<path d='M5 12c-1 1-1 2.5 0 3'/>"),
+};
 
 async function fetchArray(url, Kind) {
   const r = await fetch(url);
@@ -207,12 +49,12 @@ function hexToRgb(hex) {
 }
 
 /**
- * Mount the map: fetch positions and classes (cached by URL across reruns), then draw on demand.
- * @param {{data: object, parentElement: HTMLElement, setTriggerValue: Function}} component
+ * Mount the map: fetch positions and colours (cached by URL across reruns), then draw on demand.
+ * @param {{data: object, parentElement: HTMLElement, setTriggerValue: Function, setStateValue: Function}} component
  * @returns {() => void} cleanup
  */
 export default function (component) {
-  const { data, parentElement, setTriggerValue } = component;
+  const { data, parentElement, setTriggerValue, setStateValue } = component;
   if (parentElement.__vaeBigMapCleanup) parentElement.__vaeBigMapCleanup();
   let root = parentElement.querySelector(".vae-big-map");
   if (!root) {
@@ -225,11 +67,19 @@ export default function (component) {
   const home = { x0: data.bounds[0], y0: data.bounds[1], x1: data.bounds[2], y1: data.bounds[3] };
   // the view survives reruns (a click reruns the page): kept on the element, reset for another map
   const state = parentElement.__vaeBigMap && parentElement.__vaeBigMap.tag === data.tag
-    ? parentElement.__vaeBigMap : { tag: data.tag, view: null, xy: null, cls: null, frames: [] };
+    ? parentElement.__vaeBigMap
+    : { tag: data.tag, view: null, xy: null, cls: null, frames: [], tool: "pan", hidden: {}, colours: {} };
   parentElement.__vaeBigMap = state;
-  window.__vaeBigMap = state; // read by the browser tests and the frame-time benchmark
+  window.__vaeBigMap = state; // read by the browser tests and the benchmarks
+  const hidden = new Uint8Array(palette.length);
+  if (data.legend && data.legend.kind === "classes") for (const c in state.hidden) hidden[c] = state.hidden[c] ? 1 : 0;
+  // the ring: where the user just clicked, until the server answers; then where the server says
+  const serverMark = JSON.stringify(data.selected || null);
+  if (!state.mark || state.mark.after !== serverMark) state.mark = null;
   let raf = 0;
   let image = null;
+  let shape = null; // the box or lasso being drawn, map coordinates
+  let background = null;
 
   const size = () => {
     const w = Math.max(200, Math.floor(root.clientWidth || parentElement.clientWidth || 600));
@@ -242,36 +92,180 @@ export default function (component) {
     if (!state.view) state.view = fit(home, w, h);
     return [w, h];
   };
-  const draw = () => {
-    raf = 0;
-    if (!state.xy) return;
-    const t0 = performance.now();
-    const [w, h] = size();
-    const ctx = canvas.getContext("2d");
-    if (!image) image = ctx.createImageData(w, h);
-    const info = rasterize(state.index, palette, state.view, w, h, data.pointsBelow, image.data);
-    ctx.putImageData(image, 0, 0);
-    if (data.selected) {
-      const [px, py] = toPixel(state.view, w, h, data.selected[0], data.selected[1]);
-      ctx.strokeStyle = "#000";
-      ctx.lineWidth = 3;
+  const ring = (ctx, w, h, xy) => {
+    const [px, py] = toPixel(state.view, w, h, xy[0], xy[1]);
+    for (const [colour, width] of [["#fff", 6], ["#000", 3]]) { // a white halo: visible on dense colour too
+      ctx.strokeStyle = colour;
+      ctx.lineWidth = width;
       ctx.beginPath();
       ctx.arc(px, py, 9, 0, 2 * Math.PI);
       ctx.stroke();
     }
+  };
+  const draw = () => {
+    raf = 0;
+    if (!state.index) return;
+    const t0 = performance.now();
+    const [w, h] = size();
+    const ctx = canvas.getContext("2d");
+    if (!image) image = ctx.createImageData(w, h);
+    const info = data.points === false ? { inView: 0, mode: "points" } : rasterize(
+      state.index, palette, state.view, w, h, data.pointsBelow, image.data,
+      { hidden, mask: state.maskSorted || null, radius: data.dot || 0 });
+    if (background) { // the picture first, the codes over it (through a second canvas: putImageData replaces)
+      ctx.fillStyle = "#fff";
+      ctx.fillRect(0, 0, w, h);
+      const [bx0, by1] = toPixel(state.view, w, h, data.background.bounds[0], data.background.bounds[1]);
+      const [bx1, by0] = toPixel(state.view, w, h, data.background.bounds[2], data.background.bounds[3]);
+      ctx.globalAlpha = data.background.opacity;
+      ctx.drawImage(background, bx0, by0, bx1 - bx0, by1 - by0);
+      ctx.globalAlpha = 1;
+      if (data.points !== false) {
+        const off = state.offscreen || (state.offscreen = document.createElement("canvas"));
+        [off.width, off.height] = [w, h];
+        off.getContext("2d").putImageData(image, 0, 0);
+        ctx.drawImage(off, 0, 0);
+      }
+    } else {
+      ctx.putImageData(image, 0, 0);
+    }
+    if (data.overlay) {
+      ctx.strokeStyle = "#000";
+      ctx.lineWidth = 1.5;
+      ctx.beginPath();
+      for (const [x, y] of data.overlay) {
+        const [px, py] = toPixel(state.view, w, h, x, y);
+        ctx.moveTo(px - 3.5, py - 3.5);
+        ctx.lineTo(px + 3.5, py + 3.5);
+        ctx.moveTo(px + 3.5, py - 3.5);
+        ctx.lineTo(px - 3.5, py + 3.5);
+      }
+      ctx.stroke();
+    }
+    const mark = state.mark ? state.mark.xy : data.selected;
+    if (mark && !state.maskSorted) ring(ctx, w, h, mark);
+    if (shape && shape.length > 1) {
+      ctx.strokeStyle = "#31333f";
+      ctx.lineWidth = 1.5;
+      ctx.setLineDash([5, 4]);
+      ctx.fillStyle = "rgba(49, 51, 63, 0.08)";
+      ctx.beginPath();
+      shape.forEach(([x, y], k) => {
+        const [px, py] = toPixel(state.view, w, h, x, y);
+        if (k) ctx.lineTo(px, py); else ctx.moveTo(px, py);
+      });
+      ctx.closePath();
+      ctx.fill();
+      ctx.stroke();
+      ctx.setLineDash([]);
+    }
     state.frames.push(performance.now() - t0);
     if (state.frames.length > 2000) state.frames.splice(0, 1000);
     state.mode = info.mode;
-    caption.textContent = (info.mode === "points" ? data.text.points : data.text.density)
-      .replace("{n}", info.inView.toLocaleString("en-US"));
+    state.drawnColours = state.colourUrl; // the colouring on screen (the benchmark waits for a new one)
+    caption.textContent = data.points === false ? "" // the points are switched off: only the picture
+      : (info.mode === "points" ? data.text.points : data.text.density).replace("{n}", info.inView.toLocaleString("en-US"));
   };
   const request = () => {
     if (!raf) raf = requestAnimationFrame(draw);
   };
 
+  // -- the selection (box or lasso): marked here, sent to the server as its shape
+  const select = (polygon) => {
+    if (!polygon) {
+      state.mask = state.maskSorted = null;
+      state.maskFor = null;
+      return;
+    }
+    const key = JSON.stringify(polygon);
+    if (state.maskFor === key && state.mask) return;
+    state.mask = insidePolygon(state.xy, polygon);
+    state.maskSorted = sorted(state.mask, state.index.perm);
+    state.maskFor = key;
+  };
+  const pick = (value) => setStateValue("pick", { ...value, seq: Date.now() });
+
+  // -- the toolbar and the legend (explore mode)
+  const tools = root.querySelector('[data-role="tools"]');
+  const legend = root.querySelector('[data-role="legend"]');
+  const setTool = (t) => {
+    state.tool = t;
+    canvas.style.cursor = t === "pan" ? "grab" : "crosshair";
+    for (const b of tools.querySelectorAll("button")) b.setAttribute("aria-pressed", String(b.dataset.tool === t));
+  };
+  if (data.explore) {
+    tools.hidden = false;
+    tools.replaceChildren(...TOOLS.map((t) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.dataset.tool = t;
+      b.innerHTML = ICONS[t];
+      b.title = data.text.tools[t];
+      b.setAttribute("aria-label", data.text.tools[t]);
+      b.addEventListener("click", () => setTool(t));
+      return b;
+    }));
+    setTool(state.tool);
+  } else {
+    tools.hidden = true;
+  }
+  legend.replaceChildren();
+  if (data.legend && data.legend.kind === "classes") {
+    data.legend.names.forEach((name, c) => {
+      const item = document.createElement("button");
+      item.type = "button";
+      item.className = "vae-big-map-key";
+      item.dataset.hidden = String(Boolean(hidden[c]));
+      item.title = data.text.toggle;
+      const dot = document.createElement("span");
+      dot.className = "vae-big-map-dot";
+      dot.style.background = data.colors[c];
+      item.append(dot, document.createTextNode(name));
+      item.addEventListener("click", () => {
+        hidden[c] = hidden[c] ? 0 : 1;
+        state.hidden[c] = hidden[c];
+        item.dataset.hidden = String(Boolean(hidden[c]));
+        request();
+      });
+      legend.appendChild(item);
+    });
+  } else if (data.legend && data.legend.kind === "scale") {
+    const title = document.createElement("span");
+    title.textContent = data.legend.title;
+    const bar = document.createElement("span");
+    bar.className = "vae-big-map-scale";
+    const stops = [0, 0.25, 0.5, 0.75, 1].map((f) => data.colors[Math.round(f * (data.colors.length - 1))]);
+    bar.style.background = `linear-gradient(to right, ${stops.join(", ")})`;
+    const low = document.createElement("span");
+    low.textContent = data.legend.low;
+    const high = document.createElement("span");
+    high.textContent = data.legend.high;
+    legend.append(title, low, bar, high);
+  }
+
+  if (data.overlay && data.text.overlay) { // the prior samples' key, after the colours'
+    const item = document.createElement("span");
+    item.className = "vae-big-map-key";
+    item.textContent = `× ${data.text.overlay}`;
+    legend.appendChild(item);
+  }
+
+  // -- the pointer: pan (drag), click, box or lasso (drag with those tools), zoom (wheel)
+  const at = (e) => {
+    const [w, h] = size();
+    const r = canvas.getBoundingClientRect();
+    return toData(state.view, w, h, e.clientX - r.left, e.clientY - r.top);
+  };
+  // the map point under a pointer event, or null off the canvas (the live preview reads it)
+  root.__vaeMapPoint = (e) => {
+    const r = canvas.getBoundingClientRect();
+    if (e.clientX < r.left || e.clientY < r.top || e.clientX > r.right || e.clientY > r.bottom) return null;
+    return at(e);
+  };
   let drag = null;
   const onDown = (e) => {
-    drag = { x: e.clientX, y: e.clientY, view: { ...state.view }, moved: false };
+    drag = { x: e.clientX, y: e.clientY, view: { ...state.view }, moved: false, tool: data.explore ? state.tool : "pan" };
+    if (drag.tool !== "pan") shape = [at(e)];
     canvas.setPointerCapture(e.pointerId);
   };
   const onMove = (e) => {
@@ -280,28 +274,66 @@ export default function (component) {
     const dx = e.clientX - drag.x;
     const dy = e.clientY - drag.y;
     if (Math.abs(dx) + Math.abs(dy) > 3) drag.moved = true;
-    const ux = (drag.view.x1 - drag.view.x0) / w;
-    const uy = (drag.view.y1 - drag.view.y0) / h;
-    state.view = { x0: drag.view.x0 - dx * ux, x1: drag.view.x1 - dx * ux,
-      y0: drag.view.y0 + dy * uy, y1: drag.view.y1 + dy * uy };
+    if (drag.tool === "box") {
+      const [x0, y0] = shape[0];
+      const [x1, y1] = at(e);
+      shape = [[x0, y0], [x1, y0], [x1, y1], [x0, y1]];
+    } else if (drag.tool === "lasso") {
+      shape.push(at(e));
+    } else {
+      const ux = (drag.view.x1 - drag.view.x0) / w;
+      const uy = (drag.view.y1 - drag.view.y0) / h;
+      state.view = { x0: drag.view.x0 - dx * ux, x1: drag.view.x1 - dx * ux,
+        y0: drag.view.y0 + dy * uy, y1: drag.view.y1 + dy * uy };
+    }
     request();
   };
   const onUp = (e) => {
     if (!drag) return;
-    const click = !drag.moved;
+    const { moved, tool } = drag;
     drag = null;
-    if (!click || !state.xy) return;
-    const [w, h] = size();
-    const r = canvas.getBoundingClientRect();
-    const [x, y] = toData(state.view, w, h, e.clientX - r.left, e.clientY - r.top);
-    const i = nearest(state.xy, x, y, 8 * (state.view.x1 - state.view.x0) / w);
-    if (i >= 0) setTriggerValue("clicked", i);
+    if (!state.xy) return;
+    if (tool !== "pan") {
+      const drawn = shape;
+      shape = null;
+      if (moved && drawn.length >= 3) {
+        const polygon = tool === "box"
+          ? boxPolygon(Math.min(drawn[0][0], drawn[2][0]), Math.min(drawn[0][1], drawn[2][1]),
+            Math.max(drawn[0][0], drawn[2][0]), Math.max(drawn[0][1], drawn[2][1]))
+          : drawn;
+        select(polygon);
+        pick({ kind: tool, polygon });
+      }
+      request();
+      return;
+    }
+    if (moved) return;
+    const [w] = size();
+    const [x, y] = at(e);
+    const radius = (CLICK_PX * (state.view.x1 - state.view.x0)) / w;
+    if (!data.explore) {
+      const i = nearest(state.xy, x, y, radius);
+      if (i >= 0) setTriggerValue("clicked", i);
+      return;
+    }
+    let picked = null;
+    if (data.overlay && data.overlay.length) { // the prior samples are drawn on top: they come first
+      const k = nearest(Float32Array.from(data.overlay.flat()), x, y, radius);
+      if (k >= 0) picked = { value: { kind: "prior", index: k }, xy: data.overlay[k] };
+    }
+    if (!picked && data.points !== false) {
+      const i = nearest(state.xy, x, y, radius, state.cls, hidden);
+      if (i >= 0) picked = { value: { kind: "point", index: i }, xy: [state.xy[2 * i], state.xy[2 * i + 1]] };
+    }
+    if (!picked) picked = { value: { kind: "spot", xy: [x, y] }, xy: [x, y] };
+    select(null);
+    state.mark = { xy: picked.xy, after: serverMark };
+    pick(picked.value);
+    request();
   };
   const onWheel = (e) => {
     e.preventDefault();
-    const [w, h] = size();
-    const r = canvas.getBoundingClientRect();
-    const [x, y] = toData(state.view, w, h, e.clientX - r.left, e.clientY - r.top);
+    const [x, y] = at(e);
     const f = Math.exp(Math.max(-0.5, Math.min(0.5, e.deltaY * 0.0015)));
     const v = state.view;
     state.view = { x0: x + (v.x0 - x) * f, x1: x + (v.x1 - x) * f, y0: y + (v.y0 - y) * f, y1: y + (v.y1 - y) * f };
@@ -320,17 +352,38 @@ export default function (component) {
   const resize = new ResizeObserver(() => request());
   resize.observe(root);
 
-  if (state.xy) {
+  if (data.background) {
+    const img = new Image();
+    img.onload = () => {
+      background = img;
+      request();
+    };
+    img.src = data.background.src;
+  }
+  const ready = (cls) => {
+    state.cls = cls;
+    if (!state.index) state.index = buildIndex(state.xy, cls, data.bounds);
+    else state.index.cls = sorted(cls, state.index.perm); // another colouring of the same codes
+    state.colourUrl = data.classes;
+    if (data.selection) select(data.selection);
+    else if (!shape) select(null);
     request();
+  };
+  const failed = (err) => {
+    caption.textContent = data.text.failed.replace("{reason}", String(err && err.message || err));
+  };
+  const colours = state.colours[data.classes]
+    ? Promise.resolve(state.colours[data.classes])
+    : fetchArray(data.classes, Uint8Array).then((c) => (state.colours[data.classes] = c));
+  if (state.xy) {
+    if (state.colourUrl === data.classes) ready(state.cls);
+    else colours.then(ready, failed);
   } else {
     caption.textContent = data.text.loading;
-    Promise.all([fetchArray(data.coords, Float32Array), fetchArray(data.classes, Uint8Array)]).then(([xy, cls]) => {
-      [state.xy, state.cls] = [xy, cls];
-      state.index = buildIndex(xy, cls, data.bounds);
-      request();
-    }, (err) => {
-      caption.textContent = data.text.failed.replace("{reason}", String(err && err.message || err));
-    });
+    Promise.all([fetchArray(data.coords, Float32Array), colours]).then(([xy, cls]) => {
+      state.xy = xy;
+      ready(cls);
+    }, failed);
   }
   const cleanup = () => {
     if (raf) cancelAnimationFrame(raf);

@@ -58,19 +58,20 @@ _IMPORT = re.compile(r'^import \{[^}]*\} from "\./[a-z_]+\.js";\n', re.M)
 _EXPORT = re.compile(r"^export (?=(?:async )?function |const |class |let )", re.M)
 
 
-def bundle_js() -> str:
-    """The component's modules as the one ES module that ``st.components.v2`` takes.
+def bundle_js(folder: Path = HERE, modules: tuple[str, ...] = JS_MODULES) -> str:
+    """A component's modules (``modules`` in ``folder``, this one's by default) as the one ES module
+    that ``st.components.v2`` takes.
 
     Each file is a real module (an editor or ``node --check`` reads it as one); here they are
     joined in dependency order, their imports of one another dropped and their named exports
     made plain declarations. No build tool and no Node: this is all the "build" there is.
     """
     parts = []
-    for name in JS_MODULES:
-        src = _IMPORT.sub("", (HERE / name).read_text(encoding="utf-8"))
-        if name != JS_MODULES[-1]:
+    for name in modules:
+        src = _IMPORT.sub("", (folder / name).read_text(encoding="utf-8"))
+        if name != modules[-1]:
             src = _EXPORT.sub("", src)
-        parts.append(f"// ---- components/live_decoder/{name}\n{src}")
+        parts.append(f"// ---- components/{folder.name}/{name}\n{src}")
     return "\n".join(parts)
 
 

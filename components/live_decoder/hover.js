@@ -6,6 +6,9 @@
 // before the server answers, then where the server says (data.mark, map coordinates; null: nothing).
 // The ring is a page element over the chart, not part of the figure: a changed figure would be a
 // new chart to Streamlit, which drops the user's selection and toolbar tool (issue #16).
+//
+// The map is a Plotly chart, or for a large explore set the canvas map (components/big_map), which
+// tells the map point under the mouse itself (`__vaeMapPoint` on its element) and draws its own ring.
 
 import { Runner, noteInput, statsFor } from "./runner.js";
 import { LIVE, decode, loadAsset, loadRuntime, loadSession, reasonOf } from "./runtime.js";
@@ -93,7 +96,7 @@ export function mountHover(parent, data) {
   };
   const onMove = (e) => {
     if (!model) return;
-    const xy = dataPoint(gd, e);
+    const xy = gd.__vaeMapPoint ? gd.__vaeMapPoint(e) : dataPoint(gd, e);
     if (xy === null) return;
     const seq = noteInput(stats, e.timeStamp);
     runner.request({ xy, seq, t: e.timeStamp });
@@ -116,7 +119,7 @@ export function mountHover(parent, data) {
     }
     return r;
   };
-  const redraw = () => gd && placeRing(gd, ring(), mark);
+  const redraw = () => gd && !gd.__vaeMapPoint && placeRing(gd, ring(), mark);
   const onClick = (ev) => {
     const p = ev && ev.points && ev.points[0];
     const mode = gd._fullLayout.dragmode;
@@ -146,7 +149,8 @@ export function mountHover(parent, data) {
   };
   // the chart may be drawn (or redrawn) after this mount: find it, and find it again when replaced
   const attach = () => {
-    const div = document.querySelector(`.st-key-${CSS.escape(data.chart)} .js-plotly-plot`);
+    const div = document.querySelector(`.st-key-${CSS.escape(data.chart)} .js-plotly-plot`)
+      || document.querySelector(`.st-key-${CSS.escape(data.chart)} .vae-big-map`);
     if (div !== gd) {
       if (gd) gd.removeEventListener("pointermove", onMove, true);
       listen(false);
