@@ -25,14 +25,15 @@ run: setup
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
 # Two workers (pytest-xdist): the browser tests one after another in one (they wait on Chromium and
-# the servers more than they compute), everything else in the other. TEST_WORKERS=0: one process.
+# the servers more than they compute), the other modules beside them (tests/conftest.py: Lanes).
+# TEST_WORKERS=0: one process.
 TEST_WORKERS ?= 2
 test: setup browser
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope
 
 # While iterating: everything but the tests marked slow (about a quarter of the suite's time).
 test-quick: setup browser
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup -m "not slow"
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope -m "not slow"
 
 setup: $(STAMP)
 

@@ -176,19 +176,29 @@ def page(browser, server):
     ctx.close()
 
 
-# -- two lanes: the browser tests in one, the rest beside them (make test: pytest -n 2 --dist loadgroup) --
+# -- two lanes (make test: pytest -n 2 --dist loadscope) -----------------------------------------------
 #: Modules that drive Chromium against streamlit servers. Their tests wait on the browser and the
-#: server more than they compute, so they run one after another in one xdist worker (two browser
-#: lanes would compete for the same cores and servers) while the other worker runs the rest.
+#: server more than they compute, so with pytest-xdist they run one after another in one worker (two
+#: browser lanes would compete for the same cores and servers) while the other workers take the rest,
+#: a module at a time (its module-scoped fixtures built once).
 BROWSER_MODULES = {"test_browser", "test_browser_i18n", "test_browser_story", "test_bigmap_browser", "test_byo_browser",
                    "test_classroom", "test_layout", "test_live_decode", "test_robustness_server"}
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the marks to group by
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if item.path.stem in BROWSER_MODULES:
-            item.add_marker(pytest.mark.xdist_group("browser"))
+@pytest.hookimpl(tryfirst=True, optionalhook=True)  # optional: a run with -p no:xdist
+def pytest_xdist_make_scheduler(config, log):
+    """--dist loadscope with one scope for all the browser modules. (xdist's own ``loadgroup``
+    cannot group here: it renames test ids through an attribute pytest 9 no longer reads.)"""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Lanes(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return "browser" if Path(module).stem in BROWSER_MODULES else module
+
+    return Lanes(config, log)
 
 
 # -- the suite leaves the working tree as it found it ------------------------------------------
