@@ -24,10 +24,10 @@ run: setup
 	@$(BIN)/python -m vae data --check fashion-mnist --split test
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
-# Two workers (pytest-xdist): the browser tests one after another in one (they wait on Chromium and
-# the servers more than they compute), the other modules beside them (tests/conftest.py: Lanes).
-# TEST_WORKERS=0: one process.
-TEST_WORKERS ?= 2
+# One process by default. TEST_WORKERS=2: two pytest-xdist workers, the browser modules one after
+# another in one, the other modules beside them (tests/conftest.py: Lanes). On 2 cores that saves
+# less than it costs in contention (see the note of issue #14); on more cores it pays.
+TEST_WORKERS ?= 0
 test: setup browser
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope
 

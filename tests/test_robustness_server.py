@@ -338,7 +338,9 @@ class Session:
         self.dim = int(label.split("·")[0].strip().removeprefix("z"))
         self.start = _z_of(page.url)
         value, direction, moves = float(self.start[self.dim]), 1, 0
-        while time.monotonic() < deadline:
+        # until the deadline, and at least until one move has shown a new picture (a loaded machine
+        # may take longer than the whole phase for the first one); at most 40 moves past the deadline
+        while time.monotonic() < deadline or (not self.slider_ms and moves < 40):
             if moves and moves % 12 == 0:
                 direction = -direction
             if not -LIMIT + 0.2 < value + direction * STEP < LIMIT - 0.2:
