@@ -134,16 +134,10 @@ def server():
     """`streamlit run app.py` on a free port, one for the whole run: every browser test module that
     does not need a server of its own shares it (and the caches it fills: maps, story measurements),
     as the users of one classroom server do. Tests that need a fresh server start their own."""
-    from test_browser import _free_port, start_server, stop_server, wait_health
+    from test_browser import serving
 
-    port = _free_port()
-    proc = start_server(port)
-    url = f"http://localhost:{port}"
-    try:
-        wait_health(url, proc)
+    with serving() as url:
         yield url
-    finally:
-        stop_server(proc)
 
 
 @pytest.fixture(scope="module")

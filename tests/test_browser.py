@@ -8,6 +8,7 @@ can be found.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -86,6 +87,19 @@ def stop_server(proc: subprocess.Popen, timeout: float = 15) -> None:
         proc.wait(5)
     if getattr(proc, "log", None) is not None:
         proc.log.close()
+
+
+@contextlib.contextmanager
+def serving(extra_env: dict | None = None):
+    """A server from start_server on a free port, healthy, for the ``with`` block: yields its URL."""
+    port = _free_port()
+    proc = start_server(port, extra_env)
+    url = f"http://localhost:{port}"
+    try:
+        wait_health(url, proc)
+        yield url
+    finally:
+        stop_server(proc)
 
 
 def shot(pg, name: str) -> Path:

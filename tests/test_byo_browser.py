@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from pagecheck import assert_page_ok
-from test_browser import free_port, goto, shot, start_server, stop_server, wait_health
+from test_browser import goto, serving, shot
 from test_live_decode import runtime_urls, wait_live
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -17,15 +17,9 @@ PAGES = ["map", "sliders", "reconstructions", "interpolate", "generate", "your_i
 @pytest.fixture(scope="module")
 def server(imported_root, tmp_path_factory):
     """`streamlit run app.py` over the imported model and our fashion-mnist."""
-    port = free_port()
-    proc = start_server(port, {"VAE_CHECKPOINTS": str(imported_root),
-                               "VAE_EXPLORER_CACHE": str(tmp_path_factory.mktemp("byo-cache"))})
-    url = f"http://localhost:{port}"
-    try:
-        wait_health(url, proc)
+    with serving({"VAE_CHECKPOINTS": str(imported_root),
+                  "VAE_EXPLORER_CACHE": str(tmp_path_factory.mktemp("byo-cache"))}) as url:
         yield url
-    finally:
-        stop_server(proc)
 
 
 def test_page_pixels_equal_the_server_decode_on_an_imported_model(page, server, imported_root):
