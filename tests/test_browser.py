@@ -117,10 +117,12 @@ def shot(pg, name: str) -> Path:
 
 
 def wait_app(pg) -> None:
-    """Wait until Streamlit has finished running the script (no spinner, app idle)."""
+    """Wait until Streamlit has finished running the script (no spinner, app idle), and is still idle
+    a moment later (a component that answers its first draw starts one more run)."""
     pg.wait_for_selector('[data-testid="stApp"]')
     pg.wait_for_function(IDLE_JS, timeout=240_000)
-    time.sleep(0.4)
+    pg.wait_for_timeout(150)
+    pg.wait_for_function(IDLE_JS, timeout=240_000)
 
 
 def goto(pg, server, path: str = "") -> None:
