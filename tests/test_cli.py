@@ -17,8 +17,19 @@ def run_cli(*args, timeout=300):
                           capture_output=True, text=True, timeout=timeout)
 
 
+def cli(capsys, *args) -> subprocess.CompletedProcess:
+    """``main`` in this process, with what it printed, shaped like ``run_cli``'s result."""
+    capsys.readouterr()  # drop anything printed before
+    code = main([str(a) for a in args])
+    printed = capsys.readouterr()
+    return subprocess.CompletedProcess(["vae", *map(str, args)], code, printed.out, printed.err)
+
+
 @pytest.mark.slow
-def test_train_then_every_command(tmp_path):
+def test_train_then_every_command(tmp_path, capsys):
+    """Training runs as a real `python -m vae` process (twice: a run, then --resume); the commands
+    in between run in this process through the same ``main`` (a process each would add seconds of
+    imports per command, and the entry point is already proven by the training runs)."""
     out = tmp_path / "ck"
     r = run_cli("train", "--dataset", "digits", "--arch", "mlp", "--latent-dim", "3", "--hidden", "32",
                 "--epochs", "2", "--batch-size", "64", "--kl-warmup", "1", "--out", out, "--no-progress")
@@ -27,12 +38,12 @@ def test_train_then_every_command(tmp_path):
     meta = json.loads((out / "meta.json").read_text())
     assert meta["training"]["command"].startswith("python -m vae train --dataset digits")
 
-    r = run_cli("info", out)
+    r = cli(capsys, "info", out)
     assert r.returncode == 0 and "digits" in r.stdout and "latent 3" in r.stdout
-    r = run_cli("info", out, "--json")
+    r = cli(capsys, "info", out, "--json")
     assert json.loads(r.stdout)["config"]["latent_dim"] == 3
 
-    r = run_cli("evaluate", out, "--json", "--iwae-k", "20", "--iwae-images", "50")
+    r = cli(capsys, "evaluate", out, "--json", "--iwae-k", "20", "--iwae-images", "50")
     assert r.returncode == 0, r.stderr
     rep = json.loads(r.stdout)
     for key in ("neg_elbo", "recon", "kl", "iwae_nll", "iwae_k", "recon_mse", "knn_acc",
@@ -43,19 +54,19 @@ def test_train_then_every_command(tmp_path):
     assert rep["iwae_k"] == 20 and rep["iwae_images"] == 50 and rep["latent_dim"] == 3
     assert rep["iwae_nll"] <= rep["neg_elbo"] + 1.0  # a tighter bound (noise allowed)
     assert json.loads((out / "meta.json").read_text())["metrics"]["iwae_k"] == 20
-    r = run_cli("evaluate", out, "--iwae-k", "5", "--iwae-images", "10", "--no-save")
+    r = cli(capsys, "evaluate", out, "--iwae-k", "5", "--iwae-images", "10", "--no-save")
     assert r.returncode == 0 and "IWAE bound" in r.stdout and "k-NN accuracy" in r.stdout
 
-    r = run_cli("sample", out, "--n", "16", "--out", tmp_path / "s.png")
+    r = cli(capsys, "sample", out, "--n", "16", "--out", tmp_path / "s.png")
     assert r.returncode == 0 and (tmp_path / "s.png").stat().st_size > 100
-    r = run_cli("reconstruct", out, "--n", "8", "--out", tmp_path / "r.png")
+    r = cli(capsys, "reconstruct", out, "--n", "8", "--out", tmp_path / "r.png")
     assert r.returncode == 0 and (tmp_path / "r.png").stat().st_size > 100
 
-    r = run_cli("export", out, "--format", "csv", "--out", tmp_path / "csv")
+    r = cli(capsys, "export", out, "--format", "csv", "--out", tmp_path / "csv")
     assert r.returncode == 0
     lines = (tmp_path / "csv" / "latents.csv").read_text().splitlines()
     assert lines[0] == "index,label,class,z0,z1,z2" and len(lines) == 361
-    r = run_cli("export", out, "--format", "projector", "--out", tmp_path / "proj")
+    r = cli(capsys, "export", out, "--format", "projector", "--out", tmp_path / "proj")
     assert r.returncode == 0
     for f in ("tensors.tsv", "metadata.tsv", "sprite.png", "projector_config.pbtxt"):
         assert (tmp_path / "proj" / f).is_file()
@@ -109,7 +120,7 @@ def test_bad_arguments_in_a_real_process_have_no_traceback():
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
 
 
-def test_a_partial_evaluation_never_replaces_a_complete_one(tmp_path):
+def test_a_partial_evaluation_never_replaces_a_complete_one(tmp_path, capsys):
     """`evaluate --limit` once overwrote the shipped 10,000-image metrics (issue #14)."""
     import shutil
 
@@ -121,7 +132,7 @@ def test_a_partial_evaluation_never_replaces_a_complete_one(tmp_path):
     shipped = meta["metrics"]
     assert is_complete(shipped, meta), "the shipped metrics are a complete evaluation"
 
-    r = run_cli("evaluate", ck, "--limit", "100", "--iwae-k", "5", "--iwae-images", "20")
+    r = cli(capsys, "evaluate", ck, "--limit", "100", "--iwae-k", "5", "--iwae-images", "20")
     assert r.returncode == 0, r.stderr
     assert "kept the complete evaluation" in r.stderr and "--replace" in r.stderr, r.stderr
     assert "partial" in r.stdout
@@ -131,7 +142,7 @@ def test_a_partial_evaluation_never_replaces_a_complete_one(tmp_path):
     assert len(partial) == 1 and partial[0]["complete"] is False and partial[0]["limit"] == 100
     assert settings_key(partial[0]) in after["evaluations"]
 
-    r = run_cli("evaluate", ck, "--limit", "100", "--iwae-k", "5", "--iwae-images", "20", "--replace")
+    r = cli(capsys, "evaluate", ck, "--limit", "100", "--iwae-k", "5", "--iwae-images", "20", "--replace")
     assert r.returncode == 0 and "stored these partial metrics" in r.stderr, r.stderr
     assert json.loads((ck / "meta.json").read_text())["metrics"]["n_images"] == 100
 
