@@ -267,3 +267,21 @@ def imported_root(tmp_path_factory, their_onnx):
     import_onnx(*their_onnx, "fashion-mnist", root / "theirs", iwae_k=10, iwae_images=50, map_method="pca")
     (root / "fashion-mnist").symlink_to(ROOT / "checkpoints" / "fashion-mnist")
     return root
+
+
+def cli(capsys, *args) -> subprocess.CompletedProcess:
+    """`python -m vae ARGS` run from the project folder through ``vae.cli.main`` in the test's own
+    process (no seconds of imports per command), with what it printed: shaped like
+    ``subprocess.run``'s result."""
+    import contextlib
+
+    from vae.cli import main
+
+    capsys.readouterr()  # drop anything printed before
+    with contextlib.chdir(ROOT):
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as e:  # argparse's refusals exit 2 from inside main
+            code = e.code
+    printed = capsys.readouterr()
+    return subprocess.CompletedProcess(["vae", *map(str, args)], code, printed.out, printed.err)

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import cli
 
 from vae.cli import main
 
@@ -15,14 +16,6 @@ ROOT = Path(__file__).resolve().parent.parent
 def run_cli(*args, timeout=300):
     return subprocess.run([sys.executable, "-m", "vae", *map(str, args)], cwd=ROOT,
                           capture_output=True, text=True, timeout=timeout)
-
-
-def cli(capsys, *args) -> subprocess.CompletedProcess:
-    """``main`` in this process, with what it printed, shaped like ``run_cli``'s result."""
-    capsys.readouterr()  # drop anything printed before
-    code = main([str(a) for a in args])
-    printed = capsys.readouterr()
-    return subprocess.CompletedProcess(["vae", *map(str, args)], code, printed.out, printed.err)
 
 
 @pytest.mark.slow

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import cli
 from safetensors.torch import load_file, save_file
 
 from vae.checkpoint import CheckpointError, load_checkpoint
@@ -158,8 +159,8 @@ def test_cli_trains_both_models(tmp_path):
     assert load_classifier(tmp_path / "c").config.feature_dim == 8
 
 
-def test_cli_compare_measures_both_models(tiny_gan, tiny_classifier):
-    r = run_cli("compare", "checkpoints/digits", "--gan", str(tiny_gan), "--classifier", str(tiny_classifier),
+def test_cli_compare_measures_both_models(tiny_gan, tiny_classifier, capsys):
+    r = cli(capsys, "compare", "checkpoints/digits", "--gan", str(tiny_gan), "--classifier", str(tiny_classifier),
                 "--n", "200", "--json")
     assert r.returncode == 0, r.stderr
     report = json.loads(r.stdout)
@@ -167,7 +168,7 @@ def test_cli_compare_measures_both_models(tiny_gan, tiny_classifier):
     assert set(report["sets"]) == {"test images", "VAE samples", "VAE reconstructions", "GAN samples"}
     assert all(sum(v["counts"]) == 200 for v in report["sets"].values())
     assert report["training_seconds"]["VAE"] > 0 and report["training_seconds"]["GAN"] > 0
-    text = run_cli("compare", "checkpoints/digits", "--gan", str(tiny_gan), "--classifier", str(tiny_classifier),
+    text = cli(capsys, "compare", "checkpoints/digits", "--gan", str(tiny_gan), "--classifier", str(tiny_classifier),
                    "--n", "200")
     assert text.returncode == 0 and "GAN samples" in text.stdout and "Fréchet" in text.stdout
 
@@ -198,10 +199,10 @@ def test_comparison_reports_are_shipped_then_cached_then_measured(tmp_path, monk
         compare.cached_comparison(ck, gan, clf, real, cache, n=50)
 
 
-def test_cli_compare_save_ships_the_report_in_the_gan_folder(tmp_path, tiny_gan, tiny_classifier):
+def test_cli_compare_save_ships_the_report_in_the_gan_folder(tmp_path, tiny_gan, tiny_classifier, capsys):
     gan_dir = tmp_path / "gan"
     shutil.copytree(tiny_gan, gan_dir)
-    r = run_cli("compare", "checkpoints/digits", "--gan", str(gan_dir), "--classifier", str(tiny_classifier),
+    r = cli(capsys, "compare", "checkpoints/digits", "--gan", str(gan_dir), "--classifier", str(tiny_classifier),
                 "--n", "100", "--save")
     assert r.returncode == 0, r.stderr
     [saved] = (gan_dir / "comparisons").glob("cmp-*-n100-s0.json")
@@ -215,8 +216,8 @@ def test_cli_compare_save_ships_the_report_in_the_gan_folder(tmp_path, tiny_gan,
     (["train-classifier", "--dataset", "fashion", "--out", "x"], "unknown dataset 'fashion'"),
     (["train-gan", "--dataset", "digits", "--out", "checkpoints"], "already exists"),
 ])
-def test_cli_errors_are_one_line(args, match):
-    r = run_cli(*args)
+def test_cli_errors_are_one_line(args, match, capsys):
+    r = cli(capsys, *args)
     assert r.returncode == 2 and match in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
 
 
