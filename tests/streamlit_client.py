@@ -138,6 +138,11 @@ class Session:
                     on_message=None) -> Received:
         """Send a rerun with every widget's state (``changed`` replacing or adding some), and read
         until the run it started has finished. ``on_message(t, msg)`` sees each message as it lands."""
+        while not self._inbox.empty():  # anything that came after the last run (a rerun the server began)
+            _t, late = self._inbox.get_nowait()
+            if late is None:
+                raise ConnectionError("the server closed the websocket")
+            self._apply(self._resolve(late))
         triggers = []
         for s in changed:
             if s.WhichOneof("value") in ("trigger_value", "string_trigger_value", "json_trigger_value"):
@@ -154,7 +159,7 @@ class Session:
         for k, v in CONTEXT.items():
             setattr(cs.context_info, k, v)
         path = next((p for p, h in self.pages.items() if h == self.page_hash and p), "")
-        cs.context_info.url = f"{self.url}/{path}" + (f"?{self.query_string}" if self.query_string else "")
+        cs.context_info.url = f"{self.url}/{path}"  # as Chromium sends it: the page's address, no query
         got = Received(time.perf_counter())
         await self._ws.send(msg.SerializeToString())
         await asyncio.wait_for(self._until_finished(got, on_message), timeout)
