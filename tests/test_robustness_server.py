@@ -432,11 +432,12 @@ def _cpu_seconds(pid: int) -> tuple[float, float]:
 
 def _phase(server: dict, n: int, seconds: float, clicks: int) -> tuple[list[Session], dict]:
     """Run ``n`` sessions (in a worker thread: the sync browser fixture owns this one) and return
-    them with the server's peak RSS (MB) and its share of the machine's busy CPU time."""
+    them with the server's peak RSS (MB), its share of the machine's busy CPU time, the CPU time
+    of the clients (this test process) and the load average (the machine may be shared)."""
     pid = server["proc"].pid
     peaks: list[float] = []
     done = {"v": False}
-    t0, (proc0, busy0) = time.monotonic(), _cpu_seconds(pid)
+    t0, (proc0, busy0), own0 = time.monotonic(), _cpu_seconds(pid), time.process_time()
     with ThreadPoolExecutor(2) as pool:
         sampler = pool.submit(_sample_memory, pid, lambda: done["v"], peaks)
         try:
@@ -447,7 +448,9 @@ def _phase(server: dict, n: int, seconds: float, clicks: int) -> tuple[list[Sess
     proc1, busy1 = _cpu_seconds(pid)
     stats = {"server_peak_rss_mb": round(max(peaks), 1), "wall_s": round(time.monotonic() - t0, 1),
              "server_cpu_s": round(proc1 - proc0, 1), "machine_busy_cpu_s": round(busy1 - busy0, 1),
-             "server_share_of_busy_cpu": round((proc1 - proc0) / max(busy1 - busy0, 1e-9), 2)}
+             "server_share_of_busy_cpu": round((proc1 - proc0) / max(busy1 - busy0, 1e-9), 2),
+             "clients_cpu_s": round(time.process_time() - own0, 1),
+             "load_average_1min": round(os.getloadavg()[0], 1)}
     return sessions, stats
 
 
