@@ -94,6 +94,7 @@ class Session:
         self.widgets: dict[str, WidgetState] = {}  # widget id -> the state the browser would send
         self.cache: dict[str, ForwardMsg] = {}  # message hash -> message (the browser's message cache)
         self.problems: list[str] = []  # the text of every exception or error element ever received
+        self.sent: list[bytes] = []  # every BackMsg sent, serialized (to hold against a browser's frames)
         self._ws = None
         self._inbox: asyncio.Queue = asyncio.Queue()
         self._reader: asyncio.Task | None = None
@@ -160,8 +161,9 @@ class Session:
             setattr(cs.context_info, k, v)
         path = next((p for p, h in self.pages.items() if h == self.page_hash and p), "")
         cs.context_info.url = f"{self.url}/{path}"  # as Chromium sends it: the page's address, no query
+        self.sent.append(msg.SerializeToString())
         got = Received(time.perf_counter())
-        await self._ws.send(msg.SerializeToString())
+        await self._ws.send(self.sent[-1])
         await asyncio.wait_for(self._until_finished(got, on_message), timeout)
         return got
 

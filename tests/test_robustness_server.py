@@ -229,6 +229,68 @@ def test_clicking_a_point_on_the_map_selects_it(page, server):
     assert_page_ok(page)
 
 
+def _rerun_requests(frames: list[bytes]) -> list[dict]:
+    """The rerun requests among BackMsg frames, as what must match: query string, page, fragment and
+    every widget's id and value (a chart's selection as parsed JSON). Not compared: the cached
+    message hashes (they depend on timing) and context_info (timezone and locale of the machine)."""
+    from google.protobuf.json_format import MessageToDict
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    out = []
+    for frame in frames:
+        msg = BackMsg.FromString(frame)
+        if msg.WhichOneof("type") != "rerun_script":
+            continue
+        cs = msg.rerun_script
+        widgets = {w.id: MessageToDict(w) for w in cs.widget_states.widgets}
+        for w in widgets.values():
+            if "-map_chart_" in w["id"] and "stringValue" in w:
+                w["stringValue"] = json.loads(w["stringValue"])
+        out.append({"query": cs.query_string, "page": cs.page_script_hash, "fragment": cs.fragment_id,
+                    "widgets": widgets})
+    return out
+
+
+def test_the_load_test_client_sends_what_chromium_sends(page, server):
+    """tests/streamlit_client.py held against the reference, Chromium: for the load test's path (open the
+    Map, click a point, "Steer this point", one slider step to the right) the websocket client's rerun
+    requests equal the browser's, message by message."""
+    frames: list[bytes] = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda f: frames.append(f) if isinstance(f, bytes) else None))
+    page.goto(f"{server['url']}/?ckpt={server['name']}")
+    page.wait_for_function(f"() => ({POINTS_JS})() !== null", timeout=240_000)
+    wait_app(page)
+    _, x, y, _ = page.evaluate(POINTS_JS)[0]
+    page.mouse.move(x, y)
+    page.locator(".hoverlayer .hovertext").first.wait_for()
+    idx = int(re.search(r"#(\d+)", page.locator(".hoverlayer .hovertext").first.text_content()).group(1))
+    page.mouse.click(x, y)
+    page.get_by_role("heading", name=f"#{idx} ·").wait_for()
+    wait_app(page)
+    page.get_by_role("button", name="Steer this point").click()
+    page.get_by_text(f"Started from image #{idx} (").wait_for()
+    wait_app(page)
+    before = page.url
+    page.locator('[data-testid="stSlider"] input[type="range"]').first.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("(url) => location.href !== url", arg=before)
+    wait_app(page)
+    browser = _rerun_requests(frames)
+
+    client = Session(0, 1, server, 1, point=idx)
+    with ThreadPoolExecutor(1) as pool:  # its own event loop: the sync browser fixture owns this thread's
+        pool.submit(asyncio.run, client.run(Barrier(1, 0.0))).result()
+    assert not client.exceptions, client.exceptions
+    ours = _rerun_requests(client.sent)
+    assert len(ours) >= len(browser) == 4, (len(browser), len(ours))
+    for k, (b, c) in enumerate(zip(browser, ours[: len(browser)], strict=True)):  # the client may move on
+        for field in ("query", "page", "fragment"):
+            assert c[field] == b[field], f"request {k}: {field} {c[field]!r}, Chromium sent {b[field]!r}"
+        assert set(c["widgets"]) == set(b["widgets"]), (k, set(c["widgets"]) ^ set(b["widgets"]))
+        for wid, state in b["widgets"].items():
+            assert c["widgets"][wid] == state, f"request {k}: widget {wid} {c['widgets'][wid]}, Chromium sent {state}"
+
+
 def _rss_mb(pid: int, field: str = "VmRSS") -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(field + ":"):
@@ -289,8 +351,9 @@ class Session:
     steers the last one into Sliders, then moves a slider. Its times are server round trips as a
     client sees them (BackMsg sent -> the ForwardMsg that answers), with no browser drawing the page."""
 
-    def __init__(self, k: int, n: int, server: dict, clicks: int):
-        self.k, self.n, self.server, self.clicks = k, n, server, clicks
+    def __init__(self, k: int, n: int, server: dict, clicks: int, point: int | None = None):
+        self.k, self.n, self.server, self.clicks, self.point = k, n, server, clicks, point
+        self.sent: list[bytes] = []  # the BackMsgs it sent
         self.slider_ms: list[float] = []
         self.click_ms: list[float] = []
         self.exceptions: list[str] = []  # the text of every exception or st.error element it received
@@ -316,7 +379,7 @@ class Session:
             (ARTIFACTS / f"load-failure-session-{self.k}.txt").write_text("\n".join(map(str, seen))[:200_000])
             raise
         finally:
-            self.exceptions = list(client.problems)
+            self.exceptions, self.sent = list(client.problems), client.sent
             await client.close()
 
     @staticmethod
@@ -342,7 +405,8 @@ class Session:
         (path, chart), = client.find("plotly_chart", lambda c: "-map_chart_" in c.id)
         candidates = _data_points(chart.spec)
         for c in range(self.clicks):  # distinct points for every session: isolation ranks k, k + n, ...
-            point = candidates[(self.k + self.n * c) % len(candidates)]
+            point = (candidates[(self.k + self.n * c) % len(candidates)] if self.point is None
+                     else next(p for p in candidates if p["customdata"][1] == self.point))  # a given image's point
             idx = point["customdata"][1]
             named: list[float] = []  # when the panel's heading for that point arrived
 
