@@ -291,6 +291,28 @@ def test_the_load_test_client_sends_what_chromium_sends(page, server):
             assert c["widgets"][wid] == state, f"request {k}: widget {wid} {c['widgets'][wid]}, Chromium sent {state}"
 
 
+def test_steering_a_point_keeps_the_checkpoint(tmp_path):
+    """"Steer this point" opens Sliders on the checkpoint the Map showed. st.switch_page empties the query
+    string and Streamlit 1.67 drops a widget's value on a page switch unless it persists for the session:
+    the sidebar's checkpoint fell back to the first one (digits' point #i opened another model's #i)."""
+    source = ROOT / "checkpoints" / "digits"
+    for name in ("digits", "digits-copy"):  # the copy is not the one a lost choice falls back to
+        shutil.copytree(source, tmp_path / "checkpoints" / name)
+    port = _free_port()
+    proc = start_server(port, {"VAE_CHECKPOINTS": str(tmp_path / "checkpoints"),
+                               "VAE_EXPLORER_CACHE": str(tmp_path / "cache")})
+    url = f"http://localhost:{port}"
+    try:
+        wait_health(url, proc)
+        user = Session(0, 1, {"url": url, "name": "digits-copy"}, 1)
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, user.run(Barrier(1, 0.0))).result()
+    finally:
+        stop_server(proc)
+    assert not user.exceptions, user.exceptions
+    assert parse_qs(urlparse(user.final_url).query)["ckpt"] == ["digits-copy"], user.final_url
+
+
 def _rss_mb(pid: int, field: str = "VmRSS") -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(field + ":"):
