@@ -57,7 +57,8 @@ class Received:
 
 
 def _default_state(kind: str, w) -> WidgetState | None:
-    """The state the browser sends for a widget that has none of its own yet (None: it sends nothing)."""
+    """The state the browser takes for a widget that arrives without one, or whose value the server sets
+    (``set_value``); None: it sends nothing for this kind."""
     s = WidgetState(id=w.id)
     if kind in ("selectbox", "radio"):
         if w.set_value and w.HasField("raw_value"):
