@@ -468,8 +468,11 @@ def sidebar(hold_notices: bool = False) -> None:
             # format_func over a dict built here: widgets' labels are computed in this run's language
             # (AppTest also calls format_func from its own thread, outside any run)
             shown = {n: _("{name} (data not here)").format(name=n) if n in no_data else n for n in good}
-            st.selectbox(_("Checkpoint"), good, key="ckpt", help=_("Every folder under checkpoints/ that loads."),
-                         format_func=shown.get)
+            # persist_state="session" on every sidebar widget: st.switch_page empties the query string, and
+            # Streamlit 1.67 drops a widget's value on a page switch by default, so "Steer this point" on
+            # digits opened Sliders on the default checkpoint
+            st.selectbox(_("Checkpoint"), good, key="ckpt", persist_state="session",
+                         help=_("Every folder under checkpoints/ that loads."), format_func=shown.get)
             st.caption(tr(summaries.get(st.session_state.get("ckpt"), "")))
             if st.session_state.get("ckpt") in no_data:
                 st.warning(f"**{st.session_state['ckpt']}**: {no_data[st.session_state['ckpt']]}.")
@@ -484,15 +487,16 @@ def sidebar(hold_notices: bool = False) -> None:
         if st.session_state.get("split") not in splits:
             st.session_state["split"] = "test"
         n_all = _all_size(name) if ALL in splits else 0
-        st.radio(_("Explore set"), splits, key="split", horizontal=True,
+        st.radio(_("Explore set"), splits, key="split", horizontal=True, persist_state="session",
                  format_func={s: _split_label(s, n_all) for s in splits}.get,
                  help=_("The images encoded and drawn on the map. All of them (train + test) where the train "
                         "split is on this machine: the test map, with every training image placed on it."))
         devs = devices()
         if st.session_state.get("device") not in devs:
             st.session_state["device"] = devs[0]
-        st.selectbox(_("Device"), devs, key="device", help=_("Where the model runs (CUDA when a GPU is present)."))
-        st.toggle(_("Presenter mode"), key="present",
+        st.selectbox(_("Device"), devs, key="device", persist_state="session",
+                     help=_("Where the model runs (CUDA when a GPU is present)."))
+        st.toggle(_("Presenter mode"), key="present", persist_state="session",
                   help=_("For a projector: larger text, images and diagrams, the sidebar folded. The link keeps "
                          "it (?present=1)."))
     link.write("ckpt", st.session_state.get("ckpt"))

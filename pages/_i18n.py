@@ -101,7 +101,7 @@ def language_switch() -> None:
     if st.session_state.get(KEY) not in LANGUAGES:
         st.session_state[KEY] = current_language()
     st.radio("Language · 语言", list(LANGUAGES), key=KEY, horizontal=True, format_func=LANGUAGES.get,
-             label_visibility="collapsed")
+             label_visibility="collapsed", persist_state="session")  # kept across st.switch_page (see sidebar())
     if st.query_params.get(KEY) != st.session_state[KEY]:
         st.query_params[KEY] = st.session_state[KEY]
 
