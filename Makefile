@@ -24,10 +24,9 @@ run: setup
 	@$(BIN)/python -m vae data --check fashion-mnist --split test
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
-# One process by default. TEST_WORKERS=2: two pytest-xdist workers, the browser modules one after
-# another in one, the other modules beside them (tests/conftest.py: Lanes). On 2 cores that saves
-# less than it costs in contention (see the note of issue #14); on more cores it pays.
-TEST_WORKERS ?= 0
+# Two pytest-xdist workers by default: the browser modules one after another in one, the other
+# modules beside them, each module whole (tests/conftest.py: Lanes). TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 2
 test: setup browser
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope
 
