@@ -12,12 +12,19 @@ from streamlit.testing.v1 import AppTest
 EXPLORER = ["map", "sliders", "reconstructions", "interpolate", "generate", "your_image", "how_it_works"]
 
 
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory):
+    """One explorer cache for this module: a page's encodings and map, computed by the first test
+    that opens it, serve the later ones (the shipped model's cache stays out of it)."""
+    return tmp_path_factory.mktemp("byo-pages-cache")
+
+
 @pytest.fixture()
-def app(imported_root, tmp_path, monkeypatch):
+def app(imported_root, cache_dir, monkeypatch):
     import pages._common
 
     monkeypatch.setattr(pages._common, "CHECKPOINT_ROOT", imported_root)
-    monkeypatch.setattr(pages._common, "DEFAULT_CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr(pages._common, "DEFAULT_CACHE_DIR", cache_dir)
     threads = torch.get_num_threads()  # the pages set torch's threads, which new threads inherit
     at = AppTest.from_file(str(pages._common.ROOT / "app.py"), default_timeout=180)
     at.session_state["ckpt"] = "theirs"
@@ -61,14 +68,14 @@ def test_the_training_pages_refuse_an_imported_model(app):
         "this tool runs but cannot train; choose a new name to train a VAE of ours."], [e.value for e in app.error]
 
 
-def test_how_it_works_without_a_likelihood_says_so_in_one_line(tmp_path, their_onnx, monkeypatch):
+def test_how_it_works_without_a_likelihood_says_so_in_one_line(tmp_path, their_onnx, cache_dir, monkeypatch):
     import pages._common
     from vae.byo import import_onnx
 
     root = tmp_path / "checkpoints"
     import_onnx(*their_onnx, "fashion-mnist", root / "nolik", likelihood="none", evaluate=False, map_method="pca")
     monkeypatch.setattr(pages._common, "CHECKPOINT_ROOT", root)
-    monkeypatch.setattr(pages._common, "DEFAULT_CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr(pages._common, "DEFAULT_CACHE_DIR", cache_dir)
     threads = torch.get_num_threads()
     try:
         at = AppTest.from_file(str(pages._common.ROOT / "app.py"), default_timeout=180)

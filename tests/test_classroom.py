@@ -260,6 +260,7 @@ def test_the_tour_walks_every_step(browser, server):
             else:
                 assert nxt.is_disabled()
         pg.locator(".st-key-tour_bar").get_by_role("button", name="End").click()
+        pg.locator(".st-key-tour_bar").wait_for(state="detached")  # the End's rerun, however late it starts
         wait_app(pg)
         assert pg.locator(".st-key-tour_bar").count() == 0 and "tour=" not in href(pg)
     finally:
