@@ -24,9 +24,10 @@ run: setup
 	@$(BIN)/python -m vae data --check fashion-mnist --split test
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
-# Two pytest-xdist workers by default: the browser modules one after another in one, the other
-# modules beside them, each module whole (tests/conftest.py: Lanes). TEST_WORKERS=0: one process.
-TEST_WORKERS ?= 2
+# Three pytest-xdist workers by default: the browser modules in two groups, each one after another
+# in a worker of its own, the other modules beside and after them, each module whole
+# (tests/conftest.py: Lanes). TEST_WORKERS=2: all browser modules in one lane; 0: one process.
+TEST_WORKERS ?= 3
 test: setup browser
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope
 

@@ -170,27 +170,37 @@ def page(browser, server):
     ctx.close()
 
 
-# -- two lanes (make test: pytest -n 2 --dist loadscope) -----------------------------------------------
-#: Modules that drive Chromium against streamlit servers. Their tests wait on the browser and the
-#: server more than they compute, so with pytest-xdist they run one after another in one worker (two
-#: browser lanes would compete for the same cores and servers) while the other workers take the rest,
-#: a module at a time (its module-scoped fixtures built once).
-BROWSER_MODULES = {"test_browser", "test_browser_i18n", "test_browser_story", "test_bigmap_browser", "test_byo_browser",
-                   "test_classroom", "test_layout", "test_live_decode", "test_robustness_server"}
+# -- lanes (make test: pytest -n 3 --dist loadscope) -------------------------------------------------
+#: Modules that drive Chromium against streamlit servers, in two groups of about equal time (measured
+#: in two lanes: about 430 and 480 s). Their tests wait on the browser and the server more than they
+#: compute. With pytest-xdist, each group runs one after another in one worker, against that worker's
+#: own server (the session fixture), and the other workers take the rest a module at a time (its
+#: module-scoped fixtures built once); with two workers, both groups share one lane.
+BROWSER_GROUPS = (
+    {"test_classroom", "test_layout", "test_browser_i18n", "test_browser_story"},
+    {"test_browser", "test_live_decode", "test_robustness_server", "test_byo_browser", "test_bigmap_browser"},
+)
 
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)  # optional: a run with -p no:xdist
 def pytest_xdist_make_scheduler(config, log):
-    """--dist loadscope with one scope for all the browser modules. (xdist's own ``loadgroup``
-    cannot group here: it renames test ids through an attribute pytest 9 no longer reads.)"""
+    """--dist loadscope with the browser modules in one scope per group (one scope for all of them
+    with fewer than three workers). (xdist's own ``loadgroup`` cannot group here: it renames test
+    ids through an attribute pytest 9 no longer reads.)"""
     if config.getvalue("dist") != "loadscope":
         return None
     from xdist.scheduler import LoadScopeScheduling
 
+    workers = getattr(config.option, "numprocesses", None)
+    split = isinstance(workers, int) and workers >= 3
+
     class Lanes(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            module = nodeid.split("::", 1)[0]
-            return "browser" if Path(module).stem in BROWSER_MODULES else module
+            module = Path(nodeid.split("::", 1)[0]).stem
+            for k, group in enumerate(BROWSER_GROUPS):
+                if module in group:
+                    return f"browser-{k if split else 0}"
+            return nodeid.split("::", 1)[0]
 
     return Lanes(config, log)
 
