@@ -24,10 +24,11 @@ run: setup
 	@$(BIN)/python -m vae data --check fashion-mnist --split test
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
-# Three pytest-xdist workers by default: the browser modules in two groups, each one after another
-# in a worker of its own, the other modules beside and after them, each module whole
-# (tests/conftest.py: Lanes). TEST_WORKERS=2: all browser modules in one lane; 0: one process.
-TEST_WORKERS ?= 3
+# Two pytest-xdist workers by default: the browser modules one after another in one, the other
+# modules beside them, each module whole (tests/conftest.py: Lanes). On 2 cores that took 16.0 min
+# against 34 min in one process (TEST_WORKERS=0). TEST_WORKERS=3 gives the browser modules two lanes
+# of their own: 16.8 min on 2 cores (the cores are the limit), for machines with more of them.
+TEST_WORKERS ?= 2
 test: setup browser
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope
 

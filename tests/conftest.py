@@ -170,12 +170,13 @@ def page(browser, server):
     ctx.close()
 
 
-# -- lanes (make test: pytest -n 3 --dist loadscope) -------------------------------------------------
+# -- lanes (make test: pytest -n 2 --dist loadscope) -------------------------------------------------
 #: Modules that drive Chromium against streamlit servers, in two groups of about equal time (measured
 #: in two lanes: about 430 and 480 s). Their tests wait on the browser and the server more than they
 #: compute. With pytest-xdist, each group runs one after another in one worker, against that worker's
 #: own server (the session fixture), and the other workers take the rest a module at a time (its
-#: module-scoped fixtures built once); with two workers, both groups share one lane.
+#: module-scoped fixtures built once); with two workers (make test's default), both groups share one
+#: lane. Three workers on 2 cores were slower than two (16.8 against 16.0 min): the cores are the limit.
 BROWSER_GROUPS = (
     {"test_classroom", "test_layout", "test_browser_i18n", "test_browser_story"},
     {"test_browser", "test_live_decode", "test_robustness_server", "test_byo_browser", "test_bigmap_browser"},
