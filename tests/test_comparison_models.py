@@ -161,7 +161,7 @@ def test_cli_trains_both_models(tmp_path):
 
 def test_cli_compare_measures_both_models(tiny_gan, tiny_classifier, capsys):
     r = cli(capsys, "compare", "checkpoints/digits", "--gan", str(tiny_gan), "--classifier", str(tiny_classifier),
-                "--n", "200", "--json")
+            "--n", "200", "--json")
     assert r.returncode == 0, r.stderr
     report = json.loads(r.stdout)
     assert report["n"] == 200 and report["classifier_test_acc"] > 0.8
@@ -169,7 +169,7 @@ def test_cli_compare_measures_both_models(tiny_gan, tiny_classifier, capsys):
     assert all(sum(v["counts"]) == 200 for v in report["sets"].values())
     assert report["training_seconds"]["VAE"] > 0 and report["training_seconds"]["GAN"] > 0
     text = cli(capsys, "compare", "checkpoints/digits", "--gan", str(tiny_gan), "--classifier", str(tiny_classifier),
-                   "--n", "200")
+               "--n", "200")
     assert text.returncode == 0 and "GAN samples" in text.stdout and "Fréchet" in text.stdout
 
 
@@ -203,7 +203,7 @@ def test_cli_compare_save_ships_the_report_in_the_gan_folder(tmp_path, tiny_gan,
     gan_dir = tmp_path / "gan"
     shutil.copytree(tiny_gan, gan_dir)
     r = cli(capsys, "compare", "checkpoints/digits", "--gan", str(gan_dir), "--classifier", str(tiny_classifier),
-                "--n", "100", "--save")
+            "--n", "100", "--save")
     assert r.returncode == 0, r.stderr
     [saved] = (gan_dir / "comparisons").glob("cmp-*-n100-s0.json")
     assert json.loads(saved.read_text())["report"]["n"] == 100

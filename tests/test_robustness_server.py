@@ -41,6 +41,7 @@ from PIL import Image
 from test_browser import (
     VIEWPORT,
     _free_port,
+    serving,
     start_server,
     stop_server,
     wait_app,
@@ -212,9 +213,10 @@ POINTS_JS = """
 """
 
 
-def test_clicking_a_point_on_the_map_selects_it(page, server):
-    """In box/lasso drag mode Streamlit does not select clicked points, and plotly.js sends a point's
-    customdata as a typed array ({"0": kind, "1": index}): both once broke "click a dot"."""
+def click_a_point(page, server) -> int:
+    """Open the Map on the server's checkpoint and click its most isolated data point, as a user does:
+    the cursor on it names it in plotly's hover label, then the click; returns its image index once
+    the panel beside the map names it."""
     page.goto(f"{server['url']}/?ckpt={server['name']}")
     page.wait_for_function(f"() => ({POINTS_JS})() !== null", timeout=240_000)
     wait_app(page)
@@ -224,6 +226,19 @@ def test_clicking_a_point_on_the_map_selects_it(page, server):
     idx = int(re.search(r"#(\d+)", page.locator(".hoverlayer .hovertext").first.text_content()).group(1))
     page.mouse.click(x, y)
     page.get_by_role("heading", name=f"#{idx} ·").wait_for()
+    return idx
+
+
+def run_alone(session: Session) -> None:
+    """One load-test session on its own event loop (the sync browser fixture owns this thread's)."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, session.run(Barrier(1, 0.0))).result()
+
+
+def test_clicking_a_point_on_the_map_selects_it(page, server):
+    """In box/lasso drag mode Streamlit does not select clicked points, and plotly.js sends a point's
+    customdata as a typed array ({"0": kind, "1": index}): both once broke "click a dot"."""
+    click_a_point(page, server)
     page.get_by_role("button", name="Steer this point").wait_for()
     wait_app(page)
     assert_page_ok(page)
@@ -257,15 +272,7 @@ def test_the_load_test_client_sends_what_chromium_sends(page, server):
     requests equal the browser's, message by message."""
     frames: list[bytes] = []
     page.on("websocket", lambda ws: ws.on("framesent", lambda f: frames.append(f) if isinstance(f, bytes) else None))
-    page.goto(f"{server['url']}/?ckpt={server['name']}")
-    page.wait_for_function(f"() => ({POINTS_JS})() !== null", timeout=240_000)
-    wait_app(page)
-    _, x, y, _ = page.evaluate(POINTS_JS)[0]
-    page.mouse.move(x, y)
-    page.locator(".hoverlayer .hovertext").first.wait_for()
-    idx = int(re.search(r"#(\d+)", page.locator(".hoverlayer .hovertext").first.text_content()).group(1))
-    page.mouse.click(x, y)
-    page.get_by_role("heading", name=f"#{idx} ·").wait_for()
+    idx = click_a_point(page, server)
     wait_app(page)
     page.get_by_role("button", name="Steer this point").click()
     page.get_by_text(f"Started from image #{idx} (").wait_for()
@@ -278,8 +285,7 @@ def test_the_load_test_client_sends_what_chromium_sends(page, server):
     browser = _rerun_requests(frames)
 
     client = Session(0, 1, server, 1, point=idx)
-    with ThreadPoolExecutor(1) as pool:  # its own event loop: the sync browser fixture owns this thread's
-        pool.submit(asyncio.run, client.run(Barrier(1, 0.0))).result()
+    run_alone(client)
     assert not client.exceptions, client.exceptions
     ours = _rerun_requests(client.sent)
     assert len(ours) >= len(browser) == 4, (len(browser), len(ours))
@@ -298,17 +304,9 @@ def test_steering_a_point_keeps_the_checkpoint(tmp_path):
     source = ROOT / "checkpoints" / "digits"
     for name in ("digits", "digits-copy"):  # the copy is not the one a lost choice falls back to
         shutil.copytree(source, tmp_path / "checkpoints" / name)
-    port = _free_port()
-    proc = start_server(port, {"VAE_CHECKPOINTS": str(tmp_path / "checkpoints"),
-                               "VAE_EXPLORER_CACHE": str(tmp_path / "cache")})
-    url = f"http://localhost:{port}"
-    try:
-        wait_health(url, proc)
+    with serving({"VAE_CHECKPOINTS": str(tmp_path / "checkpoints"), "VAE_EXPLORER_CACHE": str(tmp_path / "cache")}) as url:
         user = Session(0, 1, {"url": url, "name": "digits-copy"}, 1)
-        with ThreadPoolExecutor(1) as pool:
-            pool.submit(asyncio.run, user.run(Barrier(1, 0.0))).result()
-    finally:
-        stop_server(proc)
+        run_alone(user)
     assert not user.exceptions, user.exceptions
     assert parse_qs(urlparse(user.final_url).query)["ckpt"] == ["digits-copy"], user.final_url
 
