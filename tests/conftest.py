@@ -8,14 +8,26 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
+
+#: Compute threads (torch's OpenMP, MKL, OpenBLAS) per test process: the cores shared between the
+#: pytest-xdist lanes (make test: two lanes), at most 2. With two threads in each of two lanes on 2
+#: cores, a lane's threads spin-wait for the core the other lane holds: test_byo, test_projection and
+#: test_benchmarks beside one busy core took 234 s and 249 CPU-s with 2 threads, 157 s and 156 CPU-s
+#: with 1. In a lane, set before torch loads, for the processes its tests start (CLI runs, servers)
+#: too; only there, as the controlling process's environment would reach the lanes first.
+THREADS = max(1, min(2, (os.cpu_count() or 1) // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1)))
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(_var, str(THREADS))  # a value the user set wins
+
+import torch  # noqa: E402  (after the thread settings)
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
-torch.set_num_threads(min(2, os.cpu_count() or 1))
+torch.set_num_threads(THREADS)
 
 
 @pytest.fixture(scope="session")

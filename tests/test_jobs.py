@@ -79,12 +79,13 @@ def _threads_in_a_new_thread() -> int:
 
 
 def test_training_threads_are_given_back(tmp_path):
-    """A run on 1 thread changes neither this thread's torch threads nor those a new thread gets.
-    (Compared before and after the run, not with each other: an earlier test that set this
-    thread's count, as the CLI's --threads does in-process, makes the two differ.)"""
+    """A run on a thread count other than this thread's changes neither this thread's torch threads
+    nor those a new thread gets. (Compared before and after the run, not with each other: an earlier
+    test that set this thread's count, as the CLI's --threads does in-process, makes the two differ.)"""
     before, new_before = torch.get_num_threads(), _threads_in_a_new_thread()
-    job = TrainingJob(MC, _tc(tmp_path / "t", epochs=1, threads=1)).start()
-    assert job.join(120) and job.snapshot().threads == 1
+    other = 2 if before == 1 else 1  # the suite's lanes run on 1 thread each (conftest.THREADS)
+    job = TrainingJob(MC, _tc(tmp_path / "t", epochs=1, threads=other)).start()
+    assert job.join(120) and job.snapshot().threads == other
     assert (torch.get_num_threads(), _threads_in_a_new_thread()) == (before, new_before)
 
 
