@@ -48,7 +48,7 @@ ISOLATED_JS = """
 
 @pytest.fixture(scope="module")
 def page():
-    exe = chromium_path()
+    exe = chromium_path(shell=True)
     port = free_port()
     proc = start_server(port, {"VAE_MAP_CANVAS_ABOVE": str(CANVAS_ABOVE)})
     url = f"http://localhost:{port}"

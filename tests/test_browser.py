@@ -33,7 +33,11 @@ PAGES = ["map", "sliders", "reconstructions", "interpolate", "generate", "your_i
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 
-_chromium = chromium_path  # the system's Chromium, or None
+def _chromium() -> str | None:
+    """The Chromium the tests drive: the headless shell where installed (chromium_path), else Chromium."""
+    return chromium_path(shell=True)
+
+
 _free_port = free_port
 
 

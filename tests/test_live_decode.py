@@ -329,7 +329,7 @@ def _server_path_works(pg) -> None:
 def test_without_webassembly_the_page_says_so_and_uses_the_server(browser, server):
     from benchmarks.app_driver import CHROMIUM_ARGS, chromium_path
 
-    exe = chromium_path()
+    exe = chromium_path(shell=True)
     args = [*CHROMIUM_ARGS, "--js-flags=--noexpose_wasm"]  # a second Chromium, without WebAssembly
     b = browser.browser_type.launch(executable_path=exe, args=args) if exe else browser.browser_type.launch(args=args)
     try:

@@ -22,11 +22,25 @@ def codes_and_labels():
     return x.astype(np.float32), y
 
 
+@pytest.fixture(scope="module")
+def fitted(codes_and_labels):
+    """fit_projection of the module's codes, once per method: two tests read the same t-SNE fit."""
+    codes, _ = codes_and_labels
+    fits = {}
+
+    def fit(method: str):
+        if method not in fits:
+            fits[method] = fit_projection(codes, ProjectionConfig(method=method))
+        return fits[method]
+
+    return fit
+
+
 @pytest.mark.parametrize("method", ["pca", pytest.param("tsne", marks=pytest.mark.slow),
                                     pytest.param("umap", marks=pytest.mark.slow)])
-def test_projection_preserves_neighbourhoods(codes_and_labels, method):
+def test_projection_preserves_neighbourhoods(codes_and_labels, fitted, method):
     codes, _ = codes_and_labels
-    coords, _ = fit_projection(codes, ProjectionConfig(method=method))
+    coords, _ = fitted(method)
     assert coords.shape == (len(codes), 2) and np.isfinite(coords).all()
     assert trustworthiness(codes, coords, k=10) >= (0.8 if method == "pca" else 0.9)
 
@@ -42,9 +56,9 @@ def test_projection_config_rules():
 
 
 @pytest.mark.slow
-def test_fast_maps_agree_with_the_data(codes_and_labels):
+def test_fast_maps_agree_with_the_data(codes_and_labels, fitted):
     codes, _ = codes_and_labels
-    coords, _ = fit_projection(codes, ProjectionConfig(method="tsne"))
+    coords, _ = fitted("tsne")
     lm = LatentMap(codes, coords)
     # a point's own 2-D position maps back to its own latent code, and vice versa
     assert np.allclose(lm.to_latent(coords[:50]), codes[:50], atol=1e-5)
