@@ -55,13 +55,13 @@ data: setup
 	    apt-get install -y -q dataset-fashion-mnist >/dev/null 2>&1; } || true
 	$(BIN)/python -m vae data --fetch fashion-mnist
 
-# Chromium + Playwright for the browser tests: Debian's chromium where apt works, else
-# Playwright's own download; the browser tests are skipped, with the reason, when neither works.
 # Debian's package $(1), installed where apt-get can run as root (once more after an apt-get update)
 apt_install = command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
   { apt-get install -y -q $(1) >/dev/null 2>&1 || \
     { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q $(1) >/dev/null 2>&1; }; }
 
+# Chromium + Playwright for the browser tests: Debian's chromium where apt works, else
+# Playwright's own download; the browser tests are skipped, with the reason, when neither works.
 browser: setup
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
 	  { $(call apt_install,chromium); } || \

@@ -156,12 +156,12 @@ def server():
 def browser():
     """One Chromium per test module (Playwright's sync API; skipped, with the reason, without one)."""
     from playwright.sync_api import sync_playwright
-    from test_browser import _chromium
 
-    exe = _chromium()
+    from benchmarks.app_driver import CHROMIUM_ARGS, chromium_path
+
+    exe = chromium_path(shell=True)  # the headless shell where installed, else Chromium
     with sync_playwright() as p:
-        kw = dict(args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                        "--disable-background-networking", "--disable-component-update", "--no-first-run"])
+        kw = dict(args=CHROMIUM_ARGS)
         try:
             b = p.chromium.launch(executable_path=exe, **kw) if exe else p.chromium.launch(**kw)
         except Exception as e:  # no browser on this machine

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from pagecheck import SERVER_LOGS, assert_page_ok
 
-from benchmarks.app_driver import IDLE_JS, chromium_path, free_port
+from benchmarks.app_driver import IDLE_JS, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -31,11 +31,6 @@ VIEWPORT = {"width": 1440, "height": 950}
 PAGES = ["map", "sliders", "reconstructions", "interpolate", "generate", "your_image", "how_it_works", "train"]
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-
-
-def _chromium() -> str | None:
-    """The Chromium the tests drive: the headless shell where installed (chromium_path), else Chromium."""
-    return chromium_path(shell=True)
 
 
 _free_port = free_port
