@@ -74,10 +74,12 @@ if st.session_state.get("map_method") not in methods:  # first open: the checkpo
     preferred = default_projection(ctx.ck, len(ctx.enc)).method
     st.session_state["map_method"] = preferred if preferred in methods else methods[0]
 c1, c2, c3, c4 = st.columns([1.0, 1.4, 1.3, 0.8])
+# persist_state: the projection and colouring chosen here are kept when the user comes back from another
+# page (Streamlit drops a page's widget values on a page switch), instead of falling back to UMAP
 method = c1.selectbox(_("Projection"), methods, format_func={m: _(METHOD_LABELS[m]) for m in methods}.get,
-                      key="map_method")
+                      key="map_method", persist_state="session")
 color_by = c2.selectbox(_("Colour by"), list(COLOR_BY), format_func={k: _(v) for k, v in COLOR_BY.items()}.get,
-                        key="map_color")
+                        key="map_color", persist_state="session")
 with c3:
     show_prior = st.toggle(_("Prior samples"), key="map_prior",
                            help=_("Overlay codes drawn from the prior N(0, I), placed on the map: where the "

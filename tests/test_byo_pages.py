@@ -36,7 +36,8 @@ def test_every_explorer_page_renders_an_imported_model(app):
     app.run()
     assert_app_ok(app, "map", errors=True)
     assert "imported ONNX · latent 20" in " ".join(c.value for c in app.sidebar.caption)
-    for page in EXPLORER:
+    assert app.selectbox(key="map_method").value == "pca", "the map chosen at import (imported_root)"
+    for page in EXPLORER[1:]:  # the Map is the app's first page, drawn by the run above
         app.switch_page(f"pages/{page}.py").run()
         assert_app_ok(app, page, errors=True)
     assert "Per-layer sizes are not shown: an imported ONNX model's graphs hold its weights" in " ".join(

@@ -207,6 +207,14 @@ def test_a_shared_map_link_opens_the_same_map(browser, server):
         query = parse_qs(urlparse(href(other)).query)
         assert query["method"] == ["pca"] and query["point"] == ["42"]
         assert other.get_by_text("PCA · 10,000 points", exact=False).count() == 1, "the map is the PCA one"
+        # to another page and back by the sidebar: still the PCA map (Streamlit dropped the Map's widget
+        # values on a page switch, and the Map came back as UMAP: for an imported model, a minute's fit)
+        other.locator('[data-testid="stSidebarNav"] a').filter(has_text="Sliders").click()
+        wait_app(other)
+        other.locator('[data-testid="stSidebarNav"] a').filter(has_text="Map").first.click()
+        wait_app(other)
+        assert parse_qs(urlparse(href(other)).query)["method"] == ["pca"], href(other)
+        assert other.get_by_text("PCA · 10,000 points", exact=False).count() == 1, "back on the Map: still PCA"
         other.context.close()
     finally:
         ctx.close()
