@@ -4,16 +4,13 @@ held against the PyTorch module it came from; every CLI command on it; what impo
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import onnxruntime as ort
 import pytest
 import torch
 from byo_model import LATENT, train_their_vae
-from conftest import write_fashion_mnist
+from conftest import cli, write_fashion_mnist
 from PIL import Image
 
 from vae.byo import export_vae, import_onnx
@@ -21,8 +18,6 @@ from vae.checkpoint import CheckpointError, list_checkpoints, load_checkpoint
 from vae.cli import main
 from vae.data import load_dataset
 from vae.evaluate import format_report
-
-ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -186,16 +181,15 @@ def test_cli_import_refuses_in_one_line_and_keeps_what_is_there(their_onnx, tmp_
 
 
 @pytest.mark.slow
-def test_cli_import_needs_no_options_for_the_common_case(their_onnx, tmp_path):
+def test_cli_import_needs_no_options_for_the_common_case(their_onnx, tmp_path, capsys, monkeypatch):
     """The whole import as a researcher types it: evaluation with the default IWAE and the UMAP map.
     Its Fashion-MNIST test split is the shipped one's first 300 images (a $VAE_DATA_DIR of the test's
-    own), so that the default IWAE (k = 1000 samples an image) and UMAP take seconds."""
+    own), so that the default IWAE (k = 1000 samples an image) and UMAP take seconds. In this process
+    (vae.cli.main): a subprocess would compile UMAP's numba code again, 20-40 s of CPU."""
     enc, dec = their_onnx
     out = tmp_path / "checkpoints" / "theirs"
-    env = {**os.environ, "VAE_DATA_DIR": str(write_fashion_mnist(tmp_path / "data", test=300))}
-    proc = subprocess.run([sys.executable, "-m", "vae", "import", "--encoder", str(enc), "--decoder", str(dec),
-                           "--dataset", "fashion-mnist", "--out", str(out)], cwd=ROOT, capture_output=True,
-                          text=True, timeout=900, env=env)
+    monkeypatch.setenv("VAE_DATA_DIR", str(write_fashion_mnist(tmp_path / "data", test=300)))
+    proc = cli(capsys, "import", "--encoder", enc, "--decoder", dec, "--dataset", "fashion-mnist", "--out", out)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.startswith(f"imported {out}: flat images [1, 28, 28] -> latent 20 -> flat images")
     ck = load_checkpoint(out)
