@@ -152,9 +152,21 @@ def server():
         yield url
 
 
+def is_local(url: str) -> bool:
+    """Whether a request stays on this machine (the app's server, or data the page made itself)."""
+    from urllib.parse import urlparse
+
+    u = urlparse(url)
+    return u.scheme in ("data", "blob", "about") or u.hostname in ("localhost", "127.0.0.1", "::1")
+
+
 @pytest.fixture(scope="module")
 def browser():
-    """One Chromium per test module (Playwright's sync API; skipped, with the reason, without one)."""
+    """One Chromium per test module (Playwright's sync API; skipped, with the reason, without one).
+
+    Every context it opens records the requests that would leave the machine (a font, icon or script
+    from a CDN: offline it fails, online it tells a third party who opened the app) in
+    ``browser.outside``; ``_nothing_leaves_the_machine`` fails the test that made one."""
     from playwright.sync_api import sync_playwright
 
     from benchmarks.app_driver import CHROMIUM_ARGS, chromium_path
@@ -166,8 +178,29 @@ def browser():
             b = p.chromium.launch(executable_path=exe, **kw) if exe else p.chromium.launch(**kw)
         except Exception as e:  # no browser on this machine
             pytest.skip(f"no Chromium available ({str(e).splitlines()[0][:120]}); run `make browser`")
+        b.outside = []
+        new_context = b.new_context
+
+        def recording_context(*args, **kwargs):
+            ctx = new_context(*args, **kwargs)
+            ctx.on("request", lambda r: None if is_local(r.url) else b.outside.append(f"{r.resource_type} {r.url}"))
+            return ctx
+
+        b.new_context = recording_context
         yield b
         b.close()
+
+
+@pytest.fixture(autouse=True)
+def _nothing_leaves_the_machine(request):
+    """A browser test fails when any page it opened asked anything of another machine (issue #14)."""
+    if "browser" not in request.fixturenames:
+        yield
+        return
+    b = request.getfixturevalue("browser")
+    b.outside.clear()
+    yield
+    assert not b.outside, "requests that left the machine:\n" + "\n".join(sorted(set(b.outside)))
 
 
 @pytest.fixture()
