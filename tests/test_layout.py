@@ -6,15 +6,16 @@ widget's label, a latent code, any text the page cuts with an ellipsis or hides 
 an image, canvas or button that runs past its column or the window; and for a page wider than the
 window. A failure lists what it found (page, what, the text, the sizes).
 
-Each page is opened once per mode and checked at both sizes: opened at one, then the window is
-resized to the other (as a lecturer moving the browser to the projector does). The pages alternate
-which size they open at, so that both sizes are checked as opened and as resized to; half the page
-loads of opening every page at every size.
+Each page is opened once and checked at both sizes: opened at one, then the window is resized to
+the other (as a lecturer moving the browser to the projector does); then presenter mode is switched
+on with the sidebar's switch, as a lecturer does before the class, and the page is checked again at
+both sizes, the other way round. The pages alternate which size they open at, so that both sizes are
+checked as opened and as resized to, in both modes: one page load a page (opening a page in presenter
+mode by its link is test_presenter_mode_folds_the_sidebar_and_enlarges_text's).
 """
 
 from __future__ import annotations
 
-import pytest
 from pagecheck import assert_page_ok
 from test_browser import ARTIFACTS, MAP_INFO_JS, goto, map_info, wait_app
 
@@ -96,8 +97,8 @@ def tour_step(name: str) -> int:
     return next((k for k, s in enumerate(STEPS, start=1) if s.page == name), 1)
 
 
-def open_page(pg, server, name: str, present: bool) -> None:
-    query = f"?tour={tour_step(name)}" + ("&present=1" if present else "")  # with the tour's bar on top
+def open_page(pg, server, name: str) -> None:
+    query = f"?tour={tour_step(name)}"  # with the tour's bar on top
     goto(pg, server, ("" if name == "map" else name) + query)
     if name == "map":
         map_info(pg)  # drawn and settled
@@ -147,11 +148,23 @@ def check(pg, name: str, size: tuple[int, int], present: bool) -> list[str]:
     if problems:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         pg.screenshot(path=str(ARTIFACTS / f"clipped-{name}-{size[0]}x{size[1]}-{int(present)}.png"), full_page=True)
-    return [f"{name} at {size[0]}×{size[1]}: {p['what']} {p['text']!r}: {p['detail']}" for p in problems]
+    mode = " in presenter mode" if present else ""
+    return [f"{name} at {size[0]}×{size[1]}{mode}: {p['what']} {p['text']!r}: {p['detail']}" for p in problems]
 
 
-@pytest.mark.parametrize("present", [False, True], ids=["normal", "presenter"])
-def test_nothing_is_cut_off(browser, server, present):
+FONT_JS = "() => parseFloat(getComputedStyle(document.documentElement).fontSize)"
+
+
+def presenter_on(pg) -> None:
+    """Switch presenter mode on with the sidebar's switch; wait until the page has been drawn in it."""
+    normal = pg.evaluate(FONT_JS)
+    pg.locator('[data-testid="stSidebar"] [data-testid="stCheckbox"]').filter(has_text="Presenter mode").click()
+    pg.wait_for_function(f"() => ({FONT_JS})() > {normal} && "
+                         "document.querySelector('[data-testid=stSidebar]').dataset.collapsed === 'true'")
+    resize(pg, *pg.evaluate("() => [window.innerWidth, window.innerHeight]"))  # until the layout holds still
+
+
+def test_nothing_is_cut_off(browser, server):
     first = SIZES[0]
     ctx = browser.new_context(viewport={"width": first[0], "height": first[1]})
     pg = ctx.new_page()
@@ -160,13 +173,17 @@ def test_nothing_is_cut_off(browser, server, present):
     try:
         for k, name in enumerate(PAGES):  # opened at SIZES[0], then SIZES[1], then SIZES[0], ...
             sizes = SIZES if k % 2 == 0 else SIZES[::-1]
-            open_page(pg, server, name, present)
-            found += check(pg, name, sizes[0], present)
+            open_page(pg, server, name)
+            found += check(pg, name, sizes[0], False)
             resize(pg, *sizes[1])
-            found += check(pg, name, sizes[1], present)
+            found += check(pg, name, sizes[1], False)
+            presenter_on(pg)  # at sizes[1], then back to sizes[0]
+            found += check(pg, name, sizes[1], True)
+            resize(pg, *sizes[0])
+            found += check(pg, name, sizes[0], True)
     finally:
         ctx.close()
-    assert not found, f"cut off{' in presenter mode' if present else ''}:\n" + "\n".join(found)
+    assert not found, "cut off:\n" + "\n".join(found)
 
 
 def test_presenter_mode_folds_the_sidebar_and_enlarges_text(browser, server):
@@ -174,7 +191,7 @@ def test_presenter_mode_folds_the_sidebar_and_enlarges_text(browser, server):
     ctx = browser.new_context(viewport={"width": 1024, "height": 768})
     pg = ctx.new_page()
     pg.set_default_timeout(180_000)
-    font = "() => parseFloat(getComputedStyle(document.documentElement).fontSize)"
+    font = FONT_JS
     side = pg.locator('[data-testid="stSidebar"]')
     try:
         goto(pg, server, "generate")
