@@ -203,16 +203,27 @@ def _nothing_leaves_the_machine(request):
     assert not b.outside, "requests that left the machine:\n" + "\n".join(sorted(set(b.outside)))
 
 
-@pytest.fixture()
-def page(browser, server):
-    """A fresh browser context and page on ``server`` (1440 x 950)."""
+@pytest.fixture(scope="module")
+def tabs(browser):
+    """One browser context per test module, whose tabs the ``page`` fixture opens: they share the HTTP
+    cache and V8's code cache, as one user's tabs do, so that the in-page decoder's 14 MB WebAssembly
+    runtime is fetched, gzipped by the server and compiled once a module instead of once a test.
+    Measured on Sliders, three loads each: 6.0-8.7 CPU-s in a fresh context, 4.1-4.6 in a used one,
+    3.7-4.6 without WebAssembly. The app keeps nothing in the browser (no cookie of its own, no storage)."""
     from test_browser import VIEWPORT
 
     ctx = browser.new_context(viewport=VIEWPORT)
-    pg = ctx.new_page()
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture()
+def page(tabs, server):
+    """A new tab on ``server`` (1440 x 950): a Streamlit session of its own."""
+    pg = tabs.new_page()
     pg.set_default_timeout(120_000)
     yield pg
-    ctx.close()
+    pg.close()
 
 
 # -- lanes (make test: pytest -n 2 --dist loadscope) -------------------------------------------------
