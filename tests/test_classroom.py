@@ -125,8 +125,9 @@ def test_box_and_lasso_right_after_clicking_a_point(page, server, tool, wait):
     page.screenshot(path=str(ARTIFACTS / f"select-{tool.split()[0].lower()}-{'settled' if wait else 'at-once'}.png"))
 
 
-def test_the_toolbar_is_always_shown_above_the_legend(page, server):
-    """Defect 8: the toolbar only appeared on hover, then covered the legend."""
+def test_toolbar_points_one_after_another_then_a_box_from_a_point(page, server):
+    """On one Map: defect 8 (the toolbar only appeared on hover, then covered the legend); clicking a
+    point, an empty spot and the point again keeps the chart; then a box dragged from that point."""
     goto(page, server)
     map_info(page)
     page.mouse.move(5, 5)  # the mouse away from the chart
@@ -139,21 +140,6 @@ def test_the_toolbar_is_always_shown_above_the_legend(page, server):
     apart = bar[3] <= legend[1] + 1 or bar[2] <= legend[0] or legend[2] <= bar[0]
     assert apart, f"the toolbar {bar} overlaps the legend {legend}"
 
-
-def test_a_box_that_starts_on_a_point(page, server):
-    goto(page, server)
-    map_info(page)
-    tag_chart(page)
-    xy = click_point(page, wait=True)
-    pick_tool(page, "Box Select")
-    drag(page, box_path(page, start=xy))  # the drag starts on the clicked point itself
-    assert selected_count(page) >= 1
-    assert same_chart(page) and dragmode(page) == "select"
-
-
-def test_clicking_points_one_after_another_keeps_the_chart(page, server):
-    goto(page, server)
-    map_info(page)
     tag_chart(page)
     click_point(page, wait=True)
     first = [h for h in panel(page) if h.startswith("#")]
@@ -162,8 +148,13 @@ def test_clicking_points_one_after_another_keeps_the_chart(page, server):
     page.get_by_text("Decoded spot").wait_for()
     wait_app(page)
     assert same_chart(page) and ring(page) is not None
-    click_point(page, wait=True)
+    xy = click_point(page, wait=True)
     assert [h for h in panel(page) if h.startswith("#")] == first and same_chart(page)
+
+    pick_tool(page, "Box Select")
+    drag(page, box_path(page, start=xy))  # the drag starts on the clicked point itself
+    assert selected_count(page) >= 1
+    assert same_chart(page) and dragmode(page) == "select"
 
 
 def test_refine_says_what_it_costs_shows_its_steps_and_why_it_differs(page, server):
