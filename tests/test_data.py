@@ -4,7 +4,7 @@
 import numpy as np
 import pytest
 import torch
-from conftest import write_idx
+from conftest import ROOT, write_idx
 from PIL import Image
 
 from vae.data import (
@@ -84,6 +84,24 @@ def test_unknown_dataset_suggests_a_name():
         load_dataset("fashion_mnist")
     with pytest.raises(DataError, match="split must be 'train' or 'test'"):
         load_dataset("digits", "valid")
+
+
+def test_digits_are_scikit_learns_without_importing_it():
+    """Read from scikit-learn's CSV directly (no 2 s import of scikit-learn): the same arrays as its loader."""
+    import subprocess
+    import sys
+
+    from sklearn.datasets import load_digits
+
+    from vae.data import _digits_arrays
+
+    images, target = _digits_arrays()
+    ref = load_digits()
+    assert images.shape == (1797, 8, 8) and np.array_equal(images, ref.images)
+    assert target.dtype == np.int64 and np.array_equal(target, ref.target)
+    code = "import sys, vae.data as d; d.load_dataset('digits', 'test'); print('sklearn' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "False", out.stdout + out.stderr[-2000:]
 
 
 def test_digits_splits_are_disjoint_and_in_range():
