@@ -13,6 +13,7 @@ import html
 import math
 import os
 import re
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -390,6 +391,26 @@ def settle_heap(page: str) -> None:
     gc.freeze()
 
 
+def _run_by_app() -> bool:
+    """Whether app.py is running this page in this run (its frame drawn, st.navigation chose the page):
+    app.py's module is on the call stack, or this run is a fragment's own rerun (of a page that was)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    run = get_script_run_ctx()
+    if run is not None and getattr(run, "fragment_ids_this_run", None):
+        return True
+    frame_ = sys._getframe(1)
+    while frame_ is not None:
+        name = frame_.f_code.co_filename
+        if os.path.basename(name) == "app.py" and os.path.realpath(name) == _APP:
+            return True
+        frame_ = frame_.f_back
+    return False
+
+
+_APP = os.path.realpath(ROOT / "app.py")
+
+
 def ensure_frame() -> None:
     """Draw app.py's frame when Streamlit ran this page file on its own.
 
@@ -397,14 +418,13 @@ def ensure_frame() -> None:
     page file without app.py: Streamlit's legacy ``pages/`` mode lasts until some session
     has called ``st.navigation`` (AppTest's ``switch_page`` does the same on every run).
     Then the page draws the same frame itself; widget state is untouched.
-    """
-    try:
-        from streamlit.runtime.pages_manager import PagesManager
 
-        legacy = bool(PagesManager.uses_pages_directory)
-    except Exception:  # a Streamlit without this internal: nothing to fix
-        legacy = False
-    if legacy:
+    Whether app.py runs this page is read from the call stack, not from Streamlit's legacy flag
+    (``PagesManager.uses_pages_directory``): that flag is the server's, and another session's first
+    run may clear it while this page runs on its own (seen with six sessions opening pages of a
+    fresh server at once: How it works drew no frame and said that no checkpoint could be loaded).
+    """
+    if not _run_by_app():
         again = bool(st.context.headers) and not st.session_state.get("_frame_rerun")
         frame(hold_notices=again)
         # This run's widgets were named after the legacy page, which the browser keeps until the next

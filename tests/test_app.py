@@ -208,3 +208,25 @@ def test_settle_heap_freezes_once_per_page():
         assert gc.get_freeze_count() >= frozen + 1000
     finally:
         gc.unfreeze()
+
+
+def test_a_page_run_on_its_own_draws_the_frame_while_another_session_navigates(monkeypatch):
+    """Issue #14's CI: six sessions opened pages of a fresh server at once; one ran How it works on its
+    own (Streamlit's legacy pages/ mode), another session's first st.navigation cleared the server's
+    legacy flag meanwhile, and the page drew no frame: "No checkpoint could be loaded". Here the flag
+    is cleared just after Streamlit has chosen the legacy mode for this run, as that session did."""
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.scriptrunner import script_runner
+
+    legacy_run = script_runner._mpa_v1
+
+    def another_session_navigates(main_script_path):
+        PagesManager.uses_pages_directory = False
+        return legacy_run(main_script_path)
+
+    monkeypatch.setattr(script_runner, "_mpa_v1", another_session_navigates)
+    monkeypatch.setattr(PagesManager, "uses_pages_directory", PagesManager.uses_pages_directory)  # restored after
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.switch_page("pages/how_it_works.py").run()
+    assert_app_ok(at, "how it works, run on its own", errors=True)
+    assert [s.label for s in at.sidebar.selectbox][:1] == ["Checkpoint"], [s.label for s in at.sidebar.selectbox]
