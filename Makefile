@@ -25,8 +25,9 @@ run: setup
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
 # Two pytest-xdist workers by default: the browser modules one after another in one, the other
-# modules beside them, each module whole (tests/conftest.py: Lanes). On 2 cores that took 16.0 min
-# against 34 min in one process (TEST_WORKERS=0). TEST_WORKERS=3 gives the browser modules two lanes
+# modules beside them, each module whole (tests/conftest.py: Lanes). On 2 cores: 13.9 min of tests at
+# the last measurement (when first measured: 16.0 min, against 34 min in one process with
+# TEST_WORKERS=0). TEST_WORKERS=3 gives the browser modules two lanes
 # of their own: 16.8 min on 2 cores (the cores are the limit), for machines with more of them. Each
 # lane computes on its share of the cores: one thread each on 2 cores (tests/conftest.py: THREADS).
 TEST_WORKERS ?= 2
