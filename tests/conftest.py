@@ -336,13 +336,11 @@ def imported_root(tmp_path_factory, their_onnx):
     return root
 
 
-def cli(capsys, *args) -> subprocess.CompletedProcess:
-    """`python -m vae ARGS` run from the project folder through ``vae.cli.main`` in the test's own
-    process (no seconds of imports per command), with what it printed: shaped like
-    ``subprocess.run``'s result."""
+def in_process(main, name: str, capsys, *args) -> subprocess.CompletedProcess:
+    """`python -m NAME ARGS` run from the project folder through its ``main(argv)`` in the test's own
+    process (no seconds of imports, nor a second compile of UMAP's numba code, per command), with what
+    it printed: shaped like ``subprocess.run``'s result."""
     import contextlib
-
-    from vae.cli import main
 
     capsys.readouterr()  # drop anything printed before
     with contextlib.chdir(ROOT):
@@ -351,4 +349,11 @@ def cli(capsys, *args) -> subprocess.CompletedProcess:
         except SystemExit as e:  # argparse's refusals exit 2 from inside main
             code = e.code
     printed = capsys.readouterr()
-    return subprocess.CompletedProcess(["vae", *map(str, args)], code, printed.out, printed.err)
+    return subprocess.CompletedProcess([name, *map(str, args)], code, printed.out, printed.err)
+
+
+def cli(capsys, *args) -> subprocess.CompletedProcess:
+    """`python -m vae ARGS` through ``vae.cli.main`` in the test's own process (``in_process``)."""
+    from vae.cli import main
+
+    return in_process(main, "vae", capsys, *args)

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import in_process
 
 ROOT = Path(__file__).resolve().parent.parent
 DIGITS = ROOT / "checkpoints" / "digits"
@@ -46,7 +47,7 @@ def check_records(records) -> None:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not (DIGITS / "config.json").exists(), reason="no checkpoints/digits")
-def test_quick_subset_writes_well_formed_json(tmp_path, capsys, monkeypatch):
+def test_quick_subset_writes_well_formed_json(tmp_path, capsys):
     """Through benchmarks.cli.main in this process (the other tests here run ``python -m benchmarks``):
     a process of its own would compile UMAP's numba code again, 20-40 s of CPU."""
     from benchmarks.cli import main
@@ -54,10 +55,8 @@ def test_quick_subset_writes_well_formed_json(tmp_path, capsys, monkeypatch):
     docs = ROOT / "docs" / "benchmarks.md"
     before = docs.stat().st_mtime_ns if docs.exists() else None
     out = tmp_path / "bench.json"
-    monkeypatch.chdir(ROOT)
-    code = main(["--quick", "--only", "forward_map,inverse_map,quality", "--checkpoint", str(DIGITS), "--json",
-                 str(out), "--no-docs"])
-    proc = subprocess.CompletedProcess([], code, *capsys.readouterr())
+    proc = in_process(main, "benchmarks", capsys, "--quick", "--only", "forward_map,inverse_map,quality",
+                      "--checkpoint", DIGITS, "--json", out, "--no-docs")
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
     records = json.loads(out.read_text(encoding="utf-8"))
     check_records(records)
