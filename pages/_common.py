@@ -391,6 +391,9 @@ def settle_heap(page: str) -> None:
     gc.freeze()
 
 
+_APP = os.path.realpath(ROOT / "app.py")
+
+
 def _run_by_app() -> bool:
     """Whether app.py is running this page in this run (its frame drawn, st.navigation chose the page):
     app.py's module is on the call stack, or this run is a fragment's own rerun (of a page that was)."""
@@ -406,9 +409,6 @@ def _run_by_app() -> bool:
             return True
         frame_ = frame_.f_back
     return False
-
-
-_APP = os.path.realpath(ROOT / "app.py")
 
 
 def ensure_frame() -> None:

@@ -131,6 +131,11 @@ def resize(pg, width: int, height: int) -> None:
     """Resize the window and wait until the page has laid itself out again (and any rerun is done)."""
     pg.set_viewport_size({"width": width, "height": height})
     pg.wait_for_function(f"() => window.innerWidth === {width} && window.innerHeight === {height}")
+    settle(pg)
+
+
+def settle(pg) -> None:
+    """Wait until the page's layout holds still (and any rerun is done)."""
     before = None
     for _ in range(40):  # at most ~8 s; a page that keeps moving is checked as it is then
         pg.wait_for_timeout(200)
@@ -161,7 +166,7 @@ def presenter_on(pg) -> None:
     pg.locator('[data-testid="stSidebar"] [data-testid="stCheckbox"]').filter(has_text="Presenter mode").click()
     pg.wait_for_function(f"() => ({FONT_JS})() > {normal} && "
                          "document.querySelector('[data-testid=stSidebar]').dataset.collapsed === 'true'")
-    resize(pg, *pg.evaluate("() => [window.innerWidth, window.innerHeight]"))  # until the layout holds still
+    settle(pg)
 
 
 def test_nothing_is_cut_off(browser, server):
@@ -191,20 +196,19 @@ def test_presenter_mode_folds_the_sidebar_and_enlarges_text(browser, server):
     ctx = browser.new_context(viewport={"width": 1024, "height": 768})
     pg = ctx.new_page()
     pg.set_default_timeout(180_000)
-    font = FONT_JS
     side = pg.locator('[data-testid="stSidebar"]')
     try:
         goto(pg, server, "generate")
-        normal = pg.evaluate(font)
+        normal = pg.evaluate(FONT_JS)
         assert side.get_attribute("data-collapsed") == "false"
         pg.locator('[data-testid="stSidebar"] [data-testid="stCheckbox"]').filter(has_text="Presenter mode").click()
-        pg.wait_for_function(f"() => ({font})() > {normal}")
+        pg.wait_for_function(f"() => ({FONT_JS})() > {normal}")
         wait_app(pg)
-        assert pg.evaluate(font) >= 1.2 * normal
+        assert pg.evaluate(FONT_JS) >= 1.2 * normal
         pg.wait_for_function("() => document.querySelector('[data-testid=stSidebar]').dataset.collapsed === 'true'")
         assert "present=1" in pg.evaluate("() => location.href")
         goto(pg, server, "generate?present=1")  # a new session from the link
-        assert pg.evaluate(font) >= 1.2 * normal
+        assert pg.evaluate(FONT_JS) >= 1.2 * normal
         assert side.get_attribute("data-collapsed") == "true", "the sidebar is folded"
         assert "present=1" in pg.evaluate("() => location.href")
     finally:
