@@ -82,7 +82,11 @@ def test_how_it_works_without_a_likelihood_says_so_in_one_line(tmp_path, their_o
         at = AppTest.from_file(str(pages._common.ROOT / "app.py"), default_timeout=180)
         at.session_state["ckpt"] = "nolik"
         at.run()
-        for page in EXPLORER:
+        assert_app_ok(at, "map", errors=True)
+        assert at.selectbox(key="map_method").value == "pca", "the map chosen at import"
+        # not the Map again: AppTest's switch_page drops its persisted projection (a browser keeps it,
+        # test_classroom), and the Map would then fit a UMAP of 10,000 codes (70 s) that no user waits for
+        for page in EXPLORER[1:]:
             at.switch_page(f"pages/{page}.py").run()
             assert_app_ok(at, page, errors=True)
         assert any("The ELBO needs a likelihood p(x|z), which **nolik** does not declare" in i.value for i in at.info)
