@@ -219,8 +219,12 @@ def tabs(browser):
 
 @pytest.fixture()
 def page(tabs, server):
-    """A new tab on ``server`` (1440 x 950): a Streamlit session of its own."""
+    """A new tab on ``server`` (1440 x 950): a Streamlit session of its own. Its console's errors and
+    warnings, and uncaught errors, collect in ``pg.console`` (for failure messages)."""
     pg = tabs.new_page()
+    pg.console = []
+    pg.on("console", lambda m: m.type in ("error", "warning") and pg.console.append(f"{m.type}: {m.text[:300]}"))
+    pg.on("pageerror", lambda e: pg.console.append(f"uncaught: {str(e)[:300]}"))
     pg.set_default_timeout(120_000)
     yield pg
     pg.close()

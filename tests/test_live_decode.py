@@ -59,10 +59,40 @@ def no_exception(pg) -> None:
     assert not texts, f"the page raised: {texts}"
 
 
+#: What the page's decoder is waiting for: each shared promise's state (runtime, sessions, assets),
+#: the roots' classes and the resources it has loaded (a timeout names the step that never ended).
+LIVE_STATE_JS = """async () => {
+  const L = window.__vaeLive, out = {component: !!L};
+  const state = (p) => p ? Promise.race([p.then(() => 'resolved', (e) => 'rejected: ' + e),
+                                        new Promise((r) => setTimeout(() => r('pending'), 50))]) : 'none';
+  if (L) {
+    out.ort = await state(L.ort);
+    for (const kind of ['sessions', 'assets']) {
+      out[kind] = {};
+      for (const [url, p] of L[kind]) out[kind][url] = await state(p);
+    }
+    Object.assign(out, {ready: L.ready, failures: L.failures, draws: Object.fromEntries(
+      Object.entries(L.stats).map(([k, v]) => [k, [v.inputs.length, v.draws.length]]))});
+  }
+  out.roots = [...document.querySelectorAll('.vae-live')].map((e) => `${e.dataset.mode}: ${e.className}`);
+  out.loaded = performance.getEntriesByType('resource').filter((r) => /\/app\/static\/|component/.test(r.name))
+    .map((r) => `${r.name.replace(location.origin, '')} ${Math.round(r.startTime)}+${Math.round(r.duration)} ms`);
+  out.now = Math.round(performance.now());
+  return out;
+}"""
+
+
 def wait_live(pg, mode: str, timeout: float = 120_000) -> None:
-    """Wait until the mode drew its first live frame (fails with the page's reason if it is off)."""
-    pg.wait_for_function(f"() => window.__vaeLive && (window.__vaeLive.ready.{mode} || "
-                         f"window.__vaeLive.failures.{mode})", timeout=timeout)
+    """Wait until the mode drew its first live frame (fails with the page's reason if it is off, and
+    after ``timeout`` with what the page's decoder was still waiting for)."""
+    try:
+        pg.wait_for_function(f"() => window.__vaeLive && (window.__vaeLive.ready.{mode} || "
+                             f"window.__vaeLive.failures.{mode})", timeout=timeout)
+    except playwright_api.TimeoutError:
+        state = pg.evaluate(LIVE_STATE_JS)
+        snap(pg, f"timeout-{mode}")
+        pytest.fail(f"no live frame of {mode} in {timeout / 1000:.0f} s; the page's decoder: {state}; "
+                    f"the console: {getattr(pg, 'console', [])[-20:]}")
     failure = pg.evaluate(f"() => window.__vaeLive.failures.{mode} || null")
     assert failure is None, f"live decoding is off in the page: {failure}"
 
