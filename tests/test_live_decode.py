@@ -61,7 +61,7 @@ def no_exception(pg) -> None:
 
 #: What the page's decoder is waiting for: each shared promise's state (runtime, sessions, assets),
 #: the roots' classes and the resources it has loaded (a timeout names the step that never ended).
-LIVE_STATE_JS = """async () => {
+LIVE_STATE_JS = r"""async () => {
   const L = window.__vaeLive, out = {component: !!L};
   const state = (p) => p ? Promise.race([p.then(() => 'resolved', (e) => 'rejected: ' + e),
                                         new Promise((r) => setTimeout(() => r('pending'), 50))]) : 'none';
