@@ -11,7 +11,9 @@ import hashlib
 import json
 import os
 import re
+import sys
 import tempfile
+import threading
 import zipfile
 from pathlib import Path
 
@@ -89,6 +91,38 @@ def _discard(path: Path) -> None:
         path.unlink()
     except OSError:
         pass  # a read-only shipped cache: just never use it
+
+
+#: numba functions that numba cannot cache ("it uses dynamic globals"): left as they are, so that
+#: they compile in each process as before instead of warning there on every compile
+UNCACHEABLE_KERNELS = frozenset({"nn_descent", "nn_descent_internal"})  # pynndescent's
+_CACHING_LOCK = threading.Lock()
+
+
+def cache_numba_kernels(*packages: str) -> int:
+    """Switch numba's on-disk cache on for every jitted function of ``packages`` (already imported)
+    that was declared without ``cache=True``, before it is first compiled; returns how many.
+
+    umap-learn and pynndescent declare 253 of their 520 numba functions without it, so every new
+    process compiled them again. A UMAP fit of 10,000 codes (20-D) in a new process, with the
+    cache already filled by an earlier one: 66 CPU-s before, 29 with this, the same coordinates.
+    numba checks each cached function against its source file's time stamp, as it does for those
+    declared with ``cache=True``; the cache folder is this project's (``numba_cache_dir``).
+    """
+    from numba.core.caching import NullCache
+    from numba.core.registry import CPUDispatcher
+
+    count = 0
+    with _CACHING_LOCK:  # sessions of the app may fit their first maps at the same moment
+        for name, module in list(sys.modules.items()):
+            if name.split(".")[0] not in packages or module is None:
+                continue
+            for key, fn in list(vars(module).items()):
+                if (isinstance(fn, CPUDispatcher) and isinstance(fn._cache, NullCache)
+                        and key not in UNCACHEABLE_KERNELS):
+                    fn.enable_caching()
+                    count += 1
+    return count
 
 
 def numba_cache_dir(root: str | Path | None = None) -> Path:

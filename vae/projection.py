@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .cache import numba_cache_dir
+from .cache import cache_numba_kernels, numba_cache_dir
 from .config import ConfigError
 from .i18n import N_
 from .knn import ExactKnn
@@ -101,6 +101,7 @@ def fit_projection(codes: np.ndarray, cfg: ProjectionConfig | None = None,
     say("loading UMAP (compiles once, then cached)")
     import umap
 
+    cache_numba_kernels("umap", "pynndescent")
     say(f"UMAP on {len(codes):,} points")
     reducer = umap.UMAP(n_components=2, n_neighbors=cfg.n_neighbors, min_dist=cfg.min_dist,
                         random_state=cfg.seed, n_jobs=1)
