@@ -24,8 +24,9 @@ run: setup
 	@$(BIN)/python -m vae data --check fashion-mnist --split test
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
-# Two pytest-xdist workers by default: the browser modules one after another in one, the other
-# modules beside them, each module whole (tests/conftest.py: Lanes). On 2 cores: 13.9 min of tests at
+# Two pytest-xdist workers by default: the browser modules that share a server one after another in
+# one, the other modules beside them, each module whole; browser modules with servers of their own go
+# last, to whichever is free (tests/conftest.py: Lanes). On 2 cores: 12.9-13.0 min of tests at
 # the last measurement (when first measured: 16.0 min, against 34 min in one process with
 # TEST_WORKERS=0). TEST_WORKERS=3 gives the browser modules two lanes
 # of their own: 16.8 min on 2 cores (the cores are the limit), for machines with more of them. Each
