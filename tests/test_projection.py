@@ -262,17 +262,13 @@ def test_numba_cache_falls_back_to_a_temporary_folder(tmp_path, monkeypatch):
 def test_umap_kernels_are_in_numbas_disk_cache(fitted):
     """umap-learn and pynndescent declare half their numba functions without cache=True: each new
     process (the app's server, a CLI run) compiled them again. fit_projection switches the cache on."""
-    from numba.core.caching import NullCache
-    from numba.core.registry import CPUDispatcher
-
-    from vae.cache import UNCACHEABLE_KERNELS, cache_numba_kernels
+    from vae.cache import UNCACHEABLE_KERNELS, cache_numba_kernels, uncached_numba_kernels
 
     fitted("umap")
     import umap.layouts
     import umap.umap_
 
-    uncached = {key for name, module in list(sys.modules.items()) if name.split(".")[0] in ("umap", "pynndescent")
-                for key, fn in vars(module).items() if isinstance(fn, CPUDispatcher) and isinstance(fn._cache, NullCache)}
+    uncached = {key for key, _ in uncached_numba_kernels("umap", "pynndescent")}
     assert uncached == UNCACHEABLE_KERNELS, "numba cannot cache those two (it would warn on every compile)"
     assert cache_numba_kernels("umap", "pynndescent") == 0, "switched on once"
     # two that the fit compiled (declared without cache=True) are now in the cache folder

@@ -16,6 +16,7 @@ import tempfile
 import threading
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -109,20 +110,27 @@ def cache_numba_kernels(*packages: str) -> int:
     numba checks each cached function against its source file's time stamp, as it does for those
     declared with ``cache=True``; the cache folder is this project's (``numba_cache_dir``).
     """
+    with _CACHING_LOCK:  # sessions of the app may fit their first maps at the same moment
+        todo = [fn for key, fn in uncached_numba_kernels(*packages) if key not in UNCACHEABLE_KERNELS]
+        for fn in todo:
+            fn.enable_caching()
+    return len(todo)
+
+
+def uncached_numba_kernels(*packages: str) -> list[tuple[str, Any]]:
+    """(name, function) of each jitted function of ``packages`` (already imported) without numba's disk
+    cache: once per function, wherever else it is imported (two modules may hold two of one name)."""
     from numba.core.caching import NullCache
     from numba.core.registry import CPUDispatcher
 
-    count = 0
-    with _CACHING_LOCK:  # sessions of the app may fit their first maps at the same moment
-        for name, module in list(sys.modules.items()):
-            if name.split(".")[0] not in packages or module is None:
-                continue
-            for key, fn in list(vars(module).items()):
-                if (isinstance(fn, CPUDispatcher) and isinstance(fn._cache, NullCache)
-                        and key not in UNCACHEABLE_KERNELS):
-                    fn.enable_caching()
-                    count += 1
-    return count
+    found = {}
+    for name, module in list(sys.modules.items()):
+        if module is None or name.split(".")[0] not in packages:
+            continue
+        for key, fn in list(vars(module).items()):
+            if isinstance(fn, CPUDispatcher) and isinstance(fn._cache, NullCache):
+                found.setdefault(id(fn), (key, fn))
+    return list(found.values())
 
 
 def numba_cache_dir(root: str | Path | None = None) -> Path:
