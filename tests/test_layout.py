@@ -1,7 +1,11 @@
-"""Nothing cut off, on a projector (1024×768) or a laptop (1400×1000), in presenter mode or not.
+"""Every page renders, and nothing is cut off, on a projector (1024×768) or a laptop (1400×1000), in
+presenter mode or not.
 
 Every page is opened in Chromium, with the guided tour's bar on top (the Map with a point clicked,
-so that its metrics and buttons show), and searched for text that does not fit its box: a metric's value or label, a button's label, a
+so that its metrics and buttons show). It must render without an exception, with every image loaded
+(none broken) and, on a story page, its script run to its last section, with images and no error;
+the browser fixture fails it on any request that leaves the machine. Then it is searched for text
+that does not fit its box: a metric's value or label, a button's label, a
 widget's label, a latent code, any text the page cuts with an ellipsis or hides behind overflow; for
 an image, canvas or button that runs past its column or the window; and for a page wider than the
 window. A failure lists what it found (page, what, the text, the sizes).
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 from pagecheck import assert_page_ok
 from test_browser import ARTIFACTS, MAP_INFO_JS, goto, map_info, wait_app
+from test_browser_story import STORY_PAGES
 
 SIZES = [(1024, 768), (1400, 1000)]
 PAGES = ["map", "tour", "sliders", "reconstructions", "interpolate", "generate", "your_image", "how_it_works",
@@ -110,10 +115,33 @@ def open_page(pg, server, name: str) -> None:
         pg.mouse.click(*info["point"])  # the point panel: metrics, images, code, buttons
         pg.get_by_role("button", name="Steer this point").wait_for()
         wait_app(pg)
-    # images loaded, fonts in, no skeleton left: the page as the user sees it (then one more frame)
-    pg.wait_for_function("() => document.fonts.status === 'loaded' && [...document.images].every(i => i.complete)"
+    if name in STORY_PAGES:  # a story page: its script has run to its last section
+        assert_page_ok(pg, name)  # (a page that failed never shows its last text: say why at once)
+        pg.get_by_text(STORY_PAGES[name]).first.wait_for(timeout=240_000)
+        wait_app(pg)
+    # images loaded (a story page's come as media files after its elements: at least one), fonts in,
+    # no skeleton left: the page as the user sees it (then one more frame)
+    some = "document.querySelector('[data-testid=stImage] img') && " if name in STORY_PAGES else ""
+    pg.wait_for_function(f"() => {some}document.fonts.status === 'loaded' && [...document.images].every(i => i.complete)"
                          " && !document.querySelector('[data-testid=stSkeleton]')")
     pg.wait_for_timeout(200)
+    assert_page_ok(pg, name)
+    images = pg.evaluate(IMAGES_JS)
+    assert not images["broken"], f"{name}: broken images (a media URL that did not load): {images['broken']}"
+    if name in STORY_PAGES:
+        assert images["shown"] > 0, f"{name}: a story page without images"
+        errors = pg.locator('[data-testid="stAlertContentError"]').all_inner_texts()
+        assert not errors, f"{name} shows st.error: {errors}"
+
+
+#: The page's images (st.image) that loaded, and the address of each that is broken (loaded, no pixels)
+IMAGES_JS = """
+() => {
+  const a = [...document.querySelectorAll('[data-testid="stImage"] img')];
+  return {shown: a.filter(i => i.naturalWidth > 0).length,
+          broken: a.filter(i => i.complete && i.naturalWidth === 0).map(i => i.src.slice(0, 120))};
+}
+"""
 
 
 #: A signature of the layout: the window, the page's width, and the boxes of the main blocks, charts,
@@ -169,7 +197,7 @@ def presenter_on(pg) -> None:
     settle(pg)
 
 
-def test_nothing_is_cut_off(browser, server):
+def test_every_page_renders_and_nothing_is_cut_off(browser, server):
     first = SIZES[0]
     ctx = browser.new_context(viewport={"width": first[0], "height": first[1]})
     pg = ctx.new_page()
@@ -178,6 +206,7 @@ def test_nothing_is_cut_off(browser, server):
     try:
         for k, name in enumerate(PAGES):  # opened at SIZES[0], then SIZES[1], then SIZES[0], ...
             sizes = SIZES if k % 2 == 0 else SIZES[::-1]
+            pg.set_viewport_size({"width": sizes[0][0], "height": sizes[0][1]})  # (the last page ended at the other)
             open_page(pg, server, name)
             found += check(pg, name, sizes[0], False)
             resize(pg, *sizes[1])
