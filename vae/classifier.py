@@ -128,7 +128,7 @@ class ClassifierTrainer(Reporting):
                               f"{train.name} has {train.image_shape}")
         set_seed(tc.seed)
         model = Classifier(cfg).to(self.device)
-        opt = torch.optim.Adam(model.parameters(), lr=tc.lr)
+        opt = torch.optim.Adam(model.parameters(), lr=tc.lr, fused=True)  # one kernel for all weights
         steps = math.ceil(len(train) / tc.batch_size)
         history: list[dict[str, Any]] = []
         meta_base = run_meta(KIND, tc, train, self.command, self.device, test_size=len(test))

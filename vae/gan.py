@@ -171,8 +171,8 @@ class GanTrainer(Reporting):
         gen, disc = Generator(cfg).to(self.device), Discriminator(cfg).to(self.device)
         gen.apply(_init_weights)
         disc.apply(_init_weights)
-        opt_g = torch.optim.Adam(gen.parameters(), lr=tc.lr, betas=(tc.beta1, 0.999))
-        opt_d = torch.optim.Adam(disc.parameters(), lr=tc.lr, betas=(tc.beta1, 0.999))
+        opt_g = torch.optim.Adam(gen.parameters(), lr=tc.lr, betas=(tc.beta1, 0.999), fused=True)
+        opt_d = torch.optim.Adam(disc.parameters(), lr=tc.lr, betas=(tc.beta1, 0.999), fused=True)
         x_all = data.images.to(self.device) * 2.0 - 1.0  # the generator's scale, [-1, 1]
         steps = len(data) // tc.batch_size  # whole batches only: batch norm dislikes a batch of 1
         if steps < 1:

@@ -148,7 +148,7 @@ def trace_training_step(model: VAE, x: torch.Tensor, eps: torch.Tensor, beta: fl
     work = copy.deepcopy(model).float().cpu().train()
     for p in work.parameters():
         p.requires_grad_(True)
-    optimizer = torch.optim.Adam(work.parameters(), lr=lr)
+    optimizer = torch.optim.Adam(work.parameters(), lr=lr, fused=True)  # as the Trainer's
     weights = {n: p.detach().clone() for n, p in work.named_parameters()}
     x, eps = x.float().cpu(), eps.float().cpu()
     with torch.enable_grad():
