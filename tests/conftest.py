@@ -245,6 +245,11 @@ BROWSER_GROUPS = (
 #: whichever lane is free first takes it. With all of them in the browser lane, that lane ran 150 s
 #: after the other had finished, on one core of two (measured on 2 cores: 855 s against 707 s).
 LATE = {"test_robustness_server", "test_byo_browser", "test_bigmap_browser"}
+#: Modules taken first by the other lane (right after the browser group): test_projection compiles
+#: UMAP's numba kernels into the suite's disk cache (a fresh clone has none: ~45 CPU-s), so that the
+#: processes that fit a UMAP later (the server's Refine, the README example, the big-map server) load
+#: them (~7 CPU-s). In the middle of the queue, it compiled them at the same time as the server.
+EARLY = {"test_projection"}
 
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)  # optional: a run with -p no:xdist
@@ -270,6 +275,10 @@ def pytest_xdist_make_scheduler(config, log):
         def _assign_work_unit(self, node) -> None:
             for scope in [s for s in self.workqueue if Path(s).stem in LATE]:
                 self.workqueue.move_to_end(scope)  # the LATE modules last
+            for scope in [s for s in self.workqueue if Path(s).stem in EARLY]:
+                self.workqueue.move_to_end(scope, last=False)  # the EARLY ones first,
+            for scope in [s for s in self.workqueue if s.startswith("browser-")]:
+                self.workqueue.move_to_end(scope, last=False)  # after the browser lane's (the longest)
             super()._assign_work_unit(node)
 
     return Lanes(config, log)
