@@ -85,7 +85,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("loss", N_("Reconstruction + KL = loss"),
           ((VAE.log_likelihood, None, None), (gaussian_kl, None, None), (VAE.loss, None, None)), ("log_prob",)),
     Stage("grad", N_("Gradients by backpropagation"), ((optimisation_step, None, None),)),
-    Stage("adam", N_("One Adam step"), ((Trainer.run, "optimizer = torch.optim.Adam", "optimizer = torch.optim.Adam"),
+    Stage("adam", N_("One Adam step"), ((Trainer.run, "# fused: every weight", "optimizer = torch.optim.Adam"),
                                    (optimisation_step, None, None))),
     Stage("new", N_("The new loss, and the loop"), ((Trainer.run, "in enumerate(sampler.batches())", "optimisation_step("),)),
 )
