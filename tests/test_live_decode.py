@@ -71,7 +71,7 @@ LIVE_STATE_JS = r"""async () => {
       out[kind] = {};
       for (const [url, p] of L[kind]) out[kind][url] = await state(p);
     }
-    Object.assign(out, {ready: L.ready, failures: L.failures, draws: Object.fromEntries(
+    Object.assign(out, {ready: L.ready, failures: L.failures, events: L.events, draws: Object.fromEntries(
       Object.entries(L.stats).map(([k, v]) => [k, [v.inputs.length, v.draws.length]]))});
   }
   out.roots = [...document.querySelectorAll('.vae-live')].map((e) => `${e.dataset.mode}: ${e.className}`);

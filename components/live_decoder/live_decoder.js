@@ -34,6 +34,11 @@ LIVE.api ??= {
  * Streamlit calls this again with the new data after every rerun, on the same element, but runs
  * the returned cleanup only when the element goes away; so the previous mount's cleanup (kept on
  * the element) runs first here, or its listeners and decode loops would pile up, one per rerun.
+ *
+ * Streamlit may also run the returned cleanup while the element stays on the page: seen under
+ * load, a rerun rendered the component twice within 2 ms, the second mount was cleaned up at once,
+ * and no third came, so the page never decoded live (the flaky live-decoding test of issue #14).
+ * A mount therefore stops when its element has left the page, or when a newer mount replaces it.
  * @param {{data: object, parentElement: HTMLElement, setStateValue: Function}} component
  * @returns {() => void} cleanup
  */
@@ -44,10 +49,14 @@ export default function (component) {
   if (parentElement.__vaeLiveCleanup) parentElement.__vaeLiveCleanup();
   const cleanup = mount(parentElement, data, setStateValue);
   parentElement.__vaeLiveCleanup = cleanup;
-  return () => {
-    if (parentElement.__vaeLiveCleanup === cleanup) {
-      parentElement.__vaeLiveCleanup = null;
-      cleanup();
+  const stopWhenGone = () => {
+    if (parentElement.__vaeLiveCleanup !== cleanup) return; // a newer mount has stopped this one
+    if (parentElement.isConnected) {
+      setTimeout(stopWhenGone, 1000); // still on the page: it may be drawn again, or leave later
+      return;
     }
+    parentElement.__vaeLiveCleanup = null;
+    cleanup();
   };
+  return () => setTimeout(stopWhenGone, 0);
 }

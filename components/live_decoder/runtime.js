@@ -11,7 +11,19 @@ export const LIVE = (globalThis.__vaeLive ??= {
   last: {}, // mode -> what it drew last (code, map position), read by the browser tests
   ready: {}, // mode -> time of its first live frame (performance.now())
   failures: {}, // mode -> why live decoding is off
+  events: [], // [time, mode, what] of each mount's life (mounted, loaded, drawn, stopped), read by the tests
 });
+LIVE.events ??= []; // (the state may come from an older copy of this module)
+
+/**
+ * Note a step in a mount's life (the last 200 are kept): what a test that waited in vain reports.
+ * @param {string} mode
+ * @param {string} what
+ */
+export function note(mode, what) {
+  LIVE.events.push([Math.round(performance.now()), mode, what]);
+  if (LIVE.events.length > 200) LIVE.events.splice(0, LIVE.events.length - 200);
+}
 
 // The smallest module that uses a v128 instruction (from wasm-feature-detect): validates only with SIMD.
 const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1,

@@ -4,7 +4,7 @@
 // all move them), turns their values into a code and decodes it in the page.
 
 import { Runner, noteInput, statsFor } from "./runner.js";
-import { LIVE, decode, loadAsset, loadRuntime, loadSession, reasonOf } from "./runtime.js";
+import { LIVE, decode, loadAsset, loadRuntime, loadSession, note, reasonOf } from "./runtime.js";
 import { paint, toBytes } from "./pixels.js";
 import { drawMiniMap, loadLatentMap } from "./latent_map.js";
 import { ensureRoot, setLive, showServerView } from "./view.js";
@@ -127,6 +127,8 @@ const SLIDERS_HTML = `
  */
 export function mountSliders(parent, data) {
   const el = ensureRoot(parent, "sliders", SLIDERS_HTML);
+  const id = (LIVE.mounts = (LIVE.mounts || 0) + 1); // this mount, in the event log
+  note("sliders", `mount ${id} (${data.axes === null ? "latent" : "principal"} axes)`);
   if (el.matches(".vae-live:not(.vae-live--waiting):not(.vae-live--off)")) showServerView(data.hide, false);
   el.querySelector('[data-role="caption"]').textContent = data.text.caption;
   el.querySelector('[data-role="map-caption"]').textContent = data.text.map_caption;
@@ -158,6 +160,7 @@ export function mountSliders(parent, data) {
 
   const runner = new Runner(
     async (req) => {
+      if (!LIVE.ready.sliders) note("sliders", `mount ${id} decodes`);
       const out = await decode(model, req.z);
       return { bytes: toBytes(out), xy: lmap.toMap(req.z) };
     },
@@ -170,7 +173,10 @@ export function mountSliders(parent, data) {
       }
       drawMiniMap(mapCanvas, background, mm, res.xy, trail, mm.start);
       LIVE.last.sliders = { z: Array.from(req.z), xy: res.xy };
-      if (!LIVE.ready.sliders) LIVE.ready.sliders = performance.now();
+      if (!LIVE.ready.sliders) {
+        LIVE.ready.sliders = performance.now();
+        note("sliders", `mount ${id} drew its first frame`);
+      }
       setLive(el, data, null);
     },
     (err) => fail(err),
@@ -199,9 +205,11 @@ export function mountSliders(parent, data) {
   ])).then(([m, l, bg]) => {
     [model, lmap, background] = [m, l, bg];
     ready = true;
+    note("sliders", `mount ${id} loaded${runner.stopped ? " after it was stopped" : ""}`);
     runner.request({ z: codeOf() });
   }, fail);
   return () => {
+    note("sliders", `mount ${id} stopped`);
     runner.stop();
     stopWatching();
     showServerView(data.hide, true); // unmounted (or about to be re-run): the server's view is back
