@@ -30,6 +30,11 @@ def story_shot(pg, name: str) -> None:
 def open_story(pg, server, name: str) -> None:  # noqa: F811
     """Open a story page and wait until its script has run to the end (its last text is there)."""
     goto(pg, server, name)
+    wait_story_end(pg, name)
+
+
+def wait_story_end(pg, name: str) -> None:
+    """Wait until the story page's script has run to the end (its last text is there)."""
     assert_page_ok(pg, name)  # a page that failed never shows its last text: say why at once
     pg.get_by_text(STORY_PAGES[name]).first.wait_for(timeout=240_000)
     wait_app(pg)

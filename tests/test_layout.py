@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from pagecheck import assert_page_ok
 from test_browser import ARTIFACTS, MAP_INFO_JS, goto, map_info, wait_app
-from test_browser_story import STORY_PAGES
+from test_browser_story import STORY_PAGES, wait_story_end
 
 SIZES = [(1024, 768), (1400, 1000)]
 PAGES = ["map", "tour", "sliders", "reconstructions", "interpolate", "generate", "your_image", "how_it_works",
@@ -116,9 +116,7 @@ def open_page(pg, server, name: str) -> None:
         pg.get_by_role("button", name="Steer this point").wait_for()
         wait_app(pg)
     if name in STORY_PAGES:  # a story page: its script has run to its last section
-        assert_page_ok(pg, name)  # (a page that failed never shows its last text: say why at once)
-        pg.get_by_text(STORY_PAGES[name]).first.wait_for(timeout=240_000)
-        wait_app(pg)
+        wait_story_end(pg, name)
     # images loaded (a story page's come as media files after its elements: at least one), fonts in,
     # no skeleton left: the page as the user sees it (then one more frame)
     some = "document.querySelector('[data-testid=stImage] img') && " if name in STORY_PAGES else ""
