@@ -4,10 +4,11 @@ tests/reference/shipped_outputs.safetensors was written by ``python -m tests.shi
 with the code the checkpoints were shipped with; a refactor of the model, its likelihoods or the
 checkpoint loader must not move these numbers (float32 noise of another CPU aside).
 
-The noise is measured against each tensor's scale (its largest reference magnitude): summing in
-another order (another CPU's vector width, another thread count) moves a logit of 60 by ~2e-5 but a
-pixel of 0.4 by ~4e-7. On an AMD EPYC with AVX-512 VNNI, one thread, the worst seen was 3e-7 of
-the scale (fashion-mnist-2d's logits: 1.9e-5 of 64); an absolute bound of 1e-5 failed there.
+Summing in another order (another CPU's vector width, another thread count) moves an output in
+proportion to its size. The decoder's logits are unbounded (up to 64 here): on an AMD EPYC with
+AVX-512 VNNI, one thread, they moved by up to 1.9e-5 (3e-7 of their largest magnitude) and an
+absolute bound of 1e-5 failed. They are held to a bound relative to their scale; the other outputs,
+which stay small, keep their absolute bounds.
 """
 
 import pytest
@@ -15,10 +16,11 @@ from safetensors.torch import load_file
 
 from tests.shipped_reference import REFERENCE, SHIPPED, outputs
 
-#: How far an output may move, as a fraction of its tensor's largest reference magnitude: 30x the
-#: worst float32 noise seen, and still fine enough that scaling the first encoder layer's weights by
-#: 1.0001 fails every checkpoint (mu moves by 4e-5 to 2e-4 of its scale)
-RELATIVE_TOLERANCE = 1e-5
+#: How far an output may move (absolute)
+TOLERANCE = {"images": 1e-6, "mu": 1e-5, "logvar": 1e-5, "log_px": 1e-3}
+#: How far the logits may move, as a fraction of their largest reference magnitude (1.7e-5 to 6.4e-5
+#: for the four checkpoints): 3x the worst float32 noise seen
+LOGITS_TOLERANCE = 1e-6
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -30,5 +32,6 @@ def test_shipped_outputs_do_not_change(name):
         ref = reference[key]
         assert value.shape == ref.shape, f"{key}: shape {tuple(value.shape)}, reference {tuple(ref.shape)}"
         worst = (value - ref).abs().max().item()
-        tol = RELATIVE_TOLERANCE * ref.abs().max().item()
-        assert worst <= tol, f"{key} moved by {worst:.3g} (allowed {tol:.3g}: {RELATIVE_TOLERANCE:g} of its scale)"
+        kind = key.split("/")[1]
+        tol = LOGITS_TOLERANCE * ref.abs().max().item() if kind == "logits" else TOLERANCE[kind]
+        assert worst <= tol, f"{key} moved by {worst:.3g} (allowed {tol:.3g})"
