@@ -27,7 +27,7 @@ run: setup
 # Two pytest-xdist workers by default: the browser modules that share a server one after another in
 # one, the other modules beside them, each module whole; browser modules with servers of their own go
 # last, to whichever is free (tests/conftest.py: Lanes). On 2 cores, fresh clone, December 2026:
-# 10.9-12.0 min of tests (1,223-1,355 CPU-s) on an AMD EPYC with AVX-512 VNNI, 14.4-15.2 min on
+# 10.7-12.0 min of tests (1,207-1,355 CPU-s) on an AMD EPYC with AVX-512 VNNI, 14.4-15.2 min on
 # a slower machine (when first measured: 16.0 min, against 34 min in one process with
 # TEST_WORKERS=0). TEST_WORKERS=3 gives the browser modules two lanes
 # of their own: 16.8 min on 2 cores (the cores are the limit), for machines with more of them. Each
