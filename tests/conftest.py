@@ -221,11 +221,9 @@ def tabs(browser):
 def page(tabs, server):
     """A new tab on ``server`` (1440 x 950): a Streamlit session of its own. Its console's errors and
     warnings, and uncaught errors, collect in ``pg.console`` (for failure messages)."""
-    pg = tabs.new_page()
-    pg.console = []
-    pg.on("console", lambda m: m.type in ("error", "warning") and pg.console.append(f"{m.type}: {m.text[:300]}"))
-    pg.on("pageerror", lambda e: pg.console.append(f"uncaught: {str(e)[:300]}"))
-    pg.set_default_timeout(120_000)
+    from test_browser import new_tab
+
+    pg = new_tab(tabs)
     yield pg
     pg.close()
 

@@ -114,6 +114,17 @@ def shot(pg, name: str) -> Path:
     return path
 
 
+def new_tab(ctx):
+    """A new tab of ``ctx`` (a Streamlit session of its own) whose console's errors and warnings, and
+    uncaught errors, collect in ``pg.console`` (for failure messages)."""
+    pg = ctx.new_page()
+    pg.console = []
+    pg.on("console", lambda m: m.type in ("error", "warning") and pg.console.append(f"{m.type}: {m.text[:300]}"))
+    pg.on("pageerror", lambda e: pg.console.append(f"uncaught: {str(e)[:300]}"))
+    pg.set_default_timeout(120_000)
+    return pg
+
+
 def wait_app(pg) -> None:
     """Wait until Streamlit has finished running the script (no spinner, app idle), and is idle again
     0.4 s later: a click's rerun may start that late on a loaded machine (the page shows no sign of
@@ -184,34 +195,27 @@ def default_size() -> int:
     return 10_000 if (ROOT / "checkpoints" / "fashion-mnist" / "model.safetensors").exists() else 360
 
 
-def test_map_shows_every_point_with_webgl(page, server):
+def test_the_map_shows_every_point_then_a_points_images_then_a_decoded_spot(page, server):
+    """On one Map, as a user goes: every point drawn with WebGL; a click on a point shows its images;
+    a click on an empty spot decodes that spot (one page load for the three: ~6 CPU-s of Chromium each)."""
     goto(page, server)
     info = map_info(page)
     assert info["n"] == default_size()
     assert info["webgl"] >= 1, "the scatter is not drawn with WebGL"
     shot(page, "map")
 
-
-def test_clicking_a_point_shows_its_images(page, server):
-    goto(page, server)
-    info = map_info(page)
-    x, y = info["point"]
-    page.mouse.click(x, y)
+    page.mouse.click(*info["point"])
     page.get_by_role("button", name="Steer this point").wait_for(timeout=120_000)
     wait_app(page)
     assert page.get_by_text("reconstruction (decoded μ)").count() >= 1
     shot(page, "map-point")
 
-
-def test_clicking_empty_space_decodes_that_spot(page, server):
-    goto(page, server)
-    info = map_info(page)
     assert info["spotGap"] > 8, "no empty spot found on the map"
-    x, y = info["spot"]
-    page.mouse.click(x, y)
+    page.mouse.click(*info["spot"])  # the chart is not redrawn by a click: the spot is where it was
     page.get_by_text("Decoded spot").wait_for(timeout=120_000)
     wait_app(page)
     assert page.get_by_text("map units from the nearest encoded image").count() >= 1
+    assert page.get_by_text("reconstruction (decoded μ)").count() == 0, "the point's panel gave way to the spot's"
     shot(page, "map-spot")
 
 

@@ -98,9 +98,12 @@ def selected_count(pg) -> int:
     return int(head.split()[0].replace(",", ""))
 
 
-@pytest.mark.parametrize("wait", [True, False], ids=["settled", "at-once"])
-@pytest.mark.parametrize("tool", ["Box Select", "Lasso Select"])
+@pytest.mark.parametrize("tool, wait", [("Box Select", False), ("Lasso Select", True)],
+                         ids=["Box Select-at-once", "Lasso Select-settled"])
 def test_box_and_lasso_right_after_clicking_a_point(page, server, tool, wait):
+    """Each tool, and each timing (the drag before the click's rerun has answered, or after), once:
+    the app handles both tools' selections alike, and a box dragged after a settled click is
+    test_toolbar_points_one_after_another_then_a_box_from_a_point's (the four pairs: 72 CPU-s)."""
     goto(page, server)
     map_info(page)
     tag_chart(page)

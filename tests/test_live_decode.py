@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 import pytest
-from test_browser import VIEWPORT, goto, map_info, stop_server, wait_app, wait_health
+from test_browser import VIEWPORT, goto, map_info, new_tab, stop_server, wait_app, wait_health
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -47,6 +47,18 @@ def exported():
             ck = load_checkpoint(path)
             out[name] = (ck, export_cached(ck.model, ck.content_hash, MODELS_DIR))
     return out
+
+
+@pytest.fixture(scope="module")
+def api_page(tabs, server):
+    """One Sliders tab whose in-page decoder (``window.__vaeLive.api``) the tests that call it directly
+    share: they hand it each checkpoint's files themselves, so the page's own model does not matter,
+    and one page load serves the eight of them (each opened Sliders before: ~4 CPU-s of Chromium)."""
+    pg = new_tab(tabs)
+    goto(pg, server, "sliders")
+    wait_live(pg, "sliders")
+    yield pg
+    pg.close()
 
 
 def snap(pg, name: str) -> None:
@@ -105,7 +117,7 @@ def runtime_urls() -> dict:
 
 # -- the page against the server's twins ---------------------------------------------------------
 @pytest.mark.parametrize("name", SHIPPED)
-def test_page_pixels_equal_the_server_decode(page, server, exported, name):
+def test_page_pixels_equal_the_server_decode(api_page, exported, name):
     import torch
 
     from components.live_decoder import static_url
@@ -114,14 +126,12 @@ def test_page_pixels_equal_the_server_decode(page, server, exported, name):
     if name not in exported:
         pytest.skip(f"no checkpoints/{name}")
     ck, files = exported[name]
-    goto(page, server, "sliders")
-    wait_live(page, "sliders")
     zs = torch.randn(6, ck.config.latent_dim, generator=torch.Generator().manual_seed(0)) * 2.0
     zs[0] = 0.0
     with torch.inference_mode():
         want = [upscale(img, 0) for img in ck.model.decode_mean(zs)]  # (H, W[, 3]) uint8, the server's rounding
     for z, ref in zip(zs, want, strict=True):
-        got = page.evaluate("([rt, url, z]) => window.__vaeLive.api.decodeBytes(rt, url, z)",
+        got = api_page.evaluate("([rt, url, z]) => window.__vaeLive.api.decodeBytes(rt, url, z)",
                             [runtime_urls(), static_url(files["decoder"]), [float(v) for v in z]])
         got = np.asarray(got, dtype=np.int16).reshape(ref.shape)
         diff = int(np.abs(got - ref.astype(np.int16)).max())
@@ -142,7 +152,7 @@ def _latent_map(name: str, method: str):
 
 
 @pytest.mark.parametrize("name, method", [("fashion-mnist", "umap"), ("digits", "pca"), ("fashion-mnist-2d", "latent")])
-def test_page_map_placement_agrees_with_latent_map(page, server, name, method):
+def test_page_map_placement_agrees_with_latent_map(api_page, name, method):
     from components.live_decoder import map_spec
 
     if not (ROOT / "checkpoints" / name / "config.json").exists():
@@ -155,9 +165,7 @@ def test_page_map_placement_agrees_with_latent_map(page, server, name, method):
                             enc.mu[:2], rng.normal(0, 1, (5, ck.config.latent_dim))]).astype(np.float32)
     lo, hi = lm.bounds
     spots = rng.uniform(lo, hi, (12, 2)).astype(np.float32)
-    goto(page, server, "sliders")
-    wait_live(page, "sliders")
-    got = page.evaluate("([spec, codes, spots]) => window.__vaeLive.api.mapBoth(spec, codes, spots)",
+    got = api_page.evaluate("([spec, codes, spots]) => window.__vaeLive.api.mapBoth(spec, codes, spots)",
                         [spec, codes.tolist(), spots.tolist()])
     np.testing.assert_allclose(np.asarray(got["toMap"]), lm.to_map(codes), atol=1e-4,
                                err_msg=f"{name} {method}: the page places codes elsewhere than LatentMap.to_map")
@@ -165,15 +173,13 @@ def test_page_map_placement_agrees_with_latent_map(page, server, name, method):
                                err_msg=f"{name} {method}: the page's codes differ from LatentMap.to_latent")
 
 
-def test_scrub_code_is_the_python_path_point(page, server):
+def test_scrub_code_is_the_python_path_point(api_page):
     from vae.latent import path_point
 
-    goto(page, server, "sliders")
-    wait_live(page, "sliders")
     a, b = np.array([1.0, -2.0, 0.5]), np.array([-0.5, 1.5, 2.0])
     for kind in ("lerp", "slerp"):
         for t in (0.0, 0.3, 0.77, 1.0):
-            got = page.evaluate("([a, b, t, k]) => window.__vaeLive.api.pathPoint(a, b, t, k)",
+            got = api_page.evaluate("([a, b, t, k]) => window.__vaeLive.api.pathPoint(a, b, t, k)",
                                 [a.tolist(), b.tolist(), t, kind])
             np.testing.assert_allclose(got, path_point(a, b, t, kind), atol=1e-6, err_msg=f"{kind} t={t}")
 
