@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import cli
 
 from vae.checkpoint import load_checkpoint
 from vae.onnx_export import DECODER_FILE, ENCODER_FILE, export_cached, export_onnx
@@ -99,11 +100,11 @@ def test_export_cached_refuses_a_hash_that_is_not_a_plain_name(tmp_path, bad):
         export_cached(ck.model, bad, tmp_path)
 
 
-def test_cli_writes_both_files(tmp_path):
+def test_cli_writes_both_files(tmp_path, capsys):
+    """Through ``vae.cli.main`` in this process (a new one adds seconds of imports and of the first
+    export's warm-up); the entry point as its own process is test_cli_bad_checkpoint_is_one_line's."""
     out = tmp_path / "onnx"
-    r = subprocess.run([sys.executable, "-m", "vae", "export", str(ROOT / "checkpoints" / "digits"),
-                        "--format", "onnx", "--out", str(out)], cwd=ROOT, capture_output=True, text=True,
-                       timeout=300)
+    r = cli(capsys, "export", ROOT / "checkpoints" / "digits", "--format", "onnx", "--out", out)
     assert r.returncode == 0, r.stderr
     assert (out / DECODER_FILE).is_file() and (out / ENCODER_FILE).is_file()
     assert str(out / DECODER_FILE) in r.stdout
