@@ -294,8 +294,25 @@ def _git_status() -> set[str] | None:
     return set(out.stdout.splitlines()) if out.returncode == 0 else None
 
 
+def _scan_installed_components_once() -> None:
+    """Streamlit's AppTest scans every installed distribution for custom components (v2 manifests) for
+    each new AppTest: it parses each package's METADATA three times with the email parser, about 0.3 s
+    of CPU a test here (96 distributions), and the tests make hundreds of AppTests. Nothing is
+    installed while a test process runs, so the scan's answer is kept for the process: the same list,
+    computed once. A server (``streamlit run``) scans once when it starts, as before."""
+    import functools
+
+    from streamlit.components.v2 import manifest_scanner
+
+    scan = manifest_scanner.scan_component_manifests
+    if not hasattr(scan, "cache_info"):
+        manifest_scanner.scan_component_manifests = functools.cache(scan)
+
+
 def pytest_sessionstart(session):
     session.config.stash[_GIT_BEFORE] = _git_status()
+    if not getattr(session.config.option, "numprocesses", None) or hasattr(session.config, "workerinput"):
+        _scan_installed_components_once()  # in each process that runs tests (not xdist's controller)
     # numba's compiled kernels (UMAP, k-NN) in one folder for every process the tests start: a
     # subprocess with a VAE_EXPLORER_CACHE of its own would otherwise compile UMAP's anew (~17 s of CPU)
     from vae.cache import numba_cache_dir
