@@ -30,9 +30,10 @@ run: setup
 # 8.2-8.3 min of tests (905-908 CPU-s, two runs) on an AMD EPYC with AVX-512 VNNI. Before the
 # page loads and AppTest component scans cut on 2 December: 10.7-12.0 min there (1,207-1,355 CPU-s;
 # the same work varies by up to 15% between runs) and 14.4-15.2 min on a slower machine (when first
-# measured: 16.0 min, against 34 min in one process with TEST_WORKERS=0). TEST_WORKERS=3 gives the browser modules two lanes
-# of their own: 16.8 min on 2 cores (the cores are the limit), for machines with more of them. Each
-# lane computes on its share of the cores: one thread each on 2 cores (tests/conftest.py: THREADS).
+# measured: 16.0 min, against 34 min in one process with TEST_WORKERS=0). TEST_WORKERS=3 gives the
+# browser modules two lanes of their own: 16.8 min on 2 cores (the cores are the limit), for machines
+# with more of them. Each lane computes on its share of the cores: one thread each on 2 cores
+# (tests/conftest.py: THREADS).
 TEST_WORKERS ?= 2
 test: setup browser
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope
