@@ -27,13 +27,13 @@ run: setup
 # Two pytest-xdist workers by default: the browser modules that share a server one after another in
 # one, the other modules beside them, each module whole; browser modules with servers of their own go
 # last, to whichever is free (tests/conftest.py: Lanes). On 2 cores, fresh clone, December 2026:
-# 8.2-8.3 min of tests (905-908 CPU-s, two runs) on an AMD EPYC with AVX-512 VNNI. Before the
-# page loads and AppTest component scans cut on 2 December: 10.7-12.0 min there (1,207-1,355 CPU-s;
-# the same work varies by up to 15% between runs) and 14.4-15.2 min on a slower machine (when first
-# measured: 16.0 min, against 34 min in one process with TEST_WORKERS=0). TEST_WORKERS=3 gives the
-# browser modules two lanes of their own: 16.8 min on 2 cores (the cores are the limit), for machines
-# with more of them. Each lane computes on its share of the cores: one thread each on 2 cores
-# (tests/conftest.py: THREADS).
+# 7.7-8.3 min of tests (809-908 CPU-s, three runs) on an AMD EPYC with AVX-512 VNNI; the same
+# work varies by up to 15% between runs on one machine. The cuts of 2 December (page loads, AppTest
+# component scans) took about 12% of the work off; before them: 10.7-12.0 min there, 14.4-15.2 min on
+# a slower machine (when first measured: 16.0 min, against 34 min in one process with
+# TEST_WORKERS=0). TEST_WORKERS=3 gives the browser modules two lanes of their own: 16.8 min on 2
+# cores (the cores are the limit), for machines with more of them. Each lane computes on its share of
+# the cores: one thread each on 2 cores (tests/conftest.py: THREADS).
 TEST_WORKERS ?= 2
 test: setup browser
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope
