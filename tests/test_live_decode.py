@@ -132,7 +132,7 @@ def test_page_pixels_equal_the_server_decode(api_page, exported, name):
         want = [upscale(img, 0) for img in ck.model.decode_mean(zs)]  # (H, W[, 3]) uint8, the server's rounding
     for z, ref in zip(zs, want, strict=True):
         got = api_page.evaluate("([rt, url, z]) => window.__vaeLive.api.decodeBytes(rt, url, z)",
-                            [runtime_urls(), static_url(files["decoder"]), [float(v) for v in z]])
+                                [runtime_urls(), static_url(files["decoder"]), [float(v) for v in z]])
         got = np.asarray(got, dtype=np.int16).reshape(ref.shape)
         diff = int(np.abs(got - ref.astype(np.int16)).max())
         assert diff <= 2, f"{name}: the page's pixels differ from the server's by {diff}/255 for z={z.tolist()}"
@@ -166,7 +166,7 @@ def test_page_map_placement_agrees_with_latent_map(api_page, name, method):
     lo, hi = lm.bounds
     spots = rng.uniform(lo, hi, (12, 2)).astype(np.float32)
     got = api_page.evaluate("([spec, codes, spots]) => window.__vaeLive.api.mapBoth(spec, codes, spots)",
-                        [spec, codes.tolist(), spots.tolist()])
+                            [spec, codes.tolist(), spots.tolist()])
     np.testing.assert_allclose(np.asarray(got["toMap"]), lm.to_map(codes), atol=1e-4,
                                err_msg=f"{name} {method}: the page places codes elsewhere than LatentMap.to_map")
     np.testing.assert_allclose(np.asarray(got["toLatent"]), lm.to_latent(spots), atol=1e-4,
@@ -180,7 +180,7 @@ def test_scrub_code_is_the_python_path_point(api_page):
     for kind in ("lerp", "slerp"):
         for t in (0.0, 0.3, 0.77, 1.0):
             got = api_page.evaluate("([a, b, t, k]) => window.__vaeLive.api.pathPoint(a, b, t, k)",
-                                [a.tolist(), b.tolist(), t, kind])
+                                    [a.tolist(), b.tolist(), t, kind])
             np.testing.assert_allclose(got, path_point(a, b, t, kind), atol=1e-6, err_msg=f"{kind} t={t}")
 
 
