@@ -3,7 +3,8 @@
 - Box and lasso selection right after clicking a point (the rehearsal lost the drag 3 tries of 3:
   the clicked point's ring entered the figure one rerun late, so the drag's rerun drew a new chart).
 - The clicked point is marked at once, and the chart (its tool, its selection) survives the reruns.
-- The tour walks every step with Next, each on its page, in its state, without an exception.
+- The tour walks every step with Next, each on its page, in its state, without an exception,
+  and nothing on it is cut off in presenter mode at 1024×768 or 1400×1000 (test_layout.py's checks).
 - A link opened in a new tab shows the same Map.
 """
 
@@ -15,6 +16,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from pagecheck import assert_page_ok
 from test_browser import ARTIFACTS, MAP_INFO_JS, VIEWPORT, goto, map_info, shot, wait_app
+from test_layout import SIZES, check, page_ready, resize
 
 CHART = "() => [...document.querySelectorAll('.js-plotly-plot')].find(g => (g._fullData || []).length > 3)"
 PLOT_BOX_JS = f"""() => {{
@@ -219,17 +221,40 @@ def test_a_shared_map_link_opens_the_same_map(browser, server):
 README_STEPS = {2: ("presenter-map-point", ".js-plotly-plot"), 8: ("presenter-interpolate", '[data-testid="stImage"]')}
 
 
+def step_shot(pg, k: int, page: str) -> None:
+    """The tour step's screenshot: the README's for README_STEPS, else one in tests/artifacts/."""
+    if k in README_STEPS:
+        pg.wait_for_function("() => [...document.images].every(i => i.complete)")
+        name, target = README_STEPS[k]
+        pg.locator(target).first.evaluate("e => e.scrollIntoView({block: 'center'})")
+        pg.wait_for_timeout(300)
+        shot(pg, name)
+    else:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        pg.screenshot(path=str(ARTIFACTS / f"tour-{k:02d}-{page}.png"))
+
+
 def test_the_tour_walks_every_step(browser, server):
+    """The lecturer's path: the presenter link, then Next through every step, each on its page, in
+    its state; and, at each step, test_layout's checks in presenter mode at both sizes (each step
+    opened at one, then resized to the other; alternating), so that nothing a class sees is cut off."""
     from pages._tour_steps import STEPS, page_title
 
-    ctx = browser.new_context(viewport={"width": 1024, "height": 768})
+    ctx = browser.new_context(viewport={"width": SIZES[0][0], "height": SIZES[0][1]})
     pg = ctx.new_page()
     pg.set_default_timeout(240_000)
+    found = []
     try:
         goto(pg, server, "tour?present=1")
+        assert pg.locator('[data-testid="stSidebar"]').get_attribute("data-collapsed") == "true", "presenter mode"
+        page_ready(pg, "the Tour page", "tour")
         shot(pg, "tour")  # the README's pictures (make screenshots): the Tour page, and two steps below
+        found += check(pg, "tour", SIZES[0], True)
+        resize(pg, *SIZES[1])
+        found += check(pg, "tour", SIZES[1], True)
         pg.get_by_role("button", name="Start the tour").click()
         for k, step in enumerate(STEPS, start=1):
+            sizes = SIZES[::-1] if k % 2 else SIZES  # step 1 opens at SIZES[1], where the Tour page ended
             pg.wait_for_function("(k) => [...document.querySelectorAll('[data-testid=stMain] strong')]"
                                  ".some(e => e.innerText.startsWith(`Tour · step ${k} of`))", arg=k)
             wait_app(pg)
@@ -237,7 +262,7 @@ def test_the_tour_walks_every_step(browser, server):
                 pg.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].some(g => "
                                      "g._fullLayout && (g._fullData || []).some(t => t.customdata))", timeout=240_000)
                 wait_app(pg)
-            assert_page_ok(pg, f"step {k}")
+            page_ready(pg, f"step {k}", step.page)
             title = pg.locator('[data-testid="stMain"] h1').first.inner_text()
             expected = {"map": "Map of the latent space", "train": "Train a new model"}.get(step.page,
                                                                                           page_title(step.page))
@@ -247,15 +272,12 @@ def test_the_tour_walks_every_step(browser, server):
             for key, value in step.params.items():
                 if key != "image":  # an instruction, not state
                     assert query.get(key) == value, (k, key, query.get(key), value)
-            if k in README_STEPS:
-                pg.wait_for_function("() => [...document.images].every(i => i.complete)")
-                name, target = README_STEPS[k]
-                pg.locator(target).first.evaluate("e => e.scrollIntoView({block: 'center'})")
-                pg.wait_for_timeout(300)
-                shot(pg, name)
-            else:
-                ARTIFACTS.mkdir(parents=True, exist_ok=True)
-                pg.screenshot(path=str(ARTIFACTS / f"tour-{k:02d}-{step.page}.png"))
+            for n, size in enumerate(sizes):
+                if n:
+                    resize(pg, *size)
+                found += check(pg, f"step {k} ({step.page})", size, True)
+                if size == SIZES[0]:  # the step's picture at 1024×768 (the README's, as it shows them)
+                    step_shot(pg, k, step.page)
             nxt = pg.locator(".st-key-tour_bar").get_by_role("button", name="Next")  # One training step has its own
             if k < len(STEPS):
                 nxt.click()
@@ -267,3 +289,4 @@ def test_the_tour_walks_every_step(browser, server):
         assert pg.locator(".st-key-tour_bar").count() == 0 and "tour=" not in href(pg)
     finally:
         ctx.close()
+    assert not found, "cut off:\n" + "\n".join(found)
