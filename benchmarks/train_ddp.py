@@ -47,6 +47,7 @@ def worker(argv: list[str] | None = None) -> None:
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
     d = distributed.init(args.device)
+    finished = False
     try:
         ck = Path(args.checkpoint)
         mc = ModelConfig.from_dict(json.loads((ck / "config.json").read_text()))
@@ -69,8 +70,9 @@ def worker(argv: list[str] | None = None) -> None:
             Path(args.out).write_text(json.dumps({
                 "step_s": list(np.diff(stamps)), "batch_size": bs, "world_size": d.world_size if d else 1,
                 "threads": torch.get_num_threads(), "device": str(trainer.device)}))
+        finished = True
     finally:
-        distributed.shutdown()
+        distributed.shutdown(finished)
 
 
 def measure(checkpoint: Path, nproc: int, steps: int, device: str = "cpu") -> dict:

@@ -324,10 +324,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     from . import distributed
 
     d = distributed.init(args.device)  # under torchrun: join the other processes (None otherwise)
+    finished = False
     try:
-        return _train(args, d)
+        code = _train(args, d)
+        finished = True
+        return code
     finally:
-        distributed.shutdown()
+        distributed.shutdown(finished)
 
 
 def _train(args: argparse.Namespace, d) -> int:
