@@ -262,8 +262,7 @@ def presenter_by_switch_then_link(pg, server, name: str) -> None:
     presenter_on(pg)
     assert pg.evaluate(FONT_JS) >= 1.2 * normal
     assert "present=1" in pg.evaluate("() => location.href")
-    pg.goto(f"{server}/{name}?present=1")  # a new session from the link
-    wait_app(pg)
+    goto(pg, server, f"{name}?present=1")  # a new session from the link
     assert pg.evaluate(FONT_JS) >= 1.2 * normal
     assert side.get_attribute("data-collapsed") == "true", "the sidebar is folded"
     assert "present=1" in pg.evaluate("() => location.href")
