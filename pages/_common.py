@@ -51,7 +51,7 @@ from vae.explorer import (
 )
 from vae.figures import class_color, png_data_uri
 from vae.images import png_bytes, upscale
-from vae.latent import Encoding, collapsed_dims, decode
+from vae.latent import Encoding, collapsed_dims, decode, in_use
 from vae.minimap import MiniMap
 from vae.projection import METHOD_LABELS, LatentMap, ProjectionConfig, build_latent_map, fit_pca_map
 
@@ -252,6 +252,11 @@ class Ctx:
     @property
     def kl_per_dim(self) -> np.ndarray:
         return self.enc.kl_dims.mean(0)
+
+    @property
+    def active(self) -> np.ndarray:
+        """(D,) bool: the dimensions in use on the explore set (vae.latent.COLLAPSED_KL, the one rule)."""
+        return in_use(self.kl_per_dim)
 
     @property
     def collapsed(self) -> list[int]:
@@ -540,8 +545,10 @@ def _all_size(name: str) -> int:
     """How many images the "all" explore set has (0 when its encodings are not loaded yet and the
     checkpoint's meta.json does not say)."""
     meta = get_checkpoint(name).meta
-    n = int(meta.get("train_size") or 0) + int(meta.get("test_size") or 0)
-    return n if meta.get("train_config", {}).get("limit") is None else 0  # --limit: train_size is not the split's
+    sizes = [meta.get("train_size"), meta.get("test_size")]
+    if not all(isinstance(n, int) and n > 0 for n in sizes) or (meta.get("train_config") or {}).get("limit"):
+        return 0  # a size not recorded (imported models), or --limit's train_size that is not the split's
+    return sum(sizes)
 
 
 def _split_label(split: str, n_all: int = 0) -> str:

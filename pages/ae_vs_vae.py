@@ -42,20 +42,36 @@ def code_summary(mu: np.ndarray, logvar: np.ndarray, name: str, content_hash: st
     }
 
 
+def no_twin_message(ctx, missing_autoencoder: bool) -> str:
+    """What to do when the loaded checkpoint has no twin to compare with: the command that trains one
+    (ours), or how to bring one (an imported model, which this tool cannot train)."""
+    cfg = ctx.ck.config
+    missing = _("autoencoder (β = 0)") if missing_autoencoder else _("VAE (β > 0)")
+    beta = 0 if missing_autoencoder else 1
+    twin = f"checkpoints/{ctx.name}-{'ae' if missing_autoencoder else 'vae'}"
+    if ctx.ck.imported:
+        return _("There is no {missing} twin of **{name}** (same data and latent size) among the checkpoints, so "
+                 "there is nothing to compare with. **{name}** is an imported model, which this tool cannot train: "
+                 "train the same network with β = {beta} in your own code, then import it with `{command}`. "
+                 "`fashion-mnist` and its autoencoder `fashion-mnist-ae` show the comparison on our models.").format(
+            missing=missing, name=ctx.name, beta=beta,
+            command=f"python -m vae import --encoder encoder.onnx --decoder decoder.onnx --dataset "
+                    f"{ctx.ck.dataset} --beta {beta} --out {twin}")
+    return _("There is no {missing} twin of **{name}** (same data, architecture and latent size) among "
+             "the checkpoints, so there is nothing to compare with. `checkpoints/fashion-mnist-ae` is the "
+             "autoencoder of the default model; or train one with `{command}`.").format(
+        missing=missing, name=ctx.name,
+        command=f"python -m vae train --dataset {ctx.ck.dataset} --arch {cfg.arch} --latent-dim "
+                f"{cfg.latent_dim} --beta {beta} --out {twin}")
+
+
 def main() -> None:
     ctx = get_ctx()
     link.restore("ae_vs_vae", ctx)  # the link's settings, before the widgets
     st.title(_("Autoencoder vs VAE"))
     ae_name, vae_name = pair(ctx)
     if ae_name is None or vae_name is None:
-        cfg = ctx.ck.config
-        missing = _("autoencoder (β = 0)") if ae_name is None else _("VAE (β > 0)")
-        st.info(_("There is no {missing} twin of **{name}** (same data, architecture and latent size) among "
-                  "the checkpoints, so there is nothing to compare with. `checkpoints/fashion-mnist-ae` is the "
-                  "autoencoder of the default model; or train one with `{command}`.").format(
-            missing=missing, name=ctx.name,
-            command=f"python -m vae train --dataset {ctx.ck.dataset} --arch {cfg.arch} --latent-dim "
-                    f"{cfg.latent_dim} --beta 0 --out checkpoints/{ctx.name}-ae"))
+        st.info(no_twin_message(ctx, missing_autoencoder=ae_name is None))
         return
     ae, vae = get_checkpoint(ae_name, ctx.device), get_checkpoint(vae_name, ctx.device)
     st.caption(

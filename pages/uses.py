@@ -157,7 +157,7 @@ def main() -> None:
               "exactly this rate–distortion trade.").format(
                 n=len(kl), bits=kl.mean(), median=np.median(kl), png_bytes=png.mean() / 8, png_bits=png.mean(),
                 raw=int(comp["raw_bytes"][0]), ratio=png.mean() / kl.mean(), mse=comp["mse"].mean(),
-                weights=sum(p.numel() for p in model.decoder.parameters())))
+                weights=model.num_parameters("decoder")))
 
     link.sync("uses", ctx)
 

@@ -9,6 +9,7 @@ reconstruction term and the KL term separately. All sizes come from
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import torch
 from torch import nn
@@ -192,5 +193,9 @@ class VAE(nn.Module):
                 acc[k].append(vals[k].float().cpu())
         return {k: torch.cat(v) if v else torch.zeros(0) for k, v in acc.items()}
 
-    def num_parameters(self) -> int:
-        return sum(p.numel() for p in self.parameters())
+    def num_parameters(self, part: Literal["all", "encoder", "decoder"] = "all") -> int:
+        """How many weights the model has: all of them, or the encoder's or the decoder's alone."""
+        if part not in ("all", "encoder", "decoder"):
+            raise ValueError(f"part must be 'all', 'encoder' or 'decoder', got {part!r}")
+        module = self if part == "all" else getattr(self, part)
+        return sum(p.numel() for p in module.parameters())
