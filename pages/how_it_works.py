@@ -20,10 +20,10 @@ from pages._i18n import _, tr, tr_fig
 from vae.archs import get_architecture
 from vae.checkpoint import CheckpointError
 from vae.data import DataError
-from vae.evaluate import ACTIVE_UNIT_THRESHOLD
+from vae.evaluate import dims_in_use
 from vae.figures import histogram_compare, kl_bars
 from vae.images import upscale
-from vae.latent import COLLAPSED_KL, dims_by_kl, prior_samples
+from vae.latent import COLLAPSED_KL, dims_by_kl, in_use, mean_variance, prior_samples
 from vae.model import gaussian_kl
 
 MC_SAMPLES = 64  # posterior samples for the reconstruction term of one image
@@ -63,11 +63,6 @@ def _one_per_class(n: int = 8) -> list[int]:
     return (firsts + rest)[:n]
 
 
-def _active(mu: np.ndarray) -> np.ndarray:
-    """Burda et al.'s active units: Var over the data of the posterior mean > 0.01."""
-    return mu.var(0) > ACTIVE_UNIT_THRESHOLD
-
-
 def diagram_dot(fontsize: int = 15) -> str:
     """The model as a Graphviz DOT string, with this checkpoint's sizes.
 
@@ -75,12 +70,10 @@ def diagram_dot(fontsize: int = 15) -> str:
     text its letters are about ``fontsize`` pixels. Left to right it was nine nodes wide, and a
     page-wide diagram scaled its text down to 9 px (issue #16)."""
     model = ctx.model
+    n_enc, n_dec = model.num_parameters("encoder"), model.num_parameters("decoder")
     if ctx.ck.imported:  # two ONNX graphs: their weight counts, no layer descriptions
-        n_enc, n_dec = model.encoder_graph.n_weights, model.decoder_graph.n_weights
         enc_text = dec_text = _("imported ONNX graph")
     else:
-        n_enc = sum(p.numel() for p in model.encoder.parameters())
-        n_dec = sum(p.numel() for p in model.decoder.parameters())
         arch = get_architecture(cfg.arch)(cfg)
         enc_text, dec_text = tr(arch.encoder_text()), tr(arch.decoder_text(C * K))
     lik = _(model.likelihood.label)
@@ -249,20 +242,19 @@ with i_col:
                  "changes — the encoder is sure about that image.").format(dist=np.linalg.norm(z - mu_i)))
 
 # -- (d) KL per dimension ----------------------------------------------------------------------
-st.header(_("4 · KL per dimension, active units, collapse"))
-active = _active(ctx.enc.mu)
+st.header(_("4 · KL per dimension, dimensions in use, collapse"))
+active = ctx.active
 collapsed = ctx.collapsed
 st.plotly_chart(tr_fig(kl_bars(ctx.kl_per_dim, active=active, height=280, font=presenter.font(12))), key="how_kl_bars",
                 config={"displayModeBar": False})
-msg = _("**{a} of {d} active units**: dimensions whose posterior mean μ_j varies over the "
-        "data, Var_x(μ_j) > {t} (Burda et al., 2016); the others are grey.").format(
-    a=int(active.sum()), d=D, t=ACTIVE_UNIT_THRESHOLD)
+msg = _("**{a} of {d} dimensions in use**: dimensions that carry information about the image, an average "
+        "KL of at least {t} nats; the others are grey.").format(a=int(active.sum()), d=D, t=COLLAPSED_KL)
 if collapsed:
-    msg += " " + _("**Collapsed** (average KL < {t} nats): {dims}. For these q(z_j|x) ≈ N(0, 1) for every "
-                   "image — μ_j ≈ 0, σ_j ≈ 1 — so they cost no KL, carry no information, and moving along "
+    msg += " " + _("**Collapsed**: {dims}. For these q(z_j|x) ≈ N(0, 1) for every "
+                   "image — μ_j ≈ 0, σ_j ≈ 1 — so they cost almost no KL, carry no information, and moving along "
                    "them changes nothing. The KL term makes unused dimensions free only when they copy the "
                    "prior, so a VAE switches off what it does not need.").format(
-        t=COLLAPSED_KL, dims=", ".join(f"z{d}" for d in collapsed))
+        dims=", ".join(f"z{d}" for d in collapsed))
 else:
     msg += " " + _("No dimension has collapsed: every one carries information about the images.")
 st.markdown(msg)
@@ -270,7 +262,7 @@ with st.expander(_("Per-dimension numbers")):
     sig = np.exp(0.5 * ctx.enc.logvar)
     st.dataframe(pd.DataFrame({
         _("dim"): [f"z{d}" for d in order], _("average KL (nats)"): ctx.kl_per_dim[order],
-        "Var_x(μ)": ctx.enc.mu.var(0)[order], _("mean σ"): sig.mean(0)[order],
+        "Var_x(μ)": mean_variance(ctx.enc.mu)[order], _("mean σ"): sig.mean(0)[order],
         _("active"): active[order],
     }).round(3), hide_index=True, key="how_dims_table")
 
@@ -300,24 +292,28 @@ else:
         enc2 = None
         st.warning(_("{name} cannot encode the {split} split: {error}").format(name=other_name, split=ctx.split_label, error=e))
     if enc2 is not None:
-        keys = ("neg_elbo", "recon", "kl", "active_units")
-        m1, m2 = ctx.ck.metrics, other.metrics
-        from_meta = all(k in m1 and k in m2 for k in keys)
+        keys = ("neg_elbo", "recon", "kl", "dims_in_use")
+
+        def _stored(m: dict) -> dict[str, float] | None:
+            v = {k: dims_in_use(m) if k == "dims_in_use" else m.get(k) for k in keys}
+            return v if all(isinstance(x, (int, float)) for x in v.values()) else None
 
         def _computed(enc) -> dict[str, float]:
             return {"neg_elbo": float(enc.neg_elbo.mean()), "recon": float(enc.recon.mean()),
-                    "kl": float(enc.kl.mean()), "active_units": int(_active(enc.mu).sum())}
+                    "kl": float(enc.kl.mean()), "dims_in_use": int(in_use(enc.kl_dims.mean(0)).sum())}
 
-        v1 = {k: m1[k] for k in keys} if from_meta else _computed(ctx.enc)
-        v2 = {k: m2[k] for k in keys} if from_meta else _computed(enc2)
+        v1, v2 = _stored(ctx.ck.metrics), _stored(other.metrics)
+        from_meta = v1 is not None and v2 is not None
+        if not from_meta:
+            v1, v2 = _computed(ctx.enc), _computed(enc2)
         rows = {"neg_elbo": "−ELBO (nats)", "recon": _("reconstruction −log p(x|z) (nats)"),
-                "kl": "KL (nats)", "active_units": _("active units (of {a} / {b})").format(
+                "kl": "KL (nats)", "dims_in_use": _("dimensions in use (of {a} / {b})").format(
                     a=D, b=other.config.latent_dim)}
         col_a, col_b = f"{ctx.name} (β = {cfg.beta:g})", f"{other_name} (β = {other.config.beta:g})"
         st.dataframe(pd.DataFrame({
             "": list(rows.values()),
-            col_a: [f"{v1[k]:.1f}" if k != "active_units" else str(int(v1[k])) for k in keys],
-            col_b: [f"{v2[k]:.1f}" if k != "active_units" else str(int(v2[k])) for k in keys],
+            col_a: [f"{v1[k]:.1f}" if k != "dims_in_use" else str(int(v1[k])) for k in keys],
+            col_b: [f"{v2[k]:.1f}" if k != "dims_in_use" else str(int(v2[k])) for k in keys],
         }), hide_index=True, key="how_beta_table")
         st.caption(_("Test-split metrics from each checkpoint's meta.json (`python -m vae evaluate`).") if from_meta
                    else _("Computed on the same {n:,} {split}-split images (the checkpoints' meta.json "
@@ -330,10 +326,10 @@ else:
         _row(ctx.decode(ctx.enc.mu[idx]), [f"β = {cfg.beta:g}"] * len(idx))
         _row(rec2, [f"β = {other.config.beta:g}"] * len(idx))
         k1, k2 = st.columns(2)
-        k1.plotly_chart(tr_fig(kl_bars(ctx.kl_per_dim, _active(ctx.enc.mu), height=220,
+        k1.plotly_chart(tr_fig(kl_bars(ctx.kl_per_dim, ctx.active, height=220,
                                        title=_("KL per dim, {model}").format(model=col_a), font=presenter.font(12))),
                         key="how_beta_kl_a", config={"displayModeBar": False})
-        k2.plotly_chart(tr_fig(kl_bars(enc2.kl_dims.mean(0), _active(enc2.mu), height=220,
+        k2.plotly_chart(tr_fig(kl_bars(enc2.kl_dims.mean(0), in_use(enc2.kl_dims.mean(0)), height=220,
                                        title=_("KL per dim, {model}").format(model=col_b), font=presenter.font(12))),
                         key="how_beta_kl_b", config={"displayModeBar": False})
 st.markdown(

@@ -16,6 +16,7 @@ import streamlit as st
 from components import big_map, live_decoder
 from pages import _canvas_map as canvas_map
 from pages import _link as link
+from pages import _notebook as notebook
 from pages import _presenter as presenter
 from pages import _samples_map as samples_map
 from pages._common import (
@@ -43,7 +44,7 @@ from vae.figures import (
     spot_grid,
 )
 from vae.knn import warm_up
-from vae.latent import dims_by_kl, prior_samples
+from vae.latent import COLLAPSED_KL, dims_by_kl, prior_samples
 from vae.projection import METHOD_LABELS, ProjectionConfig
 
 ctx = get_ctx()
@@ -100,6 +101,7 @@ per_image = st.segmented_control(
 show_intro(bool(per_image and per_image > 1))
 if per_image and per_image > 1:
     samples_map.show(ctx, bundle, int(per_image))
+    link.sync("map", ctx)
     st.stop()
 coords, lmap = bundle.coords, bundle.latent_map
 canvas = len(coords) > big_map.canvas_above()  # a large set: drawn in the page (pages/_canvas_map.py)
@@ -198,6 +200,7 @@ with left:
     else:
         picked = plotly_map()
 data_idx, spot, prior_idx, many, mark = picked.data_idx, picked.spot, picked.prior_idx, picked.many, picked.mark
+notebook.publish(ctx, picked, chosen)  # to the notebook that opened this page, if one did
 
 
 def point_details(i: int) -> None:
@@ -381,9 +384,9 @@ with right:
         st.markdown(
             _("- **{n:,} images**, {k} classes\n"
               "- mean −ELBO **{elbo:.1f} nats** (reconstruction {recon:.1f} + KL {kl:.1f})\n"
-              "- **{used} of {d}** latent dimensions in use (KL > 0.05 nats)").format(
+              "- **{used} of {d}** latent dimensions in use (average KL ≥ {t} nats)").format(
                 n=len(ctx.enc), k=len(ctx.class_names), elbo=ctx.enc.neg_elbo.mean(), recon=ctx.enc.recon.mean(),
-                kl=ctx.enc.kl.mean(), used=ctx.latent_dim - len(ctx.collapsed), d=ctx.latent_dim)
+                kl=ctx.enc.kl.mean(), used=int(ctx.active.sum()), d=ctx.latent_dim, t=COLLAPSED_KL)
         )
 
 link.sync("map", ctx)

@@ -21,7 +21,7 @@ from pages._common import (
 )
 from pages._i18n import N_, _
 from vae.checkpoint import CONFIG, META, Checkpoint, CheckpointError, read_json
-from vae.evaluate import is_complete
+from vae.evaluate import dims_in_use, is_complete
 from vae.images import image_grid, png_bytes, upscale
 from vae.latent import posterior_samples
 
@@ -40,7 +40,7 @@ METRIC_ROWS = [  # (meta.json "metrics" key, history fallback key, row label)
     ("iwae_nll", None, N_("IWAE bound on −log p(x) (nats)")),
     ("recon_mse", None, N_("MSE per pixel")),
     ("knn_acc", None, N_("5-NN accuracy on μ")),
-    ("active_units", None, N_("active units")),
+    ("dims_in_use", None, N_("dimensions in use")),
 ]
 
 
@@ -145,12 +145,12 @@ def metrics_column(ck: Checkpoint) -> tuple[dict[str, str], bool]:
     m, hist = ck.metrics, (ck.history[-1] if ck.history else {})
     out: dict[str, str] = {}
     for key, fallback, label in METRIC_ROWS:
-        v = m.get(key)
+        v = dims_in_use(m) if key == "dims_in_use" else m.get(key)
         if v is None and fallback is not None:
             v = hist.get(fallback)
         if not isinstance(v, (int, float)):
             out[label] = "—"
-        elif key == "active_units":
+        elif key == "dims_in_use":
             out[label] = f"{int(v)} / {ck.config.latent_dim}"
         elif key == "recon_mse":
             out[label] = f"{v:.4f}"

@@ -25,22 +25,29 @@ from pages._story import (
 )
 from vae.classifier import KIND as CLASSIFIER
 from vae.compare import nearest_distances, sharpness
-from vae.evaluate import ACTIVE_UNIT_THRESHOLD
+from vae.evaluate import dims_in_use
 from vae.gan import KIND as GAN
-from vae.latent import decode, prior_samples
+from vae.latent import COLLAPSED_KL, decode, in_use, prior_samples
 
 N_SHARP = 2000  # images whose sharpness is measured live
 
 
+def _rounded(v: object) -> str:
+    """A stored figure to one decimal, or a dash where there is none (no likelihood declared)."""
+    return f"{v:.1f}" if isinstance(v, (int, float)) else "—"
+
+
 def collapse_rows() -> list[dict]:
-    """Active units of every loadable checkpoint, as `python -m vae evaluate` stored them."""
+    """Dimensions in use of every loadable checkpoint (the app's one rule, vae.latent.COLLAPSED_KL),
+    from what `python -m vae evaluate` stored."""
     rows = []
     for ck in loaded_checkpoints():
         m = ck.metrics
-        if "active_units" in m:
-            rows.append({_("checkpoint"): ck.name, "β": ck.config.beta, _("active units"):
-                         _("{a} of {d}").format(a=m["active_units"], d=ck.config.latent_dim),
-                         "KL (nats)": round(m["kl"], 1), _("reconstruction (nats)"): round(m["recon"], 1)})
+        used = dims_in_use(m)
+        if used is not None:
+            rows.append({_("checkpoint"): ck.name, "β": ck.config.beta, _("dimensions in use"):
+                         _("{a} of {d}").format(a=used, d=ck.config.latent_dim),
+                         "KL (nats)": _rounded(m.get("kl")), _("reconstruction (nats)"): _rounded(m.get("recon"))})
     return rows
 
 
@@ -80,15 +87,15 @@ def main() -> None:
 
     st.header(_("2 · Posterior collapse"))
     rows = collapse_rows()
-    active = int((enc.mu.var(0) > ACTIVE_UNIT_THRESHOLD).sum())
+    active = int(in_use(enc.kl_dims.mean(0)).sum())
     st.markdown(
         _("The KL term charges for every nat a latent dimension carries, so a VAE switches off dimensions it can "
           "spare: their q(z_j|x) becomes the prior for every image, and the decoder ignores them. **{name}** "
-          "keeps {active} of {d} dimensions active (Var over images of μ_j > {t}, "
+          "keeps {active} of {d} dimensions in use (average KL of at least {t} nats, "
           "measured here). A larger β, or a decoder strong enough to model the data alone (the autoregressive "
           "decoders of text VAEs), collapses more — down to a z that carries nothing at all. Measured by "
           "`python -m vae evaluate` on each checkpoint's test split:").format(
-            name=ctx.name, active=active, d=ctx.latent_dim, t=ACTIVE_UNIT_THRESHOLD))
+            name=ctx.name, active=active, d=ctx.latent_dim, t=COLLAPSED_KL))
     if rows:
         st.dataframe(pd.DataFrame(rows), hide_index=True, key="weak_collapse")
 

@@ -194,10 +194,11 @@ def test_metrics_column_falls_back_to_history(gallery):
     assert col["−ELBO (nats)"] == "30.0" and col["KL (nats)"] == "4.5" and col["MSE per pixel"] == "—"
     assert col["source"] == "last training epoch (3)"
     done = SimpleNamespace(metrics={"neg_elbo": 29.0, "recon": 25.0, "kl": 4.0, "iwae_nll": 28.0,
-                                    "recon_mse": 0.0123, "knn_acc": 0.9, "active_units": 6, "n_images": 360},
+                                    "recon_mse": 0.0123, "knn_acc": 0.9, "active_units": 7, "n_images": 360,
+                                    "kl_per_dim": [1.2, 0.9, 0.04, 0.5, 0.051, 2.0, 0.0, 0.3]},
                            history=trained.history, config=cfg, meta=trained.meta)
     col, evaluated = rec.metrics_column(done)
-    assert evaluated and col["−ELBO (nats)"] == "29.0" and col["active units"] == "6 / 8"
+    assert evaluated and col["−ELBO (nats)"] == "29.0" and col["dimensions in use"] == "6 / 8"
     assert col["5-NN accuracy on μ"] == "90.0 %"
     assert col["source"] == "evaluate, 360 test images (partial)", "no IWAE or k-NN settings: not complete"
     done.metrics.update(limit=None, iwae_k=1000, iwae_images=360, knn_k=5, knn_fit="train", seed=0)

@@ -10,7 +10,9 @@ Metrics (all on the test split, or its first ``limit`` images):
   probability over the 256 grey levels (the discretised logistic), so that the figure compares
   with published ones; for Bernoulli or a Gaussian density it compares only within the likelihood.
 - ``recon_mse``: mean squared error per pixel of the posterior-mean reconstruction.
-- ``kl_per_dim`` and ``active_units``: dimensions with Cov_x(E_q[z]) > 0.01.
+- ``kl_per_dim`` and ``dims_in_use``: the dimensions whose average KL is at least 0.05 nats, the rule
+  every page counts with (:data:`vae.latent.COLLAPSED_KL`); ``active_units``: Burda et al.'s looser
+  count, dimensions with Cov_x(E_q[z]) > 0.01, for comparison with published figures.
 - ``knn_acc``: a 5-nearest-neighbour classifier on the latent means, fitted on the train split.
 - ``baselines``: PCA with as many components as the latent space (reconstruction MSE and
   k-NN accuracy) and k-NN on raw pixels.
@@ -37,9 +39,10 @@ import torch
 from .checkpoint import META, Checkpoint, read_json, update_meta
 from .config import ConfigError
 from .data import DataError, ImageDataset
+from .latent import COLLAPSED_KL, in_use, mean_variance
 from .model import LOG_2PI, VAE
 
-ACTIVE_UNIT_THRESHOLD = 0.01
+ACTIVE_UNIT_THRESHOLD = 0.01  # Burda et al.'s active units: Var_x(μ_j) above this
 
 
 @dataclass
@@ -109,9 +112,16 @@ def bits_per_dim(nats: float, num_pixels: int) -> float:
     return nats / (num_pixels * math.log(2.0))
 
 
+def dims_in_use(metrics: dict[str, Any]) -> int | None:
+    """The dimensions in use by the app's one rule (vae.latent.COLLAPSED_KL), from an evaluation's
+    ``kl_per_dim``: reports written before ``dims_in_use`` was stored count the same way."""
+    kl = metrics.get("kl_per_dim")
+    return int(in_use(kl).sum()) if isinstance(kl, list) and kl else None
+
+
 def active_units(mu: torch.Tensor, threshold: float = ACTIVE_UNIT_THRESHOLD) -> tuple[int, list[float]]:
     """Burda et al.'s active units: dimensions whose Cov_x(E_q[z|x]) exceeds ``threshold``."""
-    var = mu.double().var(dim=0, unbiased=True) if len(mu) > 1 else torch.zeros(mu.shape[1])
+    var = mean_variance(mu)
     return int((var > threshold).sum()), [float(v) for v in var]
 
 
@@ -176,6 +186,7 @@ def evaluate(ck: Checkpoint, cfg: EvalConfig | None = None,
         "bits_per_dim_comparable": bool(model.likelihood.discrete),
         "recon_mse": terms["mse"].double().mean().item(),
         "kl_per_dim": [float(v) for v in terms["kl_dims"].double().mean(0)],
+        "dims_in_use": int(in_use(terms["kl_dims"].double().mean(0).numpy()).sum()),
         "active_units": au,
         "active_unit_variance": au_var,
     }
@@ -286,7 +297,8 @@ def format_report(r: dict[str, Any]) -> str:
             f"(ratio {r['recon_mse'] / b['pca_recon_mse']:.2f})" if b else ""),
         f"  k-NN accuracy   {r['knn_acc']:9.4f}" + (
             f"       PCA: {b['pca_knn_acc']:.4f}, raw pixels: {b['pixel_knn_acc']:.4f}" if b else ""),
-        f"  active units    {r['active_units']:>5} / {r['latent_dim']}",
+        f"  dims in use     {dims_in_use(r):>5} / {r['latent_dim']}       (average KL >= {COLLAPSED_KL} nats; "
+        f"Burda's active units: {r['active_units']})",
         f"  (k-NN fitted on {r['knn_fit']}, {r['knn_fit_size']} images; {r['seconds']:.0f} s)",
     ]
     if r.get("complete") is False:

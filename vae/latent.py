@@ -13,7 +13,12 @@ import torch
 
 from .model import VAE
 
-#: A dimension whose average KL is below this many nats carries (almost) no information.
+#: A latent dimension is *in use* when it carries information about the image: its average
+#: KL(q(z_j|x) || p(z_j)) over the images is at least COLLAPSED_KL nats. The others are *collapsed*:
+#: q(z_j|x) is (almost) the prior for every image, so they cost no KL and moving along them changes
+#: nothing. Every page, ``vae info``, ``evaluate`` (``dims_in_use``) and the Train page count with this
+#: one rule, so that they agree on a model. (Burda et al.'s active units, Var_x(μ_j) > 0.01, a looser
+#: test, are reported by ``evaluate`` beside it as ``active_units``.)
 COLLAPSED_KL = 0.05
 
 
@@ -70,9 +75,20 @@ def dims_by_kl(kl_per_dim: np.ndarray) -> list[int]:
     return [int(i) for i in np.argsort(-np.asarray(kl_per_dim), kind="stable")]
 
 
-def collapsed_dims(kl_per_dim: np.ndarray, threshold: float = COLLAPSED_KL) -> list[int]:
-    """Dimensions whose average KL is below ``threshold`` nats (the posterior ignores them)."""
-    return [int(i) for i, v in enumerate(kl_per_dim) if v < threshold]
+def mean_variance(mu: np.ndarray | torch.Tensor) -> np.ndarray:
+    """Var_x(μ_j) of each dimension over the images (N, D) -> (D,), unbiased; zeros for one image."""
+    m = np.asarray(mu.detach().cpu() if torch.is_tensor(mu) else mu, dtype=np.float64)
+    return m.var(0, ddof=1) if len(m) > 1 else np.zeros(m.shape[1])
+
+
+def in_use(kl_per_dim: np.ndarray | list[float]) -> np.ndarray:
+    """(D,) bool: the dimensions in use, average KL at least :data:`COLLAPSED_KL` nats."""
+    return np.asarray(kl_per_dim, dtype=np.float64) >= COLLAPSED_KL
+
+
+def collapsed_dims(kl_per_dim: np.ndarray | list[float]) -> list[int]:
+    """The dimensions not in use (:func:`in_use` false): the posterior ignores them."""
+    return [int(i) for i in np.flatnonzero(~in_use(kl_per_dim))]
 
 
 def lerp(a: np.ndarray, b: np.ndarray, steps: int) -> np.ndarray:
