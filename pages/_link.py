@@ -29,6 +29,7 @@ import streamlit as st
 
 from pages._i18n import KEY as LANG_KEY
 from pages._i18n import LANGUAGES, N_, _, current_language
+from pages._notebook import TOKEN as NB_TOKEN
 
 SEEN = "_link_seen"  # session key: {query key: the text this session last read or wrote}
 MAX_TEXT = 60  # characters of a bad value quoted in a notice
@@ -248,6 +249,32 @@ def _point_dump(ctx: Any) -> str | None:
     return str(int(i)) if i is not None and _state("selected_for") == ctx.name and 0 <= int(i) < _n(ctx) else None
 
 
+def _codes_parse(text: str, ctx: Any) -> dict[str, Any]:
+    from pages._samples_map import CHOICES
+
+    k = parse_int(text, 1, max(CHOICES))
+    if k not in CHOICES:
+        raise LinkError(_("it is not one of {values}").format(values=", ".join(map(str, CHOICES))))
+    return {"map_per_image": k}
+
+
+def _codes_dump(ctx: Any) -> str | None:
+    k = _state("map_per_image")
+    return str(int(k)) if k and int(k) > 1 else None
+
+
+def _sample_parse(text: str, ctx: Any) -> dict[str, Any]:
+    k = int(_state("map_per_image") or 1)
+    if k <= 1:
+        raise LinkError(_("a sample is only shown with several codes per image (codes=5 or 15)"))
+    return {"map_sample": {"key": None, "index": parse_int(text, 0, _n(ctx) * k - 1)}}
+
+
+def _sample_dump(ctx: Any) -> str | None:
+    chosen = _state("map_sample")
+    return str(int(chosen["index"])) if chosen and int(_state("map_per_image") or 1) > 1 else None
+
+
 def _prior_parse(text: str, ctx: Any) -> dict[str, Any]:
     n = parse_int(text, 0, 2000)
     if n == 0:
@@ -435,6 +462,15 @@ def _lang_parse(text: str, ctx: Any) -> dict[str, Any]:
     return {LANG_KEY: text}
 
 
+def _nb_parse(text: str, ctx: Any) -> dict[str, Any]:
+    from vae.notebook_exchange import exchange_folder, session_file
+
+    folder = exchange_folder()
+    if folder is None or session_file(folder, text) is None:
+        raise LinkError(_("it is not a notebook session of this server"))
+    return {NB_TOKEN: text}
+
+
 MASK_NAMES = {"left": "left half", "bottom": "bottom half", "centre": "centre square", "random": "random 60% of pixels"}
 INTERP_TABS = {"path": "Interpolation", "traversals": "Traversals", "attributes": "Attribute vectors"}
 
@@ -448,6 +484,9 @@ PARAMS: dict[str, list[Param]] = {
         Param("present", N_("presenter mode"), lambda text, ctx: {"present": parse_flag(text)},
               lambda ctx: "1" if _state("present") else None, states=("present",)),
         integer("tour", "tour_step", N_("tour step"), 1, lambda ctx: _tour_steps()),
+        # the notebook (vae.explore) that opened this page: the Map sends it its selection (pages/_notebook.py)
+        Param("nb", N_("notebook session"), _nb_parse, lambda ctx: _state(NB_TOKEN),
+              N_("The selection is not sent to a notebook."), states=(NB_TOKEN,)),
     ],
     "map": [
         one_of("method", "map_method", N_("projection"), _map_methods),
@@ -455,6 +494,8 @@ PARAMS: dict[str, list[Param]] = {
         Param("prior", N_("number of prior samples"), _prior_parse, _prior_dump, states=("map_prior", "map_n_prior")),
         flag("points", "map_points", N_("points switch")),
         Param("point", N_("selected point"), _point_parse, _point_dump, states=("selected_index", "selected_for")),
+        Param("codes", N_("codes per image"), _codes_parse, _codes_dump, states=("map_per_image",)),
+        Param("sample", N_("selected sample"), _sample_parse, _sample_dump, states=("map_sample",)),
     ],
     "sliders": [
         one_of("axes", "sl_axes", N_("slider axes"), ["latent", "pca"]),

@@ -28,6 +28,8 @@ def show(ctx: Ctx, bundle: MapBundle, k: int) -> None:
     lo, hi = padded_bounds(bundle.coords)
     key = f"map_samples_{ctx.name}_{ctx.split}_{bundle.cfg.key()}_{k}"
     chosen = st.session_state.get("map_sample")
+    if chosen is not None and chosen.get("key") is None and 0 <= chosen["index"] < len(samples):
+        chosen = st.session_state["map_sample"] = {"key": key, "index": chosen["index"]}  # from a link
     if chosen is not None and (chosen.get("key") != key or not 0 <= chosen["index"] < len(samples)):
         chosen = None
     left, right = st.columns([3, 2], gap="medium")

@@ -91,6 +91,21 @@ def test_map_state_round_trips_and_the_point_is_selected_in_the_figure():
     assert '"selectedpoints":[' in spec, "the figure starts with the linked point selected"
 
 
+def test_map_codes_per_image_and_the_clicked_sample_round_trip():
+    at = open_link("map", {"ckpt": "digits", "method": "pca", "codes": "5", "sample": "42"})
+    assert not at.link_notices, at.link_notices
+    assert at.session_state["map_per_image"] == 5
+    assert at.session_state["map_sample"]["index"] == 42
+    assert at.subheader[0].value.startswith("#8 ") and "sample 3 of 5" in at.subheader[0].value, \
+        "code 42 is the third sample of image 8"
+    assert url(at) | {} == {**url(at), "codes": "5", "sample": "42", "point": "8"}
+    again = reopened(at, "map")
+    same(at, again, ["map_per_image", "selected_index"])
+    assert again.session_state["map_sample"]["index"] == 42
+    again.segmented_control(key="map_per_image").set_value(1).run()
+    assert "codes" not in url(again) and "sample" not in url(again), "one code per image: the default, left out"
+
+
 def test_map_points_switch_of_a_2d_model_round_trips():
     need("fashion-mnist-2d")
     at = open_link("map", {"ckpt": "fashion-mnist-2d", "method": "latent", "points": "0"})
@@ -295,6 +310,8 @@ def test_a_widget_change_is_not_undone_by_the_link_it_replaced():
     ("map", "point", "99999", "selected_index", None),
     ("map", "point", "-1", "selected_index", None),
     ("map", "points", "maybe", "map_points", None),
+    ("map", "codes", "3", "map_per_image", 1),
+    ("map", "sample", "4", "map_sample", None),
     ("sliders", "axes", "diagonal", "sl_axes", "latent"),
     ("sliders", "image", "1e3", "sl_start_label", "the prior mean (z = 0)"),
     ("interpolate", "a", "class:99:mean", "interp_a_index", 0),
