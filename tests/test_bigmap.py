@@ -183,3 +183,49 @@ def test_the_map_shows_posterior_samples_and_the_image_of_one():
     at.run()
     assert_app_ok(at, errors=True)
     assert at.subheader[0].value.startswith("#1 · ") and at.subheader[0].value.endswith("sample 3 of 5")
+
+
+# -- the page's density raster (components/big_map/raster.js, run by node) ----------------------------
+NODE = __import__("shutil").which("node")
+RASTER = ROOT / "components" / "big_map" / "raster.js"
+
+
+@pytest.mark.skipif(NODE is None, reason="node not installed (only this check of raster.js needs it)")
+def test_the_density_counts_the_codes_in_view_as_there_are(tmp_path):
+    """A sampled frame (more codes in view than the frame's budget) says how many codes are in view:
+    exactly the number there are with the whole map in view, and within 1% of a NumPy count with a
+    part of it (a cell on the view's edge is estimated from its sample)."""
+    import json
+    import subprocess
+
+    rng = np.random.default_rng(0)
+    n = 300_000
+    xy = np.concatenate([rng.normal(c, 1.0, (n // 3, 2)) for c in ((-3, 0), (2, 2), (0, -4))]).astype(np.float32)
+    cls = np.repeat(np.arange(3), n // 3).astype(np.uint8)
+    bounds = [float(xy[:, 0].min()) - 0.1, float(xy[:, 1].min()) - 0.1, float(xy[:, 0].max()) + 0.1,
+              float(xy[:, 1].max()) + 0.1]
+    part = {"x0": -2.5, "y0": -1.7, "x1": 3.2, "y1": 2.9}
+    views = [dict(zip(("x0", "y0", "x1", "y1"), bounds, strict=True)), part]
+    (tmp_path / "xy.bin").write_bytes(xy.tobytes())
+    (tmp_path / "cls.bin").write_bytes(cls.tobytes())
+    script = f"""
+import {{ buildIndex, rasterize }} from {json.dumps(RASTER.as_uri())};
+import {{ readFileSync }} from "node:fs";
+const b = readFileSync({json.dumps(str(tmp_path / "xy.bin"))});
+const xy = new Float32Array(b.buffer, b.byteOffset, b.length / 4);
+const cls = new Uint8Array(readFileSync({json.dumps(str(tmp_path / "cls.bin"))}));
+const index = buildIndex(xy, cls, {json.dumps(bounds)});
+const palette = [[255, 0, 0], [0, 255, 0], [0, 0, 255]];
+const out = new Uint8ClampedArray(400 * 300 * 4);
+const found = {json.dumps(views)}.map((v) => rasterize(index, palette, v, 400, 300, 2000, out, {{ budget: 50000 }}));
+console.log(JSON.stringify(found));
+"""
+    (tmp_path / "run.mjs").write_text(script, encoding="utf-8")
+    r = subprocess.run([NODE, str(tmp_path / "run.mjs")], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    whole, partial = json.loads(r.stdout)
+    assert whole["mode"] == "density" and whole["read"] < n, whole
+    assert whole["inView"] == n, f"{whole['inView']:,} codes in view of {n:,}"
+    inside = ((xy[:, 0] >= part["x0"]) & (xy[:, 0] < part["x1"]) & (xy[:, 1] > part["y0"])
+              & (xy[:, 1] <= part["y1"])).sum()
+    assert abs(partial["inView"] - inside) <= 0.01 * inside, (partial["inView"], int(inside))

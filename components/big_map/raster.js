@@ -106,15 +106,18 @@ export function rasterize(index, palette, view, w, h, pointsBelow, out, opts = {
   const cy = h / (view.y1 - view.y0) / cell;
   const ox = -view.x0 * cx;
   const oy = view.y1 * cy;
-  const weight = 1 / share;
   let inView = 0;
   let read = 0;
   for (let gy = gy0; gy <= gy1; gy++) {
     for (let gx = gx0; gx <= gx1; gx++) {
       const c0 = start[gy * GRID + gx];
       const all = start[gy * GRID + gx + 1] - c0;
-      const end = c0 + (share < 1 ? Math.ceil(all * share) : all);
-      read += end - c0;
+      const taken = share < 1 ? Math.ceil(all * share) : all;
+      const end = c0 + taken;
+      // each code read stands for all / taken of its cell's codes (a cell read whole: for itself),
+      // so that the counts add up to the codes there are, however each cell's share was rounded
+      const weight = taken ? all / taken : 0;
+      read += taken;
       for (let i = c0; i < end; i++) {
         const k = cls[i];
         if (off[k]) continue;
@@ -123,7 +126,7 @@ export function rasterize(index, palette, view, w, h, pointsBelow, out, opts = {
         if (!(fx >= 0 && fy >= 0 && fx < gw && fy < gh)) continue;
         const g = (fy | 0) * gw + (fx | 0);
         const kk = mask && !mask[i] ? k + m : k;
-        inView++;
+        inView += weight;
         count[g] += weight;
         rgb[3 * g] += weight * pr[kk];
         rgb[3 * g + 1] += weight * pg[kk];
@@ -131,7 +134,7 @@ export function rasterize(index, palette, view, w, h, pointsBelow, out, opts = {
       }
     }
   }
-  inView = Math.round(inView * weight);
+  inView = Math.round(inView);
   out.fill(0);
   if (share === 1 && inView <= pointsBelow) { // few enough: each drawn as a dot
     const r = radius || (inView <= pointsBelow / 8 ? 2 : 1); // larger dots when very few are in view
