@@ -119,14 +119,17 @@ def _worker(parent: int, rank: int, timeout: float = 60) -> int:
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds torchrun's workers through /proc (Linux)")
 def test_a_killed_process_stops_the_run_and_resume_finishes_it(tmp_path, capsys):
-    """Two processes, one killed mid-run: the other stops with one line; --resume on two processes
-    finishes the run, and it ends where one uninterrupted process ends: the global batch (32; the last
-    of each epoch, 1,437 % 32 = 29 images, as 15 + 14) split, not multiplied, same seed, so the same
-    weights up to the order of floating-point additions, the same losses in every epoch."""
+    """Two processes (`train --nproc-per-node 2`), one killed mid-run: the other stops with one line,
+    the launcher adds one saying which died, and nothing else is printed but the epochs' lines;
+    --resume on two processes (torchrun) finishes the run, and it ends where one uninterrupted process
+    ends: the global batch (32; the last of each epoch, 1,437 % 32 = 29 images, as 15 + 14) split, not
+    multiplied, same seed, so the same weights up to the order of floating-point additions, the same
+    losses in every epoch."""
     out, reference = tmp_path / "run", tmp_path / "reference"
     settings = [*ARGS, "--epochs", "12", "--batch-size", "32"]
-    proc = subprocess.Popen(torchrun(*settings, "--out", str(out)), cwd=ROOT, env=run_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    launch = [sys.executable, "-m", "vae", "train", "--nproc-per-node", "2", *settings, "--out", str(out)]
+    proc = subprocess.Popen(launch, cwd=ROOT, env=run_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
     try:
         victim = _worker(proc.pid, 1)
         deadline = time.monotonic() + 120
@@ -139,7 +142,10 @@ def test_a_killed_process_stops_the_run_and_resume_finishes_it(tmp_path, capsys)
             proc.kill()
     assert proc.returncode != 0
     lines = [line for line in err.splitlines() if line.startswith("python -m vae train: error:")]
-    assert len(lines) == 1, err[-3000:]
+    assert len(lines) == 2, err[-3000:]
+    assert lines[1] == "python -m vae train: error: process 1 of 2 was killed by SIGKILL; the run stopped"
+    assert not [line for line in err.splitlines() if not line.startswith(("epoch ", "python -m vae train: error:"))], \
+        f"only the epochs' lines and the two errors: {err[-3000:]}"
     assert lines[0].startswith("python -m vae train: error: process 0 of 2 stopped: another process of the "
                                "run died or was stopped (")
     done = meta(out)["epochs_done"]
@@ -159,7 +165,7 @@ def test_a_killed_process_stops_the_run_and_resume_finishes_it(tmp_path, capsys)
     m2 = meta(out)
     assert m2["epochs_done"] == 12 and m2["status"] == "complete"
     assert m2["training"]["world_size"] == 2 and m2["training"]["backend"] == "gloo"
-    assert m2["training"]["command"].startswith("torchrun --nproc-per-node 2 -m vae train --dataset digits")
+    assert m2["training"]["command"].startswith("python -m vae train --nproc-per-node 2 --dataset digits")
     assert m2["training"]["resumed_with"][0].startswith("torchrun --nproc-per-node 2 -m vae train --out")
     assert m2["train_config"]["batch_size"] == 32  # the global batch, as given
     # the interrupted run ends where one uninterrupted process ends
@@ -169,3 +175,34 @@ def test_a_killed_process_stops_the_run_and_resume_finishes_it(tmp_path, capsys)
     assert diff <= TOLERANCE, f"killed, resumed on 2 processes vs 1 uninterrupted: weights differ by up to {diff:.3g}"
     for a, b in zip(meta(reference)["history"], m2["history"], strict=True):
         assert abs(a["train_loss"] - b["train_loss"]) < 1e-3 and abs(a["test_neg_elbo"] - b["test_neg_elbo"]) < 1e-3
+
+
+def test_sigterm_inside_a_finalizer_still_ends_the_run_with_one_line(tmp_path):
+    """torchrun's SIGTERM can land while the garbage collector runs a finalizer (torch.library's
+    ``_del_library``): Python then prints the handler's exception as "Exception ignored in ..." with a
+    traceback and carries on. The run must instead stop at its next batch, with its one line."""
+    script = tmp_path / "sigterm.py"
+    script.write_text(
+        "import gc, os, signal, sys, time, weakref\n"
+        "import torch\n"
+        "from vae.distributed import Dist, PeerLostError, Termination\n"
+        "term = Termination(Dist(0, 2, 0, 'gloo', torch.device('cpu')), None).install()\n"
+        "class Library: pass\n"
+        "def _del_library(*args):  # as torch.library's finalizer: the signal arrives while it runs\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    for _ in range(1000): sum(range(100))\n"
+        "weakref.finalize(Library(), _del_library)\n"
+        "gc.collect()\n"
+        "try:\n"
+        "    for batch in range(100):\n"
+        "        term.check()  # the trainer's callback after each batch\n"
+        "except PeerLostError as e:\n"
+        "    print(f'python -m vae train: error: {e}', file=sys.stderr)\n"
+        "    sys.exit(1)\n"
+        "sys.exit(0)\n", encoding="utf-8")
+    r = subprocess.run([sys.executable, str(script)], cwd=ROOT, env=run_env(), capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    assert r.stderr.splitlines() == [
+        "python -m vae train: error: process 0 of 2 stopped: another process of the run died or was stopped "
+        "(torchrun sent SIGTERM)"], r.stderr

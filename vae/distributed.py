@@ -66,6 +66,50 @@ class Dist:
         return f"process {self.rank} of {self.world_size}"
 
 
+#: The environment variable through which :func:`launch` tells its processes the command the user typed
+#: (meta.json records it instead of the torchrun command they would otherwise reconstruct).
+COMMAND_ENV = "VAE_LAUNCH_COMMAND"
+
+
+def launch(nproc: int, argv: list[str], command: str) -> int:
+    """``python -m vae train --nproc-per-node N ...``: N processes of this machine, as
+    ``torchrun --standalone --nproc-per-node N -m vae train ...`` starts them (PyTorch's elastic
+    launcher, in this process), each running ``argv``. Returns the exit code.
+
+    What differs from torchrun is what a failure prints: the processes' own lines (rank 0's one
+    sentence naming the epoch to resume from) and one line saying which process failed and how,
+    instead of the launcher's log records and its ChildFailedError traceback and report.
+    """
+    import logging
+    import sys
+    import uuid
+
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+    from torch.distributed.launcher.api import LaunchConfig, elastic_launch
+
+    for name in ("torch.distributed.elastic", "torch.distributed.launcher"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)  # its records of SIGTERMs and exit codes
+    os.environ.setdefault("OMP_NUM_THREADS", "1")  # as torchrun does for more than one process
+    os.environ[COMMAND_ENV] = command
+    config = LaunchConfig(min_nodes=1, max_nodes=1, nproc_per_node=nproc, run_id=str(uuid.uuid4()),
+                          rdzv_backend="c10d", rdzv_endpoint="localhost:0", max_restarts=0, monitor_interval=0.1)
+    try:
+        elastic_launch(config, sys.executable)("-m", "vae", *argv)
+    except ChildFailedError as e:
+        rank, failure = e.get_first_failure()
+        how = (f"was killed by {failure.signal_name()}" if failure.exitcode < 0
+               else f"exited with code {failure.exitcode}")
+        print(f"{command.split(' --', 1)[0]}: error: process {rank} of {nproc} {how}; the run stopped",
+              file=sys.stderr, flush=True)
+        return 1
+    return 0
+
+
+def launch_command() -> str | None:
+    """The command :func:`launch` was started with, in one of its processes (None under torchrun)."""
+    return os.environ.get(COMMAND_ENV) or None
+
+
 def launched() -> bool:
     """True in a process that torchrun started for a run of more than one process."""
     return "RANK" in os.environ and int(os.environ.get("WORLD_SIZE", "1")) > 1
@@ -155,6 +199,49 @@ def lost_message(d: Dist, why: str, out: str | None) -> str:
         except (OSError, ValueError):
             kept = f"; no epoch had finished, so {out} holds no checkpoint yet: start the run again"
     return f"{d.describe()} stopped: another process of the run died or was stopped ({why}){kept}"
+
+
+class Termination:
+    """torchrun's SIGTERM, which it sends to the other processes when one failed, as one
+    :class:`PeerLostError` sentence (:func:`lost_message`).
+
+    The signal handler raises it where the process is; when that is inside a finalizer (torch's
+    ``_del_library``, a weakref callback run by the garbage collector), Python would print the
+    exception as "Exception ignored in ..." with its traceback and carry on: :meth:`install` keeps
+    such an exception quiet, and :meth:`check` (a trainer callback, after every batch) raises it at
+    the next batch instead, so that the run still ends with its one line.
+    """
+
+    def __init__(self, d: Dist, out: str | None):
+        self.d, self.out = d, out
+        self.requested = False
+        self.message = ""
+
+    def install(self) -> Termination:
+        import signal
+        import sys
+
+        def on_sigterm(signum, frame) -> None:
+            if self.requested:
+                return  # said once; the run is already on its way out
+            self.requested = True
+            self.message = lost_message(self.d, "torchrun sent SIGTERM", self.out)
+            raise PeerLostError(self.message)
+
+        previous = sys.unraisablehook
+
+        def quiet_in_finalizers(unraisable) -> None:
+            if not isinstance(unraisable.exc_value, PeerLostError):
+                previous(unraisable)
+
+        signal.signal(signal.SIGTERM, on_sigterm)
+        sys.unraisablehook = quiet_in_finalizers
+        return self
+
+    def check(self, *_args: Any) -> None:
+        """Raise the stop when SIGTERM came (and its exception was lost in a finalizer)."""
+        if self.requested:
+            raise PeerLostError(self.message)
 
 
 def on_main(d: Dist | None, fn: Callable[[], T]) -> T:
