@@ -6,6 +6,9 @@ A plain library (no Streamlit, nothing runs on import)::
     ck = load_checkpoint("checkpoints/fashion-mnist")
     test = load_dataset("fashion-mnist", "test")
     mu, logvar = ck.model.embed(test.images)
+
+In a notebook, ``session = vae.explore("checkpoints/fashion-mnist")`` opens the explorer inline and
+``session.selection`` reads back the Map's selection (:mod:`vae.notebook`, imported on first use).
 """
 
 __version__ = "0.1.0"
@@ -23,5 +26,15 @@ __all__ = [
     "Architecture", "register_architecture", "Likelihood", "register_likelihood",
     "Checkpoint", "CheckpointError", "load_checkpoint", "save_checkpoint", "list_checkpoints",
     "ImageDataset", "DataError", "load_dataset", "load_training_data", "Trainer", "NonFiniteLossError",
-    "set_seed", "train", "__version__",
+    "set_seed", "train", "explore", "Session", "__version__",
 ]
+
+_LAZY = {"explore": "notebook", "Session": "notebook"}  # imported on first use: importing vae stays cheap
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        from importlib import import_module
+
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
