@@ -50,9 +50,15 @@ def font(n: float) -> int:
     return int(round(n * SCALE)) if on() else int(round(n))
 
 
+def embedded() -> bool:
+    """Whether the page is shown inside another page (Streamlit's ``?embed=true``: a notebook's iframe)."""
+    return bool(st.context.is_embedded)  # st.query_params never holds embed: Streamlit keeps it apart
+
+
 def sidebar_state() -> str:
-    """``st.set_page_config``'s initial_sidebar_state: folded for a projector."""
-    return "collapsed" if on() else "auto"
+    """``st.set_page_config``'s initial_sidebar_state: folded for a projector and inside a notebook's
+    iframe (where the page has the notebook's width, not a browser window's)."""
+    return "collapsed" if on() or embedded() else "auto"
 
 
 def style() -> None:

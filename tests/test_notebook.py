@@ -319,6 +319,8 @@ def test_a_notebook_shows_the_explorer_and_gets_the_maps_selection_back(browser,
             frame = _frame(pg, cell_html)
             print(f"explore(): {seconds} s to a server that answers; the inline Map drawn "
                   f"{time.perf_counter() - t0:.1f} s later")
+            # the sidebar starts folded inside the iframe: the map gets the notebook's width
+            assert frame.locator('[data-testid="stSidebar"]').get_attribute("data-collapsed") == "true"
             clicked = _click_point(pg, frame)
             got = _text(_run(client, nb, "import json\n"
                                          "print(json.dumps([session.wait_for_selection(timeout=60), session.point]))"))
