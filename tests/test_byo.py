@@ -4,6 +4,8 @@ held against the PyTorch module it came from; every CLI command on it; what impo
 from __future__ import annotations
 
 import json
+import re
+import shutil
 
 import numpy as np
 import onnxruntime as ort
@@ -197,3 +199,65 @@ def test_cli_import_needs_no_options_for_the_common_case(their_onnx, tmp_path, c
     assert (m["n_images"], m["iwae_k"], m["iwae_images"]) == (300, 1000, 300) and np.isfinite(m["iwae_nll"]), m
     assert any("umap" in p.name for p in (out / "projections").iterdir())
     assert [e.error for e in list_checkpoints(out.parent)] == [None]
+
+
+# -- a graph with a fixed batch --------------------------------------------------------------------------
+class Encode(torch.nn.Module):
+    def __init__(self, vae):
+        super().__init__()
+        self.vae = vae
+
+    def forward(self, x):
+        return tuple(self.vae.encode(x))
+
+
+class Decode(torch.nn.Module):
+    def __init__(self, vae):
+        super().__init__()
+        self.vae = vae
+
+    def forward(self, z):
+        return self.vae.decode(z)
+
+
+@pytest.fixture(scope="module")
+def fixed_batch_onnx(tmp_path_factory, their_vae):
+    """TheirVAE's graphs exported as people often do, without a dynamic axis: a batch of 1 is baked in
+    (the encoder by torch.onnx.export's legacy exporter, the decoder by its dynamo exporter)."""
+    import warnings
+
+    folder = tmp_path_factory.mktemp("fixed-batch")
+    enc, dec = folder / "encoder.onnx", folder / "decoder.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(Encode(their_vae), (torch.zeros(1, 784),), str(enc), dynamo=False, input_names=["x"],
+                          output_names=["mu", "logvar"])
+        torch.onnx.export(Decode(their_vae), (torch.zeros(1, LATENT),), str(dec), dynamo=True, input_names=["z"],
+                          output_names=["image"], external_data=False, verbose=False)
+    return enc, dec
+
+
+FIXED = ("input {port} has a fixed batch of 1; re-export it with a dynamic batch axis: torch.onnx.export(..., "
+         'dynamic_axes={{"{name}": {{0: "batch"}}}}), or dynamic_shapes=({{0: torch.export.Dim("batch")}},) with '
+         "dynamo=True; from Keras (tf2onnx), an input signature whose batch dimension is None")
+
+
+def test_a_fixed_batch_graph_is_refused_with_the_fix(fixed_batch_onnx, their_onnx, imported_root, tmp_path, capsys):
+    enc, dec = fixed_batch_onnx
+    out = tmp_path / "checkpoints" / "fixed"
+    code, _, err = run(capsys, "import", "--encoder", enc, "--decoder", their_onnx[1], "--dataset", "fashion-mnist",
+                       "--out", out)
+    assert code == 2 and err.splitlines()[-1] == (f"python -m vae import: error: {enc}: "
+                                                  + FIXED.format(port="x [1, 784]", name="x")), err
+    assert "Traceback" not in err and "INVALID_ARGUMENT" not in err and not out.parent.exists()
+    with pytest.raises(CheckpointError, match=re.escape(f"{dec}: " + FIXED.format(port="z [1, 20]", name="z"))):
+        import_onnx(their_onnx[0], dec, "fashion-mnist", out, evaluate=False, map_method="none")
+    assert not out.parent.exists()
+    # a folder whose decoder was swapped for the fixed one: listed as broken, with the fix
+    folder = tmp_path / "root" / "swapped"
+    shutil.copytree(imported_root / "theirs", folder)
+    shutil.copy(dec, folder / "decoder.onnx")
+    [entry] = list_checkpoints(folder.parent)
+    assert entry.error == f"{folder / 'decoder.onnx'}: " + FIXED.format(port="z [1, 20]", name="z"), entry.error
+    with pytest.raises(CheckpointError, match="has a fixed batch of 1; re-export it with a dynamic batch axis"):
+        load_checkpoint(folder)

@@ -268,6 +268,18 @@ def layout_of(port, image_shape: tuple[int, int, int], path: Path, what: str) ->
                         f"images [B, {c * h * w}] of the data set")
 
 
+def check_batch(graph: Graph) -> None:
+    """OnnxFileError when an input declares its batch dimension as a number: onnxruntime then refuses
+    any other batch, and the explorer runs hundreds of images at once."""
+    for port in graph.inputs:
+        if port.shape and port.shape[0] is not None:
+            raise OnnxFileError(
+                f"{graph.path}: input {port.describe()} has a fixed batch of {port.shape[0]}; re-export it with a "
+                f'dynamic batch axis: torch.onnx.export(..., dynamic_axes={{"{port.name}": {{0: "batch"}}}}), or '
+                'dynamic_shapes=({0: torch.export.Dim("batch")},) with dynamo=True; from Keras (tf2onnx), an input '
+                "signature whose batch dimension is None")
+
+
 def check_signatures(cfg: OnnxConfig, enc: Graph, dec: Graph) -> None:
     """Both graphs' inputs and outputs against the config, and the two latent sizes against each other."""
     if len(enc.inputs) != 1:
@@ -277,6 +289,8 @@ def check_signatures(cfg: OnnxConfig, enc: Graph, dec: Graph) -> None:
                             "(B, D) each")
     if len(dec.inputs) != 1:
         raise OnnxFileError(f"{dec.path} has {len(dec.inputs)} inputs; a decoder takes one, z (B, D)")
+    check_batch(enc)
+    check_batch(dec)
     d_enc = [latent_of(p, "encoder's output", enc.path) for p in enc.outputs[:2]]
     d_dec = latent_of(dec.inputs[0], "decoder's input", dec.path)
     known = {d for d in (*d_enc, d_dec) if d is not None}
