@@ -375,6 +375,55 @@ def imported_root(tmp_path_factory, their_onnx):
     return root
 
 
+@pytest.fixture(scope="session")
+def pythae_vaes():
+    """Two pythae models (tests/pythae_models.py): ``beta`` (default MLPs) and ``conv`` (BatchNorm),
+    each trained for two epochs on 3,000 shipped test images."""
+    from pythae_models import train_pythae
+
+    from vae.data import load_dataset
+
+    images = load_dataset("fashion-mnist", "test").images[:3000]
+    return {kind: train_pythae(kind, images) for kind in ("beta", "conv")}
+
+
+@pytest.fixture(scope="session")
+def pythae_root(tmp_path_factory, pythae_vaes):
+    """A checkpoints folder holding both pythae models imported (PCA maps, a quick IWAE) the two ways a
+    researcher brings them, beside links to our shipped ``fashion-mnist`` and ``fashion-mnist-ae``:
+
+    - ``pythae-beta``: the model itself, ``export_vae(model, ...)`` (no wrapper);
+    - ``pythae-conv``: its encoder and decoder exported with ``torch.onnx.export`` as they are (pythae's
+      ModelOutput outputs; the legacy exporter flattens them, a dynamic batch axis), then
+      ``python -m vae import`` (through ``vae.cli.main``, in this process) with ``--source``."""
+    import warnings
+
+    from vae.byo import export_vae
+    from vae.cli import main
+
+    root = tmp_path_factory.mktemp("pythae") / "checkpoints"
+    export_vae(pythae_vaes["beta"], root / "pythae-beta", dataset="fashion-mnist", iwae_k=10, iwae_images=50,
+               map_method="pca", progress=False)
+    conv, graphs = pythae_vaes["conv"], tmp_path_factory.mktemp("pythae-conv-onnx")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the exporter's deprecation notes
+        for part, example, names in (("encoder", torch.zeros(2, 1, 28, 28), (["x"], ["mu", "logvar"])),
+                                     ("decoder", torch.zeros(2, 8), (["z"], ["image"]))):
+            torch.onnx.export(getattr(conv, part), (example,), str(graphs / f"{part}.onnx"), dynamo=False,
+                              input_names=names[0], output_names=names[1], dynamic_axes={names[0][0]: {0: "batch"}})
+    code = main(["import", "--encoder", str(graphs / "encoder.onnx"), "--decoder", str(graphs / "decoder.onnx"),
+                 "--dataset", "fashion-mnist", "--out", str(root / "pythae-conv"), "--source", PYTHAE_CONV_SOURCE,
+                 "--iwae-k", "10", "--iwae-images", "50", "--map", "pca"])
+    assert code == 0, "python -m vae import refused pythae-conv (its stderr says why)"
+    for name in ("fashion-mnist", "fashion-mnist-ae"):
+        (root / name).symlink_to(ROOT / "checkpoints" / name)
+    return root
+
+
+#: the --source pythae-conv is imported with (pythae_root)
+PYTHAE_CONV_SOURCE = "pythae 0.1.2 VAE, own conv encoder/decoder, exported with torch.onnx.export"
+
+
 def in_process(main, name: str, capsys, *args) -> subprocess.CompletedProcess:
     """`python -m NAME ARGS` run from the project folder through its ``main(argv)`` in the test's own
     process (no seconds of imports, nor a second compile of UMAP's numba code, per command), with what

@@ -20,6 +20,7 @@ from vae.checkpoint import CheckpointError, list_checkpoints, load_checkpoint
 from vae.cli import main
 from vae.data import load_dataset
 from vae.evaluate import format_report
+from vae.onnx_graphs import read_graph
 
 
 @pytest.fixture(scope="module")
@@ -193,7 +194,8 @@ def test_cli_import_needs_no_options_for_the_common_case(their_onnx, tmp_path, c
     monkeypatch.setenv("VAE_DATA_DIR", str(write_fashion_mnist(tmp_path / "data", test=300)))
     proc = cli(capsys, "import", "--encoder", enc, "--decoder", dec, "--dataset", "fashion-mnist", "--out", out)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stdout.startswith(f"imported {out}: flat images [1, 28, 28] -> latent 20 -> flat images")
+    assert proc.stdout.startswith(f"imported {out}: flattened images (B, 784) in [0, 1] -> latent 20 -> flattened "
+                                  "images (B, 784) in [0, 1], bernoulli likelihood\n")
     ck = load_checkpoint(out)
     m = ck.metrics
     assert (m["n_images"], m["iwae_k"], m["iwae_images"]) == (300, 1000, 300) and np.isfinite(m["iwae_nll"]), m
@@ -261,3 +263,36 @@ def test_a_fixed_batch_graph_is_refused_with_the_fix(fixed_batch_onnx, their_onn
     assert entry.error == f"{folder / 'decoder.onnx'}: " + FIXED.format(port="z [1, 20]", name="z"), entry.error
     with pytest.raises(CheckpointError, match="has a fixed batch of 1; re-export it with a dynamic batch axis"):
         load_checkpoint(folder)
+
+
+# -- what `import` and `info` say -------------------------------------------------------------------------
+@pytest.mark.parametrize("train_split", [True, False], ids=["train split here", "test split only"])
+def test_info_describes_an_imported_model(train_split, their_onnx, tmp_path, capsys, monkeypatch):
+    """Fashion-MNIST's test split is the shipped one's first 300 images; its train split the 10,000
+    shipped ones, or none (the folders searched after $VAE_DATA_DIR point nowhere)."""
+    import vae.data
+
+    monkeypatch.setenv("VAE_DATA_DIR", str(write_fashion_mnist(tmp_path / "data", 300, train_from_test=train_split)))
+    for folder in ("DEBIAN_DATA_DIR", "DOWNLOAD_DIR"):
+        monkeypatch.setattr(vae.data, folder, tmp_path / "nowhere")
+    enc, dec = their_onnx
+    out = tmp_path / "theirs"
+    proc = cli(capsys, "import", "--encoder", enc, "--decoder", dec, "--dataset", "fashion-mnist", "--out", out,
+               "--source", "pytorch/examples' VAE, 4 epochs on my laptop", "--no-evaluate", "--map", "none")
+    assert proc.returncode == 0, proc.stderr
+    described = ("flattened images (B, 784) in [0, 1] -> latent 20 -> flattened images (B, 784) in [0, 1], "
+                 "bernoulli likelihood")
+    assert proc.stdout == f"imported {out}: {described}\n"
+    proc = cli(capsys, "info", out)
+    lines = proc.stdout.splitlines()
+    enc_w, dec_w = read_graph(enc).n_weights, read_graph(dec).n_weights
+    assert lines[2:6] == [
+        f"  model     imported ONNX: {described}",
+        f"  graphs    encoder.onnx {enc_w:,} weights, decoder.onnx {dec_w:,} weights ({enc_w + dec_w:,} in all)",
+        "  source    pytorch/examples' VAE, 4 epochs on my laptop",
+        f"  files     {enc}, {dec}",
+    ], lines
+    sizes = "10000 train / 300 test" if train_split else "test only, 300 images"
+    assert f"  data      fashion-mnist ({sizes}), classes: T-shirt/top, Trouser, Pullover, Dress, Coat, Sandal, Shirt, " \
+           "Sneaker, Bag, Ankle boot" in lines, lines
+    assert "hidden" not in proc.stdout and "?" not in proc.stdout

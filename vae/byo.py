@@ -1,8 +1,10 @@
 """Bring your own VAE: import two ONNX graphs as a checkpoint folder, or export a PyTorch module to one.
 
 ``python -m vae import --encoder E.onnx --decoder D.onnx --dataset NAME --out DIR`` calls
-:func:`import_onnx`; from Python, :func:`export_vae` turns any ``torch.nn.Module`` with
-``encode(x) -> (mu, logvar)`` and ``decode(z) -> image`` into the two graphs and imports them::
+:func:`import_onnx`; from Python, :func:`export_vae` turns a ``torch.nn.Module`` into the two
+graphs and imports them: one with ``encode``/``decode`` methods, one with ``encoder``/``decoder``
+submodules (pythae), whose outputs may be tuples, dict-likes, dataclasses or a Normal
+(:mod:`vae.third_party` lists what is read), or any model with ``encode=``/``decode=`` functions::
 
     from vae.byo import export_vae
     export_vae(my_vae, "checkpoints/my-vae", dataset="fashion-mnist")
@@ -18,8 +20,10 @@ allows, and ships its 2-D map, as ``python -m vae project`` does.
 
 from __future__ import annotations
 
+import inspect
 import json
 import shutil
+import sys
 import tempfile
 import time
 import warnings
@@ -39,7 +43,16 @@ from .checkpoint import (
     load_checkpoint,
     update_meta,
 )
-from .data import ImageDataset, canonical_dataset_name, check_dataset_name, load_dataset
+from .data import (
+    IDX_DATASETS,
+    DataError,
+    ImageDataset,
+    canonical_dataset_name,
+    check_dataset_name,
+    find_idx,
+    load_dataset,
+    read_idx,
+)
 from .onnx_graphs import Graph, OnnxFileError, read_graph
 from .onnx_model import (
     DECODER_FILE,
@@ -52,13 +65,56 @@ from .onnx_model import (
     layout_of,
     probe,
 )
+from .third_party import Decoder, Encoder
+
+#: What ``progress=`` takes: True (one line per stage on stderr), False or None (silent), or a
+#: function called with each message.
+Progress = bool | Callable[[str], None] | None
 
 #: Test images of the import's round trip.
 ROUND_TRIP_IMAGES = 256
 
 
-def _say(progress: Callable[[str], None] | None) -> Callable[[str], None]:
-    return progress or (lambda msg: None)
+def print_progress(message: str) -> None:
+    """One line on stderr: how ``python -m vae import``, and export_vae by default, say each stage."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def _say(progress: Progress) -> Callable[[str], None]:
+    if progress is True:
+        return print_progress
+    if progress is None or progress is False:
+        return lambda msg: None
+    if not callable(progress):
+        raise CheckpointError(f"progress must be True, False or a function of one message, got {progress!r}")
+    return progress
+
+
+class Stages:
+    """The stages of an import, timed: ``start(name, message)`` ends the stage before it and says
+    ``message``; messages within a stage go through ``say``; ``summary()`` ends the last."""
+
+    def __init__(self, progress: Progress):
+        self.say = _say(progress)
+        self.seconds: dict[str, float] = {}
+        self._name: str | None = None
+        self._t0 = self._started = time.perf_counter()
+
+    def start(self, name: str, message: str) -> None:
+        self._stop()
+        self._name, self._t0 = name, time.perf_counter()
+        self.say(message)
+
+    def _stop(self) -> None:
+        if self._name is not None:
+            self.seconds[self._name] = self.seconds.get(self._name, 0.0) + time.perf_counter() - self._t0
+            self._name = None
+
+    def summary(self) -> str:
+        """``done in 172.4 s: export 6.1 s, checks 1.2 s, ...``: the stages in the order they ran."""
+        self._stop()
+        parts = ", ".join(f"{name} {sec:.1f} s" for name, sec in self.seconds.items())
+        return f"done in {time.perf_counter() - self._started:.1f} s: {parts}"
 
 
 def infer_config(enc: Graph, dec: Graph, image_shape: tuple[int, int, int], **declared: Any) -> OnnxConfig:
@@ -133,23 +189,50 @@ def _declared_image_shape(enc: Graph) -> tuple[int, int, int] | None:
     return None
 
 
+def train_size(dataset: str, data_dir: str | None = None) -> int | None:
+    """How many images the data set's train split holds, when it is on this machine (None when not):
+    an IDX set's label file is read, not its images; nothing is downloaded."""
+    try:
+        if dataset in IDX_DATASETS:
+            found = find_idx(IDX_DATASETS[dataset], "train", data_dir)
+            return len(read_idx(found[1])) if found else None
+        return len(load_dataset(dataset, "train", data_dir=data_dir, download=False))
+    except (DataError, OSError, ValueError):
+        return None
+
+
 def import_onnx(encoder: str | Path, decoder: str | Path, dataset: str, out: str | Path, *,
                 class_names: list[str] | None = None, source: str | None = None, data_dir: str | None = None,
                 evaluate: bool = True, iwae_k: int = 1000, iwae_images: int = 1000, map_method: str | None = None,
-                progress: Callable[[str], None] | None = None, **declared: Any) -> Checkpoint:
+                progress: Progress = None, **declared: Any) -> Checkpoint:
     """Import two ONNX graphs as the checkpoint folder ``out`` (see the module docstring); returns it loaded.
 
     ``declared``: :class:`vae.onnx_model.OnnxConfig` fields to use instead of inferring them
     (``input_range=(-1, 1)``, ``decoder_outputs="logits"``, ``likelihood="gaussian"``, ``sigma=0.05``, ...).
+    ``progress``: True says each stage on stderr, as ``python -m vae import`` does; a function gets
+    each message; None or False (the default) is silent.
     Raises CheckpointError (one sentence) for a refused file, a failed check or an ``out`` that exists.
     """
-    say = _say(progress)
-    out = Path(out)
+    origin = {"encoder": str(Path(encoder).resolve()), "decoder": str(Path(decoder).resolve())}
+    return _import(encoder, decoder, dataset, Path(out), origin, Stages(progress), class_names=class_names,
+                   source=source, data_dir=data_dir, evaluate=evaluate, iwae_k=iwae_k, iwae_images=iwae_images,
+                   map_method=map_method, **declared)
+
+
+def _refuse_existing(out: Path) -> None:
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise CheckpointError(f"{out} already exists; choose another --out or remove it")
+
+
+def _import(encoder: str | Path, decoder: str | Path, dataset: str, out: Path, origin: dict[str, Any],
+            stages: Stages, *, class_names: list[str] | None, source: str | None, data_dir: str | None,
+            evaluate: bool, iwae_k: int, iwae_images: int, map_method: str | None, **declared: Any) -> Checkpoint:
+    """import_onnx's work; ``origin`` is what meta.json's ``imported`` records of where the graphs came from."""
+    say = stages.say
+    _refuse_existing(out)
     check_dataset_name(dataset)
     try:
-        say("checking the graphs")
+        stages.start("checks", "checking the graphs")
         enc, dec = read_graph(encoder), read_graph(decoder)
         test = _load_test(dataset, _declared_image_shape(enc), data_dir)
         if class_names is not None and len(class_names) != len(test.class_names):
@@ -159,29 +242,31 @@ def import_onnx(encoder: str | Path, decoder: str | Path, dataset: str, out: str
         check_signatures(cfg, enc, dec)
         model = OnnxVAE(cfg, enc, dec)
         probe(model)
-        say(f"round trip on {min(ROUND_TRIP_IMAGES, len(test))} test images")
+        stages.start("round trip", f"round trip on {min(ROUND_TRIP_IMAGES, len(test))} test images")
         trip = round_trip(model, test.images[:ROUND_TRIP_IMAGES])
     except OnnxFileError as e:
         raise CheckpointError(str(e)) from None
-    meta = {
+    stages.start("writing", f"writing {out}")
+    meta: dict[str, Any] = {
         "dataset": canonical_dataset_name(dataset),
         "class_names": list(class_names or test.class_names),
         "image_shape": list(cfg.image_shape),
         "test_size": len(test),
         "imported": {
-            "encoder": str(Path(encoder).resolve()), "decoder": str(Path(decoder).resolve()),
-            "source": source or "", "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "round_trip": trip,
-            "weights": model.num_parameters(),
+            **origin, "source": source or "", "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "round_trip": trip,
+            "weights": {"encoder": enc.n_weights, "decoder": dec.n_weights},
         },
     }
-    say(f"writing {out}")
+    n_train = train_size(dataset, data_dir)
+    if n_train is not None:  # unknown when the train split is not here: `info` says "test only"
+        meta["train_size"] = n_train
     write_folder(out, enc.data, dec.data, cfg, meta)
     ck = load_checkpoint(out)
     if evaluate:
         from .evaluate import EvalConfig, store_report
         from .evaluate import evaluate as run_evaluation
 
-        say("evaluating")
+        stages.start("evaluation", "evaluating")
         report = run_evaluation(ck, EvalConfig(iwae_k=iwae_k, iwae_images=iwae_images, data_dir=data_dir), say)
         store_report(ck.path, report)
     if map_method != "none":
@@ -191,9 +276,10 @@ def import_onnx(encoder: str | Path, decoder: str | Path, dataset: str, out: str
         data = ck.load_data("test", data_dir=data_dir)
         pcfg = ProjectionConfig(method=map_method) if map_method else default_projection(ck, len(data))
         pcfg.validate(n_points=len(data), latent_dim=cfg.latent_dim)
-        say(f"the 2-D map ({pcfg.method}) of {len(data):,} test images")
+        stages.start("map", f"the 2-D map ({pcfg.method}) of {len(data):,} test images")
         ship_projection(ck, data, pcfg, progress=say)
         update_meta(ck.path, default_map=pcfg.method)  # the map the app shows first
+    say(stages.summary())
     return load_checkpoint(out)
 
 
@@ -219,84 +305,115 @@ def write_folder(out: Path, encoder: bytes, decoder: bytes, cfg: OnnxConfig, met
 
 
 # -- from a PyTorch module -----------------------------------------------------------------------
-class _Encode(nn.Module):
-    def __init__(self, vae: nn.Module):
-        super().__init__()
-        self.vae = vae
-
-    def forward(self, x: torch.Tensor):
-        out = self.vae.encode(x)
-        if not isinstance(out, (tuple, list)) or len(out) < 2:
-            raise TypeError("encode(x) must return (mu, logvar) as a tuple or a list")
-        return out[0], out[1]
-
-
-class _Decode(nn.Module):
-    def __init__(self, vae: nn.Module):
-        super().__init__()
-        self.vae = vae
-
-    def forward(self, z: torch.Tensor):
-        out = self.vae.decode(z)
-        return out[0] if isinstance(out, (tuple, list)) else out
-
-
 def _onnx(module: nn.Module, example: torch.Tensor, names_in: list[str], names_out: list[str]) -> bytes:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the exporter's notes on its own internals
-        program = torch.onnx.export(
-            module.eval(), (example,), dynamo=True, opset_version=18, input_names=names_in, output_names=names_out,
-            dynamic_shapes=({0: torch.export.Dim("batch")},), verbose=False, external_data=False,
-        )
+    validate = torch.distributions.Distribution._validate_args
+    # a distribution's argument checks are branches on the data, which a graph cannot hold
+    torch.distributions.Distribution.set_default_validate_args(False)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the exporter's notes on its own internals
+            program = torch.onnx.export(
+                module.eval(), (example,), dynamo=True, opset_version=18, input_names=names_in,
+                output_names=names_out, dynamic_shapes=({0: torch.export.Dim("batch")},), verbose=False,
+                external_data=False,
+            )
+    finally:
+        torch.distributions.Distribution.set_default_validate_args(validate)
     program.optimize()
     return program.model_proto.SerializeToString()
 
 
-def export_graphs(vae: nn.Module, folder: str | Path, image_shape: tuple[int, int, int],
-                  latent_dim: int | None = None) -> tuple[Path, Path]:
-    """A PyTorch VAE's ``encode`` and ``decode`` as ``folder``/encoder.onnx and decoder.onnx (dynamic
-    batch, weights inside): the encoder takes images (B, C, H, W) when ``encode`` accepts them, else
-    flattened ones (B, C*H*W); ``encode`` may return a tuple or a list. Returns the two paths."""
-    vae = vae.eval()
+def _example_input(encode: Encoder, image_shape: tuple[int, int, int]) -> tuple[torch.Tensor, Any]:
+    """A batch of two blank inputs the encoder accepts, images (B, C, H, W) first, then flattened
+    (B, C*H*W), and what it returned for them."""
     c, h, w = image_shape
-    encode, decode = _Encode(vae), _Decode(vae)
-    with torch.no_grad():
-        example = None
-        for x in (torch.zeros(2, c, h, w), torch.zeros(2, c * h * w)):
-            try:
-                mu, _ = encode(x)
-                example = x
-                break
-            except (RuntimeError, ValueError):  # a Linear layer that wants the flattened image
-                continue
-        if example is None:
-            raise CheckpointError(f"encode() accepts neither images (B, {c}, {h}, {w}) nor flattened images "
-                                  f"(B, {c * h * w}); pass the data set's image_shape")
-        latent_dim = latent_dim or int(mu.shape[-1])
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    enc_path, dec_path = folder / ENCODER_FILE, folder / DECODER_FILE
-    enc_path.write_bytes(_onnx(encode, example, ["x"], ["mu", "logvar"]))
-    dec_path.write_bytes(_onnx(decode, torch.zeros(2, latent_dim), ["z"], ["image"]))
+    refused = ""
+    for x in (torch.zeros(2, c, h, w), torch.zeros(2, c * h * w)):
+        try:
+            with torch.no_grad():
+                return x, encode.fn(x)
+        except (RuntimeError, ValueError, TypeError) as e:  # a Linear layer that wants the flattened image
+            refused = " ".join(str(e).split())[:160]
+    raise CheckpointError(f"{encode.call} accepts neither images (B, {c}, {h}, {w}) nor flattened images "
+                          f"(B, {c * h * w}) ({refused}); pass the data set's image_shape")
+
+
+def _export(vae: nn.Module, folder: Path, image_shape: tuple[int, int, int], latent_dim: int | None,
+            encode: Callable | None, decode: Callable | None,
+            say: Callable[[str], None] | None = None) -> tuple[Path, Path, dict[str, str]]:
+    """export_graphs' work; also returns (and says, before the export) how each half was called and
+    its output read."""
+    if not isinstance(vae, nn.Module):
+        raise CheckpointError(f"export_vae needs the model as a torch.nn.Module, got {type(vae).__name__}")
+    was_training = vae.training
+    vae.eval()
+    try:
+        enc, dec = Encoder(vae, encode), Decoder(vae, decode)
+        example, out = _example_input(enc, image_shape)
+        how = {"encoder": enc.describe(out)}
+        with torch.no_grad():
+            mu, _ = enc(example)
+            if mu.ndim != 2:
+                raise CheckpointError(f"{enc.call} returns mu of shape {tuple(mu.shape)}, not a flat code (B, D); "
+                                      "spatial latents are not supported")
+            latent_dim = latent_dim or int(mu.shape[-1])
+            z = torch.zeros(2, latent_dim)
+            how["decoder"] = dec.describe(dec.fn(z))
+        if say is not None:
+            say(f"reading {how['encoder']}; {how['decoder']}")
+        folder.mkdir(parents=True, exist_ok=True)
+        enc_path, dec_path = folder / ENCODER_FILE, folder / DECODER_FILE
+        enc_path.write_bytes(_onnx(enc, example, ["x"], ["mu", "logvar"]))
+        dec_path.write_bytes(_onnx(dec, z, ["z"], ["image"]))
+    finally:
+        vae.train(was_training)
+    return enc_path, dec_path, how
+
+
+def export_graphs(vae: nn.Module, folder: str | Path, image_shape: tuple[int, int, int],
+                  latent_dim: int | None = None, *, encode: Callable | None = None,
+                  decode: Callable | None = None) -> tuple[Path, Path]:
+    """A PyTorch VAE's two halves as ``folder``/encoder.onnx and decoder.onnx (dynamic batch, weights
+    inside): the encoder takes images (B, C, H, W) when it accepts them, else flattened ones
+    (B, C*H*W). Which halves, and how their outputs are read: :mod:`vae.third_party`. Returns the
+    two paths; CheckpointError names an output it cannot read and the fix."""
+    enc_path, dec_path, _ = _export(vae, Path(folder), image_shape, latent_dim, encode, decode)
     return enc_path, dec_path
 
 
 def export_vae(vae: nn.Module, out: str | Path, dataset: str, latent_dim: int | None = None,
-               image_shape: tuple[int, int, int] | None = None, **import_options: Any) -> Checkpoint:
-    """Export a PyTorch VAE (``encode(x) -> (mu, logvar)`` as a tuple or list, ``decode(z) -> images``)
-    to ONNX (:func:`export_graphs`) and import it as the checkpoint folder ``out`` (:func:`import_onnx`,
-    whose options pass through).
+               image_shape: tuple[int, int, int] | None = None, *, encode: Callable | None = None,
+               decode: Callable | None = None, progress: Progress = True, **import_options: Any) -> Checkpoint:
+    """Export a PyTorch VAE to ONNX (:func:`export_graphs`) and import it as the checkpoint folder
+    ``out`` (:func:`import_onnx`, whose options pass through); returns it loaded.
 
+    The model as it is: ``encode``/``decode`` methods, ``encoder``/``decoder`` submodules (pythae),
+    or the ``encode=``/``decode=`` functions given; outputs as :mod:`vae.third_party` reads them.
     A decoder ending in a sigmoid or a clamp to [0, 1] is taken as probabilities, one ending in tanh
     as [-1, 1] (pass ``output_range``/``input_range``/``decoder_outputs`` to say otherwise).
-    ``image_shape`` defaults to the data set's; ``latent_dim`` to the size of what ``encode`` returns.
+    ``image_shape`` defaults to the data set's; ``latent_dim`` to the size of mu.
+    ``progress``: True (the default) says each stage on stderr and ends with their times; False
+    is silent; a function gets each message. meta.json records the model's class and how it was
+    read (``imported.exported``) and ``source`` (default: "exported from <class>").
     """
+    out = Path(out)
+    stages = Stages(progress)
+    _refuse_existing(out)  # before minutes of work
     if image_shape is None:
         image_shape = tuple(load_dataset(dataset, "test").image_shape)  # type: ignore[assignment]
+    cls = f"{type(vae).__module__}.{type(vae).__qualname__}"
+    stages.start("export", f"exporting {cls} to ONNX")
     with tempfile.TemporaryDirectory(prefix="vae-export-") as tmp:
-        enc_path, dec_path = export_graphs(vae, tmp, image_shape, latent_dim)
-        import_options.setdefault("source", f"exported from {type(vae).__module__}.{type(vae).__qualname__}")
-        return import_onnx(enc_path, dec_path, dataset, out, **import_options)
+        enc_path, dec_path, how = _export(vae, Path(tmp), image_shape, latent_dim, encode, decode, stages.say)
+        import_options.setdefault("source", f"exported from {cls}")
+        origin = {"exported": {"class": cls, **how, "by": "vae.byo.export_vae", "torch": torch.__version__}}
+        return _import(enc_path, dec_path, dataset, out, origin, stages, **{**_IMPORT_DEFAULTS, **import_options})
 
 
-__all__ = ["import_onnx", "export_vae", "export_graphs", "infer_config", "round_trip", "write_folder"]
+#: import_onnx's keyword options and their defaults, for export_vae's call of its work
+_IMPORT_DEFAULTS = {name: p.default for name, p in inspect.signature(import_onnx).parameters.items()
+                    if p.kind is inspect.Parameter.KEYWORD_ONLY and name != "progress"}
+
+
+__all__ = ["import_onnx", "export_vae", "export_graphs", "infer_config", "round_trip", "write_folder", "train_size",
+           "print_progress", "Progress"]

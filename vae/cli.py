@@ -561,10 +561,19 @@ def cmd_info(args: argparse.Namespace) -> int:
     c, m = ck.config, ck.meta
     print(f"{ck.path}  ({ck.content_hash})")
     print(f"  {ck.summary()}")
-    print(f"  model     {c.arch}, hidden {list(c.hidden_dims)}, image {list(c.image_shape)}, "
-          f"{ck.model.num_parameters():,} parameters, {c.likelihood} likelihood")
-    print(f"  data      {m.get('dataset')} ({m.get('train_size', '?')} train / "
-          f"{m.get('test_size', '?')} test), classes: {', '.join(ck.class_names)}")
+    if ck.imported:
+        _print_imported(ck)
+    else:
+        print(f"  model     {c.arch}, hidden {list(c.hidden_dims)}, image {list(c.image_shape)}, "
+              f"{ck.model.num_parameters():,} parameters, {c.likelihood} likelihood")
+    test = m.get("test_size", "?")
+    sizes = f"{m['train_size']} train / {test} test" if "train_size" in m else f"test only, {test} images"
+    print(f"  data      {m.get('dataset')} ({sizes}), classes: {', '.join(ck.class_names)}")
+    derived = m.get("derived") or {}
+    if derived:
+        parent = derived.get("from") or {}
+        note = f": {derived['note']}" if derived.get("note") else ""
+        print(f"  derived   from {parent.get('name')} ({parent.get('content_hash')}), saved {derived.get('at')}{note}")
     tr = m.get("training") or {}
     if tr:
         print(f"  trained   {m.get('epochs_done', '?')} epochs on {tr.get('device')} in "
@@ -582,6 +591,31 @@ def cmd_info(args: argparse.Namespace) -> int:
         h = ck.history[-1]
         print(f"  last epoch test -ELBO {h['test_neg_elbo']:.2f} (run `python -m vae evaluate` for more)")
     return 0
+
+
+def _print_imported(ck) -> None:
+    """`info`'s lines on an imported model: its graphs and weights, where it came from, its round trip."""
+    imp = ck.meta.get("imported") or {}
+    w = imp.get("weights")
+    enc_w, dec_w = (w.get("encoder"), w.get("decoder")) if isinstance(w, dict) else (None, None)
+    print(f"  model     imported ONNX: {ck.config.describe()}")
+    if enc_w is not None and dec_w is not None:
+        print(f"  graphs    encoder.onnx {enc_w:,} weights, decoder.onnx {dec_w:,} weights "
+              f"({ck.model.num_parameters():,} in all)")
+    else:
+        print(f"  graphs    encoder.onnx and decoder.onnx, {ck.model.num_parameters():,} weights")
+    if imp.get("source"):
+        print(f"  source    {imp['source']}")
+    exported = imp.get("exported") or {}
+    if exported:
+        print(f"  exported  {exported.get('class')} by {exported.get('by')} (torch {exported.get('torch')})")
+        print(f"            {exported.get('encoder')}; {exported.get('decoder')}")
+    elif imp.get("encoder"):
+        print(f"  files     {imp['encoder']}, {imp.get('decoder')}")
+    trip = imp.get("round_trip") or {}
+    if trip:
+        print(f"  imported  {imp.get('at')}; round trip on {trip.get('images')} test images: MSE "
+              f"{trip.get('recon_mse', float('nan')):.4g} (the mean image's: {trip.get('mean_image_mse', float('nan')):.4g})")
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -732,12 +766,8 @@ def cmd_import(args: argparse.Namespace) -> int:
                     decoder_outputs="logits" if args.logits else None)
     ck = import_onnx(args.encoder, args.decoder, args.dataset, args.out, class_names=names, source=args.source,
                      data_dir=args.data_dir, evaluate=not args.no_evaluate, iwae_k=args.iwae_k,
-                     iwae_images=args.iwae_images, map_method=args.map,
-                     progress=lambda m: print(m, file=sys.stderr, flush=True), **declared)
-    c = ck.config
-    print(f"imported {ck.path}: {c.encoder_input} images {list(c.image_shape)} -> latent {c.latent_dim} -> "
-          f"{c.decoder_output} images, pixels {list(c.input_range)} in / {list(c.output_range)} out "
-          f"({c.decoder_outputs}), {c.likelihood} likelihood")
+                     iwae_images=args.iwae_images, map_method=args.map, progress=True, **declared)
+    print(f"imported {ck.path}: {ck.config.describe()}")
     if ck.metrics:
         from .evaluate import format_report
 

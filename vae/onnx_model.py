@@ -109,6 +109,18 @@ class OnnxConfig(KindConfig):
     def logits(self) -> bool:
         return self.decoder_outputs == "logits"
 
+    def describe(self) -> str:
+        """The graphs' conventions in one phrase: ``flattened images (B, 784) in [0, 1] -> latent 20 ->
+        images (B, 1, 28, 28) in [0, 1], bernoulli likelihood``."""
+        c, h, w = self.image_shape
+        shapes = {"image": f"images (B, {c}, {h}, {w})", "flat": f"flattened images (B, {c * h * w})"}
+        lo, hi = self.input_range
+        out = "as logits" if self.logits else "in [{}, {}]".format(*self.output_range)
+        likelihood = {"bernoulli": "bernoulli likelihood", "gaussian": f"gaussian likelihood (sigma {self.sigma:g})",
+                      "none": "no likelihood"}[self.likelihood]
+        return (f"{shapes[self.encoder_input]} in [{lo}, {hi}] -> latent {self.latent_dim} -> "
+                f"{shapes[self.decoder_output]} {out}, {likelihood}")
+
     def to_dict(self) -> dict[str, Any]:
         import json
 
