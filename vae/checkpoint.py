@@ -182,6 +182,23 @@ class Checkpoint:
         """Whether the model was brought from elsewhere as ONNX graphs (it cannot be trained here)."""
         return self.config.arch == "onnx"
 
+    def save(self, path: str | Path, note: str | None = None, evaluate: bool = True, eval_config: Any = None,
+             half: bool = False, progress: Callable[[str], None] | None = None) -> Checkpoint:
+        """This checkpoint's model as it is now (fine-tuned, say) as a NEW checkpoint folder ``path``,
+        written atomically; returns it loaded.
+
+        Its meta.json keeps the data's description, records what it was derived from (this
+        checkpoint's name and content hash, when, ``note``) and none of this one's training record
+        or results; with ``evaluate`` (default) its metrics are measured on the new weights
+        (``eval_config``: a :class:`vae.evaluate.EvalConfig`; default: the complete evaluation).
+        ``half`` stores float16 weights. CheckpointError for an imported model or an existing
+        ``path``. :func:`save_checkpoint` writes a meta.json as given, for a model of your own.
+        """
+        from .derived import save_derived
+
+        return save_derived(self, path, note=note, evaluate=evaluate, eval_config=eval_config, half=half,
+                            progress=progress)
+
 
 @dataclass
 class ModelFolder:
@@ -439,7 +456,9 @@ def save_checkpoint(
     """Write a checkpoint folder atomically (temporary sibling, then rename).
 
     ``model.config.to_json()`` becomes config.json: a VAE's ModelConfig, or the config of a
-    comparison model (a GAN generator, a classifier), which names its ``kind``.
+    comparison model (a GAN generator, a classifier), which names its ``kind``. ``meta`` is written
+    as given: to save a loaded model you changed, use :meth:`Checkpoint.save`, which does not carry
+    the old model's metrics and training record over.
     """
     path = Path(path)
     parent = path.parent
