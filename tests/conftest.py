@@ -242,7 +242,7 @@ BROWSER_GROUPS = (
 #: Browser modules with servers of their own (module fixtures), each a scope at the end of the queue:
 #: whichever lane is free first takes it. With all of them in the browser lane, that lane ran 150 s
 #: after the other had finished, on one core of two (measured on 2 cores: 855 s against 707 s).
-LATE = {"test_robustness_server", "test_byo_browser", "test_bigmap_browser"}
+LATE = {"test_robustness_server", "test_byo_browser", "test_bigmap_browser", "test_notebook"}
 #: Modules taken first by the other lane (right after the browser group): test_projection compiles
 #: UMAP's numba kernels into the suite's disk cache (a fresh clone has none: ~45 CPU-s), so that the
 #: processes that fit a UMAP later (the server's Refine, the README example, the big-map server) load

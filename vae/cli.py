@@ -132,6 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", action="store_true",
                    help="continue the run saved in --out; options left out take the run's values")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    t.add_argument("--nproc-per-node", type=_positive_int("--nproc-per-node"), default=1, metavar="N",
+                   help="train on N processes of this machine (one per GPU, or CPU processes), as torchrun "
+                        "--standalone --nproc-per-node N would; several machines: torchrun")
 
     e = sub.add_parser("evaluate", help="test-set metrics of a checkpoint, with PCA and pixel baselines")
     e.add_argument("checkpoint")
@@ -323,6 +326,9 @@ def resolve_train_args(args: argparse.Namespace) -> argparse.Namespace:
 def cmd_train(args: argparse.Namespace) -> int:
     from . import distributed
 
+    if args.nproc_per_node > 1 and not distributed.launched():
+        argv = _without_option(sys.argv[1:], "--nproc-per-node")
+        return distributed.launch(args.nproc_per_node, argv, " ".join([prog_name(), *map(shlex.quote, sys.argv[1:])]))
     d = distributed.init(args.device)  # under torchrun: join the other processes (None otherwise)
     finished = False
     try:
@@ -331,6 +337,19 @@ def cmd_train(args: argparse.Namespace) -> int:
         return code
     finally:
         distributed.shutdown(finished)
+
+
+def _without_option(argv: list[str], option: str) -> list[str]:
+    """``argv`` without ``option`` and its value (``--opt N`` or ``--opt=N``)."""
+    out, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == option:
+            skip = True
+        elif not a.startswith(option + "="):
+            out.append(a)
+    return out
 
 
 def _train(args: argparse.Namespace, d) -> int:
@@ -371,9 +390,13 @@ def _train(args: argparse.Namespace, d) -> int:
     ).validate()
     command = f"{prog_name()} " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     if d is not None:
-        command = f"{_torchrun_prefix()} -m vae " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-        _stop_on_sigterm(d, tc.out)
+        command = distributed.launch_command() or (
+            f"{_torchrun_prefix()} -m vae " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
     trainer = Trainer(mc, tc, train_data, test_data, command=command)
+    if d is not None:  # torchrun stops the other processes with SIGTERM when one fails: say so in one line
+        from .distributed import Termination
+
+        trainer.add_callback("on_batch_end", Termination(d, tc.out).install().check)
     if d is None or d.is_main:  # one progress bar and one summary per run
         _attach_progress(trainer, bar=not args.no_progress)
     result = trainer.run()
@@ -400,18 +423,6 @@ def _torchrun_prefix() -> str:
     nodes = int(os.environ.get("GROUP_WORLD_SIZE", "1"))
     local = os.environ.get("LOCAL_WORLD_SIZE", os.environ.get("WORLD_SIZE", "1"))
     return "torchrun" + (f" --nnodes {nodes}" if nodes > 1 else "") + f" --nproc-per-node {local}"
-
-
-def _stop_on_sigterm(d, out: str) -> None:
-    """torchrun stops the other processes with SIGTERM when one fails: say so in one line."""
-    import signal
-
-    from .distributed import PeerLostError, lost_message
-
-    def stop(signum, frame):
-        raise PeerLostError(lost_message(d, "torchrun sent SIGTERM", out))
-
-    signal.signal(signal.SIGTERM, stop)
 
 
 def cmd_train_model(args: argparse.Namespace) -> int:
@@ -582,8 +593,11 @@ def cmd_info(args: argparse.Namespace) -> int:
             print(f"  command   {tr['command']}")
     metrics = ck.metrics
     if metrics:
-        keys = ["neg_elbo", "recon", "kl", "iwae_nll", "recon_mse", "knn_acc", "active_units"]
-        print("  metrics   " + ", ".join(f"{k} {metrics[k]:.4g}" for k in keys if metrics.get(k) is not None))
+        from .evaluate import dims_in_use
+
+        shown = {**metrics, "dims_in_use": dims_in_use(metrics)}  # the rule every page counts with
+        keys = ["neg_elbo", "recon", "kl", "iwae_nll", "recon_mse", "knn_acc", "dims_in_use", "active_units"]
+        print("  metrics   " + ", ".join(f"{k} {shown[k]:.4g}" for k in keys if shown.get(k) is not None))
         b = metrics.get("baselines") or {}
         if b:
             print("  baselines " + ", ".join(f"{k} {v:.4g}" for k, v in b.items()))

@@ -217,9 +217,12 @@ class OnnxVAE(VAE):
     def device(self) -> torch.device:
         return torch.device("cpu")
 
-    def num_parameters(self) -> int:
-        """Weights stored in the two graphs (their initializers)."""
-        return self.encoder_graph.n_weights + self.decoder_graph.n_weights
+    def num_parameters(self, part: Literal["all", "encoder", "decoder"] = "all") -> int:
+        """Weights stored in the two graphs (their initializers): both, or one graph's."""
+        if part not in ("all", "encoder", "decoder"):
+            raise ValueError(f"part must be 'all', 'encoder' or 'decoder', got {part!r}")
+        enc, dec = self.encoder_graph.n_weights, self.decoder_graph.n_weights
+        return {"all": enc + dec, "encoder": enc, "decoder": dec}[part]
 
     def train(self, mode: bool = True) -> OnnxVAE:
         if mode:
