@@ -52,7 +52,7 @@ $(STAMP): requirements.txt constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements.txt -c constraints.txt
 	@echo "compiling the neighbour-search kernels (once; cached under cache/numba)"
-	@$(BIN)/python -c "from vae.knn import warm_up; warm_up(background=False)"
+	@$(BIN)/python -c "from vae.explore.knn import warm_up; warm_up(background=False)"
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 

@@ -1,4 +1,4 @@
-"""The Train page's classroom preset (vae.jobs.CLASSROOM) over several seeds, against the rehearsal's run.
+"""The Train page's classroom preset (vae.training.jobs.CLASSROOM) over several seeds, against the rehearsal's run.
 
 Issue #16: a lecturer trained digits for 5 epochs with a 2-D latent space from the Train page; the run
 took 4 s and ended with 0 of 2 latent dimensions in use. The preset (150 epochs, 30 of them KL warm-up,
@@ -25,11 +25,11 @@ import numpy as np
 import torch
 
 from vae.config import ModelConfig, TrainConfig
-from vae.data import load_dataset
-from vae.jobs import CLASSROOM, default_threads
-from vae.latent import COLLAPSED_KL
+from vae.data.datasets import load_dataset
+from vae.explore.latent import COLLAPSED_KL
 from vae.model import gaussian_kl
-from vae.train import Trainer
+from vae.training.jobs import CLASSROOM, default_threads
+from vae.training.trainer import Trainer
 
 from .records import Record, median
 from .settings import Settings

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from vae.checkpoint import load_checkpoint
-from vae.explorer import SHIPPED_DIR, default_projection
+from vae.explore.sets import SHIPPED_DIR, default_projection
 
 from .app_driver import Server, chromium, new_page, wait_map
 from .records import Record, median, spread

@@ -7,7 +7,7 @@ warm-up; agreement is the distance between the two placements in neighbour spaci
 map. How far ``transform`` puts the map's *own* codes from where the fit put them is given
 as ``judge_noise_floor``: agreement much better than that cannot be told apart.
 
-Where the time goes (``vae.knn``, 10,000 16-D codes, one core of this machine's AMD EPYC):
+Where the time goes (``vae.explore.knn``, 10,000 16-D codes, one core of this machine's AMD EPYC):
 the exact search computes an int8 score for every code (2.1 µs: AVX-512 VNNI, one
 ``vpdpbusd`` per 16 codes and 4 dimensions), then measures the few candidates it cannot rule
 out (about 1 µs: some 11 of 40 blocks looked at, 13 codes measured in float64); calling
@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from vae.data import DataError
+from vae.errors import DataError
 
 from .records import Record, median, p95, spread
 from .settings import Settings

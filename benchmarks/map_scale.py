@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from vae.checkpoint import load_checkpoint
-from vae.explorer import all_available
+from vae.explore.sets import all_available
 
 from .app_driver import Server, chromium, new_page, tree_memory_mb, wait_idle, wait_map
 from .live_driver import mark, moves_drawn, paced_moves, wait_live
@@ -74,8 +74,15 @@ def vae_map(checkpoint: Path, cache: Path, *extra: str) -> float:
 
 def full_fit_check(checkpoint: Path, cache: Path, settings: Settings) -> dict:
     """umap-learn on every code of the all set (the peer), and both maps' trustworthiness."""
-    from vae.explorer import ALL, all_parts, default_projection, explore_parts, explore_set, placed_projection
-    from vae.projection import fit_projection, trustworthiness
+    from vae.explore.projection import fit_projection, trustworthiness
+    from vae.explore.sets import (
+        ALL,
+        all_parts,
+        default_projection,
+        explore_parts,
+        explore_set,
+        placed_projection,
+    )
 
     ck = load_checkpoint(checkpoint)
     parts = all_parts(ck)

@@ -15,10 +15,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from vae.checkpoint import load_checkpoint
-from vae.explorer import default_projection, explore_set, projection
-from vae.images import upscale
-from vae.latent import decode
-from vae.projection import build_latent_map
+from vae.data.images import upscale
+from vae.explore.latent import decode
+from vae.explore.projection import build_latent_map
+from vae.explore.sets import default_projection, explore_set, projection
 
 
 @st.cache_resource

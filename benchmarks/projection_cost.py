@@ -3,7 +3,7 @@
 Codes are the checkpoint's posterior means: the test split for the small size, train +
 test splits for the large one (skipped, with a note, where the train split is missing).
 Each method is recorded on its own (``peer`` is null): seconds in ``ours`` and
-``trustworthiness`` (``vae.projection.trustworthiness``, k = 10, on a random subset of
+``trustworthiness`` (``vae.explore.projection.trustworthiness``, k = 10, on a random subset of
 at most 5,000 points) as an extra key and in the note. Settings are the app's
 (``ProjectionConfig``). "Cold" UMAP runs in a fresh process with an empty numba cache
 (import + compile + fit, what the first ever map costs); "warm" runs in this process
@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 
 from vae.checkpoint import load_checkpoint
-from vae.data import DataError
-from vae.explorer import explore_set
-from vae.projection import ProjectionConfig, fit_projection, trustworthiness
+from vae.errors import DataError
+from vae.explore.projection import ProjectionConfig, fit_projection, trustworthiness
+from vae.explore.sets import explore_set
 
 from .records import Record, median, spread
 from .settings import ROOT, Settings

@@ -1,6 +1,6 @@
 """Distributed training throughput: images/s with 1 and 2 processes (torchrun, DDP, gloo) here.
 
-The default checkpoint's network (conv, its ``config.json``) is trained by ``vae.train.Trainer``
+The default checkpoint's network (conv, its ``config.json``) is trained by ``vae.training.trainer.Trainer``
 on seeded uniform noise of its image shape (a step costs the same whatever the pixels; no data
 set needs to be present) with its global batch, for a fixed number of steps, under
 ``torchrun --standalone --nproc-per-node N -m benchmarks.train_ddp`` (this file is also the
@@ -35,10 +35,10 @@ NAME = "train_ddp"
 
 def worker(argv: list[str] | None = None) -> None:
     """One process of the run (under torchrun): train, and on rank 0 write the step times as JSON."""
-    from vae import distributed
     from vae.config import ModelConfig, TrainConfig
-    from vae.data import ImageDataset
-    from vae.train import Trainer
+    from vae.data.datasets import ImageDataset
+    from vae.training import distributed
+    from vae.training.trainer import Trainer
 
     p = argparse.ArgumentParser()
     p.add_argument("--checkpoint", required=True)

@@ -1,7 +1,7 @@
 """Training throughput (images/s) of the shipped architectures, against pytorch/examples' VAE.
 
 For each architecture among the shipped checkpoints (mlp, conv) the model is rebuilt from
-that checkpoint's ``config.json`` and trained by ``vae.train.Trainer`` with its
+that checkpoint's ``config.json`` and trained by ``vae.training.trainer.Trainer`` with its
 ``train_config`` (batch size, learning rate, KL warm-up, AMP) for a fixed number of
 batches; step times come from the trainer's ``on_batch_end`` callback, and the first
 batches are a warm-up that is not counted. Images are seeded uniform noise of the model's
@@ -29,8 +29,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from vae.config import ModelConfig, TrainConfig
-from vae.data import ImageDataset
-from vae.train import Trainer
+from vae.data.datasets import ImageDataset
+from vae.training.trainer import Trainer
 
 from .quality import shipped_checkpoints
 from .records import Record, median, spread
@@ -96,7 +96,7 @@ def peer_step_times(images: torch.Tensor, batch_size: int, device: str) -> list[
 
 
 def ours_step_times(mc: ModelConfig, tc_saved: dict, images: torch.Tensor, device: str) -> list[float]:
-    """Seconds per step of vae.train.Trainer with the checkpoint's settings (one pass over ``images``)."""
+    """Seconds per step of vae.training.trainer.Trainer with the checkpoint's settings (one pass over ``images``)."""
     bs = int(tc_saved.get("batch_size", 128))
     with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
         tc = TrainConfig(dataset="synthetic", out=str(Path(tmp) / "ck"), epochs=1, batch_size=bs,
@@ -153,7 +153,7 @@ def run(settings: Settings) -> list[Record]:
             suffix = "" if device == "cpu" else f"_{device}"
             recs.append(Record(
                 f"{NAME}_{arch}{suffix}", bs / median(ours_t), bs / median(peer_t), "images/s", len(ours_t),
-                "higher", ours_label=f"vae.train.Trainer, {arch} {list(mc.hidden_dims)} latent {mc.latent_dim} "
+                "higher", ours_label=f"vae.training.trainer.Trainer, {arch} {list(mc.hidden_dims)} latent {mc.latent_dim} "
                                      f"({path.name}'s settings)",
                 peer_label="pytorch/examples VAE (MLP 400-20) on the same images",
                 note=f"{where}; batch {bs}, image {'×'.join(map(str, mc.image_shape))}; "

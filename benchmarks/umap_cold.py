@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     import umap  # noqa: F401  (numba compiles part of umap-learn at import)
 
     t2 = time.perf_counter()
-    from vae.projection import ProjectionConfig, fit_projection
+    from vae.explore.projection import ProjectionConfig, fit_projection
 
     fit_projection(codes, ProjectionConfig())
     t3 = time.perf_counter()

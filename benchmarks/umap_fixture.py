@@ -1,7 +1,7 @@
 """The shared set-up of the map benchmarks: one checkpoint's test split, encoded and mapped by UMAP.
 
 umap-learn (the peer) needs its fitted model, so UMAP is fitted here with exactly the
-parameters of ``vae.projection.ProjectionConfig()``; our ``LatentMap`` is built on the same
+parameters of ``vae.explore.projection.ProjectionConfig()``; our ``LatentMap`` is built on the same
 coordinates, so both sides answer questions about the same map. Fitted once per process
 and shared by ``inverse_map`` and ``forward_map``.
 """
@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from vae.cache import load_arrays
 from vae.checkpoint import Checkpoint, load_checkpoint
-from vae.explorer import SHIPPED_DIR, explore_set, projection_key
-from vae.latent import decode
-from vae.projection import LatentMap, ProjectionConfig, build_latent_map, fit_projection
+from vae.data.cache import load_arrays
+from vae.explore.latent import decode
+from vae.explore.projection import LatentMap, ProjectionConfig, build_latent_map, fit_projection
+from vae.explore.sets import SHIPPED_DIR, explore_set, projection_key
 
 _FITTED: dict[str, MapFixture] = {}
 
@@ -67,7 +67,7 @@ def _fit(checkpoint: Path, say) -> MapFixture:
     fit_seconds = time.perf_counter() - t0
     same = None
     key = projection_key(ck, data.split, len(enc), cfg)
-    from vae.cache import DEFAULT_CACHE_DIR
+    from vae.data.cache import DEFAULT_CACHE_DIR
 
     for folder in (ck.path / SHIPPED_DIR, DEFAULT_CACHE_DIR):
         cached = load_arrays(folder, key)

@@ -18,8 +18,8 @@ from components import big_map
 from pages import _presenter as presenter
 from pages._common import Ctx, MapBundle
 from pages._i18n import _
-from vae.figures import COLOR_BY, COLORBAR_TITLES, class_color, padded_bounds, png_data_uri
-from vae.map_view import colour_codes, inside_polygon, scale_palette
+from vae.explore.figures import COLOR_BY, COLORBAR_TITLES, class_color, padded_bounds, png_data_uri
+from vae.explore.map_view import colour_codes, inside_polygon, scale_palette
 
 
 @dataclass

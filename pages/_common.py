@@ -32,10 +32,16 @@ from pages import _link as link
 from pages import _presenter as presenter
 from pages import _tour_steps as tour
 from pages._i18n import N_, _, current_language, language_switch, tr
-from vae.cache import DEFAULT_CACHE_DIR
-from vae.checkpoint import Checkpoint, CheckpointError, list_checkpoints, load_checkpoint
-from vae.data import DataError, ImageDataset, check_dataset_name, dataset_available
-from vae.explorer import (
+from vae.checkpoint import Checkpoint, list_checkpoints, load_checkpoint
+from vae.data.cache import DEFAULT_CACHE_DIR
+from vae.data.datasets import ImageDataset, check_dataset_name, dataset_available
+from vae.data.images import png_bytes, upscale
+from vae.errors import CheckpointError, DataError
+from vae.explore.figures import class_color, png_data_uri
+from vae.explore.latent import Encoding, collapsed_dims, decode, in_use
+from vae.explore.minimap import MiniMap
+from vae.explore.projection import METHOD_LABELS, LatentMap, ProjectionConfig, build_latent_map, fit_pca_map
+from vae.explore.sets import (
     ALL,
     SampleMap,
     all_available,
@@ -49,11 +55,6 @@ from vae.explorer import (
     projection,
     sample_map,
 )
-from vae.figures import class_color, png_data_uri
-from vae.images import png_bytes, upscale
-from vae.latent import Encoding, collapsed_dims, decode, in_use
-from vae.minimap import MiniMap
-from vae.projection import METHOD_LABELS, LatentMap, ProjectionConfig, build_latent_map, fit_pca_map
 
 ROOT = Path(__file__).resolve().parent.parent
 # The folder whose sub-folders are offered as checkpoints; VAE_CHECKPOINTS points elsewhere.
@@ -209,7 +210,7 @@ UMAP_FITS: dict[tuple, float] = {}
 @st.cache_resource(show_spinner=False, max_entries=2)
 def umap_reducer(name: str, content_hash: str, split: str, limit: int | None, cfg: ProjectionConfig):
     """A fitted umap.UMAP for umap-learn's (slow) inverse_transform "refine"."""
-    from vae.projection import fit_projection
+    from vae.explore.projection import fit_projection
 
     t0 = time.perf_counter()
     enc = _load_encoding(name, content_hash, split, limit, "cpu")
@@ -255,7 +256,7 @@ class Ctx:
 
     @property
     def active(self) -> np.ndarray:
-        """(D,) bool: the dimensions in use on the explore set (vae.latent.COLLAPSED_KL, the one rule)."""
+        """(D,) bool: the dimensions in use on the explore set (vae.explore.latent.COLLAPSED_KL, the one rule)."""
         return in_use(self.kl_per_dim)
 
     @property

@@ -114,7 +114,7 @@ def _tr_text(obj, attr: str = "text") -> None:
 
 def tr_fig(fig):
     """A Plotly figure's texts (titles, axis titles, legend names, hover and colour-bar texts) in the
-    session's language, in place; the figures are built by vae/figures.py in English (texts marked N_)."""
+    session's language, in place; the figures are built by vae/explore/figures.py in English (texts marked N_)."""
     if current_language() == DEFAULT:
         return fig
     layout = fig.layout

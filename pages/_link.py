@@ -395,7 +395,7 @@ def _splits(ctx: Any) -> list[str]:
     """The explore sets: "all" too where the checkpoint the link names (or this session's) has its train
     split here. Read before the sidebar restores the checkpoint, hence the link's own ``ckpt``."""
     from pages._common import _all_here
-    from vae.explorer import ALL
+    from vae.explore.sets import ALL
 
     name = incoming("ckpt") or st.session_state.get("ckpt")
     return ["test", "train"] + ([ALL] if _all_here(name) else [])
@@ -412,7 +412,7 @@ def _classes(ctx: Any) -> int:
 
 
 def _stages(ctx: Any) -> list[str]:
-    from vae.step import STAGES
+    from vae.lessons.step import STAGES
 
     return [s.key for s in STAGES]
 
@@ -433,7 +433,7 @@ def _lr_dump(ctx: Any) -> str | None:
 
 
 def _masks(ctx: Any) -> list[str]:
-    from vae.uses import MASKS
+    from vae.lessons.uses import MASKS
 
     return list(MASKS)
 
@@ -463,7 +463,7 @@ def _lang_parse(text: str, ctx: Any) -> dict[str, Any]:
 
 
 def _nb_parse(text: str, ctx: Any) -> dict[str, Any]:
-    from vae.notebook_exchange import exchange_folder, session_file
+    from vae.notebook.exchange import exchange_folder, session_file
 
     folder = exchange_folder()
     if folder is None or session_file(folder, text) is None:

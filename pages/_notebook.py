@@ -3,7 +3,7 @@
 Only where the server was started by ``vae.explore`` (it names an exchange folder) and the link
 carried a notebook session's token (``?nb=``, restored by pages/_link.py into ``TOKEN``): then the
 page rewrites that session's file whenever what its panel shows changes. The file's form and the
-rules of who may write it are vae/notebook_exchange.py's.
+rules of who may write it are vae/notebook/exchange.py's.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from vae import notebook_exchange as exchange
+from vae.notebook import exchange
 
 if TYPE_CHECKING:
     from pages._canvas_map import Picked

@@ -11,7 +11,7 @@ import streamlit as st
 from components import big_map
 from pages._common import Ctx, MapBundle, fmt_code, select_index, show_image
 from pages._i18n import _
-from vae.figures import class_color, padded_bounds
+from vae.explore.figures import class_color, padded_bounds
 
 #: Codes per image the Map page offers: the posterior mean, or this many samples of q(z|x).
 CHOICES = (1, 5, 15)

@@ -18,14 +18,15 @@ import torch
 
 from pages._common import ROOT, Ctx, checkpoint_entries, get_checkpoint, get_encoding
 from pages._i18n import N_, _
-from vae import uses
-from vae.cache import DEFAULT_CACHE_DIR
-from vae.checkpoint import Checkpoint, CheckpointError, ModelFolder, find_model
-from vae.classifier import KIND as CLASSIFIER
-from vae.classifier import load_classifier
-from vae.compare import cached_comparison, prior_gap, prior_holes
-from vae.gan import KIND as GAN
-from vae.gan import load_generator
+from vae.baselines.classifier import KIND as CLASSIFIER
+from vae.baselines.classifier import load_classifier
+from vae.baselines.compare import cached_comparison, prior_gap, prior_holes
+from vae.baselines.gan import KIND as GAN
+from vae.baselines.gan import load_generator
+from vae.checkpoint import Checkpoint, ModelFolder, find_model
+from vae.data.cache import DEFAULT_CACHE_DIR
+from vae.errors import CheckpointError
+from vae.lessons import uses
 
 #: Comparison models (a GAN generator, a classifier per data set); VAE_MODELS points elsewhere.
 MODELS_ROOT = Path(os.environ.get("VAE_MODELS") or ROOT / "models").expanduser()
@@ -104,7 +105,7 @@ def get_test_images(name: str, content_hash: str) -> torch.Tensor:
 
 @st.cache_data(show_spinner=False, max_entries=8)  # the page shows its own spinner
 def anomaly_scores(name: str, content_hash: str) -> dict:
-    """-ELBO of the model's own test images and of images it never saw (vae.uses.other_images)."""
+    """-ELBO of the model's own test images and of images it never saw (vae.lessons.uses.other_images)."""
     ck = get_checkpoint(name)
     own = get_test_images(name, content_hash)[:N_SCORE]
     out = {"own": uses.neg_elbo(ck.model, own), "sets": []}
@@ -117,7 +118,7 @@ def anomaly_scores(name: str, content_hash: str) -> dict:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def gap(name: str, content_hash: str, split: str = "test") -> dict:
-    """prior_gap and prior_holes of a checkpoint's encoded explore set (see vae.compare)."""
+    """prior_gap and prior_holes of a checkpoint's encoded explore set (see vae.baselines.compare)."""
     enc = get_encoding(name, split)
     return {**prior_gap(enc.mu), **prior_holes(enc.mu, enc.logvar)}
 
@@ -146,7 +147,7 @@ def minutes(seconds: float | None) -> str:
 def stage_images(images: torch.Tensor | np.ndarray, captions: list[str] | None = None, size: int = 84,
                  label: str | None = None) -> None:
     """Images side by side at their exact size, wrapping when the page is narrow; ``label`` names the row."""
-    from vae.images import upscale
+    from vae.data.images import upscale
 
     if label:
         st.caption(label)

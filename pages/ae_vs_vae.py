@@ -12,11 +12,11 @@ from pages import _link as link
 from pages._common import _load_map, get_checkpoint, get_ctx, get_encoding
 from pages._i18n import _, tr_fig
 from pages._story import comparison_model, gap, partner, stage_images
-from vae.classifier import KIND as CLASSIFIER
-from vae.compare import aggregate_kl, nearest_distances
-from vae.explorer import default_projection
-from vae.figures import histograms, latent_map, lines
-from vae.latent import decode, lerp, prior_samples
+from vae.baselines.classifier import KIND as CLASSIFIER
+from vae.baselines.compare import aggregate_kl, nearest_distances
+from vae.explore.figures import histograms, latent_map, lines
+from vae.explore.latent import decode, lerp, prior_samples
+from vae.explore.sets import default_projection
 
 PATH_STEPS = 9
 N_PRIOR = 10  # prior samples through both decoders (one row)

@@ -13,8 +13,8 @@ from pages import _link as link
 from pages import _presenter as presenter
 from pages._common import fmt_code, get_ctx
 from pages._i18n import _
-from vae.images import image_grid, png_bytes, upscale
-from vae.latent import prior_samples
+from vae.data.images import image_grid, png_bytes, upscale
+from vae.explore.latent import prior_samples
 
 DISPLAY_WIDTH = 760  # target width of the displayed grid, pixels
 

@@ -18,12 +18,11 @@ from pages import _presenter as presenter
 from pages._common import _load_encoding, beta_partners, get_checkpoint, get_ctx, selected_index
 from pages._i18n import _, tr, tr_fig
 from vae.archs import get_architecture
-from vae.checkpoint import CheckpointError
-from vae.data import DataError
+from vae.data.images import upscale
+from vae.errors import CheckpointError, DataError
 from vae.evaluate import dims_in_use
-from vae.figures import histogram_compare, kl_bars
-from vae.images import upscale
-from vae.latent import COLLAPSED_KL, dims_by_kl, in_use, mean_variance, prior_samples
+from vae.explore.figures import histogram_compare, kl_bars
+from vae.explore.latent import COLLAPSED_KL, dims_by_kl, in_use, mean_variance, prior_samples
 from vae.model import gaussian_kl
 
 MC_SAMPLES = 64  # posterior samples for the reconstruction term of one image

@@ -20,10 +20,9 @@ from pages import _link as link
 from pages import _presenter as presenter
 from pages._common import get_ctx, map_methods, selected_index
 from pages._i18n import N_, _, tr_fig
-from vae.explorer import default_projection
-from vae.figures import mini_map, png_data_uri
-from vae.images import gif_bytes, image_grid, png_bytes, upscale
-from vae.latent import (
+from vae.data.images import gif_bytes, image_grid, png_bytes, upscale
+from vae.explore.figures import mini_map, png_data_uri
+from vae.explore.latent import (
     attribute_vector,
     class_means,
     dims_by_kl,
@@ -33,7 +32,8 @@ from vae.latent import (
     slerp,
     traversal_codes,
 )
-from vae.projection import METHOD_LABELS, ProjectionConfig
+from vae.explore.projection import METHOD_LABELS, ProjectionConfig
+from vae.explore.sets import default_projection
 
 TABS = [N_("Interpolation"), N_("Traversals"), N_("Attribute vectors")]  # shown (and kept in state) translated
 KINDS = {"index": N_("by index"), "class": N_("by class"), "prior": N_("random prior sample")}

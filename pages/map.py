@@ -31,9 +31,7 @@ from pages._common import (
 )
 from pages._i18n import _, tr_fig
 from pages.reconstructions import side_by_side
-from vae.explorer import ALL, default_projection
-from vae.export import latent_table
-from vae.figures import (
+from vae.explore.figures import (
     COLOR_BY,
     KIND_DATA,
     KIND_GRID,
@@ -43,9 +41,11 @@ from vae.figures import (
     padded_bounds,
     spot_grid,
 )
-from vae.knn import warm_up
-from vae.latent import COLLAPSED_KL, dims_by_kl, prior_samples
-from vae.projection import METHOD_LABELS, ProjectionConfig
+from vae.explore.knn import warm_up
+from vae.explore.latent import COLLAPSED_KL, dims_by_kl, prior_samples
+from vae.explore.projection import METHOD_LABELS, ProjectionConfig
+from vae.explore.sets import ALL, default_projection
+from vae.export.tables import latent_table
 
 ctx = get_ctx()
 link.restore("map", ctx)

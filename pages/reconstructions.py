@@ -20,10 +20,12 @@ from pages._common import (
     selected_index,
 )
 from pages._i18n import N_, _
-from vae.checkpoint import CONFIG, META, Checkpoint, CheckpointError, read_json
+from vae.checkpoint import Checkpoint
+from vae.data.images import image_grid, png_bytes, upscale
+from vae.errors import CheckpointError
 from vae.evaluate import dims_in_use, is_complete
-from vae.images import image_grid, png_bytes, upscale
-from vae.latent import posterior_samples
+from vae.explore.latent import posterior_samples
+from vae.folders import CONFIG, META, read_json
 
 CELL = 96  # display size of one image in the grid, pixels (80 when three share a cell)
 GAP = 4  # white pixels between an original and its reconstructions

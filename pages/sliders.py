@@ -24,8 +24,8 @@ from pages._common import (
     show_image,
 )
 from pages._i18n import N_, _
-from vae.images import png_bytes, upscale
-from vae.latent import dims_by_kl, principal_axes, prior_samples
+from vae.data.images import png_bytes, upscale
+from vae.explore.latent import dims_by_kl, principal_axes, prior_samples
 
 LIMIT = 4.0  # slider range: +-4 prior standard deviations
 TRAIL = 60  # positions kept in the trail on the mini map

@@ -1,7 +1,7 @@
 """Train: a new model from the browser, trained in a background thread while the page polls it.
 
 One run at a time for the whole app (every session sees the same run); the UI-free machinery
-is in vae/jobs.py. Meant for small runs: long ones belong on the command line shown here.
+is in vae/training/jobs.py. Meant for small runs: long ones belong on the command line shown here.
 """
 
 import os
@@ -14,11 +14,12 @@ from pages import _presenter as presenter
 from pages._common import CHECKPOINT_ROOT, ROOT, ensure_frame
 from pages._i18n import N_, _, join_list, ngettext, tr, tr_fig
 from vae.archs import ARCHITECTURES, get_architecture
-from vae.checkpoint import IMPORTED_NOTE, ONNX_KIND, folder_kind
 from vae.config import ModelConfig, TrainConfig
-from vae.data import DATASETS, dataset_available
-from vae.figures import batch_loss_curve, codes_map, loss_curves
-from vae.jobs import (
+from vae.data.datasets import DATASETS, dataset_available
+from vae.explore.figures import batch_loss_curve, codes_map, loss_curves
+from vae.explore.latent import COLLAPSED_KL
+from vae.folders import IMPORTED_NOTE, ONNX_KIND, folder_kind
+from vae.training.jobs import (
     CLASSROOM,
     JobError,
     JobRegistry,
@@ -26,7 +27,6 @@ from vae.jobs import (
     default_threads,
     train_command,
 )
-from vae.latent import COLLAPSED_KL
 
 TRAINABLE = ["digits", "fashion-mnist", "mnist", "kmnist"]
 LEARNING_RATES = [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 1e-2]

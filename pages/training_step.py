@@ -13,9 +13,9 @@ from pages._common import _load_data, get_checkpoint, get_ctx
 from pages._i18n import _, ngettext, tr_fig
 from pages._i18n import tr as tr_text
 from pages._story import likelihood_name, stage_images
-from vae.figures import latent_code_bars, lines
-from vae.images import diverging
-from vae.step import STAGES, StepTrace, trace_training_step
+from vae.data.images import diverging
+from vae.explore.figures import latent_code_bars, lines
+from vae.lessons.step import STAGES, StepTrace, trace_training_step
 
 LEARNING_RATES = [1e-4, 5e-4, 2e-3, 1e-2]
 

@@ -11,8 +11,8 @@ from pages import _link as link
 from pages._common import get_checkpoint, get_ctx
 from pages._i18n import _, join_list, tr, tr_fig
 from pages._story import N_SCORE, anomaly_scores, get_test_images, stage_images
-from vae import uses
-from vae.figures import histograms, lines
+from vae.explore.figures import histograms, lines
+from vae.lessons import uses
 
 N_BATCH = 8  # images shown per use
 N_SWEEP = 256  # test images per noise level in the denoising curve
@@ -31,7 +31,7 @@ def denoising_sweep(name: str, content_hash: str) -> list[dict]:
 
 
 def mask_labels() -> dict[str, str]:
-    """vae.uses.MASKS in the session's language."""
+    """vae.lessons.uses.MASKS in the session's language."""
     return {"left half": _("left half"), "bottom half": _("bottom half"), "centre square": _("centre square"),
             "random 60% of pixels": _("random {share} of pixels").format(share="60%")}
 

@@ -10,11 +10,11 @@ from pages import _link as link
 from pages._common import get_ctx
 from pages._i18n import N_, _, tr_fig
 from pages._story import comparison_model, device_label, generator_report, minutes, stage_images
-from vae.classifier import KIND as CLASSIFIER
+from vae.baselines.classifier import KIND as CLASSIFIER
+from vae.baselines.gan import KIND as GAN
 from vae.evaluate import iwae_bound
-from vae.figures import grouped_bars
-from vae.gan import KIND as GAN
-from vae.latent import decode, prior_samples
+from vae.explore.figures import grouped_bars
+from vae.explore.latent import decode, prior_samples
 
 IWAE_K = 200  # importance samples for one image's likelihood bound (fast enough to run live)
 SETS = ("test images", "VAE samples", "GAN samples", "VAE reconstructions")  # the report's keys

@@ -23,11 +23,11 @@ from pages._story import (
     stage_images,
     training_throughput,
 )
-from vae.classifier import KIND as CLASSIFIER
-from vae.compare import nearest_distances, sharpness
+from vae.baselines.classifier import KIND as CLASSIFIER
+from vae.baselines.compare import nearest_distances, sharpness
+from vae.baselines.gan import KIND as GAN
 from vae.evaluate import dims_in_use
-from vae.gan import KIND as GAN
-from vae.latent import COLLAPSED_KL, decode, in_use, prior_samples
+from vae.explore.latent import COLLAPSED_KL, decode, in_use, prior_samples
 
 N_SHARP = 2000  # images whose sharpness is measured live
 
@@ -38,7 +38,7 @@ def _rounded(v: object) -> str:
 
 
 def collapse_rows() -> list[dict]:
-    """Dimensions in use of every loadable checkpoint (the app's one rule, vae.latent.COLLAPSED_KL),
+    """Dimensions in use of every loadable checkpoint (the app's one rule, vae.explore.latent.COLLAPSED_KL),
     from what `python -m vae evaluate` stored."""
     rows = []
     for ck in loaded_checkpoints():

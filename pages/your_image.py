@@ -16,9 +16,7 @@ from pages import _link as link
 from pages import _presenter as presenter
 from pages._common import class_legend, fmt_code, get_ctx, selected_index
 from pages._i18n import N_, _, tr, tr_fig
-from vae.explorer import default_projection
-from vae.figures import latent_code_bars, latent_map
-from vae.images import (
+from vae.data.images import (
     DataBackground,
     ImageError,
     PreparedImage,
@@ -27,9 +25,11 @@ from vae.images import (
     to_pil,
     upscale,
 )
-from vae.latent import dims_by_kl
+from vae.explore.figures import latent_code_bars, latent_map
+from vae.explore.latent import dims_by_kl
+from vae.explore.projection import ProjectionConfig
+from vae.explore.sets import default_projection
 from vae.model import VAE
-from vae.projection import ProjectionConfig
 
 SIZE = 196  # display size of the three main images, pixels
 K_NEAREST = 8

@@ -32,7 +32,7 @@ torch.set_num_threads(THREADS)
 
 @pytest.fixture(scope="session")
 def digits_data():
-    from vae.data import load_dataset
+    from vae.data.datasets import load_dataset
 
     return load_dataset("digits", "train"), load_dataset("digits", "test")
 
@@ -41,7 +41,7 @@ def digits_data():
 def digits_checkpoint(tmp_path_factory, digits_data):
     """A small MLP VAE trained for 4 epochs on digits (a few seconds)."""
     from vae.config import ModelConfig, TrainConfig
-    from vae.train import Trainer
+    from vae.training.trainer import Trainer
 
     out = tmp_path_factory.mktemp("ck") / "digits-mlp"
     mc = ModelConfig(arch="mlp", image_shape=(1, 8, 8), latent_dim=4, hidden_dims=(64, 32))
@@ -105,7 +105,7 @@ def write_fashion_mnist(root: Path, test: int, train_from_test: bool = False) ->
     Returns ``root``."""
     import numpy as np
 
-    from vae.data import PROJECT_DATA_DIR, read_idx
+    from vae.data.datasets import PROJECT_DATA_DIR, read_idx
 
     src = PROJECT_DATA_DIR / "fashion-mnist"
     images, labels = read_idx(src / "t10k-images-idx3-ubyte.gz"), read_idx(src / "t10k-labels-idx1-ubyte.gz")
@@ -316,7 +316,7 @@ def pytest_sessionstart(session):
         _scan_installed_components_once()  # in each process that runs tests (not xdist's controller)
     # numba's compiled kernels (UMAP, k-NN) in one folder for every process the tests start: a
     # subprocess with a VAE_EXPLORER_CACHE of its own would otherwise compile UMAP's anew (~17 s of CPU)
-    from vae.cache import numba_cache_dir
+    from vae.data.cache import numba_cache_dir
 
     numba_cache_dir()
 
@@ -350,7 +350,7 @@ def their_vae():
     """TheirVAE (not ours: MLP on flattened input, 20-D, clamped output), 4 epochs on 5,000 shipped images."""
     from byo_model import train_their_vae
 
-    from vae.data import load_dataset
+    from vae.data.datasets import load_dataset
 
     return train_their_vae(load_dataset("fashion-mnist", "test").images[:5000])
 
@@ -358,7 +358,7 @@ def their_vae():
 @pytest.fixture(scope="session")
 def their_onnx(tmp_path_factory, their_vae):
     """TheirVAE exported to encoder.onnx and decoder.onnx, as a researcher would hand them over."""
-    from vae.byo import export_graphs
+    from vae.byo.importer import export_graphs
 
     return export_graphs(their_vae, tmp_path_factory.mktemp("their-onnx"), (1, 28, 28))
 
@@ -367,7 +367,7 @@ def their_onnx(tmp_path_factory, their_vae):
 def imported_root(tmp_path_factory, their_onnx):
     """A checkpoints folder: ``theirs`` (TheirVAE imported; PCA map, a quick IWAE) beside a link to our
     shipped ``fashion-mnist``."""
-    from vae.byo import import_onnx
+    from vae.byo.importer import import_onnx
 
     root = tmp_path_factory.mktemp("byo") / "checkpoints"
     import_onnx(*their_onnx, "fashion-mnist", root / "theirs", iwae_k=10, iwae_images=50, map_method="pca")
@@ -381,7 +381,7 @@ def pythae_vaes():
     each trained for two epochs on 3,000 shipped test images."""
     from pythae_models import train_pythae
 
-    from vae.data import load_dataset
+    from vae.data.datasets import load_dataset
 
     images = load_dataset("fashion-mnist", "test").images[:3000]
     return {kind: train_pythae(kind, images) for kind in ("beta", "conv")}
@@ -398,7 +398,7 @@ def pythae_root(tmp_path_factory, pythae_vaes):
       ``python -m vae import`` (through ``vae.cli.main``, in this process) with ``--source``."""
     import warnings
 
-    from vae.byo import export_vae
+    from vae.byo.importer import export_vae
     from vae.cli import main
 
     root = tmp_path_factory.mktemp("pythae") / "checkpoints"

@@ -19,7 +19,7 @@ N = 6  # codes decoded and test images encoded per checkpoint
 def outputs(name: str) -> dict[str, torch.Tensor]:
     """Decoder logits and images of N seeded codes; mu, logvar and log p(x|z=mu) of N test images."""
     from vae.checkpoint import load_checkpoint
-    from vae.data import load_dataset
+    from vae.data.datasets import load_dataset
 
     ck = load_checkpoint(ROOT / "checkpoints" / name)
     model = ck.model

@@ -152,8 +152,8 @@ def test_steer_from_map_selection_starts_sliders_there():
 def test_fast_maps_agree_with_the_data_in_the_app_context():
     """A point's own 2-D position maps back close to its code, and its code close to its position."""
     from vae.checkpoint import load_checkpoint
-    from vae.explorer import explore_set, projection
-    from vae.projection import ProjectionConfig, build_latent_map
+    from vae.explore.projection import ProjectionConfig, build_latent_map
+    from vae.explore.sets import explore_set, projection
 
     ck = load_checkpoint(ROOT / "checkpoints" / "digits")
     data = ck.load_data("test")

@@ -10,9 +10,10 @@ from torch import nn
 from vae.archs import ARCHITECTURES, Architecture, get_architecture, register_architecture
 from vae.checkpoint import load_checkpoint, save_checkpoint
 from vae.cli import build_parser, resolve_train_args
-from vae.config import ConfigError, ModelConfig, TrainConfig
-from vae.jobs import train_command
+from vae.config import ModelConfig, TrainConfig
+from vae.errors import ConfigError
 from vae.model import VAE
+from vae.training.jobs import train_command
 
 
 def test_the_built_in_architectures_and_their_cli_defaults():

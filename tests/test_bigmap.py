@@ -17,7 +17,9 @@ from streamlit.testing.v1 import AppTest
 
 from vae.checkpoint import load_checkpoint
 from vae.cli import main
-from vae.explorer import (
+from vae.explore.latent import Encoding
+from vae.explore.projection import LatentMap, ProjectionConfig, place_on_map, trustworthiness
+from vae.explore.sets import (
     ALL,
     MAX_CODES,
     all_available,
@@ -30,8 +32,6 @@ from vae.explorer import (
     projection,
     sample_map,
 )
-from vae.latent import Encoding
-from vae.projection import LatentMap, ProjectionConfig, place_on_map, trustworthiness
 
 ROOT = Path(__file__).resolve().parent.parent
 DIGITS = ROOT / "checkpoints" / "digits"
@@ -62,7 +62,7 @@ def test_a_placed_map_keeps_the_neighbourhoods_of_a_full_fit():
     """Fit t-SNE on a fifth of the codes, place the rest: sklearn's trustworthiness of the whole map
     (against the codes) stays near that of t-SNE fitted on all of them."""
     enc = synthetic(600)
-    from vae.projection import fit_projection
+    from vae.explore.projection import fit_projection
 
     cfg = ProjectionConfig(method="tsne")
     base_coords, _ = fit_projection(enc.mu[:120], cfg)

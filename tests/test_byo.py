@@ -15,12 +15,13 @@ from byo_model import LATENT, train_their_vae
 from conftest import cli, write_fashion_mnist
 from PIL import Image
 
-from vae.byo import export_vae, import_onnx
-from vae.checkpoint import CheckpointError, list_checkpoints, load_checkpoint
+from vae.byo.graphs import read_graph
+from vae.byo.importer import export_vae, import_onnx
+from vae.checkpoint import list_checkpoints, load_checkpoint
 from vae.cli import main
-from vae.data import load_dataset
+from vae.data.datasets import load_dataset
+from vae.errors import CheckpointError
 from vae.evaluate import format_report
-from vae.onnx_graphs import read_graph
 
 
 @pytest.fixture(scope="module")
@@ -161,7 +162,7 @@ def test_train_resume_refuses_an_imported_model(imported_root, capsys):
     code, _, err = run(capsys, "train", "--out", imported_root / "theirs", "--resume")
     assert code == 2 and err.count("\n") == 1
     assert f"--resume: {imported_root / 'theirs'} is an imported ONNX model" in err and "cannot train" in err
-    from vae.jobs import checkpoint_name_problem
+    from vae.training.jobs import checkpoint_name_problem
 
     assert "'theirs' is an imported ONNX model" in checkpoint_name_problem(imported_root, "theirs")
 
@@ -270,11 +271,11 @@ def test_a_fixed_batch_graph_is_refused_with_the_fix(fixed_batch_onnx, their_onn
 def test_info_describes_an_imported_model(train_split, their_onnx, tmp_path, capsys, monkeypatch):
     """Fashion-MNIST's test split is the shipped one's first 300 images; its train split the 10,000
     shipped ones, or none (the folders searched after $VAE_DATA_DIR point nowhere)."""
-    import vae.data
+    import vae.data.datasets
 
     monkeypatch.setenv("VAE_DATA_DIR", str(write_fashion_mnist(tmp_path / "data", 300, train_from_test=train_split)))
     for folder in ("DEBIAN_DATA_DIR", "DOWNLOAD_DIR"):
-        monkeypatch.setattr(vae.data, folder, tmp_path / "nowhere")
+        monkeypatch.setattr(vae.data.datasets, folder, tmp_path / "nowhere")
     enc, dec = their_onnx
     out = tmp_path / "theirs"
     proc = cli(capsys, "import", "--encoder", enc, "--decoder", dec, "--dataset", "fashion-mnist", "--out", out,

@@ -27,8 +27,8 @@ def test_page_pixels_equal_the_server_decode_on_an_imported_model(page, server, 
 
     from components.live_decoder import MODELS_DIR, static_url
     from vae.checkpoint import load_checkpoint
-    from vae.images import upscale
-    from vae.onnx_export import export_cached
+    from vae.data.images import upscale
+    from vae.export.onnx_files import export_cached
 
     ck = load_checkpoint(imported_root / "theirs")
     files = export_cached(ck.model, ck.content_hash, MODELS_DIR)

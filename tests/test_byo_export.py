@@ -1,4 +1,4 @@
-"""export_vae on models shaped as other code bases shape them (vae/third_party.py): each graph computes
+"""export_vae on models shaped as other code bases shape them (vae/byo/third_party.py): each graph computes
 what the module computes; an output it cannot read is refused in one sentence naming it and the fix;
 it says each stage as it goes; meta.json says where the model came from. And pythae's models, brought
 in both ways (tests/conftest.py pythae_root), compute what pythae computes."""
@@ -17,10 +17,11 @@ from pythae.models.base.base_utils import ModelOutput
 from torch import nn
 from torch.distributions import Independent, Normal
 
-from vae.byo import export_graphs, export_vae
-from vae.checkpoint import CheckpointError, load_checkpoint
-from vae.data import load_dataset
-from vae.onnx_graphs import read_graph
+from vae.byo.graphs import read_graph
+from vae.byo.importer import export_graphs, export_vae
+from vae.checkpoint import load_checkpoint
+from vae.data.datasets import load_dataset
+from vae.errors import CheckpointError
 
 LATENT = 4
 

@@ -14,9 +14,9 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
+from vae.byo.graphs import MAX_ONNX_BYTES
 from vae.checkpoint import list_checkpoints
 from vae.cli import main
-from vae.onnx_graphs import MAX_ONNX_BYTES
 
 MARKER = Path("/tmp/vae-byo-pickle-ran")
 

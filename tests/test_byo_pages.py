@@ -71,7 +71,7 @@ def test_the_training_pages_refuse_an_imported_model(app):
 
 def test_how_it_works_without_a_likelihood_says_so_in_one_line(tmp_path, their_onnx, cache_dir, monkeypatch):
     import pages._common
-    from vae.byo import import_onnx
+    from vae.byo.importer import import_onnx
 
     root = tmp_path / "checkpoints"
     import_onnx(*their_onnx, "fashion-mnist", root / "nolik", likelihood="none", evaluate=False, map_method="pca")

@@ -49,7 +49,7 @@ def _replace_once(code: str, old: str, new: str) -> str:
 
 
 def test_the_readme_names_the_import_command_and_every_config_field():
-    from vae.onnx_model import OnnxConfig
+    from vae.byo.model import OnnxConfig
 
     section = readme_section()
     assert ("python -m vae import --encoder encoder.onnx --decoder decoder.onnx --dataset fashion-mnist "
@@ -77,7 +77,7 @@ def run_example(tmp_path: Path, name: str, out: Path) -> subprocess.CompletedPro
 
 
 def test_the_readme_lists_what_export_vae_reads():
-    from vae.third_party import DECODER_NAMES, ENCODER_NAMES
+    from vae.byo.third_party import DECODER_NAMES, ENCODER_NAMES
 
     section = readme_section()
     for mean, spread, _ in ENCODER_NAMES:

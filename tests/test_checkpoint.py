@@ -6,15 +6,10 @@ import shutil
 import pytest
 import torch
 
-from vae.checkpoint import (
-    CheckpointError,
-    content_hash,
-    list_checkpoints,
-    load_checkpoint,
-    save_checkpoint,
-    update_meta,
-)
+from vae.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
 from vae.config import ModelConfig
+from vae.errors import CheckpointError
+from vae.folders import content_hash, update_meta
 from vae.model import VAE
 
 

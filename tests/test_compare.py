@@ -1,4 +1,4 @@
-"""vae.compare: sharpness, Fréchet distance, class coverage and prior coverage against references."""
+"""vae.baselines.compare: sharpness, Fréchet distance, class coverage and prior coverage against references."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import scipy.linalg
 import torch
 from scipy.ndimage import gaussian_filter
 
-from vae.compare import (
+from vae.baselines.compare import (
     aggregate_kl,
     class_coverage,
     compare_generators,
@@ -98,7 +98,7 @@ def test_prior_gap_is_one_for_prior_codes_and_large_for_a_shrunken_cloud():
 def test_prior_holes_against_scipy_densities():
     from scipy.stats import multivariate_normal
 
-    from vae.latent import prior_samples
+    from vae.explore.latent import prior_samples
 
     rng = np.random.default_rng(6)
     mu, logvar = rng.normal(size=(3, 2)), rng.normal(scale=0.3, size=(3, 2))
@@ -115,7 +115,7 @@ def test_prior_holes_match_the_direct_sum_for_narrow_posteriors_in_16_d():
     it could lose digits: an autoencoder-like sigma of 0.01 and codes far from the origin."""
     from scipy.special import logsumexp
 
-    from vae.latent import prior_samples
+    from vae.explore.latent import prior_samples
     from vae.model import LOG_2PI
 
     rng = np.random.default_rng(7)
@@ -146,9 +146,9 @@ def test_aggregate_kl_is_zero_when_the_aggregate_matches_the_prior():
 
 
 def test_compare_generators_reports_every_set():
-    from vae.classifier import Classifier, ClassifierConfig
+    from vae.baselines.classifier import Classifier, ClassifierConfig
+    from vae.baselines.gan import GanConfig, Generator
     from vae.config import ModelConfig
-    from vae.gan import GanConfig, Generator
     from vae.model import VAE
 
     torch.manual_seed(0)

@@ -1,4 +1,4 @@
-"""The comparison models (vae.gan, vae.classifier): building, training, saving, strict loading, the CLI,
+"""The comparison models (vae.baselines.gan, vae.baselines.classifier): building, training, saving, strict loading, the CLI,
 and the shipped ones in models/."""
 
 from __future__ import annotations
@@ -15,16 +15,16 @@ import torch
 from conftest import cli
 from safetensors.torch import load_file, save_file
 
-from vae.checkpoint import CheckpointError, load_checkpoint
-from vae.classifier import (
+from vae.baselines.classifier import (
     ClassifierConfig,
     ClassifierTrainConfig,
     ClassifierTrainer,
     load_classifier,
 )
-from vae.compare import class_coverage
-from vae.config import ConfigError
-from vae.gan import Discriminator, GanConfig, GanTrainConfig, GanTrainer, Generator, load_generator
+from vae.baselines.compare import class_coverage
+from vae.baselines.gan import Discriminator, GanConfig, GanTrainConfig, GanTrainer, Generator, load_generator
+from vae.checkpoint import load_checkpoint
+from vae.errors import CheckpointError, ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "models"
@@ -33,7 +33,7 @@ SHIPPED_GAN, SHIPPED_CLASSIFIER = MODELS / "fashion-mnist-gan", MODELS / "fashio
 
 @pytest.fixture(scope="module")
 def digits():
-    from vae.data import load_dataset
+    from vae.data.datasets import load_dataset
 
     return load_dataset("digits", "train"), load_dataset("digits", "test")
 
@@ -174,8 +174,8 @@ def test_cli_compare_measures_both_models(tiny_gan, tiny_classifier, capsys):
 
 
 def test_comparison_reports_are_shipped_then_cached_then_measured(tmp_path, monkeypatch, tiny_gan, tiny_classifier):
-    import vae.compare as compare
-    from vae.data import load_dataset
+    import vae.baselines.compare as compare
+    from vae.data.datasets import load_dataset
 
     ck = load_checkpoint(ROOT / "checkpoints" / "digits")
     gan_dir = tmp_path / "gan"
@@ -245,7 +245,7 @@ def test_shipped_comparison_models_load_strictly_and_say_how_they_were_trained(p
 
 def test_shipped_classifier_accuracy_on_the_shipped_test_split():
     need(SHIPPED_CLASSIFIER)
-    from vae.data import load_dataset
+    from vae.data.datasets import load_dataset
 
     test = load_dataset("fashion-mnist", "test")
     clf = load_classifier(SHIPPED_CLASSIFIER)

@@ -2,7 +2,8 @@
 
 import pytest
 
-from vae.config import ConfigError, ModelConfig, TrainConfig
+from vae.config import ModelConfig, TrainConfig
+from vae.errors import ConfigError
 
 
 @pytest.mark.parametrize(

@@ -7,15 +7,15 @@ import torch
 from conftest import ROOT, write_idx
 from PIL import Image
 
-from vae.data import (
+from vae.data.datasets import (
     IDX_DATASETS,
     PROJECT_DATA_DIR,
-    DataError,
     dataset_available,
     find_idx,
     load_dataset,
     read_idx,
 )
+from vae.errors import DataError
 
 
 def test_shipped_fashion_mnist_test_split_facts():
@@ -71,7 +71,7 @@ def test_data_dir_is_searched_first(tmp_path, monkeypatch):
 
 
 def test_missing_dataset_gives_one_clear_error(tmp_path, monkeypatch):
-    import vae.data as data
+    import vae.data.datasets as data
 
     monkeypatch.setattr(data, "DOWNLOAD_DIR", tmp_path / "none")
     monkeypatch.setattr(data, "DEBIAN_DATA_DIR", tmp_path / "none")
@@ -93,13 +93,13 @@ def test_digits_are_scikit_learns_without_importing_it():
 
     from sklearn.datasets import load_digits
 
-    from vae.data import _digits_arrays
+    from vae.data.datasets import _digits_arrays
 
     images, target = _digits_arrays()
     ref = load_digits()
     assert images.shape == (1797, 8, 8) and np.array_equal(images, ref.images)
     assert target.dtype == np.int64 and np.array_equal(target, ref.target)
-    code = "import sys, vae.data as d; d.load_dataset('digits', 'test'); print('sklearn' in sys.modules)"
+    code = "import sys, vae.data.datasets as d; d.load_dataset('digits', 'test'); print('sklearn' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "False", out.stdout + out.stderr[-2000:]
 

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from vae.byo import import_onnx
-from vae.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from vae.data import load_dataset
+from vae.byo.importer import import_onnx
+from vae.checkpoint import load_checkpoint, save_checkpoint
+from vae.data.datasets import load_dataset
+from vae.errors import CheckpointError
 from vae.evaluate import EvalConfig, evaluate
 
 ROOT = Path(__file__).resolve().parent.parent

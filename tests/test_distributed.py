@@ -17,7 +17,7 @@ import torch
 from safetensors.torch import load_file
 
 from vae.cli import main
-from vae.distributed import GlobalBatchSampler, epoch_seed
+from vae.training.distributed import GlobalBatchSampler, epoch_seed
 
 ROOT = Path(__file__).resolve().parent.parent
 ARGS = ["--dataset", "digits", "--arch", "mlp", "--hidden", "32", "--latent-dim", "4", "--lr", "3e-3",
@@ -185,7 +185,7 @@ def test_sigterm_inside_a_finalizer_still_ends_the_run_with_one_line(tmp_path):
     script.write_text(
         "import gc, os, signal, sys, time, weakref\n"
         "import torch\n"
-        "from vae.distributed import Dist, PeerLostError, Termination\n"
+        "from vae.training.distributed import Dist, PeerLostError, Termination\n"
         "term = Termination(Dist(0, 2, 0, 'gloo', torch.device('cpu')), None).install()\n"
         "class Library: pass\n"
         "def _del_library(*args):  # as torch.library's finalizer: the signal arrives while it runs\n"

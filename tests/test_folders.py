@@ -9,10 +9,12 @@ import pytest
 import torch
 from PIL import Image
 
-from vae.checkpoint import load_checkpoint, update_meta
+from vae.checkpoint import load_checkpoint
 from vae.cli import main
-from vae.data import DataError, check_dataset_name, inspect_folder, load_dataset, load_training_data
-from vae.export import export_csv, output_folder
+from vae.data.datasets import check_dataset_name, inspect_folder, load_dataset, load_training_data
+from vae.errors import DataError
+from vae.export.tables import export_csv, output_folder
+from vae.folders import update_meta
 
 
 def test_an_rgb_folder_is_read_in_colour_at_its_own_size(tmp_path, image_folder):
@@ -214,7 +216,7 @@ def test_every_page_opens_a_colour_checkpoint_with_two_outputs_per_pixel(tmp_pat
 
     import pages._common
     from vae.config import ModelConfig, TrainConfig
-    from vae.train import Trainer
+    from vae.training.trainer import Trainer
 
     root = image_folder(tmp_path / "shapes", size=16, mode="RGB")
     checkpoints = tmp_path / "checkpoints"

@@ -164,7 +164,7 @@ def test_library_texts_are_plain_strings_and_translate_from_their_template():
 
 
 def test_importing_vae_still_leaves_streamlit_out():
-    code = "import sys, vae, vae.i18n, vae.figures, vae.images; print('streamlit' in sys.modules)"
+    code = "import sys, vae, vae.i18n, vae.explore.figures, vae.data.images; print('streamlit' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

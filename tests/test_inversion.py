@@ -11,7 +11,7 @@ import torch
 from PIL import Image, ImageDraw
 
 from vae.checkpoint import load_checkpoint
-from vae.images import DataBackground, invert_lightness, prepare_image
+from vae.data.images import DataBackground, invert_lightness, prepare_image
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -86,7 +86,7 @@ def test_fashion_mnist_keeps_inverting_dark_ink_on_white():
 
 def test_a_model_of_dark_shapes_on_white_records_it_and_leaves_white_uploads_alone(tmp_path, image_folder):
     from vae.config import ModelConfig, TrainConfig
-    from vae.train import Trainer
+    from vae.training.trainer import Trainer
 
     root = image_folder(tmp_path / "shapes", size=16, mode="RGB")
     out = tmp_path / "ck"

@@ -1,4 +1,4 @@
-"""Background training jobs (vae/jobs.py): digits runs of a second or two, in tmp folders."""
+"""Background training jobs (vae/training/jobs.py): digits runs of a second or two, in tmp folders."""
 
 import shlex
 import threading
@@ -10,7 +10,7 @@ import torch
 from vae.checkpoint import load_checkpoint
 from vae.cli import build_parser, resolve_train_args
 from vae.config import ModelConfig, TrainConfig
-from vae.jobs import (
+from vae.training.jobs import (
     MAX_LOSS_POINTS,
     JobBusyError,
     JobError,
@@ -133,15 +133,15 @@ def test_errors_end_the_job_as_failed_with_the_message(tmp_path, thread_errors, 
 
 
 def test_a_missing_split_fails_without_downloading(tmp_path, monkeypatch, thread_errors):
-    import vae.data
+    import vae.data.datasets
 
     def no_download(*a, **k):
         raise AssertionError("a job must not download unless asked")
 
-    monkeypatch.setattr(vae.data, "_download", no_download)
-    monkeypatch.setattr(vae.data, "PROJECT_DATA_DIR", tmp_path / "none")
-    monkeypatch.setattr(vae.data, "DEBIAN_DATA_DIR", tmp_path / "none")
-    monkeypatch.setattr(vae.data, "DOWNLOAD_DIR", tmp_path / "none")
+    monkeypatch.setattr(vae.data.datasets, "_download", no_download)
+    monkeypatch.setattr(vae.data.datasets, "PROJECT_DATA_DIR", tmp_path / "none")
+    monkeypatch.setattr(vae.data.datasets, "DEBIAN_DATA_DIR", tmp_path / "none")
+    monkeypatch.setattr(vae.data.datasets, "DOWNLOAD_DIR", tmp_path / "none")
     monkeypatch.delenv("VAE_DATA_DIR", raising=False)
     job = TrainingJob(ModelConfig(), _tc(tmp_path / "km", dataset="kmnist")).start()
     assert job.join(60)
@@ -232,7 +232,7 @@ def test_a_job_keeps_the_test_codes_for_a_live_map(tmp_path):
     assert snap.codes.shape == (360, 2) and snap.code_labels.shape == (360,)
     assert snap.latent_dim == 2 and snap.kl_per_dim.shape == (2,) and len(snap.class_names) == 10
     ck = load_checkpoint(tmp_path / "codes")
-    from vae.data import load_dataset
+    from vae.data.datasets import load_dataset
 
     with torch.inference_mode():
         mu, _ = ck.model.encode(load_dataset("digits", "test").images)
@@ -251,7 +251,7 @@ def test_a_job_with_more_dimensions_shows_their_principal_plane(tmp_path):
 
 
 def test_collapse_verdict_says_what_to_change():
-    from vae.jobs import collapse_verdict
+    from vae.training.jobs import collapse_verdict
 
     text = collapse_verdict([0.01, 0.03], epochs=5, warmup=0.0, beta=1.0)
     assert text.startswith("Only 0 of 2 latent dimensions in use")
@@ -278,9 +278,9 @@ def test_the_classroom_preset_trains_a_usable_2d_model(tmp_path):
     (5-NN accuracy on the test codes, fitted on the train codes; raw 8x8 pixels give about 0.98)."""
     from sklearn.neighbors import KNeighborsClassifier
 
-    from vae.data import load_dataset
-    from vae.jobs import CLASSROOM
-    from vae.train import Trainer
+    from vae.data.datasets import load_dataset
+    from vae.training.jobs import CLASSROOM
+    from vae.training.trainer import Trainer
 
     mc, tc = CLASSROOM.configs(tmp_path / "classroom", threads=1)
     assert (mc.latent_dim, tc.dataset, tc.kl_warmup_epochs > 0) == (2, "digits", True)
@@ -290,8 +290,8 @@ def test_the_classroom_preset_trains_a_usable_2d_model(tmp_path):
     with torch.inference_mode():
         mu_tr, _ = ck.model.encode(train.images)
         mu_te, logvar = ck.model.encode(test.images)
-    from vae.jobs import collapse_verdict
     from vae.model import gaussian_kl
+    from vae.training.jobs import collapse_verdict
 
     kl = gaussian_kl(mu_te, logvar).mean(0).numpy()
     assert collapse_verdict(kl, tc.epochs, tc.kl_warmup_epochs, mc.beta) is None, kl

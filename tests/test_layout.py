@@ -263,6 +263,7 @@ def presenter_by_switch_then_link(pg, server, name: str) -> None:
     assert pg.evaluate(FONT_JS) >= 1.2 * normal
     assert "present=1" in pg.evaluate("() => location.href")
     goto(pg, server, f"{name}?present=1")  # a new session from the link
-    assert pg.evaluate(FONT_JS) >= 1.2 * normal
+    # the page's style arrives with its elements: wait for it (under load the first check came before it)
+    pg.wait_for_function(f"() => ({FONT_JS})() >= {1.2 * normal}", timeout=30_000)
     assert side.get_attribute("data-collapsed") == "true", "the sidebar is folded"
     assert "present=1" in pg.evaluate("() => location.href")

@@ -6,7 +6,8 @@ import math
 import pytest
 import torch
 
-from vae.config import ConfigError, ModelConfig
+from vae.config import ModelConfig
+from vae.errors import ConfigError
 from vae.likelihoods import LIKELIHOODS, DiscretisedLogistic, Likelihood, get_likelihood, register_likelihood
 from vae.model import VAE
 

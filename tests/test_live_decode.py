@@ -38,7 +38,7 @@ def exported():
     """Every shipped checkpoint's ONNX files, exported before any page needs them (once per hash)."""
     from components.live_decoder import MODELS_DIR
     from vae.checkpoint import load_checkpoint
-    from vae.onnx_export import export_cached
+    from vae.export.onnx_files import export_cached
 
     out = {}
     for name in SHIPPED:
@@ -121,7 +121,7 @@ def test_page_pixels_equal_the_server_decode(api_page, exported, name):
     import torch
 
     from components.live_decoder import static_url
-    from vae.images import upscale
+    from vae.data.images import upscale
 
     if name not in exported:
         pytest.skip(f"no checkpoints/{name}")
@@ -140,8 +140,8 @@ def test_page_pixels_equal_the_server_decode(api_page, exported, name):
 
 def _latent_map(name: str, method: str):
     from vae.checkpoint import load_checkpoint
-    from vae.explorer import explore_set, projection
-    from vae.projection import ProjectionConfig, build_latent_map, fit_pca_map
+    from vae.explore.projection import ProjectionConfig, build_latent_map, fit_pca_map
+    from vae.explore.sets import explore_set, projection
 
     ck = load_checkpoint(ROOT / "checkpoints" / name)
     enc = explore_set(ck, ck.load_data("test"))
@@ -174,7 +174,7 @@ def test_page_map_placement_agrees_with_latent_map(api_page, name, method):
 
 
 def test_scrub_code_is_the_python_path_point(api_page):
-    from vae.latent import path_point
+    from vae.explore.latent import path_point
 
     a, b = np.array([1.0, -2.0, 0.5]), np.array([-0.5, 1.5, 2.0])
     for kind in ("lerp", "slerp"):

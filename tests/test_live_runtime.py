@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from components.live_decoder import HERE, JS_MODULES, RUNTIME_DIR, STATIC_DIR, bundle_js
 from components.live_decoder.vendor_runtime import FILES, PACKAGE, VERSION
-from vae.latent import lerp, path_point, principal_axes, slerp
+from vae.explore.latent import lerp, path_point, principal_axes, slerp
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE = shutil.which("node")

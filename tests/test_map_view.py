@@ -1,4 +1,4 @@
-"""The canvas map's server side (vae/map_view.py, components/big_map): box and lasso membership held
+"""The canvas map's server side (vae/explore/map_view.py, components/big_map): box and lasso membership held
 against its twin in the page (components/big_map/selection.js, run by node) and against plain
 comparisons; colours as bytes; what the page sends back, read defensively; the Map page on the
 canvas path (AppTest, digits forced through it)."""
@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from components.big_map import CANVAS_ABOVE, HERE, JS_MODULES, canvas_above, parse_pick
 from components.live_decoder import bundle_js
-from vae.map_view import SCALE_STEPS, box_polygon, colour_codes, inside_polygon, scale_palette
+from vae.explore.map_view import SCALE_STEPS, box_polygon, colour_codes, inside_polygon, scale_palette
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE = shutil.which("node")

@@ -53,8 +53,9 @@ class NotAVAE:
     (lambda e: e(_tiny_vae(), dataset="fashion-mnist"), ValueError, "(1, 28, 28)"),
 ])
 def test_a_bad_target_or_value_is_one_error_naming_it_and_starts_nothing(call, error, named):
-    from vae import notebook, notebook_server
-    from vae.checkpoint import CheckpointError
+    from vae import notebook
+    from vae.errors import CheckpointError
+    from vae.notebook import server as notebook_server
 
     error = CheckpointError if error == "CheckpointError" else error
     with pytest.raises(error) as e:
@@ -64,7 +65,8 @@ def test_a_bad_target_or_value_is_one_error_naming_it_and_starts_nothing(call, e
 
 
 def test_a_split_that_is_not_here_is_refused_with_how_to_fetch_it(monkeypatch):
-    from vae import notebook, notebook_server
+    from vae import notebook
+    from vae.notebook import server as notebook_server
 
     monkeypatch.setattr(notebook, "dataset_available", lambda name, split: split == "test")
     with pytest.raises(ValueError) as e:
@@ -77,7 +79,8 @@ def test_a_split_that_is_not_here_is_refused_with_how_to_fetch_it(monkeypatch):
 
 
 def test_without_the_app_beside_the_package_it_says_so(monkeypatch, tmp_path):
-    from vae import notebook, notebook_server
+    from vae import notebook
+    from vae.notebook import server as notebook_server
 
     monkeypatch.setattr(notebook_server, "APP_FILE", tmp_path / "app.py")
     with pytest.raises(RuntimeError, match="holds the library only"):
@@ -104,7 +107,7 @@ def test_importing_vae_leaves_the_notebook_module_out_until_explore_is_used():
 
 # -- the exchange file ------------------------------------------------------------------------------
 def test_the_page_writes_only_a_session_the_notebook_opened_and_never_another(tmp_path):
-    from vae import notebook_exchange as ex
+    from vae.notebook import exchange as ex
 
     a, b = ex.new_token(), ex.new_token()
     ex.open_session(tmp_path, a, "digits", "test")
@@ -129,7 +132,7 @@ def test_the_page_writes_only_a_session_the_notebook_opened_and_never_another(tm
     ([], False, False, None, ([], None)),
 ])
 def test_what_the_panel_shows_is_what_the_notebook_gets(data_idx, many, other, chosen, want):
-    from vae.notebook_exchange import shown_selection
+    from vae.notebook.exchange import shown_selection
 
     assert shown_selection(data_idx, many, other, chosen) == want
 
@@ -141,7 +144,7 @@ def test_the_map_of_a_notebook_link_writes_its_session_and_a_bad_token_only_earn
     and nothing is written."""
     from test_link import open_link, url
 
-    from vae import notebook_exchange as ex
+    from vae.notebook import exchange as ex
 
     monkeypatch.setenv(ex.ENV, str(tmp_path))
     token, stranger = ex.new_token(), ex.new_token()

@@ -13,7 +13,7 @@ import torch
 from conftest import cli
 
 from vae.checkpoint import load_checkpoint
-from vae.onnx_export import DECODER_FILE, ENCODER_FILE, export_cached, export_onnx
+from vae.export.onnx_files import DECODER_FILE, ENCODER_FILE, export_cached, export_onnx
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ["fashion-mnist", "fashion-mnist-2d", "fashion-mnist-beta4", "digits"]

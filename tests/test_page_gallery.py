@@ -20,7 +20,7 @@ from pagecheck import assert_app_ok
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from vae.latent import prior_samples
+from vae.explore.latent import prior_samples
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECKPOINTS = ROOT / "checkpoints"
@@ -332,7 +332,7 @@ def test_your_image_bad_upload_shows_an_error(name, data):
 def digits_2d(tmp_path_factory, digits_data):
     """A checkpoints folder holding one tiny VAE with a 2-D latent space (a second to train)."""
     from vae.config import ModelConfig, TrainConfig
-    from vae.train import Trainer
+    from vae.training.trainer import Trainer
 
     root = tmp_path_factory.mktemp("two-d") / "checkpoints"
     mc = ModelConfig(arch="mlp", image_shape=(1, 8, 8), latent_dim=2, hidden_dims=(32,))

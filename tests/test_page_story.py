@@ -73,7 +73,7 @@ def test_training_step_shows_the_source_of_each_stage(key, code):
     at = open_story("training_step", step_stage=key)
     shown = "\n".join(c.value for c in at.code)
     assert code in shown, shown[:500]
-    assert any(c.value.startswith(("vae/model.py, lines", "vae/train.py, lines")) for c in at.caption)
+    assert any(c.value.startswith(("vae/model.py, lines", "vae/training/trainer.py, lines")) for c in at.caption)
 
 
 def test_redrawing_eps_changes_z_but_not_mu():
@@ -160,5 +160,5 @@ def test_weaknesses_reads_collapse_from_the_checkpoints_and_cost_from_the_benchm
     assert "images/s" in t and "Sharpness" in t
     if has_checkpoint("fashion-mnist-beta4"):
         rows = at.dataframe[0].value
-        # average KL >= 0.05 nats (vae.latent.COLLAPSED_KL): z2's 0.04998 is not in use (Burda's count: 10)
+        # average KL >= 0.05 nats (vae.explore.latent.COLLAPSED_KL): z2's 0.04998 is not in use (Burda's count: 10)
         assert rows[rows["checkpoint"] == "fashion-mnist-beta4"]["dimensions in use"].iloc[0] == "9 of 16"

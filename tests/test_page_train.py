@@ -10,7 +10,7 @@ from pagecheck import assert_app_ok
 from streamlit.testing.v1 import AppTest
 
 from vae.checkpoint import list_checkpoints
-from vae.jobs import staging_path
+from vae.training.jobs import staging_path
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL_ROOT = ROOT / "checkpoints"
@@ -102,9 +102,9 @@ def test_an_existing_name_is_refused(ck_root):
 
 
 def test_a_missing_data_set_is_explained_before_starting(ck_root, monkeypatch):
-    import vae.data
+    import vae.data.datasets
 
-    monkeypatch.setattr(vae.data, "dataset_available", lambda name, split="test", data_dir=None:
+    monkeypatch.setattr(vae.data.datasets, "dataset_available", lambda name, split="test", data_dir=None:
                         name == "digits" or split == "test")
     at = _train_page()
     at.selectbox(key="train_dataset").select("fashion-mnist").run()

@@ -164,7 +164,7 @@ def test_how_it_works_walks(name):
 
 def test_elbo_numbers_match_a_reference_kl():
     from vae.checkpoint import load_checkpoint
-    from vae.data import load_dataset
+    from vae.data.datasets import load_dataset
 
     at = open_page("digits", HOW, how_index=7)
     metrics = {m.label: float(m.value) for m in at.metric if m.label != "β used in training"}
@@ -208,8 +208,8 @@ def root_with_beta4(tmp_path, monkeypatch):
     """A checkpoint root holding the real digits model and a quickly trained β = 4 one."""
     import pages._common as common
     from vae.config import ModelConfig, TrainConfig
-    from vae.data import load_dataset
-    from vae.train import Trainer
+    from vae.data.datasets import load_dataset
+    from vae.training.trainer import Trainer
 
     if not (CKPTS / "digits").is_dir():
         pytest.skip("checkpoints/digits does not exist")
@@ -238,8 +238,8 @@ def root_with_2d(tmp_path, monkeypatch):
     """A checkpoint root holding a quickly trained 2-D digits model (whatever checkpoints/ holds)."""
     import pages._common as common
     from vae.config import ModelConfig, TrainConfig
-    from vae.data import load_dataset
-    from vae.train import Trainer
+    from vae.data.datasets import load_dataset
+    from vae.training.trainer import Trainer
 
     mc = ModelConfig(arch="mlp", image_shape=(1, 8, 8), latent_dim=2, hidden_dims=(64, 32))
     tc = TrainConfig(dataset="digits", out=str(tmp_path / "digits-2d"), epochs=3, batch_size=64, lr=3e-3, seed=0)

@@ -9,9 +9,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vae.cache import load_arrays, save_arrays
-from vae.config import ConfigError
-from vae.projection import LatentMap, ProjectionConfig, build_latent_map, fit_projection, trustworthiness
+from vae.data.cache import load_arrays, save_arrays
+from vae.errors import ConfigError
+from vae.explore.projection import (
+    LatentMap,
+    ProjectionConfig,
+    build_latent_map,
+    fit_projection,
+    trustworthiness,
+)
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +122,7 @@ def test_exact_knn_matches_sklearn(n, dim):
     coarsens the quantisation, with duplicates, and in dimensions that are not a multiple of 8."""
     from sklearn.neighbors import NearestNeighbors
 
-    from vae.projection import ExactKnn
+    from vae.explore.projection import ExactKnn
 
     rng = np.random.default_rng(n + dim)
     pts = rng.standard_normal((n, dim)).astype(np.float32)
@@ -142,7 +148,7 @@ def test_exact_knn_matches_sklearn(n, dim):
 
 
 def test_minimap_draws_points_and_marker():
-    from vae.minimap import MiniMap
+    from vae.explore.minimap import MiniMap
 
     coords = np.array([[0.0, 0.0], [1.0, 1.0], [1.0, 0.0], [0.0, 1.0]])
     mm = MiniMap(coords, np.array([0, 1, 2, 3]), size=300)
@@ -167,7 +173,7 @@ def test_knn_kernels_use_vnni_only_where_the_cpu_has_it():
     from numba import njit
     from numba.core.registry import cpu_target
 
-    from vae import knn
+    from vae.explore import knn
 
     kernels = knn._kernels()
     fresh = njit(kernels._scores.py_func)  # not from the disk cache: its machine code can be read
@@ -209,7 +215,7 @@ def test_exact_knn_from_many_threads():
     concurrent threads must still get their own answers."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from vae.knn import ExactKnn
+    from vae.explore.knn import ExactKnn
 
     rng = np.random.default_rng(3)
     pts = rng.standard_normal((3_000, 16)).astype(np.float32)
@@ -223,7 +229,7 @@ def test_exact_knn_from_many_threads():
 
 
 def test_knn_warm_up_and_bad_input():
-    from vae import knn
+    from vae.explore import knn
 
     thread = knn.warm_up(background=False)
     assert not thread.is_alive() and knn._KERNELS is not None
@@ -248,7 +254,7 @@ def test_numba_cache_falls_back_to_a_temporary_folder(tmp_path, monkeypatch):
     install (here: a cache path below a plain file) gets the system's temporary folder."""
     import tempfile
 
-    from vae.cache import numba_cache_dir
+    from vae.data.cache import numba_cache_dir
 
     blocker = tmp_path / "a-file"
     blocker.write_text("")
@@ -262,7 +268,7 @@ def test_numba_cache_falls_back_to_a_temporary_folder(tmp_path, monkeypatch):
 def test_umap_kernels_are_in_numbas_disk_cache(fitted):
     """umap-learn and pynndescent declare half their numba functions without cache=True: each new
     process (the app's server, a CLI run) compiled them again. fit_projection switches the cache on."""
-    from vae.cache import UNCACHEABLE_KERNELS, cache_numba_kernels, uncached_numba_kernels
+    from vae.data.cache import UNCACHEABLE_KERNELS, cache_numba_kernels, uncached_numba_kernels
 
     fitted("umap")
     import umap.layouts

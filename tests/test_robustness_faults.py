@@ -25,9 +25,11 @@ from pagecheck import assert_app_ok
 from streamlit.testing.v1 import AppTest
 
 import vae.checkpoint
-from vae.cache import load_arrays, save_arrays
-from vae.checkpoint import CheckpointError, load_checkpoint, save_checkpoint, update_meta
+from vae.checkpoint import load_checkpoint, save_checkpoint
 from vae.cli import main
+from vae.data.cache import load_arrays, save_arrays
+from vae.errors import CheckpointError
+from vae.folders import update_meta
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_DIGITS = ROOT / "checkpoints" / "digits"

@@ -23,7 +23,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from vae.cli import build_parser, main
-from vae.images import ImageError, prepare_image
+from vae.data.images import ImageError, prepare_image
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_DIGITS = ROOT / "checkpoints" / "digits"
@@ -318,7 +318,7 @@ def offline(monkeypatch, tmp_path):
     """No downloads: torchvision's dataset classes fail the way they do without a network."""
     import torchvision.datasets
 
-    import vae.data
+    import vae.data.datasets
 
     class Offline:
         def __init__(self, *a, **k):
@@ -327,7 +327,7 @@ def offline(monkeypatch, tmp_path):
 
     for name in ("KMNIST", "MNIST", "FashionMNIST"):
         monkeypatch.setattr(torchvision.datasets, name, Offline)
-    monkeypatch.setattr(vae.data, "DOWNLOAD_DIR", tmp_path / "downloads")
+    monkeypatch.setattr(vae.data.datasets, "DOWNLOAD_DIR", tmp_path / "downloads")
     monkeypatch.delenv("VAE_DATA_DIR", raising=False)
 
 

@@ -19,8 +19,9 @@ import torch
 from pagecheck import assert_app_ok
 from streamlit.testing.v1 import AppTest
 
-from vae.checkpoint import CheckpointError, load_checkpoint
+from vae.checkpoint import load_checkpoint
 from vae.cli import main
+from vae.errors import CheckpointError
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_DIGITS = ROOT / "checkpoints" / "digits"

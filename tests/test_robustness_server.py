@@ -48,7 +48,7 @@ from test_browser import (
     wait_health,
 )
 
-from vae.figures import KIND_DATA
+from vae.explore.figures import KIND_DATA
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -556,8 +556,8 @@ def _check(sessions: list[Session], model, upscale, decode) -> None:
 @pytest.mark.load
 def test_twenty_sessions_at_once(server):
     from vae.checkpoint import load_checkpoint
-    from vae.images import upscale
-    from vae.latent import decode
+    from vae.data.images import upscale
+    from vae.explore.latent import decode
 
     n = int(os.environ.get("VAE_LOAD_SESSIONS", "20"))
     seconds = float(os.environ.get("VAE_LOAD_SECONDS", "8"))

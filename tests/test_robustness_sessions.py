@@ -129,6 +129,6 @@ def test_the_cached_loader_hands_out_eval_mode_models_without_gradients(app_root
 
     ck = common.get_checkpoint("digits")
     assert not ck.model.training and not any(p.requires_grad for p in ck.model.parameters())
-    from vae.latent import decode
+    from vae.explore.latent import decode
 
     assert decode(ck.model, torch.zeros(1, 8).numpy()).is_inference()  # inference tensors, no graph

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from vae.cache import load_arrays
 from vae.checkpoint import load_checkpoint
-from vae.explorer import default_projection, encoding_key, projection_key
+from vae.data.cache import load_arrays
+from vae.explore.sets import default_projection, encoding_key, projection_key
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ["fashion-mnist", "fashion-mnist-2d", "fashion-mnist-beta4", "fashion-mnist-ae", "digits"]

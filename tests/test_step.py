@@ -1,4 +1,4 @@
-"""vae.step: one training step taken apart, held against torch.autograd and Adam's formula."""
+"""vae.lessons.step: one training step taken apart, held against torch.autograd and Adam's formula."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import torch
 from torch.distributions import Bernoulli, Normal, kl_divergence
 
 from vae.config import ModelConfig
+from vae.lessons.step import PACKAGE_ROOT, STAGES, source_of, trace_training_step
 from vae.model import VAE
-from vae.step import PACKAGE_ROOT, STAGES, source_of, trace_training_step
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -132,6 +132,6 @@ def digits_ck():
 
 
 def digits_ck_images() -> torch.Tensor:
-    from vae.data import load_dataset
+    from vae.data.datasets import load_dataset
 
     return load_dataset("digits", "test").images

@@ -7,7 +7,7 @@ import torch
 
 from vae.checkpoint import load_checkpoint
 from vae.config import ModelConfig, TrainConfig
-from vae.train import NonFiniteLossError, Trainer
+from vae.training.trainer import NonFiniteLossError, Trainer
 
 MC = ModelConfig(arch="mlp", image_shape=(1, 8, 8), latent_dim=3, hidden_dims=(32,))
 

@@ -1,4 +1,4 @@
-"""vae.uses: denoising, inpainting, anomaly scores and compression on the shipped models."""
+"""vae.lessons.uses: denoising, inpainting, anomaly scores and compression on the shipped models."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 import torch
 from PIL import Image
 
-from vae import uses
 from vae.checkpoint import load_checkpoint
-from vae.data import load_dataset
+from vae.data.datasets import load_dataset
+from vae.lessons import uses
 
 ROOT = Path(__file__).resolve().parent.parent
 

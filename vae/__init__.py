@@ -14,12 +14,13 @@ In a notebook, ``session = vae.explore("checkpoints/fashion-mnist")`` opens the 
 __version__ = "0.1.0"
 
 from .archs import Architecture, register_architecture
-from .checkpoint import Checkpoint, CheckpointError, list_checkpoints, load_checkpoint, save_checkpoint
-from .config import ConfigError, ModelConfig, TrainConfig
-from .data import DataError, ImageDataset, load_dataset, load_training_data
+from .checkpoint import Checkpoint, list_checkpoints, load_checkpoint, save_checkpoint
+from .config import ModelConfig, TrainConfig
+from .data.datasets import ImageDataset, load_dataset, load_training_data
+from .errors import CheckpointError, ConfigError, DataError
 from .likelihoods import Likelihood, register_likelihood
 from .model import VAE, LossOutput, gaussian_kl
-from .train import NonFiniteLossError, Trainer, set_seed, train
+from .training.trainer import NonFiniteLossError, Trainer, set_seed, train
 
 __all__ = [
     "VAE", "LossOutput", "gaussian_kl", "ModelConfig", "TrainConfig", "ConfigError",

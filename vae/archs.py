@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from torch import nn
 
-from .config import ConfigError
+from .errors import ConfigError
 from .i18n import N_, Text
 
 if TYPE_CHECKING:

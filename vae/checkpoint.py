@@ -13,7 +13,6 @@ place, so an interrupted save never leaves a half-written checkpoint behind.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -29,26 +28,27 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from .config import ConfigError, ModelConfig
-from .data import DataError, ImageDataset, load_dataset
+from .config import ModelConfig
+from .data.datasets import ImageDataset, load_dataset
+from .data.images import DataBackground
+from .errors import CheckpointError, ConfigError, DataError
+from .folders import (
+    CONFIG,
+    FORMAT_VERSION,
+    IMPORTED_NOTE,
+    META,
+    ONNX_KIND,
+    OPTIMIZER,
+    WEIGHTS,
+    check_no_pickles,
+    content_hash,
+    folder_kind,
+    json_default,
+    read_json,
+    swap_into_place,
+)
 from .i18n import N_, Text
-from .images import DataBackground
 from .model import VAE
-
-WEIGHTS = "model.safetensors"
-CONFIG = "config.json"
-META = "meta.json"
-OPTIMIZER = "optimizer.safetensors"
-PICKLE_SUFFIXES = (".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".bin", ".joblib")
-FORMAT_VERSION = 1
-#: config.json's ``kind`` of a model brought from elsewhere as two ONNX graphs (vae.onnx_model)
-ONNX_KIND = "onnx-vae"
-IMPORTED_NOTE = N_("{name} is an imported ONNX model: its weights live in frozen ONNX graphs that this tool "
-                    "runs but cannot train")
-
-
-class CheckpointError(RuntimeError):
-    """A checkpoint folder cannot be loaded or saved; the message says why and what to do."""
 
 
 @dataclass
@@ -194,10 +194,29 @@ class Checkpoint:
         ``half`` stores float16 weights. CheckpointError for an imported model or an existing
         ``path``. :func:`save_checkpoint` writes a meta.json as given, for a model of your own.
         """
-        from .derived import save_derived
+        from .derived import as_saved, derived_meta
+        from .evaluate import evaluate as run_evaluation
+        from .evaluate import is_complete, settings_key
 
-        return save_derived(self, path, note=note, evaluate=evaluate, eval_config=eval_config, half=half,
-                            progress=progress)
+        path = Path(path)
+        if self.imported:
+            raise CheckpointError(f"{IMPORTED_NOTE.format(name=self.name)}, so there is no fine-tuned model to "
+                                  "save; fine-tune it in your own code and import it again")
+        if path.exists():
+            raise CheckpointError(f"{path} already exists; save a derived model to a new folder")
+        meta = derived_meta(self, note)
+        if evaluate:  # on exactly the weights written (float16-rounded when half)
+            model = self.model
+            was_training = model.training
+            try:
+                saved = as_saved(model, half).eval()
+                report = run_evaluation(Checkpoint(path, saved, self.config, meta, ""), eval_config, progress)
+            finally:
+                model.train(was_training)
+            report["complete"] = is_complete(report, meta)
+            meta["metrics"], meta["evaluations"] = report, {settings_key(report): report}
+        save_checkpoint(path, self.model, meta, half=half)
+        return load_checkpoint(path)
 
 
 @dataclass
@@ -231,39 +250,6 @@ def load_folder(path: str | Path, config_from_dict: Callable[[dict[str, Any]], A
     path = Path(path)
     model, config, meta = load_model_folder(path, config_from_dict, build, kind=kind, device=device)
     return ModelFolder(path, model, config, meta, content_hash(path))
-
-
-def _check_no_pickles(path: Path) -> None:
-    found = sorted(p.name for p in path.iterdir() if p.suffix.lower() in PICKLE_SUFFIXES)
-    if found:
-        raise CheckpointError(
-            f"{path} contains {', '.join(found)}: pickle-style files can run code when opened, "
-            f"and this tool never loads them. Remove them (weights belong in {WEIGHTS})"
-        )
-
-
-def content_hash(path: str | Path) -> str:
-    """SHA-256 (hex, 16 chars) of the weights and config: the cache key of a checkpoint."""
-    path = Path(path)
-    h = hashlib.sha256()
-    for name in (CONFIG, WEIGHTS):
-        with open(path / name, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-    return h.hexdigest()[:16]
-
-
-def read_json(path: Path) -> dict[str, Any]:
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except FileNotFoundError:
-        raise CheckpointError(f"{path.parent} has no {path.name}; it is not a checkpoint folder") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise CheckpointError(f"{path} is not valid JSON ({e}); the file is corrupted") from None
-    if not isinstance(data, dict):
-        raise CheckpointError(f"{path} must hold a JSON object, found {type(data).__name__}")
-    return data
 
 
 def _usable_device(device: str | torch.device) -> torch.device:
@@ -318,24 +304,15 @@ def check_trainable(path: str | Path) -> None:
                               "in your own code and import it again")
 
 
-def folder_kind(path: Path) -> str | None:
-    """The ``kind`` config.json names (None for ours, or when it cannot be read: loading says why)."""
-    try:
-        kind = read_json(path / CONFIG).get("kind")
-    except (CheckpointError, OSError):
-        return None
-    return kind if isinstance(kind, str) else None
-
-
 def _load_imported(path: Path, device: str | torch.device, trainable: bool) -> Checkpoint:
-    """An imported model's folder (vae.onnx_model): two checked ONNX graphs run by onnxruntime."""
-    from .onnx_graphs import OnnxFileError
-    from .onnx_model import OnnxConfig, folder_hash, load_graphs
+    """An imported model's folder (vae.byo.model): two checked ONNX graphs run by onnxruntime."""
+    from .byo.graphs import OnnxFileError
+    from .byo.model import OnnxConfig, folder_hash, load_graphs
 
     _usable_device(device)  # onnxruntime picks its own provider; a device this machine lacks is still an error
     if trainable:
         raise CheckpointError(IMPORTED_NOTE.format(name=path))
-    _check_no_pickles(path)
+    check_no_pickles(path)
     cfg_dict = dict(read_json(path / CONFIG))
     cfg_dict.pop("kind")
     try:
@@ -367,7 +344,7 @@ def load_model_folder(path: str | Path, config_from_dict: Callable[[dict[str, An
     device = _usable_device(device)
     if not path.is_dir():
         raise CheckpointError(f"checkpoint folder {path} does not exist")
-    _check_no_pickles(path)
+    check_no_pickles(path)
     cfg_dict = dict(read_json(path / CONFIG))
     found = cfg_dict.pop("kind", None)
     if found != kind:
@@ -478,7 +455,7 @@ def save_checkpoint(
         meta.setdefault("format_version", FORMAT_VERSION)
         meta["saved_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         with open(tmp / META, "w", encoding="utf-8") as f:
-            json.dump(meta, f, indent=2, default=_json_default)
+            json.dump(meta, f, indent=2, default=json_default)
             f.write("\n")
         if optimizer_state is not None:
             tensors, md = _optimizer_to_tensors(optimizer_state)
@@ -488,7 +465,7 @@ def save_checkpoint(
             with open(f, "rb") as fh:
                 os.fsync(fh.fileno())
         os.chmod(tmp, 0o755)
-        _swap_into_place(tmp, path)
+        swap_into_place(tmp, path)
     except OSError as e:
         shutil.rmtree(tmp, ignore_errors=True)
         raise CheckpointError(
@@ -498,56 +475,6 @@ def save_checkpoint(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return path
-
-
-def _swap_into_place(tmp: Path, path: Path) -> None:
-    if not path.exists():
-        os.replace(tmp, path)
-        return
-    old = path.with_name(f".{path.name}.old-{os.getpid()}-{time.time_ns()}")
-    os.replace(path, old)
-    try:
-        os.replace(tmp, path)
-    except OSError:
-        os.replace(old, path)  # put the previous checkpoint back
-        raise
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def update_meta(path: str | Path, **updates: Any) -> dict[str, Any]:
-    """Merge keys into a checkpoint's meta.json (atomically) and return the new meta."""
-    path = Path(path)
-    meta = read_json(path / META) if (path / META).exists() else {}
-    meta.update(updates)
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".meta-", suffix=".json", dir=path)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(meta, f, indent=2, default=_json_default)
-            f.write("\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path / META)
-    except OSError as e:
-        if tmp:
-            Path(tmp).unlink(missing_ok=True)
-        raise CheckpointError(
-            f"updating {path / META} failed ({e.strerror or e}); the previous one is kept"
-        ) from None
-    except BaseException:
-        if tmp:
-            Path(tmp).unlink(missing_ok=True)
-        raise
-    return meta
-
-
-def _json_default(o: Any) -> Any:
-    if torch.is_tensor(o):
-        return o.tolist()
-    if hasattr(o, "tolist"):
-        return o.tolist()
-    if isinstance(o, Path):
-        return str(o)
-    raise TypeError(f"cannot store {type(o).__name__} in JSON")
 
 
 @dataclass

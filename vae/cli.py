@@ -297,7 +297,8 @@ TRAIN_DEFAULTS: dict[str, Any] = {
 
 def _saved_settings(out: Path) -> dict[str, Any]:
     """The `train` options a saved run used, read from its config.json and meta.json."""
-    from .checkpoint import CONFIG, META, CheckpointError, read_json
+    from .errors import CheckpointError
+    from .folders import CONFIG, META, read_json
 
     try:
         cfg, meta = read_json(out / CONFIG), read_json(out / META)
@@ -324,7 +325,7 @@ def resolve_train_args(args: argparse.Namespace) -> argparse.Namespace:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from . import distributed
+    from .training import distributed
 
     if args.nproc_per_node > 1 and not distributed.launched():
         argv = _without_option(sys.argv[1:], "--nproc-per-node")
@@ -353,12 +354,12 @@ def _without_option(argv: list[str], option: str) -> list[str]:
 
 
 def _train(args: argparse.Namespace, d) -> int:
-    from . import distributed
     from .archs import get_architecture
     from .checkpoint import check_trainable
     from .config import ModelConfig, TrainConfig
-    from .data import check_dataset_name, load_training_data
-    from .train import Trainer
+    from .data.datasets import check_dataset_name, load_training_data
+    from .training import distributed
+    from .training.trainer import Trainer
 
     def settle() -> argparse.Namespace:  # rank 0 reads --out; every process gets the same options
         resolved = resolve_train_args(args)
@@ -394,7 +395,7 @@ def _train(args: argparse.Namespace, d) -> int:
             f"{_torchrun_prefix()} -m vae " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
     trainer = Trainer(mc, tc, train_data, test_data, command=command)
     if d is not None:  # torchrun stops the other processes with SIGTERM when one fails: say so in one line
-        from .distributed import Termination
+        from .training.distributed import Termination
 
         trainer.add_callback("on_batch_end", Termination(d, tc.out).install().check)
     if d is None or d.is_main:  # one progress bar and one summary per run
@@ -427,7 +428,7 @@ def _torchrun_prefix() -> str:
 
 def cmd_train_model(args: argparse.Namespace) -> int:
     """train-gan and train-classifier: a comparison model, trained on the same data as the VAEs."""
-    from .data import check_dataset_name, load_dataset
+    from .data.datasets import check_dataset_name, load_dataset
 
     check_dataset_name(args.dataset)
     if Path(args.out).exists() and any(Path(args.out).iterdir()):
@@ -439,14 +440,14 @@ def cmd_train_model(args: argparse.Namespace) -> int:
     command = "python -m vae " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     shape = tuple(train_data.image_shape)
     if args.command == "train-gan":
-        from .gan import GanConfig, GanTrainConfig, GanTrainer
+        from .baselines.gan import GanConfig, GanTrainConfig, GanTrainer
 
         trainer = GanTrainer(GanConfig(image_shape=shape, noise_dim=args.noise_dim, channels=args.channels),
                              GanTrainConfig(**common), train_data, command=command)
         line = ("epoch {epoch:>3}/{epochs}  D loss {d_loss:.3f}  G loss {g_loss:.3f}  D(real) {d_real:.2f}  "
                 "D(fake) {d_fake:.2f}  {seconds:.0f}s")
     else:
-        from .classifier import ClassifierConfig, ClassifierTrainConfig, ClassifierTrainer
+        from .baselines.classifier import ClassifierConfig, ClassifierTrainConfig, ClassifierTrainer
 
         test_data = load_dataset(args.dataset, "test", data_dir=args.data_dir)
         cfg = ClassifierConfig(image_shape=shape, n_classes=len(train_data.class_names), channels=args.channels,
@@ -462,12 +463,12 @@ def cmd_train_model(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     import time
 
+    from .baselines.classifier import KIND as CLASSIFIER
+    from .baselines.classifier import load_classifier
+    from .baselines.compare import compare_generators
+    from .baselines.gan import KIND as GAN
+    from .baselines.gan import load_generator
     from .checkpoint import find_model, load_checkpoint
-    from .classifier import KIND as CLASSIFIER
-    from .classifier import load_classifier
-    from .compare import compare_generators
-    from .gan import KIND as GAN
-    from .gan import load_generator
 
     ck = load_checkpoint(args.checkpoint)
     models = Path(__file__).resolve().parent.parent / "models"
@@ -491,7 +492,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
                   training_seconds={"VAE": (ck.meta.get("training") or {}).get("seconds"),
                                     "GAN": (gan.meta.get("training") or {}).get("seconds")})
     if args.save:
-        from .compare import SHIPPED_COMPARISONS, comparison_key, save_comparison
+        from .baselines.compare import SHIPPED_COMPARISONS, comparison_key, save_comparison
 
         key = comparison_key(ck.content_hash, gan.content_hash, clf.content_hash, args.n, args.seed)
         if save_comparison(gan.path / SHIPPED_COMPARISONS, key, report) is None:
@@ -635,7 +636,7 @@ def _print_imported(ck) -> None:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .checkpoint import load_checkpoint
     from .evaluate import EvalConfig, evaluate, format_report, store_report
-    from .train import resolve_device
+    from .training.trainer import resolve_device
 
     ck = load_checkpoint(args.checkpoint, device=resolve_device(args.device))
     cfg = EvalConfig(limit=args.limit, iwae_k=args.iwae_k, iwae_images=args.iwae_images,
@@ -651,7 +652,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     import torch
 
     from .checkpoint import load_checkpoint
-    from .images import image_grid, save_png
+    from .data.images import image_grid, save_png
 
     ck = load_checkpoint(args.checkpoint)
     gen = torch.Generator().manual_seed(args.seed)
@@ -666,7 +667,7 @@ def cmd_reconstruct(args: argparse.Namespace) -> int:
     import torch
 
     from .checkpoint import load_checkpoint
-    from .images import image_grid, save_png
+    from .data.images import image_grid, save_png
 
     ck = load_checkpoint(args.checkpoint)
     test = ck.load_data("test", data_dir=args.data_dir)
@@ -681,11 +682,11 @@ def cmd_reconstruct(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from .checkpoint import load_checkpoint
-    from .export import export_csv, export_projector
+    from .export.tables import export_csv, export_projector
 
     ck = load_checkpoint(args.checkpoint)
     if args.format == "onnx":  # the model only: no data set needed
-        from .onnx_export import export_onnx
+        from .export.onnx_files import export_onnx
 
         files = export_onnx(ck.model, args.out).values()
         print(f"wrote {', '.join(str(f) for f in files)}")
@@ -699,8 +700,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_project(args: argparse.Namespace) -> int:
     from .checkpoint import load_checkpoint
-    from .explorer import default_projection, ship_projection
-    from .projection import ProjectionConfig
+    from .explore.projection import ProjectionConfig
+    from .explore.sets import default_projection, ship_projection
 
     ck = load_checkpoint(args.checkpoint)
     data = ck.load_data(args.split, args.limit, args.data_dir)
@@ -717,9 +718,10 @@ def cmd_map(args: argparse.Namespace) -> int:
     """The maps the app draws for an explore set, built (or read) where the app looks for them."""
     import time
 
-    from .cache import DEFAULT_CACHE_DIR
     from .checkpoint import load_checkpoint
-    from .explorer import (
+    from .data.cache import DEFAULT_CACHE_DIR
+    from .explore.projection import LatentMap, ProjectionConfig
+    from .explore.sets import (
         ALL,
         all_parts,
         default_projection,
@@ -729,7 +731,6 @@ def cmd_map(args: argparse.Namespace) -> int:
         projection,
         sample_map,
     )
-    from .projection import LatentMap, ProjectionConfig
 
     say = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
     cache = Path(args.cache_dir) if args.cache_dir else DEFAULT_CACHE_DIR
@@ -758,7 +759,7 @@ def cmd_map(args: argparse.Namespace) -> int:
         if cfg.method in ("umap", "tsne"):
             base_map = LatentMap(base.mu, base_coords)
         else:
-            from .projection import build_latent_map, fit_pca_map
+            from .explore.projection import build_latent_map, fit_pca_map
 
             base_map = build_latent_map(enc.mu, coords, cfg.method,
                                         fit_pca_map(enc.mu, coords) if cfg.method == "pca" else None)
@@ -772,7 +773,7 @@ def cmd_map(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from .byo import import_onnx
+    from .byo.importer import import_onnx
 
     names = [n.strip() for n in args.class_names.split(",")] if args.class_names else None
     declared = dict(input_range=args.input_range, output_range=args.output_range, likelihood=args.likelihood,
@@ -790,7 +791,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_data(args: argparse.Namespace) -> int:
-    from .data import IDX_DATASETS, check_dataset_name, dataset_available, find_idx, load_dataset
+    from .data.datasets import IDX_DATASETS, check_dataset_name, dataset_available, find_idx, load_dataset
 
     splits = ("train", "test") if args.split == "both" else (args.split,)
     if args.check:
@@ -828,11 +829,9 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .checkpoint import CheckpointError
-    from .config import ConfigError
-    from .data import DataError
-    from .distributed import PeerLostError
-    from .train import NonFiniteLossError
+    from .errors import CheckpointError, ConfigError, DataError
+    from .training.distributed import PeerLostError
+    from .training.trainer import NonFiniteLossError
 
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -11,15 +11,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .errors import ConfigError
+
 Variance = Literal["learned", "fixed"]
 Device = Literal["auto", "cpu", "cuda", "mps"]
 
 VARIANCES: tuple[str, ...] = ("learned", "fixed")
 DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda", "mps")
-
-
-class ConfigError(ValueError):
-    """A configuration value is out of range; the message names it and the fix."""
 
 
 def config_to_json(cfg: Any, kind: str | None = None) -> str:
@@ -148,7 +146,7 @@ class ModelConfig:
 class TrainConfig:
     """One training run: data, optimisation and where the checkpoint goes."""
 
-    dataset: str = "fashion-mnist"  # a name from vae.data.DATASETS, or "folder:PATH"
+    dataset: str = "fashion-mnist"  # a name from vae.data.datasets.DATASETS, or "folder:PATH"
     out: str = "checkpoints/run"  # checkpoint folder, rewritten atomically after every epoch
     epochs: int = 20  # passes over the training split
     batch_size: int = 128  # images per optimisation step
@@ -206,7 +204,7 @@ class TrainConfig:
 class RunConfig:
     """One training run of a comparison model (a GAN, a classifier); each subclass sets its defaults."""
 
-    dataset: str = "fashion-mnist"  # a name from vae.data.DATASETS
+    dataset: str = "fashion-mnist"  # a name from vae.data.datasets.DATASETS
     out: str = "models/run"  # folder, rewritten atomically after every epoch
     epochs: int = 10  # passes over the training split
     batch_size: int = 128  # images per step

@@ -11,7 +11,7 @@ Metrics (all on the test split, or its first ``limit`` images):
   with published ones; for Bernoulli or a Gaussian density it compares only within the likelihood.
 - ``recon_mse``: mean squared error per pixel of the posterior-mean reconstruction.
 - ``kl_per_dim`` and ``dims_in_use``: the dimensions whose average KL is at least 0.05 nats, the rule
-  every page counts with (:data:`vae.latent.COLLAPSED_KL`); ``active_units``: Burda et al.'s looser
+  every page counts with (:data:`vae.explore.latent.COLLAPSED_KL`); ``active_units``: Burda et al.'s looser
   count, dimensions with Cov_x(E_q[z]) > 0.01, for comparison with published figures.
 - ``knn_acc``: a 5-nearest-neighbour classifier on the latent means, fitted on the train split.
 - ``baselines``: PCA with as many components as the latent space (reconstruction MSE and
@@ -31,16 +31,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
-from .checkpoint import META, Checkpoint, read_json, update_meta
-from .config import ConfigError
-from .data import DataError, ImageDataset
-from .latent import COLLAPSED_KL, in_use, mean_variance
+from .data.datasets import ImageDataset
+from .errors import ConfigError, DataError
+from .explore.latent import COLLAPSED_KL, in_use, mean_variance
+from .folders import META, read_json, update_meta
 from .model import LOG_2PI, VAE
+
+if TYPE_CHECKING:
+    from .checkpoint import Checkpoint
 
 ACTIVE_UNIT_THRESHOLD = 0.01  # Burda et al.'s active units: Var_x(μ_j) above this
 
@@ -113,7 +116,7 @@ def bits_per_dim(nats: float, num_pixels: int) -> float:
 
 
 def dims_in_use(metrics: dict[str, Any]) -> int | None:
-    """The dimensions in use by the app's one rule (vae.latent.COLLAPSED_KL), from an evaluation's
+    """The dimensions in use by the app's one rule (vae.explore.latent.COLLAPSED_KL), from an evaluation's
     ``kl_per_dim``: reports written before ``dims_in_use`` was stored count the same way."""
     kl = metrics.get("kl_per_dim")
     return int(in_use(kl).sum()) if isinstance(kl, list) and kl else None

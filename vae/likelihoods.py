@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import ConfigError
+from .errors import ConfigError
 from .i18n import N_
 
 if TYPE_CHECKING:

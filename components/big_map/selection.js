@@ -1,5 +1,5 @@
 // Box and lasso selection on the canvas map: which codes lie inside the shape the user drew. The
-// server finds the same points from the same shape (vae/map_view.py inside_polygon, its twin: the
+// server finds the same points from the same shape (vae/explore/map_view.py inside_polygon, its twin: the
 // same even-odd test in the same float64 arithmetic), so the page can mark them at once and the
 // panel beside the map lists the same ones.
 
@@ -36,7 +36,7 @@ export function insidePolygon(xy, polygon) {
 }
 
 /**
- * A box's corners as a polygon, in the order vae/map_view.py box_polygon gives them.
+ * A box's corners as a polygon, in the order vae/explore/map_view.py box_polygon gives them.
  * @returns {number[][]}
  */
 export function boxPolygon(x0, y0, x1, y1) {

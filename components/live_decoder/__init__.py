@@ -38,10 +38,10 @@ import streamlit as st
 
 from pages._i18n import _  # the app's translations (this component is part of the app)
 from vae.checkpoint import Checkpoint
-from vae.images import png_bytes
-from vae.minimap import MiniMap
-from vae.onnx_export import export_cached, write_atomic
-from vae.projection import LatentMap
+from vae.data.images import png_bytes
+from vae.explore.minimap import MiniMap
+from vae.explore.projection import LatentMap
+from vae.export.onnx_files import export_cached, write_atomic
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -150,7 +150,7 @@ def minimap_spec(ck: Checkpoint, mm: MiniMap, tag: str) -> dict[str, Any]:
 
 
 def image_spec(ck: Checkpoint, size: int) -> dict[str, Any]:
-    """The image's shape and the nearest-neighbour factor that ``vae.images.upscale(img, size)`` uses."""
+    """The image's shape and the nearest-neighbour factor that ``vae.data.images.upscale(img, size)`` uses."""
     c, h, w = (int(v) for v in ck.config.image_shape)
     return {"shape": [c, h, w], "factor": max(1, round(size / max(h, w)))}
 

@@ -1,10 +1,10 @@
-// The page's twin of vae.projection.LatentMap (code <-> map position) and of vae.minimap.MiniMap
+// The page's twin of vae.explore.projection.LatentMap (code <-> map position) and of vae.explore.minimap.MiniMap
 // (the small raster map with the marker and trail). A browser test holds both directions against
 // the Python ones on the same codes and spots.
 
 /**
  * Inverse-distance-weighted mean of `values` over the k nearest `points` to `q` (exact search,
- * float64 distances from float32 points), as vae.knn.ExactKnn.weighted_mean: a query within 1e-9
+ * float64 distances from float32 points), as vae.explore.knn.ExactKnn.weighted_mean: a query within 1e-9
  * of a point gets that point's value.
  * @param {Float32Array} points (n*dim,)
  * @param {number} dim
@@ -87,7 +87,7 @@ export class PageLatentMap {
 }
 
 /**
- * The small map with its marker, as vae.minimap.MiniMap.render draws it.
+ * The small map with its marker, as vae.explore.minimap.MiniMap.render draws it.
  * @param {HTMLCanvasElement} canvas
  * @param {HTMLImageElement} background the server's picture of the data points
  * @param {{size: number, center: number[], scale: number}} geo MiniMap.geometry()

@@ -1,5 +1,5 @@
 // Images from the decoder onto a canvas: the same 8-bit values as the server's PNGs
-// (vae.images.upscale: clip to [0, 1], x 255 + 0.5, truncate) and the same nearest-neighbour
+// (vae.data.images.upscale: clip to [0, 1], x 255 + 0.5, truncate) and the same nearest-neighbour
 // blocks, so a pixel of the page equals the server's pixel within rounding.
 
 /**

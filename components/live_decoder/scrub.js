@@ -1,5 +1,5 @@
 // Interpolate: a scrub slider along the path from A to B, decoding live while it moves.
-// The code at t is the page's twin of vae.latent.path_point (linear or spherical).
+// The code at t is the page's twin of vae.explore.latent.path_point (linear or spherical).
 
 import { Runner, noteInput, statsFor } from "./runner.js";
 import { LIVE, decode, loadSession, reasonOf } from "./runtime.js";
@@ -8,7 +8,7 @@ import { watchSliders } from "./sliders.js";
 import { ensureRoot, setLive, showServerView } from "./view.js";
 
 /**
- * The code at t in [0, 1] on the path from a to b, as vae.latent.path_point computes it.
+ * The code at t in [0, 1] on the path from a to b, as vae.explore.latent.path_point computes it.
  * @param {number[]} a
  * @param {number[]} b
  * @param {number} t

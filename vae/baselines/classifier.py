@@ -1,0 +1,184 @@
+"""A small convolutional classifier of the data set's classes: the judge of generated images.
+
+Trained on the same training split as the VAEs and the GAN, it gives the comparison pages
+three measurements that need no human eye: which class each generated image looks like (the
+class histogram of 10,000 samples shows whether a model covers every class), how sure it is,
+and a 128-number feature vector per image for the Fréchet distance (FID's recipe with this
+classifier in place of Inception, which would need a download and 299x299 colour images).
+
+    python -m vae train-classifier --dataset fashion-mnist --epochs 6 --out models/fashion-mnist-classifier
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..checkpoint import ModelFolder, load_folder
+from ..config import KindConfig, RunConfig, check_stages
+from ..data.datasets import ImageDataset, load_dataset
+from ..errors import ConfigError
+from ..training.trainer import (
+    Reporting,
+    TrainResult,
+    _epoch_seed,
+    resolve_device,
+    run_meta,
+    save_epoch,
+    set_seed,
+)
+
+KIND = "classifier"
+
+
+@dataclass(frozen=True)
+class ClassifierConfig(KindConfig):
+    """Everything needed to rebuild the classifier."""
+
+    KIND = KIND
+    image_shape: tuple[int, int, int] = (1, 28, 28)  # (channels, height, width) of the data
+    n_classes: int = 10  # outputs
+    channels: tuple[int, ...] = (32, 64)  # 3x3 convolution + 2x2 max-pool stages
+    feature_dim: int = 128  # the penultimate layer: the features of the Fréchet distance
+
+    def validate(self) -> ClassifierConfig:
+        check_stages(self.image_shape, self.channels, "pooling stages")
+        if not isinstance(self.n_classes, int) or self.n_classes < 2:
+            raise ConfigError(f"n_classes must be >= 2, got {self.n_classes!r}")
+        if not isinstance(self.feature_dim, int) or self.feature_dim < 2:
+            raise ConfigError(f"feature_dim must be >= 2, got {self.feature_dim!r}")
+        return self
+
+
+class Classifier(nn.Module):
+    """Images (B, C, H, W) in [0, 1] -> class logits (B, n_classes), via features (B, feature_dim)."""
+
+    def __init__(self, config: ClassifierConfig):
+        super().__init__()
+        self.config = config.validate()
+        c, h, w = config.image_shape
+        layers: list[nn.Module] = []
+        ch = c
+        for out_ch in config.channels:  # (B, ch, H, W) -> (B, out_ch, H/2, W/2)
+            layers += [nn.Conv2d(ch, out_ch, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
+            ch = out_ch
+        stride = 2 ** len(config.channels)
+        layers += [nn.Flatten(), nn.Linear(ch * (h // stride) * (w // stride), config.feature_dim), nn.ReLU()]
+        self.features = nn.Sequential(*layers)
+        self.dropout = nn.Dropout(0.3)
+        self.head = nn.Linear(config.feature_dim, config.n_classes)
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.dropout(self.features(x)))
+
+    @torch.inference_mode()
+    def embed(self, x: torch.Tensor, batch_size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+        """Features (N, feature_dim) and class probabilities (N, n_classes) of many images, as NumPy."""
+        feats, probs = [], []
+        for i in range(0, len(x), batch_size):
+            f = self.features(x[i : i + batch_size].to(self.device).float())
+            feats.append(f.float().cpu())
+            probs.append(torch.softmax(self.head(f), dim=1).float().cpu())
+        if not feats:
+            return np.zeros((0, self.config.feature_dim), np.float32), np.zeros((0, self.config.n_classes), np.float32)
+        return torch.cat(feats).numpy(), torch.cat(probs).numpy()
+
+    def predict(self, x: torch.Tensor) -> np.ndarray:
+        """The most likely class of each image: (N,) int."""
+        return self.embed(x)[1].argmax(1)
+
+
+@dataclass
+class ClassifierTrainConfig(RunConfig):
+    """One classifier training run."""
+
+    out: str = "models/classifier"  # folder, rewritten atomically after every epoch
+    epochs: int = 6  # passes over the training split
+
+
+def accuracy(model: Classifier, data: ImageDataset) -> float:
+    """Fraction of ``data`` whose predicted class is its label."""
+    return float((model.predict(data.images) == data.labels.numpy()).mean()) if len(data) else float("nan")
+
+
+class ClassifierTrainer(Reporting):
+    """Trains the classifier with cross-entropy; test accuracy after every epoch; saves atomically."""
+
+    def __init__(self, config: ClassifierConfig, train_config: ClassifierTrainConfig,
+                 train_data: ImageDataset | None = None, test_data: ImageDataset | None = None,
+                 command: str | None = None):
+        super().__init__()
+        self.config = config.validate()
+        self.train_config = train_config.validate()
+        self.train_data, self.test_data = train_data, test_data
+        self.command = command
+        self.device = resolve_device(train_config.device)
+
+    def run(self) -> TrainResult:
+        tc, cfg = self.train_config, self.config
+        if tc.threads:
+            torch.set_num_threads(tc.threads)
+        train = (self.train_data or load_dataset(tc.dataset, "train", data_dir=tc.data_dir)).subset(tc.limit)
+        test = self.test_data or load_dataset(tc.dataset, "test", data_dir=tc.data_dir)
+        if tuple(train.image_shape) != tuple(cfg.image_shape):
+            raise ConfigError(f"the classifier expects images of shape {tuple(cfg.image_shape)} but "
+                              f"{train.name} has {train.image_shape}")
+        set_seed(tc.seed)
+        model = Classifier(cfg).to(self.device)
+        opt = torch.optim.Adam(model.parameters(), lr=tc.lr, fused=True)  # one kernel for all weights
+        steps = math.ceil(len(train) / tc.batch_size)
+        history: list[dict[str, Any]] = []
+        meta_base = run_meta(KIND, tc, train, self.command, self.device, test_size=len(test))
+        self._trigger("on_start", {"epochs": tc.epochs, "start_epoch": 0, "steps_per_epoch": steps,
+                                   "device": str(self.device), "train_size": len(train)})
+        t_run = time.perf_counter()
+        status = "complete"
+        x_all, y_all = train.images.to(self.device), train.labels.to(self.device)
+        for epoch in range(tc.epochs):
+            model.train()
+            perm = torch.randperm(len(train), generator=torch.Generator().manual_seed(_epoch_seed(tc.seed, epoch)))
+            loss_sum, seen = 0.0, 0
+            t_epoch = time.perf_counter()
+            for step in range(steps):
+                if self._stop.is_set():
+                    break
+                idx = perm[step * tc.batch_size : (step + 1) * tc.batch_size].to(self.device)
+                loss = F.cross_entropy(model(x_all[idx]), y_all[idx])
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                loss_sum += loss.item() * len(idx)
+                seen += len(idx)
+                self._trigger("on_batch_end", {"epoch": epoch, "step": step, "steps_per_epoch": steps,
+                                               "loss": loss.item(),
+                                               "images_per_s": seen / max(time.perf_counter() - t_epoch, 1e-9)})
+            if seen < len(train):
+                status = "stopped"
+                break
+            seconds = time.perf_counter() - t_epoch
+            model.eval()
+            row = {"epoch": epoch + 1, "train_loss": loss_sum / seen, "test_acc": accuracy(model, test),
+                   "seconds": seconds, "images_per_s": seen / max(seconds, 1e-9)}
+            history.append(row)
+            save_epoch(model, meta_base, history, tc.epochs, t_run, tc.half_weights, test_acc=row["test_acc"])
+            self._trigger("on_epoch_end", {**row, "epochs": tc.epochs, "path": tc.out})
+        seconds = time.perf_counter() - t_run
+        self._trigger("on_end", {"status": status, "path": tc.out, "history": history, "seconds": seconds})
+        return TrainResult(Path(tc.out), history, status, seconds)
+
+
+def load_classifier(path: str | Path, device: str | torch.device = "cpu") -> ModelFolder:
+    """Load a classifier folder strictly (as :func:`vae.checkpoint.load_checkpoint` does)."""
+    return load_folder(path, ClassifierConfig.from_dict, Classifier, KIND, device)

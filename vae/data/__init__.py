@@ -1,0 +1,8 @@
+"""Data: the images every model is trained on and explored with.
+
+    datasets.py  one registry of data sets (Fashion-MNIST, MNIST, KMNIST, digits, folders of images),
+                 images as float tensors (N, C, H, W) in [0, 1]
+    images.py    images in and out: PIL <-> tensors, crisp upscaling, grids, PNG/GIF bytes, and a
+                 user's own picture turned into what the model expects
+    cache.py     a small verified disk cache of NumPy arrays (encodings, maps)
+"""

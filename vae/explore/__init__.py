@@ -1,0 +1,10 @@
+"""The explorer's maths: everything the pages show about the latent space, without Streamlit.
+
+    latent.py       encodings of a data set, paths, traversals, attribute vectors, the dimensions in use
+    projection.py   2-D maps of the latent space (UMAP, PCA, t-SNE) and fast maps both ways
+    knn.py          exact nearest neighbours of a fixed point set (_knn_kernels.py: its numba kernels)
+    sets.py         explore sets (test, train, all, posterior samples), encoded and mapped, cached on disk
+    map_view.py     what the canvas map of a large explore set computes, on the server too
+    minimap.py      the Sliders page's small raster map with a moving marker
+    figures.py      the Plotly figures the pages display
+"""

@@ -1,0 +1,5 @@
+"""A checkpoint written out in other formats.
+
+    onnx_files.py  the decoder and encoder as ONNX files, for the browser's live decoding
+    tables.py      latent codes as CSV, or TensorBoard's Embedding Projector files
+"""

@@ -1,0 +1,522 @@
+"""Background training jobs: a :class:`~vae.training.trainer.Trainer` in a daemon thread, read through snapshots.
+
+    registry = JobRegistry()
+    job = registry.start(model_config, train_config)  # JobBusyError while another job runs
+    snap = job.snapshot()  # a consistent copy: status, epoch, step, losses, history, error
+    job.stop()             # ends the run after the current batch; finished epochs are kept
+
+UI-free: the app's Train page polls ``snapshot()``; nothing here prints or imports Streamlit.
+A job never raises out of its thread: every error ends it as ``"failed"`` with a one-line
+message. The checkpoint is trained in a hidden sibling folder (``.NAME.training``, skipped by
+:func:`vae.checkpoint.list_checkpoints`) and moved to its name when the run ends, so a
+half-trained model never shows up among the finished ones.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import shlex
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..archs import get_architecture
+from ..config import ModelConfig, TrainConfig
+from ..data.datasets import ImageDataset, load_training_data
+from ..errors import CheckpointError, ConfigError, DataError
+from ..explore.latent import COLLAPSED_KL
+from ..folders import IMPORTED_NOTE, ONNX_KIND, folder_kind, update_meta
+from ..i18n import N_, Text
+from ..model import gaussian_kl
+from .trainer import NonFiniteLossError, Trainer
+
+STATUSES = ("queued", "running", "complete", "stopped", "failed")
+ACTIVE = ("queued", "running")
+MAX_LOSS_POINTS = 2000  # batch losses kept for the live chart (older ones are thinned, not dropped)
+MAX_CODES = 2000  # test images encoded for the live map of the codes
+CODES_EVERY_S = 0.5  # the live map's codes are refreshed at most this often (and after the last epoch)
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")  # used with fullmatch
+
+
+class JobError(RuntimeError):
+    """A job cannot start (bad name, folder exists); the message says why."""
+
+
+class JobBusyError(JobError):
+    """Another training job is still running (one at a time)."""
+
+
+# -- names, paths and the equivalent command line ---------------------------------------------
+def checkpoint_name_problem(root: str | Path, name: str) -> str | None:
+    """Why ``name`` cannot be a new checkpoint folder under ``root``, or None when it can.
+
+    A plain folder name (letters, digits, ``_ . -``; never a path) that no folder, file or
+    unfinished run under ``root`` uses yet.
+    """
+    if not name:
+        return "give the checkpoint a name"
+    if not NAME_RE.fullmatch(name) or ".." in name:
+        return (f"{name[:60]!r} is not a plain folder name: start with a letter or digit and use only "
+                "letters, digits, '_', '.' and '-' (at most 100 characters, no '/' or '..')")
+    root = Path(root)
+    if folder_kind(root / name) == ONNX_KIND:
+        return f"{IMPORTED_NOTE.format(name=repr(name))}; choose a new name to train a VAE of ours"
+    if (root / name).exists():
+        return f"a checkpoint named {name!r} already exists; choose another name"
+    if staging_path(root / name).exists():
+        return (f"an unfinished run named {name!r} is in the hidden folder {staging_path(root / name).name} "
+                "(training in another process, or interrupted); choose another name, or delete that folder")
+    return None
+
+
+def staging_path(out: str | Path) -> Path:
+    """The hidden folder a job trains in before moving the result to ``out``."""
+    out = Path(out)
+    return out.with_name(f".{out.name}.training")
+
+
+def default_threads() -> int:
+    """Torch threads for a background run: all cores but one, so the app stays responsive."""
+    return max(1, (os.cpu_count() or 1) - 1)
+
+
+# -- the classroom preset ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Preset:
+    """Settings for a run that is quick and reliably gives a usable model (see :data:`CLASSROOM`)."""
+
+    name: str
+    description: str
+    dataset: str
+    model: dict[str, Any]  # ModelConfig fields
+    train: dict[str, Any]  # TrainConfig fields
+
+    def configs(self, out: str | Path, threads: int | None = None) -> tuple[ModelConfig, TrainConfig]:
+        mc = ModelConfig(**self.model)
+        tc = TrainConfig(dataset=self.dataset, out=str(out), threads=threads, **self.train)
+        return mc, tc
+
+
+#: A 2-D VAE on scikit-learn's digits (on every machine, no download) in about 30 s on 2 CPU cores:
+#: long enough to narrate, with a KL warm-up so that both dimensions stay in use. Measured here with one
+#: torch thread on 2 busy cores: 25-43 s; over seeds 0-2, 2 of 2 dimensions active (KL 1.3-1.6 nats each)
+#: and 5-NN accuracy on the codes 0.76-0.86 (benchmarks: python -m benchmarks --only classroom).
+#: Five epochs without warm-up, as tried in a rehearsal, end with 0 of 2 dimensions in use.
+CLASSROOM = Preset(
+    name="classroom",
+    description=N_("a 2-D VAE on the 8×8 digits with a KL warm-up: about 30 s on 2 CPU cores"),
+    dataset="digits",
+    model=dict(arch="mlp", latent_dim=2, hidden_dims=(256, 128), beta=1.0, image_shape=(1, 8, 8)),
+    train=dict(epochs=150, batch_size=64, lr=2e-3, kl_warmup_epochs=30.0, seed=0),
+)
+
+
+def collapse_verdict(kl_per_dim: np.ndarray, epochs: int, warmup: float, beta: float) -> str | None:
+    """One paragraph when most latent dimensions collapsed (average KL below COLLAPSED_KL nats), or fewer
+    than the two a map needs, saying what to change; None otherwise. A :class:`~vae.i18n.Text` (its
+    sentence and each fix a marked template), so that the app can show it translated."""
+    kl = np.asarray(kl_per_dim, dtype=float)
+    used = int((kl >= COLLAPSED_KL).sum())
+    d = len(kl)
+    if d == 0 or (used >= min(2, d) and used * 2 >= d):
+        return None
+    fixes = []
+    if epochs < 50:
+        fixes.append(Text(N_("train longer ({epochs} epochs is too few for the encoder to catch up)"),
+                          epochs=epochs))
+    if warmup <= 0:
+        fixes.append(Text(N_("add a KL warm-up of about a fifth of the epochs ({n})"), n=max(1, epochs // 5)))
+    if beta > 1:
+        fixes.append(Text(N_("lower β (it is {beta})"), beta=f"{beta:g}"))
+    fixes.append(Text(N_("or start from the classroom preset (2-D digits, 150 epochs, 30 of them warm-up)")))
+    if d == 1:  # then none is in use: used * 2 < d
+        template = N_("Only {used} of {d} latent dimension in use (KL per dimension: {kl} nats; in use means at "
+                      "least {threshold}): the model ignores most of its code, so its map shows little and "
+                      "sliders on the unused dimensions change nothing. To fix it: {fixes}.")
+    elif used * 2 < d:
+        template = N_("Only {used} of {d} latent dimensions in use (KL per dimension: {kl} nats; in use means at "
+                      "least {threshold}): the model ignores most of its code, so its map shows little and "
+                      "sliders on the unused dimensions change nothing. To fix it: {fixes}.")
+    else:
+        template = N_("Only {used} of {d} latent dimensions in use (KL per dimension: {kl} nats; in use means at "
+                      "least {threshold}): the model ignores part of its code, so its map shows little and "
+                      "sliders on the unused dimensions change nothing. To fix it: {fixes}.")
+    # the fixes as one Text of Texts (its "; " is not marked: each fix is translated, the separator kept)
+    joined = Text("; ".join(f"{{f{i}}}" for i in range(len(fixes))), **{f"f{i}": f for i, f in enumerate(fixes)})
+    return Text(template, used=used, d=d, kl=", ".join(f"{v:.2f}" for v in kl), threshold=COLLAPSED_KL,
+                fixes=joined)
+
+
+def train_command(model_config: ModelConfig, train_config: TrainConfig, out: str | None = None,
+                  multiline: bool = False) -> str:
+    """The ``python -m vae train`` command line with the same settings (``out`` replaces the path);
+    ``multiline``: one option per line (shell continuation lines), so that no option is split."""
+    mc, tc = model_config, train_config
+    args = ["--dataset", tc.dataset, "--arch", mc.arch, "--latent-dim", str(mc.latent_dim)]
+    if tuple(mc.hidden_dims) != tuple(get_architecture(mc.arch).default_hidden):  # --hidden's default
+        args += ["--hidden", ",".join(str(d) for d in mc.hidden_dims)]
+    if mc.arch == "conv" and mc.fc_dim != 256:
+        args += ["--fc-dim", str(mc.fc_dim)]
+    args += ["--beta", f"{mc.beta:g}"]
+    if mc.likelihood != "bernoulli":
+        args += ["--likelihood", mc.likelihood, "--variance", mc.variance, "--sigma", f"{mc.sigma:g}"]
+    args += ["--epochs", str(tc.epochs), "--batch-size", str(tc.batch_size), "--lr", f"{tc.lr:g}"]
+    if tc.lr_schedule != "cosine":
+        args += ["--lr-schedule", tc.lr_schedule]
+    if tc.kl_warmup_epochs:
+        args += ["--kl-warmup", f"{tc.kl_warmup_epochs:g}"]
+    if tc.seed:
+        args += ["--seed", str(tc.seed)]
+    if tc.limit:
+        args += ["--limit", str(tc.limit)]
+    args += ["--out", str(out if out is not None else tc.out)]
+    if multiline:
+        pairs = [f"{shlex.quote(args[i])} {shlex.quote(args[i + 1])}" for i in range(0, len(args), 2)]
+        return " \\\n  ".join(["python -m vae train", *pairs])
+    return "python -m vae train " + " ".join(shlex.quote(a) for a in args)
+
+
+# -- what a page reads ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class JobSnapshot:
+    """A consistent copy of a job's progress, safe to read while the job runs."""
+
+    job_id: int
+    name: str  # the checkpoint folder's name
+    out: str  # where the finished checkpoint is (or will be)
+    dataset: str
+    command: str  # the equivalent `python -m vae train ...`
+    status: str  # queued | running | complete | stopped | failed
+    message: str  # what is happening now, or how the run ended (one line)
+    error: str | None  # the failure, one line (status "failed" only)
+    epochs: int  # epochs asked for
+    epoch: int  # epochs finished
+    step: int  # batches done in the current epoch
+    steps_per_epoch: int | None  # None until the data is loaded
+    threads: int  # torch CPU threads the run uses
+    images_per_s: float | None  # training throughput of the current epoch
+    loss_x: tuple[float, ...]  # (P,) batch positions in epochs (fractional)
+    loss_y: tuple[float, ...]  # (P,) batch losses, nats / image (β-weighted), P <= MAX_LOSS_POINTS
+    history: tuple[dict[str, Any], ...]  # one row per finished epoch, as in meta.json
+    started_at: float | None  # time.time() when the thread started
+    finished_at: float | None  # time.time() when it ended
+    latent_dim: int = 0  # of the model being trained
+    codes: np.ndarray | None = None  # (M, 2) test codes μ (their first two principal axes when D > 2)
+    code_labels: np.ndarray | None = None  # (M,) their classes
+    codes_epoch: int = 0  # the finished epoch they were encoded after
+    class_names: tuple[str, ...] = ()
+    kl_per_dim: np.ndarray | None = None  # (D,) average KL per dimension over those test images
+    kl_warmup: float = 0.0  # the run's KL warm-up, epochs
+    beta: float = 1.0  # the run's β
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+    @property
+    def progress(self) -> float:
+        """Fraction of all batches done, 0..1."""
+        if not self.steps_per_epoch:
+            return 0.0 if self.active else 1.0
+        done = self.epoch * self.steps_per_epoch + (self.step if self.active else 0)
+        return min(1.0, done / (self.epochs * self.steps_per_epoch))
+
+    @property
+    def elapsed_s(self) -> float:
+        if self.started_at is None:
+            return 0.0
+        return (self.finished_at or time.time()) - self.started_at
+
+    @property
+    def eta_s(self) -> float | None:
+        """Seconds left at the pace so far (None before the first batches)."""
+        p = self.progress
+        if not self.active or p < 0.02:
+            return None
+        return self.elapsed_s * (1 - p) / p
+
+    @property
+    def final_test_neg_elbo(self) -> float | None:
+        return float(self.history[-1]["test_neg_elbo"]) if self.history else None
+
+    @property
+    def collapse(self) -> str | None:
+        """What to change when most latent dimensions collapsed (after the last encoded epoch), else None."""
+        if self.kl_per_dim is None:
+            return None
+        return collapse_verdict(self.kl_per_dim, self.epochs, self.kl_warmup, self.beta)
+
+
+class _LossTrace:
+    """Batch losses for a live chart, bounded: when full, every other point is dropped."""
+
+    def __init__(self, max_points: int = MAX_LOSS_POINTS):
+        self.max_points = max(2, max_points)
+        self.stride = 1  # keep every stride-th batch
+        self.count = 0
+        self.x: list[float] = []
+        self.y: list[float] = []
+
+    def add(self, x: float, y: float) -> None:
+        i, self.count = self.count, self.count + 1
+        if i % self.stride:
+            return
+        self.x.append(x)
+        self.y.append(y)
+        if len(self.x) > self.max_points:
+            self.x, self.y = self.x[::2], self.y[::2]
+            self.stride *= 2
+
+
+# -- one job -----------------------------------------------------------------------------------
+class TrainingJob:
+    """Trains one checkpoint in a daemon thread; ``snapshot()`` and ``stop()`` are thread-safe.
+
+    ``model_config.image_shape`` is taken from the data, as the CLI does. Datasets are never
+    downloaded here unless ``download=True``: a missing split fails the job with the way to get it.
+    """
+
+    def __init__(
+        self,
+        model_config: ModelConfig,
+        train_config: TrainConfig,
+        job_id: int = 0,
+        command: str | None = None,
+        staging: bool = True,
+        download: bool = False,
+        max_loss_points: int = MAX_LOSS_POINTS,
+    ):
+        if train_config.resume:
+            raise JobError("a background job always starts a new run; resume one with "
+                           "`python -m vae train --resume --out FOLDER`")
+        self.model_config = model_config
+        self.train_config = train_config.validate()
+        self.out = Path(train_config.out)
+        self.job_id = job_id
+        self.command = command or train_command(model_config, train_config)
+        self.staging = staging
+        self.download = download
+        self.threads = train_config.threads or default_threads()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._trainer: Trainer | None = None
+        self._thread = threading.Thread(target=self._run, name=f"vae-train-{self.out.name}", daemon=True)
+        self._losses = _LossTrace(max_loss_points)
+        self._test: ImageDataset | None = None  # the first MAX_CODES test images, for the live map
+        self._codes_at = 0.0  # time.perf_counter() of the last encoding
+        self._state: dict[str, Any] = dict(
+            status="queued", message="waiting to start", error=None, epoch=0, step=0,
+            steps_per_epoch=None, images_per_s=None, history=[], started_at=None, finished_at=None,
+            codes=None, code_labels=None, codes_epoch=0, kl_per_dim=None,
+        )
+
+    # -- control ---------------------------------------------------------------------------------
+    def start(self) -> TrainingJob:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """End the run after the current batch; the last finished epoch's checkpoint is kept."""
+        with self._lock:
+            self._stop.set()
+            if self._trainer is not None:
+                self._trainer.request_stop()
+            if self._state["status"] in ACTIVE:
+                self._state["message"] = "stopping after the current batch"
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the thread; True when it has ended."""
+        if self._thread.is_alive() or self._thread.ident is not None:
+            self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    @property
+    def active(self) -> bool:
+        with self._lock:
+            return self._state["status"] in ACTIVE
+
+    def snapshot(self) -> JobSnapshot:
+        with self._lock:
+            s = self._state
+            return JobSnapshot(
+                job_id=self.job_id, name=self.out.name, out=str(self.out),
+                dataset=self.train_config.dataset, command=self.command, status=s["status"],
+                message=s["message"], error=s["error"], epochs=self.train_config.epochs,
+                epoch=s["epoch"], step=s["step"], steps_per_epoch=s["steps_per_epoch"],
+                threads=self.threads, images_per_s=s["images_per_s"],
+                loss_x=tuple(self._losses.x), loss_y=tuple(self._losses.y),
+                history=tuple(dict(h) for h in s["history"]),
+                started_at=s["started_at"], finished_at=s["finished_at"],
+                latent_dim=self.model_config.latent_dim, codes=s["codes"], code_labels=s["code_labels"],
+                codes_epoch=s["codes_epoch"], kl_per_dim=s["kl_per_dim"],
+                class_names=tuple(self._test.class_names) if self._test is not None else (),
+                kl_warmup=float(self.train_config.kl_warmup_epochs), beta=float(self.model_config.beta),
+            )
+
+    def _set(self, **kw: Any) -> None:
+        with self._lock:
+            self._state.update(kw)
+
+    # -- callbacks (run in the job's thread) -------------------------------------------------------
+    def _on_start(self, trainer: Trainer, info: dict[str, Any]) -> None:
+        self._set(steps_per_epoch=info["steps_per_epoch"],
+                  message=f"training on {info['train_size']:,} images ({info['device']}, "
+                          f"{self.threads} thread{'s' if self.threads > 1 else ''})")
+
+    def _on_batch_end(self, trainer: Trainer, info: dict[str, Any]) -> None:
+        spe = info["steps_per_epoch"]
+        with self._lock:
+            self._losses.add(info["epoch"] + (info["step"] + 1) / spe, float(info["loss"]))
+            self._state.update(step=info["step"] + 1, images_per_s=float(info["images_per_s"]))
+            if self._state["status"] == "running" and not self._stop.is_set():
+                self._state["message"] = (f"evaluating epoch {info['epoch'] + 1} on the test split"
+                                          if info["step"] + 1 == spe else f"epoch {info['epoch'] + 1}")
+
+    def _on_epoch_end(self, trainer: Trainer, info: dict[str, Any]) -> None:
+        row = {k: v for k, v in info.items() if k not in ("epochs", "path")}
+        last = row["epoch"] >= self.train_config.epochs or self._stop.is_set()
+        codes = self._encode(trainer) if last or time.perf_counter() - self._codes_at >= CODES_EVERY_S else None
+        with self._lock:
+            self._state["history"] = [*self._state["history"], row]
+            self._state.update(epoch=row["epoch"], step=0)
+            if codes is not None:
+                self._state.update(codes=codes[0], kl_per_dim=codes[1], code_labels=codes[2],
+                                   codes_epoch=row["epoch"])
+
+    def _encode(self, trainer: Trainer) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """The test images' codes μ in 2-D (the first two principal axes when D > 2), the average KL per
+        dimension, and the labels: for the live map and the collapse check. A few ms for 2,000 images."""
+        model, test = trainer.model, self._test
+        if model is None or test is None:
+            return None
+        was = model.training
+        model.eval()
+        try:
+            with torch.no_grad():
+                mu, logvar = model.encode(test.images.to(model.device))
+                kl = gaussian_kl(mu, logvar).float().mean(0).cpu().numpy()  # (D,)
+        finally:
+            model.train(was)
+        m = mu.float().cpu().numpy()  # (M, D)
+        if m.shape[1] > 2:
+            centred = m - m.mean(0)
+            m = centred @ np.linalg.svd(centred, full_matrices=False)[2][:2].T  # (M, 2)
+        elif m.shape[1] == 1:
+            m = np.concatenate([m, np.zeros_like(m)], 1)
+        self._codes_at = time.perf_counter()
+        return m.astype(np.float32), kl.astype(np.float64), test.labels.numpy().copy()
+
+    # -- the thread --------------------------------------------------------------------------------
+    def _run(self) -> None:
+        previous_threads = torch.get_num_threads()
+        work = staging_path(self.out) if self.staging else self.out
+        self._set(status="running", message="loading the data", started_at=time.time())
+        status, error = "failed", None
+        try:
+            torch.set_num_threads(self.threads)  # this thread, and threads started meanwhile
+            tc = dataclasses.replace(self.train_config, out=str(work), threads=self.threads)
+            if work.exists():
+                raise JobError(f"{work} already exists; choose another name or delete that folder")
+            train, test = load_training_data(tc.dataset, tc.data_dir, tc.image_size, tc.channels,
+                                             download=self.download)
+            self._test = ImageDataset(test.name, test.split, test.images[:MAX_CODES], test.labels[:MAX_CODES],
+                                      test.class_names, test.source)
+            mc = dataclasses.replace(self.model_config, image_shape=tuple(train.image_shape)).validate()
+            trainer = Trainer(mc, tc, train, test, command=self.command)
+            trainer.add_callback("on_start", self._on_start)
+            trainer.add_callback("on_batch_end", self._on_batch_end)
+            trainer.add_callback("on_epoch_end", self._on_epoch_end)
+            with self._lock:
+                self._trainer = trainer
+                if self._stop.is_set():
+                    trainer.request_stop()
+            result = trainer.run()
+            status = result.status
+        except (DataError, ConfigError, CheckpointError, NonFiniteLossError, JobError) as e:
+            error = _one_line(str(e))
+        except Exception as e:  # never an unhandled exception in a thread: report it instead
+            error = _one_line(f"{type(e).__name__}: {e}")
+        finally:
+            torch.set_num_threads(previous_threads)
+        try:
+            moved = self._finish_folder(work, status)
+        except (OSError, CheckpointError) as e:
+            status, error, moved = "failed", _one_line(f"could not move {work} to {self.out}: {e}"), False
+        if error and self.staging:
+            error = error.replace(str(work), str(self.out) if moved else str(work))
+        with self._lock:
+            n = len(self._state["history"])
+            if status == "complete":
+                message = f"finished {n} epoch{'s' if n != 1 else ''}; saved to {self.out}"
+            elif status == "stopped":
+                message = (f"stopped after {n} finished epoch{'s' if n != 1 else ''}; saved to {self.out}"
+                           if moved else "stopped before the first epoch finished; nothing was saved")
+            else:
+                message = error or "failed"
+            self._state.update(status=status, error=error if status == "failed" else None,
+                               message=message, finished_at=time.time())
+            self._trainer = None  # let the model and the data be freed
+
+    def _finish_folder(self, work: Path, status: str) -> bool:
+        """Move the trained folder to its name and fix its metadata; True when a checkpoint exists there."""
+        if not work.exists():
+            return False
+        if work != self.out:
+            if self.out.exists():
+                raise JobError(f"{self.out} appeared while training; the run is kept in {work}")
+            os.replace(work, self.out)
+        tc = {**dataclasses.replace(self.train_config, threads=self.threads).to_dict(), "out": str(self.out)}
+        updates: dict[str, Any] = {"train_config": tc}
+        if status == "failed":
+            updates["status"] = "failed"
+        update_meta(self.out, **updates)
+        return True
+
+
+def _one_line(text: str, limit: int = 600) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# -- one job at a time ---------------------------------------------------------------------------
+class JobRegistry:
+    """Holds the current (or last) job and allows one running job at a time."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._job: TrainingJob | None = None
+        self._next_id = 1
+
+    def current(self) -> TrainingJob | None:
+        """The running job, or the last one that ran (None before the first)."""
+        with self._lock:
+            return self._job
+
+    def busy(self) -> bool:
+        job = self.current()
+        return job is not None and job.active
+
+    def start(self, model_config: ModelConfig, train_config: TrainConfig, **kw: Any) -> TrainingJob:
+        """Start a job; raises JobBusyError while another runs, JobError when ``out`` is taken."""
+        with self._lock:
+            if self._job is not None and self._job.active:
+                snap = self._job.snapshot()
+                raise JobBusyError(
+                    f"a training run is already in progress ({snap.name!r}, epoch "
+                    f"{min(snap.epoch + 1, snap.epochs)} of {snap.epochs}); wait for it or stop it"
+                )
+            out = Path(train_config.out)
+            problem = checkpoint_name_problem(out.parent, out.name)
+            if problem:
+                raise JobError(problem)
+            job = TrainingJob(model_config, train_config, job_id=self._next_id, **kw)
+            self._next_id += 1
+            self._job = job.start()
+            return job
