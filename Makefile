@@ -83,7 +83,7 @@ browser: setup
 	  echo "note: no CJK font could be installed (fonts-noto-cjk); Chinese text will show as boxes" >&2
 
 # The app's translations: extract every _()/ngettext/N_ text into locale/messages.pot, merge it into
-# each language's .po (new texts arrive untranslated; tests/test_i18n.py fails until they are
+# each language's .po (new texts arrive untranslated; tests/app/test_i18n.py fails until they are
 # translated) and compile the .mo files the app reads (committed: make run needs no build step).
 i18n: setup
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -o locale/messages.pot --no-location \
@@ -101,7 +101,7 @@ benchmark-docs: setup browser
 
 # The README's pictures: the browser tests, copying their screenshots into docs/screenshots/.
 screenshots: setup browser
-	VAE_UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/test_browser.py tests/test_browser_i18n.py tests/test_classroom.py::test_the_tour_walks_every_step
+	VAE_UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser/test_browser.py tests/browser/test_browser_i18n.py tests/browser/test_classroom.py::test_the_tour_walks_every_step
 
 lint: setup
 	$(BIN)/python -m ruff check vae pages components tests benchmarks app.py

@@ -1,6 +1,6 @@
 """Driving the real app: ``streamlit run app.py`` in a subprocess, Chromium through Playwright.
 
-The same recipe as tests/test_browser.py: a free port, wait for ``/_stcore/health``, then
+The same recipe as tests/browser/test_browser.py: a free port, wait for ``/_stcore/health``, then
 drive headless Chromium (the system's ``chromium`` when there is one). Raises
 :class:`benchmarks.settings.Skip` where no browser can be started. Also reads the server's
 memory (VmHWM / VmRSS of the process and its children) from /proc.

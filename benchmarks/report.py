@@ -201,7 +201,7 @@ def write_docs(folder: Path, records: list[Record], info: dict[str, Any], skippe
         "cores are busy elsewhere, decoding one code took 64 ms (median) against 0.7 ms with 1 thread, "
         "in one check made while a model trained in the background (OpenMP threads waiting for each "
         "other). Run the benchmarks on an otherwise idle machine.",
-        "- Nothing here is a pass/fail test: the smoke test (tests/test_benchmarks.py) only checks that "
+        "- Nothing here is a pass/fail test: the smoke test (tests/benchmarks/test_benchmarks.py) only checks that "
         "the JSON is well formed.",
         "",
     ]

@@ -140,13 +140,13 @@ def pytest_runtest_makereport(item, call):
         rep.sections.append((f"streamlit server log ({url}), last lines", SERVER_LOGS[url]()))
 
 
-# -- the app in a real browser (tests/test_browser.py has the helpers) -------------------------------
+# -- the app in a real browser (tests/browser/test_browser.py has the helpers) -------------------------------
 @pytest.fixture(scope="session")
 def server():
     """`streamlit run app.py` on a free port, one for the whole run: every browser test module that
     does not need a server of its own shares it (and the caches it fills: maps, story measurements),
     as the users of one classroom server do. Tests that need a fresh server start their own."""
-    from test_browser import serving
+    from browser_helpers import serving
 
     with serving() as url:
         yield url
@@ -210,7 +210,7 @@ def tabs(browser):
     runtime is fetched, gzipped by the server and compiled once a module instead of once a test.
     Measured on Sliders, three loads each: 6.0-8.7 CPU-s in a fresh context, 4.1-4.6 in a used one,
     3.7-4.6 without WebAssembly. The app keeps nothing in the browser (no cookie of its own, no storage)."""
-    from test_browser import VIEWPORT
+    from browser_helpers import VIEWPORT
 
     ctx = browser.new_context(viewport=VIEWPORT)
     yield ctx
@@ -221,7 +221,7 @@ def tabs(browser):
 def page(tabs, server):
     """A new tab on ``server`` (1440 x 950): a Streamlit session of its own. Its console's errors and
     warnings, and uncaught errors, collect in ``pg.console`` (for failure messages)."""
-    from test_browser import new_tab
+    from browser_helpers import new_tab
 
     pg = new_tab(tabs)
     yield pg
@@ -297,7 +297,7 @@ def _git_status() -> set[str] | None:
 def _scan_installed_components_once() -> None:
     """Streamlit's AppTest scans every installed distribution for custom components (v2 manifests) for
     each new AppTest: it parses each package's METADATA three times with the email parser, 0.08-0.12 s
-    of CPU a scan here (96 distributions), and the tests make 277 AppTests (tests/test_link.py's 88:
+    of CPU a scan here (96 distributions), and the tests make 277 AppTests (tests/app/test_link.py's 88:
     47.2 -> 35.2 CPU-s). Nothing is installed while a test process runs, so the scan's answer is kept
     for the process: the same list, computed once. A server (``streamlit run``) scans once when it
     starts, as before."""

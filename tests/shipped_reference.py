@@ -1,4 +1,4 @@
-"""The reference outputs of the shipped checkpoints: what tests/test_shipped_outputs.py holds them to.
+"""The reference outputs of the shipped checkpoints: what tests/vae/test_shipped_outputs.py holds them to.
 
 ``python -m tests.shipped_reference`` rewrites tests/reference/shipped_outputs.safetensors; run it
 only when a shipped checkpoint is retrained on purpose (never to make the test pass).

@@ -1,0 +1,450 @@
+"""Live decoding in a real browser (components/live_decoder): Chromium runs the exported models
+with onnxruntime-web, and the page is held against the server's twins.
+
+- the page's pixels equal the server's decode within 2/255, on every shipped checkpoint;
+- the page's map placement equals LatentMap.to_map / to_latent (k-NN, PCA and the 2-D plane);
+- dragging a slider redraws the canvas during the drag, and the released code reaches the URL;
+- hovering over the map changes the preview; drawing moves the point; the scrub decodes;
+- without WebAssembly, or without the runtime files on the server, the page says so in one line
+  and the server path still works.
+
+Screenshots go to tests/artifacts/ only.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import numpy as np
+import pytest
+from browser_helpers import VIEWPORT, goto, map_info, new_tab, stop_server, wait_app, wait_health
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+SHIPPED = ["fashion-mnist", "fashion-mnist-2d", "fashion-mnist-beta4", "digits"]
+LIVE_CANVAS = ".vae-live[data-mode='{mode}'] canvas.vae-live-image"
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def exported():
+    """Every shipped checkpoint's ONNX files, exported before any page needs them (once per hash)."""
+    from components.live_decoder import MODELS_DIR
+    from vae.checkpoint import load_checkpoint
+    from vae.export.onnx_files import export_cached
+
+    out = {}
+    for name in SHIPPED:
+        path = ROOT / "checkpoints" / name
+        if (path / "config.json").exists():
+            ck = load_checkpoint(path)
+            out[name] = (ck, export_cached(ck.model, ck.content_hash, MODELS_DIR))
+    return out
+
+
+@pytest.fixture(scope="module")
+def api_page(tabs, server):
+    """One Sliders tab whose in-page decoder (``window.__vaeLive.api``) the tests that call it directly
+    share: they hand it each checkpoint's files themselves, so the page's own model does not matter,
+    and one page load serves the eight of them (each opened Sliders before: ~4 CPU-s of Chromium)."""
+    pg = new_tab(tabs)
+    goto(pg, server, "sliders")
+    wait_live(pg, "sliders")
+    yield pg
+    pg.close()
+
+
+def snap(pg, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / f"live-{name}.png"))
+
+
+def no_exception(pg) -> None:
+    texts = pg.locator('[data-testid="stException"]').all_inner_texts()
+    assert not texts, f"the page raised: {texts}"
+
+
+#: What the page's decoder is waiting for: each shared promise's state (runtime, sessions, assets),
+#: the roots' classes and the resources it has loaded (a timeout names the step that never ended).
+LIVE_STATE_JS = r"""async () => {
+  const L = window.__vaeLive, out = {component: !!L};
+  const state = (p) => p ? Promise.race([p.then(() => 'resolved', (e) => 'rejected: ' + e),
+                                        new Promise((r) => setTimeout(() => r('pending'), 50))]) : 'none';
+  if (L) {
+    out.ort = await state(L.ort);
+    for (const kind of ['sessions', 'assets']) {
+      out[kind] = {};
+      for (const [url, p] of L[kind]) out[kind][url] = await state(p);
+    }
+    Object.assign(out, {ready: L.ready, failures: L.failures, events: L.events, draws: Object.fromEntries(
+      Object.entries(L.stats).map(([k, v]) => [k, [v.inputs.length, v.draws.length]]))});
+  }
+  out.roots = [...document.querySelectorAll('.vae-live')].map((e) => `${e.dataset.mode}: ${e.className}`);
+  out.loaded = performance.getEntriesByType('resource').filter((r) => /\/app\/static\/|component/.test(r.name))
+    .map((r) => `${r.name.replace(location.origin, '')} ${Math.round(r.startTime)}+${Math.round(r.duration)} ms`);
+  out.now = Math.round(performance.now());
+  return out;
+}"""
+
+
+def wait_live(pg, mode: str, timeout: float = 120_000) -> None:
+    """Wait until the mode drew its first live frame (fails with the page's reason if it is off, and
+    after ``timeout`` with what the page's decoder was still waiting for)."""
+    try:
+        pg.wait_for_function(f"() => window.__vaeLive && (window.__vaeLive.ready.{mode} || "
+                             f"window.__vaeLive.failures.{mode})", timeout=timeout)
+    except playwright_api.TimeoutError:
+        state = pg.evaluate(LIVE_STATE_JS)
+        snap(pg, f"timeout-{mode}")
+        pytest.fail(f"no live frame of {mode} in {timeout / 1000:.0f} s; the page's decoder: {state}; "
+                    f"the console: {getattr(pg, 'console', [])[-20:]}")
+    failure = pg.evaluate(f"() => window.__vaeLive.failures.{mode} || null")
+    assert failure is None, f"live decoding is off in the page: {failure}"
+
+
+def runtime_urls() -> dict:
+    from components.live_decoder import runtime_urls as urls
+
+    return urls()
+
+
+# -- the page against the server's twins ---------------------------------------------------------
+@pytest.mark.parametrize("name", SHIPPED)
+def test_page_pixels_equal_the_server_decode(api_page, exported, name):
+    import torch
+
+    from components.live_decoder import static_url
+    from vae.data.images import upscale
+
+    if name not in exported:
+        pytest.skip(f"no checkpoints/{name}")
+    ck, files = exported[name]
+    zs = torch.randn(6, ck.config.latent_dim, generator=torch.Generator().manual_seed(0)) * 2.0
+    zs[0] = 0.0
+    with torch.inference_mode():
+        want = [upscale(img, 0) for img in ck.model.decode_mean(zs)]  # (H, W[, 3]) uint8, the server's rounding
+    for z, ref in zip(zs, want, strict=True):
+        got = api_page.evaluate("([rt, url, z]) => window.__vaeLive.api.decodeBytes(rt, url, z)",
+                                [runtime_urls(), static_url(files["decoder"]), [float(v) for v in z]])
+        got = np.asarray(got, dtype=np.int16).reshape(ref.shape)
+        diff = int(np.abs(got - ref.astype(np.int16)).max())
+        assert diff <= 2, f"{name}: the page's pixels differ from the server's by {diff}/255 for z={z.tolist()}"
+
+
+def _latent_map(name: str, method: str):
+    from vae.checkpoint import load_checkpoint
+    from vae.explore.projection import ProjectionConfig, build_latent_map, fit_pca_map
+    from vae.explore.sets import explore_set, projection
+
+    ck = load_checkpoint(ROOT / "checkpoints" / name)
+    enc = explore_set(ck, ck.load_data("test"))
+    cfg = ProjectionConfig(method=method)
+    coords, _ = projection(ck, "test", enc, cfg)
+    lm = build_latent_map(enc.mu, coords, method, fit_pca_map(enc.mu, coords) if method == "pca" else None)
+    return ck, enc, cfg, lm
+
+
+@pytest.mark.parametrize("name, method", [("fashion-mnist", "umap"), ("digits", "pca"), ("fashion-mnist-2d", "latent")])
+def test_page_map_placement_agrees_with_latent_map(api_page, name, method):
+    from components.live_decoder import map_spec
+
+    if not (ROOT / "checkpoints" / name / "config.json").exists():
+        pytest.skip(f"no checkpoints/{name}")
+    ck, enc, cfg, lm = _latent_map(name, method)
+    tag = f"test-{len(enc)}"
+    spec = map_spec(ck, lm, tag, f"{tag}-{cfg.key()}")
+    rng = np.random.default_rng(1)
+    codes = np.concatenate([enc.mu[rng.choice(len(enc), 5)] + rng.normal(0, 0.3, (5, ck.config.latent_dim)),
+                            enc.mu[:2], rng.normal(0, 1, (5, ck.config.latent_dim))]).astype(np.float32)
+    lo, hi = lm.bounds
+    spots = rng.uniform(lo, hi, (12, 2)).astype(np.float32)
+    got = api_page.evaluate("([spec, codes, spots]) => window.__vaeLive.api.mapBoth(spec, codes, spots)",
+                            [spec, codes.tolist(), spots.tolist()])
+    np.testing.assert_allclose(np.asarray(got["toMap"]), lm.to_map(codes), atol=1e-4,
+                               err_msg=f"{name} {method}: the page places codes elsewhere than LatentMap.to_map")
+    np.testing.assert_allclose(np.asarray(got["toLatent"]), lm.to_latent(spots), atol=1e-4,
+                               err_msg=f"{name} {method}: the page's codes differ from LatentMap.to_latent")
+
+
+def test_scrub_code_is_the_python_path_point(api_page):
+    from vae.explore.latent import path_point
+
+    a, b = np.array([1.0, -2.0, 0.5]), np.array([-0.5, 1.5, 2.0])
+    for kind in ("lerp", "slerp"):
+        for t in (0.0, 0.3, 0.77, 1.0):
+            got = api_page.evaluate("([a, b, t, k]) => window.__vaeLive.api.pathPoint(a, b, t, k)",
+                                    [a.tolist(), b.tolist(), t, kind])
+            np.testing.assert_allclose(got, path_point(a, b, t, kind), atol=1e-6, err_msg=f"{kind} t={t}")
+
+
+# -- Sliders -----------------------------------------------------------------------------------
+CHECKSUM_JS = """
+(selector) => {
+  const c = document.querySelector(selector);
+  const seen = window.__seen = {changes: 0, last: null, on: true};
+  const tick = () => {
+    if (!seen.on) return;
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let h = 0;
+    for (let i = 0; i < d.length; i += 8) h = (Math.imul(h, 31) + d[i]) | 0;
+    if (h !== seen.last) { seen.changes++; seen.last = h; }
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+}
+"""
+
+
+def thumb_and_track(pg, index: int = 0) -> tuple[tuple[float, float], dict]:
+    box = pg.locator('[data-testid="stSlider"]').nth(index)
+    thumb = box.locator('[data-testid="stSliderThumbValue"]').locator("xpath=..").bounding_box()
+    track = box.locator('[role="group"] > div').first.bounding_box()
+    return (thumb["x"] + thumb["width"] / 2, thumb["y"] + thumb["height"] / 2), track
+
+
+def drag(pg, start: tuple[float, float], end_x: float, moves: int = 60, hz: float = 60.0) -> None:
+    x0, y = start
+    pg.mouse.move(x0, y)
+    pg.mouse.down()
+    t0 = time.perf_counter()
+    for i in range(1, moves + 1):
+        pg.mouse.move(x0 + (end_x - x0) * i / moves, y)
+        wait = t0 + i / hz - time.perf_counter()
+        if wait > 0:
+            time.sleep(wait)
+    pg.mouse.up()
+
+
+def url_code(url: str) -> np.ndarray:
+    return np.array([float(v) for v in parse_qs(urlparse(url).query)["z"][0].split(",")])
+
+
+def test_dragging_a_slider_redraws_the_canvas_during_the_drag(page, server):
+    goto(page, server, "sliders")
+    wait_live(page, "sliders")
+    assert page.locator(".st-key-sl_server_image").is_hidden(), "the server's image is still shown"
+    page.evaluate(CHECKSUM_JS, LIVE_CANVAS.format(mode="sliders"))
+    url_before = page.url
+    start, track = thumb_and_track(page)
+    drag(page, start, track["x"] + track["width"] - 2)
+    changes = page.evaluate("() => { window.__seen.on = false; return window.__seen.changes; }")
+    snap(page, "sliders-drag")
+    assert changes >= 20, f"the canvas changed only {changes} times during one drag of 60 moves"
+    # the released code reaches the URL, and the canvas shows the released code
+    page.wait_for_function("(u) => location.href !== u && location.href.includes('z=')", arg=url_before,
+                           timeout=60_000)
+    wait_app(page)
+    slider_value = float(page.locator('[data-testid="stSlider"] input[type="range"]').first.input_value())
+    label = page.locator('[data-testid="stSlider"] input[type="range"]').first.get_attribute("aria-label")
+    dim = int(re.match(r"z(\d+) ·", label).group(1))
+    z = url_code(page.url)
+    assert z[dim] == pytest.approx(slider_value, abs=1e-6), (z, dim, slider_value)
+    assert slider_value > 3.5, f"the thumb did not reach the end of the track: {slider_value}"
+    page.wait_for_function(f"() => Math.abs(window.__vaeLive.last.sliders.z[{dim}] - {slider_value}) < 1e-4",
+                           timeout=10_000)
+    live = np.asarray(page.evaluate("() => window.__vaeLive.last.sliders.z"))
+    np.testing.assert_allclose(live, z, atol=6e-3, err_msg="the canvas does not show the code in the URL")
+    no_exception(page)
+
+
+def test_keyboard_moves_decode_live(page, server):
+    goto(page, server, "sliders")
+    wait_live(page, "sliders")
+    before = page.evaluate("() => window.__vaeLive.stats.sliders.draws.length")
+    slider = page.locator('[data-testid="stSlider"] input[type="range"]').first
+    slider.focus()
+    for _ in range(4):
+        page.keyboard.press("ArrowLeft")
+    page.wait_for_function(f"() => window.__vaeLive.stats.sliders.draws.length >= {before + 1}", timeout=20_000)
+    page.wait_for_function("() => location.href.includes('z=')", timeout=60_000)
+    wait_app(page)
+    value = float(slider.input_value())
+    label = slider.get_attribute("aria-label")
+    dim = int(re.match(r"z(\d+) ·", label).group(1))
+    page.wait_for_function(f"() => Math.abs(window.__vaeLive.last.sliders.z[{dim}] - {value}) < 1e-4", timeout=10_000)
+
+
+def test_principal_direction_sliders_decode_live(page, server):
+    goto(page, server, "sliders")
+    page.get_by_text("Display options", exact=True).click()
+    page.get_by_text("principal directions (PCA of μ)").click()
+    page.locator('[data-testid="stSlider"] input[aria-label^="PC1 · "]').wait_for()
+    wait_app(page)
+    wait_live(page, "sliders")
+    before = np.asarray(page.evaluate("() => window.__vaeLive.last.sliders.z"))
+    start, track = thumb_and_track(page)
+    drag(page, start, track["x"] + track["width"] * 0.8, moves=20)
+    page.wait_for_function("() => location.href.includes('z=')", timeout=60_000)
+    wait_app(page)
+    after = np.asarray(page.evaluate("() => window.__vaeLive.last.sliders.z"))
+    assert np.linalg.norm(after - before) > 0.5, "moving PC1 did not move the code"
+    np.testing.assert_allclose(after, url_code(page.url), atol=6e-3)
+    no_exception(page)
+
+
+# -- Map, Interpolate, Your image ---------------------------------------------------------------------
+def test_hovering_over_the_map_changes_the_preview(page, server):
+    goto(page, server)
+    info = map_info(page)
+    wait_live(page, "hover")
+    page.evaluate(CHECKSUM_JS, LIVE_CANVAS.format(mode="hover"))
+    x, y = info["point"]
+    for i in range(20):
+        page.mouse.move(x - 40 + 4 * i, y + 2 * i)
+        time.sleep(0.03)
+    page.wait_for_function("() => window.__seen.changes >= 5", timeout=20_000)
+    spots = page.evaluate("() => window.__vaeLive.last.hover")
+    assert spots and len(spots["z"]) == 16
+    snap(page, "map-hover")
+    no_exception(page)
+
+
+def test_scrubbing_the_path_decodes_live(page, server):
+    goto(page, server, "interpolate")
+    wait_live_scrub = "() => window.__vaeLive && (window.__vaeLive.last.scrub || window.__vaeLive.failures.scrub)"
+    page.wait_for_function(wait_live_scrub, timeout=120_000)
+    box = page.locator('[data-testid="stSlider"]').filter(has=page.locator('input[aria-label="Scrub along the path: t"]'))
+    box.scroll_into_view_if_needed()
+    index = [el.get_attribute("aria-label") for el in
+             page.locator('[data-testid="stSlider"] input[type="range"]').all()].index("Scrub along the path: t")
+    start, track = thumb_and_track(page, index)
+    drag(page, start, track["x"] + 3, moves=30)
+    page.wait_for_function("() => window.__vaeLive.last.scrub.t < 0.05", timeout=20_000)
+    snap(page, "interpolate-scrub")
+    no_exception(page)
+
+
+def test_drawing_moves_the_point_on_the_map(page, server):
+    goto(page, server, "your_image")
+    page.get_by_text("draw your own").click()
+    wait_app(page)
+    wait_live(page, "draw")
+    pad = page.locator("canvas.vae-draw-canvas")
+    pad.scroll_into_view_if_needed()
+    bb = pad.bounding_box()
+    page.mouse.move(bb["x"] + 60, bb["y"] + 60)
+    page.mouse.down()
+    seen = []
+    for i in range(24):
+        page.mouse.move(bb["x"] + 60 + 7 * i, bb["y"] + 60 + 6 * i)
+        time.sleep(0.03)
+        last = page.evaluate("() => window.__vaeLive.last.draw && window.__vaeLive.last.draw.xy")
+        if last and (not seen or last != seen[-1]):
+            seen.append(last)
+    page.mouse.up()
+    assert len(seen) >= 5, f"the point moved only {len(seen)} times while drawing"
+    assert np.ptp(np.asarray(seen), axis=0).max() > 0, "the point never moved"
+    page.get_by_text("What the model sees").wait_for(timeout=60_000)  # the pen lifted: Python has it
+    wait_app(page)
+    snap(page, "your-image-draw")
+    no_exception(page)
+
+
+# -- fallback ----------------------------------------------------------------------------------
+def _server_path_works(pg) -> None:
+    """A key press on a slider still brings a new image from the server."""
+    img = pg.locator(".st-key-sl_server_image img")
+    img.wait_for()
+    before = img.get_attribute("src")
+    slider = pg.locator('[data-testid="stSlider"] input[type="range"]').first
+    slider.focus()
+    for _ in range(3):
+        pg.keyboard.press("ArrowRight")
+    pg.wait_for_function("(b) => document.querySelector('.st-key-sl_server_image img').src !== b", arg=before,
+                         timeout=60_000)
+    assert img.is_visible(), "the server's image is hidden although the page cannot decode"
+
+
+def test_without_webassembly_the_page_says_so_and_uses_the_server(browser, server):
+    from benchmarks.app_driver import CHROMIUM_ARGS, chromium_path
+
+    exe = chromium_path(shell=True)
+    args = [*CHROMIUM_ARGS, "--js-flags=--noexpose_wasm"]  # a second Chromium, without WebAssembly
+    b = browser.browser_type.launch(executable_path=exe, args=args) if exe else browser.browser_type.launch(args=args)
+    try:
+        ctx = b.new_context(viewport=VIEWPORT)
+        # Chromium 150 ignores V8's --noexpose_wasm (measured: typeof WebAssembly is still "object"),
+        # so the object is also removed before any script of the page runs: the page sees no WebAssembly
+        ctx.add_init_script("delete globalThis.WebAssembly;")
+        pg = ctx.new_page()
+        pg.set_default_timeout(120_000)
+        goto(pg, server, "sliders")
+        assert pg.evaluate("() => typeof WebAssembly") == "undefined"
+        note = pg.locator(".vae-live-note")
+        note.wait_for(state="visible")
+        text = note.inner_text()
+        assert text.startswith("Live decoding is off: this browser has WebAssembly switched off."), text
+        assert pg.locator(".vae-live-note:visible").count() == 1, "said more than once"
+        _server_path_works(pg)
+        snap(pg, "fallback-no-wasm")
+        no_exception(pg)
+    finally:
+        b.close()
+
+
+@pytest.mark.slow
+def test_without_the_runtime_files_the_page_says_so_and_uses_the_server(browser, exported, tmp_path):
+    """The same app served from a folder whose static/ has no runtime (the files removed)."""
+    for name in ("app.py", "pages", "components", "vae", "checkpoints", "data", ".streamlit"):
+        os.symlink(ROOT / name, tmp_path / name)
+    from components.live_decoder import MODELS_DIR
+
+    default = exported["fashion-mnist"][0].content_hash  # the models stay: only the runtime is gone
+    shutil.copytree(MODELS_DIR / default, tmp_path / "static" / "models" / default)
+    from browser_helpers import free_port
+
+    port = free_port()
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(tmp_path / "app.py"), "--server.port",
+                             str(port), "--server.headless", "true"], cwd=tmp_path,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    url = f"http://localhost:{port}"
+    try:
+        wait_health(url, proc)
+        with pytest.raises(urllib.error.HTTPError):  # really gone
+            urllib.request.urlopen(f"{url}/app/static/ort/ort.wasm.bundle.min.mjs", timeout=10)
+        ctx = browser.new_context(viewport=VIEWPORT)
+        pg = ctx.new_page()
+        pg.set_default_timeout(120_000)
+        goto(pg, url, "sliders")
+        note = pg.locator(".vae-live-note")
+        note.wait_for(state="visible")
+        text = note.inner_text()
+        assert text.startswith("Live decoding is off: the in-browser runtime is missing on the server"), text
+        _server_path_works(pg)
+        snap(pg, "fallback-no-runtime")
+        no_exception(pg)
+        ctx.close()
+    finally:
+        stop_server(proc)
+
+
+# -- what is served ------------------------------------------------------------------------------
+def test_static_serving_serves_the_runtime_and_nothing_outside_static(server):
+    def get(path: str) -> tuple[int, dict]:
+        try:
+            with urllib.request.urlopen(server + path, timeout=20) as r:
+                r.read()
+                return r.status, dict(r.headers)
+        except urllib.error.HTTPError as e:
+            return e.code, dict(e.headers)
+
+    status, headers = get("/app/static/ort/ort.wasm.bundle.min.mjs")
+    assert status == 200 and "javascript" in headers.get("content-type", ""), (status, headers)
+    status, headers = get("/app/static/ort/ort-wasm-simd-threaded.wasm")
+    assert status == 200 and headers.get("content-type") == "application/wasm", (status, headers)
+    for path in ("/app/static/../checkpoints/fashion-mnist/config.json", "/app/static/%2e%2e/app.py",
+                 "/app/static/..%2fcheckpoints%2fdigits%2fmodel.safetensors", "/app/static/ort/../../data/fashion-mnist/LICENSE",
+                 "/app/static/", "/app/static/models/"):
+        status, _ = get(path)
+        assert status != 200, f"{path} was served"
