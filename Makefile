@@ -26,17 +26,9 @@ run: setup
 
 # Two pytest-xdist workers by default: the browser modules that share a server one after another in
 # one, the other modules beside them, each module whole; browser modules with servers of their own go
-# last, to whichever is free (tests/conftest.py: Lanes). On 2 cores, fresh clone, December 2026,
-# an AMD EPYC with AVX-512 VNNI: 9.4 and 10.4 min of tests (1,050 and 1,170 busy CPU-s) in two runs
-# where the machine ran 1.3 and 1.4 times slower than in the runs before (the same untouched tests'
-# CPU time), about as much slower as the slowest machine measured here; 7.7-8.3 min at its usual
-# speed before the last cuts. The same work takes up to 50% longer in one run than in another. The
-# cuts of 2 December (page loads, AppTest component scans, presenter checks on the tour's steps, the
-# layout walk by the sidebar) took about 18% of the work off; before them: 10.7-12.0 min there,
-# 14.4-15.2 min on a slower machine (when first measured: 16.0 min, against 34 min in one process
-# with TEST_WORKERS=0). TEST_WORKERS=3 gives the browser modules two lanes of their own: 16.8 min on 2
-# cores (the cores are the limit), for machines with more of them. Each lane computes on its share of
-# the cores: one thread each on 2 cores (tests/conftest.py: THREADS).
+# last, to whichever is free (tests/conftest.py: Lanes). Each lane computes on its share of the cores
+# (tests/conftest.py: THREADS). TEST_WORKERS=3 gives the browser modules two lanes of their own, for
+# machines with more than 2 cores. How long it takes, measured: docs/testing.md.
 TEST_WORKERS ?= 2
 test: setup browser
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope
