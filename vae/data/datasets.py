@@ -399,10 +399,6 @@ def _load_folder(root: Path, split: str, image_size: int | None, channels: int |
 
 
 # -- the registry ---------------------------------------------------------------------------
-def dataset_names() -> list[str]:
-    return list(DATASETS)
-
-
 def check_dataset_name(name: str) -> str:
     """Return ``name`` if it names a dataset, else raise DataError with a suggestion."""
     if name in IDX_DATASETS or name == "digits":

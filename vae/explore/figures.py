@@ -37,13 +37,6 @@ def _custom(columns: list) -> list:
     return np.stack(columns, 1).astype(int).tolist()
 
 
-def custom_values(cd) -> list:
-    """A selection event's customdata, whether it arrives as a list or a {"0": ...} object."""
-    if isinstance(cd, dict):
-        return [cd[k] for k in sorted(cd, key=lambda k: int(k))]
-    return list(cd or [])
-
-
 def class_color(i: int) -> str:
     return CLASS_COLORS[i % len(CLASS_COLORS)]
 

@@ -37,7 +37,6 @@ from ..i18n import N_, Text
 from ..model import gaussian_kl
 from .trainer import NonFiniteLossError, Trainer
 
-STATUSES = ("queued", "running", "complete", "stopped", "failed")
 ACTIVE = ("queued", "running")
 MAX_LOSS_POINTS = 2000  # batch losses kept for the live chart (older ones are thinned, not dropped)
 MAX_CODES = 2000  # test images encoded for the live map of the codes
