@@ -61,7 +61,8 @@ def show(ctx: Ctx, bundle: MapBundle, chart_key: str, color_by: str, values: np.
     big_map.explore(
         ctx.ck.content_hash, tag, coords, colour_tag, colours, palette, legend, (lo[0], lo[1], hi[0], hi[1]),
         key=chart_key, mark=picked.mark, selection=pick.polygon if pick is not None else None, overlay=prior_xy,
-        background=bg, points=show_points, dot=2 if presenter.on() else 0, n_prior=n_prior)
+        background=bg, points=show_points, dot=2 if presenter.on() else 0, n_prior=n_prior,
+        text=_map_text(len(coords)))
     text = (_("{map} · {n:,} points, drawn in your browser · the legend's classes show or hide · box and lasso "
               "(the buttons above the map, right) select many: with one of them chosen, a drag draws the shape; "
               "choose the cross of arrows to pan and click points again.") if legend["kind"] == "classes" else
@@ -69,6 +70,18 @@ def show(ctx: Ctx, bundle: MapBundle, chart_key: str, color_by: str, values: np.
               "many: with one of them chosen, a drag draws the shape; choose the cross of arrows to pan and click points again."))
     st.caption(text.format(map=bundle.label, n=len(coords)))
     return picked
+
+
+def _map_text(n: int) -> dict:
+    """What the canvas map says, in the session's language."""
+    return {"loading": _("Loading {n:,} map positions…").format(n=n),
+            "density": _("{n} images in view, drawn as a density · scroll to zoom in until they become "
+                         "points · drag to pan · double-click to reset"),
+            "points": _("{n} images in view · drag to pan · scroll to zoom · double-click to reset"),
+            "failed": _("The map positions could not be loaded: {reason}"),
+            "toggle": _("Show or hide this class"), "overlay": _("prior samples z ~ N(0, I)"),
+            "tools": {"pan": _("Pan, and click a point or an empty spot"), "box": _("Box select"),
+                      "lasso": _("Lasso select")}}
 
 
 def _picked(pick: big_map.Pick | None, coords: np.ndarray, prior_xy: np.ndarray | None, chosen: int | None) -> Picked:

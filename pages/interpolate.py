@@ -17,6 +17,7 @@ from PIL import Image
 
 from components import live_decoder
 from pages import _link as link
+from pages import _live as live
 from pages import _presenter as presenter
 from pages._common import get_ctx, map_methods, selected_index
 from pages._i18n import N_, _, tr_fig
@@ -164,10 +165,10 @@ def _scrub(za: np.ndarray, zb: np.ndarray, kind: str) -> None:
         px = presenter.px(SCRUB_PX)
         server = png_data_uri(png_bytes(Image.fromarray(upscale(ctx.decode(path_point(za, zb, t, kind)[None])[0],
                                                                  px))))
-        urls, problem = live_decoder.model_urls(ctx.ck)
+        urls, problem = live.model_urls(ctx.ck)
         if urls is None:
             st.image(server, caption=f"t = {t:.2f}")
-            live_decoder.off_line(problem, _("The image is decoded on the server when you let go."))
+            live.off_line(problem, _("The image is decoded on the server when you let go."))
             return
         live_decoder.mount("scrub", {
             "decoder": urls["decoder"], "image": live_decoder.image_spec(ctx.ck, px), "label": SCRUB,

@@ -16,6 +16,7 @@ import streamlit as st
 from components import big_map, live_decoder
 from pages import _canvas_map as canvas_map
 from pages import _link as link
+from pages import _live as live
 from pages import _notebook as notebook
 from pages import _presenter as presenter
 from pages import _samples_map as samples_map
@@ -327,9 +328,9 @@ SHOWN = 12  # images of a box or lasso selection shown with their reconstruction
 def hover_preview(mark: np.ndarray | None) -> None:
     """The spot under the mouse, decoded in the page as the mouse moves (a click still decodes on the
     server, below); ``mark``: where the ring over the map goes (what the panel shows), or None."""
-    urls, problem = live_decoder.model_urls(ctx.ck)
+    urls, problem = live.model_urls(ctx.ck)
     if urls is None:
-        live_decoder.off_line(problem, _("Click a spot to decode it on the server."))
+        live.off_line(problem, _("Click a spot to decode it on the server."))
         return
     tag = f"{ctx.split}-{len(ctx.enc)}"
     live_decoder.mount("hover", {

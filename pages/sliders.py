@@ -14,6 +14,7 @@ from PIL import Image
 
 from components import live_decoder
 from pages import _link as link
+from pages import _live as live
 from pages import _presenter as presenter
 from pages._common import (
     class_legend,
@@ -130,7 +131,7 @@ with st.expander(_("Display options")):
     use_fragment = st.toggle(_("Rerun only the slider panel (fast)"), value=True, key="sl_fragment",
                              help=_("Off: every move reruns the whole page, as a naive Streamlit app does."))
     n_cols = st.radio(_("Slider columns"), [1, 2, 3], index=1 if D > 6 else 0, horizontal=True, key="sl_cols")
-    live = st.toggle(_("Decode in the browser while dragging"), value=True, key="sl_live",
+    decode_live = st.toggle(_("Decode in the browser while dragging"), value=True, key="sl_live",
                      help=_("The decoder runs in this page, so the image follows the thumb. Off: the image "
                             "comes from the server when you let go."))
 bundle = ctx.map()
@@ -157,9 +158,9 @@ def _start_views(start: np.ndarray) -> dict:
 
 def _live_view(start: np.ndarray, trail: list, start_xy, sliders: dict[str, int]) -> None:
     """The in-browser decoder over the server's image and mini map (which it hides once it draws)."""
-    urls, problem = live_decoder.model_urls(ctx.ck)
+    urls, problem = live.model_urls(ctx.ck)
     if urls is None:
-        live_decoder.off_line(problem, _("Images are decoded on the server when you let go of a slider."))
+        live.off_line(problem, _("Images are decoded on the server when you let go of a slider."))
         return
     tag = f"{ctx.split}-{len(ctx.enc)}"
     if axes_kind == "pca":
@@ -209,7 +210,7 @@ def panel() -> None:
     specs = _slider_specs()
     shown = [s for s in specs if show_collapsed or not s[3]]
     with right:
-        if live:
+        if decode_live:
             _live_view(start, trail, views["xy"], {label: i for _key, label, i, _c in shown})
         for col, (png, cap, width) in zip(st.columns(2), views["images"], strict=False):
             col.image(png, caption=cap, width=width)

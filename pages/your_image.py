@@ -13,6 +13,7 @@ from PIL import Image, ImageDraw, ImageOps
 
 from components import live_decoder
 from pages import _link as link
+from pages import _live as live
 from pages import _presenter as presenter
 from pages._common import class_legend, fmt_code, get_ctx, selected_index
 from pages._i18n import N_, _, tr, tr_fig
@@ -180,7 +181,7 @@ def drawn_image(pixels: list, image_shape: tuple[int, int, int]) -> tuple[Prepar
 def draw_pad(ctx, method: str) -> list | None:
     """The drawing canvas: the page encodes, reconstructs and places the drawing while the pen moves;
     returns the drawing (values) once the pen has lifted, else None."""
-    urls, problem = live_decoder.model_urls(ctx.ck)
+    urls, problem = live.model_urls(ctx.ck)
     if urls is None:
         urls = {"decoder": "", "encoder": ""}  # the pad still draws; the page says why nothing is live
     c, h, w = ctx.ck.config.image_shape

@@ -25,8 +25,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from components.live_decoder import MODELS_DIR, _asset, _tag, bundle_js
-from pages._i18n import _
+from components.live_decoder import MODELS_DIR, bundle_js, file_tag, static_asset
 
 HERE = Path(__file__).resolve().parent
 POINTS_BELOW = 40_000  # codes in view below which each is drawn as a dot (the million-code map)
@@ -55,8 +54,10 @@ def canvas_above() -> int:
 def _files(content_hash: str, tag: str, coords: np.ndarray, colour_tag: str, colours: np.ndarray) -> dict[str, str]:
     folder = MODELS_DIR / content_hash
     return {
-        "coords": _asset(folder / f"bigmap-{_tag(tag)}.f32", lambda: np.ascontiguousarray(coords, "<f4").tobytes()),
-        "classes": _asset(folder / f"bigmap-{_tag(colour_tag)}.u8", lambda: np.asarray(colours, np.uint8).tobytes()),
+        "coords": static_asset(folder / f"bigmap-{file_tag(tag)}.f32",
+                               lambda: np.ascontiguousarray(coords, "<f4").tobytes()),
+        "classes": static_asset(folder / f"bigmap-{file_tag(colour_tag)}.u8",
+                                lambda: np.asarray(colours, np.uint8).tobytes()),
     }
 
 
@@ -115,12 +116,15 @@ def parse_pick(value: Any, n_points: int, n_prior: int) -> Pick | None:
 def explore(content_hash: str, tag: str, coords: np.ndarray, colour_tag: str, colours: np.ndarray,
             palette: list[str], legend: dict[str, Any], bounds: tuple[float, float, float, float], *,
             key: str, mark: np.ndarray | None, selection: np.ndarray | None, overlay: np.ndarray | None,
-            background: dict[str, Any] | None, points: bool, dot: int, n_prior: int, height: int = 600) -> Pick | None:
+            background: dict[str, Any] | None, points: bool, dot: int, n_prior: int, text: dict[str, Any],
+            height: int = 600) -> Pick | None:
     """Draw the explore map of ``coords`` (N, 2), each coloured ``palette[colours[i]]`` (``colour_tag``
     names that colouring's file); ``legend``: {"kind": "classes", "names"} or {"kind": "scale",
     "title", "low", "high"}. ``mark``: where the ring goes (what the panel shows); ``selection``:
     the polygon whose points are marked selected; ``overlay`` (P, 2): prior samples; ``background``:
-    {"src", "bounds", "opacity"}. Returns what the user picked (kept across reruns), or None."""
+    {"src", "bounds", "opacity"}. ``text``: what the map says, in the session's language: "loading",
+    "density" and "points" (with ``{n}``: the codes in view), "failed" (with ``{reason}``), "toggle",
+    "overlay" and "tools" ({"pan", "box", "lasso"}). Returns what the user picked (kept across reruns), or None."""
     result = _component(key=key, height="content", on_pick_change=lambda: None, data={
         **_files(content_hash, tag, coords, colour_tag, colours), "tag": tag, "colors": palette, "legend": legend,
         "bounds": [float(b) for b in bounds], "height": height, "pointsBelow": EXPLORE_POINTS_BELOW,
@@ -128,13 +132,6 @@ def explore(content_hash: str, tag: str, coords: np.ndarray, colour_tag: str, co
         "selected": None if mark is None else [float(v) for v in mark],
         "selection": None if selection is None else np.asarray(selection, float).tolist(),
         "overlay": None if overlay is None else np.asarray(overlay, float).round(5).tolist(),
-        "text": {"loading": _("Loading {n:,} map positions…").format(n=len(coords)),
-                 "density": _("{n} images in view, drawn as a density · scroll to zoom in until they become "
-                              "points · drag to pan · double-click to reset"),
-                 "points": _("{n} images in view · drag to pan · scroll to zoom · double-click to reset"),
-                 "failed": _("The map positions could not be loaded: {reason}"),
-                 "toggle": _("Show or hide this class"), "overlay": _("prior samples z ~ N(0, I)"),
-                 "tools": {"pan": _("Pan, and click a point or an empty spot"), "box": _("Box select"),
-                           "lasso": _("Lasso select")}},
+        "text": text,
     })
     return parse_pick(getattr(result, "pick", None), len(coords), n_prior)

@@ -16,6 +16,9 @@ map) in ``st.container``s whose keys it passes as ``hide``; the component hides 
 live frame is on screen. Where the page cannot decode (WebAssembly or SIMD missing, runtime files
 absent, the model failing to load), it says so in one line and the server's view stays.
 
+Every text the component shows comes from the page, already in the session's language (``text`` in
+the data of :func:`mount`; ``preparing`` and ``failed`` of :func:`model_urls`).
+
 Files the page fetches, all from the app itself (``[server] enableStaticServing``, under
 ``/app/static/``; nothing else is in ``static/``):
 
@@ -36,7 +39,6 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from pages._i18n import _  # the app's translations (this component is part of the app)
 from vae.checkpoint import Checkpoint
 from vae.data.images import png_bytes
 from vae.explore.minimap import MiniMap
@@ -98,23 +100,23 @@ def _export(ck: Checkpoint) -> dict[str, Path]:
     return export_cached(ck.model, ck.content_hash, MODELS_DIR)
 
 
-def model_urls(ck: Checkpoint) -> tuple[dict[str, str] | None, str | None]:
+def model_urls(ck: Checkpoint, preparing: str, failed: str) -> tuple[dict[str, str] | None, str | None]:
     """URLs of the checkpoint's decoder and encoder, exported now if needed: (urls, None), or
-    (None, why they cannot be had)."""
+    (None, why they cannot be had). ``preparing``: the spinner's text while it exports; ``failed``:
+    the reason, with ``{error}`` where the exporter's error goes."""
     folder = MODELS_DIR / ck.content_hash
     try:
         if all((folder / f).is_file() for f in ("decoder.onnx", "encoder.onnx")):
             files = {"decoder": folder / "decoder.onnx", "encoder": folder / "encoder.onnx"}
         else:
-            with st.spinner(_("Preparing the model for your browser (once per checkpoint, a few seconds)…")):
+            with st.spinner(preparing):
                 files = _export(ck)
     except Exception as e:  # no exporter, a full disk, a read-only folder: the server path stays
-        return None, _("the model could not be exported for the browser ({error})").format(
-            error=f"{type(e).__name__}: {str(e)[:120]}")
+        return None, failed.format(error=f"{type(e).__name__}: {str(e)[:120]}")
     return {part: static_url(path) for part, path in files.items()}, None
 
 
-def _asset(path: Path, make: Callable[[], bytes]) -> str:
+def static_asset(path: Path, make: Callable[[], bytes]) -> str:
     """A generated file under static/models/ (written once, atomically); returns its URL."""
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -122,7 +124,8 @@ def _asset(path: Path, make: Callable[[], bytes]) -> str:
     return static_url(path)
 
 
-def _tag(text: str) -> str:
+def file_tag(text: str) -> str:
+    """``text`` as a part of a file name (letters, digits, ``_.=-``; at most 120 characters)."""
     return re.sub(r"[^A-Za-z0-9_.=-]+", "_", text)[:120]
 
 
@@ -136,16 +139,18 @@ def map_spec(ck: Checkpoint, lm: LatentMap, codes_tag: str, map_tag: str) -> dic
         return {"kind": "linear", "mean": lm.linear.mean_.astype(float).tolist(),
                 "components": lm.linear.components_.astype(float).tolist()}
     folder = MODELS_DIR / ck.content_hash
-    codes = _asset(folder / f"codes-{_tag(codes_tag)}.f32", lambda: np.ascontiguousarray(lm.codes, "<f4").tobytes())
-    coords = _asset(folder / f"coords-{_tag(map_tag)}.f32", lambda: np.ascontiguousarray(lm.coords, "<f4").tobytes())
+    codes = static_asset(folder / f"codes-{file_tag(codes_tag)}.f32",
+                         lambda: np.ascontiguousarray(lm.codes, "<f4").tobytes())
+    coords = static_asset(folder / f"coords-{file_tag(map_tag)}.f32",
+                          lambda: np.ascontiguousarray(lm.coords, "<f4").tobytes())
     return {"kind": "knn", "k": int(lm.k), "power": float(lm.power), "d": int(lm.latent_dim),
             "codes": codes, "coords": coords}
 
 
 def minimap_spec(ck: Checkpoint, mm: MiniMap, tag: str) -> dict[str, Any]:
     """The mini map's background picture (URL) and the geometry the page draws the marker with."""
-    png = _asset(MODELS_DIR / ck.content_hash / f"minimap-{_tag(tag)}-{mm.size}.png",
-                 lambda: png_bytes(mm.background))
+    png = static_asset(MODELS_DIR / ck.content_hash / f"minimap-{file_tag(tag)}-{mm.size}.png",
+                       lambda: png_bytes(mm.background))
     return {"background": png, **mm.geometry()}
 
 
@@ -159,8 +164,3 @@ def mount(mode: str, data: dict[str, Any], key: str, **callbacks):
     """Mount the component in ``mode`` with ``data`` (URLs and small vectors only: reruns resend it)."""
     return _component(key=key, data={"mode": mode, "runtime": runtime_urls(), **data}, height="content",
                       **callbacks)
-
-
-def off_line(reason: str, what: str) -> None:
-    """The one line a page shows when it cannot even offer live decoding (no exported model)."""
-    st.caption(_("Live decoding is off: {reason}. {what}").format(reason=reason, what=what))

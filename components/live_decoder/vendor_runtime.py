@@ -6,7 +6,7 @@ Needs Node's ``npm`` (only here: ``make run`` serves the files already in the re
 ``npm pack`` fetches the package tarball and checks it against the registry's integrity hash;
 this script then copies the two files the page loads (the wasm-only ES module bundle and its
 WebAssembly binary), writes the licence, and records the version, the tarball's integrity and
-each file's SHA-256 and size in static/ort/MANIFEST.json. tests/test_live_runtime.py checks the
+each file's SHA-256 and size in static/ort/MANIFEST.json. tests/app/test_live_runtime.py checks the
 files against that manifest.
 """
 
