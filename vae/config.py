@@ -20,12 +20,6 @@ VARIANCES: tuple[str, ...] = ("learned", "fixed")
 DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda", "mps")
 
 
-def config_to_json(cfg: Any, kind: str | None = None) -> str:
-    """A frozen config dataclass as config.json text (tuples as lists), naming its ``kind``."""
-    d = {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(cfg).items()}
-    return json.dumps({"kind": kind, **d} if kind else d, indent=2)
-
-
 def check_stages(image_shape: tuple[int, ...], channels: tuple[int, ...], stages: str) -> None:
     """The rules the comparison models' configs share: an image shape, and stages that halve it."""
     c, h, w = image_shape
@@ -39,31 +33,36 @@ def check_stages(image_shape: tuple[int, ...], channels: tuple[int, ...], stages
                           "use fewer channels")
 
 
-class KindConfig:
-    """A comparison model's config (a frozen dataclass): config.json names its ``KIND``."""
+class JsonConfig:
+    """A config dataclass kept as JSON (a folder's config.json, meta.json's train_config).
+
+    ``to_dict``/``to_json`` write tuples as lists and name the ``KIND`` when there is one (a
+    comparison model's or an imported model's config.json; a VAE's names none); ``from_dict`` reads
+    them back: unknown keys refused by name, lists back to tuples, then ``validate()``.
+    """
 
     KIND = ""
 
+    def to_dict(self) -> dict[str, Any]:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+
     def to_json(self) -> str:
-        return config_to_json(self, self.KIND)
+        d = self.to_dict()
+        return json.dumps({"kind": self.KIND, **d} if self.KIND else d, indent=2)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Any:
-        return config_from_dict(cls, d)
-
-
-def config_from_dict(cls: type, d: dict[str, Any]) -> Any:
-    """A config dataclass from config.json's dict: unknown keys refused, lists back to tuples."""
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(d) - set(fields))
-    if unknown:
-        raise ConfigError(f"unknown {cls.__name__} keys {unknown}; known keys are {sorted(fields)}")
-    d = {k: tuple(int(s) for s in v) if isinstance(v, list) else v for k, v in d.items()}
-    return cls(**d).validate()
+        fields = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - fields)
+        if unknown:
+            raise ConfigError(f"unknown {cls.__name__} keys {unknown}; known keys are {sorted(fields)}: "
+                              "rename or remove them (a file written by a newer vae-explorer needs that version)")
+        d = {k: tuple(int(s) for s in v) if isinstance(v, list) else v for k, v in d.items()}
+        return cls(**d).validate()
 
 
 @dataclass(frozen=True)
-class ModelConfig:
+class ModelConfig(JsonConfig):
     """Everything needed to rebuild a :class:`vae.model.VAE`."""
 
     arch: str = "conv"  # a name in vae.archs.ARCHITECTURES: "mlp" (fully connected), "conv" (strided convolutions)
@@ -119,31 +118,9 @@ class ModelConfig:
         c, h, w = self.image_shape
         return c * h * w
 
-    def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        d["image_shape"] = list(self.image_shape)
-        d["hidden_dims"] = list(self.hidden_dims)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ModelConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ConfigError(f"unknown model config keys {unknown}; known keys are {sorted(known)}")
-        d = dict(d)
-        if "image_shape" in d:
-            d["image_shape"] = tuple(int(s) for s in d["image_shape"])
-        if "hidden_dims" in d:
-            d["hidden_dims"] = tuple(int(s) for s in d["hidden_dims"])
-        return cls(**d).validate()
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2)
-
 
 @dataclass
-class TrainConfig:
+class TrainConfig(JsonConfig):
     """One training run: data, optimisation and where the checkpoint goes."""
 
     dataset: str = "fashion-mnist"  # a name from vae.data.datasets.DATASETS, or "folder:PATH"
@@ -190,14 +167,6 @@ class TrainConfig:
         if not str(self.out).strip():
             raise ConfigError("out must name a checkpoint folder, got an empty string")
         return self
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in known})
 
 
 @dataclass

@@ -65,5 +65,33 @@ def test_defaults_are_valid_and_round_trip():
 def test_unknown_config_key_is_named():
     d = ModelConfig().to_dict()
     d["latent_size"] = 3
-    with pytest.raises(ConfigError, match="unknown model config keys \\['latent_size'\\]"):
+    with pytest.raises(ConfigError, match="unknown ModelConfig keys \\['latent_size'\\]"):
         ModelConfig.from_dict(d)
+
+
+@pytest.mark.parametrize("cls", [ModelConfig, TrainConfig])
+def test_unknown_keys_are_refused_naming_the_fix(cls):
+    with pytest.raises(ConfigError, match=f"unknown {cls.__name__} keys \\['colour'\\].*rename or remove them"):
+        cls.from_dict({"colour": "red"})
+
+
+def test_every_shipped_folder_reads_back_as_written():
+    """checkpoints/ and models/ hold files of every version so far: each config.json reads back
+    through from_dict and writes out unchanged, and meta.json's train_config is a valid TrainConfig."""
+    import json
+    from pathlib import Path
+
+    from vae.baselines.classifier import ClassifierConfig
+    from vae.baselines.gan import GanConfig
+
+    root = Path(__file__).resolve().parents[2]
+    kinds = {"": ModelConfig, GanConfig.KIND: GanConfig, ClassifierConfig.KIND: ClassifierConfig}
+    folders = sorted([*(root / "checkpoints").iterdir(), *(root / "models").iterdir()])
+    assert len(folders) >= 7
+    for folder in folders:
+        text = (folder / "config.json").read_text(encoding="utf-8").strip()
+        d = json.loads(text)
+        cls = kinds[d.pop("kind", "")]
+        assert cls.from_dict(d).to_json() == text, folder
+        if cls is ModelConfig:
+            TrainConfig.from_dict(json.loads((folder / "meta.json").read_text(encoding="utf-8"))["train_config"])

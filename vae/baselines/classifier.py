@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..checkpoint import ModelFolder, load_folder
-from ..config import KindConfig, RunConfig, check_stages
+from ..config import JsonConfig, RunConfig, check_stages
 from ..data.datasets import ImageDataset, load_dataset
 from ..errors import ConfigError
 from ..training.trainer import (
@@ -40,7 +40,7 @@ KIND = "classifier"
 
 
 @dataclass(frozen=True)
-class ClassifierConfig(KindConfig):
+class ClassifierConfig(JsonConfig):
     """Everything needed to rebuild the classifier."""
 
     KIND = KIND

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..checkpoint import ModelFolder, load_folder
-from ..config import KindConfig, RunConfig, check_stages
+from ..config import JsonConfig, RunConfig, check_stages
 from ..data.datasets import ImageDataset, load_dataset
 from ..errors import ConfigError
 from ..training.trainer import (
@@ -41,7 +41,7 @@ KIND = "gan-generator"
 
 
 @dataclass(frozen=True)
-class GanConfig(KindConfig):
+class GanConfig(JsonConfig):
     """Everything needed to rebuild the generator (and its training discriminator)."""
 
     KIND = KIND

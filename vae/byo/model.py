@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..config import KindConfig
+from ..config import JsonConfig
 from ..errors import ConfigError
 from ..folders import IMPORTED_NOTE, ONNX_KIND
 from ..likelihoods import LOG_2PI, Likelihood
@@ -54,7 +54,7 @@ class NotTrainableError(ConfigError):
 
 
 @dataclass(frozen=True)
-class OnnxConfig(KindConfig):
+class OnnxConfig(JsonConfig):
     """What an imported model's config.json declares (every field has a default but the sizes)."""
 
     KIND: ClassVar[str] = KIND
@@ -123,9 +123,7 @@ class OnnxConfig(KindConfig):
                 f"{shapes[self.decoder_output]} {out}, {likelihood}")
 
     def to_dict(self) -> dict[str, Any]:
-        import json
-
-        return json.loads(self.to_json())
+        return {"kind": self.KIND, **super().to_dict()}  # what it is, wherever the dict is shown
 
 
 class DeclaredLikelihood(Likelihood):
