@@ -11,11 +11,8 @@ classifier in place of Inception, which would need a download and 299x299 colour
 
 from __future__ import annotations
 
-import math
-import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -26,15 +23,8 @@ from ..checkpoint import ModelFolder, load_folder
 from ..config import JsonConfig, RunConfig, check_stages
 from ..data.datasets import ImageDataset, load_dataset
 from ..errors import ConfigError
-from ..training.trainer import (
-    Reporting,
-    TrainResult,
-    _epoch_seed,
-    resolve_device,
-    run_meta,
-    save_epoch,
-    set_seed,
-)
+from ..training.loop import EpochLoop, run_meta, use_threads
+from ..training.trainer import Reporting, TrainResult, resolve_device, set_seed
 
 KIND = "classifier"
 
@@ -128,8 +118,7 @@ class ClassifierTrainer(Reporting):
 
     def run(self) -> TrainResult:
         tc, cfg = self.train_config, self.config
-        if tc.threads:
-            torch.set_num_threads(tc.threads)
+        use_threads(tc.threads)
         train = (self.train_data or load_dataset(tc.dataset, "train", data_dir=tc.data_dir)).subset(tc.limit)
         test = self.test_data or load_dataset(tc.dataset, "test", data_dir=tc.data_dir)
         if tuple(train.image_shape) != tuple(cfg.image_shape):
@@ -138,45 +127,22 @@ class ClassifierTrainer(Reporting):
         set_seed(tc.seed)
         model = Classifier(cfg).to(self.device)
         opt = torch.optim.Adam(model.parameters(), lr=tc.lr, fused=True)  # one kernel for all weights
-        steps = math.ceil(len(train) / tc.batch_size)
-        history: list[dict[str, Any]] = []
-        meta_base = run_meta(KIND, tc, train, self.command, self.device, test_size=len(test))
-        self._trigger("on_start", {"epochs": tc.epochs, "start_epoch": 0, "steps_per_epoch": steps,
-                                   "device": str(self.device), "train_size": len(train)})
-        t_run = time.perf_counter()
-        status = "complete"
         x_all, y_all = train.images.to(self.device), train.labels.to(self.device)
-        for epoch in range(tc.epochs):
-            model.train()
-            perm = torch.randperm(len(train), generator=torch.Generator().manual_seed(_epoch_seed(tc.seed, epoch)))
-            loss_sum, seen = 0.0, 0
-            t_epoch = time.perf_counter()
-            for step in range(steps):
-                if self._stop.is_set():
-                    break
-                idx = perm[step * tc.batch_size : (step + 1) * tc.batch_size].to(self.device)
-                loss = F.cross_entropy(model(x_all[idx]), y_all[idx])
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                loss_sum += loss.item() * len(idx)
-                seen += len(idx)
-                self._trigger("on_batch_end", {"epoch": epoch, "step": step, "steps_per_epoch": steps,
-                                               "loss": loss.item(),
-                                               "images_per_s": seen / max(time.perf_counter() - t_epoch, 1e-9)})
-            if seen < len(train):
-                status = "stopped"
-                break
-            seconds = time.perf_counter() - t_epoch
+
+        def step(idx: torch.Tensor, epoch: int, i: int) -> tuple[dict[str, float], dict[str, float]]:
+            loss = F.cross_entropy(model(x_all[idx]), y_all[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            return {"loss": loss.item()}, {"train_loss": loss.item() * len(idx)}
+
+        def summary(sums: dict[str, float], seen: int, steps: int) -> dict[str, float]:
             model.eval()
-            row = {"epoch": epoch + 1, "train_loss": loss_sum / seen, "test_acc": accuracy(model, test),
-                   "seconds": seconds, "images_per_s": seen / max(seconds, 1e-9)}
-            history.append(row)
-            save_epoch(model, meta_base, history, tc.epochs, t_run, tc.half_weights, test_acc=row["test_acc"])
-            self._trigger("on_epoch_end", {**row, "epochs": tc.epochs, "path": tc.out})
-        seconds = time.perf_counter() - t_run
-        self._trigger("on_end", {"status": status, "path": tc.out, "history": history, "seconds": seconds})
-        return TrainResult(Path(tc.out), history, status, seconds)
+            return {"train_loss": sums["train_loss"] / seen, "test_acc": accuracy(model, test)}
+
+        loop = EpochLoop(self, tc, self.device, len(train))
+        meta_base = run_meta(KIND, tc, train, self.command, self.device, test_size=len(test))
+        return loop.run(model, meta_base, step, summary, meta_keys=("test_acc",))
 
 
 def load_classifier(path: str | Path, device: str | torch.device = "cpu") -> ModelFolder:

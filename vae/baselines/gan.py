@@ -14,10 +14,8 @@ A GAN folder looks like a VAE checkpoint (model.safetensors, config.json with
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -27,15 +25,8 @@ from ..checkpoint import ModelFolder, load_folder
 from ..config import JsonConfig, RunConfig, check_stages
 from ..data.datasets import ImageDataset, load_dataset
 from ..errors import ConfigError
-from ..training.trainer import (
-    Reporting,
-    TrainResult,
-    _epoch_seed,
-    resolve_device,
-    run_meta,
-    save_epoch,
-    set_seed,
-)
+from ..training.loop import EpochLoop, Step, run_meta, use_threads
+from ..training.trainer import Reporting, TrainResult, resolve_device, set_seed
 
 KIND = "gan-generator"
 
@@ -170,78 +161,57 @@ class GanTrainer(Reporting):
 
     def run(self) -> TrainResult:
         tc, cfg = self.train_config, self.config
-        if tc.threads:
-            torch.set_num_threads(tc.threads)
+        use_threads(tc.threads)
         data = (self.train_data or load_dataset(tc.dataset, "train", data_dir=tc.data_dir)).subset(tc.limit)
         if tuple(data.image_shape) != tuple(cfg.image_shape):
             raise ConfigError(f"the GAN expects images of shape {tuple(cfg.image_shape)} but {data.name} "
                               f"has {data.image_shape}")
+        loop = EpochLoop(self, tc, self.device, len(data), whole_batches=True)
         set_seed(tc.seed)
         gen, disc = Generator(cfg).to(self.device), Discriminator(cfg).to(self.device)
         gen.apply(_init_weights)
         disc.apply(_init_weights)
+        x_all = data.images.to(self.device) * 2.0 - 1.0  # the generator's scale, [-1, 1]
+        meta_base = run_meta(KIND, tc, data, self.command, self.device)
+        return loop.run(gen, meta_base, self._train_step(gen, disc, x_all), _means, modules=(gen, disc))
+
+    def _train_step(self, gen: Generator, disc: Discriminator, x_all: torch.Tensor) -> Step:
+        """The step of one batch: the discriminator's update, then the generator's. It reports and
+        sums the batch's losses and the discriminator's mean verdicts on real and generated images."""
+        tc, cfg = self.train_config, self.config
         opt_g = torch.optim.Adam(gen.parameters(), lr=tc.lr, betas=(tc.beta1, 0.999), fused=True)
         opt_d = torch.optim.Adam(disc.parameters(), lr=tc.lr, betas=(tc.beta1, 0.999), fused=True)
-        x_all = data.images.to(self.device) * 2.0 - 1.0  # the generator's scale, [-1, 1]
-        steps = len(data) // tc.batch_size  # whole batches only: batch norm dislikes a batch of 1
-        if steps < 1:
-            raise ConfigError(f"batch_size {tc.batch_size} is larger than the {len(data)} training images")
-        history: list[dict[str, Any]] = []
-        meta_base = run_meta(KIND, tc, data, self.command, self.device)
-        self._trigger("on_start", {"epochs": tc.epochs, "start_epoch": 0, "steps_per_epoch": steps,
-                                   "device": str(self.device), "train_size": len(data)})
-        t_run = time.perf_counter()
-        status = "complete"
         ones = torch.ones(tc.batch_size, device=self.device)
         zeros = torch.zeros(tc.batch_size, device=self.device)
-        for epoch in range(tc.epochs):
-            gen.train()
-            disc.train()
-            perm = torch.randperm(len(data), generator=torch.Generator().manual_seed(_epoch_seed(tc.seed, epoch)))
-            sums = {"d_loss": 0.0, "g_loss": 0.0, "d_real": 0.0, "d_fake": 0.0}
-            t_epoch = time.perf_counter()
-            done = 0
-            for step in range(steps):
-                if self._stop.is_set():
-                    break
-                real = x_all[perm[step * tc.batch_size : (step + 1) * tc.batch_size].to(self.device)]
-                fake = gen(torch.randn(tc.batch_size, cfg.noise_dim, device=self.device))
-                # discriminator: real -> 1, generated -> 0
-                d_real, d_fake = disc(real), disc(fake.detach())
-                d_loss = (F.binary_cross_entropy_with_logits(d_real, ones)
-                          + F.binary_cross_entropy_with_logits(d_fake, zeros))
-                opt_d.zero_grad(set_to_none=True)
-                d_loss.backward()
-                opt_d.step()
-                # generator: make the discriminator say 1 (the non-saturating loss)
-                g_loss = F.binary_cross_entropy_with_logits(disc(fake), ones)
-                opt_g.zero_grad(set_to_none=True)
-                g_loss.backward()
-                opt_g.step()
-                vals = {"d_loss": d_loss.item(), "g_loss": g_loss.item(),
-                        "d_real": torch.sigmoid(d_real).mean().item(), "d_fake": torch.sigmoid(d_fake).mean().item()}
-                if not all(math.isfinite(v) for v in vals.values()):
-                    raise ConfigError(f"the GAN's losses became {vals} at epoch {epoch + 1}, step {step + 1}; "
-                                      "try a lower --lr")
-                for k, v in vals.items():
-                    sums[k] += v
-                done += 1
-                self._trigger("on_batch_end", {"epoch": epoch, "step": step, "steps_per_epoch": steps,
-                                               "loss": vals["g_loss"], **vals,
-                                               "images_per_s": (step + 1) * tc.batch_size
-                                               / max(time.perf_counter() - t_epoch, 1e-9)})
-            if done < steps:
-                status = "stopped"
-                break
-            seconds = time.perf_counter() - t_epoch
-            row = {"epoch": epoch + 1, **{k: v / steps for k, v in sums.items()}, "seconds": seconds,
-                   "images_per_s": steps * tc.batch_size / max(seconds, 1e-9)}
-            history.append(row)
-            save_epoch(gen, meta_base, history, tc.epochs, t_run, tc.half_weights)
-            self._trigger("on_epoch_end", {**row, "epochs": tc.epochs, "path": tc.out})
-        seconds = time.perf_counter() - t_run
-        self._trigger("on_end", {"status": status, "path": tc.out, "history": history, "seconds": seconds})
-        return TrainResult(Path(tc.out), history, status, seconds)
+
+        def step(idx: torch.Tensor, epoch: int, i: int) -> tuple[dict[str, float], dict[str, float]]:
+            real = x_all[idx]
+            fake = gen(torch.randn(tc.batch_size, cfg.noise_dim, device=self.device))
+            # discriminator: real -> 1, generated -> 0
+            d_real, d_fake = disc(real), disc(fake.detach())
+            d_loss = (F.binary_cross_entropy_with_logits(d_real, ones)
+                      + F.binary_cross_entropy_with_logits(d_fake, zeros))
+            opt_d.zero_grad(set_to_none=True)
+            d_loss.backward()
+            opt_d.step()
+            # generator: make the discriminator say 1 (the non-saturating loss)
+            g_loss = F.binary_cross_entropy_with_logits(disc(fake), ones)
+            opt_g.zero_grad(set_to_none=True)
+            g_loss.backward()
+            opt_g.step()
+            vals = {"d_loss": d_loss.item(), "g_loss": g_loss.item(),
+                    "d_real": torch.sigmoid(d_real).mean().item(), "d_fake": torch.sigmoid(d_fake).mean().item()}
+            if not all(math.isfinite(v) for v in vals.values()):
+                raise ConfigError(f"the GAN's losses became {vals} at epoch {epoch + 1}, step {i + 1}; "
+                                  "try a lower --lr")
+            return {"loss": vals["g_loss"], **vals}, vals
+
+        return step
+
+
+def _means(sums: dict[str, float], seen: int, steps: int) -> dict[str, float]:
+    """An epoch's history row: each batch value's mean over the epoch's batches."""
+    return {k: v / steps for k, v in sums.items()}
 
 
 def load_generator(path: str | Path, device: str | torch.device = "cpu") -> ModelFolder:

@@ -21,7 +21,6 @@ callbacks; a process that dies stops the others with :class:`vae.training.distri
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import platform
 import random
@@ -90,9 +89,6 @@ def optimisation_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> N
     optimizer.step()  # Adam: w -= lr * m_hat / (sqrt(v_hat) + eps)
 
 
-_epoch_seed = distributed.epoch_seed
-
-
 class _Objective(nn.Module):
     """The loss as a module's forward: DistributedDataParallel synchronises the gradients of what
     its wrapped module's forward computed (calling ``model.loss`` past it would skip that)."""
@@ -129,7 +125,8 @@ class Reporting:
             raise ValueError(f"unknown event {event!r}; events are {', '.join(EVENTS)}")
         self.callbacks[event].append(fn)
 
-    def _trigger(self, event: str, info: dict[str, Any]) -> None:
+    def trigger(self, event: str, info: dict[str, Any]) -> None:
+        """Call ``event``'s callbacks, in the order they were added, with ``(self, info)``."""
         for fn in self.callbacks.get(event, []):
             fn(self, info)
 
@@ -152,26 +149,6 @@ def training_info(command: str | None, device: torch.device) -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": f"{platform.system()} {platform.machine()}",
     }
-
-
-def run_meta(kind: str, train_config: Any, data: ImageDataset, command: str | None, device: torch.device,
-             **extra: Any) -> dict[str, Any]:
-    """The meta.json of a comparison model's run (a GAN, a classifier), before its history."""
-    return {
-        "library": "vae-explorer", "version": __version__, "kind": kind, "dataset": train_config.dataset,
-        "class_names": data.class_names, "image_shape": list(data.image_shape), "train_size": len(data),
-        **extra, "train_config": dataclasses.asdict(train_config), "training": training_info(command, device),
-    }
-
-
-def save_epoch(model: torch.nn.Module, meta_base: dict[str, Any], history: list[dict[str, Any]],
-               epochs: int, started: float, half: bool, **extra: Any) -> None:
-    """Save a comparison model after an epoch (atomically), its history and wall time in meta.json."""
-    final = len(history) == epochs
-    meta = {**meta_base, **extra, "history": history, "epochs_done": len(history),
-            "status": "complete" if final else "training",
-            "training": {**meta_base["training"], "seconds": round(time.perf_counter() - started, 1)}}
-    save_checkpoint(meta_base["train_config"]["out"], model, meta, half=half and final)
 
 
 class Trainer(Reporting):
@@ -218,9 +195,9 @@ class Trainer(Reporting):
         return train, test
 
     # -- the loop --------------------------------------------------------------------------------
-    def _trigger(self, event: str, info: dict[str, Any]) -> None:
+    def trigger(self, event: str, info: dict[str, Any]) -> None:
         if self.dist is None or self.dist.is_main:  # one progress report per run, not one per process
-            super()._trigger(event, info)
+            super().trigger(event, info)
 
     def run(self) -> TrainResult:
         tc, mc, d = self.train_config, self.model_config, self.dist
@@ -248,7 +225,7 @@ class Trainer(Reporting):
                 optimizer.load_state_dict(opt_state)
             if start_epoch == tc.epochs:
                 result = TrainResult(out, history, "finished-before", previous_seconds)
-                self._trigger("on_end", {"status": result.status, "path": str(out), "history": history,
+                self.trigger("on_end", {"status": result.status, "path": str(out), "history": history,
                                          "seconds": previous_seconds})
                 return result
         # DDP broadcasts rank 0's weights to every process here, and averages gradients in backward
@@ -263,14 +240,14 @@ class Trainer(Reporting):
                 "device": str(self.device), "num_parameters": model.num_parameters(),
                 "train_size": len(train), "test_size": len(test), "history": history,
                 "notes": list(self.notes), "warnings": list(self.warnings), "world_size": world}
-        self._trigger("on_start", info)
+        self.trigger("on_start", info)
         t_run = time.perf_counter()
         status = "complete"
         x_train = train.images.to(self.device) if self.device.type != "cpu" else train.images
         for epoch in range(start_epoch, tc.epochs):
             model.train()
             sampler.set_epoch(epoch)
-            torch.manual_seed(_epoch_seed(tc.seed, epoch) + 1)  # the noise: the same in every process
+            torch.manual_seed(distributed.epoch_seed(tc.seed, epoch) + 1)  # the noise: the same in every process
             sums = {"loss": 0.0, "recon": 0.0, "kl": 0.0}
             seen = 0
             t_epoch = time.perf_counter()
@@ -303,7 +280,7 @@ class Trainer(Reporting):
                 sums["loss"] += terms[0] * n
                 sums["recon"] += terms[1] * n
                 sums["kl"] += terms[2] * n
-                self._trigger("on_batch_end", {
+                self.trigger("on_batch_end", {
                     "epoch": epoch, "step": step, "steps_per_epoch": steps_per_epoch,
                     "global_step": gstep, "loss": terms[0], "recon": terms[1],
                     "kl": terms[2], "beta": beta, "lr": lr,
@@ -343,13 +320,13 @@ class Trainer(Reporting):
                 optimizer_state=optimizer.state_dict() if (tc.keep_optimizer or not final) else None,
                 half=tc.half_weights and final,
             )
-            self._trigger("on_epoch_end", {**row, "epochs": tc.epochs, "path": str(out)})
+            self.trigger("on_epoch_end", {**row, "epochs": tc.epochs, "path": str(out)})
         seconds = previous_seconds + time.perf_counter() - t_run
         if status == "stopped" and history and (d is None or d.is_main):
             from ..folders import update_meta
             update_meta(out, status="stopped")
         result = TrainResult(out, history, status, seconds)
-        self._trigger("on_end", {"status": status, "path": str(out), "history": history,
+        self.trigger("on_end", {"status": status, "path": str(out), "history": history,
                                  "seconds": seconds})
         return result
 
@@ -450,7 +427,7 @@ class Trainer(Reporting):
                 if history else "no checkpoint had been saved yet")
         msg = (f"the loss became {value} at epoch {epoch + 1}, step {step + 1}; training stopped and "
                f"{kept}. Try a lower --lr or a KL warm-up")
-        self._trigger("on_end", {"status": "failed", "path": str(out), "history": history,
+        self.trigger("on_end", {"status": "failed", "path": str(out), "history": history,
                                  "error": msg})
         raise NonFiniteLossError(msg)
 
