@@ -151,6 +151,27 @@ def training_info(command: str | None, device: torch.device) -> dict[str, Any]:
     }
 
 
+@dataclass
+class _Run:
+    """One run's state, passed between the pieces of :meth:`Trainer.run`."""
+
+    out: Path  # the checkpoint folder
+    train: ImageDataset
+    test: ImageDataset
+    model: VAE
+    optimizer: torch.optim.Optimizer
+    history: list[dict[str, Any]] = field(default_factory=list)  # one row per finished epoch
+    start_epoch: int = 0  # epochs finished before this run (resume)
+    previous_seconds: float = 0.0  # their training time
+    objective: nn.Module | None = None  # the DDP-wrapped loss (distributed runs only)
+    sampler: GlobalBatchSampler | None = None
+    x_train: torch.Tensor | None = None  # the training images, on the device
+    steps_per_epoch: int = 0
+    use_amp: bool = False  # bfloat16 autocast (CUDA only)
+    meta_base: dict[str, Any] = field(default_factory=dict)  # meta.json without the history
+    t_run: float = 0.0  # time.perf_counter() when the epochs started
+
+
 class Trainer(Reporting):
     """Trains a VAE on a dataset, saving a checkpoint after every epoch."""
 
@@ -200,6 +221,38 @@ class Trainer(Reporting):
             super().trigger(event, info)
 
     def run(self) -> TrainResult:
+        run = self._prepare()
+        if run.start_epoch == self.train_config.epochs:  # a resumed run that asked for no more epochs
+            result = TrainResult(run.out, run.history, "finished-before", run.previous_seconds)
+            self.trigger("on_end", {"status": result.status, "path": str(run.out), "history": run.history,
+                                    "seconds": run.previous_seconds})
+            return result
+        self._start(run)
+        tc, d = self.train_config, self.dist
+        status = "complete"
+        for epoch in range(run.start_epoch, tc.epochs):
+            t_epoch = time.perf_counter()
+            sums, seen, beta, lr = self._train_epoch(run, epoch, t_epoch)
+            if seen < len(run.train):  # asked to stop mid-epoch: keep the last finished epoch
+                status = "stopped"
+                break
+            train_seconds = time.perf_counter() - t_epoch
+            if d is not None and not d.is_main:
+                continue  # rank 0 evaluates, saves and reports; the others go on to the next epoch
+            row = self._epoch_row(run, epoch, sums, seen, beta, lr, train_seconds)
+            self._save_epoch(run, epoch)
+            self.trigger("on_epoch_end", {**row, "epochs": tc.epochs, "path": str(run.out)})
+        seconds = run.previous_seconds + time.perf_counter() - run.t_run
+        if status == "stopped" and run.history and (d is None or d.is_main):
+            from ..folders import update_meta
+            update_meta(run.out, status="stopped")
+        result = TrainResult(run.out, run.history, status, seconds)
+        self.trigger("on_end", {"status": status, "path": str(run.out), "history": run.history,
+                                "seconds": seconds})
+        return result
+
+    def _prepare(self) -> _Run:
+        """The data, the seeded model and its optimiser, and with ``resume`` the saved run's state."""
         tc, mc, d = self.train_config, self.model_config, self.dist
         if tc.threads:
             torch.set_num_threads(tc.threads)
@@ -208,127 +261,125 @@ class Trainer(Reporting):
             raise ConfigError(f"--batch-size {tc.batch_size} is the global batch, split between {world} "
                               f"processes: it must be at least {world}")
         train, test = self._load_data()
-        out = Path(tc.out)
-        history: list[dict[str, Any]] = []
-        previous_seconds = 0.0
         set_seed(tc.seed)
         model = VAE(mc).to(self.device)
         # fused: every weight updated in one kernel (on a CPU, Adam's step ~4x faster than its per-tensor loop)
         optimizer = torch.optim.Adam(model.parameters(), lr=tc.lr, fused=True)
         self.model, self.optimizer = model, optimizer  # visible to callbacks
-        start_epoch = 0
+        run = _Run(Path(tc.out), train, test, model, optimizer)
         self._previous_training: dict[str, Any] = {}
         if tc.resume:  # rank 0 reads the checkpoint; the others get its optimizer state (weights: DDP)
-            start_epoch, history, previous_seconds, opt_state = distributed.on_main(
-                d, lambda: self._restore(out, model, optimizer))
+            run.start_epoch, run.history, run.previous_seconds, opt_state = distributed.on_main(
+                d, lambda: self._restore(run.out, model, optimizer))
             if d is not None and not d.is_main and opt_state is not None:
                 optimizer.load_state_dict(opt_state)
-            if start_epoch == tc.epochs:
-                result = TrainResult(out, history, "finished-before", previous_seconds)
-                self.trigger("on_end", {"status": result.status, "path": str(out), "history": history,
-                                         "seconds": previous_seconds})
-                return result
+        return run
+
+    def _start(self, run: _Run) -> None:
+        """Everything the epochs need (DDP's wrapper, the sampler, the step counts), then on_start."""
+        tc, d = self.train_config, self.dist
+        world = d.world_size if d else 1
         # DDP broadcasts rank 0's weights to every process here, and averages gradients in backward
-        objective = (nn.parallel.DistributedDataParallel(
-            _Objective(model), device_ids=[d.local_rank] if d.backend == "nccl" else None) if d else None)
-        sampler = GlobalBatchSampler(len(train), tc.batch_size, world, d.rank if d else 0, tc.seed)
-        steps_per_epoch = math.ceil(len(train) / tc.batch_size)
-        total_steps = steps_per_epoch * tc.epochs
-        use_amp = tc.amp and self.device.type == "cuda"
-        meta_base = self._meta_base(train, test)
-        info = {"epochs": tc.epochs, "start_epoch": start_epoch, "steps_per_epoch": steps_per_epoch,
-                "device": str(self.device), "num_parameters": model.num_parameters(),
-                "train_size": len(train), "test_size": len(test), "history": history,
-                "notes": list(self.notes), "warnings": list(self.warnings), "world_size": world}
-        self.trigger("on_start", info)
-        t_run = time.perf_counter()
-        status = "complete"
-        x_train = train.images.to(self.device) if self.device.type != "cpu" else train.images
-        for epoch in range(start_epoch, tc.epochs):
-            model.train()
-            sampler.set_epoch(epoch)
-            torch.manual_seed(distributed.epoch_seed(tc.seed, epoch) + 1)  # the noise: the same in every process
-            sums = {"loss": 0.0, "recon": 0.0, "kl": 0.0}
-            seen = 0
-            t_epoch = time.perf_counter()
-            for step, (idx, batch_size) in enumerate(sampler.batches()):
-                if d is None and self._stop.is_set():
-                    break
-                gstep = epoch * steps_per_epoch + step
-                beta = self._beta(gstep, steps_per_epoch)
-                lr = self._lr(gstep, total_steps)
-                for g in optimizer.param_groups:
-                    g["lr"] = lr
-                if d is None:
-                    xb = x_train[idx.to(x_train.device)] if self.device.type != "cpu" else x_train[idx]
-                    with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
-                        out_loss = model.loss(xb, beta=beta)
-                    loss, n = out_loss.loss, len(idx)
-                    terms = (loss.item(), out_loss.recon.item(), out_loss.kl.item())
-                    if not torch.isfinite(loss):
-                        self._fail_non_finite(out, epoch, step, terms[0], history)
-                else:
-                    loss, n, terms, stop = self._distributed_forward(objective, x_train, idx, batch_size,
-                                                                     beta, use_amp, out)
-                    if not math.isfinite(terms[0]):
-                        self._fail_non_finite(out, epoch, step, terms[0], history)
-                    if stop:
-                        break
-                with distributed.collective(d, "averaging the gradients", str(out)):
-                    optimisation_step(optimizer, loss)
-                seen += n
-                sums["loss"] += terms[0] * n
-                sums["recon"] += terms[1] * n
-                sums["kl"] += terms[2] * n
-                self.trigger("on_batch_end", {
-                    "epoch": epoch, "step": step, "steps_per_epoch": steps_per_epoch,
-                    "global_step": gstep, "loss": terms[0], "recon": terms[1],
-                    "kl": terms[2], "beta": beta, "lr": lr,
-                    "images_per_s": seen / max(time.perf_counter() - t_epoch, 1e-9),
-                })
-            if seen < len(train):  # asked to stop mid-epoch: keep the last finished epoch
-                status = "stopped"
+        run.objective = (nn.parallel.DistributedDataParallel(
+            _Objective(run.model), device_ids=[d.local_rank] if d.backend == "nccl" else None) if d else None)
+        run.sampler = GlobalBatchSampler(len(run.train), tc.batch_size, world, d.rank if d else 0, tc.seed)
+        run.steps_per_epoch = math.ceil(len(run.train) / tc.batch_size)
+        run.use_amp = tc.amp and self.device.type == "cuda"
+        run.meta_base = self._meta_base(run.train, run.test)
+        self.trigger("on_start", {
+            "epochs": tc.epochs, "start_epoch": run.start_epoch, "steps_per_epoch": run.steps_per_epoch,
+            "device": str(self.device), "num_parameters": run.model.num_parameters(),
+            "train_size": len(run.train), "test_size": len(run.test), "history": run.history,
+            "notes": list(self.notes), "warnings": list(self.warnings), "world_size": world})
+        run.t_run = time.perf_counter()
+        images = run.train.images
+        run.x_train = images.to(self.device) if self.device.type != "cpu" else images
+
+    def _train_epoch(self, run: _Run, epoch: int, t_epoch: float) -> tuple[dict[str, float], int, float, float]:
+        """One epoch's batches: (sums of the loss terms weighted by images, images seen, the last
+        batch's beta and learning rate). Fewer images than the split's when a stop was asked for."""
+        tc, d = self.train_config, self.dist
+        run.model.train()
+        run.sampler.set_epoch(epoch)
+        torch.manual_seed(distributed.epoch_seed(tc.seed, epoch) + 1)  # the noise: the same in every process
+        sums = {"loss": 0.0, "recon": 0.0, "kl": 0.0}
+        seen, beta, lr = 0, 0.0, 0.0
+        for step, (idx, batch_size) in enumerate(run.sampler.batches()):
+            if d is None and self._stop.is_set():
                 break
-            train_seconds = time.perf_counter() - t_epoch
-            if d is not None and not d.is_main:
-                continue  # rank 0 evaluates, saves and reports; the others go on to the next epoch
-            test_terms = evaluate_elbo(model, test.images, seed=tc.seed)
-            row = {
-                "epoch": epoch + 1,
-                "train_loss": sums["loss"] / seen,
-                "train_recon": sums["recon"] / seen,
-                "train_kl": sums["kl"] / seen,
-                "train_neg_elbo": (sums["recon"] + sums["kl"]) / seen,
-                "test_neg_elbo": test_terms["neg_elbo"],
-                "test_recon": test_terms["recon"],
-                "test_kl": test_terms["kl"],
-                "beta": beta,
-                "lr": lr,
-                "seconds": train_seconds,
-                "images_per_s": seen / max(train_seconds, 1e-9),
-            }
-            if not all(math.isfinite(v) for v in row.values()):
-                self._fail_non_finite(out, epoch, steps_per_epoch, float("nan"), history)
-            history.append(row)
-            final = epoch + 1 == tc.epochs
-            elapsed = previous_seconds + time.perf_counter() - t_run
-            meta = {**meta_base, "history": history, "epochs_done": epoch + 1,
-                    "status": "complete" if final else "training",
-                    "training": {**meta_base["training"], "seconds": round(elapsed, 1)}}
-            save_checkpoint(
-                out, model, meta,
-                optimizer_state=optimizer.state_dict() if (tc.keep_optimizer or not final) else None,
-                half=tc.half_weights and final,
-            )
-            self.trigger("on_epoch_end", {**row, "epochs": tc.epochs, "path": str(out)})
-        seconds = previous_seconds + time.perf_counter() - t_run
-        if status == "stopped" and history and (d is None or d.is_main):
-            from ..folders import update_meta
-            update_meta(out, status="stopped")
-        result = TrainResult(out, history, status, seconds)
-        self.trigger("on_end", {"status": status, "path": str(out), "history": history,
-                                 "seconds": seconds})
-        return result
+            gstep = epoch * run.steps_per_epoch + step
+            beta = self._beta(gstep, run.steps_per_epoch)
+            lr = self._lr(gstep, run.steps_per_epoch * tc.epochs)
+            for g in run.optimizer.param_groups:
+                g["lr"] = lr
+            if d is None:
+                loss, n, terms = self._local_forward(run, idx, beta)
+                stop = False
+            else:
+                loss, n, terms, stop = self._distributed_forward(run.objective, run.x_train, idx, batch_size,
+                                                                 beta, run.use_amp, run.out)
+            if not math.isfinite(terms[0]):
+                self._fail_non_finite(run.out, epoch, step, terms[0], run.history)
+            if stop:
+                break
+            with distributed.collective(d, "averaging the gradients", str(run.out)):
+                optimisation_step(run.optimizer, loss)
+            seen += n
+            sums["loss"] += terms[0] * n
+            sums["recon"] += terms[1] * n
+            sums["kl"] += terms[2] * n
+            self.trigger("on_batch_end", {
+                "epoch": epoch, "step": step, "steps_per_epoch": run.steps_per_epoch,
+                "global_step": gstep, "loss": terms[0], "recon": terms[1],
+                "kl": terms[2], "beta": beta, "lr": lr,
+                "images_per_s": seen / max(time.perf_counter() - t_epoch, 1e-9),
+            })
+        return sums, seen, beta, lr
+
+    def _local_forward(self, run: _Run, idx: torch.Tensor, beta: float):
+        """One batch in a single process: (loss to backpropagate, images, (loss, recon, kl) means)."""
+        x = run.x_train
+        xb = x[idx.to(x.device)] if self.device.type != "cpu" else x[idx]
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=run.use_amp):
+            out = run.model.loss(xb, beta=beta)
+        return out.loss, len(idx), (out.loss.item(), out.recon.item(), out.kl.item())
+
+    def _epoch_row(self, run: _Run, epoch: int, sums: dict[str, float], seen: int, beta: float, lr: float,
+                   train_seconds: float) -> dict[str, Any]:
+        """The epoch's history row (the test split's -ELBO measured now), appended to the history."""
+        test_terms = evaluate_elbo(run.model, run.test.images, seed=self.train_config.seed)
+        row = {
+            "epoch": epoch + 1,
+            "train_loss": sums["loss"] / seen,
+            "train_recon": sums["recon"] / seen,
+            "train_kl": sums["kl"] / seen,
+            "train_neg_elbo": (sums["recon"] + sums["kl"]) / seen,
+            "test_neg_elbo": test_terms["neg_elbo"],
+            "test_recon": test_terms["recon"],
+            "test_kl": test_terms["kl"],
+            "beta": beta,
+            "lr": lr,
+            "seconds": train_seconds,
+            "images_per_s": seen / max(train_seconds, 1e-9),
+        }
+        if not all(math.isfinite(v) for v in row.values()):
+            self._fail_non_finite(run.out, epoch, run.steps_per_epoch, float("nan"), run.history)
+        run.history.append(row)
+        return row
+
+    def _save_epoch(self, run: _Run, epoch: int) -> None:
+        """The checkpoint after ``epoch``, atomically; Adam's state kept unless the last epoch drops it."""
+        tc = self.train_config
+        final = epoch + 1 == tc.epochs
+        elapsed = run.previous_seconds + time.perf_counter() - run.t_run
+        meta = {**run.meta_base, "history": run.history, "epochs_done": epoch + 1,
+                "status": "complete" if final else "training",
+                "training": {**run.meta_base["training"], "seconds": round(elapsed, 1)}}
+        save_checkpoint(
+            run.out, run.model, meta,
+            optimizer_state=run.optimizer.state_dict() if (tc.keep_optimizer or not final) else None,
+            half=tc.half_weights and final,
+        )
 
     def _distributed_forward(self, objective: nn.Module, x_train: torch.Tensor, idx: torch.Tensor,
                              batch_size: int, beta: float, use_amp: bool, out: Path):
