@@ -109,16 +109,9 @@ def latent_map(
     chosen elsewhere (a link, another page). The figure stays the same object while the user
     selects, so the chart keeps its tool and its selection across the reruns a selection causes.
     """
-    # The traces with one entry per point skip Plotly's property validation (_validate=False):
-    # it walks every customdata row in Python, 0.4 s of the first map's 1 s on the server.
-    # Their properties are fixed here and checked by the tests that render the map.
     fig = go.Figure()
-    idx_all = np.arange(len(coords))
     pick = None if selected is None or not 0 <= int(selected) < len(coords) else int(selected)
     chosen = {} if pick is None else {"selectedpoints": []}  # every trace: nothing else selected
-    big = max(2 * marker_size + 3, 10)
-    data_style = dict(selected=dict(marker=dict(size=big, opacity=1.0)), unselected=dict(marker=dict(opacity=0.3)),
-                      visible=True if points else "legendonly")
     if grid is not None and len(grid):
         fig.add_trace(go.Scattergl(
             x=grid[:, 0], y=grid[:, 1], mode="markers", name=N_("empty space"),
@@ -126,32 +119,71 @@ def latent_map(
             customdata=_custom([np.full(len(grid), KIND_GRID), np.arange(len(grid))]),
             hovertemplate=N_("decode this spot<extra></extra>"), showlegend=False, _validate=False, **chosen,
         ))
+    big = max(2 * marker_size + 3, 10)
+    style = dict(selected=dict(marker=dict(size=big, opacity=1.0)), unselected=dict(marker=dict(opacity=0.3)),
+                 visible=True if points else "legendonly")
     if color_by == "class" or values is None:
-        for c, name in enumerate(class_names):
-            sel = labels == c
-            if not sel.any():
-                continue
-            here = {"selectedpoints": [int(np.searchsorted(idx_all[sel], pick))]} \
-                if pick is not None and labels[pick] == c else chosen
-            fig.add_trace(go.Scattergl(
-                x=coords[sel, 0], y=coords[sel, 1], mode="markers", name=str(name),
-                marker=dict(size=marker_size, color=class_color(c), opacity=0.75),
-                customdata=_custom([np.full(int(sel.sum()), KIND_DATA), idx_all[sel]]),
-                hovertemplate=f"<b>{name}</b> #%{{customdata[1]}}<extra></extra>", _validate=False,
-                **data_style, **here,
-            ))
+        _add_class_traces(fig, coords, labels, class_names, marker_size, style, pick, chosen)
     else:
-        title = COLOR_BY.get(color_by, color_by)
-        names = np.asarray(class_names, dtype=object)[labels] if len(class_names) else labels
-        fig.add_trace(go.Scattergl(
-            x=coords[:, 0], y=coords[:, 1], mode="markers", name=title, showlegend=False,
-            marker=dict(size=marker_size, color=values, colorscale="Viridis", opacity=0.8,
-                        colorbar=dict(title=dict(text=COLORBAR_TITLES.get(color_by, title), side="right"), thickness=12)),
-            customdata=_custom([np.full(len(coords), KIND_DATA), idx_all]),
-            text=names,
-            hovertemplate="<b>%{text}</b> #%{customdata[1]}<br>%{marker.color:.3g}<extra></extra>",
-            _validate=False, **data_style, **({"selectedpoints": [pick]} if pick is not None else {}),
+        _add_value_trace(fig, coords, labels, class_names, color_by, values, marker_size, style, pick)
+    _add_overlays(fig, coords, prior, path, highlight, chosen)
+    if background is not None:
+        png, (x0, y0, x1, y1) = background
+        fig.add_layout_image(dict(
+            source=png_data_uri(png), xref="x", yref="y", x=x0, y=y1, sizex=x1 - x0, sizey=y1 - y0,
+            sizing="stretch", opacity=0.6 if points else 1.0, layer="below",
         ))
+    fig = _layout(fig, height, font=font)
+    lo, hi = padded_bounds(coords)
+    fig.update_xaxes(range=[lo[0], hi[0]])
+    fig.update_yaxes(range=[lo[1], hi[1]])
+    if axis_titles:
+        fig.update_xaxes(title=axis_titles[0], showticklabels=True)
+        fig.update_yaxes(title=axis_titles[1], showticklabels=True)
+    return fig
+
+
+# The traces with one entry per point skip Plotly's property validation (_validate=False): it walks
+# every customdata row in Python, two fifths of the first map's time on the server. Their properties are
+# fixed here and checked by the tests that render the map.
+def _add_class_traces(fig: go.Figure, coords: np.ndarray, labels: np.ndarray, class_names: Sequence[str],
+                      marker_size: int, style: dict, pick: int | None, chosen: dict) -> None:
+    """One trace of data points per class (the legend toggles them); ``pick`` starts selected."""
+    idx_all = np.arange(len(coords))
+    for c, name in enumerate(class_names):
+        sel = labels == c
+        if not sel.any():
+            continue
+        here = {"selectedpoints": [int(np.searchsorted(idx_all[sel], pick))]} \
+            if pick is not None and labels[pick] == c else chosen
+        fig.add_trace(go.Scattergl(
+            x=coords[sel, 0], y=coords[sel, 1], mode="markers", name=str(name),
+            marker=dict(size=marker_size, color=class_color(c), opacity=0.75),
+            customdata=_custom([np.full(int(sel.sum()), KIND_DATA), idx_all[sel]]),
+            hovertemplate=f"<b>{name}</b> #%{{customdata[1]}}<extra></extra>", _validate=False,
+            **style, **here,
+        ))
+
+
+def _add_value_trace(fig: go.Figure, coords: np.ndarray, labels: np.ndarray, class_names: Sequence[str],
+                     color_by: str, values: np.ndarray, marker_size: int, style: dict, pick: int | None) -> None:
+    """All data points in one trace, coloured by ``values`` (N,) with a colour bar titled by ``color_by``."""
+    title = COLOR_BY.get(color_by, color_by)
+    names = np.asarray(class_names, dtype=object)[labels] if len(class_names) else labels
+    fig.add_trace(go.Scattergl(
+        x=coords[:, 0], y=coords[:, 1], mode="markers", name=title, showlegend=False,
+        marker=dict(size=marker_size, color=values, colorscale="Viridis", opacity=0.8,
+                    colorbar=dict(title=dict(text=COLORBAR_TITLES.get(color_by, title), side="right"), thickness=12)),
+        customdata=_custom([np.full(len(coords), KIND_DATA), np.arange(len(coords))]),
+        text=names,
+        hovertemplate="<b>%{text}</b> #%{customdata[1]}<br>%{marker.color:.3g}<extra></extra>",
+        _validate=False, **style, **({"selectedpoints": [pick]} if pick is not None else {}),
+    ))
+
+
+def _add_overlays(fig: go.Figure, coords: np.ndarray, prior: np.ndarray | None, path: np.ndarray | None,
+                  highlight: Sequence[int], chosen: dict) -> None:
+    """Prior samples, a path and the highlighted points, over the data."""
     if prior is not None and len(prior):
         fig.add_trace(go.Scattergl(
             x=prior[:, 0], y=prior[:, 1], mode="markers", name=N_("prior samples z ~ N(0, I)"),
@@ -174,20 +206,6 @@ def latent_map(
             marker=dict(size=18, symbol="circle-open", color="black", line=dict(width=3, color="black")),
             hoverinfo="skip", showlegend=False,
         ))
-    if background is not None:
-        png, (x0, y0, x1, y1) = background
-        fig.add_layout_image(dict(
-            source=png_data_uri(png), xref="x", yref="y", x=x0, y=y1, sizex=x1 - x0, sizey=y1 - y0,
-            sizing="stretch", opacity=0.6 if points else 1.0, layer="below",
-        ))
-    fig = _layout(fig, height, font=font)
-    lo, hi = padded_bounds(coords)
-    fig.update_xaxes(range=[lo[0], hi[0]])
-    fig.update_yaxes(range=[lo[1], hi[1]])
-    if axis_titles:
-        fig.update_xaxes(title=axis_titles[0], showticklabels=True)
-        fig.update_yaxes(title=axis_titles[1], showticklabels=True)
-    return fig
 
 
 def mini_map(coords: np.ndarray, labels: np.ndarray, current: np.ndarray,
