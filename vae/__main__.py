@@ -1,4 +1,4 @@
-"""`python -m vae ...`: the command-line interface (see vae/cli.py)."""
+"""`python -m vae ...`: the command-line interface (see vae/cli/)."""
 
 from .cli import main
 

@@ -9,7 +9,8 @@ from torch import nn
 
 from vae.archs import ARCHITECTURES, Architecture, get_architecture, register_architecture
 from vae.checkpoint import load_checkpoint, save_checkpoint
-from vae.cli import build_parser, resolve_train_args
+from vae.cli import build_parser
+from vae.cli.train import resolve_train_args
 from vae.config import ModelConfig, TrainConfig
 from vae.errors import ConfigError
 from vae.model import VAE

@@ -57,7 +57,7 @@ def test_the_readme_names_the_import_command_and_every_config_field():
     fields = re.findall(r"^\| `(\w+)` \|", section, flags=re.M)
     assert fields == ["kind", *(f.name for f in dataclasses.fields(OnnxConfig))], fields
     for option in re.findall(r"    im\.add_argument\(\"(--[a-z-]+)\"",
-                             (ROOT / "vae" / "cli.py").read_text(encoding="utf-8")):
+                             (ROOT / "vae" / "cli" / "byo.py").read_text(encoding="utf-8")):
         assert re.search(rf"{option}\b", section), f"{option} of `import` is not in the README"
 
 

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from vae.checkpoint import load_checkpoint
-from vae.cli import build_parser, resolve_train_args
+from vae.cli import build_parser
+from vae.cli.train import resolve_train_args
 from vae.config import ModelConfig, TrainConfig
 from vae.training.jobs import (
     MAX_LOSS_POINTS,

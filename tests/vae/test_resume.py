@@ -73,17 +73,17 @@ def test_changed_settings_are_refused_naming_both_values(finished, extra, named)
 
 
 def test_an_interrupted_run_resumes_exactly_without_repeating_its_options(tmp_path, capsys, monkeypatch):
-    import vae.cli
+    import vae.cli.train
 
     straight, interrupted = tmp_path / "straight", tmp_path / "interrupted"
     assert main(["train", *BASE, "--epochs", "3", "--out", str(straight)]) == 0
-    attach = vae.cli._attach_progress
+    attach = vae.cli.train._attach_progress
 
     def stop_after_two(trainer, bar=True):
         attach(trainer, bar)
         trainer.add_callback("on_epoch_end", lambda t, info: info["epoch"] == 2 and t.request_stop())
 
-    monkeypatch.setattr(vae.cli, "_attach_progress", stop_after_two)
+    monkeypatch.setattr(vae.cli.train, "_attach_progress", stop_after_two)
     assert main(["train", *BASE, "--epochs", "3", "--out", str(interrupted)]) == 0
     monkeypatch.undo()
     assert _epochs(interrupted) == 2
