@@ -96,10 +96,10 @@ screenshots: setup browser
 	VAE_UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser/test_browser.py tests/browser/test_browser_i18n.py tests/browser/test_classroom.py::test_the_tour_walks_every_step
 
 lint: setup
-	$(BIN)/python -m ruff check vae pages components tests benchmarks app.py
+	$(BIN)/python -m ruff check vae frame pages components tests benchmarks app.py
 
 format: setup
-	$(BIN)/python -m ruff format vae pages components tests benchmarks app.py
+	$(BIN)/python -m ruff format vae frame pages components tests benchmarks app.py
 
 # Refresh the vendored onnxruntime-web (static/ort: module, wasm, licence, MANIFEST.json with sha256)
 # from npm. Needs Node's npm; `make run` does not (it serves the files in the repository).

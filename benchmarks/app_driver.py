@@ -165,8 +165,8 @@ def open_app(page, server: Server, checkpoint: str, nav: str | None = None) -> i
     """Open the app at its root (the Map page) for ``checkpoint``, wait for the map's points,
     then, if ``nav`` is given, follow that sidebar link (e.g. "Sliders") and wait until idle.
 
-    Starting from the root (not a deep link) lets app.py's ``st.navigation`` run first, as a
-    user's first visit does. Returns how many map points were drawn.
+    Starting from the root (not a deep link), as a user's first visit does. Returns how many map
+    points were drawn.
     """
     page.goto(f"{server.url}/?ckpt={checkpoint}")
     n = wait_map(page)

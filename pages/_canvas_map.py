@@ -16,8 +16,9 @@ import streamlit as st
 
 from components import big_map
 from pages import _presenter as presenter
-from pages._common import Ctx, MapBundle
+from pages._context import Ctx
 from pages._i18n import _
+from pages._loaders import MapBundle
 from vae.explore.figures import COLOR_BY, COLORBAR_TITLES, class_color, padded_bounds, png_data_uri
 from vae.explore.map_view import colour_codes, inside_polygon, scale_palette
 

@@ -3,7 +3,7 @@
 Every text a page shows goes through ``_()`` (or ``ngettext`` where a number decides the form);
 ``make i18n`` extracts them with Babel into ``locale/messages.pot``, updates
 ``locale/zh/LC_MESSAGES/messages.po`` and compiles the ``.mo`` the app reads (committed, so that
-a clean clone needs no build step; tests/test_i18n.py holds the three together).
+a clean clone needs no build step; tests/app/test_i18n.py holds the three together).
 
 The language comes from, in order: the sidebar's switch (session state ``lang``), ``?lang=zh|en``
 in the URL, the browser's language (``st.context.locale``), else English. It is written back to

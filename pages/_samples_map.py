@@ -9,8 +9,10 @@ import numpy as np
 import streamlit as st
 
 from components import big_map
-from pages._common import Ctx, MapBundle, fmt_code, select_index, show_image
+from pages._context import Ctx, select_index
 from pages._i18n import _
+from pages._loaders import MapBundle
+from pages._widgets import fmt_code, show_image
 from vae.explore.figures import class_color, padded_bounds
 
 #: Codes per image the Map page offers: the posterior mean, or this many samples of q(z|x).

@@ -16,8 +16,9 @@ import numpy as np
 import streamlit as st
 import torch
 
-from pages._common import ROOT, Ctx, checkpoint_entries, get_checkpoint, get_encoding
+from pages._context import Ctx
 from pages._i18n import N_, _
+from pages._loaders import ROOT, checkpoint_entries, get_checkpoint, get_encoding
 from vae.baselines.classifier import KIND as CLASSIFIER
 from vae.baselines.classifier import load_classifier
 from vae.baselines.compare import cached_comparison, prior_gap, prior_holes

@@ -1,27 +1,16 @@
-"""The guided tour: a VAE lecture demo (15 to 20 minutes) as plain data, and the bar that walks it.
+"""The guided tour's steps: a VAE lecture demo (15 to 20 minutes) as plain data.
 
-A step names a page (its file in pages/), the page's state as link parameters (pages/_link.py: the
-same parsers a shared link goes through) and two or three talking points (title and points marked
-``N_``, translated where shown; a step's link carries the session's language). Opening a step clears the
-page's own settings, applies the step's, and switches to the page; the bar at the top of every page
-(drawn by the frame while a tour is on) shows the talking points with Back, Next and End. The step
-number is in the link (``?tour=3``), so a link reopens the tour where it was.
-
-Adding a step is one more :class:`Step` in :data:`STEPS`.
+A step names a page (its name in pages/_nav.py), the page's state as link parameters (pages/_link.py:
+the same parsers a shared link goes through; ``ckpt`` too, else the default checkpoint) and two or
+three talking points (title and points marked ``N_``, translated where shown). pages/_tour.py walks
+them. Adding a step is one more :class:`Step` in :data:`STEPS`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import streamlit as st
-
-from pages import _link as link
-from pages import _presenter as presenter
-from pages._i18n import KEY as LANG_KEY
-from pages._i18n import N_, _, current_language
-
-DEFAULT = "fashion-mnist"  # the checkpoint a step uses unless it names another (params["ckpt"])
+from pages._i18n import N_
 
 
 @dataclass(frozen=True)
@@ -29,7 +18,7 @@ class Step:
     """One stop of the tour."""
 
     title: str  # a few words, shown as "Step k of N: title" (marked N_, translated where shown)
-    page: str  # file stem in pages/, e.g. "map"
+    page: str  # the page's name (pages/_nav.py), e.g. "map"
     params: dict[str, str] = field(default_factory=dict)  # the page's link parameters (and ckpt)
     points: tuple[str, ...] = ()  # two or three talking points (marked N_, translated where shown)
 
@@ -138,71 +127,3 @@ STEPS: list[Step] = [
         N_("Press Start: the map of the codes spreads out as it trains."),
     )),
 ]
-
-
-def steps() -> list[Step]:
-    return STEPS
-
-
-def page_title(page: str) -> str:
-    """The navigation's title of a page (file stem in pages/), in the session's language."""
-    from pages._common import PAGE_SPECS
-
-    return next((_(t) for f, t, _icon in PAGE_SPECS if f == f"{page}.py"), page)
-
-
-def current() -> int | None:
-    """The tour step this session is on (1-based), or None."""
-    k = st.session_state.get("tour_step")
-    return int(k) if k is not None and 1 <= int(k) <= len(STEPS) else None
-
-
-def step_link(k: int) -> dict[str, str]:
-    """The query parameters that open step ``k`` (in the session's language)."""
-    s = STEPS[k - 1]
-    params = {"ckpt": DEFAULT, **s.params, "tour": str(k), LANG_KEY: current_language()}
-    if presenter.on():
-        params["present"] = "1"
-    return params
-
-
-def go(k: int) -> None:
-    """Open step ``k``: clear the page's own settings, then switch to it with the step's link."""
-    s = STEPS[k - 1]
-    st.session_state["tour_step"] = k
-    link.reset(s.page)
-    link.forget()
-    st.switch_page(f"pages/{s.page}.py", query_params=step_link(k))
-
-
-def end() -> None:
-    st.session_state["tour_step"] = None
-    link.write("tour", None)
-
-
-def bar(page: str) -> None:
-    """The tour's bar at the top of the page: the step and Back / Next / End on one line, the talking
-    points under them."""
-    k = current()
-    if k is None:
-        return
-    s, n = STEPS[k - 1], len(STEPS)
-    here = page == s.page
-    with st.container(border=True, key="tour_bar"):
-        title, b1, b2, b3 = st.columns([3.4, 1, 1, 1], vertical_alignment="center")
-        title.markdown(_("**Tour · step {k} of {n}: {title}**").format(k=k, n=n, title=_(s.title)))
-        if not here:
-            if b1.button(_("Return"), key="tour_again", icon=":material/replay:", width="stretch",
-                         help=_("Back to this step's page, in the step's state")):
-                go(k)
-        elif b1.button(_("Back"), key="tour_back", icon=":material/arrow_back:", width="stretch", disabled=k == 1):
-            go(k - 1)
-        if b2.button(_("Next"), key="tour_next", icon=":material/arrow_forward:", type="primary", width="stretch",
-                     disabled=k == n):
-            go(k + 1)
-        if b3.button(_("End"), key="tour_end", icon=":material/close:", width="stretch",
-                     help=_("End the tour (the Tour page starts it again)")):
-            end()
-            st.rerun()
-        st.markdown("\n".join(f"- {_(p)}" for p in s.points) if here else
-                    _("You left this step's page: **Return** opens it again, in the step's state."))

@@ -9,8 +9,11 @@ import pandas as pd
 import streamlit as st
 
 from pages import _link as link
-from pages._common import _load_map, get_checkpoint, get_ctx, get_encoding
-from pages._i18n import _, tr_fig
+from pages import _loaders as loaders
+from pages import _nav as nav
+from pages._context import get_ctx
+from pages._i18n import N_, _, tr_fig
+from pages._link import integer
 from pages._story import comparison_model, gap, partner, stage_images
 from vae.baselines.classifier import KIND as CLASSIFIER
 from vae.baselines.compare import aggregate_kl, nearest_distances
@@ -20,6 +23,13 @@ from vae.explore.sets import default_projection
 
 PATH_STEPS = 9
 N_PRIOR = 10  # prior samples through both decoders (one row)
+
+PARAMS = link.declare("ae_vs_vae", [
+    integer("seed", "avv_seed", N_("seed"), 0, 1_000_000),
+    integer("from", "avv_from", N_("class to start from"), 0, lambda ctx: len(ctx.class_names) - 1),
+    integer("to", "avv_to", N_("class to end at"), 0, lambda ctx: len(ctx.class_names) - 1),
+    integer("dim", "avv_dim", N_("dimension"), 0, lambda ctx: ctx.latent_dim - 1),
+])
 
 
 def pair(ctx) -> tuple[str | None, str | None]:
@@ -65,6 +75,7 @@ def no_twin_message(ctx, missing_autoencoder: bool) -> str:
                 f"{cfg.latent_dim} --beta {beta} --out {twin}")
 
 
+@nav.page("ae_vs_vae")
 def main() -> None:
     ctx = get_ctx()
     link.restore("ae_vs_vae", ctx)  # the link's settings, before the widgets
@@ -73,7 +84,7 @@ def main() -> None:
     if ae_name is None or vae_name is None:
         st.info(no_twin_message(ctx, missing_autoencoder=ae_name is None))
         return
-    ae, vae = get_checkpoint(ae_name, ctx.device), get_checkpoint(vae_name, ctx.device)
+    ae, vae = loaders.get_checkpoint(ae_name, ctx.device), loaders.get_checkpoint(vae_name, ctx.device)
     st.caption(
         _("**{ae}** and **{vae}**: the same encoder and decoder ({arch}, latent {d}), the same data ({dataset}). "
           "The autoencoder minimised the reconstruction error alone (β = 0); the VAE also paid, in nats, for "
@@ -83,13 +94,13 @@ def main() -> None:
     )
     models = {"autoencoder": (ae_name, ae), "VAE": (vae_name, vae)}
     shown = {"autoencoder": _("autoencoder"), "VAE": "VAE"}
-    encs = {k: get_encoding(name, ctx.split, ctx.device) for k, (name, _ck) in models.items()}
+    encs = {k: loaders.get_encoding(name, ctx.split, ctx.device) for k, (name, _ck) in models.items()}
 
     st.header(_("1 · Two maps of the same images"))
     cols = st.columns(2)
     for col, (k, (name, ck)) in zip(cols, models.items(), strict=True):
         limit = ctx.limit
-        bundle = _load_map(name, ck.content_hash, ctx.split, limit, default_projection(ck))
+        bundle = loaders.load_map(name, ck.content_hash, ctx.split, limit, default_projection(ck))
         with col:
             st.markdown(f"**{shown[k]}** · {name} · {bundle.label}")
             fig = latent_map(bundle.coords, encs[k].labels, ctx.class_names, height=380, marker_size=3)
@@ -164,7 +175,3 @@ def main() -> None:
                  "own σ² of spread around its μ: the aggregate posterior's variance along z{d}, Var(μ) + E[σ²], is "
                  "{vae:.2f} for the VAE and {ae:.2f} for the autoencoder (the prior's: 1).").format(
         d=d, vae=agg["VAE"], ae=agg["autoencoder"]))
-
-
-if __name__ == "__main__":
-    main()

@@ -10,13 +10,22 @@ import numpy as np
 import streamlit as st
 
 from pages import _link as link
+from pages import _nav as nav
 from pages import _presenter as presenter
-from pages._common import fmt_code, get_ctx
-from pages._i18n import _
+from pages._context import get_ctx
+from pages._i18n import N_, _
+from pages._link import integer, number
+from pages._widgets import fmt_code
 from vae.data.images import image_grid, png_bytes, upscale
 from vae.explore.latent import prior_samples
 
 DISPLAY_WIDTH = 760  # target width of the displayed grid, pixels
+
+PARAMS = link.declare("generate", [
+    integer("n", "gen_count", N_("number of samples"), 1, 100),
+    number("temp", "gen_temp", N_("temperature"), 0.0, 2.0),
+    integer("seed", "gen_seed", N_("seed"), 0, 1_000_000),
+])
 
 
 def grid_scale(ncol: int, width: int, target: int = DISPLAY_WIDTH) -> int:
@@ -38,6 +47,7 @@ def bump_seed() -> None:
     st.session_state["gen_seed"] = int(st.session_state.get("gen_seed", 0)) + 1
 
 
+@nav.page("generate")
 def main() -> None:
     """The page: sample from the prior, show the grid large, offer downloads."""
     ctx = get_ctx()
@@ -101,8 +111,4 @@ def main() -> None:
         if st.button(_("Steer this sample"), key="gen_steer", icon=":material/tune:",
                      help=_("Open Sliders starting from this sample's code")):
             st.session_state["sliders_start_request"] = {"kind": "code", "code": [float(v) for v in z[k]]}
-            st.switch_page("pages/sliders.py")
-
-
-if __name__ == "__main__":  # Streamlit runs every page as __main__; tests import the helpers
-    main()
+            nav.switch("sliders")

@@ -14,9 +14,12 @@ import streamlit as st
 import torch
 
 from pages import _link as link
+from pages import _loaders as loaders
+from pages import _nav as nav
 from pages import _presenter as presenter
-from pages._common import _load_encoding, beta_partners, get_checkpoint, get_ctx, selected_index
-from pages._i18n import _, tr, tr_fig
+from pages._context import beta_partners, get_ctx, selected_index
+from pages._i18n import N_, _, tr, tr_fig
+from pages._link import integer, one_of
 from vae.archs import get_architecture
 from vae.data.images import upscale
 from vae.errors import CheckpointError, DataError
@@ -28,61 +31,71 @@ from vae.model import gaussian_kl
 MC_SAMPLES = 64  # posterior samples for the reconstruction term of one image
 PREFERRED_PARTNER = "fashion-mnist-beta4"
 
-ctx = get_ctx()
-link.restore("how_it_works", ctx)
-cfg = ctx.ck.config
-D, N = ctx.latent_dim, len(ctx.enc)
-C, H, W = (int(s) for s in cfg.image_shape)
-P = C * H * W
-K = ctx.model.likelihood.outputs_per_pixel  # decoder outputs per pixel value
-DECODES = (_("{p} pixel probabilities x̂").format(p=P) if cfg.likelihood == "bernoulli" else
-           _("{n} numbers that define p(x|z), {k} per pixel value, whose mean is the image x̂").format(n=P * K, k=K))
-labels = ctx.enc.labels
+PARAMS = link.declare("how_it_works", [
+    integer("image", "how_index", N_("image index"), 0, lambda ctx: len(ctx.enc) - 1),
+    integer("eps", "how_eps_seed", N_("seed of ε"), 0, 999_999),
+    one_of("compare", "how_partner", N_("checkpoint to compare with"), beta_partners),
+])
 
 
-# -- small helpers ------------------------------------------------------------------------------
-def _img(img: torch.Tensor, caption: str | None = None, size: int = 140) -> None:
-    """One image as a lossless PNG, upscaled nearest-neighbour and shown at exactly that size
+@nav.page("how_it_works")
+def main() -> None:
+    """The page: six sections with the loaded model's numbers."""
+    ctx = get_ctx()
+    link.restore("how_it_works", ctx)
+    cfg = ctx.ck.config
+    D, N = ctx.latent_dim, len(ctx.enc)
+    C, H, W = (int(s) for s in cfg.image_shape)
+    P = C * H * W
+    K = ctx.model.likelihood.outputs_per_pixel  # decoder outputs per pixel value
+    DECODES = (_("{p} pixel probabilities x̂").format(p=P) if cfg.likelihood == "bernoulli" else
+               _("{n} numbers that define p(x|z), {k} per pixel value, whose mean is the image x̂").format(n=P * K, k=K))
+    labels = ctx.enc.labels
+
+
+    # -- small helpers ------------------------------------------------------------------------------
+    def _img(img: torch.Tensor, caption: str | None = None, size: int = 140) -> None:
+        """One image as a lossless PNG, upscaled nearest-neighbour and shown at exactly that size
     (JPEG, or any rescaling by the browser, would smear the pixels)."""
-    a = upscale(img, presenter.px(size))
-    st.image(a, caption=caption, width=a.shape[1], output_format="PNG")
+        a = upscale(img, presenter.px(size))
+        st.image(a, caption=caption, width=a.shape[1], output_format="PNG")
 
 
-def _row(images, captions: list[str] | None = None, size: int = 96) -> None:
-    """Images side by side at their exact size (larger in presenter mode), wrapping onto more lines
+    def _row(images, captions: list[str] | None = None, size: int = 96) -> None:
+        """Images side by side at their exact size (larger in presenter mode), wrapping onto more lines
     when the page is narrow."""
-    arrays = [upscale(im, presenter.px(size)) for im in images]
-    st.image(arrays, caption=captions, width=arrays[0].shape[1], output_format="PNG")
+        arrays = [upscale(im, presenter.px(size)) for im in images]
+        st.image(arrays, caption=captions, width=arrays[0].shape[1], output_format="PNG")
 
 
-def _one_per_class(n: int = 8) -> list[int]:
-    """Indices of the first image of each class (then the next images), n in all."""
-    firsts = [int(np.flatnonzero(labels == c)[0]) for c in np.unique(labels)]
-    rest = [i for i in range(N) if i not in set(firsts)]
-    return (firsts + rest)[:n]
+    def _one_per_class(n: int = 8) -> list[int]:
+        """Indices of the first image of each class (then the next images), n in all."""
+        firsts = [int(np.flatnonzero(labels == c)[0]) for c in np.unique(labels)]
+        rest = [i for i in range(N) if i not in set(firsts)]
+        return (firsts + rest)[:n]
 
 
-def diagram_dot(fontsize: int = 15) -> str:
-    """The model as a Graphviz DOT string, with this checkpoint's sizes.
+    def diagram_dot(fontsize: int = 15) -> str:
+        """The model as a Graphviz DOT string, with this checkpoint's sizes.
 
     Drawn top to bottom (x at the top, x̂ at the bottom), three nodes wide: in a column beside the
     text its letters are about ``fontsize`` pixels. Left to right it was nine nodes wide, and a
     page-wide diagram scaled its text down to 9 px (issue #16)."""
-    model = ctx.model
-    n_enc, n_dec = model.num_parameters("encoder"), model.num_parameters("decoder")
-    if ctx.ck.imported:  # two ONNX graphs: their weight counts, no layer descriptions
-        enc_text = dec_text = _("imported ONNX graph")
-    else:
-        arch = get_architecture(cfg.arch)(cfg)
-        enc_text, dec_text = tr(arch.encoder_text()), tr(arch.decoder_text(C * K))
-    lik = _(model.likelihood.label)
-    lik = lik[:1].upper() + lik[1:]
-    image = _("image {c}×{h}×{w}\\n({p} numbers)").format(c=C, h=H, w=W, p=P)
-    enc_w, dec_w = (_("{n:,} weights").format(n=n) for n in (n_enc, n_dec))
-    enc_label, dec_label, prior_label = _("encoder q(z|x)"), _("decoder p(x|z)"), _("prior p(z) = N(0, I)")
-    kl_label = _("KL pulls q(z|x)\\ntowards")
-    small = max(10, fontsize - 3)
-    return f"""digraph VAE {{
+        model = ctx.model
+        n_enc, n_dec = model.num_parameters("encoder"), model.num_parameters("decoder")
+        if ctx.ck.imported:  # two ONNX graphs: their weight counts, no layer descriptions
+            enc_text = dec_text = _("imported ONNX graph")
+        else:
+            arch = get_architecture(cfg.arch)(cfg)
+            enc_text, dec_text = tr(arch.encoder_text()), tr(arch.decoder_text(C * K))
+        lik = _(model.likelihood.label)
+        lik = lik[:1].upper() + lik[1:]
+        image = _("image {c}×{h}×{w}\\n({p} numbers)").format(c=C, h=H, w=W, p=P)
+        enc_w, dec_w = (_("{n:,} weights").format(n=n) for n in (n_enc, n_dec))
+        enc_label, dec_label, prior_label = _("encoder q(z|x)"), _("decoder p(x|z)"), _("prior p(z) = N(0, I)")
+        kl_label = _("KL pulls q(z|x)\\ntowards")
+        small = max(10, fontsize - 3)
+        return f"""digraph VAE {{
   rankdir=TB; bgcolor="transparent"; nodesep=0.25; ranksep=0.3;
   node [shape=box, style="rounded,filled", fillcolor="#eef3fb", color="#4a6fa5", fontname="Helvetica",
         fontsize={fontsize}];
@@ -102,271 +115,271 @@ def diagram_dot(fontsize: int = 15) -> str:
 }}"""
 
 
-@torch.inference_mode()
-def elbo_parts(i: int, k: int = MC_SAMPLES, seed: int = 0) -> dict[str, float]:
-    """E_q[log p(x|z)] by Monte Carlo (k samples, with its standard error) and the exact KL."""
-    model = ctx.model
-    x = ctx.data.images[i : i + 1].to(model.device)  # (1, C, H, W)
-    mu, logvar = model.encode(x)  # (1, D) each
-    eps = torch.randn(k, D, generator=torch.Generator().manual_seed(seed)).to(model.device)
-    z = mu + torch.exp(0.5 * logvar) * eps  # (k, D)
-    ll = model.log_likelihood(model.decode(z), x.expand(k, -1, -1, -1)).float().cpu()  # (k,)
-    kl = float(gaussian_kl(mu, logvar).sum())
-    return {"ll": float(ll.mean()), "ll_se": float(ll.std() / math.sqrt(k)), "kl": kl}
+    @torch.inference_mode()
+    def elbo_parts(i: int, k: int = MC_SAMPLES, seed: int = 0) -> dict[str, float]:
+        """E_q[log p(x|z)] by Monte Carlo (k samples, with its standard error) and the exact KL."""
+        model = ctx.model
+        x = ctx.data.images[i : i + 1].to(model.device)  # (1, C, H, W)
+        mu, logvar = model.encode(x)  # (1, D) each
+        eps = torch.randn(k, D, generator=torch.Generator().manual_seed(seed)).to(model.device)
+        z = mu + torch.exp(0.5 * logvar) * eps  # (k, D)
+        ll = model.log_likelihood(model.decode(z), x.expand(k, -1, -1, -1)).float().cpu()  # (k,)
+        kl = float(gaussian_kl(mu, logvar).sum())
+        return {"ll": float(ll.mean()), "ll_se": float(ll.std() / math.sqrt(k)), "kl": kl}
 
 
-def show_elbo(i: int) -> None:
-    """The ELBO of image ``i``: its formulas, the sign convention, then the four figures."""
-    parts = elbo_parts(i)
-    elbo = parts["ll"] - parts["kl"]
-    with st.container():
-        recon_word, reg_word = _("reconstruction"), _("regulariser")
-        st.latex(rf"-\mathrm{{ELBO}}(x) = \underbrace{{-\mathbb{{E}}_{{q(z\mid x)}}\big[\log p(x\mid z)\big]}}_{{\text{{{recon_word}}}}}"
-                 rf" + \underbrace{{\mathrm{{KL}}\big(q(z\mid x)\,\|\,p(z)\big)}}_{{\text{{{reg_word}}}}} \;\ge\; -\log p(x)")
-        st.latex(ctx.model.likelihood.formula(P))
-        st.latex(rf"\mathrm{{KL}}\big(\mathcal N(\mu, \sigma^2)\,\|\,\mathcal N(0, I)\big) = \tfrac12 \sum_{{j=1}}^{{{D}}}"
-                 r" \left(\mu_j^2 + \sigma_j^2 - 1 - \log \sigma_j^2\right)")
-        image_word = _("Image #{i}").format(i=i).replace("#", r"\#")
-        st.latex(rf"\text{{{image_word}}}:\quad -\mathrm{{ELBO}} = {-parts['ll']:.1f} + {parts['kl']:.2f}"
-                 rf" = {-elbo:.1f}\ \text{{nats}}")
-    st.info(
-        _("**Signs, once for the whole app:** every page reports **−ELBO** = reconstruction + KL, in nats, where "
-          "reconstruction is −E[log p(x|z)]: both parts are positive and **lower is better**, as in `python -m vae "
-          "evaluate` and the README. The ELBO itself, the bound above, is the same number with a minus sign."),
-        icon=":material/swap_vert:",
-    )
-    m = st.columns(2) + st.columns(2)
-    m[0].metric(_("Reconstruction (nats)"), f"{-parts['ll']:.1f}",
-                help=_("−E_q[log p(x|z)]: the mean over {k} samples z ~ q(z|x), standard error {se:.2f}").format(
-                    k=MC_SAMPLES, se=parts["ll_se"]))
-    m[1].metric(_("KL (nats)"), f"{parts['kl']:.2f}", help=_("KL(q(z|x) ‖ p(z)): exact, from the closed form"))
-    m[2].metric(_("−ELBO (nats)"), f"{-elbo:.1f}",
-                delta=_("{delta:+.1f} vs data average").format(delta=-elbo - ctx.enc.neg_elbo.mean()),
-                delta_color="inverse", help=_("reconstruction + KL; an upper bound on −log p(x); lower is better"))
-    m[3].metric(_("β used in training"), f"{cfg.beta:g}", help=_("The loss minimised was reconstruction + β·KL."))
+    def show_elbo(i: int) -> None:
+        """The ELBO of image ``i``: its formulas, the sign convention, then the four figures."""
+        parts = elbo_parts(i)
+        elbo = parts["ll"] - parts["kl"]
+        with st.container():
+            recon_word, reg_word = _("reconstruction"), _("regulariser")
+            st.latex(rf"-\mathrm{{ELBO}}(x) = \underbrace{{-\mathbb{{E}}_{{q(z\mid x)}}\big[\log p(x\mid z)\big]}}_{{\text{{{recon_word}}}}}"
+                     rf" + \underbrace{{\mathrm{{KL}}\big(q(z\mid x)\,\|\,p(z)\big)}}_{{\text{{{reg_word}}}}} \;\ge\; -\log p(x)")
+            st.latex(ctx.model.likelihood.formula(P))
+            st.latex(rf"\mathrm{{KL}}\big(\mathcal N(\mu, \sigma^2)\,\|\,\mathcal N(0, I)\big) = \tfrac12 \sum_{{j=1}}^{{{D}}}"
+                     r" \left(\mu_j^2 + \sigma_j^2 - 1 - \log \sigma_j^2\right)")
+            image_word = _("Image #{i}").format(i=i).replace("#", r"\#")
+            st.latex(rf"\text{{{image_word}}}:\quad -\mathrm{{ELBO}} = {-parts['ll']:.1f} + {parts['kl']:.2f}"
+                     rf" = {-elbo:.1f}\ \text{{nats}}")
+        st.info(
+            _("**Signs, once for the whole app:** every page reports **−ELBO** = reconstruction + KL, in nats, where "
+              "reconstruction is −E[log p(x|z)]: both parts are positive and **lower is better**, as in `python -m vae "
+              "evaluate` and the README. The ELBO itself, the bound above, is the same number with a minus sign."),
+            icon=":material/swap_vert:",
+        )
+        m = st.columns(2) + st.columns(2)
+        m[0].metric(_("Reconstruction (nats)"), f"{-parts['ll']:.1f}",
+                    help=_("−E_q[log p(x|z)]: the mean over {k} samples z ~ q(z|x), standard error {se:.2f}").format(
+                        k=MC_SAMPLES, se=parts["ll_se"]))
+        m[1].metric(_("KL (nats)"), f"{parts['kl']:.2f}", help=_("KL(q(z|x) ‖ p(z)): exact, from the closed form"))
+        m[2].metric(_("−ELBO (nats)"), f"{-elbo:.1f}",
+                    delta=_("{delta:+.1f} vs data average").format(delta=-elbo - ctx.enc.neg_elbo.mean()),
+                    delta_color="inverse", help=_("reconstruction + KL; an upper bound on −log p(x); lower is better"))
+        m[3].metric(_("β used in training"), f"{cfg.beta:g}", help=_("The loss minimised was reconstruction + β·KL."))
+        st.caption(
+            _("The reconstruction term is summed over all {p} pixels, so it dominates; the KL is the price, in nats, "
+              "of the information z carries about this image. Data average over {n:,} images: reconstruction "
+              "{recon:.1f} + KL {kl:.2f} = −ELBO {elbo:.1f} nats (one posterior sample per image, so it differs a "
+              "little from the 64-sample estimate above).")
+            .format(p=P, n=N, recon=ctx.enc.recon.mean(), kl=ctx.enc.kl.mean(), elbo=ctx.enc.neg_elbo.mean())
+        )
+
+
+    st.title(_("How it works"))
     st.caption(
-        _("The reconstruction term is summed over all {p} pixels, so it dominates; the KL is the price, in nats, "
-          "of the information z carries about this image. Data average over {n:,} images: reconstruction "
-          "{recon:.1f} + KL {kl:.2f} = −ELBO {elbo:.1f} nats (one posterior sample per image, so it differs a "
-          "little from the 64-sample estimate above).")
-        .format(p=P, n=N, recon=ctx.enc.recon.mean(), kl=ctx.enc.kl.mean(), elbo=ctx.enc.neg_elbo.mean())
+        _("A variational autoencoder, explained with the numbers of the loaded model **{name}** "
+          "({dataset}, {d} latent dimensions, β = {beta:g}). Nothing on this page is a mock-up.")
+        .format(name=ctx.name, dataset=ctx.ck.dataset, d=D, beta=cfg.beta)
     )
 
-
-st.title(_("How it works"))
-st.caption(
-    _("A variational autoencoder, explained with the numbers of the loaded model **{name}** "
-      "({dataset}, {d} latent dimensions, β = {beta:g}). Nothing on this page is a mock-up.")
-    .format(name=ctx.name, dataset=ctx.ck.dataset, d=D, beta=cfg.beta)
-)
-
-# -- (a) the picture ----------------------------------------------------------------------------
-st.header(_("1 · Encoder → z → decoder"))
-pic, words = st.columns([1, 1], gap="large")
-pic.graphviz_chart(diagram_dot(presenter.font(15)), width="stretch")
-if ctx.ck.imported:
-    pic.caption(_("Per-layer sizes are not shown: an imported ONNX model's graphs hold its weights, not a "
-                  "description of its layers."))
-words.markdown(
-    _("The **encoder** reads an image x ({p} pixel values) and outputs {n} numbers: a mean μ and a "
-      "log-variance log σ² for each of the {d} latent dimensions. Together they describe a Gaussian "
-      "q(z|x): not one point but a small cloud of codes that could have produced x.\n\n"
-      "A code z is drawn from it (z = μ + σ ⊙ ε, with noise ε), and the **decoder** turns z back into "
-      "{decodes}.\n\n"
-      "The **prior** p(z) = N(0, I) is where codes should come from when we generate new images; the KL "
-      "term of the loss pulls every q(z|x) towards it.")
-    .format(p=P, n=2 * D, d=D, decodes=DECODES)
-)
-
-# -- (b) the ELBO of one image ------------------------------------------------------------------
-st.header(_("2 · The ELBO of one image"))
-default = selected_index(ctx)
-st.session_state.setdefault("how_index", 0 if default is None else default)
-if not 0 <= st.session_state["how_index"] < N:
-    st.session_state["how_index"] = 0
-pick, a, b = st.columns([1, 1, 1], gap="medium")
-i = int(pick.number_input(_("Image index"), 0, N - 1, step=1, key="how_index",
-                          help=_("The image chosen on the Map page, or any other of the explore set.")))
-with a:
-    _img(ctx.data.images[i], f"x: #{i} {ctx.class_name(i)}")
-with b:
-    _img(ctx.decode(ctx.enc.mu[i : i + 1])[0], _("decoded μ"))
-if not getattr(ctx.model.likelihood, "available", True):
-    st.info(_("The ELBO needs a likelihood p(x|z), which **{name}** does not declare (imported with "
-              "`--likelihood none`); its KL term alone: {kl:.2f} nats.").format(
-        name=ctx.name,
-        kl=float(gaussian_kl(torch.from_numpy(ctx.enc.mu[i]), torch.from_numpy(ctx.enc.logvar[i])).sum())))
-else:
-    show_elbo(i)
-
-# -- (c) the reparameterisation trick -------------------------------------------------------------
-st.header(_("3 · The reparameterisation trick"))
-st.session_state.setdefault("how_eps_seed", 0)
-
-
-def _draw_again() -> None:
-    st.session_state["how_eps_seed"] = (int(st.session_state["how_eps_seed"]) + 1) % 1_000_000
-
-
-st.latex(r"z = \mu + \sigma \odot \varepsilon,\qquad \varepsilon \sim \mathcal N(0, I)")
-st.markdown(
-    _("Sampling z ~ q(z|x) directly would block the gradient. Drawing the noise ε separately makes z a "
-      "plain function of μ and σ (∂z/∂μ = 1, ∂z/∂σ = ε), so training can push the encoder's outputs.")
-)
-c1, c2 = st.columns([1, 3])
-with c1:
-    seed = int(st.number_input(_("Seed of ε"), 0, 999_999, step=1, key="how_eps_seed"))
-    st.button(_("Draw again"), key="how_draw", icon=":material/casino:", on_click=_draw_again, width="stretch")
-mu_i = ctx.enc.mu[i]
-sigma_i = np.exp(0.5 * ctx.enc.logvar[i])
-eps = torch.randn(D, generator=torch.Generator().manual_seed(seed)).numpy()
-z = (mu_i + sigma_i * eps).astype(np.float32)
-order = dims_by_kl(ctx.kl_per_dim)
-table = pd.DataFrame({
-    _("dim"): [f"z{d}" for d in order], "μ": mu_i[order], "σ": sigma_i[order], "ε": eps[order], "z": z[order],
-}).round(3)
-t_col, i_col = st.columns([3, 2], gap="large")
-with t_col:
-    st.dataframe(table, hide_index=True, key="how_reparam_table", height=min(38 + 35 * D, 420))
-    st.caption(_("Image #{i}, dimensions sorted by average KL. Where σ ≈ 1 and μ ≈ 0 the dimension is "
-                 "ignored: z there is pure noise, and the decoder has learned not to listen.").format(i=i))
-with i_col:
-    imgs = ctx.decode(np.stack([mu_i, z]))
-    x1, x2 = st.columns(2)
-    with x1:
-        _img(imgs[0], _("decode of μ"))
-    with x2:
-        _img(imgs[1], _("decode of z (seed {seed})").format(seed=seed))
-    st.caption(_("‖z − μ‖ = {dist:.2f}. Draw again: a small σ means the image barely "
-                 "changes — the encoder is sure about that image.").format(dist=np.linalg.norm(z - mu_i)))
-
-# -- (d) KL per dimension ----------------------------------------------------------------------
-st.header(_("4 · KL per dimension, dimensions in use, collapse"))
-active = ctx.active
-collapsed = ctx.collapsed
-st.plotly_chart(tr_fig(kl_bars(ctx.kl_per_dim, active=active, height=280, font=presenter.font(12))), key="how_kl_bars",
-                config={"displayModeBar": False})
-msg = _("**{a} of {d} dimensions in use**: dimensions that carry information about the image, an average "
-        "KL of at least {t} nats; the others are grey.").format(a=int(active.sum()), d=D, t=COLLAPSED_KL)
-if collapsed:
-    msg += " " + _("**Collapsed**: {dims}. For these q(z_j|x) ≈ N(0, 1) for every "
-                   "image — μ_j ≈ 0, σ_j ≈ 1 — so they cost almost no KL, carry no information, and moving along "
-                   "them changes nothing. The KL term makes unused dimensions free only when they copy the "
-                   "prior, so a VAE switches off what it does not need.").format(
-        dims=", ".join(f"z{d}" for d in collapsed))
-else:
-    msg += " " + _("No dimension has collapsed: every one carries information about the images.")
-st.markdown(msg)
-with st.expander(_("Per-dimension numbers")):
-    sig = np.exp(0.5 * ctx.enc.logvar)
-    st.dataframe(pd.DataFrame({
-        _("dim"): [f"z{d}" for d in order], _("average KL (nats)"): ctx.kl_per_dim[order],
-        "Var_x(μ)": mean_variance(ctx.enc.mu)[order], _("mean σ"): sig.mean(0)[order],
-        _("active"): active[order],
-    }).round(3), hide_index=True, key="how_dims_table")
-
-# -- (e) what β changes --------------------------------------------------------------------------
-st.header(_("5 · What β changes"))
-st.latex(r"\mathcal L_\beta = -\mathbb{E}_{q(z\mid x)}[\log p(x\mid z)] + \beta\,\mathrm{KL}(q(z\mid x)\,\|\,p(z))")
-partners = beta_partners(ctx, PREFERRED_PARTNER)
-if not partners:
-    st.info(
-        _("No other checkpoint of **{dataset}** ({c}×{h}×{w}) with a different β is available, so "
-          "there is nothing to compare with.").format(dataset=ctx.ck.dataset, c=C, h=H, w=W)
-        + (" " + _("`checkpoints/{name}` (Fashion-MNIST, β = 4) is not there yet.").format(name=PREFERRED_PARTNER)
-           if ctx.ck.dataset == "fashion-mnist" else "")
-        + " " + _("Train one with `{command}`.").format(
-            command=f"python -m vae train --dataset {ctx.ck.dataset} --latent-dim {D} --beta 4 "
-                    f"--out checkpoints/{ctx.name}-beta4")
+    # -- (a) the picture ----------------------------------------------------------------------------
+    st.header(_("1 · Encoder → z → decoder"))
+    pic, words = st.columns([1, 1], gap="large")
+    pic.graphviz_chart(diagram_dot(presenter.font(15)), width="stretch")
+    if ctx.ck.imported:
+        pic.caption(_("Per-layer sizes are not shown: an imported ONNX model's graphs hold its weights, not a "
+                      "description of its layers."))
+    words.markdown(
+        _("The **encoder** reads an image x ({p} pixel values) and outputs {n} numbers: a mean μ and a "
+          "log-variance log σ² for each of the {d} latent dimensions. Together they describe a Gaussian "
+          "q(z|x): not one point but a small cloud of codes that could have produced x.\n\n"
+          "A code z is drawn from it (z = μ + σ ⊙ ε, with noise ε), and the **decoder** turns z back into "
+          "{decodes}.\n\n"
+          "The **prior** p(z) = N(0, I) is where codes should come from when we generate new images; the KL "
+          "term of the loss pulls every q(z|x) towards it.")
+        .format(p=P, n=2 * D, d=D, decodes=DECODES)
     )
-else:
-    if st.session_state.get("how_partner") not in partners:
-        st.session_state["how_partner"] = partners[0]
-    other_name = st.selectbox(_("Compare with"), partners, key="how_partner",
-                              format_func=lambda n: f"{n} (β = {get_checkpoint(n, ctx.device).config.beta:g})")
-    other = get_checkpoint(other_name, ctx.device)
-    try:
-        enc2 = _load_encoding(other_name, other.content_hash, ctx.split, ctx.limit, ctx.device)
-    except (DataError, CheckpointError) as e:
-        enc2 = None
-        st.warning(_("{name} cannot encode the {split} split: {error}").format(name=other_name, split=ctx.split_label, error=e))
-    if enc2 is not None:
-        keys = ("neg_elbo", "recon", "kl", "dims_in_use")
 
-        def _stored(m: dict) -> dict[str, float] | None:
-            v = {k: dims_in_use(m) if k == "dims_in_use" else m.get(k) for k in keys}
-            return v if all(isinstance(x, (int, float)) for x in v.values()) else None
+    # -- (b) the ELBO of one image ------------------------------------------------------------------
+    st.header(_("2 · The ELBO of one image"))
+    default = selected_index(ctx)
+    st.session_state.setdefault("how_index", 0 if default is None else default)
+    if not 0 <= st.session_state["how_index"] < N:
+        st.session_state["how_index"] = 0
+    pick, a, b = st.columns([1, 1, 1], gap="medium")
+    i = int(pick.number_input(_("Image index"), 0, N - 1, step=1, key="how_index",
+                              help=_("The image chosen on the Map page, or any other of the explore set.")))
+    with a:
+        _img(ctx.data.images[i], f"x: #{i} {ctx.class_name(i)}")
+    with b:
+        _img(ctx.decode(ctx.enc.mu[i : i + 1])[0], _("decoded μ"))
+    if not getattr(ctx.model.likelihood, "available", True):
+        st.info(_("The ELBO needs a likelihood p(x|z), which **{name}** does not declare (imported with "
+                  "`--likelihood none`); its KL term alone: {kl:.2f} nats.").format(
+            name=ctx.name,
+            kl=float(gaussian_kl(torch.from_numpy(ctx.enc.mu[i]), torch.from_numpy(ctx.enc.logvar[i])).sum())))
+    else:
+        show_elbo(i)
 
-        def _computed(enc) -> dict[str, float]:
-            return {"neg_elbo": float(enc.neg_elbo.mean()), "recon": float(enc.recon.mean()),
-                    "kl": float(enc.kl.mean()), "dims_in_use": int(in_use(enc.kl_dims.mean(0)).sum())}
+    # -- (c) the reparameterisation trick -------------------------------------------------------------
+    st.header(_("3 · The reparameterisation trick"))
+    st.session_state.setdefault("how_eps_seed", 0)
 
-        v1, v2 = _stored(ctx.ck.metrics), _stored(other.metrics)
-        from_meta = v1 is not None and v2 is not None
-        if not from_meta:
-            v1, v2 = _computed(ctx.enc), _computed(enc2)
-        rows = {"neg_elbo": "−ELBO (nats)", "recon": _("reconstruction −log p(x|z) (nats)"),
-                "kl": "KL (nats)", "dims_in_use": _("dimensions in use (of {a} / {b})").format(
-                    a=D, b=other.config.latent_dim)}
-        col_a, col_b = f"{ctx.name} (β = {cfg.beta:g})", f"{other_name} (β = {other.config.beta:g})"
-        st.dataframe(pd.DataFrame({
-            "": list(rows.values()),
-            col_a: [f"{v1[k]:.1f}" if k != "dims_in_use" else str(int(v1[k])) for k in keys],
-            col_b: [f"{v2[k]:.1f}" if k != "dims_in_use" else str(int(v2[k])) for k in keys],
-        }), hide_index=True, key="how_beta_table")
-        st.caption(_("Test-split metrics from each checkpoint's meta.json (`python -m vae evaluate`).") if from_meta
-                   else _("Computed on the same {n:,} {split}-split images (the checkpoints' meta.json "
-                          "files do not both hold evaluation metrics yet).").format(n=N, split=ctx.split_label))
-        idx = _one_per_class(8)
-        with torch.inference_mode():
-            rec2 = other.model.reconstruct(ctx.data.images[idx])
-        st.markdown(_("**Originals** · **this model** · **the other model**, the same images:"))
-        _row(ctx.data.images[idx])
-        _row(ctx.decode(ctx.enc.mu[idx]), [f"β = {cfg.beta:g}"] * len(idx))
-        _row(rec2, [f"β = {other.config.beta:g}"] * len(idx))
-        k1, k2 = st.columns(2)
-        k1.plotly_chart(tr_fig(kl_bars(ctx.kl_per_dim, ctx.active, height=220,
-                                       title=_("KL per dim, {model}").format(model=col_a), font=presenter.font(12))),
-                        key="how_beta_kl_a", config={"displayModeBar": False})
-        k2.plotly_chart(tr_fig(kl_bars(enc2.kl_dims.mean(0), in_use(enc2.kl_dims.mean(0)), height=220,
-                                       title=_("KL per dim, {model}").format(model=col_b), font=presenter.font(12))),
-                        key="how_beta_kl_b", config={"displayModeBar": False})
-st.markdown(
-    _("A larger β makes information in z more expensive: the posterior stays closer to the prior, fewer "
-      "dimensions stay active, reconstructions get blurrier and the −ELBO (which always counts the KL once) "
-      "gets worse — in exchange for a smoother latent space whose dimensions tend to vary one factor at a time.")
-)
 
-# -- (f) prior vs encoded data ------------------------------------------------------------------
-st.header(_("6 · The prior versus the encoded data"))
-if st.session_state.get("how_hist_dim") not in order:
-    st.session_state["how_hist_dim"] = order[0]
-h1, h2 = st.columns([1, 3], gap="large")
-with h1:
-    d = int(st.selectbox(_("Dimension"), order, key="how_hist_dim",
-                         format_func=lambda j: f"z{j} (KL {ctx.kl_per_dim[j]:.2f} nats)"))
-    var_mu = float(ctx.enc.mu[:, d].var())
-    mean_s2 = float(np.exp(ctx.enc.logvar[:, d]).mean())
+    def _draw_again() -> None:
+        st.session_state["how_eps_seed"] = (int(st.session_state["how_eps_seed"]) + 1) % 1_000_000
+
+
+    st.latex(r"z = \mu + \sigma \odot \varepsilon,\qquad \varepsilon \sim \mathcal N(0, I)")
     st.markdown(
-        _("Var_x(μ) = **{var:.2f}**  \nE_x[σ²] = **{s2:.2f}**  \nsum = **{total:.2f}**").format(
-            var=var_mu, s2=mean_s2, total=var_mu + mean_s2)
+        _("Sampling z ~ q(z|x) directly would block the gradient. Drawing the noise ε separately makes z a "
+          "plain function of μ and σ (∂z/∂μ = 1, ∂z/∂σ = ε), so training can push the encoder's outputs.")
     )
-    st.caption(_("The aggregate posterior q(z) = average of q(z|x) over the data has exactly this variance. "
-                 "If q(z) matched the prior the sum would be 1; a collapsed dimension has Var(μ) ≈ 0, σ² ≈ 1."))
-with h2:
-    prior_1d = np.random.default_rng(0).standard_normal(max(N, 20_000)).astype(np.float32)
-    st.plotly_chart(tr_fig(histogram_compare(
-        prior_1d, ctx.enc.mu[:, d], (_("prior N(0, 1)"), _("encoded means μ (z{d})").format(d=d)),
-        _("z{d}: prior samples vs the posterior means of {n:,} images").format(d=d, n=N), height=300)),
-                    key="how_hist", config={"displayModeBar": False}, theme=None)
-p1, p2 = st.columns([1, 3])
-with p1:
-    pseed = int(st.number_input(_("Prior seed"), 0, 999_999, 0, key="how_prior_seed"))
-idx = _one_per_class(8)
-st.markdown(_("**Decoded samples from the prior** z ~ N(0, I):"))
-_row(ctx.decode(prior_samples(8, D, seed=pseed)))
-st.markdown(_("**Reconstructions** of encoded images (decoded μ):"))
-_row(ctx.decode(ctx.enc.mu[idx]), [ctx.class_name(j) for j in idx])
-st.caption(_("Generation decodes codes from the prior; they look like the data only where the encoded codes "
-             "cover the prior. Odd or blurry samples come from regions of N(0, I) that no image maps to."))
-link.sync("how_it_works", ctx)
+    c1, c2 = st.columns([1, 3])
+    with c1:
+        seed = int(st.number_input(_("Seed of ε"), 0, 999_999, step=1, key="how_eps_seed"))
+        st.button(_("Draw again"), key="how_draw", icon=":material/casino:", on_click=_draw_again, width="stretch")
+    mu_i = ctx.enc.mu[i]
+    sigma_i = np.exp(0.5 * ctx.enc.logvar[i])
+    eps = torch.randn(D, generator=torch.Generator().manual_seed(seed)).numpy()
+    z = (mu_i + sigma_i * eps).astype(np.float32)
+    order = dims_by_kl(ctx.kl_per_dim)
+    table = pd.DataFrame({
+        _("dim"): [f"z{d}" for d in order], "μ": mu_i[order], "σ": sigma_i[order], "ε": eps[order], "z": z[order],
+    }).round(3)
+    t_col, i_col = st.columns([3, 2], gap="large")
+    with t_col:
+        st.dataframe(table, hide_index=True, key="how_reparam_table", height=min(38 + 35 * D, 420))
+        st.caption(_("Image #{i}, dimensions sorted by average KL. Where σ ≈ 1 and μ ≈ 0 the dimension is "
+                     "ignored: z there is pure noise, and the decoder has learned not to listen.").format(i=i))
+    with i_col:
+        imgs = ctx.decode(np.stack([mu_i, z]))
+        x1, x2 = st.columns(2)
+        with x1:
+            _img(imgs[0], _("decode of μ"))
+        with x2:
+            _img(imgs[1], _("decode of z (seed {seed})").format(seed=seed))
+        st.caption(_("‖z − μ‖ = {dist:.2f}. Draw again: a small σ means the image barely "
+                     "changes — the encoder is sure about that image.").format(dist=np.linalg.norm(z - mu_i)))
+
+    # -- (d) KL per dimension ----------------------------------------------------------------------
+    st.header(_("4 · KL per dimension, dimensions in use, collapse"))
+    active = ctx.active
+    collapsed = ctx.collapsed
+    st.plotly_chart(tr_fig(kl_bars(ctx.kl_per_dim, active=active, height=280, font=presenter.font(12))), key="how_kl_bars",
+                    config={"displayModeBar": False})
+    msg = _("**{a} of {d} dimensions in use**: dimensions that carry information about the image, an average "
+            "KL of at least {t} nats; the others are grey.").format(a=int(active.sum()), d=D, t=COLLAPSED_KL)
+    if collapsed:
+        msg += " " + _("**Collapsed**: {dims}. For these q(z_j|x) ≈ N(0, 1) for every "
+                       "image — μ_j ≈ 0, σ_j ≈ 1 — so they cost almost no KL, carry no information, and moving along "
+                       "them changes nothing. The KL term makes unused dimensions free only when they copy the "
+                       "prior, so a VAE switches off what it does not need.").format(
+            dims=", ".join(f"z{d}" for d in collapsed))
+    else:
+        msg += " " + _("No dimension has collapsed: every one carries information about the images.")
+    st.markdown(msg)
+    with st.expander(_("Per-dimension numbers")):
+        sig = np.exp(0.5 * ctx.enc.logvar)
+        st.dataframe(pd.DataFrame({
+            _("dim"): [f"z{d}" for d in order], _("average KL (nats)"): ctx.kl_per_dim[order],
+            "Var_x(μ)": mean_variance(ctx.enc.mu)[order], _("mean σ"): sig.mean(0)[order],
+            _("active"): active[order],
+        }).round(3), hide_index=True, key="how_dims_table")
+
+    # -- (e) what β changes --------------------------------------------------------------------------
+    st.header(_("5 · What β changes"))
+    st.latex(r"\mathcal L_\beta = -\mathbb{E}_{q(z\mid x)}[\log p(x\mid z)] + \beta\,\mathrm{KL}(q(z\mid x)\,\|\,p(z))")
+    partners = beta_partners(ctx, PREFERRED_PARTNER)
+    if not partners:
+        st.info(
+            _("No other checkpoint of **{dataset}** ({c}×{h}×{w}) with a different β is available, so "
+              "there is nothing to compare with.").format(dataset=ctx.ck.dataset, c=C, h=H, w=W)
+            + (" " + _("`checkpoints/{name}` (Fashion-MNIST, β = 4) is not there yet.").format(name=PREFERRED_PARTNER)
+               if ctx.ck.dataset == "fashion-mnist" else "")
+            + " " + _("Train one with `{command}`.").format(
+                command=f"python -m vae train --dataset {ctx.ck.dataset} --latent-dim {D} --beta 4 "
+                        f"--out checkpoints/{ctx.name}-beta4")
+        )
+    else:
+        if st.session_state.get("how_partner") not in partners:
+            st.session_state["how_partner"] = partners[0]
+        other_name = st.selectbox(_("Compare with"), partners, key="how_partner",
+                                  format_func=lambda n: f"{n} (β = {loaders.get_checkpoint(n, ctx.device).config.beta:g})")
+        other = loaders.get_checkpoint(other_name, ctx.device)
+        try:
+            enc2 = loaders.load_encoding(other_name, other.content_hash, ctx.split, ctx.limit, ctx.device)
+        except (DataError, CheckpointError) as e:
+            enc2 = None
+            st.warning(_("{name} cannot encode the {split} split: {error}").format(name=other_name, split=ctx.split_label, error=e))
+        if enc2 is not None:
+            keys = ("neg_elbo", "recon", "kl", "dims_in_use")
+
+            def _stored(m: dict) -> dict[str, float] | None:
+                v = {k: dims_in_use(m) if k == "dims_in_use" else m.get(k) for k in keys}
+                return v if all(isinstance(x, (int, float)) for x in v.values()) else None
+
+            def _computed(enc) -> dict[str, float]:
+                return {"neg_elbo": float(enc.neg_elbo.mean()), "recon": float(enc.recon.mean()),
+                        "kl": float(enc.kl.mean()), "dims_in_use": int(in_use(enc.kl_dims.mean(0)).sum())}
+
+            v1, v2 = _stored(ctx.ck.metrics), _stored(other.metrics)
+            from_meta = v1 is not None and v2 is not None
+            if not from_meta:
+                v1, v2 = _computed(ctx.enc), _computed(enc2)
+            rows = {"neg_elbo": "−ELBO (nats)", "recon": _("reconstruction −log p(x|z) (nats)"),
+                    "kl": "KL (nats)", "dims_in_use": _("dimensions in use (of {a} / {b})").format(
+                        a=D, b=other.config.latent_dim)}
+            col_a, col_b = f"{ctx.name} (β = {cfg.beta:g})", f"{other_name} (β = {other.config.beta:g})"
+            st.dataframe(pd.DataFrame({
+                "": list(rows.values()),
+                col_a: [f"{v1[k]:.1f}" if k != "dims_in_use" else str(int(v1[k])) for k in keys],
+                col_b: [f"{v2[k]:.1f}" if k != "dims_in_use" else str(int(v2[k])) for k in keys],
+            }), hide_index=True, key="how_beta_table")
+            st.caption(_("Test-split metrics from each checkpoint's meta.json (`python -m vae evaluate`).") if from_meta
+                       else _("Computed on the same {n:,} {split}-split images (the checkpoints' meta.json "
+                              "files do not both hold evaluation metrics yet).").format(n=N, split=ctx.split_label))
+            idx = _one_per_class(8)
+            with torch.inference_mode():
+                rec2 = other.model.reconstruct(ctx.data.images[idx])
+            st.markdown(_("**Originals** · **this model** · **the other model**, the same images:"))
+            _row(ctx.data.images[idx])
+            _row(ctx.decode(ctx.enc.mu[idx]), [f"β = {cfg.beta:g}"] * len(idx))
+            _row(rec2, [f"β = {other.config.beta:g}"] * len(idx))
+            k1, k2 = st.columns(2)
+            k1.plotly_chart(tr_fig(kl_bars(ctx.kl_per_dim, ctx.active, height=220,
+                                           title=_("KL per dim, {model}").format(model=col_a), font=presenter.font(12))),
+                            key="how_beta_kl_a", config={"displayModeBar": False})
+            k2.plotly_chart(tr_fig(kl_bars(enc2.kl_dims.mean(0), in_use(enc2.kl_dims.mean(0)), height=220,
+                                           title=_("KL per dim, {model}").format(model=col_b), font=presenter.font(12))),
+                            key="how_beta_kl_b", config={"displayModeBar": False})
+    st.markdown(
+        _("A larger β makes information in z more expensive: the posterior stays closer to the prior, fewer "
+          "dimensions stay active, reconstructions get blurrier and the −ELBO (which always counts the KL once) "
+          "gets worse — in exchange for a smoother latent space whose dimensions tend to vary one factor at a time.")
+    )
+
+    # -- (f) prior vs encoded data ------------------------------------------------------------------
+    st.header(_("6 · The prior versus the encoded data"))
+    if st.session_state.get("how_hist_dim") not in order:
+        st.session_state["how_hist_dim"] = order[0]
+    h1, h2 = st.columns([1, 3], gap="large")
+    with h1:
+        d = int(st.selectbox(_("Dimension"), order, key="how_hist_dim",
+                             format_func=lambda j: f"z{j} (KL {ctx.kl_per_dim[j]:.2f} nats)"))
+        var_mu = float(ctx.enc.mu[:, d].var())
+        mean_s2 = float(np.exp(ctx.enc.logvar[:, d]).mean())
+        st.markdown(
+            _("Var_x(μ) = **{var:.2f}**  \nE_x[σ²] = **{s2:.2f}**  \nsum = **{total:.2f}**").format(
+                var=var_mu, s2=mean_s2, total=var_mu + mean_s2)
+        )
+        st.caption(_("The aggregate posterior q(z) = average of q(z|x) over the data has exactly this variance. "
+                     "If q(z) matched the prior the sum would be 1; a collapsed dimension has Var(μ) ≈ 0, σ² ≈ 1."))
+    with h2:
+        prior_1d = np.random.default_rng(0).standard_normal(max(N, 20_000)).astype(np.float32)
+        st.plotly_chart(tr_fig(histogram_compare(
+            prior_1d, ctx.enc.mu[:, d], (_("prior N(0, 1)"), _("encoded means μ (z{d})").format(d=d)),
+            _("z{d}: prior samples vs the posterior means of {n:,} images").format(d=d, n=N), height=300)),
+                        key="how_hist", config={"displayModeBar": False}, theme=None)
+    p1, p2 = st.columns([1, 3])
+    with p1:
+        pseed = int(st.number_input(_("Prior seed"), 0, 999_999, 0, key="how_prior_seed"))
+    idx = _one_per_class(8)
+    st.markdown(_("**Decoded samples from the prior** z ~ N(0, I):"))
+    _row(ctx.decode(prior_samples(8, D, seed=pseed)))
+    st.markdown(_("**Reconstructions** of encoded images (decoded μ):"))
+    _row(ctx.decode(ctx.enc.mu[idx]), [ctx.class_name(j) for j in idx])
+    st.caption(_("Generation decodes codes from the prior; they look like the data only where the encoded codes "
+                 "cover the prior. Odd or blurry samples come from regions of N(0, I) that no image maps to."))
+    link.sync("how_it_works", ctx)

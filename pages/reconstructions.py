@@ -11,15 +11,13 @@ import streamlit as st
 import torch
 
 from pages import _link as link
+from pages import _loaders as loaders
+from pages import _nav as nav
 from pages import _presenter as presenter
-from pages._common import (
-    CHECKPOINT_ROOT,
-    checkpoint_entries,
-    get_checkpoint,
-    get_ctx,
-    selected_index,
-)
+from pages._context import get_ctx, selected_index
 from pages._i18n import N_, _
+from pages._link import LinkError, Param, integer, one_of
+from pages._widgets import CELL, side_by_side
 from vae.checkpoint import Checkpoint
 from vae.data.images import image_grid, png_bytes, upscale
 from vae.errors import CheckpointError
@@ -27,8 +25,6 @@ from vae.evaluate import dims_in_use, is_complete
 from vae.explore.latent import posterior_samples
 from vae.folders import CONFIG, META, read_json
 
-CELL = 96  # display size of one image in the grid, pixels (80 when three share a cell)
-GAP = 4  # white pixels between an original and its reconstructions
 ORDERS = {  # shown translated
     "random": N_("random"),
     "worst_elbo": N_("worst first (−ELBO)"),
@@ -44,6 +40,34 @@ METRIC_ROWS = [  # (meta.json "metrics" key, history fallback key, row label)
     ("knn_acc", None, N_("5-NN accuracy on μ")),
     ("dims_in_use", None, N_("dimensions in use")),
 ]
+
+
+
+# -- the link ----------------------------------------------------------------------------------------
+def _comparable(ctx) -> list[str]:
+    return ["none", *comparability(loaders.checkpoint_entries(), ctx.ck, ctx.name)[0]]
+
+
+def _compare_parse(text: str, ctx) -> dict:
+    if text not in _comparable(ctx):
+        raise LinkError(_("it is not a checkpoint of the same data set and image size here") if text != ctx.name
+                        else _("it is the loaded checkpoint itself"))
+    return {"rec_compare": None if text == "none" else text}
+
+
+def _compare_dump(ctx) -> str | None:
+    if "rec_compare" not in st.session_state:
+        return None
+    return st.session_state.get("rec_compare") or "none"
+
+
+PARAMS = link.declare("reconstructions", [
+    Param("compare", N_("checkpoint to compare with"), _compare_parse, _compare_dump, states=("rec_compare",)),
+    integer("class", "rec_class", N_("class"), -1, lambda ctx: len(ctx.class_names) - 1),
+    one_of("order", "rec_order", N_("order"), list(ORDERS)),
+    integer("n", "rec_count", N_("number of images"), 4, 64),
+    integer("seed", "rec_seed", N_("seed"), 0, 1_000_000),
+])
 
 
 # -- helpers (plain functions, tested directly) --------------------------------------------------
@@ -74,19 +98,6 @@ def pick_indices(labels: np.ndarray, neg_elbo: np.ndarray, mse: np.ndarray, cls:
     return pool[np.argsort(key[pool], kind="stable")][:count]
 
 
-def side_by_side(images: list[torch.Tensor], size: int = CELL, gap: int = GAP, vertical: bool = False) -> np.ndarray:
-    """Images (C, H, W) upscaled (nearest) and joined left to right (or top to bottom) with thin white gaps."""
-    tiles = [upscale(im, size) for im in images]
-    axis = 0 if vertical else 1
-    shape = list(tiles[0].shape)
-    shape[axis] = gap
-    spacer = np.full(shape, 255, np.uint8)
-    out = [tiles[0]]
-    for t in tiles[1:]:
-        out += [spacer, t]
-    return np.concatenate(out, axis=axis)
-
-
 def grid_png(rows: list[torch.Tensor], per_row: int, scale: int) -> bytes:
     """One PNG: for each chunk of ``per_row`` images, a row from each tensor (originals, A, B)."""
     n = len(rows[0])
@@ -102,9 +113,10 @@ def grid_png(rows: list[torch.Tensor], per_row: int, scale: int) -> bytes:
 
 
 def comparability(entries: list[dict], current: Checkpoint, current_name: str,
-                  root: Path = CHECKPOINT_ROOT) -> tuple[list[str], dict[str, str]]:
-    """Checkpoints under ``root`` that can be compared with ``current`` (same data set and image
-    shape), and the others with the reason they cannot."""
+                  root: Path | None = None) -> tuple[list[str], dict[str, str]]:
+    """Checkpoints under ``root`` (the app's checkpoints/ by default) that can be compared with
+    ``current`` (same data set and image shape), and the others with the reason they cannot."""
+    root = loaders.CHECKPOINT_ROOT if root is None else root
     ok, why = [], {}
     shape = tuple(current.config.image_shape)
     for e in entries:
@@ -172,6 +184,7 @@ def metrics_column(ck: Checkpoint) -> tuple[dict[str, str], bool]:
 
 
 # -- the page ------------------------------------------------------------------------------------
+@nav.page("reconstructions")
 def main() -> None:
     """The page: the grid, the comparison, the metrics table and the posterior samples."""
     ctx = get_ctx()
@@ -194,7 +207,7 @@ def main() -> None:
                            help=_("Which random images are drawn (order: random)"))
 
     # The second checkpoint
-    ok_names, not_ok = comparability(checkpoint_entries(), ctx.ck, ctx.name, CHECKPOINT_ROOT)
+    ok_names, not_ok = comparability(loaders.checkpoint_entries(), ctx.ck, ctx.name)
     other_name = st.selectbox(
         _("Compare with"), [None, *ok_names], key="rec_compare",
         format_func={None: _("— no second checkpoint —"), **{n: n for n in ok_names}}.get,
@@ -210,7 +223,7 @@ def main() -> None:
     other: Checkpoint | None = None
     if other_name is not None:
         try:
-            other = get_checkpoint(other_name, ctx.device)
+            other = loaders.get_checkpoint(other_name, ctx.device)
         except CheckpointError as e:
             st.error(_("**{name}** cannot be loaded: {error}").format(name=other_name, error=e))
 
@@ -326,7 +339,3 @@ def main() -> None:
             mean=sigma.mean(), low=sigma.min(), dist=np.linalg.norm(z - mu_i, axis=1).mean(),
             norm=np.linalg.norm(mu_i))
     )
-
-
-if __name__ == "__main__":  # Streamlit runs every page as __main__; tests import the helpers
-    main()

@@ -3,15 +3,20 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import streamlit as st
 import torch
 
 from pages import _link as link
-from pages._common import _load_data, get_checkpoint, get_ctx
-from pages._i18n import _, ngettext, tr_fig
+from pages import _loaders as loaders
+from pages import _nav as nav
+from pages._context import get_ctx
+from pages._i18n import N_, _, ngettext, tr_fig
 from pages._i18n import tr as tr_text
+from pages._link import LinkError, Param, integer, one_of, parse_float
 from pages._story import likelihood_name, stage_images
 from vae.data.images import diverging
 from vae.explore.figures import latent_code_bars, lines
@@ -20,6 +25,29 @@ from vae.lessons.step import STAGES, StepTrace, trace_training_step
 LEARNING_RATES = [1e-4, 5e-4, 2e-3, 1e-2]
 
 KEYS = [s.key for s in STAGES]
+
+
+def _lr_parse(text: str, ctx) -> dict:
+    v = parse_float(text, 0.0, 1.0)
+    match = [r for r in LEARNING_RATES if math.isclose(r, v, rel_tol=1e-6)]
+    if not match:
+        raise LinkError(_("it is not one of {values}").format(values=", ".join(f"{r:g}" for r in LEARNING_RATES)))
+    return {"step_lr": match[0]}
+
+
+def _lr_dump(ctx) -> str | None:
+    v = st.session_state.get("step_lr")
+    return None if v is None else f"{float(v):g}"
+
+
+PARAMS = link.declare("training_step", [
+    one_of("stage", "step_stage", N_("stage"), KEYS),
+    integer("batch", "step_batch_size", N_("batch size"), 1, 64),
+    integer("bseed", "step_batch_seed", N_("batch seed"), 0, 1_000_000),
+    integer("eps", "step_eps_seed", N_("seed of ε"), 0, 1_000_000),
+    Param("lr", N_("learning rate"), _lr_parse, _lr_dump, states=("step_lr",)),
+    integer("image", "step_image", N_("image of the batch"), 0, 63),
+])
 
 
 def run_step(name: str, content_hash: str, split: str, limit: int | None, batch: tuple[int, ...], eps_seed: int,
@@ -32,8 +60,8 @@ def run_step(name: str, content_hash: str, split: str, limit: int | None, batch:
 def _run_step(name: str, content_hash: str, split: str, limit: int | None, batch: tuple[int, ...], eps_seed: int,
              lr: float, steps: int) -> StepTrace:
     """The traced step (shared, never mutated: a trace holds the model's size three times over)."""
-    ck = get_checkpoint(name)
-    x = _load_data(name, content_hash, split, limit).images[list(batch)]
+    ck = loaders.get_checkpoint(name)
+    x = loaders.load_data(name, content_hash, split, limit).images[list(batch)]
     eps = torch.randn(len(batch), ck.config.latent_dim, generator=torch.Generator().manual_seed(eps_seed))
     return trace_training_step(ck.model, x, eps, lr=lr, steps=steps)
 
@@ -60,6 +88,7 @@ def show_code(key: str, model) -> None:
         st.code(src.text, language="python", wrap_lines=True)
 
 
+@nav.page("training_step")
 def main() -> None:
     ctx = get_ctx()
     link.restore("training_step", ctx)  # the link's settings, before the widgets
@@ -258,7 +287,3 @@ def _epochs_sentence(ctx) -> str:
     steps = int(np.ceil(train / bs)) * int(epochs)
     return _("{name} was trained for {epochs} epochs of {n:,} images in batches of {bs}: {steps:,} such steps.").format(
         name=ctx.name, epochs=epochs, n=train, bs=bs, steps=steps)
-
-
-if __name__ == "__main__":  # Streamlit runs every page as __main__; tests import the helpers
-    main()

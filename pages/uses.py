@@ -8,8 +8,11 @@ import pandas as pd
 import streamlit as st
 
 from pages import _link as link
-from pages._common import get_checkpoint, get_ctx
-from pages._i18n import _, join_list, tr, tr_fig
+from pages import _loaders as loaders
+from pages import _nav as nav
+from pages._context import get_ctx
+from pages._i18n import N_, _, join_list, tr, tr_fig
+from pages._link import integer, number, one_of
 from pages._story import N_SCORE, anomaly_scores, get_test_images, stage_images
 from vae.explore.figures import histograms, lines
 from vae.lessons import uses
@@ -17,16 +20,29 @@ from vae.lessons import uses
 N_BATCH = 8  # images shown per use
 N_SWEEP = 256  # test images per noise level in the denoising curve
 NOISE_LEVELS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.7)
+#: the link's short names for vae.lessons.uses.MASKS
+MASK_NAMES = {"left": "left half", "bottom": "bottom half", "centre": "centre square", "random": "random 60% of pixels"}
+
+PARAMS = link.declare("uses", [
+    integer("start", "uses_start", N_("first image"), 0, lambda ctx: max(0, len(ctx.data) - N_BATCH)),
+    number("noise", "uses_noise", N_("noise level"), 0.0, 1.0),
+    one_of("mask", "uses_mask", N_("hidden region"), list(uses.MASKS), aliases=MASK_NAMES),
+    integer("rounds", "uses_iters", N_("rounds of encode → decode"), 0, 50),
+    integer("ood", "uses_ood", N_("set compared with"), 0,
+            lambda ctx: len(anomaly_scores(ctx.name, ctx.ck.content_hash)["sets"]) - 1),
+    integer("image", "uses_comp_image", N_("image compressed"), 0,
+            lambda ctx: len(compression_table(ctx.name, ctx.ck.content_hash)["kl_bits"]) - 1),
+])
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def compression_table(name: str, content_hash: str, n: int = 1000) -> dict:
-    return uses.compression(get_checkpoint(name).model, get_test_images(name, content_hash)[:n])
+    return uses.compression(loaders.get_checkpoint(name).model, get_test_images(name, content_hash)[:n])
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def denoising_sweep(name: str, content_hash: str) -> list[dict]:
-    return uses.denoising_errors(get_checkpoint(name).model, get_test_images(name, content_hash)[:N_SWEEP],
+    return uses.denoising_errors(loaders.get_checkpoint(name).model, get_test_images(name, content_hash)[:N_SWEEP],
                                  NOISE_LEVELS)
 
 
@@ -36,6 +52,7 @@ def mask_labels() -> dict[str, str]:
             "random 60% of pixels": _("random {share} of pixels").format(share="60%")}
 
 
+@nav.page("uses")
 def main() -> None:
     ctx = get_ctx()
     link.restore("uses", ctx)  # the link's settings, before the widgets
@@ -204,7 +221,3 @@ def main() -> None:
             "- Ballé, Minnen, Singh, Hwang, Johnston. Variational Image Compression with a Scale Hyperprior. "
             "ICLR 2018. arXiv:1802.01436"
         )
-
-
-if __name__ == "__main__":
-    main()

@@ -7,8 +7,10 @@ import pandas as pd
 import streamlit as st
 
 from pages import _link as link
-from pages._common import get_ctx
+from pages import _nav as nav
+from pages._context import get_ctx
 from pages._i18n import N_, _, tr_fig
+from pages._link import integer
 from pages._story import comparison_model, device_label, generator_report, minutes, stage_images
 from vae.baselines.classifier import KIND as CLASSIFIER
 from vae.baselines.gan import KIND as GAN
@@ -21,12 +23,18 @@ SETS = ("test images", "VAE samples", "GAN samples", "VAE reconstructions")  # t
 SET_LABELS = dict(zip(SETS, (N_("test images"), N_("VAE samples"), N_("GAN samples"), N_("VAE reconstructions")),
                       strict=True))
 
+PARAMS = link.declare("vae_vs_gan", [
+    integer("seed", "gan_seed", N_("seed"), 0, 1_000_000),
+    integer("image", "gan_image", N_("test image"), 0, lambda ctx: len(ctx.data) - 1),
+])
+
 
 def _median_rate(history: list | None) -> str:
     rates = [h["images_per_s"] for h in history or [] if "images_per_s" in h]
     return f"{sorted(rates)[len(rates) // 2]:,.0f}" if rates else "?"
 
 
+@nav.page("vae_vs_gan")
 def main() -> None:
     ctx = get_ctx()
     link.restore("vae_vs_gan", ctx)  # the link's settings, before the widgets
@@ -136,7 +144,3 @@ def main() -> None:
                      "last epoch: discriminator loss {d:.3f}, generator loss {g:.3f}, D(real) = {real:.2f}, "
                      "D(fake) = {fake:.2f} — numbers that do not say whether the samples got better.").format(
             d=last["d_loss"], g=last["g_loss"], real=last["d_real"], fake=last["d_fake"]))
-
-
-if __name__ == "__main__":
-    main()

@@ -8,7 +8,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from pages._common import get_ctx
+from pages import _link as link
+from pages import _nav as nav
+from pages._context import get_ctx
 from pages._i18n import _, current_language
 from pages._i18n import tr as tr_text
 from pages._story import (
@@ -31,6 +33,8 @@ from vae.explore.latent import COLLAPSED_KL, decode, in_use, prior_samples
 
 N_SHARP = 2000  # images whose sharpness is measured live
 
+PARAMS = link.declare("weaknesses", [])  # no settings of its own: the checkpoint (ckpt) is all it shows
+
 
 def _rounded(v: object) -> str:
     """A stored figure to one decimal, or a dash where there is none (no likelihood declared)."""
@@ -51,6 +55,7 @@ def collapse_rows() -> list[dict]:
     return rows
 
 
+@nav.page("weaknesses")
 def main() -> None:
     ctx = get_ctx()
     model, enc = ctx.model, ctx.enc
@@ -170,7 +175,3 @@ def main() -> None:
     st.markdown(" ".join(lines))
     st.caption(_("Fair to say: a VAE is cheap next to a GAN (one loss, no discriminator: the VAE vs GAN page has both "
                  "training times) and far cheaper than diffusion models, but each new data set needs its own run."))
-
-
-if __name__ == "__main__":
-    main()

@@ -14,9 +14,12 @@ from PIL import Image, ImageDraw, ImageOps
 from components import live_decoder
 from pages import _link as link
 from pages import _live as live
+from pages import _nav as nav
 from pages import _presenter as presenter
-from pages._common import class_legend, fmt_code, get_ctx, selected_index
+from pages._context import get_ctx, selected_index
 from pages._i18n import N_, _, tr, tr_fig
+from pages._link import integer, one_of
+from pages._widgets import class_legend, fmt_code
 from vae.data.images import (
     DataBackground,
     ImageError,
@@ -44,6 +47,13 @@ DRAWINGS = {  # shown translated
     "trousers": N_("trousers"),
 }
 INVERT_LABELS = {"auto": N_("auto"), "yes": N_("yes"), "no": N_("no")}
+
+PARAMS = link.declare("your_image", [
+    one_of("sample", "img_sample_kind", N_("sample"), ["data", "drawing", "draw"]),
+    integer("image", "img_sample_index", N_("image index"), 0, lambda ctx: len(ctx.enc) - 1),
+    one_of("drawing", "img_drawing", N_("drawing"), list(DRAWINGS)),
+    one_of("invert", "img_invert", N_("inversion"), list(INVERT)),
+])
 
 
 # -- helpers (plain functions, tested directly) --------------------------------------------------
@@ -208,6 +218,7 @@ def map_method(latent_dim: int, default: str) -> str:
 
 
 # -- the page ------------------------------------------------------------------------------------
+@nav.page("your_image")
 def main() -> None:
     """The page: upload or sample, conversion, encoding, neighbours, map, steering."""
     ctx = get_ctx()
@@ -334,7 +345,7 @@ def main() -> None:
     if st.button(_("Steer this image"), key="img_steer", icon=":material/tune:",
                  help=_("Open Sliders starting from this image's latent code")):
         st.session_state["sliders_start_request"] = {"kind": "code", "code": [float(v) for v in res["mu"]]}
-        st.switch_page("pages/sliders.py")
+        nav.switch("sliders")
 
     st.subheader(_("Its place on the map"))
     method = map_method(ctx.latent_dim, default_projection(ctx.ck, len(ctx.enc)).method)
@@ -357,7 +368,3 @@ def main() -> None:
     apart = "" if method == "latent" else " " + _("They can lie apart on the map: 2-D cannot keep every distance.")
     st.caption(_("{map}. The ★ is your image, placed {how}; circles mark its {n} nearest "
                  "neighbours in latent space.").format(map=bundle.label, how=how, n=len(nn)) + apart)
-
-
-if __name__ == "__main__":  # Streamlit runs every page as __main__; tests import the helpers
-    main()

@@ -1,5 +1,6 @@
-"""Helpers of the AppTest tests (tests/app/): a session opened from a link, its URL, the notices of a
-link's ignored values, a checkpoint a test needs."""
+"""Helpers of the AppTest tests (tests/app/, and the other folders' AppTests): a session of the whole
+app, a page opened in it, a session opened from a link, its URL, the notices of a link's ignored
+values, a checkpoint a test needs."""
 
 from __future__ import annotations
 
@@ -10,6 +11,26 @@ from pagecheck import assert_app_ok
 
 ROOT = Path(__file__).resolve().parent.parent
 AppTest = pytest.importorskip("streamlit.testing.v1").AppTest
+#: The script Streamlit runs for every session (app.py serves it): the frame, then the page.
+SCRIPT = ROOT / "frame" / "main.py"
+
+
+def app_test(timeout: float = 300) -> AppTest:
+    """A new session of the whole app (the frame around the landing page until :func:`switch`)."""
+    return AppTest.from_file(str(SCRIPT), default_timeout=timeout)
+
+
+def switch(at: AppTest, page: str) -> AppTest:
+    """Open ``page`` on ``at``'s next run, as a browser opening its link (/<name>) does. ``page``: its name
+    in pages/_nav.py ("sliders") or its module's file ("pages/sliders.py").
+
+    ``AppTest.switch_page`` finds pages by their script's file; the app's pages are functions
+    (``st.Page(main, url_path=name)``), whose page hash is Streamlit's hash of the URL path, the one a
+    browser's /<name> resolves to. AppTest keeps the page it asks for in ``_page_hash``."""
+    from streamlit.util import calc_hash
+
+    at._page_hash = calc_hash(Path(page).stem)
+    return at
 
 
 def need(name: str) -> None:
@@ -24,14 +45,14 @@ def url(at) -> dict[str, str]:
 
 def open_link(page: str, params: dict[str, str], state: dict | None = None) -> AppTest:
     """A new session opened on ``page`` from a link with ``params``."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at = app_test()
     for k, v in params.items():
         at.query_params[k] = v
     for k, v in (state or {}).items():
         at.session_state[k] = v
-    # switch_page even for the Map: AppTest running app.py's default page drops the widget values of
-    # the session's first run on its second (a real browser keeps them; checked in tests/browser/test_browser.py)
-    at.switch_page(f"pages/{page}.py")
+    # switch even for the Map: AppTest running the default page drops the widget values of the
+    # session's first run on its second (a real browser keeps them; checked in tests/browser/test_browser.py)
+    switch(at, page)
     at.run()
     assert_app_ok(at, page)
     at.link_notices = notices(at)

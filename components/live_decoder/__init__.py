@@ -19,8 +19,8 @@ absent, the model failing to load), it says so in one line and the server's view
 Every text the component shows comes from the page, already in the session's language (``text`` in
 the data of :func:`mount`; ``preparing`` and ``failed`` of :func:`model_urls`).
 
-Files the page fetches, all from the app itself (``[server] enableStaticServing``, under
-``/app/static/``; nothing else is in ``static/``):
+Files the page fetches, all from the app itself (``static/``, served by app.py under ``/app/static/``;
+nothing else is in ``static/``):
 
 - ``static/ort/``: onnxruntime-web's wasm-only ES module and its WebAssembly binary, vendored
   with licence, version and SHA-256 (``make ort-web`` refreshes them from npm);

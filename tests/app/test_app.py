@@ -4,15 +4,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from app_helpers import app_test, switch
 from pagecheck import assert_app_ok
-from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ["fashion-mnist", "fashion-mnist-2d", "fashion-mnist-beta4", "fashion-mnist-ae", "digits"]
 
 
 def app(ckpt="digits", method=None, **state):
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at = app_test(300)
     at.session_state["ckpt"] = ckpt
     if method:
         at.session_state["map_method"] = method
@@ -64,7 +64,7 @@ def test_sidebar_lists_broken_checkpoints_without_crashing(tmp_path, monkeypatch
 
 
 def test_checkpoint_param_with_path_is_refused():
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at = app_test(300)
     at.query_params["ckpt"] = "../../etc"
     at.run()
     assert_app_ok(at)
@@ -89,7 +89,7 @@ def test_map_2d_model_uses_latent_space():
 
 def test_slider_changes_the_decoded_image():
     at = app("digits")
-    at.switch_page("pages/sliders.py").run()
+    switch(at, "pages/sliders.py").run()
     assert_app_ok(at)
     before = image_urls(at)
     at.slider[0].set_value(2.5).run()
@@ -102,7 +102,7 @@ def test_slider_changes_the_decoded_image():
 
 def test_sliders_are_ordered_by_kl_and_collapsed_dims_hidden():
     at = app("digits")
-    at.switch_page("pages/sliders.py").run()
+    switch(at, "pages/sliders.py").run()
     kls = [float(s.label.split("KL ")[1].split(" ")[0]) for s in at.slider]
     labels = [s.label for s in at.slider]
     assert all("collapsed" not in lab for lab in labels)
@@ -113,16 +113,16 @@ def test_sliders_are_ordered_by_kl_and_collapsed_dims_hidden():
 
 def test_query_param_round_trip_restores_the_code():
     at = app("digits")
-    at.switch_page("pages/sliders.py").run()
+    switch(at, "pages/sliders.py").run()
     key = at.slider[0].key
     at.slider[0].set_value(1.5).run()
     link = at.query_params["z"]
     code = [float(v) for v in (link[0] if isinstance(link, list) else link).split(",")]
     # a new session opened from the link
-    at2 = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at2 = app_test(300)
     at2.query_params["ckpt"] = "digits"
     at2.query_params["z"] = ",".join(str(v) for v in code)
-    at2.switch_page("pages/sliders.py").run()
+    switch(at2, "pages/sliders.py").run()
     assert_app_ok(at2)
     d = int(key.removeprefix("sl_z"))
     assert at2.slider(key=key).value == pytest.approx(1.5)
@@ -131,10 +131,10 @@ def test_query_param_round_trip_restores_the_code():
 
 @pytest.mark.parametrize("bad", ["1,2", "nan,0,0,0,0,0,0,0", "a,b,c,d,e,f,g,h", "inf,0,0,0,0,0,0,0"])
 def test_malformed_code_in_url_falls_back_with_a_notice(bad):
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at = app_test(300)
     at.query_params["ckpt"] = "digits"
     at.query_params["z"] = bad
-    at.switch_page("pages/sliders.py").run()
+    switch(at, "pages/sliders.py").run()
     assert_app_ok(at)
     assert any("Ignored the link's code" in w.value for w in at.warning)
     assert all(v == 0.0 for v in at.session_state["sl_start"])
@@ -144,7 +144,7 @@ def test_steer_from_map_selection_starts_sliders_there():
     at = app("digits", "pca")
     at.run()
     at.session_state["sliders_start_request"] = {"kind": "index", "index": 7}
-    at.switch_page("pages/sliders.py").run()
+    switch(at, "pages/sliders.py").run()
     assert_app_ok(at)
     assert "image #7" in at.session_state["sl_start_label"]
 
@@ -171,7 +171,7 @@ def test_decode_pins_torch_threads_in_a_fresh_thread():
 
     import torch
 
-    from pages._common import INFERENCE_THREADS, Ctx
+    from pages._context import INFERENCE_THREADS, Ctx
     from vae.checkpoint import load_checkpoint
 
     need("digits")
@@ -203,7 +203,7 @@ def _frozen(obj) -> bool:
 def test_settle_heap_freezes_once_per_page():
     import gc
 
-    from pages._common import settle_heap
+    from frame.heap import settle_heap
 
     gc.unfreeze()
     try:
@@ -219,23 +219,18 @@ def test_settle_heap_freezes_once_per_page():
         gc.unfreeze()
 
 
-def test_a_page_run_on_its_own_draws_the_frame_while_another_session_navigates(monkeypatch):
-    """Issue #14's CI: six sessions opened pages of a fresh server at once; one ran How it works on its
-    own (Streamlit's legacy pages/ mode), another session's first st.navigation cleared the server's
-    legacy flag meanwhile, and the page drew no frame: "No checkpoint could be loaded". Here the flag
-    is cleared just after Streamlit has chosen the legacy mode for this run, as that session did."""
+def test_a_page_opened_directly_draws_the_frame_whatever_other_sessions_do():
+    """A deep link is the first page a session runs: Streamlit runs the app's script (frame/main.py),
+    never a page file on its own, because no pages/ folder lies beside that script (Streamlit's legacy
+    multipage mode, which sessions of one server switched off for each other, is never on). The page
+    draws the frame: sidebar and checkpoint, no error, even with the legacy flag set by another app."""
+    from app_helpers import SCRIPT
     from streamlit.runtime.pages_manager import PagesManager
-    from streamlit.runtime.scriptrunner import script_runner
 
-    legacy_run = script_runner._mpa_v1
-
-    def another_session_navigates(main_script_path):
-        PagesManager.uses_pages_directory = False
-        return legacy_run(main_script_path)
-
-    monkeypatch.setattr(script_runner, "_mpa_v1", another_session_navigates)
-    monkeypatch.setattr(PagesManager, "uses_pages_directory", PagesManager.uses_pages_directory)  # restored after
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
-    at.switch_page("pages/how_it_works.py").run()
-    assert_app_ok(at, "how it works, run on its own", errors=True)
+    assert not (SCRIPT.parent / "pages").exists(), "a pages/ folder beside the script turns on the legacy mode"
+    at = app_test(300)
+    switch(at, "how_it_works").run()
+    assert_app_ok(at, "how it works, opened directly", errors=True)
     assert [s.label for s in at.sidebar.selectbox][:1] == ["Checkpoint"], [s.label for s in at.sidebar.selectbox]
+    assert at.title[0].value == "How it works"
+    assert PagesManager.uses_pages_directory is False

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 import torch
+from app_helpers import app_test, switch
 from pagecheck import assert_app_ok
-from streamlit.testing.v1 import AppTest
 
 EXPLORER = ["map", "sliders", "reconstructions", "interpolate", "generate", "your_image", "how_it_works"]
 
@@ -21,12 +21,12 @@ def cache_dir(tmp_path_factory):
 
 @pytest.fixture()
 def app(imported_root, cache_dir, monkeypatch):
-    import pages._common
+    import pages._loaders
 
-    monkeypatch.setattr(pages._common, "CHECKPOINT_ROOT", imported_root)
-    monkeypatch.setattr(pages._common, "DEFAULT_CACHE_DIR", cache_dir)
+    monkeypatch.setattr(pages._loaders, "CHECKPOINT_ROOT", imported_root)
+    monkeypatch.setattr(pages._loaders, "DEFAULT_CACHE_DIR", cache_dir)
     threads = torch.get_num_threads()  # the pages set torch's threads, which new threads inherit
-    at = AppTest.from_file(str(pages._common.ROOT / "app.py"), default_timeout=180)
+    at = app_test(180)
     at.session_state["ckpt"] = "theirs"
     yield at
     torch.set_num_threads(threads)
@@ -38,7 +38,7 @@ def test_every_explorer_page_renders_an_imported_model(app):
     assert "imported ONNX · latent 20" in " ".join(c.value for c in app.sidebar.caption)
     assert app.selectbox(key="map_method").value == "pca", "the map chosen at import (imported_root)"
     for page in EXPLORER[1:]:  # the Map is the app's first page, drawn by the run above
-        app.switch_page(f"pages/{page}.py").run()
+        switch(app, f"pages/{page}.py").run()
         assert_app_ok(app, page, errors=True)
     assert "Per-layer sizes are not shown: an imported ONNX model's graphs hold its weights" in " ".join(
         c.value for c in app.caption)
@@ -46,7 +46,7 @@ def test_every_explorer_page_renders_an_imported_model(app):
 
 
 def test_reconstructions_show_ours_and_theirs_side_by_side(app):
-    app.switch_page("pages/reconstructions.py").run()
+    switch(app, "pages/reconstructions.py").run()
     compare = [w for w in app.selectbox if "fashion-mnist" in (w.options or [])]
     assert compare, [w.label for w in app.selectbox]
     compare[0].set_value("fashion-mnist").run()
@@ -56,10 +56,10 @@ def test_reconstructions_show_ours_and_theirs_side_by_side(app):
 
 
 def test_the_training_pages_refuse_an_imported_model(app):
-    app.switch_page("pages/training_step.py").run()
+    switch(app, "pages/training_step.py").run()
     assert_app_ok(app, "training step", errors=True)
     assert any("is an imported ONNX model: its frozen graphs give no gradients" in i.value for i in app.info)
-    app.switch_page("pages/train.py").run()
+    switch(app, "pages/train.py").run()
     assert_app_ok(app, "train", errors=True)
     assert any("theirs is an imported ONNX model" in c.value for c in app.caption), [c.value for c in app.caption]
     app.text_input(key="train_name").input("theirs").run()  # its name typed as the new run's: refused
@@ -70,16 +70,16 @@ def test_the_training_pages_refuse_an_imported_model(app):
 
 
 def test_how_it_works_without_a_likelihood_says_so_in_one_line(tmp_path, their_onnx, cache_dir, monkeypatch):
-    import pages._common
+    import pages._loaders
     from vae.byo.importer import import_onnx
 
     root = tmp_path / "checkpoints"
     import_onnx(*their_onnx, "fashion-mnist", root / "nolik", likelihood="none", evaluate=False, map_method="pca")
-    monkeypatch.setattr(pages._common, "CHECKPOINT_ROOT", root)
-    monkeypatch.setattr(pages._common, "DEFAULT_CACHE_DIR", cache_dir)
+    monkeypatch.setattr(pages._loaders, "CHECKPOINT_ROOT", root)
+    monkeypatch.setattr(pages._loaders, "DEFAULT_CACHE_DIR", cache_dir)
     threads = torch.get_num_threads()
     try:
-        at = AppTest.from_file(str(pages._common.ROOT / "app.py"), default_timeout=180)
+        at = app_test(180)
         at.session_state["ckpt"] = "nolik"
         at.run()
         assert_app_ok(at, "map", errors=True)
@@ -87,7 +87,7 @@ def test_how_it_works_without_a_likelihood_says_so_in_one_line(tmp_path, their_o
         # not the Map again: AppTest's switch_page drops its persisted projection (a browser keeps it,
         # test_classroom), and the Map would then fit a UMAP of 10,000 codes (70 s) that no user waits for
         for page in EXPLORER[1:]:
-            at.switch_page(f"pages/{page}.py").run()
+            switch(at, f"pages/{page}.py").run()
             assert_app_ok(at, page, errors=True)
         assert any("The ELBO needs a likelihood p(x|z), which **nolik** does not declare" in i.value for i in at.info)
     finally:

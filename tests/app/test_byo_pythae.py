@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 import torch
+from app_helpers import app_test, switch
 from pagecheck import assert_app_ok
-from streamlit.testing.v1 import AppTest
 
 #: every page of the app, in the sidebar's order; the Map is the first and opens with the app
 PAGES = ["sliders", "reconstructions", "interpolate", "generate", "your_image", "how_it_works", "training_step",
@@ -23,13 +23,13 @@ def cache_dir(tmp_path_factory):
 def test_every_page_opens_a_pythae_model(name, lang, pythae_root, cache_dir, monkeypatch):
     """Each model in one of the two languages (the pages' code paths are the same in both; the walk in
     Chinese catches a translation whose placeholders do not fit what an imported model gives)."""
-    import pages._common
+    import pages._loaders
 
-    monkeypatch.setattr(pages._common, "CHECKPOINT_ROOT", pythae_root)
-    monkeypatch.setattr(pages._common, "DEFAULT_CACHE_DIR", cache_dir)
+    monkeypatch.setattr(pages._loaders, "CHECKPOINT_ROOT", pythae_root)
+    monkeypatch.setattr(pages._loaders, "DEFAULT_CACHE_DIR", cache_dir)
     threads = torch.get_num_threads()
     try:
-        at = AppTest.from_file(str(pages._common.ROOT / "app.py"), default_timeout=240)
+        at = app_test(240)
         at.query_params["lang"] = lang
         at.session_state["ckpt"] = name
         at.run()
@@ -37,7 +37,7 @@ def test_every_page_opens_a_pythae_model(name, lang, pythae_root, cache_dir, mon
         cjk = any("\u4e00" <= ch <= "\u9fff" for ch in at.title[0].value)
         assert cjk == (lang == "zh"), at.title[0].value
         for page in PAGES:
-            at.switch_page(f"pages/{page}.py").run()
+            switch(at, f"pages/{page}.py").run()
             assert_app_ok(at, f"{name}: {page}", errors=True)
     finally:
         torch.set_num_threads(threads)
@@ -46,12 +46,12 @@ def test_every_page_opens_a_pythae_model(name, lang, pythae_root, cache_dir, mon
 @pytest.fixture()
 def app(pythae_root, cache_dir, monkeypatch):
     """The app on the pythae checkpoints folder, opened on ``pythae-beta``."""
-    import pages._common
+    import pages._loaders
 
-    monkeypatch.setattr(pages._common, "CHECKPOINT_ROOT", pythae_root)
-    monkeypatch.setattr(pages._common, "DEFAULT_CACHE_DIR", cache_dir)
+    monkeypatch.setattr(pages._loaders, "CHECKPOINT_ROOT", pythae_root)
+    monkeypatch.setattr(pages._loaders, "DEFAULT_CACHE_DIR", cache_dir)
     threads = torch.get_num_threads()
-    at = AppTest.from_file(str(pages._common.ROOT / "app.py"), default_timeout=240)
+    at = app_test(240)
     at.session_state["ckpt"] = "pythae-beta"
     yield at
     torch.set_num_threads(threads)
@@ -68,15 +68,15 @@ def test_the_explore_set_of_every_image_claims_no_size_the_import_did_not_record
     import json
     import shutil
 
-    import pages._common
+    import pages._loaders
 
     root = tmp_path / "checkpoints"
     shutil.copytree(pythae_root / "pythae-beta", root / "pythae-beta")
     meta = json.loads((root / "pythae-beta" / "meta.json").read_text(encoding="utf-8"))
     meta.pop("train_size", None)
     (root / "pythae-beta" / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
-    monkeypatch.setattr(pages._common, "CHECKPOINT_ROOT", root)
-    monkeypatch.setattr(pages._common, "all_available", lambda ck: True)  # as where the train split is here
+    monkeypatch.setattr(pages._loaders, "CHECKPOINT_ROOT", root)
+    monkeypatch.setattr(pages._loaders, "all_available", lambda ck: True)  # as where the train split is here
     app.run()
     options = app.sidebar.radio(key="split").options
     assert "all (train + test)" in options, options
@@ -90,7 +90,7 @@ def test_ae_vs_vae_suggests_a_command_that_runs_for_an_imported_model(app):
 
     from vae.cli import build_parser
 
-    app.switch_page("pages/ae_vs_vae.py").run()
+    switch(app, "pages/ae_vs_vae.py").run()
     assert_app_ok(app, "ae_vs_vae", errors=True)
     text = " ".join(i.value for i in app.info)
     assert "imported model, which this tool cannot train" in text, text
@@ -102,7 +102,7 @@ def test_ae_vs_vae_suggests_a_command_that_runs_for_an_imported_model(app):
 def test_the_uses_page_counts_the_decoder_graphs_weights(app, pythae_root):
     from vae.checkpoint import load_checkpoint
 
-    app.switch_page("pages/uses.py").run()
+    switch(app, "pages/uses.py").run()
     assert_app_ok(app, "uses", errors=True)
     weights = load_checkpoint(pythae_root / "pythae-beta").model.decoder_graph.n_weights
     assert f"the receiver needs the decoder ({weights:,} weights)" in _text(app)
@@ -124,17 +124,17 @@ def test_every_page_counts_the_same_dimensions_in_use(app, pythae_root, capsys):
     used, d = int((kl >= 0.05).sum()), ck.config.latent_dim
     app.run()
     assert f"**{used} of {d}** latent dimensions in use" in _text(app), _text(app)
-    app.switch_page("pages/how_it_works.py").run()
+    switch(app, "pages/how_it_works.py").run()
     assert f"**{used} of {d} dimensions in use**" in _text(app)
     collapsed = [f"z{j}" for j in range(d) if kl[j] < 0.05]
     assert (f"**Collapsed**: {', '.join(collapsed)}." in _text(app)) == bool(collapsed)
-    app.switch_page("pages/weaknesses.py").run()
+    switch(app, "pages/weaknesses.py").run()
     assert f"keeps {used} of {d} dimensions in use" in _text(app)
     tables = [t.value for t in app.dataframe if "pythae-beta" in set(t.value.iloc[:, 0])]
     assert tables, "the table of every checkpoint's dimensions in use"
     row = tables[0][tables[0].iloc[:, 0] == "pythae-beta"].iloc[0]
     assert row.iloc[2] == f"{used} of {d}", row
-    app.switch_page("pages/reconstructions.py").run()
+    switch(app, "pages/reconstructions.py").run()
     assert any(f"{used} / {d}" in t.value.to_numpy() for t in app.table), [t.value for t in app.table]
     out = cli(capsys, "info", pythae_root / "pythae-beta").stdout
     assert re.search(rf"dims_in_use {used}\b", out), out

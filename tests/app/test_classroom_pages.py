@@ -17,7 +17,7 @@ import re
 import pytest
 from app_helpers import ROOT, need, open_link
 
-from pages._common import PAGE_SPECS
+from pages._nav import NAMES
 
 #: characters drawn from an emoji font by default (Unicode's Emoji_Presentation): the pictographs, the
 #: BMP's emoji-style symbols (⌛ ✅ ❌ ⭐ …) and variation selector 16; text symbols such as ★ are fine
@@ -31,7 +31,7 @@ def buttons(at) -> list:
     return [*at.button, *at.get("download_button")]
 
 
-@pytest.mark.parametrize("page", [f.removesuffix(".py") for f, _, _ in PAGE_SPECS])
+@pytest.mark.parametrize("page", NAMES)
 def test_buttons_use_material_icons_never_emoji(page):
     params = {"ckpt": "digits"}
     if page == "map":

@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from app_helpers import app_test, switch
 from pagecheck import assert_app_ok
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -173,13 +174,13 @@ def test_importing_vae_still_leaves_streamlit_out():
 def open_zh(page: str, ckpt: str, **state) -> AppTest:
     if not (ROOT / "checkpoints" / ckpt / "model.safetensors").is_file():
         pytest.skip(f"checkpoints/{ckpt} is not there")
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at = app_test(300)
     at.query_params["lang"] = "zh"
     at.session_state["ckpt"] = ckpt
     at.session_state["map_method"] = "pca"
     for k, v in state.items():
         at.session_state[k] = v
-    at.switch_page(page).run()
+    switch(at, page).run()
     assert_app_ok(at, f"{page}, lang=zh")
     return at
 
@@ -296,7 +297,7 @@ def test_language_survives_page_switches_and_slider_moves():
     at.slider(key="gen_temp").set_value(1.5).run()
     assert_app_ok(at)
     assert at.title[0].value == "生成" and at.session_state["lang"] == "zh"
-    at.switch_page("pages/how_it_works.py").run()
+    switch(at, "pages/how_it_works.py").run()
     assert_app_ok(at)
     assert at.title[0].value == "原理"
     assert at.sidebar.radio(key="lang").value == "zh"
@@ -309,10 +310,10 @@ def test_a_link_notice_is_in_the_links_language():
     """A malformed value of a Chinese link: its notice in Chinese (reason, parameter and fallback)."""
     if not (ROOT / "checkpoints" / "digits" / "model.safetensors").is_file():
         pytest.skip("checkpoints/digits is not there")
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at = app_test(300)
     for k, v in {"lang": "zh", "ckpt": "digits", "steps": "500", "split": "validation"}.items():
         at.query_params[k] = v
-    at.switch_page("pages/interpolate.py").run()
+    switch(at, "pages/interpolate.py").run()
     assert_app_ok(at)
     notes = [w.value for w in at.warning if "已忽略链接中的" in w.value]
     assert len(notes) == 2, [w.value for w in at.warning]
@@ -337,10 +338,10 @@ def test_the_tours_links_keep_the_language():
 def test_english_is_the_default_and_unknown_languages_fall_back():
     if not (ROOT / "checkpoints" / "digits" / "model.safetensors").is_file():
         pytest.skip("checkpoints/digits is not there")
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at = app_test(300)
     at.session_state["ckpt"] = "digits"
     at.query_params["lang"] = "xx"
-    at.switch_page("pages/generate.py").run()
+    switch(at, "pages/generate.py").run()
     assert_app_ok(at)
     assert at.title[0].value == "Generate" and at.session_state["lang"] == "en"
 

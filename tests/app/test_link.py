@@ -14,10 +14,11 @@ from pagecheck import assert_app_ok
 
 # -- the registry ---------------------------------------------------------------------------------
 def test_every_page_has_an_entry_and_keys_are_unique_with_the_shared_ones():
+    import frame.navigation  # noqa: F401  (imports every page: each declares its keys)
     from pages import _link as link
-    from pages._common import PAGE_SPECS
+    from pages._nav import NAMES
 
-    assert {f.removesuffix(".py") for f, _, _ in PAGE_SPECS} <= set(link.PARAMS)
+    assert set(NAMES) | {"*"} == set(link.PARAMS), "a page without its declaration, or one that is not a page"
     shared = {p.key for p in link.PARAMS["*"]} | {"ckpt"}
     for page, params in link.PARAMS.items():
         keys = [p.key for p in params]
@@ -228,7 +229,7 @@ def test_a_link_to_the_map_of_every_image_opens_it():
 def test_the_language_is_in_the_link():
     """?lang= is a shared key: a Chinese link opens in Chinese and the URL it leaves keeps the language;
     a tour step's link carries the session's language."""
-    from pages._tour_steps import step_link
+    from pages._tour import step_link
 
     at = open_link("generate", {"ckpt": "digits", "lang": "zh"})
     assert at.session_state["lang"] == "zh" and at.title[0].value == "生成"
@@ -304,7 +305,8 @@ def test_every_tour_step_opens_its_page_in_its_state():
     """Each step's link (what Next does) on its page: no exception, no notice, and the step's values in
     the session state; the bar shows the step's talking points."""
     from pages import _link as link
-    from pages._tour_steps import STEPS, step_link
+    from pages._tour import step_link
+    from pages._tour_steps import STEPS
 
     for name in {s.params.get("ckpt", "fashion-mnist") for s in STEPS} | {"fashion-mnist"}:
         need(name)

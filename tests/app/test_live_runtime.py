@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tomllib
+from app_helpers import app_test, switch
 from streamlit.testing.v1 import AppTest
 
 from components.live_decoder import HERE, JS_MODULES, RUNTIME_DIR, STATIC_DIR, bundle_js
@@ -50,7 +51,9 @@ def test_static_holds_only_the_runtime_and_generated_models():
     assert {p.name for p in STATIC_DIR.iterdir()} <= {"ort", "models"}
     assert "/static/models/" in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
-    assert config["server"]["enableStaticServing"] is True
+    # app.py serves static/ at /app/static/ (Streamlit's own serving would look beside frame/main.py)
+    assert config["server"]["enableStaticServing"] is False
+    assert '"/app/static/{path:path}"' in (ROOT / "app.py").read_text(encoding="utf-8")
 
 
 # -- the component's JavaScript ------------------------------------------------------------------
@@ -99,9 +102,9 @@ def test_principal_axes_against_sklearn_pca():
 
 # -- the pages mount it (AppTest) ------------------------------------------------------------------
 def open_sliders() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at = app_test(300)
     at.query_params["ckpt"] = "digits"
-    at.switch_page("pages/sliders.py").run()
+    switch(at, "pages/sliders.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 

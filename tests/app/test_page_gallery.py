@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from app_helpers import app_test, switch
 from pagecheck import assert_app_ok
 from PIL import Image
 from streamlit.testing.v1 import AppTest
@@ -28,9 +29,9 @@ PAGES = ("reconstructions", "generate", "your_image")
 
 
 def has_checkpoint(name: str) -> bool:
-    import pages._common  # a test may point the app at another folder
+    import pages._loaders  # a test may point the app at another folder
 
-    folder = pages._common.CHECKPOINT_ROOT / name
+    folder = pages._loaders.CHECKPOINT_ROOT / name
     return all((folder / f).is_file() for f in ("config.json", "model.safetensors"))
 
 
@@ -38,13 +39,13 @@ def open_page(page: str, ckpt: str = "digits", **state) -> AppTest:
     """An AppTest of the whole app, switched to ``pages/<page>.py`` for checkpoint ``ckpt``."""
     if not has_checkpoint(ckpt):
         pytest.skip(f"checkpoints/{ckpt} does not exist (yet)")
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at = app_test(120)
     at.session_state["ckpt"] = ckpt
     at.session_state["map_method"] = "pca"  # the Map page runs first; keep it off a slow UMAP fit
     for k, v in state.items():
         at.session_state[k] = v
     at.run()
-    at.switch_page(f"pages/{page}.py").run()
+    switch(at, f"pages/{page}.py").run()
     assert_clean(at)
     return at
 
@@ -102,7 +103,7 @@ def test_every_page_runs(ckpt):
     assert at.title[0].value == "Reconstructions"
     assert sum("MSE" in c for c in captions(at)) == 16  # the default grid: 16 cells
     for page, title in (("generate", "Generate"), ("your_image", "Your image")):
-        at.switch_page(f"pages/{page}.py").run()
+        switch(at, f"pages/{page}.py").run()
         assert_clean(at)
         assert at.title[0].value == title
         assert images(at), f"{page} shows no image for {ckpt}"
@@ -156,10 +157,10 @@ def test_reconstructions_follows_the_map_selection():
 
 def use_checkpoint_root(monkeypatch, root: Path) -> None:
     """Point the app at another checkpoints folder (and a private cache) for this test."""
-    import pages._common
+    import pages._loaders
 
-    monkeypatch.setattr(pages._common, "CHECKPOINT_ROOT", root)
-    monkeypatch.setattr(pages._common, "DEFAULT_CACHE_DIR", root.parent / "cache")
+    monkeypatch.setattr(pages._loaders, "CHECKPOINT_ROOT", root)
+    monkeypatch.setattr(pages._loaders, "DEFAULT_CACHE_DIR", root.parent / "cache")
 
 
 def test_reconstructions_compares_two_checkpoints(tmp_path, monkeypatch, digits_checkpoint):
@@ -221,9 +222,11 @@ def test_pick_indices(gallery):
 
 
 def test_side_by_side_and_grid_png(gallery):
+    from pages._widgets import side_by_side
+
     rec = gallery[0]
     a, b = torch.zeros(1, 8, 8), torch.ones(1, 8, 8)
-    row = rec.side_by_side([a, b], size=80, gap=4)
+    row = side_by_side([a, b], size=80, gap=4)
     assert row.shape == (80, 164) and row[:, :80].max() == 0 and row[:, 84:].min() == 255
     x = torch.rand(5, 1, 8, 8)
     im = Image.open(io.BytesIO(rec.grid_png([x, x], per_row=3, scale=2)))
@@ -346,7 +349,7 @@ def test_every_page_runs_with_a_2d_latent_space(digits_2d, monkeypatch):
     at = open_page("your_image", "d2", map_method="latent")
     assert any("latent space is 2-D" in c.value for c in at.caption)
     for page in ("reconstructions", "generate"):
-        at.switch_page(f"pages/{page}.py").run()
+        switch(at, f"pages/{page}.py").run()
         assert_clean(at)
         assert images(at)
 

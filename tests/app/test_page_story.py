@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from app_helpers import app_test, switch
 from test_page_gallery import assert_clean, has_checkpoint
 
 AppTest = pytest.importorskip("streamlit.testing.v1").AppTest
@@ -21,11 +22,11 @@ MODELS = ROOT / "models"
 def open_story(page: str, ckpt: str = "digits", **state) -> AppTest:
     if not has_checkpoint(ckpt):
         pytest.skip(f"checkpoints/{ckpt} does not exist (yet)")
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at = app_test(300)
     at.session_state["ckpt"] = ckpt
     for k, v in state.items():
         at.session_state[k] = v
-    at.switch_page(f"pages/{page}.py").run()
+    switch(at, f"pages/{page}.py").run()
     assert_clean(at)
     return at
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
+from app_helpers import app_test, switch
 from pagecheck import assert_app_ok
 from streamlit.testing.v1 import AppTest
 
@@ -21,15 +22,15 @@ NAMES = ("tmp-apptest", "tmp-long", "digits-mlp-z2-beta1", "evil")  # what these
 def ck_root(tmp_path, monkeypatch):
     """A checkpoints/ folder holding only a copy of the shipped digits model; the real one and the
     real disk cache are untouched."""
-    import pages._common as common
+    import pages._loaders as loaders
 
     if not (REAL_ROOT / "digits").is_dir():
         pytest.skip("the shipped checkpoints/digits is missing")
     root = tmp_path / "checkpoints"
     root.mkdir()
     shutil.copytree(REAL_ROOT / "digits", root / "digits")
-    monkeypatch.setattr(common, "CHECKPOINT_ROOT", root)
-    monkeypatch.setattr(common, "DEFAULT_CACHE_DIR", tmp_path / "cache")  # "Open it" encodes on the Map
+    monkeypatch.setattr(loaders, "CHECKPOINT_ROOT", root)
+    monkeypatch.setattr(loaders, "DEFAULT_CACHE_DIR", tmp_path / "cache")  # "Open it" encodes on the Map
     st.cache_resource.clear()  # a fresh job registry for every test
     st.cache_data.clear()
     yield root
@@ -41,10 +42,10 @@ def ck_root(tmp_path, monkeypatch):
 
 
 def _train_page() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at = app_test(120)
     at.session_state["ckpt"] = "digits"
     at.run()
-    at.switch_page("pages/train.py").run()
+    switch(at, "pages/train.py").run()
     assert_app_ok(at)
     return at
 
@@ -143,7 +144,7 @@ def test_a_digits_run_from_the_page_lands_in_the_picker(ck_root):
     assert at.session_state["ckpt"] == "tmp-apptest"
     assert at.title[0].value == "Map of the latent space"  # "Open it" switched pages
     # the name is now taken
-    at.switch_page("pages/train.py").run()
+    switch(at, "pages/train.py").run()
     at.text_input(key="train_name").input("tmp-apptest").run()
     assert "already exists" in _errors(at)
 

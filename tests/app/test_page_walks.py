@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from app_helpers import app_test, switch
 from pagecheck import assert_app_ok
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,16 +25,16 @@ AppTest = pytest.importorskip("streamlit.testing.v1").AppTest
 
 def open_page(name: str, page: str, **state) -> AppTest:
     """The app on ``page`` with checkpoint ``name`` (skipped when that checkpoint does not exist)."""
-    import pages._common as common
+    import pages._loaders as loaders
 
-    if not (common.CHECKPOINT_ROOT / name / "model.safetensors").is_file():
+    if not (loaders.CHECKPOINT_ROOT / name / "model.safetensors").is_file():
         pytest.skip(f"checkpoints/{name} does not exist (yet)")
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at = app_test(120)
     at.session_state["ckpt"] = name
     at.session_state["map_method"] = "pca"
     for k, v in state.items():
         at.session_state[k] = v
-    at.switch_page(page).run()
+    switch(at, page).run()
     assert_app_ok(at)
     assert not at.error, [e.value for e in at.error]
     return at
@@ -206,7 +207,7 @@ def test_beta_comparison_without_a_partner():
 @pytest.fixture()
 def root_with_beta4(tmp_path, monkeypatch):
     """A checkpoint root holding the real digits model and a quickly trained β = 4 one."""
-    import pages._common as common
+    import pages._loaders as loaders
     from vae.config import ModelConfig, TrainConfig
     from vae.data.datasets import load_dataset
     from vae.training.trainer import Trainer
@@ -218,8 +219,8 @@ def root_with_beta4(tmp_path, monkeypatch):
     tc = TrainConfig(dataset="digits", out=str(tmp_path / "digits-beta4"), epochs=3, batch_size=64,
                      lr=3e-3, seed=0)
     Trainer(mc, tc, load_dataset("digits", "train"), load_dataset("digits", "test")).run()
-    monkeypatch.setattr(common, "CHECKPOINT_ROOT", tmp_path)
-    monkeypatch.setattr(common, "DEFAULT_CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr(loaders, "CHECKPOINT_ROOT", tmp_path)
+    monkeypatch.setattr(loaders, "DEFAULT_CACHE_DIR", tmp_path / "cache")
     return tmp_path
 
 
@@ -236,7 +237,7 @@ def test_beta_comparison_with_a_partner(root_with_beta4):
 @pytest.fixture()
 def root_with_2d(tmp_path, monkeypatch):
     """A checkpoint root holding a quickly trained 2-D digits model (whatever checkpoints/ holds)."""
-    import pages._common as common
+    import pages._loaders as loaders
     from vae.config import ModelConfig, TrainConfig
     from vae.data.datasets import load_dataset
     from vae.training.trainer import Trainer
@@ -244,8 +245,8 @@ def root_with_2d(tmp_path, monkeypatch):
     mc = ModelConfig(arch="mlp", image_shape=(1, 8, 8), latent_dim=2, hidden_dims=(64, 32))
     tc = TrainConfig(dataset="digits", out=str(tmp_path / "digits-2d"), epochs=3, batch_size=64, lr=3e-3, seed=0)
     Trainer(mc, tc, load_dataset("digits", "train"), load_dataset("digits", "test")).run()
-    monkeypatch.setattr(common, "CHECKPOINT_ROOT", tmp_path)
-    monkeypatch.setattr(common, "DEFAULT_CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr(loaders, "CHECKPOINT_ROOT", tmp_path)
+    monkeypatch.setattr(loaders, "DEFAULT_CACHE_DIR", tmp_path / "cache")
     return tmp_path
 
 
@@ -259,7 +260,7 @@ def test_pages_on_a_2d_model(root_with_2d):
     assert len(rows) == 2 and len(images(at)) == 2 * 9
     at.session_state["interp_tab"] = "Attribute vectors"
     assert len(images(rerun(at))) == 3 + 8
-    at.switch_page(HOW)
+    switch(at, HOW)
     rerun(at)
     assert len(at.dataframe[0].value) == 2
     assert "(2)" in at.get("graphviz_chart")[0].proto.spec

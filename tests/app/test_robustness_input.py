@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from app_helpers import app_test, switch
 from pagecheck import assert_app_ok
 from PIL import Image
 from streamlit.testing.v1 import AppTest
@@ -188,14 +189,14 @@ def test_exif_rotation_is_applied():
 # -- uploads, on the page -------------------------------------------------------------------------
 def use_root(monkeypatch, root: Path) -> None:
     """Point the app at a checkpoints folder of this test (and a private disk cache)."""
-    import pages._common
+    import pages._loaders
 
-    monkeypatch.setattr(pages._common, "CHECKPOINT_ROOT", root)
-    monkeypatch.setattr(pages._common, "DEFAULT_CACHE_DIR", root.parent / "cache")
+    monkeypatch.setattr(pages._loaders, "CHECKPOINT_ROOT", root)
+    monkeypatch.setattr(pages._loaders, "DEFAULT_CACHE_DIR", root.parent / "cache")
 
 
 def new_app(timeout: float = 120) -> AppTest:
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    return app_test(timeout)
 
 
 def digits_root(tmp_path: Path) -> Path:
@@ -244,7 +245,7 @@ def test_every_odd_upload_on_the_your_image_page(tmp_path, monkeypatch, bombs):
     at = new_app()
     at.session_state["ckpt"] = "digits"
     at.session_state["map_method"] = "pca"
-    at.switch_page("pages/your_image.py").run(timeout=120)
+    switch(at, "pages/your_image.py").run(timeout=120)
     assert_app_ok(at, errors=True)
     for name, data in files.items():
         mime = "image/jpeg" if name.endswith(".jpg") else "image/gif" if name.endswith(".gif") else "image/png"
@@ -363,7 +364,7 @@ def test_a_checkpoint_whose_data_is_not_here_gets_an_error_not_a_crash(broken_ro
     assert len(errors) == 1 and errors[0].startswith(f"**{name}** cannot be explored here:"), errors
     assert error in errors[0], errors
     for page in ("sliders", "generate", "your_image"):  # every page says the same and keeps running
-        at.switch_page(f"pages/{page}.py").run()
+        switch(at, f"pages/{page}.py").run()
         assert_app_ok(at, page)
         assert len(at.error) == 1, (page, [e.value for e in at.error])
 
@@ -528,14 +529,14 @@ def test_checkpoint_links_never_leave_the_checkpoints_folder(root_and_outside, m
         return real(path, *a, **k)
 
     monkeypatch.setattr(vae.checkpoint, "load_checkpoint", spy)
-    import pages._common
+    import pages._loaders
 
-    monkeypatch.setattr(pages._common, "load_checkpoint", spy)
+    monkeypatch.setattr(pages._loaders, "load_checkpoint", spy)
     for link in _ckpt_links(outside):
         at = new_app()
         at.query_params["ckpt"] = link
         at.query_params["z"] = "0,0,0,0,0,0,0,0"
-        at.switch_page("pages/sliders.py").run()
+        switch(at, "pages/sliders.py").run()
         assert_app_ok(at, link)
         assert at.session_state["ckpt"] == "digits", link
         assert any("not a loadable checkpoint" in w.value for w in at.warning), link
@@ -558,7 +559,7 @@ def test_malformed_latent_codes_in_links_fall_back_with_a_notice(tmp_path, monke
     at = new_app()
     at.query_params["ckpt"] = "digits"
     at.query_params["z"] = code
-    at.switch_page("pages/sliders.py").run()
+    switch(at, "pages/sliders.py").run()
     assert_app_ok(at)
     notes = [w.value for w in at.warning if "Ignored the link's code" in w.value]
     assert len(notes) == 1 and why in notes[0], [w.value for w in at.warning]
@@ -570,7 +571,7 @@ def test_out_of_range_codes_in_links_are_clipped_not_refused(tmp_path, monkeypat
     at = new_app()
     at.query_params["ckpt"] = "digits"
     at.query_params["z"] = "1e30,-1e30,0,0,0,0,0,0"
-    at.switch_page("pages/sliders.py").run()
+    switch(at, "pages/sliders.py").run()
     assert_app_ok(at)
     assert not at.warning, [w.value for w in at.warning]
     assert at.session_state["sl_start"][:2] == [4.0, -4.0]

@@ -26,7 +26,7 @@ def _as_streamlit_sends_it(fig) -> str:
 
 def test_a_half_imported_pandas_breaks_any_plotly_chart(monkeypatch):
     """Why pandas must be whole before the first chart: even the empty warm-up chart fails."""
-    from pages._warm_up import warm_up_figure
+    from frame.warm_up import warm_up_figure
 
     assert '"height":10' in _as_streamlit_sends_it(warm_up_figure())
     monkeypatch.setitem(sys.modules, "pandas", types.ModuleType("pandas"))
@@ -34,13 +34,14 @@ def test_a_half_imported_pandas_breaks_any_plotly_chart(monkeypatch):
         _as_streamlit_sends_it(warm_up_figure())
 
 
-@pytest.mark.parametrize("module", ["pages._warm_up", "pages._common"])
+@pytest.mark.parametrize("module", ["frame.warm_up", "frame.navigation"])
 def test_pandas_is_whole_before_the_first_chart(module):
-    """app.py imports pages._warm_up before its first chart (pages run on their own import
-    pages._common first): either brings pandas in whole, under Python's import lock, where
-    streamlit, plotly and torch alone do not."""
-    app = (ROOT / "app.py").read_text(encoding="utf-8")
-    assert app.index("from pages._warm_up import") < app.index("plotly_chart(")
+    """The app's script (frame/main.py) imports frame.warm_up before its first chart, and before the
+    frame and its pages (frame.navigation): either brings pandas in whole, under Python's import
+    lock, where streamlit, plotly and torch alone do not."""
+    script = (ROOT / "frame" / "main.py").read_text(encoding="utf-8")
+    assert script.index("from frame.warm_up import") < script.index("plotly_chart(")
+    assert script.index("from frame.warm_up import") < script.index("from frame.navigation import")
     code = ("import sys, streamlit, plotly.graph_objects, torch; before = 'pandas' in sys.modules; "
             f"import {module}; print(before, 'pandas' in sys.modules)")
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)

@@ -114,9 +114,9 @@ def open_page(pg, server, name: str) -> None:
 
 def page_heading(name: str) -> str:
     """The title at the top of the page ``name`` (file stem in pages/)."""
-    from pages._tour_steps import page_title
+    from pages._nav import title
 
-    return {"map": "Map of the latent space", "train": "Train a new model"}.get(name, page_title(name))
+    return {"map": "Map of the latent space", "train": "Train a new model"}.get(name, title(name))
 
 
 def navigate(pg, name: str) -> None:

@@ -392,7 +392,7 @@ def test_without_webassembly_the_page_says_so_and_uses_the_server(browser, serve
 @pytest.mark.slow
 def test_without_the_runtime_files_the_page_says_so_and_uses_the_server(browser, exported, tmp_path):
     """The same app served from a folder whose static/ has no runtime (the files removed)."""
-    for name in ("app.py", "pages", "components", "vae", "checkpoints", "data", ".streamlit"):
+    for name in ("app.py", "frame", "pages", "components", "vae", "checkpoints", "data", ".streamlit"):
         os.symlink(ROOT / name, tmp_path / name)
     from components.live_decoder import MODELS_DIR
 

@@ -21,6 +21,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from app_helpers import switch
 
 ROOT = Path(__file__).resolve().parents[2]
 DIGITS = ROOT / "checkpoints" / "digits"
@@ -89,10 +90,10 @@ def test_without_the_app_beside_the_package_it_says_so(monkeypatch, tmp_path):
 
 
 def test_the_pages_explore_may_open_are_the_apps_with_the_map_first():
-    from pages._common import PAGE_SPECS
+    from pages._nav import NAMES
     from vae.notebook import PAGES
 
-    assert list(PAGES) == [f.removesuffix(".py") for f, _, _ in PAGE_SPECS], "vae.notebook.PAGES and the app disagree"
+    assert list(PAGES) == list(NAMES), "vae.notebook.PAGES and the app disagree"
 
 
 def test_importing_vae_leaves_the_notebook_module_out_until_explore_is_used():
@@ -153,7 +154,7 @@ def test_the_map_of_a_notebook_link_writes_its_session_and_a_bad_token_only_earn
     assert not at.link_notices, at.link_notices
     rec = ex.read(tmp_path, token)
     assert (rec["checkpoint"], rec["split"], rec["indices"], rec["point"]) == ("digits", "test", [17], 17)
-    at.switch_page("pages/generate.py")
+    switch(at, "pages/generate.py")
     at.run()
     assert url(at).get("nb") == token, "the link keeps the session on every page"
 

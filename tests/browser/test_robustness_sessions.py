@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 import torch
+from app_helpers import app_test, switch
 from pagecheck import assert_app_ok
 from PIL import Image
-from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_DIGITS = ROOT / "checkpoints" / "digits"
@@ -23,12 +23,12 @@ SHIPPED_DIGITS = ROOT / "checkpoints" / "digits"
 
 @pytest.fixture()
 def app_root(tmp_path, monkeypatch):
-    import pages._common
+    import pages._loaders
 
     root = tmp_path / "checkpoints"
     shutil.copytree(SHIPPED_DIGITS, root / "digits")
-    monkeypatch.setattr(pages._common, "CHECKPOINT_ROOT", root)
-    monkeypatch.setattr(pages._common, "DEFAULT_CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr(pages._loaders, "CHECKPOINT_ROOT", root)
+    monkeypatch.setattr(pages._loaders, "DEFAULT_CACHE_DIR", tmp_path / "cache")
     return root
 
 
@@ -43,17 +43,17 @@ def _png() -> bytes:
 def one_session(code: float) -> None:
     """A user who touches every page: map (with a chosen point), sliders, reconstructions,
     interpolation, generation, an upload, how it works."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at = app_test(120)
     at.session_state["ckpt"] = "digits"
     at.session_state["map_method"] = "pca"
     at.session_state["selected_index"] = 5
     at.session_state["selected_for"] = "digits"
     at.run()
     at.query_params["z"] = ",".join([str(code)] * 8)
-    at.switch_page("pages/sliders.py").run()
+    switch(at, "pages/sliders.py").run()
     at.slider[0].set_value(-code).run()
     for page in ("reconstructions", "interpolate", "generate", "your_image", "how_it_works"):
-        at.switch_page(f"pages/{page}.py").run()
+        switch(at, f"pages/{page}.py").run()
         assert_app_ok(at, page)
         if page == "your_image":
             at.file_uploader(key="img_upload").set_value(("bar.png", _png(), "image/png")).run()
@@ -61,9 +61,9 @@ def one_session(code: float) -> None:
 
 
 def test_sessions_share_one_model_and_leave_it_untouched(app_root):
-    import pages._common as common
+    import pages._loaders as loaders
 
-    ck = common.get_checkpoint("digits")  # the object every session gets from st.cache_resource
+    ck = loaders.get_checkpoint("digits")  # the object every session gets from st.cache_resource
     model = ck.model
     before = {k: (v.clone(), v._version) for k, v in model.state_dict().items()}
     modes: list[tuple[bool, bool]] = []  # (inference mode on, module in training mode) at every call
@@ -80,7 +80,7 @@ def test_sessions_share_one_model_and_leave_it_untouched(app_root):
     finally:
         for h in hooks:
             h.remove()
-    assert common.get_checkpoint("digits") is ck and ck.model is model  # still the same shared object
+    assert loaders.get_checkpoint("digits") is ck and ck.model is model  # still the same shared object
     assert all(inference for inference, _ in modes), "an inference ran outside torch.inference_mode()"
     assert not any(training for _, training in modes) and not model.training
     assert not any(m.training for m in model.modules())
@@ -92,15 +92,15 @@ def test_sessions_share_one_model_and_leave_it_untouched(app_root):
 
 
 def test_sessions_share_one_copy_of_the_data(app_root):
-    import pages._common as common
+    import pages._loaders as loaders
 
-    ck = common.get_checkpoint("digits")
+    ck = loaders.get_checkpoint("digits")
     one_session(1.0)
-    data = common._load_data("digits", ck.content_hash, "test", None)
-    enc = common._load_encoding("digits", ck.content_hash, "test", None, "cpu")
+    data = loaders.load_data("digits", ck.content_hash, "test", None)
+    enc = loaders.load_encoding("digits", ck.content_hash, "test", None, "cpu")
     one_session(-1.0)
-    assert common._load_data("digits", ck.content_hash, "test", None) is data
-    assert common._load_encoding("digits", ck.content_hash, "test", None, "cpu") is enc
+    assert loaders.load_data("digits", ck.content_hash, "test", None) is data
+    assert loaders.load_encoding("digits", ck.content_hash, "test", None, "cpu") is enc
 
 
 MUTATIONS = [  # what a page must never do to a model (or anything else) it shares with other sessions
@@ -115,7 +115,7 @@ MUTATIONS = [  # what a page must never do to a model (or anything else) it shar
 
 
 def test_pages_never_train_or_edit_the_shared_model():
-    files = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))]
+    files = [ROOT / "app.py", *sorted((ROOT / "frame").glob("*.py")), *sorted((ROOT / "pages").glob("*.py"))]
     assert len(files) >= 9
     for f in files:
         text = f.read_text()
@@ -125,9 +125,9 @@ def test_pages_never_train_or_edit_the_shared_model():
 
 
 def test_the_cached_loader_hands_out_eval_mode_models_without_gradients(app_root):
-    import pages._common as common
+    import pages._loaders as loaders
 
-    ck = common.get_checkpoint("digits")
+    ck = loaders.get_checkpoint("digits")
     assert not ck.model.training and not any(p.requires_grad for p in ck.model.parameters())
     from vae.explore.latent import decode
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from app_helpers import app_test
 from pagecheck import assert_app_ok
 from streamlit.testing.v1 import AppTest
 
@@ -153,7 +154,7 @@ def test_cli_map_refuses_more_codes_than_a_map_holds(tmp_path):
 
 # -- the Map page -----------------------------------------------------------------------------------
 def _app(**state) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at = app_test(300)
     at.session_state["ckpt"] = "digits"
     for k, v in state.items():
         at.session_state[k] = v

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
+from app_helpers import app_test
 from onnx import TensorProto, helper, numpy_helper
 
 from vae.byo.graphs import MAX_ONNX_BYTES
@@ -158,14 +159,13 @@ def test_import_refuses_each_hostile_graph_in_one_line(hostile_root, tmp_path, c
 
 def test_the_app_lists_them_and_keeps_running(hostile_root, tmp_path, monkeypatch):
     from pagecheck import assert_app_ok
-    from streamlit.testing.v1 import AppTest
 
-    import pages._common
+    import pages._loaders
 
     root, cases = hostile_root
-    monkeypatch.setattr(pages._common, "CHECKPOINT_ROOT", root)
-    monkeypatch.setattr(pages._common, "DEFAULT_CACHE_DIR", tmp_path / "cache")
-    at = AppTest.from_file(str(pages._common.ROOT / "app.py"), default_timeout=180)
+    monkeypatch.setattr(pages._loaders, "CHECKPOINT_ROOT", root)
+    monkeypatch.setattr(pages._loaders, "DEFAULT_CACHE_DIR", tmp_path / "cache")
+    at = app_test(180)
     at.session_state["ckpt"] = "theirs"
     at.run()
     assert_app_ok(at, "hostile folders listed", errors=True)

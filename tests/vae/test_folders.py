@@ -7,6 +7,7 @@ import os
 
 import pytest
 import torch
+from app_helpers import app_test, switch
 from PIL import Image
 
 from vae.checkpoint import load_checkpoint
@@ -212,9 +213,8 @@ def test_load_dataset_on_a_folder_with_a_wrong_explicit_shape_is_caught_by_the_c
 
 def test_every_page_opens_a_colour_checkpoint_with_two_outputs_per_pixel(tmp_path, image_folder, monkeypatch):
     """The app's pages, written for grey Bernoulli models, on an RGB discretised-logistic one."""
-    from streamlit.testing.v1 import AppTest
 
-    import pages._common
+    import pages._loaders
     from vae.config import ModelConfig, TrainConfig
     from vae.training.trainer import Trainer
 
@@ -223,15 +223,15 @@ def test_every_page_opens_a_colour_checkpoint_with_two_outputs_per_pixel(tmp_pat
     mc = ModelConfig(arch="conv", image_shape=(3, 16, 16), latent_dim=3, hidden_dims=(8, 16), fc_dim=16,
                      likelihood="logistic")
     Trainer(mc, TrainConfig(dataset=f"folder:{root}", out=str(checkpoints / "rgb"), epochs=1, batch_size=16)).run()
-    monkeypatch.setattr(pages._common, "CHECKPOINT_ROOT", checkpoints)
-    monkeypatch.setattr(pages._common, "DEFAULT_CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr(pages._loaders, "CHECKPOINT_ROOT", checkpoints)
+    monkeypatch.setattr(pages._loaders, "DEFAULT_CACHE_DIR", tmp_path / "cache")
     threads = torch.get_num_threads()  # the pages set torch's threads, which new threads inherit
     try:
-        at = AppTest.from_file(str(pages._common.ROOT / "app.py"), default_timeout=120)
+        at = app_test(120)
         at.session_state["ckpt"] = "rgb"  # 5 test images: too few for UMAP, so every map falls back to PCA
         at.run()
         for page in ("map", "sliders", "reconstructions", "interpolate", "generate", "your_image", "how_it_works"):
-            at.switch_page(f"pages/{page}.py").run()
+            switch(at, f"pages/{page}.py").run()
             assert not at.exception, (page, [e.value for e in at.exception])
             assert not at.error, (page, [e.value for e in at.error])
     finally:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from app_helpers import app_test
 from pagecheck import assert_app_ok
-from streamlit.testing.v1 import AppTest
 
 from components.big_map import CANVAS_ABOVE, HERE, JS_MODULES, canvas_above, parse_pick
 from components.live_decoder import bundle_js
@@ -150,7 +150,7 @@ def test_the_canvas_threshold_can_be_lowered_for_tests(monkeypatch):
 # -- the Map page on the canvas path ----------------------------------------------------------------------
 def test_the_map_page_draws_a_large_set_with_the_canvas_and_lists_a_lasso(monkeypatch):
     monkeypatch.setenv("VAE_MAP_CANVAS_ABOVE", "100")  # digits' 360 test images take the 70k path
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at = app_test(300)
     at.session_state["ckpt"] = "digits"
     at.run()
     assert_app_ok(at, errors=True)

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from app_helpers import app_test
 from pagecheck import assert_app_ok
 from streamlit.testing.v1 import AppTest
 
@@ -273,18 +274,18 @@ class CacheApp:
     """
 
     def __init__(self, tmp_path: Path, monkeypatch):
-        import pages._common
+        import pages._loaders
 
         self.root, self.cache = tmp_path / "checkpoints", tmp_path / "cache"
         self.n = 0
-        monkeypatch.setattr(pages._common, "CHECKPOINT_ROOT", self.root)
-        monkeypatch.setattr(pages._common, "DEFAULT_CACHE_DIR", self.cache)
+        monkeypatch.setattr(pages._loaders, "CHECKPOINT_ROOT", self.root)
+        monkeypatch.setattr(pages._loaders, "DEFAULT_CACHE_DIR", self.cache)
 
     def open(self) -> AppTest:
         self.n += 1
         name = f"copy{self.n}"
         shutil.copytree(SHIPPED_DIGITS, self.root / name, ignore=shutil.ignore_patterns("projections"))
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        at = app_test(120)
         at.session_state["ckpt"] = name
         at.session_state["map_method"] = "pca"
         at.run()

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 import torch
+from app_helpers import app_test
 from pagecheck import assert_app_ok
-from streamlit.testing.v1 import AppTest
 
 from vae.checkpoint import load_checkpoint
 from vae.cli import main
@@ -101,12 +101,12 @@ def test_library_refuses_every_hostile_folder(hostile_root, no_unpickling):
 
 
 def test_picker_lists_hostile_folders_as_broken(hostile_root, monkeypatch, no_unpickling):
-    import pages._common
+    import pages._loaders
 
     root, marker = hostile_root
-    monkeypatch.setattr(pages._common, "CHECKPOINT_ROOT", root)
-    monkeypatch.setattr(pages._common, "DEFAULT_CACHE_DIR", root.parent / "cache")
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    monkeypatch.setattr(pages._loaders, "CHECKPOINT_ROOT", root)
+    monkeypatch.setattr(pages._loaders, "DEFAULT_CACHE_DIR", root.parent / "cache")
+    at = app_test(120)
     at.query_params["ckpt"] = "beside"  # a link straight to one of them
     at.run()
     assert_app_ok(at)

@@ -1,16 +1,15 @@
 """What a session's first run shows before anything heavy is imported, and why pandas comes first.
 
-app.py hands the browser an empty Plotly chart first, so that it fetches and compiles plotly.js
+frame/main.py hands the browser an empty Plotly chart first, so that it fetches and compiles plotly.js
 (4.7 MB) while torch and the model load (~1.5 s): the map then appears about a second sooner.
 
 Plotly looks pandas up in ``sys.modules`` without importing it (``get_module("pandas",
 should_load=False)``) whenever it builds, validates or serialises a figure, even with validation
-off. While another session's thread was importing pandas for the first time, that entry was a
-half-initialised module, and even this empty chart raised "partially initialized module 'pandas'
-has no attribute 'Series'" (the flaky stException of issue #14: sessions starting at once on a
-fresh server). So pandas is imported here, before any chart: the first session of a server pays
-for it once (about 0.3 s), and any other session that starts meanwhile waits on Python's import
-lock until pandas is whole. pages/_common.py imports it too, for pages run without app.py.
+off. While another session's thread imports pandas for the first time, that entry is a
+half-initialised module, and even this empty chart raises "partially initialized module 'pandas'
+has no attribute 'Series'". So pandas is imported here, before any chart, by the first import of
+every run: the first session of a server pays for it once (about 0.3 s), and any other session
+that starts meanwhile waits on Python's import lock until pandas is whole.
 """
 
 from __future__ import annotations

@@ -1,0 +1,30 @@
+"""The script Streamlit runs for every run of every session (app.py serves it): the frame, then the page.
+
+It lives in frame/, not beside pages/: Streamlit runs a script that has a pages/ folder beside it in
+its legacy multipage mode (each pages/*.py file run on its own, without this frame) until some
+session has called ``st.navigation``.
+"""
+
+import streamlit as st
+
+from frame.warm_up import warm_up_figure
+
+# A session's first run: before the ~1.5 s of importing torch and the models, hand the browser an
+# empty chart, so that it fetches and compiles plotly.js (4.7 MB) meanwhile and the map appears about
+# a second sooner. The placeholder is emptied below. Its slot is there on every run, so that every
+# element of the page keeps its index from the first run to the next (an element whose index changes
+# is drawn again in the browser, the map's chart included).
+warm_up = st.empty()
+first = "plotly_warmed" not in st.session_state
+if first:
+    st.session_state["plotly_warmed"] = True
+    warm_up.plotly_chart(warm_up_figure())
+
+from frame.heap import settle_heap  # noqa: E402  (after the warm-up, on purpose)
+from frame.navigation import frame  # noqa: E402
+
+page = frame()
+if first:
+    warm_up.empty()
+page.run()
+settle_heap(page.url_path)  # once per page and server: the garbage collector stops walking torch & co.
