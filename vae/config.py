@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .errors import ConfigError
+from .options import Option, option, options
 
 Variance = Literal["learned", "fixed"]
 Device = Literal["auto", "cpu", "cuda", "mps"]
@@ -65,19 +66,36 @@ class JsonConfig:
 class ModelConfig(JsonConfig):
     """Everything needed to rebuild a :class:`vae.model.VAE`."""
 
-    arch: str = "conv"  # a name in vae.archs.ARCHITECTURES: "mlp" (fully connected), "conv" (strided convolutions)
+    # a name in vae.archs.ARCHITECTURES: "mlp" (fully connected), "conv" (strided convolutions)
+    arch: str = option("conv", "--arch", "mlp (fully connected) or conv (strided convolutions); default {default}",
+                       choices=lambda: _registered("archs"), resume="refuse", command="always")
     image_shape: tuple[int, int, int] = (1, 28, 28)  # (channels, height, width) of the data
-    latent_dim: int = 16  # size of z
+    latent_dim: int = option(16, "--latent-dim", "size of z (default {default})", minimum=1, resume="refuse",
+                             command="always")
     # mlp: widths of the hidden layers (encoder order; the decoder mirrors them).
     # conv: channels of each stride-2 stage (each halves height and width).
-    hidden_dims: tuple[int, ...] = (32, 64)
-    fc_dim: int = 256  # conv only: width of the dense layer between the feature map and z
-    beta: float = 1.0  # weight of the KL term (beta-VAE); 1 is the plain ELBO
+    # The default is the architecture's own (Architecture.default_hidden): conv's here.
+    hidden_dims: tuple[int, ...] = option(
+        (32, 64), "--hidden", "mlp: hidden widths; conv: channels per stage (default: {default})",
+        per_arch=True, resume="refuse", command="changed")
+    # conv only: width of the dense layer between the feature map and z
+    fc_dim: int = option(256, "--fc-dim", "conv: width of the dense layer (default {default})", minimum=1,
+                         arch="conv", resume="refuse", command="changed")
+    # weight of the KL term (beta-VAE); 1 is the plain ELBO
+    beta: float = option(1.0, "--beta", "KL weight (default {default})", minimum=0.0, resume="refuse",
+                         command="always")
     # p(x|z), a name in vae.likelihoods.LIKELIHOODS: "bernoulli" (grey levels as probabilities),
     # "gaussian" (one sigma for all pixels), "logistic" (discretised logistic per pixel: colour, natural images)
-    likelihood: str = "bernoulli"
-    variance: Variance = "learned"  # gaussian only: one learned sigma, or fixed at `sigma`
-    sigma: float = 0.1  # gaussian only: the fixed (or initial learned) standard deviation
+    likelihood: str = option(
+        "bernoulli", "--likelihood", "p(x|z): bernoulli, gaussian (one sigma), or logistic (discretised, per "
+        "pixel: suits colour and natural images); default {default}",
+        choices=lambda: _registered("likelihoods"), resume="refuse", command="changed")
+    # gaussian only: one learned sigma, or fixed at `sigma`
+    variance: Variance = option("learned", "--variance", "gaussian likelihood: learned or fixed sigma (default "
+                                "{default})", group="likelihood", resume="refuse")
+    # gaussian only: the fixed (or initial learned) standard deviation
+    sigma: float = option(0.1, "--sigma", "gaussian likelihood: the (initial) sigma, default {default}",
+                          minimum=0.0, strict=True, group="likelihood", resume="refuse")
 
     def validate(self) -> ModelConfig:
         from .archs import get_architecture  # the registries import this module
@@ -123,24 +141,54 @@ class ModelConfig(JsonConfig):
 class TrainConfig(JsonConfig):
     """One training run: data, optimisation and where the checkpoint goes."""
 
-    dataset: str = "fashion-mnist"  # a name from vae.data.datasets.DATASETS, or "folder:PATH"
+    # a name from vae.data.datasets.DATASETS, or "folder:PATH"
+    dataset: str = option("fashion-mnist", "--dataset", "fashion-mnist, mnist, kmnist, digits, or folder:PATH "
+                          "(default {default})", resume="keep", command="always")
     out: str = "checkpoints/run"  # checkpoint folder, rewritten atomically after every epoch
-    epochs: int = 20  # passes over the training split
-    batch_size: int = 128  # images per optimisation step
-    lr: float = 1e-3  # Adam learning rate
-    lr_schedule: Literal["constant", "cosine"] = "cosine"  # cosine decays to lr/20 at the end
-    kl_warmup_epochs: float = 0.0  # KL weight ramps linearly from 0 to beta over this many epochs
-    seed: int = 0  # seeds python, numpy and torch: runs are reproducible on CPU
-    device: Device = "auto"  # auto: cuda, then mps, then cpu
-    data_dir: str | None = None  # searched first for the dataset's files
-    image_size: int | None = None  # folder datasets: resize to this square size (default 28)
-    channels: int | None = None  # folder datasets: 1 (grayscale) or 3 (RGB) (default 1)
-    limit: int | None = None  # use only the first N training images (quick runs, tests)
+    # passes over the training split
+    epochs: int = option(20, "--epochs", "default {default}; with --resume, the number the run was started with",
+                         minimum=1, resume="keep", command="always")
+    batch_size: int = option(128, "--batch-size", "images per step (default {default})", minimum=1,
+                             resume="refuse", command="always")
+    lr: float = option(1e-3, "--lr", "Adam's learning rate (default {default})", minimum=0.0, strict=True,
+                       resume="refuse", command="always")
+    # cosine decays to lr/20 at the end
+    lr_schedule: Literal["constant", "cosine"] = option(
+        "cosine", "--lr-schedule", "constant, or cosine (decays to lr/20); default {default}", resume="refuse",
+        command="changed")
+    # KL weight ramps linearly from 0 to beta over this many epochs
+    kl_warmup_epochs: float = option(
+        0.0, "--kl-warmup", "ramp the KL weight from 0 to beta over this many epochs (default {default})",
+        minimum=0.0, metavar="EPOCHS", resume="refuse", command="changed")
+    # seeds python, numpy and torch: runs are reproducible on CPU
+    seed: int = option(0, "--seed", "default {default}", resume="refuse", command="changed")
+    # auto: cuda, then mps, then cpu
+    device: Device = option("auto", "--device", "auto: cuda, then mps, then cpu (default {default})")
+    # searched first for the dataset's files
+    data_dir: str | None = option(None, "--data-dir", "where the dataset's files are searched first",
+                                  default_text="none")
+    # folder datasets: resize to this square size
+    image_size: int | None = option(
+        None, "--image-size", "folder datasets: square size to resize to (default: {default})", minimum=1,
+        default_text="the images' own size when they share one, else 28", resume="keep")
+    # folder datasets: 1 (grayscale) or 3 (RGB)
+    channels: int | None = option(
+        None, "--channels", "folder datasets: 1 = grayscale, 3 = RGB (default: {default})", choices=(1, 3),
+        default_text="RGB when any image is in colour", resume="keep")
+    # use only the first N training images (quick runs, tests)
+    limit: int | None = option(None, "--limit", "train on the first N images only", minimum=1, default_text="all",
+                               resume="refuse", command="changed")
     resume: bool = False  # continue from the checkpoint in `out` (its last finished epoch)
     amp: bool = True  # mixed precision on CUDA (ignored elsewhere)
-    threads: int | None = None  # torch CPU threads (default: torch's choice)
-    half_weights: bool = False  # store weights as float16 (smaller checkpoint)
-    keep_optimizer: bool = True  # store Adam's state so --resume continues exactly
+    # torch CPU threads
+    threads: int | None = option(None, "--threads", "torch's CPU threads (default: {default})", minimum=1,
+                                 default_text="torch's choice")
+    # store weights as float16 (smaller checkpoint)
+    half_weights: bool = option(False, "--half", "store the final weights as float16", default_text="float32")
+    # store Adam's state so --resume continues exactly
+    keep_optimizer: bool = option(True, "--no-optimizer-state",
+                                  "drop Adam's state from the final checkpoint (smaller; --resume restarts Adam)",
+                                  default_text="Adam's state kept")
     extra: dict[str, Any] = field(default_factory=dict)  # free-form notes saved in meta.json
 
     def validate(self) -> TrainConfig:
@@ -173,17 +221,22 @@ class TrainConfig(JsonConfig):
 class RunConfig:
     """One training run of a comparison model (a GAN, a classifier); each subclass sets its defaults."""
 
-    dataset: str = "fashion-mnist"  # a name from vae.data.datasets.DATASETS
+    # a name from vae.data.datasets.DATASETS
+    dataset: str = option("fashion-mnist", "--dataset", "fashion-mnist, mnist, kmnist or digits (default {default})")
     out: str = "models/run"  # folder, rewritten atomically after every epoch
-    epochs: int = 10  # passes over the training split
-    batch_size: int = 128  # images per step
-    lr: float = 1e-3  # Adam learning rate
-    seed: int = 0  # seeds python, numpy and torch
-    device: str = "auto"  # auto: cuda, then mps, then cpu
-    data_dir: str | None = None  # searched first for the dataset's files
-    limit: int | None = None  # use only the first N training images (tests)
-    threads: int | None = None  # torch CPU threads
-    half_weights: bool = False  # store the final weights as float16
+    epochs: int = option(10, "--epochs", "passes over the training split (default {default})", minimum=1)
+    batch_size: int = option(128, "--batch-size", "images per step (default {default})", minimum=1)
+    lr: float = option(1e-3, "--lr", "Adam's learning rate (default {default})", minimum=0.0, strict=True)
+    seed: int = option(0, "--seed", "seeds python, numpy and torch (default {default})")
+    device: str = option("auto", "--device", "auto: cuda, then mps, then cpu (default {default})",
+                         choices=DEVICES)
+    # searched first for the dataset's files
+    data_dir: str | None = option(None, "--data-dir", "where the dataset's files are searched first",
+                                  default_text="none")
+    limit: int | None = option(None, "--limit", "train on the first N images only", minimum=1, default_text="all")
+    threads: int | None = option(None, "--threads", "torch's CPU threads (default: {default})", minimum=1,
+                                 default_text="torch's choice")
+    half_weights: bool = option(False, "--half", "store the final weights as float16", default_text="float32")
 
     def validate(self) -> RunConfig:
         for name in ("epochs", "batch_size"):
@@ -195,3 +248,21 @@ class RunConfig:
         if self.limit is not None and self.limit < 1:
             raise ConfigError(f"limit must be >= 1 images, got {self.limit}")
         return self
+
+
+def _registered(registry: str) -> list[str]:
+    """The names registered now in vae.archs or vae.likelihoods (a registry grows as code registers)."""
+    if registry == "archs":
+        from .archs import ARCHITECTURES  # lazily: the registries import this module's types
+
+        return list(ARCHITECTURES)
+    from .likelihoods import LIKELIHOODS
+
+    return list(LIKELIHOODS)
+
+
+def train_options() -> list[Option]:
+    """`python -m vae train`'s options, in the order its help and the README list them: the data set,
+    the model's (:class:`ModelConfig`), then the run's (:class:`TrainConfig`)."""
+    run = options(TrainConfig)
+    return [run[0], *options(ModelConfig), *run[1:]]

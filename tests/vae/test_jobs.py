@@ -207,10 +207,10 @@ def test_train_command_means_the_same_to_the_cli(mc, tc):
     argv = shlex.split(train_command(mc, tc))
     assert argv[:4] == ["python", "-m", "vae", "train"]
     a = resolve_train_args(build_parser().parse_args(argv[3:]))
-    hidden = a.hidden or ((512, 256) if a.arch == "mlp" else (32, 64))
+    hidden = a.hidden_dims or ((512, 256) if a.arch == "mlp" else (32, 64))
     assert (a.dataset, a.arch, a.latent_dim, tuple(hidden), a.beta) == (
         tc.dataset, mc.arch, mc.latent_dim, mc.hidden_dims, mc.beta)
-    assert (a.epochs, a.batch_size, a.lr, a.kl_warmup, a.seed, a.out, a.lr_schedule) == (
+    assert (a.epochs, a.batch_size, a.lr, a.kl_warmup_epochs, a.seed, a.out, a.lr_schedule) == (
         tc.epochs, tc.batch_size, tc.lr, tc.kl_warmup_epochs, tc.seed, tc.out, tc.lr_schedule)
     assert train_command(mc, tc, out="elsewhere").endswith("--out elsewhere")
 

@@ -61,8 +61,8 @@ def test_more_epochs_continue_and_say_what_the_schedule_does(finished):
 @pytest.mark.parametrize("extra, named", [
     (["--lr", "1e-3"], "--lr 0.003 (this run asks for 0.001)"),
     (["--batch-size", "64"], "--batch-size 256 (this run asks for 64)"),
-    (["--lr", "1e-3", "--batch-size", "64"], "--lr 0.003 (this run asks for 0.001), --batch-size 256 (this run "
-                                             "asks for 64)"),
+    (["--lr", "1e-3", "--batch-size", "64"], "--batch-size 256 (this run asks for 64), --lr 0.003 (this run "
+                                             "asks for 0.001)"),
 ])
 def test_changed_settings_are_refused_naming_both_values(finished, extra, named):
     code, out, err = _resume(finished, "--epochs", "4", *extra)

@@ -23,6 +23,7 @@ from ..checkpoint import ModelFolder, load_folder
 from ..config import JsonConfig, RunConfig, check_stages
 from ..data.datasets import ImageDataset, load_dataset
 from ..errors import ConfigError
+from ..options import option
 from ..training.loop import EpochLoop, run_meta, use_threads
 from ..training.trainer import Reporting, TrainResult, resolve_device, set_seed
 
@@ -36,8 +37,11 @@ class ClassifierConfig(JsonConfig):
     KIND = KIND
     image_shape: tuple[int, int, int] = (1, 28, 28)  # (channels, height, width) of the data
     n_classes: int = 10  # outputs
-    channels: tuple[int, ...] = (32, 64)  # 3x3 convolution + 2x2 max-pool stages
-    feature_dim: int = 128  # the penultimate layer: the features of the Fréchet distance
+    # 3x3 convolution + 2x2 max-pool stages
+    channels: tuple[int, ...] = option((32, 64), "--channels", "per conv + pool stage (default {default})")
+    # the penultimate layer: the features of the Fréchet distance
+    feature_dim: int = option(128, "--feature-dim", "width of the features the Fréchet distance compares "
+                              "(default {default})", minimum=1)
 
     def validate(self) -> ClassifierConfig:
         check_stages(self.image_shape, self.channels, "pooling stages")

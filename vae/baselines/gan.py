@@ -25,6 +25,7 @@ from ..checkpoint import ModelFolder, load_folder
 from ..config import JsonConfig, RunConfig, check_stages
 from ..data.datasets import ImageDataset, load_dataset
 from ..errors import ConfigError
+from ..options import option
 from ..training.loop import EpochLoop, Step, run_meta, use_threads
 from ..training.trainer import Reporting, TrainResult, resolve_device, set_seed
 
@@ -37,9 +38,11 @@ class GanConfig(JsonConfig):
 
     KIND = KIND
     image_shape: tuple[int, int, int] = (1, 28, 28)  # (channels, height, width) of the data
-    noise_dim: int = 64  # size of the generator's input z ~ N(0, I)
+    # size of the generator's input z ~ N(0, I)
+    noise_dim: int = option(64, "--noise-dim", "size of the noise z the generator takes (default {default})",
+                            minimum=1)
     # channels of each stride-2 stage, discriminator order (the generator mirrors them)
-    channels: tuple[int, ...] = (32, 64)
+    channels: tuple[int, ...] = option((32, 64), "--channels", "per stride-2 stage (default {default})")
 
     def validate(self) -> GanConfig:
         check_stages(self.image_shape, self.channels, "stride-2 stages")

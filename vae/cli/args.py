@@ -7,9 +7,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..options import Option
 
 EXIT_USAGE = 2
 DATA_DIR_HELP = ("where the dataset's files are searched first; for a folder: checkpoint, the image folder "
@@ -92,3 +97,26 @@ def pixel_range(s: str) -> tuple[int, int]:
     if key not in ranges:
         raise argparse.ArgumentTypeError(f"a pixel range is 0,1 or -1,1, got {s!r}")
     return ranges[key]
+
+
+def add_option(parser: argparse.ArgumentParser, option: Option, left_out: Any = None) -> None:
+    """A declared option (:func:`vae.options.option`) as an argument of ``parser``, parsed into the
+    attribute of its field's name; ``left_out``: its value when the command line leaves it out."""
+    kind = option.value_type
+    if kind is bool:  # a flag: --half sets True, --no-optimizer-state sets False
+        parser.add_argument(option.flag, dest=option.name, help=option.help_text(),
+                            action="store_false" if option.default else "store_true")
+        return
+    kw: dict[str, Any] = {"dest": option.name, "default": left_out, "help": option.help_text()}
+    values = option.values()
+    if values is not None:
+        kw.update(choices=values, type=int if all(isinstance(v, int) for v in values) else None)
+    else:
+        kw["metavar"] = option.metavar or option.flag.lstrip("-").replace("-", "_").upper()
+        if typing.get_origin(kind) is tuple:
+            kw["type"] = sizes
+        elif kind is int:
+            kw["type"] = positive_int(option.flag) if option.minimum == 1 else int
+        elif kind is float:
+            kw["type"] = number(option.flag, option.minimum, option.strict)
+    parser.add_argument(option.flag, **kw)

@@ -10,55 +10,18 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .args import CliError, Command, number, positive_int, prog_name, sizes
+from .args import CliError, Command, add_option, positive_int, prog_name
 
 
 def add_train(sub) -> argparse.ArgumentParser:
-    """train: a VAE, saved as a checkpoint folder after every epoch."""
-    from ..archs import ARCHITECTURES
-    from ..config import DEVICES, VARIANCES
-    from ..likelihoods import LIKELIHOODS
+    """train: a VAE, saved as a checkpoint folder after every epoch. Its settings are the options
+    declared on ModelConfig and TrainConfig (vae.config.train_options); those --resume reads from the
+    run are left None here and filled by :func:`resolve_train_args`."""
+    from ..config import train_options
 
     t = sub.add_parser("train", help="train a VAE and save a checkpoint folder")
-    # Options whose default is None here take TRAIN_DEFAULTS, or with --resume the run's own values.
-    t.add_argument("--dataset", default=None,
-                   help="fashion-mnist (default), mnist, kmnist, digits, or folder:PATH")
-    t.add_argument("--arch", choices=list(ARCHITECTURES), default=None, help="conv (default) or mlp")
-    t.add_argument("--latent-dim", type=positive_int("--latent-dim"), default=None, help="default 16")
-    t.add_argument("--hidden", type=sizes, default=None,
-                   help="mlp: hidden widths (default 512,256); conv: channels per stage (default 32,64); "
-                        "other architectures: their default_hidden")
-    t.add_argument("--fc-dim", type=positive_int("--fc-dim"), default=None,
-                   help="conv: width of the dense layer (default 256)")
-    t.add_argument("--beta", type=number("--beta", 0.0), default=None, help="KL weight (default 1)")
-    t.add_argument("--likelihood", choices=list(LIKELIHOODS), default=None,
-                   help="p(x|z): bernoulli (default), gaussian (one sigma), or logistic (discretised, "
-                        "per pixel: suits colour and natural images)")
-    t.add_argument("--variance", choices=VARIANCES, default=None,
-                   help="gaussian likelihood: learned (default) or fixed sigma")
-    t.add_argument("--sigma", type=number("--sigma", 0.0, strict=True), default=None,
-                   help="gaussian likelihood: the (initial) sigma, default 0.1")
-    t.add_argument("--epochs", type=positive_int("--epochs"), default=None,
-                   help="default 20; with --resume, the number the run was started with")
-    t.add_argument("--batch-size", type=positive_int("--batch-size"), default=None, help="default 128")
-    t.add_argument("--lr", type=number("--lr", 0.0, strict=True), default=None, help="default 1e-3")
-    t.add_argument("--lr-schedule", choices=("constant", "cosine"), default=None, help="default cosine")
-    t.add_argument("--kl-warmup", type=number("--kl-warmup", 0.0), default=None, metavar="EPOCHS",
-                   help="ramp the KL weight from 0 to beta over this many epochs (default 0)")
-    t.add_argument("--seed", type=int, default=None, help="default 0")
-    t.add_argument("--device", choices=DEVICES, default="auto")
-    t.add_argument("--data-dir", default=None)
-    t.add_argument("--image-size", type=positive_int("--image-size"), default=None,
-                   help="folder datasets: square size to resize to (default: the images' own size "
-                        "when they share one, else 28)")
-    t.add_argument("--channels", type=int, choices=(1, 3), default=None,
-                   help="folder datasets: 1 = grayscale, 3 = RGB (default: RGB when any image is in colour)")
-    t.add_argument("--limit", type=positive_int("--limit"), default=None,
-                   help="train on the first N images only")
-    t.add_argument("--threads", type=positive_int("--threads"), default=None)
-    t.add_argument("--half", action="store_true", help="store the final weights as float16")
-    t.add_argument("--no-optimizer-state", action="store_true",
-                   help="drop Adam's state from the final checkpoint (smaller; --resume restarts Adam)")
+    for o in train_options():
+        add_option(t, o, left_out=o.default if o.resume == "may change" else None)
     t.add_argument("--out", required=True, help="checkpoint folder to write")
     t.add_argument("--resume", action="store_true",
                    help="continue the run saved in --out; options left out take the run's values")
@@ -71,52 +34,38 @@ def add_train(sub) -> argparse.ArgumentParser:
 
 def add_train_gan(sub) -> argparse.ArgumentParser:
     """train-gan: a small DCGAN on the same data (for the VAE-vs-GAN page)."""
-    g = _model_train_parser(sub, "train-gan", "train a small DCGAN on the same data (for the VAE-vs-GAN page)",
-                            epochs=15, lr=2e-4)
-    g.add_argument("--noise-dim", type=positive_int("--noise-dim"), default=64)
-    g.add_argument("--channels", type=sizes, default=(32, 64), help="per stride-2 stage (default 32,64)")
-    return g
+    from ..baselines.gan import GanConfig, GanTrainConfig
+
+    return _model_train_parser(sub, "train-gan", "train a small DCGAN on the same data (for the VAE-vs-GAN page)",
+                               GanTrainConfig, GanConfig)
 
 
 def add_train_classifier(sub) -> argparse.ArgumentParser:
     """train-classifier: the classifier that judges generated images."""
-    c = _model_train_parser(sub, "train-classifier", "train the small classifier that judges generated images",
-                            epochs=6, lr=1e-3)
-    c.add_argument("--channels", type=sizes, default=(32, 64), help="per conv + pool stage (default 32,64)")
-    c.add_argument("--feature-dim", type=positive_int("--feature-dim"), default=128)
-    return c
+    from ..baselines.classifier import ClassifierConfig, ClassifierTrainConfig
+
+    return _model_train_parser(sub, "train-classifier", "train the small classifier that judges generated images",
+                               ClassifierTrainConfig, ClassifierConfig)
 
 
-def _model_train_parser(sub, name: str, help: str, epochs: int, lr: float) -> argparse.ArgumentParser:
-    """The options the comparison models' training commands share."""
-    from ..config import DEVICES
+def _model_train_parser(sub, name: str, help: str, run_config: type, model_config: type) -> argparse.ArgumentParser:
+    """A comparison model's training command: the options declared on its run's config, --out, then
+    those declared on its model's config."""
+    from ..options import options
 
     t = sub.add_parser(name, help=help)
-    t.add_argument("--dataset", default="fashion-mnist", help="fashion-mnist (default), mnist, kmnist, digits")
-    t.add_argument("--epochs", type=positive_int("--epochs"), default=epochs)
-    t.add_argument("--batch-size", type=positive_int("--batch-size"), default=128)
-    t.add_argument("--lr", type=number("--lr", 0.0, strict=True), default=lr)
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--device", choices=DEVICES, default="auto")
-    t.add_argument("--data-dir", default=None)
-    t.add_argument("--limit", type=positive_int("--limit"), default=None, help="train on the first N images only")
-    t.add_argument("--threads", type=positive_int("--threads"), default=None)
-    t.add_argument("--half", action="store_true", help="store the final weights as float16")
+    for o in options(run_config):
+        add_option(t, o, left_out=o.default)
     t.add_argument("--out", required=True, help="folder to write (models/NAME)")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    for o in options(model_config):
+        add_option(t, o, left_out=o.default)
     return t
 
 
-#: `train` options and their defaults, for those left out (with --resume: left out and not saved).
-TRAIN_DEFAULTS: dict[str, Any] = {
-    "dataset": "fashion-mnist", "arch": "conv", "latent_dim": 16, "hidden": None, "fc_dim": 256, "beta": 1.0,
-    "likelihood": "bernoulli", "variance": "learned", "sigma": 0.1, "epochs": 20, "batch_size": 128,
-    "lr": 1e-3, "lr_schedule": "cosine", "kl_warmup": 0.0, "seed": 0,
-}
-
-
 def _saved_settings(out: Path) -> dict[str, Any]:
-    """The `train` options a saved run used, read from its config.json and meta.json."""
+    """The `train` options a saved run used (those --resume reads), from its config.json and meta.json."""
+    from ..config import ModelConfig, train_options
     from ..errors import CheckpointError
     from ..folders import CONFIG, META, read_json
 
@@ -125,10 +74,13 @@ def _saved_settings(out: Path) -> dict[str, Any]:
     except CheckpointError:
         return {}  # the run's own loading says what is wrong with it
     tc = meta.get("train_config") or {}
-    saved = {k: cfg.get(k) for k in ("arch", "latent_dim", "fc_dim", "beta", "likelihood", "variance", "sigma")}
-    saved.update({k: tc.get(k) for k in ("epochs", "batch_size", "lr", "lr_schedule", "seed", "limit")})
-    saved.update(dataset=meta.get("dataset"), kl_warmup=tc.get("kl_warmup_epochs"),
-                 hidden=tuple(cfg["hidden_dims"]) if isinstance(cfg.get("hidden_dims"), list) else None)
+    saved = {o.name: (cfg if o.config is ModelConfig else tc).get(o.name)
+             for o in train_options() if o.resume != "may change"}
+    hidden = saved["hidden_dims"]
+    saved["hidden_dims"] = tuple(hidden) if isinstance(hidden, list) else None
+    # the data set as the run resolved it (a folder: its absolute path), and a folder's image size and
+    # channels as read off its images (the run's own may have been left to be inferred)
+    saved.update(dataset=meta.get("dataset"), image_size=None, channels=None)
     shape = cfg.get("image_shape")
     if str(saved["dataset"]).startswith("folder:") and isinstance(shape, list) and len(shape) == 3:
         saved.update(channels=shape[0], image_size=shape[1])
@@ -136,11 +88,14 @@ def _saved_settings(out: Path) -> dict[str, Any]:
 
 
 def resolve_train_args(args: argparse.Namespace) -> argparse.Namespace:
-    """Fill the `train` options left out: with --resume from the saved run, else TRAIN_DEFAULTS."""
+    """Fill the `train` options left out: with --resume from the saved run, else their declared defaults
+    (``hidden_dims`` stays None: the architecture's own)."""
+    from ..config import train_options
+
     saved = _saved_settings(Path(args.out)) if args.resume else {}
-    for key in (*TRAIN_DEFAULTS, "limit", "image_size", "channels"):
-        if getattr(args, key) is None:
-            setattr(args, key, saved.get(key, TRAIN_DEFAULTS.get(key)))
+    for o in train_options():
+        if o.resume != "may change" and getattr(args, o.name) is None:
+            setattr(args, o.name, saved.get(o.name, None if o.per_arch else o.default))
     return args
 
 
@@ -195,20 +150,11 @@ def _train(args: argparse.Namespace, d) -> int:
         return resolved
 
     args = distributed.on_main(d, settle)
-    tc = TrainConfig(
-        dataset=args.dataset, out=args.out, epochs=args.epochs, batch_size=args.batch_size,
-        lr=args.lr, lr_schedule=args.lr_schedule, kl_warmup_epochs=args.kl_warmup,
-        seed=args.seed, device=args.device, data_dir=args.data_dir, image_size=args.image_size,
-        channels=args.channels, limit=args.limit, resume=args.resume, threads=args.threads,
-        half_weights=args.half, keep_optimizer=not args.no_optimizer_state,
-    ).validate()
+    tc = TrainConfig(**_settings(args, TrainConfig), out=args.out, resume=args.resume).validate()
     train_data, test_data = load_training_data(tc.dataset, tc.data_dir, tc.image_size, tc.channels)
-    hidden = args.hidden or get_architecture(args.arch).default_hidden
-    mc = ModelConfig(
-        arch=args.arch, image_shape=tuple(train_data.image_shape), latent_dim=args.latent_dim,
-        hidden_dims=hidden, fc_dim=args.fc_dim, beta=args.beta, likelihood=args.likelihood,
-        variance=args.variance, sigma=args.sigma,
-    ).validate()
+    model = _settings(args, ModelConfig)
+    model["hidden_dims"] = args.hidden_dims or get_architecture(args.arch).default_hidden
+    mc = ModelConfig(**model, image_shape=tuple(train_data.image_shape)).validate()
     command = f"{prog_name()} " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     if d is not None:
         command = distributed.launch_command() or (
@@ -237,6 +183,13 @@ def _train(args: argparse.Namespace, d) -> int:
     return 0
 
 
+def _settings(args: argparse.Namespace, config: type) -> dict[str, Any]:
+    """The parsed values of the options declared on ``config``'s fields, by field name."""
+    from ..options import options
+
+    return {o.name: getattr(args, o.name) for o in options(config)}
+
+
 def _torchrun_prefix() -> str:
     """How torchrun was called, as far as its environment tells (for meta.json's command)."""
     import os
@@ -254,25 +207,24 @@ def cmd_train_model(args: argparse.Namespace) -> int:
     if Path(args.out).exists() and any(Path(args.out).iterdir()):
         raise CliError(f"{args.out} already exists; choose another --out or remove it")
     train_data = load_dataset(args.dataset, "train", data_dir=args.data_dir)
-    common = dict(dataset=args.dataset, out=args.out, epochs=args.epochs, batch_size=args.batch_size,
-                  lr=args.lr, seed=args.seed, device=args.device, data_dir=args.data_dir, limit=args.limit,
-                  threads=args.threads, half_weights=args.half)
     command = "python -m vae " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     shape = tuple(train_data.image_shape)
     if args.command == "train-gan":
         from ..baselines.gan import GanConfig, GanTrainConfig, GanTrainer
 
-        trainer = GanTrainer(GanConfig(image_shape=shape, noise_dim=args.noise_dim, channels=args.channels),
-                             GanTrainConfig(**common), train_data, command=command)
+        trainer = GanTrainer(GanConfig(image_shape=shape, **_settings(args, GanConfig)),
+                             GanTrainConfig(**_settings(args, GanTrainConfig), out=args.out), train_data,
+                             command=command)
         line = ("epoch {epoch:>3}/{epochs}  D loss {d_loss:.3f}  G loss {g_loss:.3f}  D(real) {d_real:.2f}  "
                 "D(fake) {d_fake:.2f}  {seconds:.0f}s")
     else:
         from ..baselines.classifier import ClassifierConfig, ClassifierTrainConfig, ClassifierTrainer
 
         test_data = load_dataset(args.dataset, "test", data_dir=args.data_dir)
-        cfg = ClassifierConfig(image_shape=shape, n_classes=len(train_data.class_names), channels=args.channels,
-                               feature_dim=args.feature_dim)
-        trainer = ClassifierTrainer(cfg, ClassifierTrainConfig(**common), train_data, test_data, command=command)
+        cfg = ClassifierConfig(image_shape=shape, n_classes=len(train_data.class_names),
+                               **_settings(args, ClassifierConfig))
+        tc = ClassifierTrainConfig(**_settings(args, ClassifierTrainConfig), out=args.out)
+        trainer = ClassifierTrainer(cfg, tc, train_data, test_data, command=command)
         line = "epoch {epoch:>3}/{epochs}  train loss {train_loss:.4f}  test accuracy {test_acc:.4f}  {seconds:.0f}s"
     _attach_progress(trainer, bar=not args.no_progress, epoch_line=line)
     result = trainer.run()

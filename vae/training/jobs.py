@@ -27,14 +27,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..archs import get_architecture
-from ..config import ModelConfig, TrainConfig
+from ..config import ModelConfig, TrainConfig, train_options
 from ..data.datasets import ImageDataset, load_training_data
 from ..errors import CheckpointError, ConfigError, DataError
 from ..explore.latent import COLLAPSED_KL
 from ..folders import IMPORTED_NOTE, ONNX_KIND, folder_kind, update_meta
 from ..i18n import N_, Text
 from ..model import gaussian_kl
+from ..options import show
 from .trainer import NonFiniteLossError, Trainer
 
 ACTIVE = ("queued", "running")
@@ -156,26 +156,19 @@ def collapse_verdict(kl_per_dim: np.ndarray, epochs: int, warmup: float, beta: f
 def train_command(model_config: ModelConfig, train_config: TrainConfig, out: str | None = None,
                   multiline: bool = False) -> str:
     """The ``python -m vae train`` command line with the same settings (``out`` replaces the path);
-    ``multiline``: one option per line (shell continuation lines), so that no option is split."""
-    mc, tc = model_config, train_config
-    args = ["--dataset", tc.dataset, "--arch", mc.arch, "--latent-dim", str(mc.latent_dim)]
-    if tuple(mc.hidden_dims) != tuple(get_architecture(mc.arch).default_hidden):  # --hidden's default
-        args += ["--hidden", ",".join(str(d) for d in mc.hidden_dims)]
-    if mc.arch == "conv" and mc.fc_dim != 256:
-        args += ["--fc-dim", str(mc.fc_dim)]
-    args += ["--beta", f"{mc.beta:g}"]
-    if mc.likelihood != "bernoulli":
-        args += ["--likelihood", mc.likelihood, "--variance", mc.variance, "--sigma", f"{mc.sigma:g}"]
-    args += ["--epochs", str(tc.epochs), "--batch-size", str(tc.batch_size), "--lr", f"{tc.lr:g}"]
-    if tc.lr_schedule != "cosine":
-        args += ["--lr-schedule", tc.lr_schedule]
-    if tc.kl_warmup_epochs:
-        args += ["--kl-warmup", f"{tc.kl_warmup_epochs:g}"]
-    if tc.seed:
-        args += ["--seed", str(tc.seed)]
-    if tc.limit:
-        args += ["--limit", str(tc.limit)]
-    args += ["--out", str(out if out is not None else tc.out)]
+    ``multiline``: one option per line (shell continuation lines), so that no option is split.
+
+    It names the options declared ``command="always"``, those declared ``"changed"`` whose value is
+    not the default, and those of a ``group`` with their group's option (vae.config.train_options).
+    """
+    args: list[str] = []
+    named: set[str] = set()
+    for o in train_options():
+        value = getattr(model_config if o.config is ModelConfig else train_config, o.name)
+        if o.named_in_command(value, model_config.arch, named):
+            args += [o.flag, show(value)]
+            named.add(o.name)
+    args += ["--out", str(out if out is not None else train_config.out)]
     if multiline:
         pairs = [f"{shlex.quote(args[i])} {shlex.quote(args[i + 1])}" for i in range(0, len(args), 2)]
         return " \\\n  ".join(["python -m vae train", *pairs])

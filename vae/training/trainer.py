@@ -43,6 +43,7 @@ from ..data.datasets import ImageDataset, canonical_dataset_name, load_training_
 from ..data.images import DataBackground
 from ..errors import CheckpointError, ConfigError
 from ..model import VAE
+from ..options import options, show
 from . import distributed
 from .distributed import GlobalBatchSampler
 
@@ -76,10 +77,6 @@ def resolve_device(device: str = "auto") -> torch.device:
     if device not in ("cpu", "cuda", "mps"):
         raise ConfigError(f"device must be auto, cpu, cuda or mps, got {device!r}")
     return torch.device(device)
-
-
-def _show(value: Any) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def optimisation_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
@@ -420,10 +417,6 @@ class Trainer(Reporting):
         lo = lr / 20.0
         return lo + 0.5 * (lr - lo) * (1 + math.cos(math.pi * gstep / max(total_steps, 1)))
 
-    #: Settings that change the numbers a resumed run computes: (TrainConfig field, its CLI flag).
-    RESUME_SETTINGS = (("lr", "--lr"), ("batch_size", "--batch-size"), ("lr_schedule", "--lr-schedule"),
-                       ("kl_warmup_epochs", "--kl-warmup"), ("seed", "--seed"), ("limit", "--limit"))
-
     def _restore(self, out: Path, model: VAE, optimizer: torch.optim.Optimizer):
         tc = self.train_config
         if not out.exists():
@@ -439,12 +432,13 @@ class Trainer(Reporting):
                 "use the same settings or a new --out"
             )
         saved = TrainConfig.from_dict(ck.meta["train_config"]) if ck.meta.get("train_config") else tc
-        changed = [(flag, getattr(saved, key), getattr(tc, key)) for key, flag in self.RESUME_SETTINGS
-                   if getattr(saved, key) != getattr(tc, key)]
+        # the run's settings that change the numbers it computes (declared resume="refuse")
+        changed = [(o.flag, getattr(saved, o.name), getattr(tc, o.name)) for o in options(TrainConfig)
+                   if o.resume == "refuse" and getattr(saved, o.name) != getattr(tc, o.name)]
         if changed:
             raise ConfigError(
                 f"--resume: {out} was trained with "
-                + ", ".join(f"{flag} {_show(was)} (this run asks for {_show(now)})" for flag, was, now in changed)
+                + ", ".join(f"{flag} {show(was)} (this run asks for {show(now)})" for flag, was, now in changed)
                 + "; pass the run's values to continue it exactly, or choose a new --out"
             )
         done = len(ck.history)
