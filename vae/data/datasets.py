@@ -205,8 +205,8 @@ DIGITS_TEST_SIZE = 360
 
 def _digits_csv() -> Path | None:
     """scikit-learn's own copy of the digits (``sklearn/datasets/data/digits.csv.gz``), found without
-    importing scikit-learn: that import takes about 2 s of CPU, which every ``vae train --dataset
-    digits`` paid before its first batch."""
+    importing scikit-learn: that import takes about 2 s of CPU, which ``vae train --dataset digits``
+    would otherwise pay before its first batch."""
     import importlib.util
 
     spec = importlib.util.find_spec("sklearn")

@@ -144,8 +144,8 @@ def latent_map(
 
 
 # The traces with one entry per point skip Plotly's property validation (_validate=False): it walks
-# every customdata row in Python, two fifths of the first map's time on the server. Their properties are
-# fixed here and checked by the tests that render the map.
+# every customdata row in Python, a large share of the first map's time on the server
+# (docs/measurements.md). Their properties are fixed here and checked by the tests that render the map.
 def _add_class_traces(fig: go.Figure, coords: np.ndarray, labels: np.ndarray, class_names: Sequence[str],
                       marker_size: int, style: dict, pick: int | None, chosen: dict) -> None:
     """One trace of data points per class (the legend toggles them); ``pick`` starts selected."""

@@ -156,11 +156,10 @@ def shutdown(finished: bool = False) -> None:
     ``finished``: the run ended normally in this process, so every process gets here. Then all
     leave together: this one first lets go of what still holds the group (a DistributedDataParallel
     wrapper outlives its trainer in a reference cycle until the garbage collector runs) and waits for
-    the others (rank 0 evaluates and saves the last epoch after the others are done). Leaving one by
-    one, a process that left while rank 0 was still saving aborted at exit twice in about 120
-    two-process runs on a loaded 2-core machine ("terminate called without an active exception"),
-    and torchrun reported the finished run as failed. After a failure the others may never come:
-    no waiting then.
+    the others (rank 0 evaluates and saves the last epoch after the others are done): a process that
+    leaves while rank 0 still saves can abort at exit ("terminate called without an active
+    exception"), and torchrun then reports the finished run as failed (docs/measurements.md). After
+    a failure the others may never come: no waiting then.
     """
     if dist.is_available() and dist.is_initialized():
         if finished and dist.get_world_size() > 1:

@@ -104,10 +104,8 @@ class Preset:
 
 
 #: A 2-D VAE on scikit-learn's digits (on every machine, no download) in about 30 s on 2 CPU cores:
-#: long enough to narrate, with a KL warm-up so that both dimensions stay in use. Measured here with one
-#: torch thread on 2 busy cores: 25-43 s; over seeds 0-2, 2 of 2 dimensions active (KL 1.3-1.6 nats each)
-#: and 5-NN accuracy on the codes 0.76-0.86 (benchmarks: python -m benchmarks --only classroom).
-#: Five epochs without warm-up, as tried in a rehearsal, end with 0 of 2 dimensions in use.
+#: long enough to narrate. The KL warm-up keeps both dimensions in use: without it, a short run of this
+#: model uses neither. Measurements: docs/measurements.md (python -m benchmarks --only classroom).
 CLASSROOM = Preset(
     name="classroom",
     description=N_("a 2-D VAE on the 8×8 digits with a KL warm-up: about 30 s on 2 CPU cores"),
