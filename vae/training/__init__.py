@@ -1,7 +1,9 @@
-"""Training: how a VAE's weights are learned.
+"""Training: how a VAE's weights (and the comparison models') are learned.
 
     trainer.py      the Trainer: epochs, KL warm-up, schedules, atomic checkpoints, resume; it reports
                     through callbacks and prints nothing itself
     distributed.py  the same run on several processes, machines and GPUs (DDP, torchrun)
+    loop.py         the epoch loop the comparison models share (vae.baselines: the GAN, the classifier):
+                    seeded shuffles, batches, callbacks, a checkpoint per epoch
     jobs.py         training runs in the background for the app's Train page, read through snapshots
 """
