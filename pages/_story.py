@@ -12,7 +12,6 @@ import os
 import re
 from pathlib import Path
 
-import numpy as np
 import streamlit as st
 import torch
 
@@ -143,15 +142,3 @@ def minutes(seconds: float | None) -> str:
     if seconds is None:
         return "?"
     return (_("{m:.0f} min") if seconds >= 600 else _("{m:.1f} min")).format(m=seconds / 60)
-
-
-def stage_images(images: torch.Tensor | np.ndarray, captions: list[str] | None = None, size: int = 84,
-                 label: str | None = None) -> None:
-    """Images side by side at their exact size, wrapping when the page is narrow; ``label`` names the row."""
-    from vae.data.images import upscale
-
-    if label:
-        st.caption(label)
-    arrays = [upscale(im, size) for im in images]
-    if arrays:
-        st.image(arrays, caption=captions, width=arrays[0].shape[1], output_format="PNG")

@@ -40,6 +40,17 @@ def show_image(img: torch.Tensor | np.ndarray, caption: str | None = None, size:
         st.image(arr, caption=caption, width=arr.shape[1], output_format="PNG")
 
 
+def show_images(images: torch.Tensor | np.ndarray, captions: list[str] | None = None, size: int = 84,
+                label: str | None = None) -> None:
+    """Images side by side at ``size`` pixels, wrapping onto more lines when the page is narrow; ``label``
+    names the row."""
+    if label:
+        st.caption(label)
+    arrays = [upscale(im, size) for im in images]
+    if arrays:
+        st.image(arrays, caption=captions, width=arrays[0].shape[1], output_format="PNG")
+
+
 def side_by_side(images: list[torch.Tensor], size: int = CELL, gap: int = GAP, vertical: bool = False) -> np.ndarray:
     """Images (C, H, W) upscaled (nearest) and joined left to right (or top to bottom) with thin white gaps."""
     tiles = [upscale(im, size) for im in images]

@@ -14,7 +14,8 @@ from pages import _nav as nav
 from pages._context import get_ctx
 from pages._i18n import N_, _, tr_fig
 from pages._link import integer
-from pages._story import comparison_model, gap, partner, stage_images
+from pages._story import comparison_model, gap, partner
+from pages._widgets import show_images
 from vae.baselines.classifier import KIND as CLASSIFIER
 from vae.baselines.compare import aggregate_kl, nearest_distances
 from vae.explore.figures import histograms, latent_map, lines
@@ -118,7 +119,7 @@ def main() -> None:
         st.markdown(f"**{shown[k]}**: decode(z), z ~ N(0, I)"
                     + (" · " + _("the classifier's mean confidence {c:.2f}").format(
                         c=clf.model.embed(imgs)[1].max(1).mean()) if clf else ""))
-        stage_images(imgs, size=76)
+        show_images(imgs, size=76)
     holes = {k: gap(name, ck.content_hash, ctx.split) for k, (name, ck) in models.items()}
     st.caption(_("The same {n} codes z ~ N(0, I) into both decoders. Nothing asked the autoencoder's codes "
                  "to fill N(0, I), and they do not: the prior's mass lies where its encoded images put almost no "
@@ -140,7 +141,7 @@ def main() -> None:
         mu = encs[k].mu
         path = lerp(mu[ia], mu[ib], PATH_STEPS)
         st.markdown(f"**{shown[k]}**: #{ia} {names[a]} → #{ib} {names[b]}")
-        stage_images(decode(ck.model, path), size=76)
+        show_images(decode(ck.model, path), size=76)
         spacing = gap(name, ck.content_hash)["data_nn"]
         dist[k] = nearest_distances(path, mu) / spacing
     st.plotly_chart(lines(np.linspace(0, 1, PATH_STEPS), {shown[k]: v for k, v in dist.items()},

@@ -1,16 +1,20 @@
 """Map: the explore set's latent means in 2-D; click points, boxes or empty space.
 
-The chart's figure does not change while the user clicks and selects: Streamlit names a chart
-after its figure, so a changed figure is a new chart, which drops the selection just made and
-resets the toolbar's tool (issue #16: a box drawn right after clicking a point was lost, because
-the clicked point's ring was added to the figure one rerun late). Plotly marks the selection
-itself, in the browser; a point chosen elsewhere (a link, another page) is built into the figure
-only when the chart holds no selection of its own.
+The chart's figure does not change while the user clicks and selects: Streamlit names a chart after
+its figure, so a changed figure is a new chart, which drops the selection just made and resets the
+toolbar's tool. Plotly marks the selection itself, in the browser; a point chosen elsewhere (a link,
+another page) is built into the figure only while the chart holds no selection of its own.
+
+Sections: the controls, the map (Plotly up to big_map.canvas_above() images, else the canvas map of
+pages/_canvas_map.py; many codes per image: pages/_samples_map.py), and the panel beside it: the live
+preview of the spot under the mouse, then what was picked (a box's or lasso's images, a point, an
+empty spot decoded, a prior sample) or a summary.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
@@ -24,9 +28,10 @@ from pages import _nav as nav
 from pages import _notebook as notebook
 from pages import _presenter as presenter
 from pages import _samples_map as samples_map
-from pages._context import get_ctx, map_methods, select_index, selected_index
+from pages._context import Ctx, get_ctx, map_methods, select_index, selected_index
 from pages._i18n import N_, _, tr_fig
 from pages._link import LinkError, Param, flag, one_of, parse_int
+from pages._loaders import MapBundle
 from pages._widgets import fmt_code, show_image, side_by_side
 from vae.explore.figures import (
     COLOR_BY,
@@ -43,6 +48,9 @@ from vae.explore.latent import COLLAPSED_KL, dims_by_kl, prior_samples
 from vae.explore.projection import METHOD_LABELS, ProjectionConfig
 from vae.explore.sets import ALL, default_projection
 from vae.export.tables import latent_table
+
+PREVIEW_PX = 112  # the live preview of the spot under the mouse, pixels
+SHOWN = 12  # images of a box or lasso selection shown with their reconstructions
 
 
 # -- the link ----------------------------------------------------------------------------------------
@@ -108,30 +116,54 @@ PARAMS = link.declare("map", [
 
 @nav.page("map")
 def main() -> None:
-    """The page: the map, what was picked on it, and the panel beside it."""
+    """The page: the controls, the map and, beside it, whatever was picked on it."""
     ctx = get_ctx()
     link.restore("map", ctx)
     st.title(_("Map of the latent space"))
-    two_d = ctx.latent_dim == 2
-    split_words = _("images (train + test)") if ctx.split == ALL else _("{split}-split images").format(split=ctx.split_label)
     intro = st.empty()  # the page's caption: what the map offers depends on the view chosen below
+    method, color_by, show_prior, n_prior, show_points = _controls(ctx)
+    bundle = ctx.map(ProjectionConfig(method=method))
+    per_image = _codes_per_image()
+    intro.caption(_intro(ctx, samples=per_image > 1))
+    if per_image > 1:
+        samples_map.show(ctx, bundle, per_image)
+        link.sync("map", ctx)
+        return
+    v = _view(ctx, bundle, method, color_by, show_prior, n_prior, show_points)
+    left, right = st.columns([3, 2], gap="medium")
+    with left:
+        picked = (canvas_map.show(ctx, bundle, v.chart_key, color_by, v.values, v.prior_xy, v.background,
+                                  show_points, v.chosen) if v.canvas else _plotly_map(v))
+    notebook.publish(ctx, picked, v.chosen)  # to the notebook that opened this page, if one did
+    with right:
+        _hover_preview(v, picked.mark)
+        _panel(v, picked)
+    link.sync("map", ctx)
+    # The map is on screen by now: build the 2-D neighbour index for clicks on empty space here
+    # (a few hundred ms, once per map), so that the first such click is as fast as the others.
+    _spacing = bundle.latent_map.spacing
+    warm_up()  # the latent-space search of the other pages compiles while the map is looked at
 
 
-    def show_intro(samples: bool) -> None:
-        """The caption under the title; the posterior samples' map has no box or lasso."""
-        about = (_("Each dot is one of the {n:,} {split_words} of **{dataset}**, placed by its latent code (the posterior "
-                   "mean of q(z|x), {d} numbers) — this model's latent space *is* 2-D, so the map is the space itself, "
-                   "with decoded images behind it.") if two_d else
-                 _("Each dot is one of the {n:,} {split_words} of **{dataset}**, placed by its latent code (the posterior "
-                   "mean of q(z|x), {d} numbers), projected to 2-D.")).format(
-            n=len(ctx.enc), split_words=split_words, dataset=ctx.ck.dataset, d=ctx.latent_dim)
-        how = (_("**Scroll** to zoom into the cloud of samples, **click** one to see the image it was drawn for.")
-               if samples else
-               _("**Click a dot** to see it, pick the **box or lasso** tool (top right of the map) to select many, "
-                 "**click empty space** to decode that spot."))
-        intro.caption(about + " " + how)
+# -- the controls --------------------------------------------------------------------------------
+def _intro(ctx: Ctx, samples: bool) -> str:
+    """The caption under the title; the posterior samples' map has no box or lasso."""
+    split_words = _("images (train + test)") if ctx.split == ALL else _("{split}-split images").format(split=ctx.split_label)
+    about = (_("Each dot is one of the {n:,} {split_words} of **{dataset}**, placed by its latent code (the posterior "
+               "mean of q(z|x), {d} numbers) — this model's latent space *is* 2-D, so the map is the space itself, "
+               "with decoded images behind it.") if ctx.latent_dim == 2 else
+             _("Each dot is one of the {n:,} {split_words} of **{dataset}**, placed by its latent code (the posterior "
+               "mean of q(z|x), {d} numbers), projected to 2-D.")).format(
+        n=len(ctx.enc), split_words=split_words, dataset=ctx.ck.dataset, d=ctx.latent_dim)
+    how = (_("**Scroll** to zoom into the cloud of samples, **click** one to see the image it was drawn for.")
+           if samples else
+           _("**Click a dot** to see it, pick the **box or lasso** tool (top right of the map) to select many, "
+             "**click empty space** to decode that spot."))
+    return about + " " + how
 
 
+def _controls(ctx: Ctx) -> tuple[str, str, bool, int, bool]:
+    """Projection, colouring, prior samples (and how many), points switch (a 2-D model's own plane)."""
     methods = map_methods(ctx)
     if st.session_state.get("map_method") not in methods:  # first open: the checkpoint's own map (an import's choice)
         preferred = default_projection(ctx.ck, len(ctx.enc)).method
@@ -152,307 +184,344 @@ def main() -> None:
             show_points = st.toggle(_("Points"), value=True, key="map_points",
                                     help=_("Switch the points off to see the decoded images behind them."))
     n_prior = c4.number_input(_("How many"), 50, 2000, 300, step=50, key="map_n_prior") if show_prior else 0
+    return method, color_by, show_prior, int(n_prior), show_points
 
-    bundle = ctx.map(ProjectionConfig(method=method))
-    per_image = st.segmented_control(
+
+def _codes_per_image() -> int:
+    """One code per image (the posterior mean), or several samples of q(z|x) each."""
+    k = st.segmented_control(
         _("Codes per image"), samples_map.CHOICES, default=1, key="map_per_image",
         format_func={k: samples_map.label(k) for k in samples_map.CHOICES}.get,
         help=_("One code per image (its posterior mean), or several samples z ~ q(z|x) of each: how uncertain the "
                "encoder is, as clouds around the means. Many codes are drawn as a density that becomes points as you "
                "zoom."))
-    show_intro(bool(per_image and per_image > 1))
-    if per_image and per_image > 1:
-        samples_map.show(ctx, bundle, int(per_image))
-        link.sync("map", ctx)
-        st.stop()
-    coords, lmap = bundle.coords, bundle.latent_map
-    canvas = len(coords) > big_map.canvas_above()  # a large set: drawn in the page (pages/_canvas_map.py)
-    grid = None if canvas else spot_grid(coords, 70)
-    values = {"class": None, "recon": ctx.enc.recon, "kl": ctx.enc.kl, "sigma": ctx.enc.sigma_mean}[color_by]
-    prior_z = prior_samples(int(n_prior), ctx.latent_dim, seed=1) if show_prior else None
-    prior_xy = lmap.to_map(prior_z) if prior_z is not None else None
+    return int(k or 1)
 
+
+@dataclass
+class MapView:
+    """The map as the controls chose it, and what is drawn on it."""
+
+    ctx: Ctx
+    bundle: MapBundle
+    method: str
+    color_by: str
+    show_prior: bool
+    n_prior: int
+    show_points: bool
+    canvas: bool  # drawn in the page (pages/_canvas_map.py): a large explore set
+    grid: np.ndarray | None  # (G, 2) spots between the points that the Plotly map can click
+    values: np.ndarray | None  # (N,) what the points are coloured by (None: their class)
+    prior_z: np.ndarray | None  # (P, D) prior samples shown
+    prior_xy: np.ndarray | None  # (P, 2) where they land
+    background: tuple | None  # (PNG, bounds) of the decoded plane behind a 2-D model's codes
+    chart_key: str
+    chosen: int | None  # the point chosen before this run (a link, another page, an earlier click)
+
+
+def _view(ctx: Ctx, bundle: MapBundle, method: str, color_by: str, show_prior: bool, n_prior: int,
+          show_points: bool) -> MapView:
+    coords, lmap = bundle.coords, bundle.latent_map
+    canvas = len(coords) > big_map.canvas_above()
+    prior_z = prior_samples(n_prior, ctx.latent_dim, seed=1) if show_prior else None
     background = None
     if method == "latent":
         lo, hi = padded_bounds(coords)
         background = decoded_grid_background(ctx.decode, lo, hi, n=24)
-
-    chart_key = f"map_{'canvas' if canvas else 'chart'}_{ctx.name}_{ctx.split}_{method}"
-    chosen = selected_index(ctx)
-
-
-    def _has_points(state) -> bool:
-        """Whether the chart's widget state (from the browser) holds a selection of its own."""
-        try:
-            return bool(state and state["selection"]["points"])
-        except (KeyError, TypeError, AttributeError):
-            return False
+    return MapView(
+        ctx, bundle, method, color_by, show_prior, n_prior, show_points, canvas,
+        grid=None if canvas else spot_grid(coords, 70),
+        values={"class": None, "recon": ctx.enc.recon, "kl": ctx.enc.kl, "sigma": ctx.enc.sigma_mean}[color_by],
+        prior_z=prior_z, prior_xy=lmap.to_map(prior_z) if prior_z is not None else None, background=background,
+        chart_key=f"map_{'canvas' if canvas else 'chart'}_{ctx.name}_{ctx.split}_{method}",
+        chosen=selected_index(ctx))
 
 
-    def point_ref(point: dict) -> tuple[int, int] | None:
-        """(kind, index) from a selected point's customdata. plotly.js hands NumPy-backed customdata
+# -- the map ---------------------------------------------------------------------------------------
+def _has_points(state) -> bool:
+    """Whether the chart's widget state (from the browser) holds a selection of its own."""
+    try:
+        return bool(state and state["selection"]["points"])
+    except (KeyError, TypeError, AttributeError):
+        return False
+
+
+def point_ref(point: dict) -> tuple[int, int] | None:
+    """(kind, index) from a selected point's customdata. plotly.js hands NumPy-backed customdata
     over as a typed array, which reaches Python as {"0": kind, "1": index}, not as a list."""
-        cd = point.get("customdata")
-        if isinstance(cd, dict):
-            cd = [cd.get("0"), cd.get("1")]
-        if not isinstance(cd, (list, tuple)) or len(cd) < 2 or cd[0] is None or cd[1] is None:
-            return None
-        return int(cd[0]), int(cd[1])
+    cd = point.get("customdata")
+    if isinstance(cd, dict):
+        cd = [cd.get("0"), cd.get("1")]
+    if not isinstance(cd, (list, tuple)) or len(cd) < 2 or cd[0] is None or cd[1] is None:
+        return None
+    return int(cd[0]), int(cd[1])
 
 
-    def plotly_map() -> canvas_map.Picked:
-        """The map as a Plotly WebGL chart (the default, up to big_map.canvas_above() points), and what
-    the user picked on it."""
-        # The point the figure starts with as selected: the chosen one, but only while the chart holds no
-        # selection of its own (else the figure, and so the chart, would change under the user's hand).
-        view = [chart_key, color_by, bool(show_prior), int(n_prior), bool(show_points), presenter.on()]
-        pin = st.session_state.get("map_pin")
-        if pin is None or pin["view"] != view or (pin["index"] != chosen
-                                                  and not _has_points(st.session_state.get(chart_key))):
-            pin = st.session_state["map_pin"] = {"view": view, "index": chosen}
-        fig = latent_map(
-            coords, ctx.enc.labels, ctx.class_names, color_by=color_by, values=values, grid=grid,
-            prior=prior_xy, selected=pin["index"], background=background, points=show_points,
-            axis_titles=("z0", "z1") if method == "latent" else None, height=600,
-            marker_size=5 if presenter.on() else 4, font=presenter.font(12),
-        )
-        # Streamlit selects a clicked point only outside box/lasso mode: dragging pans, the toolbar has box and
-        # lasso. The toolbar stays in view (not only on hover), in a top margin of its own, above the legend.
-        fig.update_layout(dragmode="pan", margin=dict(t=34))
-        tr_fig(fig)
-        event = st.plotly_chart(
-            fig, key=chart_key, on_select="rerun", selection_mode=("points", "box", "lasso"),
-            config={"scrollZoom": True, "displaylogo": False, "displayModeBar": True},
-        )
-        st.caption((_("{map} · {n:,} points · legend entries toggle classes · drag to pan · scroll to zoom · "
-                      "double-click to reset. Box and lasso (toolbar) select many; while one of them is the tool, "
-                      "clicks select nothing: pick **Pan** (the cross of arrows) to click points again.")
-                    if color_by == "class" else
-                    _("{map} · {n:,} points · drag to pan · scroll to zoom · double-click to reset. Box and lasso "
-                      "(toolbar) select many; while one of them is the tool, clicks select nothing: pick **Pan** (the "
-                      "cross of arrows) to click points again.")).format(map=bundle.label, n=len(coords)))
-        points = list(event.selection.points) if event and event.selection else []
-        data_idx, grid_idx, prior_idx = [], [], []
-        for p in points:
-            ref = point_ref(p)
-            if ref is None:
-                continue
-            kind, i = ref
-            (data_idx if kind == KIND_DATA else grid_idx if kind == KIND_GRID else prior_idx).append(i)
-        box_or_lasso = bool(event and event.selection and (event.selection.box or event.selection.lasso))
-        many = bool(data_idx) and (len(data_idx) > 1 or box_or_lasso)
-        spot = grid[grid_idx[0]] if grid_idx else None
-        if many:
-            mark = None
-        elif data_idx:
-            mark = coords[data_idx[0]]
-        elif spot is not None:
-            mark = spot
-        elif prior_idx and prior_xy is not None:
-            mark = prior_xy[prior_idx[0]]
-        else:
-            mark = coords[chosen] if chosen is not None else None
-        return canvas_map.Picked(data_idx, spot, prior_idx, many, mark)
+def _plotly_map(v: MapView) -> canvas_map.Picked:
+    """The map as a Plotly WebGL chart (up to big_map.canvas_above() points), and what the user picked on it."""
+    ctx = v.ctx
+    # The point the figure starts with as selected: the chosen one, but only while the chart holds no
+    # selection of its own (else the figure, and so the chart, would change under the user's hand).
+    view = [v.chart_key, v.color_by, bool(v.show_prior), int(v.n_prior), bool(v.show_points), presenter.on()]
+    pin = st.session_state.get("map_pin")
+    if pin is None or pin["view"] != view or (pin["index"] != v.chosen
+                                              and not _has_points(st.session_state.get(v.chart_key))):
+        pin = st.session_state["map_pin"] = {"view": view, "index": v.chosen}
+    fig = latent_map(
+        v.bundle.coords, ctx.enc.labels, ctx.class_names, color_by=v.color_by, values=v.values, grid=v.grid,
+        prior=v.prior_xy, selected=pin["index"], background=v.background, points=v.show_points,
+        axis_titles=("z0", "z1") if v.method == "latent" else None, height=600,
+        marker_size=5 if presenter.on() else 4, font=presenter.font(12),
+    )
+    # Streamlit selects a clicked point only outside box/lasso mode: dragging pans, the toolbar has box and
+    # lasso. The toolbar stays in view (not only on hover), in a top margin of its own, above the legend.
+    fig.update_layout(dragmode="pan", margin=dict(t=34))
+    tr_fig(fig)
+    event = st.plotly_chart(
+        fig, key=v.chart_key, on_select="rerun", selection_mode=("points", "box", "lasso"),
+        config={"scrollZoom": True, "displaylogo": False, "displayModeBar": True},
+    )
+    st.caption((_("{map} · {n:,} points · legend entries toggle classes · drag to pan · scroll to zoom · "
+                  "double-click to reset. Box and lasso (toolbar) select many; while one of them is the tool, "
+                  "clicks select nothing: pick **Pan** (the cross of arrows) to click points again.")
+                if v.color_by == "class" else
+                _("{map} · {n:,} points · drag to pan · scroll to zoom · double-click to reset. Box and lasso "
+                  "(toolbar) select many; while one of them is the tool, clicks select nothing: pick **Pan** (the "
+                  "cross of arrows) to click points again.")).format(map=v.bundle.label, n=len(v.bundle.coords)))
+    return _picked(v, event)
 
 
-    left, right = st.columns([3, 2], gap="medium")
-    with left:
-        if canvas:
-            picked = canvas_map.show(ctx, bundle, chart_key, color_by, values, prior_xy, background, show_points, chosen)
-        else:
-            picked = plotly_map()
-    data_idx, spot, prior_idx, many, mark = picked.data_idx, picked.spot, picked.prior_idx, picked.many, picked.mark
-    notebook.publish(ctx, picked, chosen)  # to the notebook that opened this page, if one did
+def _picked(v: MapView, event) -> canvas_map.Picked:
+    """What the Plotly chart's selection holds: data points (one clicked, or a box's or lasso's), a spot of
+    the grid of empty space, or a prior sample; and where the ring over the map goes."""
+    points = list(event.selection.points) if event and event.selection else []
+    data_idx, grid_idx, prior_idx = [], [], []
+    for p in points:
+        ref = point_ref(p)
+        if ref is None:
+            continue
+        kind, i = ref
+        (data_idx if kind == KIND_DATA else grid_idx if kind == KIND_GRID else prior_idx).append(i)
+    box_or_lasso = bool(event and event.selection and (event.selection.box or event.selection.lasso))
+    many = bool(data_idx) and (len(data_idx) > 1 or box_or_lasso)
+    spot = v.grid[grid_idx[0]] if grid_idx else None
+    coords = v.bundle.coords
+    if many:
+        mark = None
+    elif data_idx:
+        mark = coords[data_idx[0]]
+    elif spot is not None:
+        mark = spot
+    elif prior_idx and v.prior_xy is not None:
+        mark = v.prior_xy[prior_idx[0]]
+    else:
+        mark = coords[v.chosen] if v.chosen is not None else None
+    return canvas_map.Picked(data_idx, spot, prior_idx, many, mark)
 
 
-    def point_details(i: int) -> None:
-        x = ctx.data.images[i : i + 1]
-        recon = ctx.decode(ctx.enc.mu[i : i + 1])
-        st.subheader(f"#{i} · {ctx.class_name(i)}")
-        a, b = st.columns(2)
-        with a:
-            show_image(x[0], _("original"))
-        with b:
-            show_image(recon[0], _("reconstruction (decoded μ)"))
-        point_metrics(ctx.enc.neg_elbo[i], ctx.enc.recon[i], ctx.enc.kl[i], ctx.enc.mse[i])
-        order = dims_by_kl(ctx.kl_per_dim)
-        st.plotly_chart(tr_fig(latent_code_bars(ctx.enc.mu[i], np.exp(0.5 * ctx.enc.logvar[i]), order,
-                                                font=presenter.font(12))),
-                        key="map_code_bars", config={"displayModeBar": False})
-        st.caption(_("Latent code: posterior mean μ ± σ per dimension (most informative first); the green band "
-                     "is ±1 under the prior."))
-        if st.button(_("Steer this point"), key="map_steer", icon=":material/tune:", width="stretch",
-                     help=_("Open Sliders starting from this image's code")):
-            select_index(ctx, i)
-            st.session_state["sliders_start_request"] = {"kind": "index", "index": i}
-            nav.switch("sliders")
-        if st.button(_("Interpolate from here"), key="map_interp", icon=":material/timeline:", width="stretch",
-                     help=_("Open Interpolate with this image as the path's start")):
-            select_index(ctx, i)
-            st.session_state["interp_a_request"] = i
-            nav.switch("interpolate")
-        st.download_button(
-            _("Latent code (CSV)"), latent_table(ctx.enc.mu[i : i + 1], ctx.enc.labels[i : i + 1], ctx.class_names,
-                                              np.array([i])),
-            file_name=f"{ctx.name}-{ctx.split}-{i}.csv", mime="text/csv", key="map_dl_code")
-
-
-    def point_metrics(neg_elbo: float, recon: float, kl: float, mse: float) -> None:
-        """An image's −ELBO and its parts, two metrics a row (four in a row are cut off in a narrow column)."""
-        r1, r2 = st.columns(2), st.columns(2)
-        r1[0].metric(_("−ELBO (nats)"), f"{neg_elbo:.1f}", help=_("reconstruction + KL, one posterior sample; lower "
-                     "is better (the app reports −ELBO everywhere)"))
-        r1[1].metric(_("Reconstruction"), f"{recon:.1f}", help=_("−log p(x|z), nats"))
-        r2[0].metric("KL", f"{kl:.1f}", help=_("KL(q(z|x) ‖ N(0, I)), nats"))
-        r2[1].metric("MSE", f"{mse:.4f}", help=_("mean squared error per pixel of the reconstruction"))
-
-
-    def refine(xy: np.ndarray, z: np.ndarray) -> None:
-        """umap-learn's own inverse_transform of the spot, with what it costs and why it differs."""
-        key = (ctx.name, ctx.ck.content_hash, ctx.split, ctx.limit, bundle.cfg)
-        fitted = bundle.reducer is not None or key in loaders.UMAP_FITS
-        n = len(ctx.enc)
-        st.caption(_("umap-learn's inverse_transform: another way to guess a code for this spot. It takes a few "
-                     "seconds; the fast decode above takes milliseconds.") if fitted else
-                   _("umap-learn's inverse_transform: another way to guess a code for this spot. It takes the first "
-                     "time about 1–2 minutes: umap-learn fits its own UMAP of the {n:,} codes (longer while its code "
-                     "compiles); a few seconds a click after that; the fast decode above takes "
-                     "milliseconds.").format(n=n))
-        if not st.button(_("Refine with umap-learn's inverse_transform"), key="map_refine",
-                         icon=":material/hourglass_top:"):
-            return
-        with st.status(_("Refining with umap-learn…"), expanded=True) as status:
-            reducer = bundle.reducer
-            if reducer is None:
-                st.write(_("Fitting umap-learn's UMAP on {n:,} codes (once per map and server)…").format(n=n))
-                t0 = time.perf_counter()
-                reducer = loaders.umap_reducer(*key)
-                st.write(_("Fitted in {secs:.1f} s.").format(secs=time.perf_counter() - t0) if not fitted
-                         else _("Fitted earlier: reused."))
-            st.write(_("Optimising a code whose UMAP neighbourhood matches the spot…"))
-            t1 = time.perf_counter()
-            z2 = np.asarray(reducer.inverse_transform(xy[None].astype(np.float32)), dtype=np.float32)[0]
-            secs = time.perf_counter() - t1
-            status.update(label=_("Refined in {secs:.1f} s").format(secs=secs), state="complete")
-        a, b = st.columns(2)
-        with a:
-            show_image(ctx.decode(z[None])[0], _("fast: 8 nearest codes"), size=presenter.px(112))
-        with b:
-            show_image(ctx.decode(z2[None])[0], _("umap-learn ({secs:.1f} s)").format(secs=secs), size=presenter.px(112))
-        back = lmap.to_map(np.stack([z, z2]))  # (2, 2): where each code lands on this map
-        d_fast, d_umap = (float(np.linalg.norm(p - xy)) for p in back)
-        st.caption(_(
-            "Why they differ: a spot on a 2-D map stands for many codes ({d} numbers squeezed into 2), so every "
-            "inverse is a guess. The fast one averages the codes of the 8 nearest points, weighted by distance; "
-            "umap-learn starts from the nearest points of its own fitted map and optimises a code whose neighbourhood "
-            "matches. The two codes are {apart:.2f} apart (a typical code's length: {typical:.2f}). Placed back on "
-            "this map, the fast code lands {fast:.2f} from the click, umap-learn's {umap:.2f}."
-        ).format(d=ctx.latent_dim, apart=np.linalg.norm(z2 - z), typical=np.linalg.norm(ctx.enc.mu, axis=1).mean(),
-                 fast=d_fast, umap=d_umap))
-
-
-    def spot_details(xy: np.ndarray) -> None:
-        t0 = time.perf_counter()
-        z = lmap.to_latent(xy[None])[0]
-        img = ctx.decode(z[None])[0]
-        ms = (time.perf_counter() - t0) * 1000
-        where = lmap.describe(xy)
-        st.subheader(_("Decoded spot"))
-        a, b = st.columns(2)
-        with a:
-            show_image(img, _("decoded at ({x:.2f}, {y:.2f})").format(x=xy[0], y=xy[1]))
-        with b:
-            j = where["nearest_index"]
-            show_image(ctx.data.images[j], _("nearest image: #{j} {cls}").format(j=j, cls=ctx.class_name(j)))
-        verdict = where["verdict"]
-        msg = _("**{verdict}** — {d:.2f} map units from the nearest encoded image ({x:.1f}× the typical gap between "
-                "neighbours). Decoded in {ms:.0f} ms.").format(verdict=_(verdict), d=where["distance"],
-                                                               x=where["spacings"], ms=ms)
-        (st.success if verdict == "inside the data" else st.info if "edge" in verdict else st.warning)(msg)
-        if method in ("umap", "tsne"):
-            st.caption(_("Fast inverse: the latent codes of the 8 nearest points on the map, weighted by inverse "
-                         "squared distance."))
-        else:
-            st.caption(_("This map is linear (or the latent space itself), so the inverse is exact."))
-        st.code(fmt_code(z), language=None, wrap_lines=True)
-        if st.button(_("Steer from this spot"), key="map_steer_spot", icon=":material/tune:"):
-            st.session_state["sliders_start_request"] = {"kind": "code", "code": [float(v) for v in z]}
-            nav.switch("sliders")
-        if method == "umap":
-            refine(xy, z)
-
-
-    PREVIEW_PX = 112
-    SHOWN = 12  # images of a box or lasso selection shown with their reconstructions
-
-
-    def hover_preview(mark: np.ndarray | None) -> None:
-        """The spot under the mouse, decoded in the page as the mouse moves (a click still decodes on the
+# -- the panel beside the map ----------------------------------------------------------------------
+def _hover_preview(v: MapView, mark: np.ndarray | None) -> None:
+    """The spot under the mouse, decoded in the page as the mouse moves (a click still decodes on the
     server, below); ``mark``: where the ring over the map goes (what the panel shows), or None."""
-        urls, problem = live.model_urls(ctx.ck)
-        if urls is None:
-            live.off_line(problem, _("Click a spot to decode it on the server."))
-            return
-        tag = f"{ctx.split}-{len(ctx.enc)}"
-        live_decoder.mount("hover", {
-            "decoder": urls["decoder"], "image": live_decoder.image_spec(ctx.ck, presenter.px(PREVIEW_PX)),
-            "chart": chart_key, "mark": None if mark is None else [float(v) for v in mark],
-            "map": live_decoder.map_spec(ctx.ck, lmap, tag, f"{tag}-{bundle.cfg.key()}"),
-            "text": {"idle": _("Move the mouse over the map: the spot under it is decoded here, in your browser."),
-                     "caption": _("under the mouse: ({x}, {y}), decoded in your browser"),
-                     "off": _("The live preview is off: {reason}. Click a spot to decode it on the server.")},
-        }, key="map_hover_view")
+    ctx = v.ctx
+    urls, problem = live.model_urls(ctx.ck)
+    if urls is None:
+        live.off_line(problem, _("Click a spot to decode it on the server."))
+        return
+    tag = f"{ctx.split}-{len(ctx.enc)}"
+    live_decoder.mount("hover", {
+        "decoder": urls["decoder"], "image": live_decoder.image_spec(ctx.ck, presenter.px(PREVIEW_PX)),
+        "chart": v.chart_key, "mark": None if mark is None else [float(x) for x in mark],
+        "map": live_decoder.map_spec(ctx.ck, v.bundle.latent_map, tag, f"{tag}-{v.bundle.cfg.key()}"),
+        "text": {"idle": _("Move the mouse over the map: the spot under it is decoded here, in your browser."),
+                 "caption": _("under the mouse: ({x}, {y}), decoded in your browser"),
+                 "off": _("The live preview is off: {reason}. Click a spot to decode it on the server.")},
+    }, key="map_hover_view")
 
 
-    with right:
-        hover_preview(mark)
-        if many and not data_idx:
-            st.info(_("No image lies inside the shape: draw it around some points."))
-        elif many:
-            sel = sorted(set(data_idx))
-            st.subheader(_("{n:,} images selected").format(n=len(sel)))
-            counts = np.bincount(ctx.enc.labels[sel], minlength=len(ctx.class_names))
-            st.caption(" · ".join(f"{ctx.class_names[c]}: {n}" for c, n in enumerate(counts) if n))
-            show = sel[:SHOWN]
-            recons = ctx.decode(ctx.enc.mu[show])
-            tiles = [side_by_side([ctx.data.images[j], recons[k]], presenter.px(84), vertical=True)
-                     for k, j in enumerate(show)]
-            st.markdown(_("Each image above its **reconstruction**; the first {n}:").format(n=len(show)))
-            st.image(tiles, caption=[f"#{j}" for j in show], width=tiles[0].shape[1], output_format="PNG")
-            st.metric(_("Mean −ELBO of the selection (nats)"), f"{ctx.enc.neg_elbo[sel].mean():.1f}",
-                      delta=_("{delta:+.1f} vs all").format(delta=ctx.enc.neg_elbo[sel].mean() - ctx.enc.neg_elbo.mean()),
-                      delta_color="inverse", help=_("Lower is better; the delta is against the mean of all images."))
-            st.caption(_("Click empty space or a single point: pick **Pan** (the cross of arrows) in the map's toolbar "
-                         "first; in box or lasso mode clicks select nothing."))
-            st.download_button(_("Latent codes of the selection (CSV)"),
-                               latent_table(ctx.enc.mu[sel], ctx.enc.labels[sel], ctx.class_names, np.array(sel)),
-                               file_name=f"{ctx.name}-selection.csv", mime="text/csv", key="map_dl_sel")
-        elif data_idx:
-            select_index(ctx, data_idx[0])
-            point_details(data_idx[0])
-        elif spot is not None:
-            spot_details(spot)
-        elif prior_idx and prior_z is not None:
-            k = prior_idx[0]
-            st.subheader(_("Prior sample {k}").format(k=k))
-            show_image(ctx.decode(prior_z[k : k + 1])[0], _("decoded z ~ N(0, I)"))
-            st.caption(_("A code drawn from the prior, placed on the map by its nearest encoded neighbours."))
-            st.code(fmt_code(prior_z[k]), language=None, wrap_lines=True)
-        elif chosen is not None:
-            point_details(chosen)
-        else:
-            st.info(_("Click a point to see its image, reconstruction and latent code. Drag a box or lasso "
-                      "(toolbar) to select a group. Click between points to decode that spot of the map."))
-            st.markdown(
-                _("- **{n:,} images**, {k} classes\n"
-                  "- mean −ELBO **{elbo:.1f} nats** (reconstruction {recon:.1f} + KL {kl:.1f})\n"
-                  "- **{used} of {d}** latent dimensions in use (average KL ≥ {t} nats)").format(
-                    n=len(ctx.enc), k=len(ctx.class_names), elbo=ctx.enc.neg_elbo.mean(), recon=ctx.enc.recon.mean(),
-                    kl=ctx.enc.kl.mean(), used=int(ctx.active.sum()), d=ctx.latent_dim, t=COLLAPSED_KL)
-            )
+def _panel(v: MapView, picked: canvas_map.Picked) -> None:
+    """What was picked on the map, or, with nothing picked, the point chosen before or a summary."""
+    if picked.many and not picked.data_idx:
+        st.info(_("No image lies inside the shape: draw it around some points."))
+    elif picked.many:
+        _selection(v.ctx, sorted(set(picked.data_idx)))
+    elif picked.data_idx:
+        select_index(v.ctx, picked.data_idx[0])
+        _point_details(v.ctx, picked.data_idx[0])
+    elif picked.spot is not None:
+        _spot_details(v, picked.spot)
+    elif picked.prior_idx and v.prior_z is not None:
+        _prior_sample(v.ctx, v.prior_z, picked.prior_idx[0])
+    elif v.chosen is not None:
+        _point_details(v.ctx, v.chosen)
+    else:
+        _summary(v.ctx)
 
-    link.sync("map", ctx)
-    # The map is on screen by now: build the 2-D neighbour index for clicks on empty space here
-    # (a few hundred ms, once per map), so that the first such click is as fast as the others.
-    _spacing = lmap.spacing
-    warm_up()  # the latent-space search of the other pages compiles while the map is looked at
+
+def _selection(ctx: Ctx, sel: list[int]) -> None:
+    """A box's or lasso's images: their classes, the first ones above their reconstructions, their −ELBO."""
+    st.subheader(_("{n:,} images selected").format(n=len(sel)))
+    counts = np.bincount(ctx.enc.labels[sel], minlength=len(ctx.class_names))
+    st.caption(" · ".join(f"{ctx.class_names[c]}: {n}" for c, n in enumerate(counts) if n))
+    show = sel[:SHOWN]
+    recons = ctx.decode(ctx.enc.mu[show])
+    tiles = [side_by_side([ctx.data.images[j], recons[k]], presenter.px(84), vertical=True)
+             for k, j in enumerate(show)]
+    st.markdown(_("Each image above its **reconstruction**; the first {n}:").format(n=len(show)))
+    st.image(tiles, caption=[f"#{j}" for j in show], width=tiles[0].shape[1], output_format="PNG")
+    st.metric(_("Mean −ELBO of the selection (nats)"), f"{ctx.enc.neg_elbo[sel].mean():.1f}",
+              delta=_("{delta:+.1f} vs all").format(delta=ctx.enc.neg_elbo[sel].mean() - ctx.enc.neg_elbo.mean()),
+              delta_color="inverse", help=_("Lower is better; the delta is against the mean of all images."))
+    st.caption(_("Click empty space or a single point: pick **Pan** (the cross of arrows) in the map's toolbar "
+                 "first; in box or lasso mode clicks select nothing."))
+    st.download_button(_("Latent codes of the selection (CSV)"),
+                       latent_table(ctx.enc.mu[sel], ctx.enc.labels[sel], ctx.class_names, np.array(sel)),
+                       file_name=f"{ctx.name}-selection.csv", mime="text/csv", key="map_dl_sel")
+
+
+def _point_details(ctx: Ctx, i: int) -> None:
+    """One image: original, reconstruction, its −ELBO and parts, its code; Steer, Interpolate, CSV."""
+    x = ctx.data.images[i : i + 1]
+    recon = ctx.decode(ctx.enc.mu[i : i + 1])
+    st.subheader(f"#{i} · {ctx.class_name(i)}")
+    a, b = st.columns(2)
+    with a:
+        show_image(x[0], _("original"))
+    with b:
+        show_image(recon[0], _("reconstruction (decoded μ)"))
+    _point_metrics(ctx.enc.neg_elbo[i], ctx.enc.recon[i], ctx.enc.kl[i], ctx.enc.mse[i])
+    order = dims_by_kl(ctx.kl_per_dim)
+    st.plotly_chart(tr_fig(latent_code_bars(ctx.enc.mu[i], np.exp(0.5 * ctx.enc.logvar[i]), order,
+                                            font=presenter.font(12))),
+                    key="map_code_bars", config={"displayModeBar": False})
+    st.caption(_("Latent code: posterior mean μ ± σ per dimension (most informative first); the green band "
+                 "is ±1 under the prior."))
+    if st.button(_("Steer this point"), key="map_steer", icon=":material/tune:", width="stretch",
+                 help=_("Open Sliders starting from this image's code")):
+        select_index(ctx, i)
+        st.session_state["sliders_start_request"] = {"kind": "index", "index": i}
+        nav.switch("sliders")
+    if st.button(_("Interpolate from here"), key="map_interp", icon=":material/timeline:", width="stretch",
+                 help=_("Open Interpolate with this image as the path's start")):
+        select_index(ctx, i)
+        st.session_state["interp_a_request"] = i
+        nav.switch("interpolate")
+    st.download_button(
+        _("Latent code (CSV)"), latent_table(ctx.enc.mu[i : i + 1], ctx.enc.labels[i : i + 1], ctx.class_names,
+                                          np.array([i])),
+        file_name=f"{ctx.name}-{ctx.split}-{i}.csv", mime="text/csv", key="map_dl_code")
+
+
+def _point_metrics(neg_elbo: float, recon: float, kl: float, mse: float) -> None:
+    """An image's −ELBO and its parts, two metrics a row (four in a row are cut off in a narrow column)."""
+    r1, r2 = st.columns(2), st.columns(2)
+    r1[0].metric(_("−ELBO (nats)"), f"{neg_elbo:.1f}", help=_("reconstruction + KL, one posterior sample; lower "
+                 "is better (the app reports −ELBO everywhere)"))
+    r1[1].metric(_("Reconstruction"), f"{recon:.1f}", help=_("−log p(x|z), nats"))
+    r2[0].metric("KL", f"{kl:.1f}", help=_("KL(q(z|x) ‖ N(0, I)), nats"))
+    r2[1].metric("MSE", f"{mse:.4f}", help=_("mean squared error per pixel of the reconstruction"))
+
+
+def _spot_details(v: MapView, xy: np.ndarray) -> None:
+    """An empty spot of the map, mapped back to a latent code (LatentMap.to_latent) and decoded, with how far
+    it lies from the data; on a UMAP map, umap-learn's own inverse one click away."""
+    ctx, lmap = v.ctx, v.bundle.latent_map
+    t0 = time.perf_counter()
+    z = lmap.to_latent(xy[None])[0]
+    img = ctx.decode(z[None])[0]
+    ms = (time.perf_counter() - t0) * 1000
+    where = lmap.describe(xy)
+    st.subheader(_("Decoded spot"))
+    a, b = st.columns(2)
+    with a:
+        show_image(img, _("decoded at ({x:.2f}, {y:.2f})").format(x=xy[0], y=xy[1]))
+    with b:
+        j = where["nearest_index"]
+        show_image(ctx.data.images[j], _("nearest image: #{j} {cls}").format(j=j, cls=ctx.class_name(j)))
+    verdict = where["verdict"]
+    msg = _("**{verdict}** — {d:.2f} map units from the nearest encoded image ({x:.1f}× the typical gap between "
+            "neighbours). Decoded in {ms:.0f} ms.").format(verdict=_(verdict), d=where["distance"],
+                                                           x=where["spacings"], ms=ms)
+    (st.success if verdict == "inside the data" else st.info if "edge" in verdict else st.warning)(msg)
+    if v.method in ("umap", "tsne"):
+        st.caption(_("Fast inverse: the latent codes of the 8 nearest points on the map, weighted by inverse "
+                     "squared distance."))
+    else:
+        st.caption(_("This map is linear (or the latent space itself), so the inverse is exact."))
+    st.code(fmt_code(z), language=None, wrap_lines=True)
+    if st.button(_("Steer from this spot"), key="map_steer_spot", icon=":material/tune:"):
+        st.session_state["sliders_start_request"] = {"kind": "code", "code": [float(c) for c in z]}
+        nav.switch("sliders")
+    if v.method == "umap":
+        _refine(v, xy, z)
+
+
+def _refine(v: MapView, xy: np.ndarray, z: np.ndarray) -> None:
+    """umap-learn's own inverse_transform of the spot, with what it costs and why it differs."""
+    ctx, bundle = v.ctx, v.bundle
+    key = (ctx.name, ctx.ck.content_hash, ctx.split, ctx.limit, bundle.cfg)
+    fitted = bundle.reducer is not None or key in loaders.UMAP_FITS
+    n = len(ctx.enc)
+    st.caption(_("umap-learn's inverse_transform: another way to guess a code for this spot. It takes a few "
+                 "seconds; the fast decode above takes milliseconds.") if fitted else
+               _("umap-learn's inverse_transform: another way to guess a code for this spot. It takes the first "
+                 "time about 1–2 minutes: umap-learn fits its own UMAP of the {n:,} codes (longer while its code "
+                 "compiles); a few seconds a click after that; the fast decode above takes "
+                 "milliseconds.").format(n=n))
+    if not st.button(_("Refine with umap-learn's inverse_transform"), key="map_refine",
+                     icon=":material/hourglass_top:"):
+        return
+    with st.status(_("Refining with umap-learn…"), expanded=True) as status:
+        reducer = bundle.reducer
+        if reducer is None:
+            st.write(_("Fitting umap-learn's UMAP on {n:,} codes (once per map and server)…").format(n=n))
+            t0 = time.perf_counter()
+            reducer = loaders.umap_reducer(*key)
+            st.write(_("Fitted in {secs:.1f} s.").format(secs=time.perf_counter() - t0) if not fitted
+                     else _("Fitted earlier: reused."))
+        st.write(_("Optimising a code whose UMAP neighbourhood matches the spot…"))
+        t1 = time.perf_counter()
+        z2 = np.asarray(reducer.inverse_transform(xy[None].astype(np.float32)), dtype=np.float32)[0]
+        secs = time.perf_counter() - t1
+        status.update(label=_("Refined in {secs:.1f} s").format(secs=secs), state="complete")
+    _refined(v, xy, z, z2, secs)
+
+
+def _refined(v: MapView, xy: np.ndarray, z: np.ndarray, z2: np.ndarray, secs: float) -> None:
+    """The fast decode beside umap-learn's, and why they differ."""
+    ctx = v.ctx
+    a, b = st.columns(2)
+    with a:
+        show_image(ctx.decode(z[None])[0], _("fast: 8 nearest codes"), size=presenter.px(112))
+    with b:
+        show_image(ctx.decode(z2[None])[0], _("umap-learn ({secs:.1f} s)").format(secs=secs), size=presenter.px(112))
+    back = v.bundle.latent_map.to_map(np.stack([z, z2]))  # (2, 2): where each code lands on this map
+    d_fast, d_umap = (float(np.linalg.norm(p - xy)) for p in back)
+    st.caption(_(
+        "Why they differ: a spot on a 2-D map stands for many codes ({d} numbers squeezed into 2), so every "
+        "inverse is a guess. The fast one averages the codes of the 8 nearest points, weighted by distance; "
+        "umap-learn starts from the nearest points of its own fitted map and optimises a code whose neighbourhood "
+        "matches. The two codes are {apart:.2f} apart (a typical code's length: {typical:.2f}). Placed back on "
+        "this map, the fast code lands {fast:.2f} from the click, umap-learn's {umap:.2f}."
+    ).format(d=ctx.latent_dim, apart=np.linalg.norm(z2 - z), typical=np.linalg.norm(ctx.enc.mu, axis=1).mean(),
+             fast=d_fast, umap=d_umap))
+
+
+def _prior_sample(ctx: Ctx, prior_z: np.ndarray, k: int) -> None:
+    st.subheader(_("Prior sample {k}").format(k=k))
+    show_image(ctx.decode(prior_z[k : k + 1])[0], _("decoded z ~ N(0, I)"))
+    st.caption(_("A code drawn from the prior, placed on the map by its nearest encoded neighbours."))
+    st.code(fmt_code(prior_z[k]), language=None, wrap_lines=True)
+
+
+def _summary(ctx: Ctx) -> None:
+    """With nothing picked: what to do, and the explore set in three lines."""
+    st.info(_("Click a point to see its image, reconstruction and latent code. Drag a box or lasso "
+              "(toolbar) to select a group. Click between points to decode that spot of the map."))
+    st.markdown(
+        _("- **{n:,} images**, {k} classes\n"
+          "- mean −ELBO **{elbo:.1f} nats** (reconstruction {recon:.1f} + KL {kl:.1f})\n"
+          "- **{used} of {d}** latent dimensions in use (average KL ≥ {t} nats)").format(
+            n=len(ctx.enc), k=len(ctx.class_names), elbo=ctx.enc.neg_elbo.mean(), recon=ctx.enc.recon.mean(),
+            kl=ctx.enc.kl.mean(), used=int(ctx.active.sum()), d=ctx.latent_dim, t=COLLAPSED_KL)
+    )

@@ -10,6 +10,8 @@ link reopens the exact image.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import streamlit as st
 from PIL import Image
@@ -19,12 +21,14 @@ from pages import _link as link
 from pages import _live as live
 from pages import _nav as nav
 from pages import _presenter as presenter
-from pages._context import get_ctx, selected_index
+from pages._context import Ctx, get_ctx, selected_index
 from pages._i18n import N_, _
 from pages._link import LinkError, Param, one_of, parse_int
+from pages._loaders import MapBundle
 from pages._widgets import class_legend, encode_code, fmt_code, parse_code, show_image
 from vae.data.images import png_bytes, upscale
 from vae.explore.latent import dims_by_kl, principal_axes, prior_samples
+from vae.explore.minimap import MiniMap
 
 LIMIT = 4.0  # slider range: +-4 prior standard deviations
 TRAIL = 60  # positions kept in the trail on the mini map
@@ -62,9 +66,8 @@ PARAMS = link.declare("sliders", [
 
 @nav.page("sliders")
 def main() -> None:
-    """The page: where to start, the display options, the slider panel."""
+    """The page: where to start, the display options, then the slider panel (rerun on its own)."""
     ctx = get_ctx()
-    D = ctx.latent_dim
     link.restore("sliders", ctx)  # ?z= (the code) and ?image= arrive as a start request, ?axes= as the axes
     st.title(_("Sliders"))
     st.caption(
@@ -74,77 +77,110 @@ def main() -> None:
           "it has been. Copy the page's URL to share this exact image.")
     )
     axes, share = principal_axes(ctx.enc.mu)  # (D, D): row k = direction k times its standard deviation
+    _apply_start_request(ctx)
+    _start_buttons(ctx)
+    v = _display_options(ctx, axes, share)
+    if v.use_fragment:
+        st.fragment(_panel)(v)
+    else:
+        _panel(v)
+    link.sync("sliders", ctx)
 
 
-    def _start(code, label: str, index: int | None = None) -> None:
-        """Set a new starting code and move every slider to it."""
-        code = np.clip(np.asarray(code, dtype=np.float32), -LIMIT, LIMIT)
-        st.session_state["sl_start"] = [float(v) for v in code]
-        st.session_state["sl_start_label"] = label
-        st.session_state["sl_start_index"] = index
-        st.session_state["sl_for"] = (ctx.name, D)
-        for d in range(D):
-            st.session_state[f"sl_z{d}"] = float(round(code[d], 2))
-            st.session_state[f"sl_pc{d}"] = 0.0  # principal directions move away from the start
-        st.session_state["sl_trail"] = []
-        st.session_state["sl_start_id"] = int(st.session_state.get("sl_start_id", 0)) + 1
+# -- where the sliders start -----------------------------------------------------------------------
+def _start(ctx: Ctx, code, label: str, index: int | None = None) -> None:
+    """Set a new starting code and move every slider to it."""
+    D = ctx.latent_dim
+    code = np.clip(np.asarray(code, dtype=np.float32), -LIMIT, LIMIT)
+    st.session_state["sl_start"] = [float(v) for v in code]
+    st.session_state["sl_start_label"] = label
+    st.session_state["sl_start_index"] = index
+    st.session_state["sl_for"] = (ctx.name, D)
+    for d in range(D):
+        st.session_state[f"sl_z{d}"] = float(round(code[d], 2))
+        st.session_state[f"sl_pc{d}"] = 0.0  # principal directions move away from the start
+    st.session_state["sl_trail"] = []
+    st.session_state["sl_start_id"] = int(st.session_state.get("sl_start_id", 0)) + 1
 
 
-    def _code(kind: str, start: np.ndarray) -> np.ndarray:
-        """The code the sliders of ``kind`` set: latent values, or the start plus principal-direction steps."""
-        if kind == "pca":
-            coef = np.array([st.session_state.get(f"sl_pc{k}", 0.0) for k in range(D)], dtype=np.float32)
-            return np.clip(start + coef @ axes, -LIMIT, LIMIT).astype(np.float32)
-        return np.array([st.session_state.get(f"sl_z{d}", float(start[d])) for d in range(D)], dtype=np.float32)
+def _code(kind: str, start: np.ndarray, axes: np.ndarray) -> np.ndarray:
+    """The code the sliders of ``kind`` set: latent values, or the start plus principal-direction steps."""
+    D = len(start)
+    if kind == "pca":
+        coef = np.array([st.session_state.get(f"sl_pc{k}", 0.0) for k in range(D)], dtype=np.float32)
+        return np.clip(start + coef @ axes, -LIMIT, LIMIT).astype(np.float32)
+    return np.array([st.session_state.get(f"sl_z{d}", float(start[d])) for d in range(D)], dtype=np.float32)
 
 
-    def _switch_axes() -> None:
-        """The other kind of sliders starts from the code the previous ones had reached."""
-        new = st.session_state["sl_axes"]
-        start = np.asarray(st.session_state["sl_start"], dtype=np.float32)
-        z = _code("latent" if new == "pca" else "pca", start)
-        index = st.session_state.get("sl_start_index")
-        label = st.session_state.get("sl_start_label", "")
-        _start(z, label if np.allclose(z, start) else _("the code reached before switching axes"),
-               index if np.allclose(z, start) else None)
+def _switch_axes(ctx: Ctx, axes: np.ndarray) -> None:
+    """The other kind of sliders starts from the code the previous ones had reached."""
+    new = st.session_state["sl_axes"]
+    start = np.asarray(st.session_state["sl_start"], dtype=np.float32)
+    z = _code("latent" if new == "pca" else "pca", start, axes)
+    index = st.session_state.get("sl_start_index")
+    label = st.session_state.get("sl_start_label", "")
+    _start(ctx, z, label if np.allclose(z, start) else _("the code reached before switching axes"),
+           index if np.allclose(z, start) else None)
 
 
-    # -- where to start: a request from another page or a link, else the prior mean -------------------
+def _apply_start_request(ctx: Ctx) -> None:
+    """A request from another page or a link (an image, a code), else the prior mean for a new model."""
+    D = ctx.latent_dim
     request = st.session_state.pop("sliders_start_request", None)
     if request and request.get("kind") == "index" and 0 <= int(request["index"]) < len(ctx.enc):
         i = int(request["index"])
-        _start(ctx.enc.mu[i], _("image #{i} ({cls})").format(i=i, cls=ctx.class_name(i)), i)
+        _start(ctx, ctx.enc.mu[i], _("image #{i} ({cls})").format(i=i, cls=ctx.class_name(i)), i)
     elif request and request.get("kind") == "code" and len(request.get("code", [])) == D:
-        _start(request["code"], _(request.get("label", N_("a chosen code"))))
+        _start(ctx, request["code"], _(request.get("label", N_("a chosen code"))))
     elif st.session_state.get("sl_for") != (ctx.name, D):
-        _start(np.zeros(D), _("the prior mean (z = 0)"))
+        _start(ctx, np.zeros(D), _("the prior mean (z = 0)"))
 
+
+def _start_buttons(ctx: Ctx) -> None:
+    """Start again from the prior mean, a random sample, the point chosen on the map, or an image."""
+    D = ctx.latent_dim
     c1, c2, c3, c4 = st.columns([1, 1.15, 1.15, 1.2])
     if c1.button(_("Prior mean (z = 0)"), key="sl_btn_zero", width="stretch"):
-        _start(np.zeros(D), _("the prior mean (z = 0)"))
+        _start(ctx, np.zeros(D), _("the prior mean (z = 0)"))
     if c2.button(_("Random sample"), key="sl_btn_random", icon=":material/casino:", width="stretch",
                  help=_("Draw z ~ N(0, I)")):
         seed = int(st.session_state.get("sl_seed", 0)) + 1
         st.session_state["sl_seed"] = seed
-        _start(prior_samples(1, D, seed=seed)[0], _("a random prior sample (seed {seed})").format(seed=seed))
+        _start(ctx, prior_samples(1, D, seed=seed)[0], _("a random prior sample (seed {seed})").format(seed=seed))
     chosen = selected_index(ctx)
     if c3.button(_("Chosen on the map"), key="sl_btn_map", width="stretch", disabled=chosen is None,
                  help=_("Click a point on the Map page first") if chosen is None else f"#{chosen}"):
-        _start(ctx.enc.mu[chosen], _("image #{i} ({cls})").format(i=chosen, cls=ctx.class_name(chosen)), chosen)
+        _start(ctx, ctx.enc.mu[chosen], _("image #{i} ({cls})").format(i=chosen, cls=ctx.class_name(chosen)), chosen)
     with c4:
         idx = st.number_input(_("…or start from image #"), 0, len(ctx.enc) - 1, value=None, key="sl_index",
                               placeholder=f"0 – {len(ctx.enc) - 1}")
         if idx is not None and st.session_state.get("sl_index_used") != idx:
             st.session_state["sl_index_used"] = idx
-            _start(ctx.enc.mu[int(idx)], _("image #{i} ({cls})").format(i=int(idx), cls=ctx.class_name(int(idx))),
+            _start(ctx, ctx.enc.mu[int(idx)], _("image #{i} ({cls})").format(i=int(idx), cls=ctx.class_name(int(idx))),
                    int(idx))
 
-    kl = ctx.kl_per_dim
-    order = dims_by_kl(kl)
-    collapsed = set(ctx.collapsed)
+
+# -- the display options ------------------------------------------------------------------------------
+@dataclass
+class SliderView:
+    """What the slider panel draws, as the display options chose it."""
+
+    ctx: Ctx
+    axes: np.ndarray  # (D, D): row k = principal direction k times its standard deviation
+    share: np.ndarray  # (D,) each direction's share of the variance
+    axes_kind: str  # "latent" or "pca"
+    show_collapsed: bool  # also the sliders tucked away (collapsed dimensions, directions of ~no variance)
+    use_fragment: bool  # only the panel reruns when a slider moves
+    n_cols: int
+    decode_live: bool  # the decoder runs in the browser while a slider is dragged
+    bundle: MapBundle
+    minimap: MiniMap
+
+
+def _display_options(ctx: Ctx, axes: np.ndarray, share: np.ndarray) -> SliderView:
     with st.expander(_("Display options")):
         axes_kind = st.radio(_("Slider axes"), list(AXES), format_func={k: _(v) for k, v in AXES.items()}.get,
-                             horizontal=True, key="sl_axes", on_change=_switch_axes,
+                             horizontal=True, key="sl_axes", on_change=_switch_axes, args=(ctx, axes),
                              help=_("Principal directions: the directions in which the encoded images vary most "
                                     "(most variance first), in units of their spread; they start from the current code."))
         if axes_kind == "pca":
@@ -152,127 +188,140 @@ def main() -> None:
             tuck_label, tuck_help = (_("Show the {n} direction(s) with almost no variance").format(n=n_tucked),
                                      _("Directions along which the encoded images hardly vary."))
         else:
-            n_tucked = len(collapsed)
+            n_tucked = len(ctx.collapsed)
             tuck_label, tuck_help = (_("Show the {n} collapsed dimension(s)").format(n=n_tucked),
                                      _("Dimensions whose KL is ≈ 0: the encoder ignores them, so the decoder barely "
                                        "reacts."))
         show_collapsed = st.toggle(tuck_label, key="sl_show_collapsed", disabled=not n_tucked, help=tuck_help)
         use_fragment = st.toggle(_("Rerun only the slider panel (fast)"), value=True, key="sl_fragment",
                                  help=_("Off: every move reruns the whole page, as a naive Streamlit app does."))
-        n_cols = st.radio(_("Slider columns"), [1, 2, 3], index=1 if D > 6 else 0, horizontal=True, key="sl_cols")
+        n_cols = st.radio(_("Slider columns"), [1, 2, 3], index=1 if ctx.latent_dim > 6 else 0, horizontal=True,
+                          key="sl_cols")
         decode_live = st.toggle(_("Decode in the browser while dragging"), value=True, key="sl_live",
-                         help=_("The decoder runs in this page, so the image follows the thumb. Off: the image "
-                                "comes from the server when you let go."))
-    bundle = ctx.map()
-    minimap = ctx.minimap()
+                                help=_("The decoder runs in this page, so the image follows the thumb. Off: the image "
+                                       "comes from the server when you let go."))
+    return SliderView(ctx, axes, share, axes_kind, show_collapsed, use_fragment, int(n_cols), decode_live,
+                      ctx.map(), ctx.minimap())
 
 
-    def _start_views(start: np.ndarray) -> dict:
-        """What shows the start, computed once per start (not on every move): PNGs and map position."""
-        si = st.session_state.get("sl_start_index")
-        key = (ctx.name, ctx.split, si, start.tobytes(), presenter.on())
-        cached = st.session_state.get("sl_start_views")
-        if cached is None or cached["key"] != key:
-            recon = ctx.decode(start[None])[0]
-            shown = ([(ctx.data.images[si], _("start: #{i}").format(i=si)), (recon, _("its reconstruction"))]
-                     if si is not None else [(recon, _("start"))])
-            images = []
-            for im, cap in shown:
-                a = upscale(im, presenter.px(120))
-                images.append((png_bytes(Image.fromarray(a)), cap, a.shape[1]))
-            cached = {"key": key, "xy": bundle.latent_map.to_map(start[None])[0], "images": images}
-            st.session_state["sl_start_views"] = cached
-        return cached
+def _slider_specs(v: SliderView) -> list[tuple[str, str, int, bool]]:
+    """(state key, label, index, collapsed) of every slider of the chosen axes, in display order."""
+    ctx, share = v.ctx, v.share
+    if v.axes_kind == "pca":
+        return [(f"sl_pc{k}", _("PC{k} · {share} of variance").format(k=k + 1, share=f"{100 * share[k]:.1f}%"), k,
+                 share[k] < MIN_SHARE) for k in range(ctx.latent_dim)]
+    kl, collapsed = ctx.kl_per_dim, set(ctx.collapsed)
+    return [(f"sl_z{d}", f"z{d} · KL {kl[d]:.2f}" + (" · " + _("collapsed") if d in collapsed else ""), d,
+             d in collapsed) for d in dims_by_kl(kl)]
 
 
-    def _live_view(start: np.ndarray, trail: list, start_xy, sliders: dict[str, int]) -> None:
-        """The in-browser decoder over the server's image and mini map (which it hides once it draws)."""
-        urls, problem = live.model_urls(ctx.ck)
-        if urls is None:
-            live.off_line(problem, _("Images are decoded on the server when you let go of a slider."))
-            return
-        tag = f"{ctx.split}-{len(ctx.enc)}"
-        if axes_kind == "pca":
-            origin, basis = start, axes.tolist()
-            coef = [float(st.session_state.get(f"sl_pc{k}", 0.0)) for k in range(D)]
-        else:
-            origin, basis = np.zeros(D, np.float32), None
-            coef = [float(v) for v in _code("latent", start)]
-        live_decoder.mount("sliders", {
-            "decoder": urls["decoder"], "image": live_decoder.image_spec(ctx.ck, presenter.px(SIZE)),
-            "labels": sliders, "origin": [float(v) for v in origin], "axes": basis, "coef": coef,
-            "map": live_decoder.map_spec(ctx.ck, bundle.latent_map, tag, f"{tag}-{bundle.cfg.key()}"),
-            "minimap": {**live_decoder.minimap_spec(ctx.ck, minimap, f"{tag}-{bundle.cfg.key()}"), "trail": trail,
-                        "start": [float(v) for v in start_xy], "start_id": int(st.session_state.get("sl_start_id", 0))},
-            "hide": ["sl_server_image", "sl_server_map"],
-            "text": {"caption": _("decoded z (in your browser)"),
-                     "map_caption": _("Where z lands on the {map} map (★), the start (○) and the trail.").format(
-                         map=bundle.label),
-                     "off": _("Live decoding is off: {reason}. {what}").replace(
-                         "{what}", _("Images are decoded on the server when you let go of a slider."))},
-        }, key="sl_live_view")
+# -- the slider panel ----------------------------------------------------------------------------------
+def _panel(v: SliderView) -> None:
+    """The decoded image first (it reaches the browser before the rest), the code's place on the mini map,
+    then the sliders; the code goes into the link."""
+    ctx = v.ctx
+    start = np.asarray(st.session_state["sl_start"], dtype=np.float32)
+    left, right = st.columns([3, 2], gap="large")
+    z = _code(v.axes_kind, start, v.axes)
+    with right, st.container(key="sl_server_image"):  # the new image first: it goes out before the rest
+        show_image(ctx.decode(z[None])[0], _("decoded z"), size=presenter.px(SIZE), inline=True)
+    xy = v.bundle.latent_map.to_map(z[None])[0]
+    trail = st.session_state.setdefault("sl_trail", [])
+    if not trail or np.hypot(trail[-1][0] - xy[0], trail[-1][1] - xy[1]) > 1e-6:
+        trail.append([float(xy[0]), float(xy[1])])
+        del trail[:-TRAIL]
+    st.session_state["sl_z_text"] = encode_code(z)
+    link.write("z", st.session_state["sl_z_text"])  # the link reopens this exact image
+    views = _start_views(v, start)
+    specs = _slider_specs(v)
+    shown = [s for s in specs if v.show_collapsed or not s[3]]
+    with right:
+        if v.decode_live:
+            _live_view(v, start, trail, views["xy"], {label: i for _key, label, i, _c in shown})
+        _where_z_is(v, z, xy, trail, views)
+    # the sliders last: the new image reaches the browser before their (unchanged) updates
+    with left:
+        _sliders(v, specs, shown)
 
 
-    def _slider_specs() -> list[tuple[str, str, int, bool]]:
-        """(state key, label, index, collapsed) of every slider of the chosen axes, in display order."""
-        if axes_kind == "pca":
-            return [(f"sl_pc{k}", _("PC{k} · {share} of variance").format(k=k + 1, share=f"{100 * share[k]:.1f}%"), k,
-                     share[k] < MIN_SHARE) for k in range(D)]
-        return [(f"sl_z{d}", f"z{d} · KL {kl[d]:.2f}" + (" · " + _("collapsed") if d in collapsed else ""), d,
-                 d in collapsed) for d in order]
+def _start_views(v: SliderView, start: np.ndarray) -> dict:
+    """What shows the start, computed once per start (not on every move): PNGs and map position."""
+    ctx = v.ctx
+    si = st.session_state.get("sl_start_index")
+    key = (ctx.name, ctx.split, si, start.tobytes(), presenter.on())
+    cached = st.session_state.get("sl_start_views")
+    if cached is None or cached["key"] != key:
+        recon = ctx.decode(start[None])[0]
+        shown = ([(ctx.data.images[si], _("start: #{i}").format(i=si)), (recon, _("its reconstruction"))]
+                 if si is not None else [(recon, _("start"))])
+        images = []
+        for im, cap in shown:
+            a = upscale(im, presenter.px(120))
+            images.append((png_bytes(Image.fromarray(a)), cap, a.shape[1]))
+        cached = {"key": key, "xy": v.bundle.latent_map.to_map(start[None])[0], "images": images}
+        st.session_state["sl_start_views"] = cached
+    return cached
 
 
-    def panel() -> None:
-        start = np.asarray(st.session_state["sl_start"], dtype=np.float32)
-        left, right = st.columns([3, 2], gap="large")
-        z = _code(axes_kind, start)
-        with right, st.container(key="sl_server_image"):  # the new image first: it goes out before the rest
-            show_image(ctx.decode(z[None])[0], _("decoded z"), size=presenter.px(SIZE), inline=True)
-        xy = bundle.latent_map.to_map(z[None])[0]
-        trail = st.session_state.setdefault("sl_trail", [])
-        if not trail or np.hypot(trail[-1][0] - xy[0], trail[-1][1] - xy[1]) > 1e-6:
-            trail.append([float(xy[0]), float(xy[1])])
-            del trail[:-TRAIL]
-        st.session_state["sl_z_text"] = encode_code(z)
-        link.write("z", st.session_state["sl_z_text"])  # the link reopens this exact image
-        views = _start_views(start)
-        specs = _slider_specs()
-        shown = [s for s in specs if show_collapsed or not s[3]]
-        with right:
-            if decode_live:
-                _live_view(start, trail, views["xy"], {label: i for _key, label, i, _c in shown})
-            for col, (png, cap, width) in zip(st.columns(2), views["images"], strict=False):
-                col.image(png, caption=cap, width=width)
-            st.caption(_("Started from {start}. ‖z‖ = {norm:.2f} (a typical prior sample has ‖z‖ ≈ {typical:.1f}).").format(
-                start=st.session_state.get("sl_start_label") or _("the prior mean"), norm=np.linalg.norm(z),
-                typical=np.sqrt(D)))
-            dist, nn = bundle.latent_map.nearest_latent(z[None], 1)
-            j = int(nn[0, 0])
-            st.caption(_("Nearest encoded image: #{j} ({cls}), {d:.2f} away in latent space.").format(
-                j=j, cls=ctx.class_name(j), d=dist[0, 0]))
-            with st.container(key="sl_server_map"):
-                show_image(minimap.render(xy, trail, start=views["xy"]),
-                           _("Where z lands on the {map} map (★), the start (○) and the trail.").format(map=bundle.label),
-                           size=0, inline=True)
-            class_legend(ctx.class_names, sorted({int(c) for c in np.unique(ctx.enc.labels)}))
-            with st.popover(_("Current code")):
-                st.code(fmt_code(z), language=None, wrap_lines=True)
-        # the sliders last: the new image reaches the browser before their (unchanged) updates
-        with left:
-            cols = st.columns(int(n_cols))
-            for j, (key, label, _i, _c) in enumerate(shown):
-                cols[j % int(n_cols)].slider(label, -LIMIT, LIMIT, step=0.05, key=key)
-            tucked = [label.split(" · ")[0] for _key, label, _i, c in specs if c and not show_collapsed]
-            if tucked and axes_kind == "pca":
-                st.caption(_("{n} direction(s) with almost no variance hidden (under {share} each): {names}. "
-                             "They stay at 0.").format(n=len(tucked), share=f"{100 * MIN_SHARE:.1f}%", names=", ".join(tucked)))
-            elif tucked:
-                st.caption(_("{n} collapsed dimension(s) hidden (KL < 0.05 nats): {names}. They stay at their starting "
-                             "values.").format(n=len(tucked), names=", ".join(tucked)))
-
-
-    if use_fragment:
-        st.fragment(panel)()
+def _live_view(v: SliderView, start: np.ndarray, trail: list, start_xy, sliders: dict[str, int]) -> None:
+    """The in-browser decoder over the server's image and mini map (which it hides once it draws)."""
+    ctx, bundle = v.ctx, v.bundle
+    urls, problem = live.model_urls(ctx.ck)
+    if urls is None:
+        live.off_line(problem, _("Images are decoded on the server when you let go of a slider."))
+        return
+    tag = f"{ctx.split}-{len(ctx.enc)}"
+    if v.axes_kind == "pca":
+        origin, basis = start, v.axes.tolist()
+        coef = [float(st.session_state.get(f"sl_pc{k}", 0.0)) for k in range(ctx.latent_dim)]
     else:
-        panel()
-    link.sync("sliders", ctx)
+        origin, basis = np.zeros(ctx.latent_dim, np.float32), None
+        coef = [float(c) for c in _code("latent", start, v.axes)]
+    live_decoder.mount("sliders", {
+        "decoder": urls["decoder"], "image": live_decoder.image_spec(ctx.ck, presenter.px(SIZE)),
+        "labels": sliders, "origin": [float(c) for c in origin], "axes": basis, "coef": coef,
+        "map": live_decoder.map_spec(ctx.ck, bundle.latent_map, tag, f"{tag}-{bundle.cfg.key()}"),
+        "minimap": {**live_decoder.minimap_spec(ctx.ck, v.minimap, f"{tag}-{bundle.cfg.key()}"), "trail": trail,
+                    "start": [float(c) for c in start_xy], "start_id": int(st.session_state.get("sl_start_id", 0))},
+        "hide": ["sl_server_image", "sl_server_map"],
+        "text": {"caption": _("decoded z (in your browser)"),
+                 "map_caption": _("Where z lands on the {map} map (★), the start (○) and the trail.").format(
+                     map=bundle.label),
+                 "off": _("Live decoding is off: {reason}. {what}").replace(
+                     "{what}", _("Images are decoded on the server when you let go of a slider."))},
+    }, key="sl_live_view")
+
+
+def _where_z_is(v: SliderView, z: np.ndarray, xy: np.ndarray, trail: list, views: dict) -> None:
+    """The start's images, z's length and nearest image, the mini map with the trail, the code."""
+    ctx = v.ctx
+    for col, (png, cap, width) in zip(st.columns(2), views["images"], strict=False):
+        col.image(png, caption=cap, width=width)
+    st.caption(_("Started from {start}. ‖z‖ = {norm:.2f} (a typical prior sample has ‖z‖ ≈ {typical:.1f}).").format(
+        start=st.session_state.get("sl_start_label") or _("the prior mean"), norm=np.linalg.norm(z),
+        typical=np.sqrt(ctx.latent_dim)))
+    dist, nn = v.bundle.latent_map.nearest_latent(z[None], 1)
+    j = int(nn[0, 0])
+    st.caption(_("Nearest encoded image: #{j} ({cls}), {d:.2f} away in latent space.").format(
+        j=j, cls=ctx.class_name(j), d=dist[0, 0]))
+    with st.container(key="sl_server_map"):
+        show_image(v.minimap.render(xy, trail, start=views["xy"]),
+                   _("Where z lands on the {map} map (★), the start (○) and the trail.").format(map=v.bundle.label),
+                   size=0, inline=True)
+    class_legend(ctx.class_names, sorted({int(c) for c in np.unique(ctx.enc.labels)}))
+    with st.popover(_("Current code")):
+        st.code(fmt_code(z), language=None, wrap_lines=True)
+
+
+def _sliders(v: SliderView, specs: list[tuple[str, str, int, bool]], shown: list[tuple[str, str, int, bool]]) -> None:
+    """The sliders shown, and a line naming the ones tucked away."""
+    cols = st.columns(v.n_cols)
+    for j, (key, label, _i, _c) in enumerate(shown):
+        cols[j % v.n_cols].slider(label, -LIMIT, LIMIT, step=0.05, key=key)
+    tucked = [label.split(" · ")[0] for _key, label, _i, c in specs if c and not v.show_collapsed]
+    if tucked and v.axes_kind == "pca":
+        st.caption(_("{n} direction(s) with almost no variance hidden (under {share} each): {names}. "
+                     "They stay at 0.").format(n=len(tucked), share=f"{100 * MIN_SHARE:.1f}%", names=", ".join(tucked)))
+    elif tucked:
+        st.caption(_("{n} collapsed dimension(s) hidden (KL < 0.05 nats): {names}. They stay at their starting "
+                     "values.").format(n=len(tucked), names=", ".join(tucked)))

@@ -17,7 +17,8 @@ from pages._context import get_ctx
 from pages._i18n import N_, _, ngettext, tr_fig
 from pages._i18n import tr as tr_text
 from pages._link import LinkError, Param, integer, one_of, parse_float
-from pages._story import likelihood_name, stage_images
+from pages._story import likelihood_name
+from pages._widgets import show_images
 from vae.data.images import diverging
 from vae.explore.figures import latent_code_bars, lines
 from vae.lessons.step import STAGES, StepTrace, trace_training_step
@@ -150,7 +151,7 @@ def _image_pick(tr: StepTrace) -> int:
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
     i = int(c1.number_input(_("Image of the batch"), 0, b - 1, 0, key="step_image"))
     with c2:
-        stage_images(tr.x[i : i + 1], size=56)
+        show_images(tr.x[i : i + 1], size=56)
     return i
 
 
@@ -158,7 +159,7 @@ def show_stage(key: str, ctx, tr: StepTrace, batch: tuple[int, ...]) -> None:
     b, d = tr.mu.shape
     c, h, w = tr.x.shape[1:]
     if key == "x":
-        stage_images(tr.x, [ctx.class_name(i) for i in batch], size=72)
+        show_images(tr.x, [ctx.class_name(i) for i in batch], size=72)
         st.markdown(_("x has shape ({b}, {c}, {h}, {w}): {b} images of {p} pixel values in [0, 1]. "
                       "Training draws such batches from a shuffled training split, epoch after epoch.").format(
             b=b, c=c, h=h, w=w, p=c * h * w))
@@ -188,10 +189,10 @@ def show_stage(key: str, ctx, tr: StepTrace, batch: tuple[int, ...]) -> None:
         st.markdown(_("‖z − μ‖ = {dist:.3f} for image {i}: the noise moves the code "
                       "by about σ in every dimension.").format(dist=float((tr.z[i] - tr.mu[i]).norm()), i=i))
     elif key == "decode":
-        stage_images(tr.x, size=72, label="x")
+        show_images(tr.x, size=72, label="x")
         bernoulli = ctx.ck.config.likelihood == "bernoulli"
         lik = likelihood_name(ctx.ck.config.likelihood)
-        stage_images(tr.x_hat, size=72, label="x̂ = sigmoid(decoder(z))" if bernoulli
+        show_images(tr.x_hat, size=72, label="x̂ = sigmoid(decoder(z))" if bernoulli
                      else _("x̂ = the mean of the {likelihood} likelihood, from decoder(z)").format(likelihood=lik))
         what = (_("{n} logits; sigmoid(logits) = x̂").format(n=c * h * w) if bernoulli else
                 _("{n} parameters of its {likelihood} likelihood; their mean is x̂").format(
@@ -214,7 +215,7 @@ def show_stage(key: str, ctx, tr: StepTrace, batch: tuple[int, ...]) -> None:
         scale = float(tr.grad_logits[i].abs().max())
         g1, g2 = st.columns([1, 2])
         with g1:
-            stage_images(torch.stack([tr.x[i], tr.x_hat[i]]), ["x", "x̂"], size=84)
+            show_images(torch.stack([tr.x[i], tr.x_hat[i]]), ["x", "x̂"], size=84)
             st.image(diverging(tr.grad_logits[i], 168, scale), caption=_("∂L/∂logits, ±{scale:.1e} (red +, blue −)").format(scale=scale),
                      width=168, output_format="PNG")
         with g2:
@@ -254,8 +255,8 @@ def show_stage(key: str, ctx, tr: StepTrace, batch: tuple[int, ...]) -> None:
                     _("Adam steps taken"), _("nats per image"), height=220)
         fig.update_xaxes(dtick=max(1, steps // 10))
         st.plotly_chart(fig, key="step_losses", config={"displayModeBar": False})
-        stage_images(tr.x_hat, size=72, label=_("x̂ before the step"))
-        stage_images(many.new_x_hat, size=72, label=ngettext("x̂ after {n} step, same images and ε",
+        show_images(tr.x_hat, size=72, label=_("x̂ before the step"))
+        show_images(many.new_x_hat, size=72, label=ngettext("x̂ after {n} step, same images and ε",
                                                              "x̂ after {n} steps, same images and ε", steps).format(n=steps))
         st.markdown(_("The trainer repeats this for every batch of every epoch, each time with new images and new "
                       "ε: {how_many}").format(how_many=_epochs_sentence(ctx)))

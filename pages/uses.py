@@ -13,7 +13,8 @@ from pages import _nav as nav
 from pages._context import get_ctx
 from pages._i18n import N_, _, join_list, tr, tr_fig
 from pages._link import integer, number, one_of
-from pages._story import N_SCORE, anomaly_scores, get_test_images, stage_images
+from pages._story import N_SCORE, anomaly_scores, get_test_images
+from pages._widgets import show_images
 from vae.explore.figures import histograms, lines
 from vae.lessons import uses
 
@@ -70,9 +71,9 @@ def main() -> None:
     noisy = uses.add_noise(x, std, seed=start)
     clean = uses.denoise(model, noisy)
     with c2:
-        stage_images(x, size=72, label=_("Originals"))
-        stage_images(noisy, size=72, label=_("With noise, σ = {std:g}").format(std=std))
-        stage_images(clean, size=72, label=_("Encoded, then decoded"))
+        show_images(x, size=72, label=_("Originals"))
+        show_images(noisy, size=72, label=_("With noise, σ = {std:g}").format(std=std))
+        show_images(clean, size=72, label=_("Encoded, then decoded"))
     mse_noisy, mse_clean = float((noisy - x).pow(2).mean()), float((clean - x).pow(2).mean())
     c1.metric(_("error of the noisy images"), f"{mse_noisy:.4f}", help=_("mean squared error per pixel"))
     c1.metric(_("after encode → decode"), f"{mse_clean:.4f}", delta=f"{mse_clean - mse_noisy:+.4f}",
@@ -102,9 +103,9 @@ def main() -> None:
     hole = 1 - known
     errs = [uses.masked_mse(s, x, hole) for s in steps]
     with c2:
-        stage_images(x, size=72, label=_("Originals"))
-        stage_images(steps[0], size=72, label=_("What is known (hidden pixels black)"))
-        stage_images(steps[-1], size=72, label=_("After {n} rounds of encode → decode").format(n=iters))
+        show_images(x, size=72, label=_("Originals"))
+        show_images(steps[0], size=72, label=_("What is known (hidden pixels black)"))
+        show_images(steps[-1], size=72, label=_("After {n} rounds of encode → decode").format(n=iters))
     c1.metric(_("error in the hidden region"), f"{errs[-1]:.4f}",
               delta=_("{delta:+.4f} vs start").format(delta=errs[-1] - errs[0]),
               delta_color="inverse", help=_("mean squared error per hidden pixel; hidden pixels start black"))
@@ -137,7 +138,7 @@ def main() -> None:
                                       _("−ELBO per image (nats; clipped at the 99th percentile)"), height=280,
                                       x_title="−ELBO (nats)")),
                     key="uses_ood_hist", config={"displayModeBar": False}, theme=None)
-    stage_images(other["examples"], size=56, label=_("Some of the {name} images").format(name=other_name))
+    show_images(other["examples"], size=56, label=_("Some of the {name} images").format(name=other_name))
     fails = [s for s in sc["sets"] if s["auroc"] < 0.5]
     st.warning(
         _("**The caveat.** A likelihood bound is not a typicality test.") + " " + (
@@ -157,9 +158,9 @@ def main() -> None:
     c1, c2, c3 = st.columns([1, 1, 3])
     img = get_test_images(ctx.name, ctx.ck.content_hash)[j : j + 1]
     with c1:
-        stage_images(img, [_("{n} bytes as PNG").format(n=comp["png_bytes"][j])], size=140)
+        show_images(img, [_("{n} bytes as PNG").format(n=comp["png_bytes"][j])], size=140)
     with c2:
-        stage_images(model.reconstruct(img), [_("{n:.0f} bits as a code").format(n=comp["kl_bits"][j])], size=140)
+        show_images(model.reconstruct(img), [_("{n:.0f} bits as a code").format(n=comp["kl_bits"][j])], size=140)
     with c3:
         kl, png = comp["kl_bits"], comp["png_bytes"] * 8
         st.markdown(

@@ -11,7 +11,8 @@ from pages import _nav as nav
 from pages._context import get_ctx
 from pages._i18n import N_, _, tr_fig
 from pages._link import integer
-from pages._story import comparison_model, device_label, generator_report, minutes, stage_images
+from pages._story import comparison_model, device_label, generator_report, minutes
+from pages._widgets import show_images
 from vae.baselines.classifier import KIND as CLASSIFIER
 from vae.baselines.gan import KIND as GAN
 from vae.evaluate import iwae_bound
@@ -60,10 +61,10 @@ def main() -> None:
     left, right = st.columns(2, gap="large")
     with left:
         st.markdown(_("**VAE**: decode(z), z ~ N(0, I) ({d} numbers)").format(d=ctx.latent_dim))
-        stage_images(decode(ctx.model, prior_samples(16, ctx.latent_dim, seed=seed)), size=64)
+        show_images(decode(ctx.model, prior_samples(16, ctx.latent_dim, seed=seed)), size=64)
     with right:
         st.markdown(_("**GAN**: G(z), z ~ N(0, I) ({d} numbers)").format(d=gan.config.noise_dim))
-        stage_images(gan.model.sample(16, seed=seed), size=64)
+        show_images(gan.model.sample(16, seed=seed), size=64)
 
     with st.spinner(_("Measuring 10,000 samples of each model (once per server)…")):
         report = generator_report(ctx.name, ctx.ck.content_hash, str(gan.path), gan.content_hash, str(clf.path),
@@ -102,9 +103,9 @@ def main() -> None:
     bound = float(iwae_bound(ctx.model, x, k=IWAE_K)[0])
     c1, c2, c3 = st.columns([1, 1, 3])
     with c1:
-        stage_images(x, [f"#{i} {ctx.class_name(i)}"], size=140)
+        show_images(x, [f"#{i} {ctx.class_name(i)}"], size=140)
     with c2:
-        stage_images(ctx.model.reconstruct(x), ["VAE: decode(encode(x))"], size=140)
+        show_images(ctx.model.reconstruct(x), ["VAE: decode(encode(x))"], size=140)
     with c3:
         st.markdown(
             _("- **Encode** a real image: q(z|x) gives its code μ ({d} numbers) in one pass, so it can "

@@ -22,9 +22,9 @@ from pages._story import (
     likelihood_name,
     loaded_checkpoints,
     minutes,
-    stage_images,
     training_throughput,
 )
+from pages._widgets import show_images
 from vae.baselines.classifier import KIND as CLASSIFIER
 from vae.baselines.compare import nearest_distances, sharpness
 from vae.baselines.gan import KIND as GAN
@@ -68,8 +68,8 @@ def main() -> None:
     recon = model.reconstruct(x)
     s_real, s_rec = float(sharpness(x).mean()), float(sharpness(recon).mean())
     s_prior = float(sharpness(decode(model, prior_samples(N_SHARP, ctx.latent_dim))).mean())
-    stage_images(x[:8], size=72, label=_("Originals"))
-    stage_images(recon[:8], size=72, label=_("Their reconstructions"))
+    show_images(x[:8], size=72, label=_("Originals"))
+    show_images(recon[:8], size=72, label=_("Their reconstructions"))
     gan, _why = comparison_model(GAN, ctx.ck.dataset)
     clf, _why = comparison_model(CLASSIFIER, ctx.ck.dataset)
     gan_line = ""
@@ -116,7 +116,7 @@ def main() -> None:
           "q(z) < p(z) / 100. The median prior sample is **{ratio:.2f}×** farther from its nearest encoded "
           "image than encoded images are from each other. The 8 prior samples farthest from the data, decoded:").format(
             n=len(enc), kl=g["kl"], share=f"{g['hole_share']:.0%}", ratio=g["ratio"]))
-    stage_images(decode(model, z[far]), size=72)
+    show_images(decode(model, z[far]), size=72)
 
     st.header(_("4 · Likelihood does not detect strangers"))
     with st.spinner(_("Scoring 1,000 images of each set (once)…")):
