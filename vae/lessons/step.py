@@ -65,7 +65,7 @@ class Stage:
 
     key: str
     title: str
-    code: tuple[tuple[Callable, str | None, str | None], ...]  # (function, start marker, end marker)
+    code: tuple[tuple[Callable, str | None, str | None], ...]  # (function or class, start marker, end marker)
     likelihood: tuple[str, ...] = ()  # methods of the model's own likelihood class, shown after ``code``
 
     def sources(self, model: VAE | None = None) -> list[Source]:
@@ -77,7 +77,7 @@ class Stage:
 
 
 STAGES: tuple[Stage, ...] = (
-    Stage("x", N_("A batch of images x"), ((Trainer.run, "in enumerate(sampler.batches())", "xb = "),)),
+    Stage("x", N_("A batch of images x"), ((Trainer, "in enumerate(sampler.batches())", "xb = "),)),
     Stage("encode", N_("Encoder: μ and σ"), ((VAE.encode, None, None),)),
     Stage("eps", N_("Noise ε ~ N(0, I)"), ((VAE.reparameterize, None, None),)),
     Stage("z", "z = μ + σ ⊙ ε", ((VAE.reparameterize, None, None),)),
@@ -85,9 +85,9 @@ STAGES: tuple[Stage, ...] = (
     Stage("loss", N_("Reconstruction + KL = loss"),
           ((VAE.log_likelihood, None, None), (gaussian_kl, None, None), (VAE.loss, None, None)), ("log_prob",)),
     Stage("grad", N_("Gradients by backpropagation"), ((optimisation_step, None, None),)),
-    Stage("adam", N_("One Adam step"), ((Trainer.run, "# fused: every weight", "optimizer = torch.optim.Adam"),
+    Stage("adam", N_("One Adam step"), ((Trainer, "# fused: every weight", "optimizer = torch.optim.Adam"),
                                    (optimisation_step, None, None))),
-    Stage("new", N_("The new loss, and the loop"), ((Trainer.run, "in enumerate(sampler.batches())", "optimisation_step("),)),
+    Stage("new", N_("The new loss, and the loop"), ((Trainer, "in enumerate(sampler.batches())", "optimisation_step("),)),
 )
 
 

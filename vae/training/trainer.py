@@ -296,31 +296,35 @@ class Trainer(Reporting):
         """One epoch's batches: (sums of the loss terms weighted by images, images seen, the last
         batch's beta and learning rate). Fewer images than the split's when a stop was asked for."""
         tc, d = self.train_config, self.dist
-        run.model.train()
-        run.sampler.set_epoch(epoch)
+        model, optimizer, sampler, x_train = run.model, run.optimizer, run.sampler, run.x_train
+        model.train()
+        sampler.set_epoch(epoch)
         torch.manual_seed(distributed.epoch_seed(tc.seed, epoch) + 1)  # the noise: the same in every process
         sums = {"loss": 0.0, "recon": 0.0, "kl": 0.0}
         seen, beta, lr = 0, 0.0, 0.0
-        for step, (idx, batch_size) in enumerate(run.sampler.batches()):
+        for step, (idx, batch_size) in enumerate(sampler.batches()):
             if d is None and self._stop.is_set():
                 break
             gstep = epoch * run.steps_per_epoch + step
             beta = self._beta(gstep, run.steps_per_epoch)
             lr = self._lr(gstep, run.steps_per_epoch * tc.epochs)
-            for g in run.optimizer.param_groups:
+            for g in optimizer.param_groups:
                 g["lr"] = lr
             if d is None:
-                loss, n, terms = self._local_forward(run, idx, beta)
-                stop = False
+                xb = x_train[idx.to(x_train.device)] if self.device.type != "cpu" else x_train[idx]
+                with torch.autocast("cuda", dtype=torch.bfloat16, enabled=run.use_amp):
+                    out = model.loss(xb, beta=beta)
+                loss, n, stop = out.loss, len(idx), False
+                terms = (loss.item(), out.recon.item(), out.kl.item())
             else:
-                loss, n, terms, stop = self._distributed_forward(run.objective, run.x_train, idx, batch_size,
-                                                                 beta, run.use_amp, run.out)
+                loss, n, terms, stop = self._distributed_forward(run.objective, x_train, idx, batch_size, beta,
+                                                                 run.use_amp, run.out)
             if not math.isfinite(terms[0]):
                 self._fail_non_finite(run.out, epoch, step, terms[0], run.history)
             if stop:
                 break
             with distributed.collective(d, "averaging the gradients", str(run.out)):
-                optimisation_step(run.optimizer, loss)
+                optimisation_step(optimizer, loss)
             seen += n
             sums["loss"] += terms[0] * n
             sums["recon"] += terms[1] * n
@@ -332,14 +336,6 @@ class Trainer(Reporting):
                 "images_per_s": seen / max(time.perf_counter() - t_epoch, 1e-9),
             })
         return sums, seen, beta, lr
-
-    def _local_forward(self, run: _Run, idx: torch.Tensor, beta: float):
-        """One batch in a single process: (loss to backpropagate, images, (loss, recon, kl) means)."""
-        x = run.x_train
-        xb = x[idx.to(x.device)] if self.device.type != "cpu" else x[idx]
-        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=run.use_amp):
-            out = run.model.loss(xb, beta=beta)
-        return out.loss, len(idx), (out.loss.item(), out.recon.item(), out.kl.item())
 
     def _epoch_row(self, run: _Run, epoch: int, sums: dict[str, float], seen: int, beta: float, lr: float,
                    train_seconds: float) -> dict[str, Any]:
