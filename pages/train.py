@@ -7,6 +7,7 @@ is in vae/training/jobs.py. Meant for small runs: long ones belong on the comman
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
@@ -19,7 +20,7 @@ from pages._i18n import N_, _, join_list, ngettext, tr, tr_fig
 from pages._link import one_of
 from vae.archs import ARCHITECTURES, get_architecture
 from vae.config import ModelConfig, TrainConfig
-from vae.data import datasets  # datasets.dataset_available looked up when called (a test replaces it)
+from vae.data import datasets  # the module: its dataset_available is looked up on every run
 from vae.explore.figures import batch_loss_curve, codes_map, loss_curves
 from vae.explore.latent import COLLAPSED_KL
 from vae.folders import IMPORTED_NOTE, ONNX_KIND, folder_kind
@@ -95,10 +96,33 @@ def _open_checkpoint(name: str) -> None:
 # -- the page ----------------------------------------------------------------------------------
 @nav.page("train")
 def main() -> None:
-    """The page: the settings and Start on the left, the run's progress on the right."""
+    """The page: the settings and Start on the left, the run's progress on the right, the command below."""
     link.restore("train")
     st.title(_("Train a new model"))
-    threads, cores = default_threads(), os.cpu_count() or 1
+    threads = default_threads()
+    _intro(threads)
+    jobs = registry()
+    current = jobs.current()
+    current = current.snapshot() if current is not None else None
+    busy = current is not None and current.active
+    _watch(current, busy)
+    left, right = st.columns([1, 1.35], gap="large")
+    with left:
+        st.subheader(_("Settings"))
+        s = _settings(threads)
+        _estimate(s)
+        _start_button(jobs, current, busy, s)
+    with right:
+        st.fragment(run_every=POLL_SECONDS if busy else None)(progress_panel)(busy)
+    if not s.problem:  # full width: one option a line, no option split by a line break
+        st.caption(_("The same run from a terminal in the project folder:"))
+        st.code(train_command(s.mc, s.tc, out=display_path(loaders.CHECKPOINT_ROOT / s.name), multiline=True),
+                language="bash", wrap_lines=True)
+    link.sync("train")
+
+
+def _intro(threads: int) -> None:
+    """What the page does, how long runs take, and a note when the open model is an imported one."""
     st.markdown(
         _("Train a VAE right here: choose the data and the model, name the checkpoint and press **Start**. "
           "Training runs in the background; when it finishes, the model appears in the sidebar's "
@@ -113,249 +137,306 @@ def main() -> None:
           "core and keeps going when the browser is closed. One run at a time, shared by everyone using this "
           "app.").format(conv_lo=SECONDS_PER_EPOCH["conv"][0], conv_hi=SECONDS_PER_EPOCH["conv"][1],
                          mlp_lo=SECONDS_PER_EPOCH["mlp"][0], mlp_hi=SECONDS_PER_EPOCH["mlp"][1], threads=threads,
-                         cores=cores)
+                         cores=os.cpu_count() or 1)
     )
-
     open_name = st.session_state.get("ckpt")
     if open_name and folder_kind(loaders.CHECKPOINT_ROOT / open_name) == ONNX_KIND:
         st.caption(_("{note}. This page trains a new VAE of ours; the model open in the sidebar stays as it is.").format(
             note=_(IMPORTED_NOTE).format(name=open_name)))
 
-    jobs = registry()
-    current = jobs.current()
-    current = current.snapshot() if current is not None else None
-    busy = current is not None and current.active
+
+def _watch(current, busy: bool) -> None:
+    """Remember the run this session watches; once it has ended, its name is taken: back to a suggestion."""
     if busy:
         st.session_state["train_watching"] = current.job_id
     elif current is not None and st.session_state.get("train_watching") == current.job_id:
         del st.session_state["train_watching"]  # this session saw that run end
         if st.session_state.get("train_name", "").strip() == current.name:
             st.session_state["train_name"] = ""  # the name is taken now: back to a fresh suggestion
-    left, right = st.columns([1, 1.35], gap="large")
 
-    with left:
-        st.subheader(_("Settings"))
-        preset = st.segmented_control(
-            _("Start from"), list(PRESETS), format_func=lambda p: _(PRESETS[p]), key="train_preset", default="custom",
-            help=_("Classroom preset: {description}. It reliably gives a model whose two latent dimensions are both "
-                   "in use: long enough to narrate, with the map of the codes spreading out while it "
-                   "trains.").format(description=_(CLASSROOM.description)),
-        ) or "custom"
-        classroom = preset == "classroom"
-        if classroom:
-            st.session_state.update(PRESET_VALUES)  # the widgets below show (and lock) the preset's values
-            description = _(CLASSROOM.description)
-            st.caption(_("{description}; both latent dimensions stay in use. Switch to **Custom** to change "
-                         "anything.").format(description=description[:1].upper() + description[1:]))
-        dataset = st.selectbox(
-            _("Data set"), TRAINABLE, key="train_dataset", disabled=classroom,
-            help=_("digits is tiny and always available; the 28×28 sets need their files on this machine."),
+
+# -- the settings ---------------------------------------------------------------------------------------
+@dataclass
+class Settings:
+    """The run the left column describes."""
+
+    dataset: str
+    missing: list[str]  # its splits that are not on this machine
+    arch: str
+    epochs: int
+    name: str
+    problem: str | None  # why the name cannot be used
+    mc: ModelConfig
+    tc: TrainConfig
+    command: str
+
+
+def _settings(threads: int) -> Settings:
+    """The preset, the data set, the model, the advanced options and the checkpoint's name."""
+    classroom = _preset() == "classroom"
+    dataset, missing = _data_set(classroom)
+    arch = st.radio(
+        _("Architecture"), list(ARCHITECTURES), key="train_arch", horizontal=True, disabled=classroom,
+        format_func={a: _(cls.label) for a, cls in ARCHITECTURES.items()}.get,
+        help=" ".join(_("{label}: {description}.").format(label=_(cls.label), description=_(cls.description))
+                      for cls in ARCHITECTURES.values()),
+    )
+    hidden = tuple(CLASSROOM.model["hidden_dims"]) if classroom else get_architecture(arch).default_hidden
+    latent, beta, epochs = _model_size(classroom)
+    with st.expander(_("Advanced")):
+        batch_size, lr, warmup, seed = _advanced(classroom, hidden)
+    name, problem = _name(dataset, arch, latent, beta, classroom)
+    mc = ModelConfig(arch=arch, latent_dim=latent, hidden_dims=hidden, beta=beta)
+    tc = TrainConfig(dataset=dataset, out=str(loaders.CHECKPOINT_ROOT / name), epochs=epochs,
+                     batch_size=batch_size, lr=lr, kl_warmup_epochs=warmup, seed=seed, threads=threads)
+    command = train_command(mc, tc, out=display_path(loaders.CHECKPOINT_ROOT / name))
+    return Settings(dataset, missing, arch, epochs, name, problem, mc, tc, command)
+
+
+def _preset() -> str:
+    """The classroom preset (its values shown, and locked, in the widgets below) or custom settings."""
+    preset = st.segmented_control(
+        _("Start from"), list(PRESETS), format_func=lambda p: _(PRESETS[p]), key="train_preset", default="custom",
+        help=_("Classroom preset: {description}. It reliably gives a model whose two latent dimensions are both "
+               "in use: long enough to narrate, with the map of the codes spreading out while it "
+               "trains.").format(description=_(CLASSROOM.description)),
+    ) or "custom"
+    if preset == "classroom":
+        st.session_state.update(PRESET_VALUES)  # the widgets below show (and lock) the preset's values
+        description = _(CLASSROOM.description)
+        st.caption(_("{description}; both latent dimensions stay in use. Switch to **Custom** to change "
+                     "anything.").format(description=description[:1].upper() + description[1:]))
+    return preset
+
+
+def _data_set(classroom: bool) -> tuple[str, list[str]]:
+    """The data set, what it is, and its splits missing on this machine (with how to get them)."""
+    dataset = st.selectbox(
+        _("Data set"), TRAINABLE, key="train_dataset", disabled=classroom,
+        help=_("digits is tiny and always available; the 28×28 sets need their files on this machine."),
+    )
+    about = _(datasets.DATASETS[dataset])
+    st.caption(_("{about}.").format(about=about[:1].upper() + about[1:]))
+    missing = [s for s in ("train", "test") if not datasets.dataset_available(dataset, s)]
+    if missing:
+        how = "`make data`" if dataset == "fashion-mnist" else f"`python -m vae data --fetch {dataset}`"
+        st.error(
+            (_("**{dataset}** cannot be trained here: its {splits} splits are not on this machine. Get the files "
+               "with {how} in the project folder (it downloads them, so it needs the internet), then reload this "
+               "page.") if len(missing) > 1 else
+             _("**{dataset}** cannot be trained here: its {splits} split is not on this machine. Get the files "
+               "with {how} in the project folder (it downloads them, so it needs the internet), then reload this "
+               "page.")).format(dataset=dataset, splits=join_list(missing), how=how)
         )
-        about = _(datasets.DATASETS[dataset])
-        st.caption(_("{about}.").format(about=about[:1].upper() + about[1:]))
-        missing = [s for s in ("train", "test") if not datasets.dataset_available(dataset, s)]
-        if missing:
-            how = "`make data`" if dataset == "fashion-mnist" else f"`python -m vae data --fetch {dataset}`"
-            st.error(
-                (_("**{dataset}** cannot be trained here: its {splits} splits are not on this machine. Get the files "
-                   "with {how} in the project folder (it downloads them, so it needs the internet), then reload this "
-                   "page.") if len(missing) > 1 else
-                 _("**{dataset}** cannot be trained here: its {splits} split is not on this machine. Get the files "
-                   "with {how} in the project folder (it downloads them, so it needs the internet), then reload this "
-                   "page.")).format(dataset=dataset, splits=join_list(missing), how=how)
-            )
-        arch = st.radio(
-            _("Architecture"), list(ARCHITECTURES), key="train_arch", horizontal=True, disabled=classroom,
-            format_func={a: _(cls.label) for a, cls in ARCHITECTURES.items()}.get,
-            help=" ".join(_("{label}: {description}.").format(label=_(cls.label), description=_(cls.description))
-                          for cls in ARCHITECTURES.values()),
-        )
-        hidden = tuple(CLASSROOM.model["hidden_dims"]) if classroom else get_architecture(arch).default_hidden
-        c1, c2, c3 = st.columns(3)
-        latent = int(c1.number_input(
-            _("Latent size"), 1, 64, 2, key="train_latent", disabled=classroom,
-            help=_("Numbers per latent code. 2 lets the Map page show the latent space itself, with decoded "
-                   "images behind it; 8–16 reconstruct better."),
-        ))
-        beta = float(c2.number_input(
-            "β", 0.0, 20.0, 1.0, step=0.5, key="train_beta", format="%.2g", disabled=classroom,
-            help=_("Weight of the KL term. 1 is the plain VAE; larger β gives a smoother, more disentangled but "
-                   "blurrier model; smaller β reconstructs better with a less regular latent space. β = 0 is a plain "
-                   "autoencoder: nothing pulls the codes towards the prior, so decoding samples of N(0, I) gives "
-                   "nonsense."),
-        ))
-        epochs = int(c3.number_input(_("Epochs"), 1, 500, 20, key="train_epochs", disabled=classroom,
-                                     help=_("Passes over the training images.")))
-        with st.expander(_("Advanced")):
-            a1, a2, a3 = st.columns(3)
-            batch_size = int(a1.number_input(_("Batch size"), 8, 1024, 128, step=32, key="train_batch",
-                                             disabled=classroom))
-            lr = float(a2.select_slider(_("Learning rate"), LEARNING_RATES, value=1e-3, key="train_lr", disabled=classroom,
-                                        format_func=lambda v: f"{v:g}", help=_("Adam's learning rate, decayed "
-                                        "with a cosine schedule to 1/20 of it by the last epoch.")))
-            warmup = float(a3.number_input(
-                _("KL warm-up (epochs)"), 0.0, 100.0, 0.0, step=1.0, key="train_warmup", format="%g", disabled=classroom,
-                help=_("Ramp the KL weight from 0 to β over this many epochs; helps against posterior "
-                       "collapse (latent dimensions the model stops using)."),
-            ))
-            seed = int(st.number_input(_("Seed"), 0, 2**31 - 1, 0, key="train_seed", disabled=classroom,
-                                       help=_("The same seed and settings give the same model on a CPU.")))
-            st.caption(_("Hidden layers: {layers} (change them with `--hidden` on the command line).").format(
-                layers=", ".join(str(d) for d in hidden)))
-        suggestion = suggest_name(dataset, arch, latent, beta) if not classroom else suggest_name(
-            "classroom-digits", arch, latent, beta)
-        typed = st.text_input(
-            _("Checkpoint name"), key="train_name", placeholder=suggestion, max_chars=100,
-            help=_("A folder name under checkpoints/: letters, digits, '_', '.' and '-'. Empty: the suggestion."),
-        ).strip()
-        name = typed or suggestion
-        problem = checkpoint_name_problem(loaders.CHECKPOINT_ROOT, name)
-        if problem:
-            st.error(_("Cannot use this name: {problem}.").format(problem=problem))
+    return dataset, missing
+
+
+def _model_size(classroom: bool) -> tuple[int, float, int]:
+    """Latent size, β and epochs."""
+    c1, c2, c3 = st.columns(3)
+    latent = int(c1.number_input(
+        _("Latent size"), 1, 64, 2, key="train_latent", disabled=classroom,
+        help=_("Numbers per latent code. 2 lets the Map page show the latent space itself, with decoded "
+               "images behind it; 8–16 reconstruct better."),
+    ))
+    beta = float(c2.number_input(
+        "β", 0.0, 20.0, 1.0, step=0.5, key="train_beta", format="%.2g", disabled=classroom,
+        help=_("Weight of the KL term. 1 is the plain VAE; larger β gives a smoother, more disentangled but "
+               "blurrier model; smaller β reconstructs better with a less regular latent space. β = 0 is a plain "
+               "autoencoder: nothing pulls the codes towards the prior, so decoding samples of N(0, I) gives "
+               "nonsense."),
+    ))
+    epochs = int(c3.number_input(_("Epochs"), 1, 500, 20, key="train_epochs", disabled=classroom,
+                                 help=_("Passes over the training images.")))
+    return latent, beta, epochs
+
+
+def _advanced(classroom: bool, hidden: tuple[int, ...]) -> tuple[int, float, float, int]:
+    """Batch size, learning rate, KL warm-up and seed; the hidden layers, named."""
+    a1, a2, a3 = st.columns(3)
+    batch_size = int(a1.number_input(_("Batch size"), 8, 1024, 128, step=32, key="train_batch",
+                                     disabled=classroom))
+    lr = float(a2.select_slider(_("Learning rate"), LEARNING_RATES, value=1e-3, key="train_lr", disabled=classroom,
+                                format_func=lambda v: f"{v:g}", help=_("Adam's learning rate, decayed "
+                                "with a cosine schedule to 1/20 of it by the last epoch.")))
+    warmup = float(a3.number_input(
+        _("KL warm-up (epochs)"), 0.0, 100.0, 0.0, step=1.0, key="train_warmup", format="%g", disabled=classroom,
+        help=_("Ramp the KL weight from 0 to β over this many epochs; helps against posterior "
+               "collapse (latent dimensions the model stops using)."),
+    ))
+    seed = int(st.number_input(_("Seed"), 0, 2**31 - 1, 0, key="train_seed", disabled=classroom,
+                               help=_("The same seed and settings give the same model on a CPU.")))
+    st.caption(_("Hidden layers: {layers} (change them with `--hidden` on the command line).").format(
+        layers=", ".join(str(d) for d in hidden)))
+    return batch_size, lr, warmup, seed
+
+
+def _name(dataset: str, arch: str, latent: int, beta: float, classroom: bool) -> tuple[str, str | None]:
+    """The checkpoint's name (typed, or a free suggestion) and why it cannot be used, if it cannot."""
+    suggestion = suggest_name(dataset, arch, latent, beta) if not classroom else suggest_name(
+        "classroom-digits", arch, latent, beta)
+    typed = st.text_input(
+        _("Checkpoint name"), key="train_name", placeholder=suggestion, max_chars=100,
+        help=_("A folder name under checkpoints/: letters, digits, '_', '.' and '-'. Empty: the suggestion."),
+    ).strip()
+    name = typed or suggestion
+    problem = checkpoint_name_problem(loaders.CHECKPOINT_ROOT, name)
+    if problem:
+        st.error(_("Cannot use this name: {problem}.").format(problem=problem))
+    else:
+        st.caption(_("Saved to `{path}`.").format(path=display_path(loaders.CHECKPOINT_ROOT / name)))
+    return name, problem
+
+
+def _estimate(s: Settings) -> None:
+    """How long the run takes on a 2-core CPU (a warning past ten minutes)."""
+    per_epoch = DIGITS_SECONDS_PER_EPOCH if s.dataset == "digits" else SECONDS_PER_EPOCH.get(s.arch)
+    if not per_epoch:
+        return
+    epochs = s.epochs
+    lo, hi = (epochs * x for x in per_epoch)
+    long_run = hi > 10 * 60
+    (st.warning if long_run else st.info)(
+        (ngettext("Estimated time on a 2-core CPU: about {lo} to {hi} for {n} epoch.",
+                  "Estimated time on a 2-core CPU: about {lo} to {hi} for {n} epochs.", epochs) if hi >= 2 else
+         ngettext("Estimated time on a 2-core CPU: a second or two for {n} epoch.",
+                  "Estimated time on a 2-core CPU: a second or two for {n} epochs.", epochs)).format(
+            lo=fmt_duration(lo), hi=fmt_duration(hi), n=epochs)
+        + (" " + _("That is a long run for a web page: consider the command line below.") if long_run else ""),
+        icon=":material/timer:",
+    )
+
+
+def _start_button(jobs: JobRegistry, current, busy: bool, s: Settings) -> None:
+    """Start (disabled while a run is on, the data missing or the name unusable)."""
+    if busy:
+        if st.session_state.get("train_job_id") == current.job_id:
+            st.caption(_("Your run is in progress (on the right); start another when it has finished, or stop it."))
         else:
-            st.caption(_("Saved to `{path}`.").format(path=display_path(loaders.CHECKPOINT_ROOT / name)))
-
-        mc = ModelConfig(arch=arch, latent_dim=latent, hidden_dims=hidden, beta=beta)
-        tc = TrainConfig(dataset=dataset, out=str(loaders.CHECKPOINT_ROOT / name), epochs=epochs,
-                         batch_size=batch_size, lr=lr, kl_warmup_epochs=warmup, seed=seed, threads=threads)
-        command = train_command(mc, tc, out=display_path(loaders.CHECKPOINT_ROOT / name))
-        per_epoch = DIGITS_SECONDS_PER_EPOCH if dataset == "digits" else SECONDS_PER_EPOCH.get(arch)
-        if per_epoch:
-            lo, hi = (epochs * s for s in per_epoch)
-            long_run = hi > 10 * 60
-            (st.warning if long_run else st.info)(
-                (ngettext("Estimated time on a 2-core CPU: about {lo} to {hi} for {n} epoch.",
-                          "Estimated time on a 2-core CPU: about {lo} to {hi} for {n} epochs.", epochs) if hi >= 2 else
-                 ngettext("Estimated time on a 2-core CPU: a second or two for {n} epoch.",
-                          "Estimated time on a 2-core CPU: a second or two for {n} epochs.", epochs)).format(
-                    lo=fmt_duration(lo), hi=fmt_duration(hi), n=epochs)
-                + (" " + _("That is a long run for a web page: consider the command line below.") if long_run else ""),
-                icon=":material/timer:",
-            )
-
-        if busy:
-            if st.session_state.get("train_job_id") == current.job_id:
-                st.caption(_("Your run is in progress (on the right); start another when it has finished, or stop it."))
-            else:
-                st.info(_("A training run is already in progress ({name}, started in another browser "
-                          "session; see the right). Wait for it to finish, or stop it, before starting another.").format(
-                    name=current.name))
-        start = st.button(_("Start training"), type="primary", key="train_start", width="stretch",
-                          disabled=bool(busy or missing or problem))
-        if start:
-            try:
-                job = jobs.start(mc, tc, command=command)
-            except JobError as e:  # raced with another session, or the name was just taken
-                st.error(str(e))
-            else:
-                st.session_state["train_job_id"] = job.job_id
-                st.rerun()
+            st.info(_("A training run is already in progress ({name}, started in another browser "
+                      "session; see the right). Wait for it to finish, or stop it, before starting another.").format(
+                name=current.name))
+    start = st.button(_("Start training"), type="primary", key="train_start", width="stretch",
+                      disabled=bool(busy or s.missing or s.problem))
+    if start:
+        try:
+            job = jobs.start(s.mc, s.tc, command=s.command)
+        except JobError as e:  # raced with another session, or the name was just taken
+            st.error(str(e))
+        else:
+            st.session_state["train_job_id"] = job.job_id
+            st.rerun()
 
 
-    def progress_panel(polling: bool) -> None:
-        """The current (or last) run; reruns on its own every POLL_SECONDS while a run is active."""
-        job = jobs.current()
-        if job is None:
-            st.subheader(_("Progress"))
-            st.caption(_("No run yet. Choose the settings and press **Start training**; the progress bar, a "
-                         "live loss chart and a **Stop** button appear here."))
-            return
-        snap = job.snapshot()
-        if polling and not snap.active:
-            st.rerun()  # the whole page: the sidebar lists the new checkpoint, Start is enabled again
-        mine = st.session_state.get("train_job_id") == snap.job_id
-        st.subheader((_("Training: {name}") if snap.active else _("Last run: {name}")).format(name=snap.name))
+# -- the run's progress ---------------------------------------------------------------------------------
+def progress_panel(polling: bool) -> None:
+    """The current (or last) run; reruns on its own every POLL_SECONDS while a run is active."""
+    job = registry().current()
+    if job is None:
+        st.subheader(_("Progress"))
+        st.caption(_("No run yet. Choose the settings and press **Start training**; the progress bar, a "
+                     "live loss chart and a **Stop** button appear here."))
+        return
+    snap = job.snapshot()
+    if polling and not snap.active:
+        st.rerun()  # the whole page: the sidebar lists the new checkpoint, Start is enabled again
+    st.subheader((_("Training: {name}") if snap.active else _("Last run: {name}")).format(name=snap.name))
+    if snap.active:
+        _running(job, snap)
+    else:
+        _outcome(snap)
+    if not snap.active and snap.history and Path(snap.out).is_dir():
+        st.button(_("Open it: explore {name} on the Map").format(name=snap.name), key=f"train_open_{snap.job_id}",
+                  type="primary", on_click=_open_checkpoint, args=(snap.name,))
+        if st.session_state.pop("train_open", False):
+            nav.switch("map")
+    _charts(snap)
+    if not snap.active:
+        st.caption(_("Command line equivalent:"))
+        st.code(snap.command.replace(" --", " \\\n  --"), language="bash", wrap_lines=True)
+
+
+def _running(job, snap) -> None:
+    """A run in progress: the progress bar, a note, Stop."""
+    spe = snap.steps_per_epoch
+    if spe:
+        parts = [_("epoch {i} of {n}").format(i=min(snap.epoch + 1, snap.epochs), n=snap.epochs),
+                 _("batch {i} of {n}").format(i=snap.step, n=spe)]
+        if snap.images_per_s:
+            parts.append(_("{n:,.0f} images/s").format(n=snap.images_per_s))
+        parts.append(_("{t} so far").format(t=fmt_duration(snap.elapsed_s)))
+        if snap.eta_s is not None:
+            parts.append(_("about {t} left").format(t=fmt_duration(snap.eta_s)))
+        st.progress(snap.progress, text=" · ".join(parts))
+        note = "" if snap.message.startswith("epoch ") else f"{snap.message[:1].upper()}{snap.message[1:]}."
+    else:
+        st.progress(0.0, text=f"{snap.message[:1].upper()}{snap.message[1:]}…")
+        note = ""
+    if st.session_state.get("train_job_id") != snap.job_id:
+        note += " " + _("This run was started in another browser session.")
+    # always one caption, so the elements below keep their places between polls (no chart flicker)
+    st.caption(note.strip() or "\u00a0")
+    if st.button(_("Stop"), icon=":material/stop_circle:", key=f"train_stop_{snap.job_id}",
+                 help=_("Ends the run after the current batch; the epochs finished so far are kept "
+                        "as the checkpoint.")):
+        job.stop()  # the next poll shows "stopping"; the run ends after the current batch
+
+
+def _outcome(snap) -> None:
+    """How the last run ended: finished (usable, or collapsed and what to change), stopped, or failed."""
+    if snap.status == "complete" and snap.collapse:
+        st.warning(
+            _("Finished {n} epochs in {t}, but the model is not usable yet. {verdict} Final test −ELBO: {elbo:.2f} "
+              "nats per image. Saved to `{path}`.").format(
+                n=len(snap.history), t=fmt_duration(snap.elapsed_s), verdict=tr(snap.collapse),
+                elbo=snap.final_test_neg_elbo, path=display_path(Path(snap.out))),
+            icon=":material/warning:",
+        )
+    elif snap.status == "complete":
+        used = "" if snap.kl_per_dim is None else " " + ngettext(
+            "{k} of {n} latent dimension in use.", "{k} of {n} latent dimensions in use.", len(snap.kl_per_dim)
+        ).format(k=int((snap.kl_per_dim >= COLLAPSED_KL).sum()), n=len(snap.kl_per_dim))
+        st.success(
+            _("Finished {n} epochs in {t}. Final test −ELBO: **{elbo:.2f} nats** per image (lower is better).{used} "
+              "Saved to `{path}`.").format(n=len(snap.history), t=fmt_duration(snap.elapsed_s),
+                                           elbo=snap.final_test_neg_elbo, used=used,
+                                           path=display_path(Path(snap.out)))
+        )
+    elif snap.status == "stopped" and snap.history:
+        st.warning(
+            _("Stopped after {n} of {total} epochs, in {t}. The finished epochs are saved to `{path}`; test −ELBO "
+              "at the last one: **{elbo:.2f} nats** per image.").format(
+                n=len(snap.history), total=snap.epochs, t=fmt_duration(snap.elapsed_s),
+                path=display_path(Path(snap.out)), elbo=snap.final_test_neg_elbo)
+        )
+    elif snap.status == "stopped":
+        st.warning(_("Stopped before the first epoch finished, so nothing was saved."))
+    else:
+        st.error(_("Training failed: {error}").format(error=snap.error))
+
+
+def _charts(snap) -> None:
+    """The test codes' map, the loss per batch and the curves per epoch."""
+    if snap.codes is not None:
+        st.markdown((_("**The test images' codes after epoch {epoch}** (the latent plane itself)")
+                     if snap.latent_dim == 2 else
+                     _("**The test images' codes after epoch {epoch}** (their first two principal axes)")).format(
+            epoch=snap.codes_epoch))
+        st.plotly_chart(tr_fig(codes_map(snap.codes, snap.code_labels, snap.class_names, height=300,
+                                         font=presenter.font(12))),
+                        key="train_codes_map", config={"displayModeBar": False})
         if snap.active:
-            spe = snap.steps_per_epoch
-            if spe:
-                parts = [_("epoch {i} of {n}").format(i=min(snap.epoch + 1, snap.epochs), n=snap.epochs),
-                         _("batch {i} of {n}").format(i=snap.step, n=spe)]
-                if snap.images_per_s:
-                    parts.append(_("{n:,.0f} images/s").format(n=snap.images_per_s))
-                parts.append(_("{t} so far").format(t=fmt_duration(snap.elapsed_s)))
-                if snap.eta_s is not None:
-                    parts.append(_("about {t} left").format(t=fmt_duration(snap.eta_s)))
-                st.progress(snap.progress, text=" · ".join(parts))
-                note = "" if snap.message.startswith("epoch ") else f"{snap.message[:1].upper()}{snap.message[1:]}."
-            else:
-                st.progress(0.0, text=f"{snap.message[:1].upper()}{snap.message[1:]}…")
-                note = ""
-            if not mine:
-                note += " " + _("This run was started in another browser session.")
-            # always one caption, so the elements below keep their places between polls (no chart flicker)
-            st.caption(note.strip() or "\u00a0")
-            if st.button(_("Stop"), icon=":material/stop_circle:", key=f"train_stop_{snap.job_id}",
-                         help=_("Ends the run after the current batch; the epochs finished so far are kept "
-                                "as the checkpoint.")):
-                job.stop()  # the next poll shows "stopping"; the run ends after the current batch
-        elif snap.status == "complete" and snap.collapse:
-            st.warning(
-                _("Finished {n} epochs in {t}, but the model is not usable yet. {verdict} Final test −ELBO: {elbo:.2f} "
-                  "nats per image. Saved to `{path}`.").format(
-                    n=len(snap.history), t=fmt_duration(snap.elapsed_s), verdict=tr(snap.collapse),
-                    elbo=snap.final_test_neg_elbo, path=display_path(Path(snap.out))),
-                icon=":material/warning:",
-            )
-        elif snap.status == "complete":
-            used = "" if snap.kl_per_dim is None else " " + ngettext(
-                "{k} of {n} latent dimension in use.", "{k} of {n} latent dimensions in use.", len(snap.kl_per_dim)
-            ).format(k=int((snap.kl_per_dim >= COLLAPSED_KL).sum()), n=len(snap.kl_per_dim))
-            st.success(
-                _("Finished {n} epochs in {t}. Final test −ELBO: **{elbo:.2f} nats** per image (lower is better).{used} "
-                  "Saved to `{path}`.").format(n=len(snap.history), t=fmt_duration(snap.elapsed_s),
-                                               elbo=snap.final_test_neg_elbo, used=used,
-                                               path=display_path(Path(snap.out)))
-            )
-        elif snap.status == "stopped" and snap.history:
-            st.warning(
-                _("Stopped after {n} of {total} epochs, in {t}. The finished epochs are saved to `{path}`; test −ELBO "
-                  "at the last one: **{elbo:.2f} nats** per image.").format(
-                    n=len(snap.history), total=snap.epochs, t=fmt_duration(snap.elapsed_s),
-                    path=display_path(Path(snap.out)), elbo=snap.final_test_neg_elbo)
-            )
-        elif snap.status == "stopped":
-            st.warning(_("Stopped before the first epoch finished, so nothing was saved."))
-        else:
-            st.error(_("Training failed: {error}").format(error=snap.error))
-
-        if not snap.active and snap.history and Path(snap.out).is_dir():
-            st.button(_("Open it: explore {name} on the Map").format(name=snap.name), key=f"train_open_{snap.job_id}",
-                      type="primary", on_click=_open_checkpoint, args=(snap.name,))
-            if st.session_state.pop("train_open", False):
-                nav.switch("map")
-
-        if snap.codes is not None:
-            st.markdown((_("**The test images' codes after epoch {epoch}** (the latent plane itself)")
-                         if snap.latent_dim == 2 else
-                         _("**The test images' codes after epoch {epoch}** (their first two principal axes)")).format(
-                epoch=snap.codes_epoch))
-            st.plotly_chart(tr_fig(codes_map(snap.codes, snap.code_labels, snap.class_names, height=300,
-                                             font=presenter.font(12))),
-                            key="train_codes_map", config={"displayModeBar": False})
-            if snap.active:
-                st.caption(_("Redrawn while it trains: the codes start in a clump around 0 and spread out as the "
-                             "encoder learns, while the KL term keeps them near the prior N(0, I)."))
-        if snap.loss_x:
-            st.markdown(_("**Loss per batch** (β-weighted, nats per image)"))
-            st.plotly_chart(tr_fig(batch_loss_curve(snap.loss_x, snap.loss_y, height=240)), key="train_batch_chart",
-                            config={"displayModeBar": False})
-        if snap.history:
-            st.markdown(_("**Per epoch**: train loss and test −ELBO with its two parts"))
-            fig = loss_curves(snap.history, height=340)
-            # a half-width column: the legend goes under the plot instead of over the curves
-            fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.25, xanchor="left", x=0))
-            st.plotly_chart(tr_fig(fig), key="train_epoch_chart", config={"displayModeBar": False})
-        elif snap.active and snap.steps_per_epoch:
-            st.caption(_("The per-epoch curve appears when the first epoch is done."))
-        if not snap.active:
-            st.caption(_("Command line equivalent:"))
-            st.code(snap.command.replace(" --", " \\\n  --"), language="bash", wrap_lines=True)
-
-
-    with right:
-        st.fragment(run_every=POLL_SECONDS if busy else None)(progress_panel)(busy)
-    if not problem:  # full width: one option a line, no option split by a line break
-        st.caption(_("The same run from a terminal in the project folder:"))
-        st.code(train_command(mc, tc, out=display_path(loaders.CHECKPOINT_ROOT / name), multiline=True), language="bash",
-                wrap_lines=True)
-    link.sync("train")
+            st.caption(_("Redrawn while it trains: the codes start in a clump around 0 and spread out as the "
+                         "encoder learns, while the KL term keeps them near the prior N(0, I)."))
+    if snap.loss_x:
+        st.markdown(_("**Loss per batch** (β-weighted, nats per image)"))
+        st.plotly_chart(tr_fig(batch_loss_curve(snap.loss_x, snap.loss_y, height=240)), key="train_batch_chart",
+                        config={"displayModeBar": False})
+    if snap.history:
+        st.markdown(_("**Per epoch**: train loss and test −ELBO with its two parts"))
+        fig = loss_curves(snap.history, height=340)
+        # a half-width column: the legend goes under the plot instead of over the curves
+        fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.25, xanchor="left", x=0))
+        st.plotly_chart(tr_fig(fig), key="train_epoch_chart", config={"displayModeBar": False})
+    elif snap.active and snap.steps_per_epoch:
+        st.caption(_("The per-epoch curve appears when the first epoch is done."))
