@@ -11,7 +11,7 @@ import streamlit as st
 from pages import _link as link
 from pages import _loaders as loaders
 from pages import _nav as nav
-from pages._context import get_ctx
+from pages._context import Ctx, get_ctx
 from pages._i18n import N_, _, tr_fig
 from pages._link import integer
 from pages._story import comparison_model, gap, partner
@@ -38,6 +38,11 @@ def pair(ctx) -> tuple[str | None, str | None]:
     if ctx.ck.config.beta == 0:
         return ctx.name, partner(ctx, want_beta_zero=False)
     return partner(ctx, want_beta_zero=True), ctx.name
+
+
+def _shown() -> dict[str, str]:
+    """The two models as the page names them."""
+    return {"autoencoder": _("autoencoder"), "VAE": "VAE"}
 
 
 def code_summary(mu: np.ndarray, logvar: np.ndarray, name: str, content_hash: str) -> dict[str, str]:
@@ -78,6 +83,7 @@ def no_twin_message(ctx, missing_autoencoder: bool) -> str:
 
 @nav.page("ae_vs_vae")
 def main() -> None:
+    """The page: the autoencoder and the VAE of the same network, then four sections."""
     ctx = get_ctx()
     link.restore("ae_vs_vae", ctx)  # the link's settings, before the widgets
     st.title(_("Autoencoder vs VAE"))
@@ -93,10 +99,18 @@ def main() -> None:
           "{split} split.").format(ae=ae_name, vae=vae_name, arch=ae.config.arch, d=ae.config.latent_dim,
                                     dataset=ae.dataset, beta=vae.config.beta, split=ctx.split_label)
     )
-    models = {"autoencoder": (ae_name, ae), "VAE": (vae_name, vae)}
-    shown = {"autoencoder": _("autoencoder"), "VAE": "VAE"}
+    models = {"autoencoder": (ae_name, ae), "VAE": (vae_name, vae)}  # kind -> (name, checkpoint)
     encs = {k: loaders.get_encoding(name, ctx.split, ctx.device) for k, (name, _ck) in models.items()}
+    two_maps(ctx, models, encs)
+    prior_samples_through_both(ctx, models)
+    paths_through_the_gaps(ctx, models, encs)
+    aggregate_posterior(ctx, models, encs)
+    link.sync("ae_vs_vae", ctx)
 
+
+def two_maps(ctx: Ctx, models: dict, encs: dict) -> None:
+    """Each model's map of the explore set, side by side (one legend: the colours are the same)."""
+    shown = _shown()
     st.header(_("1 · Two maps of the same images"))
     cols = st.columns(2)
     for col, (k, (name, ck)) in zip(cols, models.items(), strict=True):
@@ -110,8 +124,13 @@ def main() -> None:
     st.caption(_("Both encoders sort the images by class: an autoencoder is a fine feature extractor. The difference "
                  "is not in where the images go but in what lies between and around them, below."))
 
+
+def prior_samples_through_both(ctx: Ctx, models: dict) -> None:
+    """The same prior samples through both decoders, with the classifier's confidence and the KL of the holes."""
+    shown = _shown()
     st.header(_("2 · Samples from the prior"))
     seed = int(st.number_input(_("Seed"), 0, 1_000_000, 0, key="avv_seed"))
+    ae = models["autoencoder"][1]
     z = prior_samples(N_PRIOR, ae.config.latent_dim, seed=seed)
     clf, _why = comparison_model(CLASSIFIER, ae.dataset)
     for k, (_name, ck) in models.items():
@@ -127,6 +146,10 @@ def main() -> None:
                  "whose KL term pulled every q(z|x) towards the prior (section 4).").format(
         n=N_PRIOR, ae=holes["autoencoder"]["kl"], vae=holes["VAE"]["kl"]))
 
+
+def paths_through_the_gaps(ctx: Ctx, models: dict, encs: dict) -> None:
+    """A straight path between two classes in each model, and how far it strays from the data."""
+    shown = _shown()
     st.header(_("3 · Interpolations through the gaps"))
     names = ctx.class_names
     c1, c2 = st.columns(2)
@@ -155,6 +178,10 @@ def main() -> None:
                  "VAE's decoder saw noisy codes z = μ + σ·ε in training, so it learned to draw something plausible "
                  "in the space around and between them.").format(ae=dist["autoencoder"][mid], vae=dist["VAE"][mid]))
 
+
+def aggregate_posterior(ctx: Ctx, models: dict, encs: dict) -> None:
+    """Each model's aggregate posterior against the prior: the summary table and one dimension's histogram."""
+    shown = _shown()
     st.header(_("4 · The aggregate posterior against the prior"))
     st.markdown(_("The **aggregate posterior** q(z) is what the encoder makes of the whole data set: the mixture of "
                   "every image's q(z|x). Generation draws from the prior p(z) = N(0, I) instead, so it only works "
@@ -162,12 +189,11 @@ def main() -> None:
     rows = {k: code_summary(encs[k].mu, encs[k].logvar, name, ck.content_hash) for k, (name, ck) in models.items()}
     st.dataframe(pd.DataFrame({"": list(rows["VAE"]), **{shown[k]: list(v.values()) for k, v in rows.items()}}),
                  hide_index=True, key="avv_table")
-    d = int(st.selectbox(_("Dimension"), range(ae.config.latent_dim), key="avv_dim", format_func=lambda j: f"z{j}"))
-    link.sync("ae_vs_vae", ctx)
+    d = int(st.selectbox(_("Dimension"), range(ctx.latent_dim), key="avv_dim", format_func=lambda j: f"z{j}"))
     prior_1d = np.random.default_rng(0).standard_normal(20_000)
     st.plotly_chart(tr_fig(histograms([prior_1d, encs["VAE"].mu[:, d], encs["autoencoder"].mu[:, d]],
                                       [_("prior N(0, 1)"), _("VAE: μ of each image"), _("autoencoder: μ of each image")],
-                                      _("z{d} over the {n:,} images").format(d=d, n=len(labels)), height=300,
+                                      _("z{d} over the {n:,} images").format(d=d, n=len(encs["VAE"].labels)), height=300,
                                       x_title=f"z{d}")),
                     key="avv_hist", config={"displayModeBar": False}, theme=None)
     agg = {k: float(encs[k].mu[:, d].var() + np.exp(encs[k].logvar[:, d]).mean()) for k in models}
@@ -176,3 +202,4 @@ def main() -> None:
                  "own σ² of spread around its μ: the aggregate posterior's variance along z{d}, Var(μ) + E[σ²], is "
                  "{vae:.2f} for the VAE and {ae:.2f} for the autoencoder (the prior's: 1).").format(
         d=d, vae=agg["VAE"], ae=agg["autoencoder"]))
+

@@ -97,6 +97,12 @@ def main() -> None:
     d2.download_button(_("Download the latent codes (CSV)"), codes_csv(z, float(temperature), int(seed)),
                        file_name=f"{stem}.csv", mime="text/csv", key="gen_dl_csv", width="stretch")
 
+    _one_sample(z, images)
+
+
+def _one_sample(z: np.ndarray, images) -> None:
+    """A sample of the grid, large, with its code and Steer."""
+    n = len(z)
     st.subheader(_("One sample up close"))
     s1, s2 = st.columns([1, 2])
     if int(st.session_state.get("gen_pick", 0)) > n - 1:  # fewer samples than before

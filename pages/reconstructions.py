@@ -3,6 +3,7 @@ optionally against a second checkpoint on the same images; and what q(z|x)'s spr
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ from pages import _link as link
 from pages import _loaders as loaders
 from pages import _nav as nav
 from pages import _presenter as presenter
-from pages._context import get_ctx, selected_index
+from pages._context import Ctx, get_ctx, selected_index
 from pages._i18n import N_, _
 from pages._link import LinkError, Param, integer, one_of
 from pages._widgets import CELL, side_by_side
@@ -195,7 +196,25 @@ def main() -> None:
           "reconstruction, the decoded posterior mean μ (right). −ELBO is in nats (one posterior sample); "
           "MSE is per pixel.").format(split=ctx.split_label, dataset=ctx.ck.dataset)
     )
+    cls, count, order, seed = _which_images(ctx)
+    other = _second_checkpoint(ctx)
+    idx = pick_indices(ctx.enc.labels, ctx.enc.neg_elbo, ctx.enc.mse, cls, count, order, seed)
+    if len(idx) == 0:
+        st.info(_("The {split} split has no images of class **{cls}**.").format(
+            split=ctx.split_label, cls=ctx.class_names[cls]))
+        return
+    if len(idx) < count:
+        st.caption(_("Only {n} images of this class in the {split} split; showing all of them.").format(
+            n=len(idx), split=ctx.split_label))
+    c = _reconstruct(ctx, idx, other)
+    _grid(ctx, c)
+    link.sync("reconstructions", ctx)
+    _metrics(ctx, c)
+    _posterior_spread(ctx, int(idx[0]))
 
+
+def _which_images(ctx: Ctx) -> tuple[int, int, str, int]:
+    """Class (-1: all), how many, in which order, and the seed of a random order."""
     n_classes = len(ctx.class_names)
     c1, c2, c3, c4 = st.columns([1.3, 1.4, 1.4, 0.9])
     class_labels = {-1: _("all classes"), **dict(enumerate(ctx.class_names))}
@@ -205,8 +224,11 @@ def main() -> None:
                          key="rec_order")
     seed = c4.number_input(_("Seed"), 0, 1_000_000, 0, key="rec_seed", disabled=order != "random",
                            help=_("Which random images are drawn (order: random)"))
+    return int(cls), int(count), order, int(seed)
 
-    # The second checkpoint
+
+def _second_checkpoint(ctx: Ctx) -> Checkpoint | None:
+    """A checkpoint of the same data set and image size to compare with (the others, with the reason)."""
     ok_names, not_ok = comparability(loaders.checkpoint_entries(), ctx.ck, ctx.name)
     other_name = st.selectbox(
         _("Compare with"), [None, *ok_names], key="rec_compare",
@@ -220,59 +242,70 @@ def main() -> None:
         with st.expander(_("{n} checkpoint(s) not comparable with **{name}**").format(n=len(not_ok), name=ctx.name)):
             for name, reason in not_ok.items():
                 st.markdown(f"- **{name}**: {reason}")
+    if other_name is None:
+        return None
+    try:
+        return loaders.get_checkpoint(other_name, ctx.device)
+    except CheckpointError as e:
+        st.error(_("**{name}** cannot be loaded: {error}").format(name=other_name, error=e))
+        return None
+
+
+@dataclass
+class Compared:
+    """The images shown, reconstructed by A (the loaded checkpoint) and by B (the second one, if any)."""
+
+    idx: np.ndarray  # (n,) their indices in the explore set
+    x: torch.Tensor  # (n, C, H, W)
+    rec_a: torch.Tensor  # (n, C, H, W) decoded μ
+    elbo_a: np.ndarray  # (n,) −ELBO, nats
+    mse_a: np.ndarray  # (n,) per pixel
     other: Checkpoint | None = None
-    if other_name is not None:
-        try:
-            other = loaders.get_checkpoint(other_name, ctx.device)
-        except CheckpointError as e:
-            st.error(_("**{name}** cannot be loaded: {error}").format(name=other_name, error=e))
+    rec_b: torch.Tensor | None = None
+    elbo_b: np.ndarray | None = None
+    mse_b: np.ndarray | None = None
 
-    idx = pick_indices(ctx.enc.labels, ctx.enc.neg_elbo, ctx.enc.mse, int(cls), int(count), order, int(seed))
-    if len(idx) == 0:
-        st.info(_("The {split} split has no images of class **{cls}**.").format(
-            split=ctx.split_label, cls=ctx.class_names[int(cls)]))
-        st.stop()
-    if len(idx) < count:
-        st.caption(_("Only {n} images of this class in the {split} split; showing all of them.").format(
-            n=len(idx), split=ctx.split_label))
 
+def _reconstruct(ctx: Ctx, idx: np.ndarray, other: Checkpoint | None) -> Compared:
     x = ctx.data.images[idx]  # (n, C, H, W)
-    rec_a = ctx.decode(ctx.enc.mu[idx])
-    elbo_a, mse_a = ctx.enc.neg_elbo[idx], ctx.enc.mse[idx]
-    rec_b = elbo_b = mse_b = None
+    c = Compared(idx, x, ctx.decode(ctx.enc.mu[idx]), ctx.enc.neg_elbo[idx], ctx.enc.mse[idx], other)
     if other is not None:
         with torch.inference_mode():  # a shared cached model: no graph, no version counters
-            rec_b = other.model.reconstruct(x)
+            c.rec_b = other.model.reconstruct(x)
             terms_b = other.model.per_image_terms(x)
-        elbo_b = (terms_b["recon"] + terms_b["kl"]).numpy()
-        mse_b = terms_b["mse"].numpy()
+        c.elbo_b = (terms_b["recon"] + terms_b["kl"]).numpy()
+        c.mse_b = terms_b["mse"].numpy()
+    return c
 
-    per_row, cell = (3, 80) if other is not None else (4, CELL)
-    if other is not None:
-        st.markdown(_("Left to right: **original**, **A = {a}**, **B = {b}**.").format(a=ctx.name, b=other.name))
-    for start in range(0, len(idx), per_row):
+
+def _grid(ctx: Ctx, c: Compared) -> None:
+    """Each image beside its reconstructions, with their −ELBO; the grid as one PNG."""
+    per_row, cell = (3, 80) if c.other is not None else (4, CELL)
+    if c.other is not None:
+        st.markdown(_("Left to right: **original**, **A = {a}**, **B = {b}**.").format(a=ctx.name, b=c.other.name))
+    for start in range(0, len(c.idx), per_row):
         cols = st.columns(per_row)
-        for j in range(min(per_row, len(idx) - start)):
+        for j in range(min(per_row, len(c.idx) - start)):
             k = start + j
-            i = int(idx[k])
-            tiles = [x[k], rec_a[k]] + ([rec_b[k]] if rec_b is not None else [])
-            if rec_b is not None:
-                cap = f"#{i} {ctx.class_name(i)} · −ELBO A {_num(elbo_a[k])}, B {_num(elbo_b[k])}"
+            i = int(c.idx[k])
+            tiles = [c.x[k], c.rec_a[k]] + ([c.rec_b[k]] if c.rec_b is not None else [])
+            if c.rec_b is not None:
+                cap = f"#{i} {ctx.class_name(i)} · −ELBO A {_num(c.elbo_a[k])}, B {_num(c.elbo_b[k])}"
             else:
-                cap = f"#{i} {ctx.class_name(i)} · −ELBO {_num(elbo_a[k])} · MSE {mse_a[k]:.3f}"
+                cap = f"#{i} {ctx.class_name(i)} · −ELBO {_num(c.elbo_a[k])} · MSE {c.mse_a[k]:.3f}"
             with cols[j]:
                 show(side_by_side(tiles, presenter.px(cell)), cap)
-
     h = ctx.ck.config.image_shape[1]
-    png = grid_png([x, rec_a] + ([rec_b] if rec_b is not None else []), 8, max(1, round(56 / h)))
+    png = grid_png([c.x, c.rec_a] + ([c.rec_b] if c.rec_b is not None else []), 8, max(1, round(56 / h)))
     st.download_button(_("Download the grid (PNG)"), png, file_name=f"{ctx.name}-reconstructions.png",
                        mime="image/png", key="rec_dl_png",
-                       help=_("Rows of originals, then their reconstructions by A, then by B.") if other is not None
+                       help=_("Rows of originals, then their reconstructions by A, then by B.") if c.other is not None
                        else _("Rows of originals, then their reconstructions."))
 
-    link.sync("reconstructions", ctx)
 
-    # -- metrics of both checkpoints ------------------------------------------------------------------
+def _metrics(ctx: Ctx, c: Compared) -> None:
+    """Both checkpoints' test metrics, and on the images shown; which checkpoints need `vae evaluate`."""
+    other = c.other
     st.subheader(_("Test metrics of both checkpoints") if other is not None else _("Test metrics"))
     cks = [("A: " + ctx.name if other is not None else ctx.name, ctx.ck)]
     if other is not None:
@@ -283,9 +316,9 @@ def main() -> None:
         table[label] = col
         if not evaluated:
             missing.append(ck.name)
-    for (label, _ck), (e, m) in zip(cks, [(elbo_a, mse_a), (elbo_b, mse_b)][: len(cks)], strict=True):
-        table[label][_("−ELBO, these {n} images").format(n=len(idx))] = _num(float(np.mean(e)))
-        table[label][_("MSE, these {n} images").format(n=len(idx))] = f"{float(np.mean(m)):.4f}"
+    for (label, _ck), (e, m) in zip(cks, [(c.elbo_a, c.mse_a), (c.elbo_b, c.mse_b)][: len(cks)], strict=True):
+        table[label][_("−ELBO, these {n} images").format(n=len(c.idx))] = _num(float(np.mean(e)))
+        table[label][_("MSE, these {n} images").format(n=len(c.idx))] = f"{float(np.mean(m)):.4f}"
     st.table(pd.DataFrame(table).rename(index=lambda row: _("source") if row == "source" else _(row)))
     if missing:
         st.caption(
@@ -295,7 +328,9 @@ def main() -> None:
                 commands=", ".join(f"`python -m vae evaluate checkpoints/{n}`" for n in missing))
         )
 
-    # -- the posterior's spread -----------------------------------------------------------------------
+
+def _posterior_spread(ctx: Ctx, first: int) -> None:
+    """Samples of q(z|x) of one image (the map's, or one picked; the grid's first by default), decoded."""
     st.subheader(_("What the posterior's uncertainty looks like"))
     st.caption(
         _("The encoder gives each image a Gaussian q(z|x) = N(μ, σ²), not a single point. Each sample "
@@ -309,7 +344,7 @@ def main() -> None:
                             key="rec_post_use_map")
     if not use_map:
         clamp_state("rec_post_index", len(ctx.enc) - 1)
-        i_post = int(p1.number_input(_("Image index"), 0, len(ctx.enc) - 1, int(idx[0]), key="rec_post_index",
+        i_post = int(p1.number_input(_("Image index"), 0, len(ctx.enc) - 1, first, key="rec_post_index",
                                      help=_("0 – {last}; select one on the Map to follow it here").format(
                                          last=len(ctx.enc) - 1)))
     else:

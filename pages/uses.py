@@ -6,11 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import streamlit as st
+import torch
 
 from pages import _link as link
 from pages import _loaders as loaders
 from pages import _nav as nav
-from pages._context import get_ctx
+from pages._context import Ctx, get_ctx
 from pages._i18n import N_, _, join_list, tr, tr_fig
 from pages._link import integer, number, one_of
 from pages._story import N_SCORE, anomaly_scores, get_test_images
@@ -55,21 +56,30 @@ def mask_labels() -> dict[str, str]:
 
 @nav.page("uses")
 def main() -> None:
+    """The page: the images the uses run on, then five sections."""
     ctx = get_ctx()
     link.restore("uses", ctx)  # the link's settings, before the widgets
-    model = ctx.model
     st.title(_("Uses"))
     st.caption(_("Four things people use VAEs for, each run live on **{name}** and its {split}-split images.").format(
         name=ctx.name, split=ctx.split_label))
     start = int(st.number_input(_("First image"), 0, max(0, len(ctx.data) - N_BATCH), 0, key="uses_start",
                                 help=_("The images used below: this one and the next ones.")))
     x = ctx.data.images[start : start + N_BATCH]
+    denoising(ctx, x, start)
+    inpainting(ctx, x, start)
+    anomaly_scoring(ctx)
+    compression(ctx)
+    link.sync("uses", ctx)
+    beyond_images()
 
+
+def denoising(ctx: Ctx, x: torch.Tensor, start: int) -> None:
+    """Noise added to the images, then encoded and decoded; where encode → decode starts to pay."""
     st.header(_("1 · Denoising"))
     c1, c2 = st.columns([1.5, 3])  # its metrics' labels fit at 1024 px with the sidebar open
     std = float(c1.slider(_("Noise σ"), 0.0, 1.0, 0.4, 0.05, key="uses_noise"))
     noisy = uses.add_noise(x, std, seed=start)
-    clean = uses.denoise(model, noisy)
+    clean = uses.denoise(ctx.model, noisy)
     with c2:
         show_images(x, size=72, label=_("Originals"))
         show_images(noisy, size=72, label=_("With noise, σ = {std:g}").format(std=std))
@@ -94,12 +104,15 @@ def main() -> None:
                + " " + _("This model never saw a noisy image in training; a denoising VAE, trained to reconstruct "
                          "clean images from corrupted ones (Im et al. 2017), does better."))
 
+
+def inpainting(ctx: Ctx, x: torch.Tensor, start: int) -> None:
+    """A region hidden, then filled in by rounds of encode → decode that keep the known pixels."""
     st.header(_("2 · Inpainting"))
     c1, c2 = st.columns([1.5, 3])  # its metrics' labels fit at 1024 px with the sidebar open
     kind = c1.selectbox(_("Hide"), uses.MASKS, key="uses_mask", format_func=mask_labels().get)
     iters = int(c1.slider(_("Rounds of encode → decode"), 0, 50, 20, key="uses_iters"))
     known = uses.mask(kind, tuple(ctx.ck.config.image_shape), seed=start)
-    steps = uses.inpaint(model, x, known, iterations=iters)
+    steps = uses.inpaint(ctx.model, x, known, iterations=iters)
     hole = 1 - known
     errs = [uses.masked_mse(s, x, hole) for s in steps]
     with c2:
@@ -114,6 +127,9 @@ def main() -> None:
                  "Round by round, the error in the hidden region: {errors}.").format(
         errors=", ".join(f"{e:.3f}" for e in errs[:: max(1, len(errs) // 8)])))
 
+
+def anomaly_scoring(ctx: Ctx) -> None:
+    """−ELBO of the model's own test images against images it never saw, and where likelihood fails."""
     st.header(_("3 · Anomaly scoring, and where likelihood fails"))
     with st.spinner(_("Scoring 1,000 images of each set (once)…")):
         sc = anomaly_scores(ctx.name, ctx.ck.content_hash)
@@ -152,6 +168,9 @@ def main() -> None:
                   "2019, arXiv:1906.02994).")
     )
 
+
+def compression(ctx: Ctx) -> None:
+    """The KL in bits against the PNG's bytes, for one image and on average."""
     st.header(_("4 · Compression"))
     comp = compression_table(ctx.name, ctx.ck.content_hash)
     j = int(st.number_input(_("Image"), 0, len(comp["kl_bits"]) - 1, 0, key="uses_comp_image"))
@@ -160,7 +179,7 @@ def main() -> None:
     with c1:
         show_images(img, [_("{n} bytes as PNG").format(n=comp["png_bytes"][j])], size=140)
     with c2:
-        show_images(model.reconstruct(img), [_("{n:.0f} bits as a code").format(n=comp["kl_bits"][j])], size=140)
+        show_images(ctx.model.reconstruct(img), [_("{n:.0f} bits as a code").format(n=comp["kl_bits"][j])], size=140)
     with c3:
         kl, png = comp["kl_bits"], comp["png_bytes"] * 8
         st.markdown(
@@ -175,10 +194,11 @@ def main() -> None:
               "exactly this rate–distortion trade.").format(
                 n=len(kl), bits=kl.mean(), median=np.median(kl), png_bytes=png.mean() / 8, png_bits=png.mean(),
                 raw=int(comp["raw_bytes"][0]), ratio=png.mean() / kl.mean(), mse=comp["mse"].mean(),
-                weights=model.num_parameters("decoder")))
+                weights=ctx.model.num_parameters("decoder")))
 
-    link.sync("uses", ctx)
 
+def beyond_images() -> None:
+    """VAEs for text and speech, with references."""
     st.header(_("5 · Beyond images: text and speech"))
     st.markdown(_(
         "The same recipe — an encoder to q(z|x), a decoder p(x|z), the ELBO — works on sequences. "
@@ -222,3 +242,4 @@ def main() -> None:
             "- Ballé, Minnen, Singh, Hwang, Johnston. Variational Image Compression with a Scale Hyperprior. "
             "ICLR 2018. arXiv:1802.01436"
         )
+

@@ -8,13 +8,14 @@ import streamlit as st
 
 from pages import _link as link
 from pages import _nav as nav
-from pages._context import get_ctx
+from pages._context import Ctx, get_ctx
 from pages._i18n import N_, _, tr_fig
 from pages._link import integer
 from pages._story import comparison_model, device_label, generator_report, minutes
 from pages._widgets import show_images
 from vae.baselines.classifier import KIND as CLASSIFIER
 from vae.baselines.gan import KIND as GAN
+from vae.checkpoint import ModelFolder
 from vae.evaluate import iwae_bound
 from vae.explore.figures import grouped_bars
 from vae.explore.latent import decode, prior_samples
@@ -37,6 +38,7 @@ def _median_rate(history: list | None) -> str:
 
 @nav.page("vae_vs_gan")
 def main() -> None:
+    """The page: the two models, then four sections (nothing without a GAN and a classifier of the data)."""
     ctx = get_ctx()
     link.restore("vae_vs_gan", ctx)  # the link's settings, before the widgets
     st.title(_("VAE vs GAN"))
@@ -55,7 +57,15 @@ def main() -> None:
             vae=ctx.name, gan=gan.name, dataset=ctx.ck.dataset, clf=clf.name,
             acc=clf.meta.get("test_acc", float("nan")))
     )
+    samples(ctx, gan)
+    measured(ctx, gan, clf)
+    only_the_vae(ctx)
+    link.sync("vae_vs_gan", ctx)
+    training(ctx, gan)
 
+
+def samples(ctx: Ctx, gan: ModelFolder) -> None:
+    """16 samples of each model, from the same seed."""
     st.header(_("1 · Samples"))
     seed = int(st.number_input(_("Seed"), 0, 1_000_000, 0, key="gan_seed"))
     left, right = st.columns(2, gap="large")
@@ -66,6 +76,9 @@ def main() -> None:
         st.markdown(_("**GAN**: G(z), z ~ N(0, I) ({d} numbers)").format(d=gan.config.noise_dim))
         show_images(gan.model.sample(16, seed=seed), size=64)
 
+
+def measured(ctx: Ctx, gan: ModelFolder, clf: ModelFolder) -> None:
+    """The report on 10,000 images of each set: sharpness, Fréchet distance, class coverage, confidence."""
     with st.spinner(_("Measuring 10,000 samples of each model (once per server)…")):
         report = generator_report(ctx.name, ctx.ck.content_hash, str(gan.path), gan.content_hash, str(clf.path),
                                   clf.content_hash)
@@ -96,6 +109,9 @@ def main() -> None:
     st.caption(_("Class coverage: a model that dropped a class (mode collapse, the GAN's classic failure) shows a "
                  "missing bar; the test split has 1,000 images of each class."))
 
+
+def only_the_vae(ctx: Ctx) -> None:
+    """A test image encoded and reconstructed, and its likelihood bounds."""
     st.header(_("3 · What only the VAE can do"))
     i = int(st.number_input(_("Test image"), 0, len(ctx.data) - 1, 0, key="gan_image"))
     x = ctx.data.images[i : i + 1]
@@ -118,8 +134,9 @@ def main() -> None:
               "little about sample quality.").format(
                 d=ctx.latent_dim, elbo=-float(terms["recon"][0] + terms["kl"][0]), k=IWAE_K, bound=bound))
 
-    link.sync("vae_vs_gan", ctx)
 
+def training(ctx: Ctx, gan: ModelFolder) -> None:
+    """Both models' training from their meta.json: epochs, time, throughput, device, size, command."""
     st.header(_("4 · Training"))
     vt, gt = ctx.ck.meta.get("training") or {}, gan.meta.get("training") or {}
     rows = [
@@ -145,3 +162,4 @@ def main() -> None:
                      "last epoch: discriminator loss {d:.3f}, generator loss {g:.3f}, D(real) = {real:.2f}, "
                      "D(fake) = {fake:.2f} — numbers that do not say whether the samples got better.").format(
             d=last["d_loss"], g=last["g_loss"], real=last["d_real"], fake=last["d_fake"]))
+

@@ -10,7 +10,7 @@ import streamlit as st
 
 from pages import _link as link
 from pages import _nav as nav
-from pages._context import get_ctx
+from pages._context import Ctx, get_ctx
 from pages._i18n import _, current_language
 from pages._i18n import tr as tr_text
 from pages._story import (
@@ -57,12 +57,22 @@ def collapse_rows() -> list[dict]:
 
 @nav.page("weaknesses")
 def main() -> None:
+    """The page: six weaknesses, each measured."""
     ctx = get_ctx()
-    model, enc = ctx.model, ctx.enc
     st.title(_("Weaknesses"))
     st.caption(_("What a VAE does badly, measured on **{name}** and the other shipped models, not asserted.").format(
         name=ctx.name))
+    blur(ctx)
+    posterior_collapse(ctx)
+    holes(ctx)
+    likelihood_misses_strangers(ctx)
+    generalisation(ctx)
+    training_cost(ctx)
 
+
+def blur(ctx: Ctx) -> None:
+    """Sharpness of originals, reconstructions, prior samples (and the GAN's samples), and why the mean blurs."""
+    model = ctx.model
     st.header(_("1 · Blurry images"))
     x = ctx.data.images[:N_SHARP]
     recon = model.reconstruct(x)
@@ -90,9 +100,12 @@ def main() -> None:
             likelihood=likelihood_name(ctx.ck.config.likelihood))
     )
 
+
+def posterior_collapse(ctx: Ctx) -> None:
+    """The dimensions in use of the loaded model, and of every checkpoint as `python -m vae evaluate` stored them."""
     st.header(_("2 · Posterior collapse"))
     rows = collapse_rows()
-    active = int(in_use(enc.kl_dims.mean(0)).sum())
+    active = int(in_use(ctx.enc.kl_dims.mean(0)).sum())
     st.markdown(
         _("The KL term charges for every nat a latent dimension carries, so a VAE switches off dimensions it can "
           "spare: their q(z_j|x) becomes the prior for every image, and the decoder ignores them. **{name}** "
@@ -104,10 +117,13 @@ def main() -> None:
     if rows:
         st.dataframe(pd.DataFrame(rows), hide_index=True, key="weak_collapse")
 
+
+def holes(ctx: Ctx) -> None:
+    """Where the prior has mass and the aggregate posterior little; the prior samples farthest from the data."""
     st.header(_("3 · Holes between the prior and the encoded data"))
     g = gap(ctx.name, ctx.ck.content_hash, ctx.split)
     z = prior_samples(2000, ctx.latent_dim, seed=1)
-    far = np.argsort(-nearest_distances(z, enc.mu))[:8]
+    far = np.argsort(-nearest_distances(z, ctx.enc.mu))[:8]
     st.markdown(
         _("Generation draws z from the prior N(0, I); the decoder only learned the codes of real images, and their "
           "posteriors q(z|x) together make the aggregate posterior q(z). Where the prior has mass and q(z) has "
@@ -115,9 +131,12 @@ def main() -> None:
           "KL(p ‖ q) ≈ **{kl:,.1f} nats**, and **{share}** of the samples land where "
           "q(z) < p(z) / 100. The median prior sample is **{ratio:.2f}×** farther from its nearest encoded "
           "image than encoded images are from each other. The 8 prior samples farthest from the data, decoded:").format(
-            n=len(enc), kl=g["kl"], share=f"{g['hole_share']:.0%}", ratio=g["ratio"]))
-    show_images(decode(model, z[far]), size=72)
+            n=len(ctx.enc), kl=g["kl"], share=f"{g['hole_share']:.0%}", ratio=g["ratio"]))
+    show_images(decode(ctx.model, z[far]), size=72)
 
+
+def likelihood_misses_strangers(ctx: Ctx) -> None:
+    """The set whose −ELBO looks most like the model's own test images."""
     st.header(_("4 · Likelihood does not detect strangers"))
     with st.spinner(_("Scoring 1,000 images of each set (once)…")):
         sc = anomaly_scores(ctx.name, ctx.ck.content_hash)
@@ -130,6 +149,9 @@ def main() -> None:
             name=tr_text(worst["name"]), note=tr_text(worst["note"]), theirs=np.median(worst["scores"]),
             own=np.median(sc["own"]), auroc=worst["auroc"]))
 
+
+def generalisation(ctx: Ctx) -> None:
+    """Train against test −ELBO after the last epoch, and the amortisation gap."""
     st.header(_("5 · Generalisation"))
     h = ctx.ck.history
     if h and "train_neg_elbo" in h[-1]:
@@ -146,6 +168,9 @@ def main() -> None:
                      if "iwae_nll" in ctx.ck.metrics
                      else _("The IWAE bound tightens the test figure (run `python -m vae evaluate`).")))
 
+
+def training_cost(ctx: Ctx) -> None:
+    """The benchmarks' training throughput, what the loaded model's training and evaluation took."""
     st.header(_("6 · Training cost"))
     bench = training_throughput()
     meta, run = ctx.ck.meta, ctx.ck.meta.get("training") or {}
@@ -175,3 +200,4 @@ def main() -> None:
     st.markdown(" ".join(lines))
     st.caption(_("Fair to say: a VAE is cheap next to a GAN (one loss, no discriminator: the VAE vs GAN page has both "
                  "training times) and far cheaper than diffusion models, but each new data set needs its own run."))
+

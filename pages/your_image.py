@@ -4,6 +4,7 @@ lands in latent space, and its nearest neighbours among the explore set."""
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
@@ -16,7 +17,7 @@ from pages import _link as link
 from pages import _live as live
 from pages import _nav as nav
 from pages import _presenter as presenter
-from pages._context import get_ctx, selected_index
+from pages._context import Ctx, get_ctx, selected_index
 from pages._i18n import N_, _, tr, tr_fig
 from pages._link import integer, one_of
 from pages._widgets import class_legend, fmt_code
@@ -220,7 +221,8 @@ def map_method(latent_dim: int, default: str) -> str:
 # -- the page ------------------------------------------------------------------------------------
 @nav.page("your_image")
 def main() -> None:
-    """The page: upload or sample, conversion, encoding, neighbours, map, steering."""
+    """The page: the picture (uploaded, a sample, or drawn), what the model sees, how likely it finds it,
+    its nearest neighbours, its code and its place on the map."""
     ctx = get_ctx()
     link.restore("your_image", ctx)
     c, h, w = ctx.ck.config.image_shape
@@ -233,46 +235,43 @@ def main() -> None:
            "image like the {dataset} data, encoded to a latent code, reconstructed, and placed among the "
            "explore set's images.")).format(name=ctx.name, w=w, h=h, dataset=ctx.ck.dataset)
     )
+    picture = _the_picture(ctx)
+    if picture is None:
+        return
+    res = encode_image(ctx.model, picture.prep.tensor)
+    _what_the_model_sees(ctx, picture, res)
+    pct = _how_likely(ctx, res)
+    nn = _nearest_neighbours(ctx, res, pct)
+    _its_code(ctx, res)
+    _its_place_on_the_map(ctx, res, nn)
 
+
+@dataclass
+class Picture:
+    """The picture the page shows, as the model's input."""
+
+    prep: PreparedImage
+    source: str  # where it came from ("your file x.png", "a drawing of a ring", ...)
+    label_note: str  # its true class, for a data-set image ("" otherwise)
+
+
+def _the_picture(ctx: Ctx) -> Picture | None:
+    """An upload, else a sample (a data-set image, a synthetic drawing) or the drawing pad; converted the
+    way the training data was. None: nothing to show yet (the pen is down) or the picture cannot be used."""
+    c, h, w = ctx.ck.config.image_shape
     u1, u2 = st.columns([2, 1])
     upload = u1.file_uploader(_("Your image (PNG, JPEG, GIF, BMP or WebP)"), type=UPLOAD_TYPES, key="img_upload")
     background = ctx.ck.data_background(ctx.data.images)
     invert_choice = u2.radio(_("Invert colours"), list(INVERT), key="img_invert", horizontal=True,
                              format_func={k: _(v) for k, v in INVERT_LABELS.items()}.get,
                              help=background_text(background))
-    swap_sample = background is not None and background.kind != "mixed"
-    label_note = ""
+    label_note, drawn = "", None
     if upload is not None:
         raw, source = upload.getvalue(), _("your file {name}").format(name=upload.name)
     else:
-        s1, s2 = st.columns([2, 1])
-        labels = {"data": _("a data-set image, saved as a PNG (light and dark swapped)") if swap_sample
-                  else _("a data-set image, saved as a PNG"),
-                  "drawing": _("a synthetic drawing"), "draw": _("draw your own")}
-        kind = s1.radio(_("No file yet? Try a sample"), list(labels), key="img_sample_kind", horizontal=True,
-                        format_func=labels.get)
-        if kind == "data":
-            start = selected_index(ctx) or 0
-            if int(st.session_state.get("img_sample_index", 0)) > len(ctx.enc) - 1:  # smaller explore set
-                st.session_state["img_sample_index"] = 0
-            i_sample = int(s2.number_input(_("Image index"), 0, len(ctx.enc) - 1, start, key="img_sample_index"))
-            raw = sample_from_data(ctx.data.images[i_sample], swap_sample)
-            source = _("{split}-split image #{i}").format(split=ctx.split_label, i=i_sample)
-            label_note = " " + _("Its true class: **{cls}**.").format(cls=ctx.class_name(i_sample))
-        elif kind == "drawing":
-            shape = s2.selectbox(_("Drawing"), list(DRAWINGS), format_func={k: _(v) for k, v in DRAWINGS.items()}.get,
-                                 key="img_drawing")
-            raw, source = drawing(shape), _("a drawing of {what}").format(what=_(DRAWINGS[shape]))
-        else:
-            raw, source = None, _("your drawing")
-            drawn = draw_pad(ctx, map_method(ctx.latent_dim, default_projection(ctx.ck).method))
-            class_legend(ctx.class_names, sorted({int(k) for k in np.unique(ctx.enc.labels)}))
-            link.sync("your_image", ctx)
-            if drawn is None:
-                st.caption(_("Draw with the mouse, a finger or a pen: the reconstruction and the spot on the map "
-                             "follow every stroke. When you lift the pen, the rest of the page shows the drawing."))
-                return
-
+        raw, source, label_note, drawn = _sample(ctx, swap=background is not None and background.kind != "mixed")
+        if raw is None and drawn is None:
+            return None
     link.sync("your_image", ctx)
     if raw is None:
         prep, error = drawn_image(drawn.get("pixels") if isinstance(drawn, dict) else None, (c, h, w))
@@ -280,21 +279,59 @@ def main() -> None:
         prep, error = convert(raw, (c, h, w), INVERT[invert_choice], background)
     if error:
         st.error(error)
-        st.stop()
+        return None
+    return Picture(prep, source, label_note)
 
-    res = encode_image(ctx.model, prep.tensor)
+
+def _sample(ctx: Ctx, swap: bool) -> tuple[bytes | None, str, str, dict | None]:
+    """(PNG bytes, where from, a note on its class, None) of a sample, or (None, "your drawing", "", the
+    drawing once the pen has lifted, else None) for the drawing pad."""
+    s1, s2 = st.columns([2, 1])
+    labels = {"data": _("a data-set image, saved as a PNG (light and dark swapped)") if swap
+              else _("a data-set image, saved as a PNG"),
+              "drawing": _("a synthetic drawing"), "draw": _("draw your own")}
+    kind = s1.radio(_("No file yet? Try a sample"), list(labels), key="img_sample_kind", horizontal=True,
+                    format_func=labels.get)
+    if kind == "data":
+        start = selected_index(ctx) or 0
+        if int(st.session_state.get("img_sample_index", 0)) > len(ctx.enc) - 1:  # smaller explore set
+            st.session_state["img_sample_index"] = 0
+        i_sample = int(s2.number_input(_("Image index"), 0, len(ctx.enc) - 1, start, key="img_sample_index"))
+        return (sample_from_data(ctx.data.images[i_sample], swap),
+                _("{split}-split image #{i}").format(split=ctx.split_label, i=i_sample),
+                " " + _("Its true class: **{cls}**.").format(cls=ctx.class_name(i_sample)), None)
+    if kind == "drawing":
+        shape = s2.selectbox(_("Drawing"), list(DRAWINGS), format_func={k: _(v) for k, v in DRAWINGS.items()}.get,
+                             key="img_drawing")
+        return drawing(shape), _("a drawing of {what}").format(what=_(DRAWINGS[shape])), "", None
+    drawn = draw_pad(ctx, map_method(ctx.latent_dim, default_projection(ctx.ck).method))
+    class_legend(ctx.class_names, sorted({int(k) for k in np.unique(ctx.enc.labels)}))
+    link.sync("your_image", ctx)
+    if drawn is None:
+        st.caption(_("Draw with the mouse, a finger or a pen: the reconstruction and the spot on the map "
+                     "follow every stroke. When you lift the pen, the rest of the page shows the drawing."))
+    return None, _("your drawing"), "", drawn
+
+
+def _what_the_model_sees(ctx: Ctx, picture: Picture, res: dict) -> None:
+    """The original, the model's input, the reconstruction, and how the picture was converted."""
+    prep = picture.prep
+    c, h, w = ctx.ck.config.image_shape
     st.subheader(_("What the model sees"))
     a, b, r = st.columns(3)
     with a:
-        show(preview(prep.original), _("original: {source}").format(source=source[:60]))
+        show(preview(prep.original), _("original: {source}").format(source=picture.source[:60]))
     with b:
         show(prep.tensor, (_("model input: {w}×{h}, inverted") if prep.inverted
                            else _("model input: {w}×{h}")).format(w=w, h=h))
     with r:
         show(res["recon_img"], _("reconstruction (decoded μ)"))
     st.caption(_("Conversion: {steps}.").format(steps="; ".join(tr(n) for n in prep.notes) if prep.notes
-                                                else _("none needed")) + label_note)
+                                                else _("none needed")) + picture.label_note)
 
+
+def _how_likely(ctx: Ctx, res: dict) -> float:
+    """Its −ELBO and parts against the explore set's; returns the share of explore-set images it beats, in %."""
     m = st.columns(4)
     m[0].metric(_("−ELBO (nats)"), f"{res['neg_elbo']:.1f}",
                 help=_("reconstruction + KL, one posterior sample; lower is better"))
@@ -315,7 +352,11 @@ def main() -> None:
                  "data. VAEs and other likelihood models often score simple, plain images (a drawn outline, a "
                  "blank page) as well as real ones or better (Nalisnick et al., 2019, *Do deep generative "
                  "models know what they don't know?*). The nearest neighbours below say more."))
+    return pct
 
+
+def _nearest_neighbours(ctx: Ctx, res: dict, pct: float) -> np.ndarray:
+    """Its nearest codes among the explore set's, and whether even the nearest is far; returns their indices."""
     st.subheader(_("Its {k} nearest neighbours in latent space").format(k=K_NEAREST))
     dist, nn = nearest_codes(ctx.enc.mu, res["mu"])
     cols = st.columns(len(nn))
@@ -334,6 +375,11 @@ def main() -> None:
         st.info(_("Even its nearest neighbour is {x:.1f}× farther away than usual: the model "
                   "has seen nothing quite like it.").format(x=dist[0] / typical) + note)
 
+    return nn
+
+
+def _its_code(ctx: Ctx, res: dict) -> None:
+    """Its code, μ ± σ per dimension, and Steer."""
     st.subheader(_("Its latent code"))
     sigma = np.exp(0.5 * res["logvar"])
     st.plotly_chart(tr_fig(latent_code_bars(res["mu"], sigma, dims_by_kl(ctx.kl_per_dim), font=presenter.font(12))),
@@ -347,6 +393,9 @@ def main() -> None:
         st.session_state["sliders_start_request"] = {"kind": "code", "code": [float(v) for v in res["mu"]]}
         nav.switch("sliders")
 
+
+def _its_place_on_the_map(ctx: Ctx, res: dict, nn: np.ndarray) -> None:
+    """The map, with the picture placed on it and its nearest neighbours ringed."""
     st.subheader(_("Its place on the map"))
     method = map_method(ctx.latent_dim, default_projection(ctx.ck, len(ctx.enc)).method)
     bundle = ctx.map(ProjectionConfig(method=method))

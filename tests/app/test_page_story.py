@@ -53,6 +53,13 @@ def stage(at: AppTest) -> str:
     return at.session_state["step_stage"]
 
 
+def test_every_stage_of_the_step_has_its_view():
+    from pages.training_step import STAGE_VIEWS
+    from vae.lessons.step import STAGES
+
+    assert list(STAGE_VIEWS) == [s.key for s in STAGES], "a stage the page cannot show, or one that is gone"
+
+
 def test_training_step_steps_forward_and_back_through_every_stage():
     at = open_story("training_step")
     assert stage(at) == "x" and at.button(key="step_back").disabled
