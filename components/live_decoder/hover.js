@@ -5,7 +5,7 @@
 // It also rings what the panel beside the map shows (a clicked point or spot): at once on the click,
 // before the server answers, then where the server says (data.mark, map coordinates; null: nothing).
 // The ring is a page element over the chart, not part of the figure: a changed figure would be a
-// new chart to Streamlit, which drops the user's selection and toolbar tool (issue #16).
+// new chart to Streamlit, which drops the user's selection and toolbar tool.
 //
 // The map is a Plotly chart, or for a large explore set the canvas map (components/big_map), which
 // tells the map point under the mouse itself (`__vaeMapPoint` on its element) and draws its own ring.

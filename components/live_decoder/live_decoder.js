@@ -35,10 +35,10 @@ LIVE.api ??= {
  * the returned cleanup only when the element goes away; so the previous mount's cleanup (kept on
  * the element) runs first here, or its listeners and decode loops would pile up, one per rerun.
  *
- * Streamlit may also run the returned cleanup while the element stays on the page: seen under
- * load, a rerun rendered the component twice within 2 ms, the second mount was cleaned up at once,
- * and no third came, so the page never decoded live (the flaky live-decoding test of issue #14).
- * A mount therefore stops when its element has left the page, or when a newer mount replaces it.
+ * Streamlit may also run the returned cleanup while the element stays on the page (under load a
+ * rerun can render the component twice within milliseconds and clean up the second mount at once,
+ * with no third to follow): a mount therefore stops only when its element has left the page, or
+ * when a newer mount replaces it, so that the page always keeps one live mount.
  * @param {{data: object, parentElement: HTMLElement, setStateValue: Function}} component
  * @returns {() => void} cleanup
  */
