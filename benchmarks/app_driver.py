@@ -92,6 +92,9 @@ class Server:
         )
 
     def log_tail(self, n: int = 2000) -> str:
+        """The end of what the server printed ("" once it has stopped)."""
+        if self._log.closed:
+            return ""
         self._log.seek(0)
         return self._log.read()[-n:]
 

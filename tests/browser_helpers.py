@@ -1,24 +1,22 @@
 """Helpers of the browser tests (tests/browser/): a `streamlit run app.py` on a free port, healthy
-before use, its log shown when a test that used it fails; a tab that keeps its console's errors;
-waiting until the app is idle; screenshots (tests/artifacts/, and docs/screenshots/ with
-`make screenshots`); the Plotly map's points as the browser draws them."""
+before use, its log shown when a test that used it fails (:func:`serving`, the one way to start
+one); a tab that keeps its console's errors; waiting until the app is idle; screenshots
+(tests/artifacts/, and docs/screenshots/ with `make screenshots`); the Plotly map's points as the
+browser draws them."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import shutil
-import subprocess
-import sys
-import tempfile
 import time
-import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from pagecheck import SERVER_LOGS
 
-from benchmarks.app_driver import IDLE_JS, free_port
+from benchmarks.app_driver import IDLE_JS, Server
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -30,69 +28,22 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 
 
 
-def log_tail(proc: subprocess.Popen, n: int = 4000) -> str:
-    """The end of what a server from start_server printed."""
-    log = getattr(proc, "log", None)
-    if log is None or log.closed:
-        return ""
-    log.flush()
-    log.seek(0)
-    return log.read()[-n:]
-
-
-def wait_health(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited early:\n{log_tail(proc)}")
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                if r.read().strip() == b"ok":
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise TimeoutError(f"{url} did not become healthy in {timeout} s")
-
-
-def start_server(port: int, extra_env: dict | None = None) -> subprocess.Popen:
-    """`streamlit run app.py` on ``port``. Its output goes to a temporary file (``proc.log``), never
-    to a pipe nobody reads (a full pipe would block the server mid-run), and a failing test that
-    used this server shows the log's tail (conftest.py)."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(extra_env or {})}
-    log = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
-    )
-    proc.log = log
-    SERVER_LOGS[f"http://localhost:{port}"] = lambda: log_tail(proc)
-    return proc
-
-
-def stop_server(proc: subprocess.Popen, timeout: float = 15) -> None:
-    """Terminate a server started by start_server (kill it if it does not stop in time)."""
-    proc.terminate()
-    try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
-    if getattr(proc, "log", None) is not None:
-        proc.log.close()
-
-
 @contextlib.contextmanager
-def serving(extra_env: dict | None = None):
-    """A server from start_server on a free port, healthy, for the ``with`` block: yields its URL."""
-    port = free_port()
-    proc = start_server(port, extra_env)
-    url = f"http://localhost:{port}"
-    try:
-        wait_health(url, proc)
-        yield url
-    finally:
-        stop_server(proc)
+def serving(extra_env: dict | None = None, app: Path | None = None) -> Iterator[Server]:
+    """`streamlit run app.py` (or ``app``, an app.py elsewhere) on a free port with ``extra_env``, healthy,
+    for the ``with`` block: yields its :class:`benchmarks.app_driver.Server` (``url``, ``port``, ``proc``,
+    ``log_tail()``). Its output goes to a temporary file, never to a pipe nobody reads (a full pipe would
+    block the server mid-run). A failure inside the block carries the log's tail as a note, and a failing
+    test whose fixture yielded the server (or its URL) shows it too (conftest.py)."""
+    server = Server(extra_env, script=app)
+    SERVER_LOGS[server.url] = lambda: server.log_tail(4000)
+    with server:
+        try:
+            server.wait_healthy()
+            yield server
+        except Exception as e:
+            e.add_note(f"--- streamlit server log ({server.url}), last lines ---\n{server.log_tail(4000)}")
+            raise
 
 
 def shot(pg, name: str) -> Path:

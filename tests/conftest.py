@@ -125,19 +125,31 @@ def image_folder():
     return write_image_folder
 
 
+def _url_of(value) -> str | None:
+    """The URL a fixture's value stands for: a server's URL (a string, {"url": ...}, a Server), or the
+    address of a browser tab."""
+    if isinstance(value, str):
+        return value
+    try:
+        url = value.get("url") if isinstance(value, dict) else getattr(value, "url", None)
+    except Exception:  # a closed tab, an object whose url cannot be read now
+        return None
+    return url if isinstance(url, str) else None
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
-    """A failing test that used a streamlit server (fixture ``server``) shows that server's log."""
+    """A failing test that used a streamlit server (a fixture yielding it, its URL, or a tab on it) shows
+    that server's log."""
     outcome = yield
     rep = outcome.get_result()
     if rep.when != "call" or not rep.failed:
         return
     from pagecheck import SERVER_LOGS
 
-    server = item.funcargs.get("server")
-    url = server.get("url") if isinstance(server, dict) else server
-    if isinstance(url, str) and url in SERVER_LOGS:
-        rep.sections.append((f"streamlit server log ({url}), last lines", SERVER_LOGS[url]()))
+    urls = {u for u in map(_url_of, item.funcargs.values()) if u}
+    for server in [s for s in SERVER_LOGS if any(u == s or u.startswith(s + "/") for u in urls)]:
+        rep.sections.append((f"streamlit server log ({server}), last lines", SERVER_LOGS[server]()))
 
 
 # -- the app in a real browser (tests/browser/test_browser.py has the helpers) -------------------------------
@@ -148,8 +160,8 @@ def server():
     as the users of one classroom server do. Tests that need a fresh server start their own."""
     from browser_helpers import serving
 
-    with serving() as url:
-        yield url
+    with serving() as served:
+        yield served.url
 
 
 def is_local(url: str) -> bool:

@@ -11,10 +11,8 @@ import math
 import re
 
 import pytest
-from browser_helpers import free_port, shot, start_server, stop_server, wait_app, wait_health
+from browser_helpers import serving, shot, wait_app
 from pagecheck import assert_page_ok
-
-from benchmarks.app_driver import CHROMIUM_ARGS, chromium_path
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 K = 5  # samples of each image
@@ -47,27 +45,16 @@ ISOLATED_JS = """
 
 
 @pytest.fixture(scope="module")
-def page():
-    exe = chromium_path(shell=True)
-    port = free_port()
-    proc = start_server(port, {"VAE_MAP_CANVAS_ABOVE": str(CANVAS_ABOVE)})
-    url = f"http://localhost:{port}"
-    try:
-        wait_health(url, proc)
-        with playwright_api.sync_playwright() as p:
-            try:
-                browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS) if exe else \
-                    p.chromium.launch(args=CHROMIUM_ARGS)
-            except Exception as e:  # no browser on this machine
-                pytest.skip(f"no Chromium available ({str(e).splitlines()[0][:120]}); run `make browser`")
-            pg = browser.new_context(viewport=VIEWPORT).new_page()
-            pg.set_default_timeout(240_000)
-            pg.goto(f"{url}/?ckpt=digits")
-            wait_app(pg)
-            yield pg
-            browser.close()
-    finally:
-        stop_server(proc)
+def page(browser):  # the browser fixture: tests/conftest.py
+    """A tab on a server of its own whose explore sets above CANVAS_ABOVE images take the canvas map."""
+    with serving({"VAE_MAP_CANVAS_ABOVE": str(CANVAS_ABOVE)}) as server:
+        ctx = browser.new_context(viewport=VIEWPORT)
+        pg = ctx.new_page()
+        pg.set_default_timeout(240_000)
+        pg.goto(f"{server.url}/?ckpt=digits")
+        wait_app(pg)
+        yield pg
+        ctx.close()
 
 
 def test_posterior_samples_pan_zoom_and_a_click_shows_the_image_of_the_code(page):

@@ -13,16 +13,12 @@ from browser_helpers import (
     ARTIFACTS,
     VIEWPORT,
     default_size,
-    free_port,
     goto,
-    log_tail,
     map_info,
     playwright_api,
+    serving,
     shot,
-    start_server,
-    stop_server,
     wait_app,
-    wait_health,
 )
 from pagecheck import assert_page_ok
 
@@ -107,55 +103,44 @@ def test_sessions_opening_pages_at_the_same_moment_on_a_fresh_server(browser):
     """Several users open different pages of a server that has not imported pandas yet (issue #14:
     a session's Plotly chart met the pandas another session's thread was half-way importing, and
     the page showed "partially initialized module 'pandas' has no attribute 'Series'")."""
-    port = free_port()
-    proc = start_server(port)
-    url = f"http://localhost:{port}"
     opened = ["reconstructions", "interpolate", "how_it_works", "", "reconstructions", "generate"]
     contexts = []
-    try:
-        wait_health(url, proc)
-        pages = []
-        for path in opened:  # all navigations start before any page has finished its first run
-            ctx = browser.new_context(viewport=VIEWPORT)
-            contexts.append(ctx)
-            pg = ctx.new_page()
-            pg.set_default_timeout(180_000)
-            pg.goto(f"{url}/{path}", wait_until="commit")
-            pages.append(pg)
-        for k, (path, pg) in enumerate(zip(opened, pages, strict=True)):
-            wait_app(pg)
-            assert_page_ok(pg, path or "map")
-            try:  # the page itself ran
-                pg.locator('[data-testid="stMainBlockContainer"] h1').first.wait_for(timeout=90_000)
-            except playwright_api.Error:  # what that user saw, and what the server said, for the log
-                ARTIFACTS.mkdir(parents=True, exist_ok=True)
-                pg.screenshot(path=str(ARTIFACTS / f"fresh-server-session-{k}.png"))
-                raise AssertionError(
-                    f"session {k} ({url}/{path}) went idle without its page's title; it shows:\n"
-                    f"{pg.locator('[data-testid=stApp]').inner_text()[:1500]}\n--- server log ---\n"
-                    f"{log_tail(proc, 6000)}") from None
-        assert "partially initialized" not in log_tail(proc, 20_000), log_tail(proc)
-    finally:
-        for ctx in contexts:
-            ctx.close()
-        stop_server(proc)
+    with serving() as server:
+        try:
+            pages = []
+            for path in opened:  # all navigations start before any page has finished its first run
+                ctx = browser.new_context(viewport=VIEWPORT)
+                contexts.append(ctx)
+                pg = ctx.new_page()
+                pg.set_default_timeout(180_000)
+                pg.goto(f"{server.url}/{path}", wait_until="commit")
+                pages.append(pg)
+            for k, (path, pg) in enumerate(zip(opened, pages, strict=True)):
+                wait_app(pg)
+                assert_page_ok(pg, path or "map")
+                try:  # the page itself ran
+                    pg.locator('[data-testid="stMainBlockContainer"] h1').first.wait_for(timeout=90_000)
+                except playwright_api.Error:  # what that user saw, and what the server said, for the log
+                    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+                    pg.screenshot(path=str(ARTIFACTS / f"fresh-server-session-{k}.png"))
+                    raise AssertionError(
+                        f"session {k} ({server.url}/{path}) went idle without its page's title; it shows:\n"
+                        f"{pg.locator('[data-testid=stApp]').inner_text()[:1500]}") from None
+            assert "partially initialized" not in server.log_tail(20_000), server.log_tail()
+        finally:
+            for ctx in contexts:
+                ctx.close()
 
 
 def test_deep_link_on_a_fresh_server_keeps_the_frame(browser, tmp_path):
     """The first session of a new server opens /sliders?z=...: sidebar and code must survive."""
-    port = free_port()
-    proc = start_server(port)
-    url = f"http://localhost:{port}"
-    try:
-        wait_health(url, proc)
+    with serving() as server:
         ctx = browser.new_context(viewport=VIEWPORT)
         pg = ctx.new_page()
         pg.set_default_timeout(120_000)
-        pg.goto(f"{url}/sliders?ckpt=digits&z=0,0,0,0,0,1.5,0,0")
+        pg.goto(f"{server.url}/sliders?ckpt=digits&z=0,0,0,0,0,1.5,0,0")
         wait_app(pg)
         pg.locator('[data-testid="stSlider"]').first.wait_for()
         assert pg.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').count() >= 1
         assert "z=" in pg.url and "1.5" in pg.url
         ctx.close()
-    finally:
-        stop_server(proc)

@@ -18,8 +18,8 @@ PAGES = ["map", "sliders", "reconstructions", "interpolate", "generate", "your_i
 def server(imported_root, tmp_path_factory):
     """`streamlit run app.py` over the imported model and our fashion-mnist."""
     with serving({"VAE_CHECKPOINTS": str(imported_root),
-                  "VAE_EXPLORER_CACHE": str(tmp_path_factory.mktemp("byo-cache"))}) as url:
-        yield url
+                  "VAE_EXPLORER_CACHE": str(tmp_path_factory.mktemp("byo-cache"))}) as served:
+        yield served.url
 
 
 def test_page_pixels_equal_the_server_decode_on_an_imported_model(page, server, imported_root):

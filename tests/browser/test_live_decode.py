@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 import pytest
-from browser_helpers import VIEWPORT, goto, map_info, new_tab, stop_server, wait_app, wait_health
+from browser_helpers import VIEWPORT, goto, map_info, new_tab, serving, wait_app
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -398,25 +398,13 @@ def test_without_the_runtime_files_the_page_says_so_and_uses_the_server(browser,
 
     default = exported["fashion-mnist"][0].content_hash  # the models stay: only the runtime is gone
     shutil.copytree(MODELS_DIR / default, tmp_path / "static" / "models" / default)
-    from browser_helpers import free_port
-
-    port = free_port()
-    import subprocess
-    import sys
-
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(tmp_path / "app.py"), "--server.port",
-                             str(port), "--server.headless", "true"], cwd=tmp_path,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    url = f"http://localhost:{port}"
-    try:
-        wait_health(url, proc)
+    with serving(app=tmp_path / "app.py") as server:
         with pytest.raises(urllib.error.HTTPError):  # really gone
-            urllib.request.urlopen(f"{url}/app/static/ort/ort.wasm.bundle.min.mjs", timeout=10)
+            urllib.request.urlopen(f"{server.url}/app/static/ort/ort.wasm.bundle.min.mjs", timeout=10)
         ctx = browser.new_context(viewport=VIEWPORT)
         pg = ctx.new_page()
         pg.set_default_timeout(120_000)
-        goto(pg, url, "sliders")
+        goto(pg, server.url, "sliders")
         note = pg.locator(".vae-live-note")
         note.wait_for(state="visible")
         text = note.inner_text()
@@ -425,8 +413,6 @@ def test_without_the_runtime_files_the_page_says_so_and_uses_the_server(browser,
         snap(pg, "fallback-no-runtime")
         no_exception(pg)
         ctx.close()
-    finally:
-        stop_server(proc)
 
 
 # -- what is served ------------------------------------------------------------------------------

@@ -36,15 +36,7 @@ from urllib.parse import parse_qs, quote, urlparse
 import numpy as np
 import pytest
 import streamlit_client
-from browser_helpers import (
-    VIEWPORT,
-    free_port,
-    serving,
-    start_server,
-    stop_server,
-    wait_app,
-    wait_health,
-)
+from browser_helpers import VIEWPORT, serving, wait_app
 from pagecheck import assert_page_ok
 from PIL import Image
 
@@ -72,15 +64,9 @@ def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("server")
     source = _explore_checkpoint()
     shutil.copytree(source, tmp / "checkpoints" / source.name)
-    port = free_port()
-    proc = start_server(port, {"VAE_CHECKPOINTS": str(tmp / "checkpoints"),
-                               "VAE_EXPLORER_CACHE": str(tmp / "cache")})
-    url = f"http://localhost:{port}"
-    try:
-        wait_health(url, proc)
-        yield {"url": url, "port": port, "proc": proc, "name": source.name, "root": tmp / "checkpoints"}
-    finally:
-        stop_server(proc)
+    with serving({"VAE_CHECKPOINTS": str(tmp / "checkpoints"), "VAE_EXPLORER_CACHE": str(tmp / "cache")}) as served:
+        yield {"url": served.url, "port": served.port, "proc": served.proc, "name": source.name,
+               "root": tmp / "checkpoints"}
 
 
 # -- where the server listens, and XSRF ---------------------------------------------------------------
@@ -301,8 +287,8 @@ def test_steering_a_point_keeps_the_checkpoint(tmp_path):
     source = ROOT / "checkpoints" / "digits"
     for name in ("digits", "digits-copy"):  # the copy is not the one a lost choice falls back to
         shutil.copytree(source, tmp_path / "checkpoints" / name)
-    with serving({"VAE_CHECKPOINTS": str(tmp_path / "checkpoints"), "VAE_EXPLORER_CACHE": str(tmp_path / "cache")}) as url:
-        user = Session(0, 1, {"url": url, "name": "digits-copy"}, 1)
+    with serving({"VAE_CHECKPOINTS": str(tmp_path / "checkpoints"), "VAE_EXPLORER_CACHE": str(tmp_path / "cache")}) as served:
+        user = Session(0, 1, {"url": served.url, "name": "digits-copy"}, 1)
         run_alone(user)
     assert not user.exceptions, user.exceptions
     assert parse_qs(urlparse(user.final_url).query)["ckpt"] == ["digits-copy"], user.final_url
