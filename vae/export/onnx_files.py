@@ -8,7 +8,7 @@ external-data side file), each with a dynamic batch dimension:
 - ``encoder.onnx``: input ``x`` float32 (B, C, H, W) in [0, 1] -> outputs ``mu`` and
   ``logvar`` float32 (B, D) (``VAE.encode``, log-variance clamped as in torch).
 
-onnxruntime reproduces torch's outputs within 1e-5 (tests/test_onnx_export.py, every shipped
+onnxruntime reproduces torch's outputs within 1e-5 (tests/vae/test_onnx_export.py, every shipped
 checkpoint, batch 1 and 64). The exporter is torch's own (``torch.onnx.export(dynamo=True)``,
 which needs ``onnxscript``); it takes about 2 s a graph once warm (6 s for the first one in a
 process), so the app keeps the files per checkpoint content hash (:func:`export_cached`).
