@@ -161,7 +161,8 @@ class TrainConfig(JsonConfig):
         0.0, "--kl-warmup", "ramp the KL weight from 0 to beta over this many epochs (default {default})",
         minimum=0.0, metavar="EPOCHS", resume="refuse", command="changed")
     # seeds python, numpy and torch: runs are reproducible on CPU
-    seed: int = option(0, "--seed", "default {default}", resume="refuse", command="changed")
+    seed: int = option(0, "--seed", "seeds python, numpy and torch (default {default})", resume="refuse",
+                       command="changed")
     # auto: cuda, then mps, then cpu
     device: Device = option("auto", "--device", "auto: cuda, then mps, then cpu (default {default})")
     # searched first for the dataset's files

@@ -108,7 +108,10 @@ def accuracy(model: Classifier, data: ImageDataset) -> float:
 
 
 class ClassifierTrainer(Reporting):
-    """Trains the classifier with cross-entropy; test accuracy after every epoch; saves atomically."""
+    """Trains the classifier with cross-entropy; test accuracy after every epoch; saves atomically.
+
+    The epochs are :class:`vae.training.loop.EpochLoop`'s; ``run`` gives it the step on one batch and
+    the epoch's summary (the mean loss per image, the test accuracy)."""
 
     def __init__(self, config: ClassifierConfig, train_config: ClassifierTrainConfig,
                  train_data: ImageDataset | None = None, test_data: ImageDataset | None = None,

@@ -150,7 +150,8 @@ class GanTrainer(Reporting):
     """Trains a generator against a discriminator; reports through callbacks, prints nothing.
 
     Events as :class:`vae.training.trainer.Trainer`'s: on_start, on_batch_end (d_loss, g_loss), on_epoch_end,
-    on_end. The generator is saved (atomically) after every epoch.
+    on_end. The epochs are :class:`vae.training.loop.EpochLoop`'s, which saves the generator (atomically)
+    after every one; what is the GAN's own is the step on one batch (:meth:`_train_step`).
     """
 
     def __init__(self, config: GanConfig, train_config: GanTrainConfig,
