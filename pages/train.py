@@ -34,7 +34,7 @@ from vae.training.jobs import (
 )
 
 TRAINABLE = ["digits", "fashion-mnist", "mnist", "kmnist"]
-LEARNING_RATES = [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 1e-2]
+LEARNING_RATES = [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 1e-2]  # the slider starts at TrainConfig().lr, one of them
 # Rough seconds per epoch on a 2-core CPU (measured on the development machine, idle and with another
 # run beside it): the 60,000-image 28x28 sets, and the 1,437 training images of digits (MLP 256-128 or
 # 512-256, batch 64: 150 epochs took 25-43 s with one thread).
@@ -256,7 +256,7 @@ def _advanced(classroom: bool, hidden: tuple[int, ...]) -> tuple[int, float, flo
     a1, a2, a3 = st.columns(3)
     batch_size = int(a1.number_input(_("Batch size"), 8, 1024, 128, step=32, key="train_batch",
                                      disabled=classroom))
-    lr = float(a2.select_slider(_("Learning rate"), LEARNING_RATES, value=1e-3, key="train_lr", disabled=classroom,
+    lr = float(a2.select_slider(_("Learning rate"), LEARNING_RATES, value=TrainConfig().lr, key="train_lr", disabled=classroom,
                                 format_func=lambda v: f"{v:g}", help=_("Adam's learning rate, decayed "
                                 "with a cosine schedule to 1/20 of it by the last epoch.")))
     warmup = float(a3.number_input(

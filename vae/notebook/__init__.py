@@ -1,6 +1,6 @@
 """The explorer from a notebook: ``session = vae.explore(target, dataset=...)``, then ``session``.
 
-The same app (app.py and pages/), run the way FiftyOne's ``launch_app`` runs its own: one background
+The same app (app.py: frame/ around pages/), run the way FiftyOne's ``launch_app`` runs its own: one background
 server per Python process (a Jupyter kernel, :mod:`vae.notebook.server`), shown inline as an
 ``<iframe>`` (the session as a cell's last expression, or ``session.show()``), and the Map's current
 selection read back as indices (``session.selection``) from a file the page rewrites
