@@ -2,7 +2,8 @@
 
 ``streamlit run`` serves ``app``, an ``st.App``: every session runs frame/main.py (the frame, then the
 page), and ``/app/static/`` serves static/ (the in-browser decoder's runtime, static/ort/, and the
-models exported for it, static/models/) with the headers of Streamlit's own static serving.
+models exported for it, static/models/): compressed ahead of time, and cached by the browser under
+content-addressed URLs (components/static_files.py).
 
 The script lives in frame/, away from pages/: beside a pages/ folder, Streamlit would run each page
 file on its own (its legacy multipage mode) until some session had called ``st.navigation``, and a
@@ -13,7 +14,7 @@ serves this folder's static/.
 
 from __future__ import annotations
 
-import mimetypes
+import contextlib
 from pathlib import Path
 
 import streamlit as st
@@ -21,43 +22,38 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from components import static_files
+
 #: Served at /app/static/. Beside this file as it was started, links not resolved: a checkout whose
 #: app.py is a link to another serves its own static/.
 STATIC_DIR = Path(__file__).absolute().parent / "static"
-MAX_FILE_BYTES = 200 * 1024 * 1024  # larger files are not served (Streamlit's own limit)
-CORS = {"Access-Control-Allow-Origin": "*"}
-
-
-def static_path(rel: str, root: Path = STATIC_DIR) -> Path | None:
-    """The file under ``root`` that the URL path ``rel`` names, or None: nothing outside ``root`` (no
-    ``..``, no absolute path, no link that leads out), no folder, nothing over MAX_FILE_BYTES."""
-    if not rel or "\x00" in rel or "\\" in rel:
-        return None
-    base = root.resolve()
-    path = (base / rel).resolve()
-    if not path.is_relative_to(base) or not path.is_file() or path.stat().st_size > MAX_FILE_BYTES:
-        return None
-    return path
-
-
-def content_type(path: Path) -> str:
-    """The Content-Type of a static file (a compressed file is sent as it is, as Streamlit does)."""
-    kind, encoding = mimetypes.guess_type(path.name)
-    if encoding == "gzip":
-        return "application/gzip"
-    return kind if kind and encoding is None else "application/octet-stream"
 
 
 async def static_file(request: Request) -> Response:
-    path = static_path(request.path_params.get("path", ""))
-    if path is None:
+    """A file of static/: compressed ahead of time, cacheable for a year under its content-addressed URL
+    (components/static_files.py)."""
+    got = static_files.answer(request.path_params.get("path", ""), request.query_params.get("v"),
+                              request.headers.get("accept-encoding"), request.headers.get("if-none-match"),
+                              root=STATIC_DIR)
+    if got.status == 404:
         return PlainTextResponse("File not found", status_code=404)
-    return FileResponse(path, media_type=content_type(path), headers={**CORS, "X-Content-Type-Options": "nosniff"})
+    if got.status == 304:
+        return Response(status_code=304, headers={k: v for k, v in got.headers.items() if k != "Content-Type"})
+    return FileResponse(got.body_path, media_type=got.headers["Content-Type"], headers=got.headers)
 
 
 async def static_options(request: Request) -> Response:
-    return Response(status_code=204, headers={**CORS, "Access-Control-Allow-Methods": "GET, OPTIONS",
+    return Response(status_code=204, headers={"Access-Control-Allow-Origin": "*",
+                                              "Access-Control-Allow-Methods": "GET, OPTIONS",
                                               "Access-Control-Allow-Headers": "Content-Type"})
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app):
+    """At start: the compressed copies of the vendored runtime that `make setup` did not make yet, in the
+    background (the first pages are served meanwhile, the runtime uncompressed until they are there)."""
+    static_files.precompress_later(static_files.runtime_files())
+    yield None
 
 
 def static_routes(base_url: str = "") -> list[Route]:
@@ -67,4 +63,5 @@ def static_routes(base_url: str = "") -> list[Route]:
     return [Route(path, static_file, methods=["GET"]), Route(path, static_options, methods=["OPTIONS"])]
 
 
-app = st.App("frame/main.py", routes=static_routes(str(st.get_option("server.baseUrlPath") or "")))
+app = st.App("frame/main.py", routes=static_routes(str(st.get_option("server.baseUrlPath") or "")),
+             lifespan=lifespan)

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
+from components import static_files
 from vae.checkpoint import Checkpoint
 from vae.data.images import png_bytes
 from vae.explore.minimap import MiniMap
@@ -85,10 +86,8 @@ _component = st.components.v2.component(
 
 # -- what the page fetches ---------------------------------------------------------------------
 def static_url(path: Path) -> str:
-    """The URL path at which Streamlit's static serving answers for a file under static/."""
-    rel = path.resolve().relative_to(STATIC_DIR.resolve()).as_posix()
-    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
-    return f"/{base}/app/static/{rel}" if base else f"/app/static/{rel}"
+    """The content-addressed URL at which app.py serves a file under static/ (``?v=`` its digest)."""
+    return static_files.url(path, str(st.get_option("server.baseUrlPath") or ""))
 
 
 def runtime_urls() -> dict[str, str]:
@@ -113,6 +112,8 @@ def model_urls(ck: Checkpoint, preparing: str, failed: str) -> tuple[dict[str, s
                 files = _export(ck)
     except Exception as e:  # no exporter, a full disk, a read-only folder: the server path stays
         return None, failed.format(error=f"{type(e).__name__}: {str(e)[:120]}")
+    for path in files.values():
+        static_files.precompress(path)  # once per file: 0.1 s for 3 MB, before the first page fetches it
     return {part: static_url(path) for part, path in files.items()}, None
 
 
@@ -121,6 +122,7 @@ def static_asset(path: Path, make: Callable[[], bytes]) -> str:
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, make())
+        static_files.precompress(path)
     return static_url(path)
 
 

@@ -13,6 +13,7 @@ Screenshots go to tests/artifacts/ only.
 
 from __future__ import annotations
 
+import gzip
 import os
 import re
 import shutil
@@ -22,6 +23,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
+import brotli
 import numpy as np
 import pytest
 from browser_helpers import VIEWPORT, goto, map_info, new_tab, serving, wait_app
@@ -429,6 +431,31 @@ def test_static_serving_serves_the_runtime_and_nothing_outside_static(server):
     assert status == 200 and "javascript" in headers.get("content-type", ""), (status, headers)
     status, headers = get("/app/static/ort/ort-wasm-simd-threaded.wasm")
     assert status == 200 and headers.get("content-type") == "application/wasm", (status, headers)
+    # compressed ahead of time, content-addressed, cacheable: what a class of browsers costs the server
+    from components.live_decoder import runtime_urls
+    from components.static_files import STATIC_DIR
+
+    wasm = STATIC_DIR / "ort" / "ort-wasm-simd-threaded.wasm"
+    for encoding, unpack in (("br", brotli.decompress), ("gzip", gzip.decompress)):
+        url = runtime_urls()["wasm"]
+        request = urllib.request.Request(server + url, headers={"Accept-Encoding": f"{encoding}, deflate"})
+        deadline = time.monotonic() + 60  # the server makes missing copies in the background at its start
+        while True:
+            with urllib.request.urlopen(request, timeout=60) as r:
+                body, headers = r.read(), dict(r.headers)
+            if headers.get("content-encoding") == encoding or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        assert headers.get("content-encoding") == encoding, headers
+        assert unpack(body) == wasm.read_bytes(), f"the {encoding} copy is not the file"
+        assert headers.get("cache-control") == "public, max-age=31536000, immutable", headers
+        assert headers.get("etag") and headers.get("vary") == "Accept-Encoding", headers
+    request = urllib.request.Request(server + url, headers={"If-None-Match": headers["etag"]})
+    try:
+        urllib.request.urlopen(request, timeout=20)
+        raise AssertionError("a revalidation with the current ETag got the whole file")
+    except urllib.error.HTTPError as e:
+        assert e.code == 304, e.code
     for path in ("/app/static/../checkpoints/fashion-mnist/config.json", "/app/static/%2e%2e/app.py",
                  "/app/static/..%2fcheckpoints%2fdigits%2fmodel.safetensors", "/app/static/ort/../../data/fashion-mnist/LICENSE",
                  "/app/static/", "/app/static/models/"):
