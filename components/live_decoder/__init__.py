@@ -44,7 +44,7 @@ from vae.checkpoint import Checkpoint
 from vae.data.images import png_bytes
 from vae.explore.minimap import MiniMap
 from vae.explore.projection import LatentMap
-from vae.export.onnx_files import export_cached, write_atomic
+from vae.export.onnx_files import DECODER_FILE, ENCODER_FILE, cached_folder, export_cached, write_atomic
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -103,10 +103,10 @@ def model_urls(ck: Checkpoint, preparing: str, failed: str) -> tuple[dict[str, s
     """URLs of the checkpoint's decoder and encoder, exported now if needed: (urls, None), or
     (None, why they cannot be had). ``preparing``: the spinner's text while it exports; ``failed``:
     the reason, with ``{error}`` where the exporter's error goes."""
-    folder = MODELS_DIR / ck.content_hash
+    folder = cached_folder(MODELS_DIR, ck.content_hash)
     try:
-        if all((folder / f).is_file() for f in ("decoder.onnx", "encoder.onnx")):
-            files = {"decoder": folder / "decoder.onnx", "encoder": folder / "encoder.onnx"}
+        if all((folder / f).is_file() for f in (DECODER_FILE, ENCODER_FILE)):
+            files = {"decoder": folder / DECODER_FILE, "encoder": folder / ENCODER_FILE}
         else:
             with st.spinner(preparing):
                 files = _export(ck)

@@ -13,7 +13,16 @@ import torch
 from conftest import cli
 
 from vae.checkpoint import load_checkpoint
-from vae.export.onnx_files import DECODER_FILE, ENCODER_FILE, export_cached, export_onnx
+from vae.export.onnx_files import (
+    CACHE_LAYOUT,
+    DECODER_FILE,
+    ENCODER_FILE,
+    TOLERANCE,
+    compact,
+    export_cached,
+    export_onnx,
+    onnx_bytes,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ["fashion-mnist", "fashion-mnist-2d", "fashion-mnist-beta4", "digits"]
@@ -84,7 +93,7 @@ def test_files_are_self_contained_with_a_dynamic_batch(exported):
 def test_export_cached_exports_once_per_content_hash(tmp_path):
     ck = load_checkpoint(ROOT / "checkpoints" / "digits")
     files = export_cached(ck.model, ck.content_hash, tmp_path)
-    assert files["decoder"].parent == tmp_path / ck.content_hash
+    assert files["decoder"].parent == tmp_path / ck.content_hash / CACHE_LAYOUT
     stamps = {p: f.stat().st_mtime_ns for p, f in files.items()}
     again = export_cached(ck.model, ck.content_hash, tmp_path)
     assert {p: f.stat().st_mtime_ns for p, f in again.items()} == stamps, "exported twice"
@@ -115,3 +124,43 @@ def test_cli_bad_checkpoint_is_one_line(tmp_path):
                         "--out", str(tmp_path / "o")], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert r.returncode == 2
     assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr, r.stderr
+
+
+# -- float16 weights --------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", SHIPPED)
+def test_the_shipped_models_are_stored_at_half_size_and_exact(exported, name):
+    """Their weights are float16 in the checkpoint already: the files take half the bytes and give the
+    same outputs as the float32 graph (the tests above hold both against torch within 1e-5)."""
+    ck, folder = exported[name]
+    for part, file in (("decoder", DECODER_FILE), ("encoder", ENCODER_FILE)):
+        raw = onnx_bytes(ck.model, part, compact_weights=False)
+        stored = (folder / file).stat().st_size
+        assert stored < 0.56 * len(raw), f"{name} {part}: {stored:,} bytes of {len(raw):,}"
+        kinds = {t.data_type for t in onnx.load(str(folder / file)).graph.initializer if len(t.dims) > 1}
+        assert kinds == {onnx.TensorProto.FLOAT16}, f"{name} {part}: weight types {kinds}"
+
+
+def test_a_float32_model_keeps_its_outputs_within_a_quarter_grey_level(digits_checkpoint):
+    """A model trained here in float32 (weights not representable in float16): compacted, its images
+    move by at most TOLERANCE (0.25/255), well inside the page's 2/255."""
+    ck = load_checkpoint(digits_checkpoint)
+    raw, small = onnx_bytes(ck.model, "decoder", compact_weights=False), onnx_bytes(ck.model, "decoder")
+    z = np.random.default_rng(5).standard_normal((200, ck.config.latent_dim)).astype(np.float32) * 2
+    want, got = (ort.InferenceSession(b, providers=["CPUExecutionProvider"]).run(None, {"z": z})[0]
+                 for b in (raw, small))
+    assert len(small) < 0.75 * len(raw), (len(small), len(raw))  # a tiny model: the graph itself weighs
+    assert float(np.abs(got - want).max()) <= TOLERANCE
+
+
+def test_weights_that_float16_would_change_too_much_stay_float32():
+    """y = x · W with W = 1 + 4e-4 over 64 inputs: float16 rounds W to 1, and y moves by 0.026."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    w = numpy_helper.from_array(np.full((64, 4), 1 + 4e-4, np.float32), "W")
+    graph = helper.make_graph([helper.make_node("MatMul", ["x", "W"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["B", 64])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["B", 4])], [w])
+    data = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)], ir_version=10).SerializeToString()
+    probe = {"x": np.ones((3, 64), np.float32)}
+    assert compact(data, probe) == data
+    assert compact(data, probe, tolerance=0.1) != data, "within a looser tolerance it is compacted"
