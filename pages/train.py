@@ -1,7 +1,10 @@
 """Train: a new model from the browser, trained in a background thread while the page polls it.
 
-One run at a time for the whole app (every session sees the same run); the UI-free machinery
-is in vae/training/jobs.py. Meant for small runs: long ones belong on the command line shown here.
+Runs belong to the browser that started them (components/browser_id): every session sees what
+trains and what waits, only the owner can stop its run. As many runs train at once as the machine
+has slots (one on 2 cores); the others wait in a queue, and their owners see their place. The
+UI-free machinery is in vae/training/jobs.py. Meant for small runs: long ones belong on the
+command line shown here.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from components import browser_id
 from pages import _link as link
 from pages import _loaders as loaders
 from pages import _nav as nav
@@ -26,9 +30,12 @@ from vae.explore.latent import COLLAPSED_KL
 from vae.folders import IMPORTED_NOTE, ONNX_KIND, folder_kind
 from vae.training.jobs import (
     CLASSROOM,
+    EPOCH,
     JobError,
     JobRegistry,
+    TrainingJob,
     checkpoint_name_problem,
+    default_slots,
     default_threads,
     train_command,
 )
@@ -58,8 +65,28 @@ PARAMS = link.declare("train", [
 
 @st.cache_resource(show_spinner=False)
 def registry() -> JobRegistry:
-    """One registry for the whole server: every session sees the same (single) running job."""
+    """One registry for the whole server: every session sees the same runs and the same queue."""
     return JobRegistry()
+
+
+def shown_jobs(jobs: JobRegistry, me: str) -> tuple[TrainingJob | None, TrainingJob | None]:
+    """(the run whose progress the page shows, this browser's own run): its own run while that trains,
+    else the oldest one training, else its own (waiting, or the last it ran), else the last that ran."""
+    mine = jobs.mine(me)
+    running = jobs.running()
+    if mine is not None and mine in running:
+        return mine, mine
+    if running:
+        return running[0], mine
+    return (mine or jobs.current()), mine
+
+
+def board(jobs: JobRegistry, me: str) -> tuple:
+    """What the page's layout depends on: the runs training and waiting, and this browser's run's status.
+    The progress panel reruns the whole page when it changes (the Start button, the sidebar's picker)."""
+    mine = jobs.mine(me)
+    return (tuple(j.job_id for j in jobs.running()), tuple(j.job_id for j in jobs.queued()),
+            None if mine is None else (mine.job_id, mine.snapshot().status))
 
 
 def fmt_duration(seconds: float) -> str:
@@ -101,19 +128,20 @@ def main() -> None:
     st.title(_("Train a new model"))
     threads = default_threads()
     _intro(threads)
-    jobs = registry()
-    current = jobs.current()
-    current = current.snapshot() if current is not None else None
-    busy = current is not None and current.active
-    _watch(current, busy)
+    jobs, me = registry(), browser_id.token()
+    mine = jobs.mine(me)
+    _watch(mine.snapshot() if mine is not None else None)
     left, right = st.columns([1, 1.35], gap="large")
     with left:
         st.subheader(_("Settings"))
         s = _settings(threads)
         _estimate(s)
-        _start_button(jobs, current, busy, s)
+        _start_button(jobs, me, s)
     with right:
-        st.fragment(run_every=POLL_SECONDS if busy else None)(progress_panel)(busy)
+        drawn = board(jobs, me)
+        st.fragment(run_every=POLL_SECONDS if jobs.busy() else None)(progress_panel)(drawn)
+        if mine is not None:
+            browser_id.keep()  # a reload of this browser still owns the run
     if not s.problem:  # full width: one option a line, no option split by a line break
         st.caption(_("The same run from a terminal in the project folder:"))
         st.code(train_command(s.mc, s.tc, out=display_path(loaders.CHECKPOINT_ROOT / s.name), multiline=True),
@@ -134,10 +162,15 @@ def _intro(threads: int) -> None:
           "**Fashion-MNIST** (28×28, 60,000 images) takes about {conv_lo}–{conv_hi} s per epoch with the conv model "
           "and {mlp_lo}–{mlp_hi} s with the MLP on a 2-core CPU. A run here uses {threads} of this machine's {cores} "
           "CPU cores, so the app stays responsive. For long runs use the command line shown below: it uses every "
-          "core and keeps going when the browser is closed. One run at a time, shared by everyone using this "
-          "app.").format(conv_lo=SECONDS_PER_EPOCH["conv"][0], conv_hi=SECONDS_PER_EPOCH["conv"][1],
-                         mlp_lo=SECONDS_PER_EPOCH["mlp"][0], mlp_hi=SECONDS_PER_EPOCH["mlp"][1], threads=threads,
-                         cores=os.cpu_count() or 1)
+          "core and keeps going when the browser is closed.").format(
+              conv_lo=SECONDS_PER_EPOCH["conv"][0], conv_hi=SECONDS_PER_EPOCH["conv"][1],
+              mlp_lo=SECONDS_PER_EPOCH["mlp"][0], mlp_hi=SECONDS_PER_EPOCH["mlp"][1], threads=threads,
+              cores=os.cpu_count() or 1)
+        + " " + ngettext("Everyone using this app sees the runs; only the browser that started a run can stop it. "
+                         "{n} run trains at a time; the others wait in a queue.",
+                         "Everyone using this app sees the runs; only the browser that started a run can stop it. "
+                         "{n} runs train at a time; the others wait in a queue.", default_slots()).format(
+                             n=default_slots())
     )
     open_name = st.session_state.get("ckpt")
     if open_name and folder_kind(loaders.CHECKPOINT_ROOT / open_name) == ONNX_KIND:
@@ -145,13 +178,14 @@ def _intro(threads: int) -> None:
             note=_(IMPORTED_NOTE).format(name=open_name)))
 
 
-def _watch(current, busy: bool) -> None:
-    """Remember the run this session watches; once it has ended, its name is taken: back to a suggestion."""
-    if busy:
-        st.session_state["train_watching"] = current.job_id
-    elif current is not None and st.session_state.get("train_watching") == current.job_id:
+def _watch(mine) -> None:
+    """Remember this browser's run while it waits or trains; once it has ended, its name is taken: back to a
+    suggestion."""
+    if mine is not None and mine.active:
+        st.session_state["train_watching"] = mine.job_id
+    elif mine is not None and st.session_state.get("train_watching") == mine.job_id:
         del st.session_state["train_watching"]  # this session saw that run end
-        if st.session_state.get("train_name", "").strip() == current.name:
+        if st.session_state.get("train_name", "").strip() == mine.name:
             st.session_state["train_name"] = ""  # the name is taken now: back to a fresh suggestion
 
 
@@ -307,44 +341,56 @@ def _estimate(s: Settings) -> None:
     )
 
 
-def _start_button(jobs: JobRegistry, current, busy: bool, s: Settings) -> None:
-    """Start (disabled while a run is on, the data missing or the name unusable)."""
-    if busy:
-        if st.session_state.get("train_job_id") == current.job_id:
-            st.caption(_("Your run is in progress (on the right); start another when it has finished, or stop it."))
-        else:
-            st.info(_("A training run is already in progress ({name}, started in another browser "
-                      "session; see the right). Wait for it to finish, or stop it, before starting another.").format(
-                name=current.name))
-    start = st.button(_("Start training"), type="primary", key="train_start", width="stretch",
-                      disabled=bool(busy or s.missing or s.problem))
+def _start_button(jobs: JobRegistry, me: str, s: Settings) -> None:
+    """Start, or join the queue while every slot trains (disabled while this browser's own run waits or
+    trains, the data is missing or the name unusable)."""
+    mine = jobs.mine(me)
+    own_active = mine is not None and mine.active
+    full = len(jobs.running()) >= jobs.slots
+    if own_active and jobs.place(mine) is not None:
+        st.caption(_("Your run is waiting for its turn (on the right); leave the queue there to change it."))
+    elif own_active:
+        st.caption(_("Your run is in progress (on the right); start another when it has finished, or stop it."))
+    elif full:
+        st.info(_("Every training slot is busy with a run started in another browser session (see the right). "
+                  "Yours would wait in the queue as number {place}, and start on its own.").format(
+            place=len(jobs.queued()) + 1), icon=":material/hourglass_top:")
+    start = st.button(_("Join the queue") if full and not own_active else _("Start training"), type="primary",
+                      key="train_start", width="stretch", disabled=bool(own_active or s.missing or s.problem))
     if start:
         try:
-            job = jobs.start(s.mc, s.tc, command=s.command)
+            job = jobs.start(s.mc, s.tc, owner=me, command=s.command)
         except JobError as e:  # raced with another session, or the name was just taken
-            st.error(str(e))
+            st.error(_("Cannot start this run: {problem}.").format(problem=str(e)))
         else:
             st.session_state["train_job_id"] = job.job_id
             st.rerun()
 
 
 # -- the run's progress ---------------------------------------------------------------------------------
-def progress_panel(polling: bool) -> None:
-    """The current (or last) run; reruns on its own every POLL_SECONDS while a run is active."""
-    job = registry().current()
+def progress_panel(drawn: tuple) -> None:
+    """The run training (or the last one), this browser's place in the queue; reruns on its own every
+    POLL_SECONDS while a run trains or waits, and reruns the page when ``drawn`` (its board) changed."""
+    jobs, me = registry(), browser_id.token()
+    if board(jobs, me) != drawn:
+        st.rerun()  # the whole page: a run ended or started (the picker, Start, the queue)
+    job, mine = shown_jobs(jobs, me)
+    if mine is not None and jobs.place(mine) is not None:
+        _waiting(jobs, mine)
     if job is None:
         st.subheader(_("Progress"))
         st.caption(_("No run yet. Choose the settings and press **Start training**; the progress bar, a "
                      "live loss chart and a **Stop** button appear here."))
         return
     snap = job.snapshot()
-    if polling and not snap.active:
-        st.rerun()  # the whole page: the sidebar lists the new checkpoint, Start is enabled again
+    if snap.status == "queued":
+        return  # this browser's own run, waiting: said above
     st.subheader((_("Training: {name}") if snap.active else _("Last run: {name}")).format(name=snap.name))
     if snap.active:
-        _running(job, snap)
+        _running(jobs, job, snap, me)
     else:
         _outcome(snap)
+    _others(jobs, job, mine)
     if not snap.active and snap.history and Path(snap.out).is_dir():
         st.button(_("Open it: explore {name} on the Map").format(name=snap.name), key=f"train_open_{snap.job_id}",
                   type="primary", on_click=_open_checkpoint, args=(snap.name,))
@@ -356,9 +402,46 @@ def progress_panel(polling: bool) -> None:
         st.code(snap.command.replace(" --", " \\\n  --"), language="bash", wrap_lines=True)
 
 
-def _running(job, snap) -> None:
-    """A run in progress: the progress bar, a note, Stop."""
+def _waiting(jobs: JobRegistry, mine: TrainingJob) -> None:
+    """This browser's run in the queue: its place, and a button to leave the queue."""
+    place = jobs.place(mine)
+    if place is None:
+        return
+    st.info(_("Your run **{name}** is waiting for a free slot: number {place} in the queue. It starts on its own "
+              "when the runs ahead of it have ended; this page follows it.").format(name=mine.out.name, place=place),
+            icon=":material/hourglass_top:")
+    if st.button(_("Leave the queue"), icon=":material/close:", key=f"train_cancel_{mine.job_id}"):
+        _stop(jobs, mine.job_id)
+
+
+def _others(jobs: JobRegistry, shown: TrainingJob, mine: TrainingJob | None) -> None:
+    """One line on the other runs training, and on the queue (this browser's own place is said above)."""
+    others = [j.snapshot() for j in jobs.running() if j is not shown]
+    if others:
+        st.caption(_("Also training: {runs}.").format(runs=join_list([
+            _("{name} (epoch {i} of {n})").format(name=o.name, i=min(o.epoch + 1, o.epochs), n=o.epochs)
+            for o in others])))
+    waiting = [j for j in jobs.queued() if j is not mine]
+    if waiting:
+        st.caption(ngettext("{n} run started in another browser session waits in the queue.",
+                            "{n} runs started in other browser sessions wait in the queue.", len(waiting)).format(
+            n=len(waiting)))
+
+
+def _stop(jobs: JobRegistry, job_id: int) -> None:
+    """Stop (or take out of the queue) a run of this browser's."""
+    try:
+        jobs.stop(job_id, owner=browser_id.token())
+    except JobError as e:  # not this browser's run, or gone meanwhile
+        st.error(_("Cannot stop this run: {problem}.").format(problem=str(e)))
+        return
+    st.rerun()
+
+
+def _running(jobs: JobRegistry, job: TrainingJob, snap, me: str) -> None:
+    """A run in progress: the progress bar, what it is doing, and Stop for the browser that started it."""
     spe = snap.steps_per_epoch
+    doing = tr(snap.message)
     if spe:
         parts = [_("epoch {i} of {n}").format(i=min(snap.epoch + 1, snap.epochs), n=snap.epochs),
                  _("batch {i} of {n}").format(i=snap.step, n=spe)]
@@ -368,18 +451,19 @@ def _running(job, snap) -> None:
         if snap.eta_s is not None:
             parts.append(_("about {t} left").format(t=fmt_duration(snap.eta_s)))
         st.progress(snap.progress, text=" · ".join(parts))
-        note = "" if snap.message.startswith("epoch ") else f"{snap.message[:1].upper()}{snap.message[1:]}."
+        note = "" if getattr(snap.message, "template", None) == EPOCH else doing  # the bar says the epoch
     else:
-        st.progress(0.0, text=f"{snap.message[:1].upper()}{snap.message[1:]}…")
+        st.progress(0.0, text=doing)
         note = ""
-    if st.session_state.get("train_job_id") != snap.job_id:
-        note += " " + _("This run was started in another browser session.")
+    owned = job.owner is not None and job.owned_by(me)
+    if not owned:
+        note += " " + _("This run was started in another browser session: only that session can stop it.")
     # always one caption, so the elements below keep their places between polls (no chart flicker)
     st.caption(note.strip() or "\u00a0")
-    if st.button(_("Stop"), icon=":material/stop_circle:", key=f"train_stop_{snap.job_id}",
-                 help=_("Ends the run after the current batch; the epochs finished so far are kept "
-                        "as the checkpoint.")):
-        job.stop()  # the next poll shows "stopping"; the run ends after the current batch
+    if owned and st.button(_("Stop"), icon=":material/stop_circle:", key=f"train_stop_{snap.job_id}",
+                           help=_("Ends the run after the current batch; the epochs finished so far are kept "
+                                  "as the checkpoint.")):
+        _stop(jobs, snap.job_id)  # the next poll shows "stopping"; the run ends after the current batch
 
 
 def _outcome(snap) -> None:
@@ -410,7 +494,7 @@ def _outcome(snap) -> None:
                 path=display_path(Path(snap.out)), elbo=snap.final_test_neg_elbo)
         )
     elif snap.status == "stopped":
-        st.warning(_("Stopped before the first epoch finished, so nothing was saved."))
+        st.warning(tr(snap.message))  # stopped before the first epoch ended, or taken out of the queue
     else:
         st.error(_("Training failed: {error}").format(error=snap.error))
 

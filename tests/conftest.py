@@ -191,6 +191,7 @@ def browser():
         except Exception as e:  # no browser on this machine
             pytest.skip(f"no Chromium available ({str(e).splitlines()[0][:120]}); run `make browser`")
         b.outside = []
+        b.devices = p.devices  # Playwright's device profiles (viewport, touch, user agent): b.devices["iPhone 13"]
         new_context = b.new_context
 
         def recording_context(*args, **kwargs):
@@ -221,7 +222,8 @@ def tabs(browser):
     cache and V8's code cache, as one user's tabs do, so that the in-page decoder's 14 MB WebAssembly
     runtime is fetched, gzipped by the server and compiled once a module instead of once a test.
     Measured on Sliders, three loads each: 6.0-8.7 CPU-s in a fresh context, 4.1-4.6 in a used one,
-    3.7-4.6 without WebAssembly. The app keeps nothing in the browser (no cookie of its own, no storage)."""
+    3.7-4.6 without WebAssembly. The app keeps nothing in the browser (no storage; a cookie of its own only
+    once a tab has started a training run: components/browser_id)."""
     from browser_helpers import VIEWPORT
 
     ctx = browser.new_context(viewport=VIEWPORT)
@@ -254,7 +256,7 @@ BROWSER_GROUPS = (
 #: Browser modules with servers of their own (module fixtures), each a scope at the end of the queue:
 #: whichever lane is free first takes it. With all of them in the browser lane, that lane ran 150 s
 #: after the other had finished, on one core of two (measured on 2 cores: 855 s against 707 s).
-LATE = {"test_robustness_server", "test_byo_browser", "test_bigmap_browser", "test_notebook"}
+LATE = {"test_robustness_server", "test_byo_browser", "test_bigmap_browser", "test_notebook", "test_class_and_phones"}
 #: Modules taken first by the other lane (right after the browser group): test_projection compiles
 #: UMAP's numba kernels into the suite's disk cache (a fresh clone has none: ~45 CPU-s), so that the
 #: processes that fit a UMAP later (the server's Refine, the README example, the big-map server) load

@@ -149,17 +149,35 @@ def test_a_digits_run_from_the_page_lands_in_the_picker(ck_root):
     assert "already exists" in _errors(at)
 
 
-def test_one_run_at_a_time_and_stop_keeps_the_finished_epochs(ck_root):
+def test_another_session_queues_behind_a_run_it_cannot_stop_and_the_owner_stops_it(ck_root):
+    """Runs belong to the session that started them: another session sees the run and its progress, has no
+    Stop, may join the queue, sees its place and may leave it; the owner's Stop keeps the finished epochs."""
     at = _train_page()
     at.text_input(key="train_name").input("tmp-long").run()
     at.number_input(key="train_epochs").set_value(500).run()
     _start_button(at).click().run()
     _rerun_until(at, lambda a: any("Training: tmp-long" in s.value for s in a.subheader))
 
-    other = _train_page()  # another browser session sees the same run and cannot start a second
-    assert any("already in progress" in i.value for i in other.info)
-    assert _start_button(other).disabled
-    assert any("another browser session" in c.value for c in other.caption)
+    other = _train_page()  # another browser session sees the same run, and cannot stop it
+    assert any("Training: tmp-long" in s.value for s in other.subheader)
+    assert not [b for b in other.button if b.key and b.key.startswith("train_stop_")], "only the owner may stop"
+    assert any("only that session can stop it" in c.value for c in other.caption)
+    assert any("Every training slot is busy" in i.value for i in other.info)
+    assert _start_button(other).label == "Join the queue" and not _start_button(other).disabled
+    other.text_input(key="train_name").input("tmp-queued").run()
+    other.number_input(key="train_epochs").set_value(1).run()
+    _start_button(other).click().run()
+    assert_app_ok(other)
+    waiting = next(i.value for i in other.info if "waiting for a free slot" in i.value)
+    assert "number 1 in the queue" in waiting and "tmp-queued" in waiting, waiting
+    assert any("as number 2" in i.value for i in _train_page().info), "a third session would come after it"
+    assert _start_button(other).disabled  # one run each
+    at.run()
+    assert any("1 run started in another browser session waits in the queue" in c.value for c in at.caption)
+    other.button(key="train_cancel_2").click().run()  # it leaves the queue: nothing was written
+    assert_app_ok(other)
+    assert not any("waiting for a free slot" in i.value for i in other.info)
+    assert not (ck_root / "tmp-queued").exists()
 
     _rerun_until(at, lambda a: "batch" in a.get("progress")[0].proto.text
                  and not a.get("progress")[0].proto.text.startswith("epoch 1 "))  # past epoch 1
@@ -172,3 +190,49 @@ def test_one_run_at_a_time_and_stop_keeps_the_finished_epochs(ck_root):
     assert not [i.value for i in at.info if i.icon != ":material/timer:"] and not _start_button(at).disabled
     at.text_input(key="train_name").input("tmp-long").run()
     assert "already exists" in _errors(at) and _start_button(at).disabled
+
+
+def _a_run_at(state: dict, owner: str = "someone else"):
+    """A run of the page's registry frozen in ``state`` (its thread never started): what every session
+    polls, at a moment a test chooses."""
+    import pages.train as train
+    from vae.config import ModelConfig, TrainConfig
+    from vae.training.jobs import TrainingJob
+
+    job = TrainingJob(ModelConfig(arch="mlp", latent_dim=2, hidden_dims=(32,)),
+                      TrainConfig(dataset="digits", out="/nonexistent/frozen", epochs=150), job_id=99, owner=owner)
+    job._state.update(state)
+    reg = train.registry()
+    reg._jobs.append(job)
+    return job
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_runs_progress_is_shown_in_the_sessions_language(ck_root, lang):
+    """The job's own sentences (vae/training/jobs.py) reach the page in the session's language: the
+    rehearsal's Chinese sessions read "Evaluating epoch 31 on the test split." in English."""
+    from vae.i18n import Text
+    from vae.training import jobs
+
+    at = app_test(120)
+    at.session_state["ckpt"] = "digits"
+    at.session_state["lang"] = lang
+    at.run()
+    switch(at, "pages/train.py")
+    job = _a_run_at(dict(status="running", message=Text(jobs.EVALUATING, epoch=31), epoch=30, step=23,
+                         steps_per_epoch=23, started_at=time.time() - 10))
+    at.run()
+    assert_app_ok(at)
+    captions = [c.value for c in at.caption]
+    english = "Evaluating epoch 31 on the test split."
+    if lang == "en":
+        assert any(c.startswith(english) for c in captions), captions
+    else:
+        assert not any("Evaluating" in c or "epoch" in c for c in captions), captions
+        assert any("31" in c and "测试" in c for c in captions), captions
+    job._state.update(status="running", message=Text(jobs.LOADING), steps_per_epoch=None)
+    at.run()
+    bar = at.get("progress")[0].proto.text
+    assert (bar == "Loading the data.") if lang == "en" else ("Loading" not in bar and bar), bar
+    job._state.update(status="stopped")  # let the fixture's registry go quietly
+

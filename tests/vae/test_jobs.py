@@ -15,6 +15,7 @@ from vae.training.jobs import (
     MAX_LOSS_POINTS,
     JobBusyError,
     JobError,
+    JobOwnerError,
     JobRegistry,
     TrainingJob,
     _LossTrace,
@@ -151,19 +152,88 @@ def test_a_missing_split_fails_without_downloading(tmp_path, monkeypatch, thread
     assert thread_errors == []
 
 
-def test_only_one_job_runs_at_a_time(tmp_path):
-    reg = JobRegistry()
+def test_one_slot_runs_one_job_and_queues_the_rest_first_come_first_served(tmp_path):
+    reg = JobRegistry(slots=1)
     assert reg.current() is None and not reg.busy()
-    first = reg.start(MC, _tc(tmp_path / "first", epochs=300))
-    with pytest.raises(JobBusyError, match="already in progress"):
-        reg.start(MC, _tc(tmp_path / "second", epochs=1))
+    first = reg.start(MC, _tc(tmp_path / "first", epochs=300), owner="a")
+    second = reg.start(MC, _tc(tmp_path / "second", epochs=1), owner="b")
+    third = reg.start(MC, _tc(tmp_path / "third", epochs=1), owner="c")
+    assert [j.snapshot().status for j in (second, third)] == ["queued", "queued"]
+    assert not second.started and reg.running() == [first] and reg.queued() == [second, third]
+    assert (reg.place(first), reg.place(second), reg.place(third)) == (None, 1, 2)
     assert reg.current() is first and reg.busy()
-    first.stop()
-    assert first.join(120)
-    second = reg.start(MC, _tc(tmp_path / "second", epochs=1))
-    assert reg.current() is second and second.join(120)
-    assert second.snapshot().status == "complete" and not reg.busy()
-    assert second.snapshot().job_id == first.snapshot().job_id + 1
+    assert second.snapshot().message == "Waiting for a free slot."
+    with pytest.raises(JobError, match="already waiting or training"):  # a queued run's name is taken
+        reg.start(MC, _tc(tmp_path / "third", epochs=1), owner="d")
+    reg.stop(first.job_id, owner="a")
+    assert first.join(120) and first.snapshot().status == "stopped"
+    _wait_until(lambda: second.snapshot().status != "queued")  # the freed slot goes to the first in line
+    assert reg.place(third) == 1 and second.join(120) and third.join(120)
+    assert [j.snapshot().status for j in (second, third)] == ["complete", "complete"] and not reg.busy()
+    assert second.snapshot().started_at >= first.snapshot().finished_at
+    assert third.snapshot().started_at >= second.snapshot().finished_at, "one at a time"
+    assert [j.snapshot().job_id for j in (first, second, third)] == [1, 2, 3]
+
+
+def test_only_the_owner_stops_a_run_and_each_owner_has_one_at_a_time(tmp_path, thread_errors):
+    reg = JobRegistry(slots=1)
+    job = reg.start(MC, _tc(tmp_path / "teacher", epochs=300), owner="teacher-token")
+    waiting = reg.start(MC, _tc(tmp_path / "student", epochs=300), owner="student-token")
+    for who in ("student-token", None, "teacher-tok", ""):
+        with pytest.raises(JobOwnerError, match="another browser session"):
+            reg.stop(job.job_id, owner=who)
+    with pytest.raises(JobOwnerError):
+        reg.stop(waiting.job_id, owner="teacher-token")
+    with pytest.raises(JobBusyError, match="'teacher' is still running"):
+        reg.start(MC, _tc(tmp_path / "again", epochs=1), owner="teacher-token")
+    with pytest.raises(JobBusyError, match="'student' is still waiting"):
+        reg.start(MC, _tc(tmp_path / "again", epochs=1), owner="student-token")
+    _wait_until(lambda: job.snapshot().epoch >= 1)
+    assert job.snapshot().status == "running" and waiting.snapshot().status == "queued"
+    assert reg.mine("teacher-token") is job and reg.mine("student-token") is waiting and reg.mine("x") is None
+    # the student leaves the queue: cancelled, nothing written, never started
+    reg.stop(waiting.job_id, owner="student-token")
+    snap = waiting.snapshot()
+    assert snap.status == "stopped" and snap.message == "Cancelled before it started; nothing was saved."
+    assert not waiting.started and reg.queued() == [] and not (tmp_path / "student").exists()
+    reg.stop(job.job_id, owner="teacher-token")
+    assert job.join(120) and job.snapshot().status == "stopped"
+    assert (tmp_path / "teacher" / "model.safetensors").is_file() and thread_errors == []
+    # once its run has ended, an owner may start another
+    reg.start(MC, _tc(tmp_path / "next", epochs=1), owner="teacher-token").join(120)
+
+
+def test_more_slots_run_jobs_side_by_side_on_more_cores(tmp_path):
+    from vae.training.jobs import default_slots, default_threads
+
+    assert (default_slots(1), default_slots(2), default_slots(4), default_slots(8), default_slots(16)) == (1, 1, 1, 2, 4)
+    assert default_threads(cores=2) == 1 and default_threads(cores=8) == 3 and default_threads(1, cores=8) == 7
+    reg = JobRegistry(slots=2)
+    a = reg.start(MC, _tc(tmp_path / "a", epochs=300), owner="a")
+    b = reg.start(MC, _tc(tmp_path / "b", epochs=300), owner="b")
+    c = reg.start(MC, _tc(tmp_path / "c", epochs=1), owner="c")
+    assert reg.running() == [a, b] and reg.queued() == [c]
+    for j, who in ((a, "a"), (b, "b")):
+        reg.stop(j.job_id, owner=who)
+    assert a.join(120) and b.join(120) and c.join(120) and c.snapshot().status == "complete"
+
+
+def test_progress_texts_are_sentences_made_from_marked_templates(tmp_path):
+    """What a job says is a vae.i18n.Text of a marked template (a page shows it translated), never a
+    sentence glued from pieces."""
+    from vae.training import jobs
+
+    seen = []
+    job = TrainingJob(MC, _tc(tmp_path / "said", epochs=2))
+    job._on_batch_end = (lambda f: lambda *a: (f(*a), seen.append(job.snapshot().message)))(job._on_batch_end)
+    job.start()
+    assert job.join(120)
+    templates = {getattr(m, "template", None) for m in seen}
+    assert templates == {jobs.EPOCH, jobs.EVALUATING}, templates
+    assert "Evaluating epoch 2 on the test split." in seen and "Epoch 1." in seen
+    done = job.snapshot().message
+    assert done.template == jobs.FINISHED[1] and done.values == {"n": 2, "out": str(tmp_path / "said")}
+    assert jobs._counted(jobs.FINISHED, 1, n=1, out="x") == "Finished 1 epoch; saved to x."
 
 
 def test_a_job_never_overwrites_a_folder(tmp_path):

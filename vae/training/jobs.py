@@ -1,25 +1,30 @@
 """Background training jobs: a :class:`~vae.training.trainer.Trainer` in a daemon thread, read through snapshots.
 
-    registry = JobRegistry()
-    job = registry.start(model_config, train_config)  # JobBusyError while another job runs
+    registry = JobRegistry()  # runs up to default_slots() jobs at once; the others wait in a queue
+    job = registry.start(model_config, train_config, owner=token)  # queued while every slot is busy
     snap = job.snapshot()  # a consistent copy: status, epoch, step, losses, history, error
-    job.stop()             # ends the run after the current batch; finished epochs are kept
+    registry.stop(job.job_id, owner=token)  # only its owner may; ends after the current batch
 
 UI-free: the app's Train page polls ``snapshot()``; nothing here prints or imports Streamlit.
-A job never raises out of its thread: every error ends it as ``"failed"`` with a one-line
-message. The checkpoint is trained in a hidden sibling folder (``.NAME.training``, skipped by
-:func:`vae.checkpoint.list_checkpoints`) and moved to its name when the run ends, so a
-half-trained model never shows up among the finished ones.
+A job belongs to the ``owner`` that started it (an opaque token the caller keeps, e.g. one per
+browser): everyone may read its progress, only its owner may stop it, and an owner has at most
+one job waiting or running. A job never raises out of its thread: every error ends it as
+``"failed"`` with a one-line message. Its progress texts are :class:`~vae.i18n.Text` sentences,
+so that a page can show them translated. The checkpoint is trained in a hidden sibling folder
+(``.NAME.training``, skipped by :func:`vae.checkpoint.list_checkpoints`) and moved to its name
+when the run ends, so a half-trained model never shows up among the finished ones.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hmac
 import os
 import re
 import shlex
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,14 +47,39 @@ MAX_LOSS_POINTS = 2000  # batch losses kept for the live chart (older ones are t
 MAX_CODES = 2000  # test images encoded for the live map of the codes
 CODES_EVERY_S = 0.5  # the live map's codes are refreshed at most this often (and after the last epoch)
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")  # used with fullmatch
+KEEP_ENDED = 20  # ended jobs a registry remembers (each owner's last one is what a page shows)
+
+# What a job is doing, or how it ended: whole sentences, so that a page can show them translated.
+WAITING = N_("Waiting for a free slot.")
+LOADING = N_("Loading the data.")
+TRAINING_ON = (N_("Training on {n:,} images ({device}, {threads} thread)."),
+               N_("Training on {n:,} images ({device}, {threads} threads)."))
+EPOCH = N_("Epoch {epoch}.")
+EVALUATING = N_("Evaluating epoch {epoch} on the test split.")
+STOPPING = N_("Stopping after the current batch.")
+FINISHED = (N_("Finished {n} epoch; saved to {out}."), N_("Finished {n} epochs; saved to {out}."))
+STOPPED = (N_("Stopped after {n} finished epoch; saved to {out}."),
+           N_("Stopped after {n} finished epochs; saved to {out}."))
+STOPPED_EARLY = N_("Stopped before the first epoch finished; nothing was saved.")
+CANCELLED = N_("Cancelled before it started; nothing was saved.")
+
+
+def _counted(forms: tuple[str, str], count: int, **values: Any) -> Text:
+    """The singular or plural sentence of ``forms`` for ``count`` (English's rule; a page translating the
+    template it names picks its own language's form from the same count)."""
+    return Text(forms[0] if count == 1 else forms[1], **values)
 
 
 class JobError(RuntimeError):
-    """A job cannot start (bad name, folder exists); the message says why."""
+    """A job cannot start (bad name, folder exists) or be stopped; the message says why."""
 
 
 class JobBusyError(JobError):
-    """Another training job is still running (one at a time)."""
+    """The owner already has a job waiting or running (one each)."""
+
+
+class JobOwnerError(JobError):
+    """Someone other than its owner asked to stop a job."""
 
 
 # -- names, paths and the equivalent command line ---------------------------------------------
@@ -81,9 +111,17 @@ def staging_path(out: str | Path) -> Path:
     return out.with_name(f".{out.name}.training")
 
 
-def default_threads() -> int:
-    """Torch threads for a background run: all cores but one, so the app stays responsive."""
-    return max(1, (os.cpu_count() or 1) - 1)
+def default_slots(cores: int | None = None) -> int:
+    """How many background runs train at once: one per four cores, at least one (so on 2 cores runs
+    queue rather than share the cores, each taking twice as long while the app slows down)."""
+    return max(1, (cores or os.cpu_count() or 1) // 4)
+
+
+def default_threads(slots: int | None = None, cores: int | None = None) -> int:
+    """Torch threads of each background run: all cores but one, shared by the ``slots`` runs that may
+    train at once (``default_slots()``), so that the app stays responsive."""
+    cores = cores or os.cpu_count() or 1
+    return max(1, (cores - 1) // (slots or default_slots(cores)))
 
 
 # -- the classroom preset ------------------------------------------------------------------------
@@ -184,7 +222,7 @@ class JobSnapshot:
     dataset: str
     command: str  # the equivalent `python -m vae train ...`
     status: str  # queued | running | complete | stopped | failed
-    message: str  # what is happening now, or how the run ended (one line)
+    message: str  # what is happening now, or how the run ended: a sentence (a vae.i18n.Text, but a failure's)
     error: str | None  # the failure, one line (status "failed" only)
     epochs: int  # epochs asked for
     epoch: int  # epochs finished
@@ -271,6 +309,8 @@ class TrainingJob:
 
     ``model_config.image_shape`` is taken from the data, as the CLI does. Datasets are never
     downloaded here unless ``download=True``: a missing split fails the job with the way to get it.
+    ``owner``: who may stop it (:meth:`owned_by`; None: anyone); ``on_end(job)`` runs in the job's
+    thread once it has ended (a registry starts the next queued job there).
     """
 
     def __init__(
@@ -282,6 +322,8 @@ class TrainingJob:
         staging: bool = True,
         download: bool = False,
         max_loss_points: int = MAX_LOSS_POINTS,
+        owner: str | None = None,
+        on_end: Callable[[TrainingJob], None] | None = None,
     ):
         if train_config.resume:
             raise JobError("a background job always starts a new run; resume one with "
@@ -294,6 +336,8 @@ class TrainingJob:
         self.staging = staging
         self.download = download
         self.threads = train_config.threads or default_threads()
+        self.owner = owner
+        self._on_end = on_end
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._trainer: Trainer | None = None
@@ -302,7 +346,7 @@ class TrainingJob:
         self._test: ImageDataset | None = None  # the first MAX_CODES test images, for the live map
         self._codes_at = 0.0  # time.perf_counter() of the last encoding
         self._state: dict[str, Any] = dict(
-            status="queued", message="waiting to start", error=None, epoch=0, step=0,
+            status="queued", message=Text(WAITING), error=None, epoch=0, step=0,
             steps_per_epoch=None, images_per_s=None, history=[], started_at=None, finished_at=None,
             codes=None, code_labels=None, codes_epoch=0, kl_per_dim=None,
         )
@@ -319,7 +363,27 @@ class TrainingJob:
             if self._trainer is not None:
                 self._trainer.request_stop()
             if self._state["status"] in ACTIVE:
-                self._state["message"] = "stopping after the current batch"
+                self._state["message"] = Text(STOPPING)
+
+    def cancel(self) -> None:
+        """End a job that has not started (a queued one): it never will; nothing is written."""
+        with self._lock:
+            if self._thread.ident is not None or self._state["status"] != "queued":
+                raise JobError(f"the run {self.out.name!r} has already started; stop it instead")
+            self._stop.set()
+            self._state.update(status="stopped", message=Text(CANCELLED), finished_at=time.time())
+
+    def owned_by(self, owner: str | None) -> bool:
+        """Whether ``owner`` may stop this job: its own owner's token (compared in constant time), or
+        anyone when it was started without one."""
+        if self.owner is None:
+            return True
+        return owner is not None and hmac.compare_digest(self.owner.encode(), owner.encode())
+
+    @property
+    def started(self) -> bool:
+        """Whether its thread has been started (a queued job's has not)."""
+        return self._thread.ident is not None
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the thread; True when it has ended."""
@@ -357,8 +421,8 @@ class TrainingJob:
     # -- callbacks (run in the job's thread) -------------------------------------------------------
     def _on_start(self, trainer: Trainer, info: dict[str, Any]) -> None:
         self._set(steps_per_epoch=info["steps_per_epoch"],
-                  message=f"training on {info['train_size']:,} images ({info['device']}, "
-                          f"{self.threads} thread{'s' if self.threads > 1 else ''})")
+                  message=_counted(TRAINING_ON, self.threads, n=info["train_size"], device=info["device"],
+                                   threads=self.threads))
 
     def _on_batch_end(self, trainer: Trainer, info: dict[str, Any]) -> None:
         spe = info["steps_per_epoch"]
@@ -366,8 +430,8 @@ class TrainingJob:
             self._losses.add(info["epoch"] + (info["step"] + 1) / spe, float(info["loss"]))
             self._state.update(step=info["step"] + 1, images_per_s=float(info["images_per_s"]))
             if self._state["status"] == "running" and not self._stop.is_set():
-                self._state["message"] = (f"evaluating epoch {info['epoch'] + 1} on the test split"
-                                          if info["step"] + 1 == spe else f"epoch {info['epoch'] + 1}")
+                self._state["message"] = Text(EVALUATING if info["step"] + 1 == spe else EPOCH,
+                                              epoch=info["epoch"] + 1)
 
     def _on_epoch_end(self, trainer: Trainer, info: dict[str, Any]) -> None:
         row = {k: v for k, v in info.items() if k not in ("epochs", "path")}
@@ -407,7 +471,7 @@ class TrainingJob:
     def _run(self) -> None:
         previous_threads = torch.get_num_threads()
         work = staging_path(self.out) if self.staging else self.out
-        self._set(status="running", message="loading the data", started_at=time.time())
+        self._set(status="running", message=Text(LOADING), started_at=time.time())
         status, error = "failed", None
         try:
             torch.set_num_threads(self.threads)  # this thread, and threads started meanwhile
@@ -444,15 +508,16 @@ class TrainingJob:
         with self._lock:
             n = len(self._state["history"])
             if status == "complete":
-                message = f"finished {n} epoch{'s' if n != 1 else ''}; saved to {self.out}"
+                message = _counted(FINISHED, n, n=n, out=str(self.out))
             elif status == "stopped":
-                message = (f"stopped after {n} finished epoch{'s' if n != 1 else ''}; saved to {self.out}"
-                           if moved else "stopped before the first epoch finished; nothing was saved")
+                message = _counted(STOPPED, n, n=n, out=str(self.out)) if moved else Text(STOPPED_EARLY)
             else:
                 message = error or "failed"
             self._state.update(status=status, error=error if status == "failed" else None,
                                message=message, finished_at=time.time())
             self._trainer = None  # let the model and the data be freed
+        if self._on_end is not None:
+            self._on_end(self)
 
     def _finish_folder(self, work: Path, status: str) -> bool:
         """Move the trained folder to its name and fix its metadata; True when a checkpoint exists there."""
@@ -475,38 +540,117 @@ def _one_line(text: str, limit: int = 600) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-# -- one job at a time ---------------------------------------------------------------------------
+# -- who runs when ------------------------------------------------------------------------------
 class JobRegistry:
-    """Holds the current (or last) job and allows one running job at a time."""
+    """The server's training jobs: up to ``slots`` run at once (default :func:`default_slots`), the
+    others wait in a queue, first come first served; each owner has at most one job waiting or
+    running, and only a job's owner may stop it. Thread-safe."""
 
-    def __init__(self) -> None:
+    def __init__(self, slots: int | None = None) -> None:
+        self.slots = max(1, slots or default_slots())
         self._lock = threading.Lock()
-        self._job: TrainingJob | None = None
+        self._queue: list[TrainingJob] = []  # waiting, in order
+        self._jobs: list[TrainingJob] = []  # started or ended, oldest first (ended ones trimmed to KEEP_ENDED)
         self._next_id = 1
 
-    def current(self) -> TrainingJob | None:
-        """The running job, or the last one that ran (None before the first)."""
+    # -- what a page reads ------------------------------------------------------------------------------
+    def running(self) -> list[TrainingJob]:
+        """The jobs training now, oldest first."""
         with self._lock:
-            return self._job
+            return [j for j in self._jobs if j.active]
+
+    def queued(self) -> list[TrainingJob]:
+        """The jobs waiting for a slot, first in line first."""
+        with self._lock:
+            return list(self._queue)
+
+    def place(self, job: TrainingJob) -> int | None:
+        """``job``'s place in the queue (1: next to start), or None when it is not waiting."""
+        with self._lock:
+            return self._queue.index(job) + 1 if job in self._queue else None
+
+    def current(self) -> TrainingJob | None:
+        """The oldest job training now, else the first waiting, else the last that ran (None before any)."""
+        with self._lock:
+            running = [j for j in self._jobs if j.active]
+            return (running or self._queue or self._jobs[-1:] or [None])[0]
+
+    def mine(self, owner: str | None) -> TrainingJob | None:
+        """``owner``'s newest job (waiting, running or ended), or None."""
+        if owner is None:
+            return None
+        with self._lock:
+            return next((j for j in reversed([*self._jobs, *self._queue]) if j.owner is not None
+                         and j.owned_by(owner)), None)
 
     def busy(self) -> bool:
-        job = self.current()
-        return job is not None and job.active
-
-    def start(self, model_config: ModelConfig, train_config: TrainConfig, **kw: Any) -> TrainingJob:
-        """Start a job; raises JobBusyError while another runs, JobError when ``out`` is taken."""
+        """Whether a job is training or waiting."""
         with self._lock:
-            if self._job is not None and self._job.active:
-                snap = self._job.snapshot()
-                raise JobBusyError(
-                    f"a training run is already in progress ({snap.name!r}, epoch "
-                    f"{min(snap.epoch + 1, snap.epochs)} of {snap.epochs}); wait for it or stop it"
-                )
+            return bool(self._queue) or any(j.active for j in self._jobs)
+
+    def get(self, job_id: int) -> TrainingJob | None:
+        with self._lock:
+            return next((j for j in [*self._jobs, *self._queue] if j.job_id == job_id), None)
+
+    # -- starting and stopping ------------------------------------------------------------------------
+    def start(self, model_config: ModelConfig, train_config: TrainConfig, owner: str | None = None,
+              **kw: Any) -> TrainingJob:
+        """Start a job now, or queue it while every slot is busy (its snapshot's status says which).
+        Raises JobBusyError while ``owner`` has a job waiting or running, JobError when ``out`` is taken
+        (by a folder, or by a job waiting or running)."""
+        with self._lock:
+            active = [*[j for j in self._jobs if j.active], *self._queue]
+            mine = next((j for j in active if owner is not None and j.owner is not None and j.owned_by(owner)), None)
+            if mine is not None:
+                raise JobBusyError(f"your run {mine.out.name!r} is still {'waiting' if mine in self._queue else 'running'}; "
+                                   "stop it or wait for it to end before starting another")
             out = Path(train_config.out)
             problem = checkpoint_name_problem(out.parent, out.name)
+            if problem is None and any(Path(j.out).resolve() == out.resolve() for j in active):
+                problem = f"a run named {out.name!r} is already waiting or training; choose another name"
             if problem:
                 raise JobError(problem)
-            job = TrainingJob(model_config, train_config, job_id=self._next_id, **kw)
+            job = TrainingJob(model_config, train_config, job_id=self._next_id, owner=owner,
+                              on_end=self._ended, **kw)
             self._next_id += 1
-            self._job = job.start()
+            self._queue.append(job)
+            self._advance()
             return job
+
+    def stop(self, job_id: int, owner: str | None = None) -> TrainingJob:
+        """Stop job ``job_id`` for ``owner``: a waiting one leaves the queue, a training one ends after the
+        current batch. JobOwnerError when ``owner`` is not the job's, JobError when there is no such job."""
+        with self._lock:
+            job = next((j for j in [*self._jobs, *self._queue] if j.job_id == job_id), None)
+            if job is None:
+                raise JobError(f"there is no training run number {job_id}")
+            if not job.owned_by(owner):
+                raise JobOwnerError(f"the run {job.out.name!r} was started in another browser session; "
+                                    "only that session can stop it")
+            if job in self._queue:
+                self._queue.remove(job)
+                job.cancel()
+                self._remember(job)
+                return job
+        job.stop()
+        return job
+
+    # -- the queue --------------------------------------------------------------------------------------
+    def _advance(self) -> None:
+        """Start waiting jobs while a slot is free (the registry's lock held)."""
+        while self._queue and sum(j.active for j in self._jobs) < self.slots:
+            job = self._queue.pop(0)
+            self._remember(job)
+            job.start()
+
+    def _remember(self, job: TrainingJob) -> None:
+        """Add ``job`` to the started or ended ones, forgetting the oldest ended beyond KEEP_ENDED."""
+        self._jobs.append(job)
+        ended = [j for j in self._jobs if not j.active]
+        for old in ended[:max(0, len(ended) - KEEP_ENDED)]:
+            self._jobs.remove(old)
+
+    def _ended(self, job: TrainingJob) -> None:
+        """A job's thread has ended: its slot goes to the next in line."""
+        with self._lock:
+            self._advance()
