@@ -285,6 +285,8 @@ def _live_view(v: SliderView, start: np.ndarray, trail: list, start_xy, sliders:
                     "start": [float(c) for c in start_xy], "start_id": int(st.session_state.get("sl_start_id", 0))},
         "hide": ["sl_server_image", "sl_server_map"],
         "text": {"caption": _("decoded z (in your browser)"),
+                 "loading": _("Loading the decoder into this page… Until it is ready, the image changes when you let go "
+                              "of a slider."),
                  "map_caption": _("Where z lands on the {map} map (★), the start (○) and the trail.").format(
                      map=bundle.label),
                  "off": _("Live decoding is off: {reason}. {what}").replace(

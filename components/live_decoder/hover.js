@@ -11,7 +11,7 @@
 // tells the map point under the mouse itself (`__vaeMapPoint` on its element) and draws its own ring.
 
 import { Runner, noteInput, statsFor } from "./runner.js";
-import { LIVE, decode, loadAsset, loadRuntime, loadSession, reasonOf } from "./runtime.js";
+import { LIVE, decode, loadAsset, loadSession, reasonOf, whenLoaded } from "./runtime.js";
 import { paint, toBytes } from "./pixels.js";
 import { loadLatentMap } from "./latent_map.js";
 import { ensureRoot, setLive } from "./view.js";
@@ -82,6 +82,7 @@ export function mountHover(parent, data) {
     },
     (res, req) => {
       paint(image, res.bytes, data.image.shape, data.image.factor);
+      image.style.display = "";
       caption.textContent = data.text.caption.replace("{x}", req.xy[0].toFixed(2)).replace("{y}", req.xy[1].toFixed(2));
       LIVE.last.hover = { xy: req.xy, z: res.z };
       setLive(el, data, null);
@@ -162,12 +163,11 @@ export function mountHover(parent, data) {
   };
   attach();
   const timer = setInterval(attach, 250);
-  loadRuntime(data.runtime).then(() => Promise.all([
-    loadSession(data.runtime, data.decoder), loadLatentMap(data.map, loadAsset),
-  ])).then(([m, l]) => {
+  whenLoaded(data.runtime, [loadSession(data.runtime, data.decoder), loadLatentMap(data.map, loadAsset)]).then(([m, l]) => {
     [model, lmap] = [m, l];
-    const [c, h, w] = data.image.shape;
-    if (!LIVE.last.hover) paint(image, new Uint8Array(c * h * w), data.image.shape, data.image.factor);
+    // the image under the cursor's last spot, or until the first hover the hint alone (never a blank square)
+    if (LIVE.last.hover) runner.request({ xy: LIVE.last.hover.xy });
+    else image.style.display = "none";
     setLive(el, data, null);
     if (!LIVE.ready.hover) LIVE.ready.hover = performance.now();
   }, fail);

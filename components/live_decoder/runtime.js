@@ -86,16 +86,38 @@ export function loadRuntime(runtime) {
 }
 
 /**
- * An inference session of one ONNX model, created once per URL.
+ * The bytes of one ONNX model, fetched once per URL.
+ * @param {string} url
+ * @returns {Promise<Uint8Array>}
+ */
+export function loadModelBytes(url) {
+  const key = `model:${url}`;
+  let entry = LIVE.assets.get(key);
+  if (!entry) {
+    entry = fetch(url).then((r) => {
+      if (!r.ok) throw new LiveUnavailable(`the model could not be loaded in the page (HTTP ${r.status})`);
+      return r.arrayBuffer();
+    }).then((buf) => new Uint8Array(buf));
+    LIVE.assets.set(key, entry);
+    entry.catch(() => LIVE.assets.delete(key));
+  }
+  return entry;
+}
+
+/**
+ * An inference session of one ONNX model, created once per URL. The model's bytes are fetched at
+ * once, beside the runtime's import (not after it): the two downloads overlap.
  * @param {{module: string, wasm: string}} runtime
- * @param {string} url the model file (content-addressed: its folder is the checkpoint's hash)
+ * @param {string} url the model file (content-addressed: ?v= its digest)
  * @returns {Promise<{ort: object, session: object}>}
  */
 export function loadSession(runtime, url) {
   let entry = LIVE.sessions.get(url);
   if (!entry) {
-    entry = loadRuntime(runtime).then((ort) =>
-      ort.InferenceSession.create(url, { executionProviders: ["wasm"], graphOptimizationLevel: "all" }).then(
+    const bytes = loadModelBytes(url);
+    bytes.catch(() => {}); // reported below, after the runtime's own problem if it has one
+    entry = loadRuntime(runtime).then((ort) => bytes.then((data) =>
+      ort.InferenceSession.create(data, { executionProviders: ["wasm"], graphOptimizationLevel: "all" }).then(
         (session) => ({ ort, session }),
         (err) => {
           const why = short(err);
@@ -104,11 +126,23 @@ export function loadSession(runtime, url) {
             ? `the in-browser runtime could not start (${why})`
             : `the model could not be loaded in the page (${why})`);
         },
-      ));
+      )));
     LIVE.sessions.set(url, entry);
     entry.catch(() => LIVE.sessions.delete(url)); // a later mount may try again
   }
   return entry;
+}
+
+/**
+ * Start everything a mount needs at once (the runtime, the model, the map data), and hand it over
+ * when all is there; a problem of the runtime is the one told, whatever else failed too.
+ * @param {{module: string, wasm: string}} runtime
+ * @param {Promise[]} loads the mount's other loads, already started
+ * @returns {Promise<Array>} their results
+ */
+export function whenLoaded(runtime, loads) {
+  for (const p of loads) p.catch(() => {}); // awaited below: no unhandled rejection meanwhile
+  return loadRuntime(runtime).then(() => Promise.all(loads));
 }
 
 /**

@@ -4,10 +4,10 @@
 // all move them), turns their values into a code and decodes it in the page.
 
 import { Runner, noteInput, statsFor } from "./runner.js";
-import { LIVE, decode, loadAsset, loadRuntime, loadSession, note, reasonOf } from "./runtime.js";
+import { LIVE, decode, loadAsset, loadSession, note, reasonOf, whenLoaded } from "./runtime.js";
 import { paint, toBytes } from "./pixels.js";
 import { drawMiniMap, loadLatentMap } from "./latent_map.js";
-import { ensureRoot, setLive, showServerView } from "./view.js";
+import { ensureRoot, setLive, showLoading, showServerView } from "./view.js";
 
 const SLIDER_INPUTS = '[data-testid="stSlider"] input[type="range"]';
 
@@ -130,6 +130,7 @@ export function mountSliders(parent, data) {
   const id = (LIVE.mounts = (LIVE.mounts || 0) + 1); // this mount, in the event log
   note("sliders", `mount ${id} (${data.axes === null ? "latent" : "principal"} axes)`);
   if (el.matches(".vae-live:not(.vae-live--waiting):not(.vae-live--off)")) showServerView(data.hide, false);
+  showLoading(el, data);
   el.querySelector('[data-role="caption"]').textContent = data.text.caption;
   el.querySelector('[data-role="map-caption"]').textContent = data.text.map_caption;
   const image = el.querySelector(".vae-live-image");
@@ -198,11 +199,11 @@ export function mountSliders(parent, data) {
       seq = noteInput(stats, time);
     },
   );
-  loadRuntime(data.runtime).then(() => Promise.all([ // the runtime first: its problem is the one to tell
+  whenLoaded(data.runtime, [
     loadSession(data.runtime, data.decoder),
     loadLatentMap(data.map, loadAsset),
     loadAsset(mm.background, "image"),
-  ])).then(([m, l, bg]) => {
+  ]).then(([m, l, bg]) => {
     [model, lmap, background] = [m, l, bg];
     ready = true;
     note("sliders", `mount ${id} loaded${runner.stopped ? " after it was stopped" : ""}`);

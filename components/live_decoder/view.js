@@ -54,3 +54,16 @@ export function setLive(el, data, reason) {
     showServerView(data.hide, true);
   }
 }
+
+/**
+ * While a root waits for its runtime and model, say so (``data.text.loading``, when the page gives one):
+ * until the page can decode, the server's view stays and changes when Python hears the input.
+ * @param {HTMLElement} el
+ * @param {object} data the mount's data
+ */
+export function showLoading(el, data) {
+  if (!el.classList.contains("vae-live--waiting") || !data.text || !data.text.loading) return;
+  const note = el.querySelector(".vae-live-note");
+  note.textContent = data.text.loading;
+  note.hidden = false;
+}

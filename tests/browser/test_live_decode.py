@@ -256,6 +256,34 @@ def test_dragging_a_slider_redraws_the_canvas_during_the_drag(page, server):
     no_exception(page)
 
 
+def test_until_the_decoder_is_ready_the_page_says_so_and_a_drag_still_changes_the_image(browser, server):
+    """The runtime held back (its .wasm not answered yet): the live view says it is loading, and a slider
+    moved meanwhile still gets its image from the server (no dead first drag); the model's download
+    started at once, beside the runtime's, not after it; released, the page decodes live."""
+    ctx = browser.new_context(viewport=VIEWPORT)
+    held = []
+    ctx.route("**/ort-wasm-simd-threaded.wasm*", lambda route: held.append(route))
+    pg = new_tab(ctx)
+    try:
+        goto(pg, server, "sliders")
+        note = pg.locator(".vae-live-note")
+        note.wait_for(state="visible", timeout=60_000)
+        assert note.inner_text().startswith("Loading the decoder into this page"), note.inner_text()
+        assert pg.evaluate("() => !window.__vaeLive.ready.sliders")
+        _server_path_works(pg)
+        pg.wait_for_function("() => performance.getEntriesByType('resource').some(e => e.name.includes('decoder.onnx'))",
+                             timeout=60_000)
+        assert held, "the runtime's binary was never asked for"
+        for route in held:
+            route.continue_()
+        ctx.unroute("**/ort-wasm-simd-threaded.wasm*")
+        wait_live(pg, "sliders")
+        assert pg.locator(".vae-live-note").is_hidden() and pg.locator(".st-key-sl_server_image").is_hidden()
+        no_exception(pg)
+    finally:
+        ctx.close()
+
+
 def test_keyboard_moves_decode_live(page, server):
     goto(page, server, "sliders")
     wait_live(page, "sliders")
@@ -296,6 +324,10 @@ def test_hovering_over_the_map_changes_the_preview(page, server):
     goto(page, server)
     info = map_info(page)
     wait_live(page, "hover")
+    # before the first hover: the hint, not a blank square
+    preview = page.locator('.vae-live[data-mode="hover"] canvas.vae-live-image')
+    assert preview.evaluate("c => getComputedStyle(c).display") == "none"
+    assert page.locator('.vae-live[data-mode="hover"] [data-role="caption"]').inner_text().startswith("Move the mouse")
     page.evaluate(CHECKSUM_JS, LIVE_CANVAS.format(mode="hover"))
     x, y = info["point"]
     for i in range(20):
