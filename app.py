@@ -15,6 +15,8 @@ serves this folder's static/.
 from __future__ import annotations
 
 import contextlib
+import importlib
+import threading
 from pathlib import Path
 
 import streamlit as st
@@ -48,10 +50,18 @@ async def static_options(request: Request) -> Response:
                                               "Access-Control-Allow-Headers": "Content-Type"})
 
 
+def _import_the_pages() -> None:
+    """Import the frame and every page (torch, the models' code, Plotly: seconds) while the first browser
+    loads Streamlit's own page, so that its first run finds them imported instead of importing them."""
+    importlib.import_module("frame.navigation")
+
+
 @contextlib.asynccontextmanager
 async def lifespan(app):
-    """At start: the compressed copies of the vendored runtime that `make setup` did not make yet, in the
-    background (the first pages are served meanwhile, the runtime uncompressed until they are there)."""
+    """At start, in the background: the pages' imports (a first run that comes sooner waits for them, as
+    for any import), and the compressed copies of the vendored runtime that `make setup` did not make yet
+    (the runtime goes out uncompressed until they are there)."""
+    threading.Thread(target=_import_the_pages, name="import-pages", daemon=True).start()
     static_files.precompress_later(static_files.runtime_files())
     yield None
 
