@@ -112,3 +112,45 @@ def test_iwae_bound_is_tighter_than_elbo():
     # k = 1 is an unbiased estimate of the ELBO; k = 200 is a tighter (higher) bound on log p(x)
     assert abs(k1.mean() - elbo.mean()) < 0.05 * abs(elbo.mean())
     assert k200.mean() > elbo.mean()
+
+
+def _tiny() -> VAE:
+    torch.manual_seed(3)
+    return VAE(ModelConfig(arch="mlp", image_shape=(1, 8, 8), latent_dim=3, hidden_dims=(16,))).eval()
+
+
+def test_an_images_elbo_is_the_same_alone_or_anywhere_in_a_batch():
+    """The −ELBO of an image does not depend on which images share its batch, or where it stands in it."""
+    model, x = _tiny(), torch.rand(12, 1, 8, 8)
+    for samples in (1, 4):
+        batch = model.per_image_terms(x, batch_size=5 * samples, samples=samples)
+        flipped = model.per_image_terms(x.flip(0), batch_size=3 * samples, samples=samples)
+        for i in (0, 7, 11):
+            alone = model.per_image_terms(x[i : i + 1], samples=samples)
+            for key in ("recon", "kl"):
+                assert torch.allclose(alone[key][0], batch[key][i], atol=1e-4), (samples, i, key)
+                assert torch.allclose(flipped[key][11 - i], batch[key][i], atol=1e-4), (samples, i, key)
+    other = model.per_image_terms(x, seed=1, samples=4)["recon"]
+    assert not torch.allclose(other, batch["recon"]), "the seed does not change the noise"
+
+
+def test_the_reconstruction_term_is_the_mean_over_samples_with_its_standard_error():
+    """recon and recon_se against torch.distributions: −log Bernoulli(logits = decode(μ + σ ε_k)).log_prob(x),
+    with each image's ε_k from image_noise, averaged over k, and their spread / √k."""
+    from torch.distributions import Bernoulli
+
+    from vae.model import image_noise
+
+    model, x, k = _tiny(), torch.rand(5, 1, 8, 8), 6
+    t = model.per_image_terms(x, samples=k)
+    with torch.no_grad():
+        mu, logvar = model.encode(x)
+        eps = image_noise(x, k, 3)  # (5, k, 3)
+        for i in range(len(x)):
+            z = mu[i] + torch.exp(0.5 * logvar[i]) * eps[i]  # (k, 3)
+            nll = -Bernoulli(logits=model.decode(z), validate_args=False).log_prob(x[i].expand(k, -1, -1, -1)).flatten(1).sum(1)
+            assert abs(float(t["recon"][i]) - float(nll.mean())) < 1e-3
+            assert abs(float(t["recon_se"][i]) - float(nll.std() / k**0.5)) < 1e-3
+    assert torch.isnan(model.per_image_terms(x)["recon_se"]).all()  # one sample: no spread to measure
+    assert image_noise(x[:1], k, 3).equal(image_noise(x, k, 3)[:1])  # fixed per image
+    assert not image_noise(x[:1], k, 3).equal(image_noise(x[1:2], k, 3))

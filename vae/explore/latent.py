@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..model import VAE
+from ..model import ELBO_SAMPLES, VAE
 
 #: A latent dimension is *in use* when it carries information about the image: its average
 #: KL(q(z_j|x) || p(z_j)) over the images is at least COLLAPSED_KL nats. The others are *collapsed*:
@@ -28,11 +28,12 @@ class Encoding:
 
     mu: np.ndarray  # (N, D) posterior means
     logvar: np.ndarray  # (N, D) posterior log-variances
-    recon: np.ndarray  # (N,) -log p(x|z), one seeded sample, nats
+    recon: np.ndarray  # (N,) E_q[-log p(x|z)], the mean over ELBO_SAMPLES samples fixed per image, nats
     kl: np.ndarray  # (N,) KL(q(z|x) || p(z)), nats
     kl_dims: np.ndarray  # (N, D) KL per dimension
     mse: np.ndarray  # (N,) per-pixel MSE of the posterior-mean reconstruction
     labels: np.ndarray  # (N,) integer labels
+    recon_se: np.ndarray | None = None  # (N,) standard error of recon (None: not recorded)
 
     def __len__(self) -> int:
         return len(self.mu)
@@ -41,17 +42,49 @@ class Encoding:
     def neg_elbo(self) -> np.ndarray:
         return self.recon + self.kl
 
+    def estimate(self, i: int) -> ElboEstimate:
+        """Image ``i``'s −ELBO and its parts, as every page shows them."""
+        se = float(self.recon_se[i]) if self.recon_se is not None else float("nan")
+        return ElboEstimate(float(self.recon[i]), float(self.kl[i]), se)
+
     @property
     def sigma_mean(self) -> np.ndarray:
         """(N,) mean posterior standard deviation over dimensions."""
         return np.exp(0.5 * self.logvar).mean(1)
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        return {k: getattr(self, k) for k in ("mu", "logvar", "recon", "kl", "kl_dims", "mse", "labels")}
+        keys = _ARRAYS + (("recon_se",) if self.recon_se is not None else ())
+        return {k: getattr(self, k) for k in keys}
 
     @classmethod
     def from_arrays(cls, a: dict[str, np.ndarray]) -> Encoding:
-        return cls(**{k: a[k] for k in ("mu", "logvar", "recon", "kl", "kl_dims", "mse", "labels")})
+        return cls(**{k: a[k] for k in _ARRAYS}, recon_se=a.get("recon_se"))
+
+
+_ARRAYS = ("mu", "logvar", "recon", "kl", "kl_dims", "mse", "labels")
+
+
+@dataclass(frozen=True)
+class ElboEstimate:
+    """The −ELBO of one image, nats: the reconstruction term E_q[−log p(x|z)] estimated from
+    :data:`~vae.model.ELBO_SAMPLES` posterior samples fixed per image (``se`` its standard error), and
+    the exact KL. The same image gives the same estimate wherever it is computed."""
+
+    recon: float
+    kl: float
+    se: float  # standard error of recon, and so of the −ELBO (the KL is exact); NaN: unknown
+    samples: int = ELBO_SAMPLES
+
+    @property
+    def neg_elbo(self) -> float:
+        return self.recon + self.kl
+
+
+@torch.inference_mode()
+def image_elbo(model: VAE, x: torch.Tensor, seed: int = 0) -> ElboEstimate:
+    """The −ELBO of one image (C, H, W), as :func:`encode_dataset` computes it for each image of a set."""
+    t = model.per_image_terms(x[None], seed=seed, samples=ELBO_SAMPLES)
+    return ElboEstimate(float(t["recon"][0]), float(t["kl"][0]), float(t["recon_se"][0]))
 
 
 # The explorer's helpers below run under inference_mode: they serve one cached model shared by every
@@ -60,13 +93,13 @@ class Encoding:
 @torch.inference_mode()
 def encode_dataset(model: VAE, images: torch.Tensor, labels: torch.Tensor, seed: int = 0,
                    batch_size: int = 1000) -> Encoding:
-    """Encode all images (N, C, H, W) with per-image ELBO terms."""
-    t = model.per_image_terms(images, batch_size=batch_size, seed=seed)
+    """Encode all images (N, C, H, W) with per-image ELBO terms (:func:`image_elbo`'s, for each image)."""
+    t = model.per_image_terms(images, batch_size=batch_size, seed=seed, samples=ELBO_SAMPLES)
     return Encoding(
         mu=t["mu"].numpy().astype(np.float32), logvar=t["logvar"].numpy().astype(np.float32),
         recon=t["recon"].numpy().astype(np.float32), kl=t["kl"].numpy().astype(np.float32),
         kl_dims=t["kl_dims"].numpy().astype(np.float32), mse=t["mse"].numpy().astype(np.float32),
-        labels=labels.numpy().astype(np.int64),
+        labels=labels.numpy().astype(np.int64), recon_se=t["recon_se"].numpy().astype(np.float32),
     )
 
 

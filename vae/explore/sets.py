@@ -1,7 +1,7 @@
 """What the explorer needs from a checkpoint, cached on disk by content hash.
 
 - :func:`explore_set`: the data split the map shows, encoded (means, variances, per-image
-  ELBO terms), cached under ``enc-<hash>-<split>-<n>``.
+  ELBO terms), cached under ``enc-<hash>-<split>-<n>-k<ELBO_SAMPLES>``.
 - :func:`projection`: its 2-D map, cached under ``proj-<hash>-<split>-<n>-<method params>``.
   A checkpoint may ship its projections in ``<checkpoint>/projections/`` (written by
   ``python -m vae project``), so that the first open is instant.
@@ -31,6 +31,7 @@ from ..checkpoint import Checkpoint
 from ..data.cache import DEFAULT_CACHE_DIR, load_arrays, save_arrays
 from ..data.datasets import ImageDataset, dataset_available
 from ..errors import DataError
+from ..model import ELBO_SAMPLES
 from .latent import Encoding, encode_dataset
 from .projection import LatentMap, ProjectionConfig, fit_projection, place_on_map
 
@@ -41,7 +42,7 @@ MAX_CODES = 1_100_000
 
 
 def encoding_key(ck: Checkpoint, split: str, n: int) -> str:
-    return f"enc-{ck.content_hash}-{split}-{n}"
+    return f"enc-{ck.content_hash}-{split}-{n}-k{ELBO_SAMPLES}"  # the estimator is part of the key
 
 
 def projection_key(ck: Checkpoint, split: str, n: int, cfg: ProjectionConfig) -> str:
