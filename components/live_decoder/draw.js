@@ -4,7 +4,7 @@
 
 import { Runner, noteInput, statsFor } from "./runner.js";
 import { LIVE, decode, encodeMean, loadAsset, loadRuntime, loadSession, reasonOf } from "./runtime.js";
-import { canvasToInput, paint, toBytes } from "./pixels.js";
+import { canvasToInput, inputToCanvas, paint, toBytes } from "./pixels.js";
 import { drawMiniMap, loadLatentMap } from "./latent_map.js";
 import { ensureRoot, setLive } from "./view.js";
 
@@ -30,7 +30,7 @@ const DRAW_HTML = `
  * Mount the draw mode.
  * @param {HTMLElement} parent
  * @param {object} data encoder, decoder, runtime, image {shape, factor}, pen (px), map (spec),
- *   minimap {background, size, center, scale}, text
+ *   minimap {background, size, center, scale}, text, initial (the session's drawing, C*H*W, or null)
  * @param {(name: string, value: unknown) => void} setStateValue
  * @returns {() => void} cleanup
  */
@@ -48,6 +48,11 @@ export function mountDraw(parent, data, setStateValue) {
   if (!pad.dataset.used) {
     ctx.fillStyle = "#000";
     ctx.fillRect(0, 0, pad.width, pad.height);
+    if (data.initial) {
+      // the drawing the session already has (a link opened, the page shown again): drawn on from here
+      inputToCanvas(pad, data.initial, data.image.shape);
+      pad.dataset.used = "1";
+    }
   }
   const stats = statsFor(LIVE, "draw");
   const trail = (LIVE.drawTrail ??= []);

@@ -81,3 +81,27 @@ export function canvasToInput(canvas, shape) {
   }
   return out;
 }
+
+/**
+ * The inverse of canvasToInput: paint a model input (C*H*W in [0, 1], its first channel) onto the
+ * canvas, each pixel the block of the canvas that canvasToInput averages back into it.
+ * @param {HTMLCanvasElement} canvas the drawing (square)
+ * @param {number[]} x (C*H*W,) in [0, 1]
+ * @param {number[]} shape [C, H, W] of the model's input
+ */
+export function inputToCanvas(canvas, x, shape) {
+  const [, h, w] = shape;
+  const { width: W, height: H } = canvas;
+  const ctx = canvas.getContext("2d");
+  for (let r = 0; r < h; r++) {
+    const y0 = Math.ceil((r * H) / h);
+    const y1 = Math.ceil(((r + 1) * H) / h);
+    for (let c = 0; c < w; c++) {
+      const x0 = Math.ceil((c * W) / w);
+      const x1 = Math.ceil(((c + 1) * W) / w);
+      const v = Math.round(Math.min(Math.max(x[r * w + c], 0), 1) * 255);
+      ctx.fillStyle = `rgb(${v},${v},${v})`;
+      ctx.fillRect(x0, y0, x1 - x0, y1 - y0);
+    }
+  }
+}

@@ -5,4 +5,5 @@
     images.py    images in and out: PIL <-> tensors, crisp upscaling, grids, PNG/GIF bytes, and a
                  user's own picture turned into what the model expects
     cache.py     a small verified disk cache of NumPy arrays (encodings, maps)
+    drawings.py  a drawing as a short text for a link (quantised, compressed, base64url) and back
 """
