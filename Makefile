@@ -8,10 +8,11 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt constraints.txt | cksum | cut -d' ' -f1)
 PORT   ?= 8501
 
-.PHONY: run test test-quick setup data browser lint format clean benchmark benchmark-docs screenshots help constraints ort-web i18n
+.PHONY: run class test test-quick setup data browser lint format clean benchmark benchmark-docs screenshots help constraints ort-web i18n
 
 help:
 	@echo "make run        start the explorer (http://localhost:$(PORT))"
+	@echo "make class      the same, served to the classroom's network (presenter mode shows the address)"
 	@echo "make test       run the whole test suite (library, app, browser)"
 	@echo "make test-quick the suite without the tests marked slow (while iterating)"
 	@echo "make data       fetch the Fashion-MNIST train split (for training)"
@@ -23,6 +24,12 @@ help:
 run: setup
 	@$(BIN)/python -m vae data --check fashion-mnist --split test
 	$(BIN)/streamlit run app.py --server.port $(PORT)
+
+# The explorer on every network interface, for a lecture: students open the address that presenter
+# mode shows in the sidebar (with a QR code of it). Anyone on that network can reach the app.
+class: setup
+	@$(BIN)/python -m vae data --check fashion-mnist --split test
+	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address 0.0.0.0
 
 # Two pytest-xdist workers by default: the browser modules that share a server one after another in
 # one, the other modules beside them, each module whole; browser modules with servers of their own go

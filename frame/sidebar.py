@@ -1,4 +1,5 @@
-"""The sidebar shared by every page: language, checkpoint, explore set, device, presenter mode.
+"""The sidebar shared by every page: language, checkpoint, explore set, device, presenter mode (and in
+presenter mode the students' address, pages/_class.py).
 
 Its widgets keep their values for the session (``persist_state="session"``): ``st.switch_page``
 empties the query string, and Streamlit drops a widget's value on a page switch unless it persists,
@@ -10,6 +11,7 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
+from pages import _class as classroom
 from pages import _link as link
 from pages import _loaders as loaders
 from pages._i18n import _, language_switch, tr
@@ -41,6 +43,7 @@ def sidebar() -> None:
         st.toggle(_("Presenter mode"), key="present", persist_state="session",
                   help=_("For a projector: larger text, images and diagrams, the sidebar folded. The link keeps "
                          "it (?present=1)."))
+        classroom.panel()
     link.write("ckpt", st.session_state.get("ckpt"))
     link.sync("*")
     notice = st.session_state.pop("_notice", None)
