@@ -42,7 +42,7 @@ from vae.explore.sets import all_available
 from .app_driver import Server, chromium, new_page, tree_memory_mb, wait_idle, wait_map
 from .live_driver import mark, moves_drawn, paced_moves, wait_live
 from .records import Record, median, p95, spread
-from .settings import ROOT, Settings, Skip
+from .settings import ROOT, Settings, Skip, WaitFailed, wait_for
 
 NAME = "map_scale"
 PREFIXES = ("map_build", "map_frame", "map_colour", "map_memory", "map_scale")
@@ -230,9 +230,33 @@ def tool(page, canvas: bool, name: str) -> None:
         page.locator(f'.modebar-btn[data-val="{ {"box": "select"}.get(name, name)}"]').first.click()
 
 
+MAP_SEEN_JS = """
+() => {
+  const plots = [...document.querySelectorAll('.js-plotly-plot')];
+  const canvas = document.querySelector('canvas.vae-big-map-canvas');
+  const r = (canvas || plots[plots.length - 1] || document.body).getBoundingClientRect();
+  return `${plots.length} Plotly chart(s), ${canvas ? 'a' : 'no'} canvas map; the map's box at y=${Math.round(r.top)}`
+    + `..${Math.round(r.bottom)} of a ${innerHeight} px window`;
+}
+"""
+
+
+def map_area(page, canvas: bool) -> dict:
+    """The map's plotting area and data points inside the window (scrolled into view first); WaitFailed
+    naming what the page showed when none is there to click on."""
+    sel = "canvas.vae-big-map-canvas" if canvas else ".js-plotly-plot"
+    wait_for(page, f"() => !!document.querySelector({sel!r})", "the map", 120, MAP_SEEN_JS)
+    page.locator(sel).last.scroll_into_view_if_needed()
+    area = page.evaluate(MAP_AREA_JS, canvas)
+    if not area["points"]:
+        raise WaitFailed(f"found no data point of the map inside the window to click on; saw "
+                         f"{page.evaluate(MAP_SEEN_JS)}")
+    return area
+
+
 def clicks(page, canvas: bool, times: int) -> list[float]:
     """Clicks on data points (a different one each time): mouse release -> its heading in the panel, ms."""
-    pts = page.evaluate(MAP_AREA_JS, canvas)["points"]
+    pts = map_area(page, canvas)["points"]
     out = []
     for k in range(times):
         x, y = pts[(k * 7919 + 13) % len(pts)]
@@ -244,7 +268,7 @@ def clicks(page, canvas: bool, times: int) -> list[float]:
 
 def lassos(page, canvas: bool, times: int) -> list[float]:
     """Lassos around data points, alternately small and large: mouse release -> "N images selected"."""
-    area = page.evaluate(MAP_AREA_JS, canvas)
+    area = map_area(page, canvas)
     pts = area["points"]
     x0, y0, x1, y1 = area["left"] + 2, area["top"] + 2, area["left"] + area["width"] - 2, area["top"] + area["height"] - 2
     tool(page, canvas, "lasso")
@@ -273,7 +297,7 @@ def lassos(page, canvas: bool, times: int) -> list[float]:
 def hovers(page, canvas: bool, sweeps: int, moves: int = 60) -> tuple[list[float], int, int]:
     """Sweeps of the mouse across the map at 60 Hz: (input -> pixels of the live preview, ms; moves; drawn)."""
     wait_live(page, "hover")
-    area = page.evaluate(MAP_AREA_JS, canvas)
+    area = map_area(page, canvas)
     lat, n_moves, n_drawn = [], 0, 0
     for k in range(sweeps):
         y0 = area["top"] + area["height"] * (0.25 + 0.5 * k / max(1, sweeps - 1))

@@ -18,6 +18,25 @@ class Skip(Exception):
     """A benchmark cannot run on this machine (no browser, no train split, ...); says why."""
 
 
+class WaitFailed(RuntimeError):
+    """A benchmark waited in vain for what it needs (a busy machine, a page that changed): the message
+    says, in one line, what it waited for, how long, and what it saw instead."""
+
+
+def wait_for(page, condition_js: str, what: str, timeout_s: float, seen_js: str = "() => document.title",
+              arg=None) -> None:
+    """Wait until ``condition_js`` (a page function of ``arg``) is truthy; else :class:`WaitFailed` naming
+    ``what``, the time waited and what ``seen_js`` reads off the page then."""
+    try:
+        page.wait_for_function(condition_js, arg=arg, timeout=timeout_s * 1000)
+    except Exception as e:  # Playwright's TimeoutError (or the page went away)
+        try:
+            seen = page.evaluate(seen_js)
+        except Exception as inner:  # noqa: BLE001 - what we saw is only for the message
+            seen = f"nothing readable ({type(inner).__name__})"
+        raise WaitFailed(f"waited {timeout_s:.0f} s for {what}; saw {seen}") from e
+
+
 def _stderr(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 

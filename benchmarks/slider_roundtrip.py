@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .app_driver import Server, chromium, new_page, open_app, wait_idle
 from .records import Record, median, p95, spread
-from .settings import Settings
+from .settings import Settings, wait_for
 
 NAME = "slider_roundtrip"
 TOGGLE = "Rerun only the slider panel (fast)"
@@ -84,6 +84,12 @@ def one_move(page, key: str, timeout_ms: int = 20_000) -> float | None:
 
 
 NAIVE_APP = Path(__file__).with_name("naive_sliders_app.py")
+#: What a page shows when a wait for its slider and image failed (for the one-line failure).
+SEEN_JS = f"""() => {{
+  const imgs = [...document.querySelectorAll({IMAGE!r})];
+  return `${{document.querySelectorAll({SLIDER!r}).length}} slider(s), ${{imgs.length}} image(s) of which `
+    + `${{imgs.filter(i => i.offsetParent !== null).length}} visible, at ${{location.pathname}}`;
+}}"""
 
 
 def _blocks(page_for: dict, order: list[str], per_block: int) -> tuple[dict[str, list[float]], dict[str, int]]:
@@ -131,12 +137,12 @@ def run(settings: Settings) -> list[Record]:
         settings.say(f"slider_roundtrip: {server.url}/sliders vs the naive app {naive.url}, "
                      f"{n_blocks}×{per_block} moves per variant and pair")
         open_app(page, server, settings.checkpoint_name, nav="Sliders")
-        page.locator(SLIDER).first.wait_for(state="attached")
-        page.locator(IMAGE).first.wait_for()
+        wait_for(page, f"() => !!document.querySelector({SLIDER!r}) && !!document.querySelector({IMAGE!r})",
+                 "our Sliders page's slider and decoded image", 180, SEEN_JS)
         nctx, npage = new_page(browser)
         npage.goto(naive.url)
-        npage.locator(SLIDER).first.wait_for(state="attached")
-        npage.locator(IMAGE).first.wait_for()
+        wait_for(npage, f"() => !!document.querySelector({SLIDER!r}) && !!document.querySelector({IMAGE!r})",
+                 "the naive app's slider and decoded image", 180, SEEN_JS)
         wait_idle(npage)
 
         for p, key in ((page, "ArrowRight"), (npage, "ArrowRight"), (page, "ArrowLeft"), (npage, "ArrowLeft")):

@@ -124,3 +124,62 @@ def test_train_ddp_trains_with_one_and_two_processes(tmp_path):
     assert by_name["train_ddp_1_process"]["world_size"] == 1 and by_name["train_ddp_2_processes"]["world_size"] == 2
     assert by_name["train_ddp_2_processes"]["peer"] == by_name["train_ddp_1_process"]["ours"]
     assert by_name["train_ddp_1_process"]["unit"] == "images/s" and by_name["train_ddp_1_process"]["n"] > 0
+
+
+class _FakePage:
+    """What a benchmark's page shows when what it waits for never comes."""
+
+    def __init__(self, seen, area=None):
+        self.seen, self.area = seen, area
+
+    def wait_for_function(self, *args, **kwargs):
+        raise TimeoutError("Timeout 1000ms exceeded.")
+
+    def evaluate(self, js, *args):
+        return self.area if self.area is not None and "points" in js else self.seen
+
+    def locator(self, sel):
+        class _L:
+            last = property(lambda s: s)
+
+            def scroll_into_view_if_needed(s):
+                pass
+        return _L()
+
+
+def test_a_benchmark_that_waits_in_vain_fails_in_one_line_and_the_others_still_run(monkeypatch, capsys):
+    """What it waited for, how long, and what the page showed: one line, no traceback; the next
+    benchmark's numbers still come."""
+    from types import SimpleNamespace
+
+    from benchmarks import cli
+    from benchmarks.records import Record
+    from benchmarks.settings import Settings, wait_for
+
+    def waits(settings):
+        wait_for(_FakePage("2 slider(s), 1 image(s) of which 0 visible"), "() => false",
+                 "the naive app's decoded image", 1)
+
+    fine = SimpleNamespace(run=lambda settings: [Record("fine", 1.0, 2.0, "s", 1, "lower")])
+    monkeypatch.setattr(cli, "BENCHMARKS", {"stuck": SimpleNamespace(run=waits), "fine": fine})
+    records, skipped, failed = cli.run_all(["stuck", "fine"], Settings(say=lambda m: None))
+    assert [r.name for r in records] == ["fine"] and not skipped
+    assert failed == {"stuck": "waited 1 s for the naive app's decoded image; saw 2 slider(s), 1 image(s) of which "
+                               "0 visible"}
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_map_scale_says_what_it_saw_when_no_point_is_there_to_click():
+    """It divided by the number of points found (ZeroDivisionError) when the map was out of the window."""
+    from benchmarks.map_scale import map_area
+    from benchmarks.settings import WaitFailed
+
+    class Page(_FakePage):
+        def wait_for_function(self, *args, **kwargs):
+            return True  # the map is there
+
+    page = Page("1 Plotly chart(s), no canvas map; the map's box at y=900..1500 of a 768 px window",
+                area={"left": 0, "top": 900, "width": 600, "height": -137, "points": []})
+    with pytest.raises(WaitFailed, match=r"^found no data point of the map inside the window to click on; saw 1 "
+                                         r"Plotly chart\(s\), no canvas map; the map's box at y=900\.\.1500"):
+        map_area(page, canvas=False)
