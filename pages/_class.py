@@ -43,7 +43,7 @@ def address() -> tuple[str | None, str | None]:
 def _show_large(url: str) -> None:
     st.markdown("## " + _("Open on your phone"))
     st.markdown(f"# `{url}`")
-    st.image(qr_png(url, 12), width=420)
+    st.image(qr_png(url, 12), width=420, output_format="PNG")
     st.caption(_("Scan the code with the phone's camera, or type the address; the phone must be on the same "
                  "network as this computer."))
 
@@ -59,7 +59,7 @@ def panel() -> None:
             st.caption(problem)
             return
         st.code(url, language=None, wrap_lines=True)
-        st.image(qr_png(url, 6), caption=_("Scan to open the explorer"), width=220)
+        st.image(qr_png(url, 6), caption=_("Scan to open the explorer"), width=220, output_format="PNG")
         if st.button(_("Show to the class"), key="class_show", icon=":material/qr_code_2:", width="stretch",
                      help=_("The address and its QR code, large, for the projector")):
             _show_large(url)
