@@ -20,7 +20,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-from .settings import ROOT, Skip
+from .settings import ROOT, Skip, WaitFailed, wait_for
 
 VIEWPORT = {"width": 1440, "height": 950}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
@@ -158,10 +158,20 @@ def new_page(browser, timeout_ms: int = 240_000):
     return ctx, page
 
 
+#: What the app shows when a wait failed: its script and connection state, a spinner, an exception.
+APP_SEEN_JS = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app) return `no Streamlit app at ${location.href}`;
+  const exc = document.querySelector('[data-testid="stException"]');
+  return `script ${app.dataset.testScriptState}, connection ${app.dataset.testConnectionState}`
+    + (document.querySelector('[data-testid="stSpinner"]') ? ', a spinner' : '')
+    + (exc ? `, an exception: ${exc.innerText.split('\\n')[0].slice(0, 120)}` : '') + ` at ${location.pathname}`;
+}"""
+
+
 def wait_idle(page, timeout_ms: int = 240_000) -> None:
-    """Wait until Streamlit has finished running the script."""
-    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
-    page.wait_for_function(IDLE_JS, timeout=timeout_ms)
+    """Wait until Streamlit has finished running the script (WaitFailed saying what it showed)."""
+    wait_for(page, IDLE_JS, "the app to finish its run", timeout_ms / 1000, APP_SEEN_JS)
 
 
 def open_app(page, server: Server, checkpoint: str, nav: str | None = None) -> int:
@@ -182,7 +192,11 @@ def open_app(page, server: Server, checkpoint: str, nav: str | None = None) -> i
 
 def wait_map(page, min_points: int = 1, timeout_ms: int = 600_000) -> int:
     """Wait until the map's data points are drawn; returns how many."""
-    page.wait_for_function(f"() => ({MAP_POINTS_JS})() >= {int(min_points)}", timeout=timeout_ms, polling=50)
+    try:
+        page.wait_for_function(f"() => ({MAP_POINTS_JS})() >= {int(min_points)}", timeout=timeout_ms, polling=50)
+    except Exception as e:  # Playwright's TimeoutError
+        raise WaitFailed(f"waited {timeout_ms / 1000:.0f} s for at least {min_points} map point(s); saw "
+                         f"{page.evaluate(MAP_POINTS_JS)} point(s), {page.evaluate(APP_SEEN_JS)}") from e
     return int(page.evaluate(MAP_POINTS_JS))
 
 

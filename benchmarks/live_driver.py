@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 
 from .records import median, p95
+from .settings import WaitFailed, wait_for
 
 LIVE_TOGGLE = "Decode in the browser while dragging"
 LIVE_INPUT = f'[data-testid="stCheckbox"] input[aria-label="{LIVE_TOGGLE}"]'
@@ -14,11 +15,13 @@ LIVE_INPUT = f'[data-testid="stCheckbox"] input[aria-label="{LIVE_TOGGLE}"]'
 
 def wait_live(page, mode: str, timeout_ms: int = 240_000) -> None:
     """Until ``mode`` is ready in the page; raises with the page's reason when it is off."""
-    page.wait_for_function(f"() => window.__vaeLive && (window.__vaeLive.ready.{mode} || "
-                           f"window.__vaeLive.failures.{mode})", timeout=timeout_ms)
+    seen = ("() => window.__vaeLive ? `its events: ${JSON.stringify(window.__vaeLive.events.slice(-4))}` "
+            ": 'no live decoder in the page'")
+    wait_for(page, f"() => window.__vaeLive && (window.__vaeLive.ready.{mode} || window.__vaeLive.failures.{mode})",
+             f"the page's live decoder ({mode}) to be ready", timeout_ms / 1000, seen)
     failure = page.evaluate(f"() => window.__vaeLive.failures.{mode} || null")
     if failure:
-        raise RuntimeError(f"live decoding is off in the page: {failure}")
+        raise WaitFailed(f"live decoding is off in the page: {failure}")
 
 
 def paced_moves(page, points: list[tuple[float, float]], hz: float = 60.0, hold: bool = False) -> None:
