@@ -14,9 +14,10 @@ import torch
 from PIL import Image
 
 from pages import _presenter as presenter
-from pages._i18n import _
+from pages._i18n import DEFAULT, _, current_language
 from vae.data.images import png_bytes, upscale
 from vae.explore.figures import class_color, png_data_uri
+from vae.explore.latent import ElboEstimate
 
 IMG = 168  # default display size of one image, pixels
 CELL = 96  # display size of one image in a grid of tiles, pixels
@@ -96,3 +97,35 @@ def parse_code(text: str | None, dim: int, limit: float = 10.0) -> tuple[np.ndar
 def encode_code(z: np.ndarray) -> str:
     """A latent code for the URL ("0.1,-2,0"), as :func:`parse_code` reads it."""
     return ",".join(f"{v:.3f}".rstrip("0").rstrip(".") if abs(v) > 0 else "0" for v in np.asarray(z).ravel())
+
+
+def elbo_help(est: ElboEstimate) -> str:
+    """The tooltip of an image's −ELBO, wherever a page shows one: how it is estimated, and its ±."""
+    return _("Reconstruction + KL, in nats; lower is better. The reconstruction term is the mean over {k} posterior "
+             "samples whose noise is fixed for this image (± {se:.1f} nats), so every page shows the same −ELBO "
+             "for it.").format(k=est.samples, se=est.se)
+
+
+def _css_text(text: str) -> str:
+    """``text`` as a CSS string (for ``content:``)."""
+    return '"' + "".join(c if c.isalnum() or c in " .,:;·•()" or ord(c) > 127 else f"\\{ord(c):x} " for c in text) + '"'
+
+
+def uploader_texts(key: str, types: list[str]) -> None:
+    """The texts Streamlit's file uploader draws itself (its button, the size limit and file types), in the
+    session's language: CSS puts them over Streamlit's English ones, which stay out of sight and out of
+    the accessibility tree. In English, Streamlit's own texts stay."""
+    if current_language() == DEFAULT:
+        return
+    limit = _("{mb} MB per file · {types}").format(mb=st.get_option("server.maxUploadSize"),
+                                                   types="/".join(t.upper() for t in types))
+    button = _("Upload")
+    box = f".st-key-{key} [data-testid='stFileUploaderDropzone']"
+    st.html(f"""<style>
+{box} button [data-testid='stMarkdownContainer'] p,
+{box} [data-testid='stFileUploaderDropzoneInstructions'] span {{ visibility: hidden; font-size: 0; }}
+{box} button [data-testid='stMarkdownContainer'] p::after {{ content: {_css_text(button)};
+  visibility: visible; font-size: 0.875rem; }}
+{box} [data-testid='stFileUploaderDropzoneInstructions'] span::after {{ content: {_css_text(limit)};
+  visibility: visible; font-size: 0.875rem; }}
+</style>""")

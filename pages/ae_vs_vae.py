@@ -135,7 +135,7 @@ def prior_samples_through_both(ctx: Ctx, models: dict) -> None:
     clf, _why = comparison_model(CLASSIFIER, ae.dataset)
     for k, (_name, ck) in models.items():
         imgs = decode(ck.model, z)
-        st.markdown(f"**{shown[k]}**: decode(z), z ~ N(0, I)"
+        st.markdown(_("**{model}**: decode(z), z ~ N(0, I)").format(model=shown[k])
                     + (" · " + _("the classifier's mean confidence {c:.2f}").format(
                         c=clf.model.embed(imgs)[1].max(1).mean()) if clf else ""))
         show_images(imgs, size=76)

@@ -6,8 +6,6 @@ trick, KL per dimension and the dimensions in use, what beta changes, prior vers
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -28,7 +26,6 @@ from vae.explore.figures import histogram_compare, kl_bars
 from vae.explore.latent import COLLAPSED_KL, dims_by_kl, in_use, mean_variance, prior_samples
 from vae.model import gaussian_kl
 
-MC_SAMPLES = 64  # posterior samples for the reconstruction term of one image
 PREFERRED_PARTNER = "fashion-mnist-beta4"
 
 PARAMS = link.declare("how_it_works", [
@@ -147,29 +144,16 @@ def the_picture(ctx: Ctx) -> None:
           "A code z is drawn from it (z = μ + σ ⊙ ε, with noise ε), and the **decoder** turns z back into "
           "{decodes}.\n\n"
           "The **prior** p(z) = N(0, I) is where codes should come from when we generate new images; the KL "
-          "term of the loss pulls every q(z|x) towards it.")
+          "divergence term of the loss pulls every q(z|x) towards it.")
         .format(p=P, n=2 * D, d=D, decodes=decodes)
     )
 
 
 # -- 2. the ELBO of one image --------------------------------------------------------------------------
-@torch.inference_mode()
-def elbo_parts(ctx: Ctx, i: int, k: int = MC_SAMPLES, seed: int = 0) -> dict[str, float]:
-    """E_q[log p(x|z)] by Monte Carlo (k samples, with its standard error) and the exact KL."""
-    model = ctx.model
-    x = ctx.data.images[i : i + 1].to(model.device)  # (1, C, H, W)
-    mu, logvar = model.encode(x)  # (1, D) each
-    eps = torch.randn(k, ctx.latent_dim, generator=torch.Generator().manual_seed(seed)).to(model.device)
-    z = mu + torch.exp(0.5 * logvar) * eps  # (k, D)
-    ll = model.log_likelihood(model.decode(z), x.expand(k, -1, -1, -1)).float().cpu()  # (k,)
-    kl = float(gaussian_kl(mu, logvar).sum())
-    return {"ll": float(ll.mean()), "ll_se": float(ll.std() / math.sqrt(k)), "kl": kl}
-
-
 def the_elbo_of_one_image(ctx: Ctx) -> int:
     """An image (the one chosen on the Map by default) and its ELBO; returns its index."""
     n = len(ctx.enc)
-    st.header(_("2 · The ELBO of one image"))
+    st.header(_("2 · The ELBO (evidence lower bound) of one image"))
     default = selected_index(ctx)
     st.session_state.setdefault("how_index", 0 if default is None else default)
     if not 0 <= st.session_state["how_index"] < n:
@@ -192,10 +176,10 @@ def the_elbo_of_one_image(ctx: Ctx) -> int:
 
 
 def show_elbo(ctx: Ctx, i: int) -> None:
-    """The ELBO of image ``i``: its formulas, the sign convention, then the four figures."""
+    """The ELBO of image ``i``: its formulas, the sign convention, then the four figures (the same −ELBO
+    as the Map's and every other page's for this image: ``Encoding.estimate``)."""
     D, (_c, _h, _w, P) = ctx.latent_dim, _pixels(ctx)
-    parts = elbo_parts(ctx, i)
-    elbo = parts["ll"] - parts["kl"]
+    est = ctx.enc.estimate(i)
     with st.container():
         recon_word, reg_word = _("reconstruction"), _("regulariser")
         st.latex(rf"-\mathrm{{ELBO}}(x) = \underbrace{{-\mathbb{{E}}_{{q(z\mid x)}}\big[\log p(x\mid z)\big]}}_{{\text{{{recon_word}}}}}"
@@ -204,8 +188,8 @@ def show_elbo(ctx: Ctx, i: int) -> None:
         st.latex(rf"\mathrm{{KL}}\big(\mathcal N(\mu, \sigma^2)\,\|\,\mathcal N(0, I)\big) = \tfrac12 \sum_{{j=1}}^{{{D}}}"
                  r" \left(\mu_j^2 + \sigma_j^2 - 1 - \log \sigma_j^2\right)")
         image_word = _("Image #{i}").format(i=i).replace("#", r"\#")
-        st.latex(rf"\text{{{image_word}}}:\quad -\mathrm{{ELBO}} = {-parts['ll']:.1f} + {parts['kl']:.2f}"
-                 rf" = {-elbo:.1f}\ \text{{nats}}")
+        st.latex(rf"\text{{{image_word}}}:\quad -\mathrm{{ELBO}} = {est.recon:.1f} + {est.kl:.2f}"
+                 rf" = {est.neg_elbo:.1f}\ \text{{nats}}")
     st.info(
         _("**Signs, once for the whole app:** every page reports **−ELBO** = reconstruction + KL, in nats, where "
           "reconstruction is −E[log p(x|z)]: both parts are positive and **lower is better**, as in `python -m vae "
@@ -213,21 +197,24 @@ def show_elbo(ctx: Ctx, i: int) -> None:
         icon=":material/swap_vert:",
     )
     m = st.columns(2) + st.columns(2)
-    m[0].metric(_("Reconstruction (nats)"), f"{-parts['ll']:.1f}",
+    m[0].metric(_("Reconstruction (nats)"), f"{est.recon:.1f}",
                 help=_("−E_q[log p(x|z)]: the mean over {k} samples z ~ q(z|x), standard error {se:.2f}").format(
-                    k=MC_SAMPLES, se=parts["ll_se"]))
-    m[1].metric(_("KL (nats)"), f"{parts['kl']:.2f}", help=_("KL(q(z|x) ‖ p(z)): exact, from the closed form"))
-    m[2].metric(_("−ELBO (nats)"), f"{-elbo:.1f}",
-                delta=_("{delta:+.1f} vs data average").format(delta=-elbo - ctx.enc.neg_elbo.mean()),
+                    k=est.samples, se=est.se))
+    m[1].metric(_("KL (nats)"), f"{est.kl:.2f}",
+                help=_("The KL divergence KL(q(z|x) ‖ p(z)): exact, from the closed form"))
+    m[2].metric(_("−ELBO (nats)"), f"{est.neg_elbo:.1f}",
+                delta=f"{est.neg_elbo - ctx.enc.neg_elbo.mean():+.1f}", delta_description=_("vs data average"),
                 delta_color="inverse", help=_("reconstruction + KL; an upper bound on −log p(x); lower is better"))
     m[3].metric(_("β used in training"), f"{ctx.ck.config.beta:g}",
                 help=_("The loss minimised was reconstruction + β·KL."))
     st.caption(
         _("The reconstruction term is summed over all {p} pixels, so it dominates; the KL is the price, in nats, "
-          "of the information z carries about this image. Data average over {n:,} images: reconstruction "
-          "{recon:.1f} + KL {kl:.2f} = −ELBO {elbo:.1f} nats (one posterior sample per image, so it differs a "
-          "little from the 64-sample estimate above).")
-        .format(p=P, n=len(ctx.enc), recon=ctx.enc.recon.mean(), kl=ctx.enc.kl.mean(), elbo=ctx.enc.neg_elbo.mean())
+          "of the information z carries about this image. The expectation is estimated from {k} samples z ~ q(z|x) "
+          "whose noise ε is fixed for each image, so this image's −ELBO, {elbo:.1f} ± {se:.1f} nats, is the same on "
+          "every page. Data average over {n:,} images, estimated the same way: reconstruction {recon:.1f} + KL "
+          "{kl:.2f} = −ELBO {avg:.1f} nats.")
+        .format(p=P, k=est.samples, elbo=est.neg_elbo, se=est.se, n=len(ctx.enc), recon=ctx.enc.recon.mean(),
+                kl=ctx.enc.kl.mean(), avg=ctx.enc.neg_elbo.mean())
     )
 
 

@@ -32,7 +32,7 @@ from pages._context import Ctx, get_ctx, map_methods, select_index, selected_ind
 from pages._i18n import N_, _, tr_fig
 from pages._link import LinkError, Param, flag, one_of, parse_int
 from pages._loaders import MapBundle
-from pages._widgets import fmt_code, show_image, side_by_side
+from pages._widgets import elbo_help, fmt_code, show_image, side_by_side
 from vae.explore.figures import (
     COLOR_BY,
     KIND_DATA,
@@ -44,7 +44,7 @@ from vae.explore.figures import (
     spot_grid,
 )
 from vae.explore.knn import warm_up
-from vae.explore.latent import COLLAPSED_KL, dims_by_kl, prior_samples
+from vae.explore.latent import COLLAPSED_KL, ElboEstimate, dims_by_kl, prior_samples
 from vae.explore.projection import METHOD_LABELS, ProjectionConfig
 from vae.explore.sets import ALL, default_projection
 from vae.export.tables import latent_table
@@ -370,8 +370,8 @@ def _selection(ctx: Ctx, sel: list[int]) -> None:
     st.markdown(_("Each image above its **reconstruction**; the first {n}:").format(n=len(show)))
     st.image(tiles, caption=[f"#{j}" for j in show], width=tiles[0].shape[1], output_format="PNG")
     st.metric(_("Mean −ELBO of the selection (nats)"), f"{ctx.enc.neg_elbo[sel].mean():.1f}",
-              delta=_("{delta:+.1f} vs all").format(delta=ctx.enc.neg_elbo[sel].mean() - ctx.enc.neg_elbo.mean()),
-              delta_color="inverse", help=_("Lower is better; the delta is against the mean of all images."))
+              delta=f"{ctx.enc.neg_elbo[sel].mean() - ctx.enc.neg_elbo.mean():+.1f}",
+              delta_description=_("vs all"), delta_color="inverse", help=_("Lower is better; the delta is against the mean of all images."))
     st.caption(_("Click empty space or a single point: pick **Pan** (the cross of arrows) in the map's toolbar "
                  "first; in box or lasso mode clicks select nothing."))
     st.download_button(_("Latent codes of the selection (CSV)"),
@@ -389,7 +389,7 @@ def _point_details(ctx: Ctx, i: int) -> None:
         show_image(x[0], _("original"))
     with b:
         show_image(recon[0], _("reconstruction (decoded μ)"))
-    _point_metrics(ctx.enc.neg_elbo[i], ctx.enc.recon[i], ctx.enc.kl[i], ctx.enc.mse[i])
+    _point_metrics(ctx.enc.estimate(i), ctx.enc.mse[i])
     order = dims_by_kl(ctx.kl_per_dim)
     st.plotly_chart(tr_fig(latent_code_bars(ctx.enc.mu[i], np.exp(0.5 * ctx.enc.logvar[i]), order,
                                             font=presenter.font(12))),
@@ -412,13 +412,12 @@ def _point_details(ctx: Ctx, i: int) -> None:
         file_name=f"{ctx.name}-{ctx.split}-{i}.csv", mime="text/csv", key="map_dl_code")
 
 
-def _point_metrics(neg_elbo: float, recon: float, kl: float, mse: float) -> None:
+def _point_metrics(est: ElboEstimate, mse: float) -> None:
     """An image's −ELBO and its parts, two metrics a row (four in a row are cut off in a narrow column)."""
     r1, r2 = st.columns(2), st.columns(2)
-    r1[0].metric(_("−ELBO (nats)"), f"{neg_elbo:.1f}", help=_("reconstruction + KL, one posterior sample; lower "
-                 "is better (the app reports −ELBO everywhere)"))
-    r1[1].metric(_("Reconstruction"), f"{recon:.1f}", help=_("−log p(x|z), nats"))
-    r2[0].metric("KL", f"{kl:.1f}", help=_("KL(q(z|x) ‖ N(0, I)), nats"))
+    r1[0].metric(_("−ELBO (nats)"), f"{est.neg_elbo:.1f}", help=elbo_help(est))
+    r1[1].metric(_("Reconstruction"), f"{est.recon:.1f}", help=_("−log p(x|z), nats"))
+    r2[0].metric("KL", f"{est.kl:.1f}", help=_("KL(q(z|x) ‖ N(0, I)), nats"))
     r2[1].metric("MSE", f"{mse:.4f}", help=_("mean squared error per pixel of the reconstruction"))
 
 

@@ -25,6 +25,7 @@ from vae.errors import CheckpointError
 from vae.evaluate import dims_in_use, is_complete
 from vae.explore.latent import posterior_samples
 from vae.folders import CONFIG, META, read_json
+from vae.model import ELBO_SAMPLES
 
 ORDERS = {  # shown translated
     "random": N_("random"),
@@ -193,8 +194,9 @@ def main() -> None:
     st.title(_("Reconstructions"))
     st.caption(
         _("Each cell: an image from the {split} split of **{dataset}** (left) and its "
-          "reconstruction, the decoded posterior mean μ (right). −ELBO is in nats (one posterior sample); "
-          "MSE is per pixel.").format(split=ctx.split_label, dataset=ctx.ck.dataset)
+          "reconstruction, the decoded posterior mean μ (right). −ELBO is in nats (the mean over {k} "
+          "posterior samples fixed per image, as on every page); MSE is per pixel.").format(
+            split=ctx.split_label, dataset=ctx.ck.dataset, k=ELBO_SAMPLES)
     )
     cls, count, order, seed = _which_images(ctx)
     other = _second_checkpoint(ctx)
@@ -272,7 +274,7 @@ def _reconstruct(ctx: Ctx, idx: np.ndarray, other: Checkpoint | None) -> Compare
     if other is not None:
         with torch.inference_mode():  # a shared cached model: no graph, no version counters
             c.rec_b = other.model.reconstruct(x)
-            terms_b = other.model.per_image_terms(x)
+            terms_b = other.model.per_image_terms(x, samples=ELBO_SAMPLES)  # as B's own explore set
         c.elbo_b = (terms_b["recon"] + terms_b["kl"]).numpy()
         c.mse_b = terms_b["mse"].numpy()
     return c

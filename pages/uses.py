@@ -120,7 +120,7 @@ def inpainting(ctx: Ctx, x: torch.Tensor, start: int) -> None:
         show_images(steps[0], size=72, label=_("What is known (hidden pixels black)"))
         show_images(steps[-1], size=72, label=_("After {n} rounds of encode → decode").format(n=iters))
     c1.metric(_("error in the hidden region"), f"{errs[-1]:.4f}",
-              delta=_("{delta:+.4f} vs start").format(delta=errs[-1] - errs[0]),
+              delta=f"{errs[-1] - errs[0]:+.4f}", delta_description=_("vs start"),
               delta_color="inverse", help=_("mean squared error per hidden pixel; hidden pixels start black"))
     st.caption(_("Each round encodes the current image, decodes it, and keeps the decoder's pixels only where the "
                  "image is unknown: the known pixels pull the code towards an image that agrees with them. "

@@ -18,7 +18,7 @@ from vae.baselines.gan import KIND as GAN
 from vae.checkpoint import ModelFolder
 from vae.evaluate import iwae_bound
 from vae.explore.figures import grouped_bars
-from vae.explore.latent import decode, prior_samples
+from vae.explore.latent import decode, image_elbo, prior_samples
 
 IWAE_K = 200  # importance samples for one image's likelihood bound (fast enough to run live)
 SETS = ("test images", "VAE samples", "GAN samples", "VAE reconstructions")  # the report's keys
@@ -115,13 +115,13 @@ def only_the_vae(ctx: Ctx) -> None:
     st.header(_("3 · What only the VAE can do"))
     i = int(st.number_input(_("Test image"), 0, len(ctx.data) - 1, 0, key="gan_image"))
     x = ctx.data.images[i : i + 1]
-    terms = ctx.model.per_image_terms(x)
+    est = image_elbo(ctx.model, x[0])  # the figure every page shows for this image
     bound = float(iwae_bound(ctx.model, x, k=IWAE_K)[0])
     c1, c2, c3 = st.columns([1, 1, 3])
     with c1:
         show_images(x, [f"#{i} {ctx.class_name(i)}"], size=140)
     with c2:
-        show_images(ctx.model.reconstruct(x), ["VAE: decode(encode(x))"], size=140)
+        show_images(ctx.model.reconstruct(x), [_("VAE: decode(encode(x))")], size=140)
     with c3:
         st.markdown(
             _("- **Encode** a real image: q(z|x) gives its code μ ({d} numbers) in one pass, so it can "
@@ -132,7 +132,7 @@ def only_the_vae(ctx: Ctx) -> None:
               "The GAN defines no density over images: it cannot say how likely this image is.\n"
               "- **Trained by one loss that goes down**: the ELBO. A GAN's two losses chase each other and say "
               "little about sample quality.").format(
-                d=ctx.latent_dim, elbo=-float(terms["recon"][0] + terms["kl"][0]), k=IWAE_K, bound=bound))
+                d=ctx.latent_dim, elbo=-est.neg_elbo, k=IWAE_K, bound=bound))
 
 
 def training(ctx: Ctx, gan: ModelFolder) -> None:

@@ -3,6 +3,7 @@ lands in latent space, and its nearest neighbours among the explore set."""
 
 from __future__ import annotations
 
+import functools
 import io
 from dataclasses import dataclass
 
@@ -19,8 +20,9 @@ from pages import _nav as nav
 from pages import _presenter as presenter
 from pages._context import Ctx, get_ctx, selected_index
 from pages._i18n import N_, _, tr, tr_fig
-from pages._link import integer, one_of
-from pages._widgets import class_legend, fmt_code
+from pages._link import LinkError, Param, integer, one_of
+from pages._widgets import class_legend, elbo_help, fmt_code, uploader_texts
+from vae.data.drawings import MAX_TEXT, DrawingError, decode_drawing, encode_drawing
 from vae.data.images import (
     DataBackground,
     ImageError,
@@ -31,10 +33,10 @@ from vae.data.images import (
     upscale,
 )
 from vae.explore.figures import latent_code_bars, latent_map
-from vae.explore.latent import dims_by_kl
+from vae.explore.latent import ElboEstimate, dims_by_kl
 from vae.explore.projection import ProjectionConfig
 from vae.explore.sets import default_projection
-from vae.model import VAE
+from vae.model import ELBO_SAMPLES, VAE
 
 SIZE = 196  # display size of the three main images, pixels
 K_NEAREST = 8
@@ -49,10 +51,29 @@ DRAWINGS = {  # shown translated
 }
 INVERT_LABELS = {"auto": N_("auto"), "yes": N_("yes"), "no": N_("no")}
 
+
+
+def _parse_drawn(text: str, ctx) -> dict:
+    """A drawing's text from the link (vae.data.drawings), checked against the model's image size."""
+    try:
+        decode_drawing(text, tuple(ctx.ck.config.image_shape))
+    except DrawingError as e:
+        raise LinkError(tr(e.args[0])) from None
+    return {"img_drawn": text.strip()}
+
+
+def _dump_drawn(ctx) -> str | None:
+    """The drawing's text while the pad is shown (a text too long for a link stays out of it)."""
+    text = st.session_state.get("img_drawn")
+    return text if st.session_state.get("img_sample_kind") == "draw" and text and len(text) <= MAX_TEXT else None
+
+
 PARAMS = link.declare("your_image", [
     one_of("sample", "img_sample_kind", N_("sample"), ["data", "drawing", "draw"]),
     integer("image", "img_sample_index", N_("image index"), 0, lambda ctx: len(ctx.enc) - 1),
     one_of("drawing", "img_drawing", N_("drawing"), list(DRAWINGS)),
+    Param("drawn", N_("your drawing"), _parse_drawn, _dump_drawn, N_("The drawing pad starts empty instead."),
+          states=("img_drawn",)),
     one_of("invert", "img_invert", N_("inversion"), list(INVERT)),
 ])
 
@@ -76,14 +97,15 @@ def convert(data: bytes, image_shape: tuple[int, int, int], invert: bool | None,
 
 @torch.inference_mode()  # a shared cached model: no graph, no version counters
 def encode_image(model: VAE, x: torch.Tensor) -> dict[str, np.ndarray | float]:
-    """One image (C, H, W) -> its posterior (mu, logvar), reconstruction and -ELBO terms."""
-    t = model.per_image_terms(x[None])  # one seeded posterior sample, like the explore set's
+    """One image (C, H, W) -> its posterior (mu, logvar), reconstruction and -ELBO terms (the explore set's
+    estimate: an image of the data set gets the figure the Map shows for it)."""
+    t = model.per_image_terms(x[None], samples=ELBO_SAMPLES)
     mu = t["mu"][0].numpy()
     recon_img = model.generate(t["mu"])[0]  # (C, H, W): decoded posterior mean
+    est = ElboEstimate(float(t["recon"][0]), float(t["kl"][0]), float(t["recon_se"][0]))
     return {
-        "mu": mu, "logvar": t["logvar"][0].numpy(), "recon_img": recon_img,
-        "recon": float(t["recon"][0]), "kl": float(t["kl"][0]), "mse": float(t["mse"][0]),
-        "neg_elbo": float(t["recon"][0] + t["kl"][0]),
+        "mu": mu, "logvar": t["logvar"][0].numpy(), "recon_img": recon_img, "elbo": est,
+        "recon": est.recon, "kl": est.kl, "mse": float(t["mse"][0]), "neg_elbo": est.neg_elbo,
     }
 
 
@@ -189,17 +211,46 @@ def drawn_image(pixels: list, image_shape: tuple[int, int, int]) -> tuple[Prepar
     return PreparedImage(torch.from_numpy(a), original, False, [_("drawn in the page")]), None
 
 
-def draw_pad(ctx, method: str) -> list | None:
-    """The drawing canvas: the page encodes, reconstructs and places the drawing while the pen moves;
-    returns the drawing (values) once the pen has lifted, else None."""
+def drawing_text(value: object, image_shape: tuple[int, int, int]) -> str | None:
+    """The pad's drawing (``{"pixels": C*H*W values}``, as the component sends it when the pen lifts) as
+    its link text, quantised (vae.data.drawings); None for no drawing or one of another size."""
+    pixels = value.get("pixels") if isinstance(value, dict) else None
+    c, h, w = image_shape
+    a = np.asarray(pixels, dtype=np.float32) if isinstance(pixels, list) else np.zeros(0, np.float32)
+    if a.size != c * h * w:
+        return None
+    return encode_drawing(a.reshape(c, h, w).mean(0))
+
+
+def drawn_pixels(text: str | None, image_shape: tuple[int, int, int]) -> list | None:
+    """The drawing a text holds as the model's input values (C*H*W), or None (no text, another model's)."""
+    if not text:
+        return None
+    try:
+        return decode_drawing(text, image_shape).ravel().tolist()
+    except DrawingError:
+        return None
+
+
+def _drawing_changed(image_shape: tuple[int, int, int]) -> None:
+    """The pen lifted (or Clear): the drawing becomes the session's, in the form the link carries."""
+    value = st.session_state.get("img_draw_view") or {}
+    st.session_state["img_drawn"] = drawing_text(value.get("drawing"), image_shape)
+
+
+def draw_pad(ctx, method: str, initial: list | None) -> None:
+    """The drawing canvas, showing ``initial`` (the session's drawing, C*H*W values) when it opens: the page
+    encodes, reconstructs and places the drawing while the pen moves; when the pen lifts, the drawing
+    becomes the session's (``img_drawn``)."""
     urls, problem = live.model_urls(ctx.ck)
     if urls is None:
         urls = {"decoder": "", "encoder": ""}  # the pad still draws; the page says why nothing is live
     c, h, w = ctx.ck.config.image_shape
     bundle = ctx.map(ProjectionConfig(method=method))
     tag = f"{ctx.split}-{len(ctx.enc)}"
-    result = live_decoder.mount("draw", {
+    live_decoder.mount("draw", {
         **urls, "image": live_decoder.image_spec(ctx.ck, presenter.px(SIZE)), "pen": max(16, round(2.2 * 280 / w)),
+        "initial": initial,
         "map": live_decoder.map_spec(ctx.ck, bundle.latent_map, tag, f"{tag}-{bundle.cfg.key()}"),
         "minimap": live_decoder.minimap_spec(ctx.ck, ctx.minimap(bundle.cfg), f"{tag}-{bundle.cfg.key()}"),
         "text": {"pad": _("Draw here, light on dark like the data."), "clear": _("Clear"),
@@ -207,8 +258,7 @@ def draw_pad(ctx, method: str) -> list | None:
                  "map_caption": _("where its μ lands on the {map} map (★)").format(map=bundle.label),
                  "off": _("Live reconstruction is off: {reason}. The model runs on the server when you lift the pen.")
                  .replace("{reason}", "{reason}" if problem is None else problem)},
-    }, key="img_draw_view", on_drawing_change=lambda: None)
-    return result.get("drawing")
+    }, key="img_draw_view", on_drawing_change=functools.partial(_drawing_changed, (c, h, w)))
 
 
 def map_method(latent_dim: int, default: str) -> str:
@@ -261,6 +311,7 @@ def _the_picture(ctx: Ctx) -> Picture | None:
     c, h, w = ctx.ck.config.image_shape
     u1, u2 = st.columns([2, 1])
     upload = u1.file_uploader(_("Your image (PNG, JPEG, GIF, BMP or WebP)"), type=UPLOAD_TYPES, key="img_upload")
+    uploader_texts("img_upload", [t for t in UPLOAD_TYPES if t != "jpeg"])
     background = ctx.ck.data_background(ctx.data.images)
     invert_choice = u2.radio(_("Invert colours"), list(INVERT), key="img_invert", horizontal=True,
                              format_func={k: _(v) for k, v in INVERT_LABELS.items()}.get,
@@ -304,13 +355,17 @@ def _sample(ctx: Ctx, swap: bool) -> tuple[bytes | None, str, str, dict | None]:
         shape = s2.selectbox(_("Drawing"), list(DRAWINGS), format_func={k: _(v) for k, v in DRAWINGS.items()}.get,
                              key="img_drawing")
         return drawing(shape), _("a drawing of {what}").format(what=_(DRAWINGS[shape])), "", None
-    drawn = draw_pad(ctx, map_method(ctx.latent_dim, default_projection(ctx.ck).method))
+    shape = tuple(int(v) for v in ctx.ck.config.image_shape)
+    drawn = drawn_pixels(st.session_state.get("img_drawn"), shape)
+    if drawn is None:
+        st.session_state.pop("img_drawn", None)  # another model's drawing: the pad starts empty
+    draw_pad(ctx, map_method(ctx.latent_dim, default_projection(ctx.ck).method), drawn)
     class_legend(ctx.class_names, sorted({int(k) for k in np.unique(ctx.enc.labels)}))
     link.sync("your_image", ctx)
     if drawn is None:
         st.caption(_("Draw with the mouse, a finger or a pen: the reconstruction and the spot on the map "
                      "follow every stroke. When you lift the pen, the rest of the page shows the drawing."))
-    return None, _("your drawing"), "", drawn
+    return None, _("your drawing"), "", {"pixels": drawn} if drawn is not None else None
 
 
 def _what_the_model_sees(ctx: Ctx, picture: Picture, res: dict) -> None:
@@ -333,8 +388,7 @@ def _what_the_model_sees(ctx: Ctx, picture: Picture, res: dict) -> None:
 def _how_likely(ctx: Ctx, res: dict) -> float:
     """Its −ELBO and parts against the explore set's; returns the share of explore-set images it beats, in %."""
     m = st.columns(4)
-    m[0].metric(_("−ELBO (nats)"), f"{res['neg_elbo']:.1f}",
-                help=_("reconstruction + KL, one posterior sample; lower is better"))
+    m[0].metric(_("−ELBO (nats)"), f"{res['neg_elbo']:.1f}", help=elbo_help(res["elbo"]))
     m[1].metric(_("Reconstruction"), f"{res['recon']:.1f}", help=_("−log p(x|z), nats"))
     m[2].metric("KL", f"{res['kl']:.1f}", help=_("KL(q(z|x) ‖ N(0, I)), nats"))
     m[3].metric("MSE", f"{res['mse']:.4f}", help=_("mean squared error per pixel of the reconstruction"))
