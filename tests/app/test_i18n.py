@@ -3,9 +3,13 @@
 - The catalog: every text the source marks (``_``, ``ngettext``, ``N_``; extracted here with Babel
   exactly as ``make i18n`` does) is in locale/zh/...messages.po, translated, not fuzzy, with the same
   placeholders; the committed .pot and .mo agree with the source and the .po.
+- The catalog reads like the lecture: the field's standard terms of locale/zh/glossary.tsv wherever a
+  text uses the English term, none of the variants it rules out; and the Markdown of a translation
+  renders as its source's does (no ``**`` left on screen).
 - The pages, through AppTest with ``?lang=zh``: no exception, and no English prose in any text the
   page shows (titles, captions, labels, help texts, options, captions of images, tables, chart
-  titles, legends and hover texts), outside a short allow-list of names, units and symbols.
+  titles, legends and hover texts, metrics' deltas), outside a short allow-list of names, units and
+  symbols; every metric's arrow follows the sign of its delta's number.
 - The language survives page switches and slider moves; English stays the default.
 """
 
@@ -70,7 +74,7 @@ ALLOWED = {
     "marker", "color", "mathrm", "mathbb", "mathcal", "big", "mid", "underbrace", "tfrac", "sum", "left",
     "right", "odot", "varepsilon", "qquad", "quad", "le", "sim", "digits", "meta", "json", "mlp",
     "english", "language",  # the switch names each language in its own words
-    "decode", "encode", "real", "fake",  # decode(z), D(real): functions in formulas
+    "real", "fake",  # D(real): functions in formulas
     "fréchet", "inception", "radford",  # names of a distance, a network, an author
     "van", "den", "camp", "oord", "ballé", "optimus", "pixelcnn", "pixelcnns", "arxiv", "scikit", "learn", "bits",
     "back", "streamlit", "slerp",  # authors, models, libraries and methods, named as in the literature
@@ -140,6 +144,69 @@ def test_the_compiled_catalog_matches_the_po():
     assert committed._catalog == fresh._catalog, "locale/zh/LC_MESSAGES/messages.mo is stale; run `make i18n`"
 
 
+GLOSSARY = LOCALE / "zh" / "glossary.tsv"
+
+
+def glossary() -> list[tuple[str, str, list[str]]]:
+    """(English term, the lecture's Chinese term, variants not to use) of locale/zh/glossary.tsv."""
+    rows = []
+    for line in GLOSSARY.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            en, zh, *rest = (c.strip() for c in line.split("\t"))
+            rows.append((en, zh, [v.strip() for v in rest[0].split(",") if v.strip()] if rest else []))
+    return rows
+
+
+def _term(en: str) -> re.Pattern:
+    """An English term in a text: whole words, any case, a space or a hyphen between words, a plural; not
+    a link's syntax (``prior:SEED``)."""
+    words = r"[\s-]".join(re.escape(w) for w in en.split())
+    return re.compile(rf"(?<![\w-]){words}(?:e?s)?(?![\w-]|:\w)", re.I)
+
+
+def _pairs() -> list[tuple[str, str]]:
+    out = []
+    for m in _catalog():
+        if m.id:
+            ids = m.id if isinstance(m.id, tuple) else (m.id,)
+            out += [(ids[0], s) for s in (m.string if isinstance(m.string, tuple) else (m.string,)) if s]
+    return out
+
+
+def test_the_catalog_uses_the_glossarys_terms():
+    """A text that names a term in English names it with the glossary's Chinese term; no variant appears."""
+    pairs, rows = _pairs(), glossary()
+    assert len(rows) >= 10, rows
+    missing, variants, unused = [], [], []
+    for en, zh, avoid in rows:
+        uses = [(i, s) for i, s in pairs if _term(en).search(i)]
+        missing += [(en, zh, i[:70], s[:70]) for i, s in uses if zh not in s]
+        variants += [(v, s[:80]) for v in avoid for _i, s in pairs if v in s]
+        if not any(zh in s for _i, s in pairs):
+            unused.append((en, zh))
+    assert not missing, f"{len(missing)} translation(s) without the glossary's term:\n" + "\n".join(map(str, missing[:20]))
+    assert not variants, f"{len(variants)} translation(s) with a variant the glossary rules out:\n" + "\n".join(
+        map(str, variants[:20]))
+    assert not unused, f"glossary terms no translation uses: {unused}"
+
+
+def _markup_left(text: str) -> int:
+    """How many Markdown marks (* and `) stay on screen when ``text`` is rendered as CommonMark."""
+    from markdown_it import MarkdownIt
+
+    html = MarkdownIt("commonmark").render(text)
+    shown = re.sub(r"<code>.*?</code>", " ", html, flags=re.S)
+    return len(re.findall(r"[*`]", re.sub(r"<[^>]+>", " ", shown)))
+
+
+def test_translations_render_their_markdown():
+    """The translation of a text in Markdown renders without its marks on screen (CJK punctuation before a
+    closing ``**`` stops it from closing: ``**标题：**正文`` shows its asterisks)."""
+    pytest.importorskip("markdown_it")
+    bad = [(i[:60], s[:80]) for i, s in _pairs() if ("*" in s or "`" in s) and _markup_left(s) > _markup_left(i)]
+    assert not bad, f"{len(bad)} translation(s) show Markdown marks: {bad[:5]}"
+
+
 def test_translation_lookup_and_plural():
     from pages import _i18n
 
@@ -185,7 +252,8 @@ def open_zh(page: str, ckpt: str, **state) -> AppTest:
     return at
 
 
-_TEXT_FIELDS = {"body", "label", "help", "options", "caption", "placeholder", "text", "title", "default_value"}
+_TEXT_FIELDS = {"body", "label", "help", "options", "caption", "placeholder", "text", "title", "default_value",
+                "delta", "delta_description"}
 
 
 def _proto_texts(msg) -> list[str]:
@@ -289,6 +357,27 @@ def test_zh_page_runs_and_shows_no_english(spec):
     found = english_words(texts, _names())
     assert not found, f"{page} ({ckpt}) shows {len(found)} English word(s) with ?lang=zh:\n" + "\n".join(
         f"  {w!r} in {t!r}" for w, t in found[:40])
+    wrong = wrong_arrows(at)
+    assert not wrong, f"{page} ({ckpt}): metrics whose arrow does not follow their delta: {wrong}"
+
+
+def wrong_arrows(at) -> list[tuple[str, str, str]]:
+    """(label, delta, direction) of every metric whose arrow does not follow the sign of its delta's
+    number (Streamlit reads a string delta's sign from its first character)."""
+    from streamlit.proto.Metric_pb2 import Metric
+
+    out = []
+    for m in at.metric:
+        p = m.proto
+        number = re.search(r"[-+−]?\d[\d,]*(?:\.\d+)?", p.delta)
+        if not number:
+            continue
+        v = float(number.group().replace("−", "-").replace(",", ""))
+        want = Metric.MetricDirection.NONE if v == 0 else (
+            Metric.MetricDirection.DOWN if v < 0 else Metric.MetricDirection.UP)
+        if p.direction != want:
+            out.append((p.label, p.delta, Metric.MetricDirection.Name(p.direction)))
+    return out
 
 
 def test_language_survives_page_switches_and_slider_moves():

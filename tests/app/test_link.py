@@ -142,6 +142,29 @@ def test_your_image_sample_round_trips():
     same(at2, reopened(at2, "your_image"), ["img_sample_kind", "img_sample_index", "img_invert"])
 
 
+def test_your_image_drawing_travels_in_the_link():
+    """A drawing on the pad is in the link (quantised, compressed): the link reopens the page on it, with the
+    same figures; a drawing of another model's size is refused with the link's notice."""
+    import numpy as np
+
+    from vae.data.drawings import encode_drawing
+
+    plane = np.zeros((8, 8), np.float32)
+    plane[1:7, 3:5] = 1.0  # a vertical bar, like a 1
+    text = encode_drawing(plane)
+    at = open_link("your_image", {"ckpt": "digits", "sample": "draw", "drawn": text})
+    assert not at.link_notices and at.session_state["img_drawn"] == text
+    assert "What the model sees" in [h.value for h in at.subheader], [h.value for h in at.subheader]
+    assert url(at)["drawn"] == text and url(at)["sample"] == "draw"
+    again = reopened(at, "your_image")
+    assert again.session_state["img_drawn"] == text
+    elbo = [[m.value for m in x.metric if m.label == "−ELBO (nats)"] for x in (at, again)]
+    assert elbo[0] == elbo[1] and len(elbo[0]) == 1, elbo
+    other = open_link("your_image", {"ckpt": "digits", "sample": "draw", "drawn": encode_drawing(np.ones((28, 28)))})
+    assert len(other.link_notices) == 1 and "8×8" in other.link_notices[0], other.link_notices
+    assert "What the model sees" not in [h.value for h in other.subheader]
+
+
 def test_how_it_works_image_and_compared_checkpoint_round_trip():
     need("fashion-mnist")
     need("fashion-mnist-beta4")
@@ -278,6 +301,7 @@ def test_a_widget_change_is_not_undone_by_the_link_it_replaced():
     ("reconstructions", "n", "1000000", "rec_count", 16),
     ("generate", "temp", "inf", "gen_temp", 1.0),
     ("your_image", "drawing", "unicorn", "img_sample_kind", "data"),
+    ("your_image", "drawn", "1.bm90IGEgZHJhd2luZw", "img_drawn", None),
     ("how_it_works", "image", "abc", "how_index", 0),
     ("train", "preset", "overnight", "train_preset", "custom"),
     ("training_step", "lr", "0.3", "step_lr", 1e-4),

@@ -1,6 +1,8 @@
 """The Chinese interface in a real browser (Chromium via Playwright): CJK glyphs render (no tofu
 boxes), ``?lang=zh`` survives a click in the navigation and a slider move, and a browser whose
-language is Chinese gets Chinese without asking.
+language is Chinese gets Chinese without asking. At the projector's 1024×768: a delta's arrow and
+colour follow its number, no Markdown mark is on screen, the file uploader's own texts are in
+Chinese, and a drawing on Your image reopens from its copied link.
 
 Screenshots: tests/artifacts/zh-*.png (`make screenshots` copies them into docs/screenshots/).
 """
@@ -10,7 +12,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from browser_helpers import VIEWPORT, goto, shot, wait_app
+from browser_helpers import VIEWPORT, goto, new_tab, shot, wait_app
 from pagecheck import assert_page_ok
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -102,3 +104,93 @@ def test_the_chinese_tour_starts_in_chinese(page, server):  # noqa: F811
     assert_page_ok(page, "tour step 1, lang=zh")
     assert title(page) == "潜在空间地图" and lang_of(page.url) == "zh", page.url
     shot(page, "zh-tour-step1")
+
+
+PROJECTOR = {"width": 1024, "height": 768}
+
+
+def test_how_it_works_in_chinese_reads_right_at_the_projector(page, server):  # noqa: F811
+    """Image #9 is better than the data's average: its −ELBO's delta is negative, so its arrow points down,
+    green (lower is better), whatever the order of the words; the sign convention shows no asterisks."""
+    page.set_viewport_size(PROJECTOR)
+    goto(page, server, "how_it_works?lang=zh&image=9&present=1")
+    assert_page_ok(page, "how_it_works, lang=zh, image 9")
+    metric = page.locator('[data-testid="stMetric"]').filter(has_text="−ELBO")
+    metric.scroll_into_view_if_needed()
+    delta = metric.locator('[data-testid="stMetricDelta"]')
+    number = delta.inner_text().strip()
+    assert number.startswith("-"), number
+    assert delta.locator('[data-testid="stMetricDeltaIcon-Down"]').count() == 1, delta.inner_html()[:300]
+    r, g, b = (int(v) for v in delta.evaluate("e => getComputedStyle(e).color").strip("rgba() ").split(",")[:3])
+    assert g > r, f"the delta of a better −ELBO is not green: rgb({r}, {g}, {b})"
+    assert metric.locator('[data-testid="stMetricDeltaDescription"]').inner_text().strip() == "相对数据平均"
+    main = page.locator('[data-testid="stMain"]').inner_text()
+    assert "**" not in main, main[main.index("**") - 40 : main.index("**") + 40]
+    shot(page, "zh-lecture-how_it_works-elbo")
+
+
+UPLOADER_JS = """
+(sel) => [...document.querySelectorAll(sel)].map(e => ({
+  after: getComputedStyle(e, '::after').content, hidden: getComputedStyle(e).visibility}))
+"""
+
+
+def _pad_input(pg, shape) -> list[float]:
+    """The drawing pad as the model's input (the page's own canvasToInput: block means of its brightness)."""
+    return pg.evaluate("""([h, w]) => {
+      const c = document.querySelector('canvas.vae-draw-canvas'), W = c.width, H = c.height;
+      const px = c.getContext('2d').getImageData(0, 0, W, H).data, sum = new Float64Array(h * w),
+            n = new Float64Array(h * w);
+      for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
+        const k = Math.min(h - 1, Math.floor(y * h / H)) * w + Math.min(w - 1, Math.floor(x * w / W));
+        const o = (y * W + x) * 4; sum[k] += (px[o] + px[o + 1] + px[o + 2]) / 765; n[k] += 1; }
+      return Array.from(sum, (s, i) => s / n[i]); }""", list(shape))
+
+
+def _elbo(pg) -> str:
+    m = pg.locator('[data-testid="stMetric"]').filter(has_text="−ELBO").first
+    return m.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+def test_a_drawing_reopens_from_its_link_in_chinese(tabs, server):  # noqa: F811
+    """Draw on Your image (the uploader's own texts in Chinese), copy the link, open it in another tab: the pad
+    shows the same drawing, the page the same figures."""
+    import numpy as np
+
+    from vae.data.drawings import decode_drawing
+
+    pg = new_tab(tabs)
+    pg.set_viewport_size(PROJECTOR)
+    goto(pg, server, "your_image?lang=zh&sample=draw")
+    shown = pg.evaluate(UPLOADER_JS, "[data-testid='stFileUploaderDropzone'] button p, "
+                                     "[data-testid='stFileUploaderDropzoneInstructions'] span")
+    assert [s["after"] for s in shown] == ['"上传"', '"每个文件最大 10 MB · PNG/JPG/GIF/BMP/WEBP"'], shown
+    assert all(s["hidden"] == "hidden" for s in shown), shown  # Streamlit's English, out of sight
+    pad = pg.locator("canvas.vae-draw-canvas")
+    pad.scroll_into_view_if_needed()
+    bb = pad.bounding_box()
+    pg.mouse.move(bb["x"] + bb["width"] * 0.5, bb["y"] + bb["height"] * 0.15)
+    pg.mouse.down()
+    for i in range(1, 16):
+        pg.mouse.move(bb["x"] + bb["width"] * 0.5, bb["y"] + bb["height"] * (0.15 + 0.045 * i))
+    pg.mouse.up()
+    pg.get_by_text("模型看到的").wait_for(timeout=120_000)
+    wait_app(pg)
+    link = pg.url
+    drawn = (parse_qs(urlparse(link).query).get("drawn") or [""])[0]
+    assert drawn.startswith("1.") and len(link) < 1000, link
+    elbo = _elbo(pg)
+    again = new_tab(tabs)
+    again.set_viewport_size(PROJECTOR)
+    again.goto(link)
+    again.get_by_text("模型看到的").wait_for(timeout=120_000)
+    wait_app(again)
+    assert_page_ok(again, "your_image from a drawing's link")
+    assert _elbo(again) == elbo
+    expected = decode_drawing(drawn, (1, 28, 28))[0].ravel()
+    got = np.asarray(_pad_input(again, (28, 28)))
+    assert expected.max() == 1.0 and np.abs(got - expected).max() <= 1 / 255, np.abs(got - expected).max()
+    again.locator("canvas.vae-draw-canvas").scroll_into_view_if_needed()
+    shot(again, "zh-your_image-drawing-reopened")
+    pg.close()
+    again.close()
