@@ -133,7 +133,7 @@ DATA_TRACES_JS = """
 
 
 #: Whether the canvas map is drawn in the colouring whose file name ends with the argument.
-CANVAS_COLOUR_JS = "(tail) => !!(window.__vaeBigMap && (window.__vaeBigMap.drawnColours || '').endsWith(tail))"
+CANVAS_COLOUR_JS = "(tail) => !!(window.__vaeBigMap && (window.__vaeBigMap.drawnColours || '').split('?')[0].endsWith(tail))"
 
 
 def colour_changes(page, times: int, canvas: bool) -> list[float]:

@@ -124,8 +124,9 @@ def test_sliders_page_mounts_the_live_decoder_over_its_server_view():
     at = open_sliders()
     data = live_data(at)
     assert data["mode"] == "sliders" and data["hide"] == ["sl_server_image", "sl_server_map"]
-    assert data["decoder"].startswith("/app/static/models/") and data["decoder"].endswith("/decoder.onnx")
-    assert data["runtime"]["module"] == "/app/static/ort/ort.wasm.bundle.min.mjs"
+    decoder, version = data["decoder"].split("?v=")  # a content-addressed URL (components/static_files.py)
+    assert decoder.startswith("/app/static/models/") and decoder.endswith("/decoder.onnx") and version
+    assert data["runtime"]["module"].split("?v=")[0] == "/app/static/ort/ort.wasm.bundle.min.mjs"
     assert set(data["labels"]) == {s.label for s in at.slider}, "every slider is watched, and only those"
     assert data["image"] == {"shape": [1, 8, 8], "factor": 35}
     at.toggle(key="sl_live").set_value(False).run()

@@ -273,7 +273,8 @@ def test_upload_size_cap_and_server_safety_settings():
     assert server.get("enableCORS", True) is True  # turning CORS off would switch XSRF off with it
     assert server["address"] == "localhost"
     readme = (ROOT / "README.md").read_text()
-    assert "--server.address 0.0.0.0" in readme  # how to expose it, on purpose
+    assert "--server.address 0.0.0.0" in readme and "make class" in readme  # how to expose it, on purpose
+    assert "--server.address 0.0.0.0" in (ROOT / "Makefile").read_text()  # make class does it
 
 
 # -- checkpoints: the picker and the CLI -----------------------------------------------------------
