@@ -10,9 +10,12 @@ enough for a 1024×768 projector.
 
 from __future__ import annotations
 
+import math
+
 import streamlit as st
 
 SCALE = 1.3  # images and figure fonts in presenter mode
+THUMB_PX = 96  # presenter mode shows no image smaller than this: the back row of a lecture hall sees it
 ROOT_FONT_PX = 20  # Streamlit's text is 16 px (1 rem) otherwise
 
 # Both modes: an image wider than its column shrinks to fit (nearest-neighbour, so it stays crisp)
@@ -26,9 +29,12 @@ _ALWAYS = """
   [data-testid="stMainBlockContainer"] { padding-left: 1.5rem; padding-right: 1.5rem; } }
 """
 
+# Presenter mode: Streamlit's header (the sidebar's button) a third lower than its 3.75 rem, and the
+# page right under it (the tour's bar sticks under it too: --vae-header-height).
 _PRESENT = f"""
-html {{ font-size: {ROOT_FONT_PX}px; }}
-[data-testid="stMainBlockContainer"] {{ padding-top: 4.2rem; padding-left: 1.2rem; padding-right: 1.2rem;
+html {{ font-size: {ROOT_FONT_PX}px; --vae-header-height: 2.5rem; }}
+[data-testid="stHeader"] {{ height: 2.5rem; min-height: 2.5rem; }}
+[data-testid="stMainBlockContainer"] {{ padding-top: 2.9rem; padding-left: 1.2rem; padding-right: 1.2rem;
   max-width: 100%; }}
 [data-testid="stMainBlockContainer"] h1 {{ padding-top: 0.25rem; }}
 [data-testid="stCaptionContainer"] {{ font-size: 0.95rem; }}
@@ -43,6 +49,12 @@ def on() -> bool:
 def px(n: int) -> int:
     """An image size in pixels, larger in presenter mode."""
     return int(round(n * SCALE)) if on() else int(n)
+
+
+def thumb(n: int, side: int = 1) -> int:
+    """An image size in pixels for an image ``side`` pixels wide, that presenter mode raises to a whole
+    multiple of ``side`` of at least :data:`THUMB_PX` (nearest-neighbour upscaling keeps pixels square)."""
+    return max(int(n), math.ceil(THUMB_PX / side) * side) if on() else int(n)
 
 
 def font(n: float) -> int:

@@ -43,11 +43,12 @@ def show_image(img: torch.Tensor | np.ndarray, caption: str | None = None, size:
 
 def show_images(images: torch.Tensor | np.ndarray, captions: list[str] | None = None, size: int = 84,
                 label: str | None = None) -> None:
-    """Images side by side at ``size`` pixels, wrapping onto more lines when the page is narrow; ``label``
-    names the row."""
+    """Images side by side at ``size`` pixels (in presenter mode at least presenter.THUMB_PX), wrapping
+    onto more lines when the page is narrow; ``label`` names the row."""
     if label:
         st.caption(label)
-    arrays = [upscale(im, size) for im in images]
+    side = max(upscale(images[0], 0).shape[:2]) if len(images) else 1  # the images' own pixels
+    arrays = [upscale(im, presenter.thumb(size, side)) for im in images]
     if arrays:
         st.image(arrays, caption=captions, width=arrays[0].shape[1], output_format="PNG")
 

@@ -11,6 +11,7 @@ import streamlit as st
 from pages import _link as link
 from pages import _loaders as loaders
 from pages import _nav as nav
+from pages import _presenter as presenter
 from pages._context import Ctx, get_ctx
 from pages._i18n import N_, _, tr_fig
 from pages._link import integer
@@ -24,6 +25,7 @@ from vae.explore.sets import default_projection
 
 PATH_STEPS = 9
 N_PRIOR = 10  # prior samples through both decoders (one row)
+PRESENTER_PRIOR = 8  # the same in presenter mode, where they are larger (one row at 1024 px)
 
 PARAMS = link.declare("ae_vs_vae", [
     integer("seed", "avv_seed", N_("seed"), 0, 1_000_000),
@@ -131,20 +133,22 @@ def prior_samples_through_both(ctx: Ctx, models: dict) -> None:
     st.header(_("2 · Samples from the prior"))
     seed = int(st.number_input(_("Seed"), 0, 1_000_000, 0, key="avv_seed"))
     ae = models["autoencoder"][1]
-    z = prior_samples(N_PRIOR, ae.config.latent_dim, seed=seed)
+    n = PRESENTER_PRIOR if presenter.on() else N_PRIOR
+    z = prior_samples(n, ae.config.latent_dim, seed=seed)
     clf, _why = comparison_model(CLASSIFIER, ae.dataset)
-    for k, (_name, ck) in models.items():
-        imgs = decode(ck.model, z)
-        st.markdown(_("**{model}**: decode(z), z ~ N(0, I)").format(model=shown[k])
-                    + (" · " + _("the classifier's mean confidence {c:.2f}").format(
-                        c=clf.model.embed(imgs)[1].max(1).mean()) if clf else ""))
-        show_images(imgs, size=76)
+    with st.container(key="avv_prior"):  # the tour's focus: the same codes through both decoders
+        for k, (_name, ck) in models.items():
+            imgs = decode(ck.model, z)
+            st.markdown(_("**{model}**: decode(z), z ~ N(0, I)").format(model=shown[k])
+                        + (" · " + _("the classifier's mean confidence {c:.2f}").format(
+                            c=clf.model.embed(imgs)[1].max(1).mean()) if clf else ""))
+            show_images(imgs, size=76)
     holes = {k: gap(name, ck.content_hash, ctx.split) for k, (name, ck) in models.items()}
     st.caption(_("The same {n} codes z ~ N(0, I) into both decoders. Nothing asked the autoencoder's codes "
                  "to fill N(0, I), and they do not: the prior's mass lies where its encoded images put almost no "
                  "probability, KL(prior ‖ aggregate posterior) ≈ {ae:,.0f} nats, against {vae:,.0f} for the VAE, "
                  "whose KL term pulled every q(z|x) towards the prior (section 4).").format(
-        n=N_PRIOR, ae=holes["autoencoder"]["kl"], vae=holes["VAE"]["kl"]))
+        n=n, ae=holes["autoencoder"]["kl"], vae=holes["VAE"]["kl"]))
 
 
 def paths_through_the_gaps(ctx: Ctx, models: dict, encs: dict) -> None:

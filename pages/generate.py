@@ -33,6 +33,17 @@ def grid_scale(ncol: int, width: int, target: int = DISPLAY_WIDTH) -> int:
     return max(1, target // (ncol * (width + 1) + 1))
 
 
+def grid_layout(n: int, width: int, presenting: bool) -> tuple[int, int]:
+    """(columns, nearest-neighbour factor) of the grid of ``n`` samples ``width`` pixels wide: about square;
+    in presenter mode about twice as wide as tall, so that it fits a projector below the tour's bar, with
+    samples of at least presenter.THUMB_PX (a grid wider than the page shrinks to fit it)."""
+    if not presenting:
+        ncol = min(n, max(1, math.ceil(math.sqrt(n))), 10)
+        return ncol, grid_scale(ncol, width)
+    ncol = min(n, max(1, math.ceil(math.sqrt(2 * n))), 12)
+    return ncol, max(grid_scale(ncol, width, presenter.px(DISPLAY_WIDTH)), math.ceil(presenter.THUMB_PX / width))
+
+
 def codes_csv(z: np.ndarray, temperature: float, seed: int) -> str:
     """CSV text: sample, temperature, seed, z0..z{D-1}."""
     buf = io.StringIO()
@@ -72,13 +83,13 @@ def main() -> None:
     n = int(count)
     z = prior_samples(n, ctx.latent_dim, temperature=float(temperature), seed=int(seed))  # (n, D)
     images = ctx.decode(z)  # (n, C, H, W)
-    ncol = min(n, max(1, math.ceil(math.sqrt(n))), 10)
     h, w = ctx.ck.config.image_shape[1:]
-    scale = grid_scale(ncol, w, presenter.px(DISPLAY_WIDTH))
+    ncol, scale = grid_layout(n, w, presenter.on())
     grid = image_grid(images, ncol=ncol, scale=scale)
-    st.image(grid, output_format="PNG", width=grid.width,
-             caption=_("{n} samples · T = {t:g} · seed {seed} · {w}×{h} pixels each, shown ×{scale}").format(
-                 n=n, t=temperature, seed=seed, w=w, h=h, scale=scale))
+    st.container(key="gen_grid").image(  # the tour's focus: samples of the prior
+        grid, output_format="PNG", width=grid.width,
+        caption=_("{n} samples · T = {t:g} · seed {seed} · {w}×{h} pixels each, shown ×{scale}").format(
+            n=n, t=temperature, seed=seed, w=w, h=h, scale=scale))
     if temperature == 0:
         st.info(_("At T = 0 every code is z = 0, the prior's mean, so all samples are the same image."))
 

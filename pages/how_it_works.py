@@ -27,6 +27,8 @@ from vae.explore.latent import COLLAPSED_KL, dims_by_kl, in_use, mean_variance, 
 from vae.model import gaussian_kl
 
 PREFERRED_PARTNER = "fashion-mnist-beta4"
+DIAGRAM_FONT = 15  # the diagram's letters, in its own units (larger in presenter mode)
+PRESENTER_DIAGRAM_PX = 760  # the diagram's width in presenter mode, pixels
 
 PARAMS = link.declare("how_it_works", [
     integer("image", "how_index", N_("image index"), 0, lambda ctx: len(ctx.enc) - 1),
@@ -103,7 +105,7 @@ def diagram_dot(ctx: Ctx, fontsize: int = 15) -> str:
     enc_w, dec_w = (_("{n:,} weights").format(n=n) for n in (n_enc, n_dec))
     enc_label, dec_label, prior_label = _("encoder q(z|x)"), _("decoder p(x|z)"), _("prior p(z) = N(0, I)")
     kl_label = _("KL pulls q(z|x)\\ntowards")
-    small = max(10, fontsize - 3)
+    small = _label_font(fontsize)
     return f"""digraph VAE {{
   rankdir=TB; bgcolor="transparent"; nodesep=0.25; ranksep=0.3;
   node [shape=box, style="rounded,filled", fillcolor="#eef3fb", color="#4a6fa5", fontname="Helvetica",
@@ -124,6 +126,21 @@ def diagram_dot(ctx: Ctx, fontsize: int = 15) -> str:
 }}"""
 
 
+def _label_font(fontsize: int) -> int:
+    """The diagram's edge label: a little smaller than its nodes' text."""
+    return max(10, fontsize - 3)
+
+
+def _diagram(where, dot: str, fontsize: int) -> None:
+    """The Graphviz picture, its letters drawn at the size its boxes were laid out for: Streamlit sets
+    every letter of a Graphviz chart to 0.6 rem, tiny text in boxes laid out for ``fontsize``. In
+    presenter mode it is PRESENTER_DIAGRAM_PX wide, which keeps its letters at 16 px or more."""
+    box = where.container(key="how_diagram")
+    box.html(f"<style>.st-key-how_diagram g.node text {{ font-size: {fontsize}px; }} "
+             f".st-key-how_diagram g.edge text {{ font-size: {_label_font(fontsize)}px; }}</style>")
+    box.graphviz_chart(dot, width=PRESENTER_DIAGRAM_PX if presenter.on() else "stretch")
+
+
 def the_picture(ctx: Ctx) -> None:
     """The diagram with the model's sizes, and what each part does."""
     D = ctx.latent_dim
@@ -132,8 +149,9 @@ def the_picture(ctx: Ctx) -> None:
     decodes = (_("{p} pixel probabilities x̂").format(p=P) if ctx.ck.config.likelihood == "bernoulli" else
                _("{n} numbers that define p(x|z), {k} per pixel value, whose mean is the image x̂").format(n=P * K, k=K))
     st.header(_("1 · Encoder → z → decoder"))
-    pic, words = st.columns([1, 1], gap="large")
-    pic.graphviz_chart(diagram_dot(ctx, presenter.font(15)), width="stretch")
+    # presenter mode: the picture above its words, wide enough for its letters to reach the back row
+    pic, words = (st.container(), st.container()) if presenter.on() else st.columns([1, 1], gap="large")
+    _diagram(pic, diagram_dot(ctx, presenter.font(DIAGRAM_FONT)), presenter.font(DIAGRAM_FONT))
     if ctx.ck.imported:
         pic.caption(_("Per-layer sizes are not shown: an imported ONNX model's graphs hold its weights, not a "
                       "description of its layers."))
@@ -180,7 +198,7 @@ def show_elbo(ctx: Ctx, i: int) -> None:
     as the Map's and every other page's for this image: ``Encoding.estimate``)."""
     D, (_c, _h, _w, P) = ctx.latent_dim, _pixels(ctx)
     est = ctx.enc.estimate(i)
-    with st.container():
+    with st.container(key="how_elbo"):  # the tour's focus on the ELBO of one image
         recon_word, reg_word = _("reconstruction"), _("regulariser")
         st.latex(rf"-\mathrm{{ELBO}}(x) = \underbrace{{-\mathbb{{E}}_{{q(z\mid x)}}\big[\log p(x\mid z)\big]}}_{{\text{{{recon_word}}}}}"
                  rf" + \underbrace{{\mathrm{{KL}}\big(q(z\mid x)\,\|\,p(z)\big)}}_{{\text{{{reg_word}}}}} \;\ge\; -\log p(x)")
@@ -351,11 +369,19 @@ def _beta_side_by_side(ctx: Ctx, other_name: str, other, enc2) -> None:
             "kl": "KL (nats)", "dims_in_use": _("dimensions in use (of {a} / {b})").format(
                 a=ctx.latent_dim, b=other.config.latent_dim)}
     col_a, col_b = f"{ctx.name} (β = {beta:g})", f"{other_name} (β = {other.config.beta:g})"
-    st.dataframe(pd.DataFrame({
-        "": list(rows.values()),
-        col_a: [f"{v1[k]:.1f}" if k != "dims_in_use" else str(int(v1[k])) for k in _KEYS],
-        col_b: [f"{v2[k]:.1f}" if k != "dims_in_use" else str(int(v2[k])) for k in _KEYS],
-    }), hide_index=True, key="how_beta_table")
+    with st.container(key="how_beta"):  # the tour's focus on β: the table, and the dimensions each model uses
+        st.dataframe(pd.DataFrame({
+            "": list(rows.values()),
+            col_a: [f"{v1[k]:.1f}" if k != "dims_in_use" else str(int(v1[k])) for k in _KEYS],
+            col_b: [f"{v2[k]:.1f}" if k != "dims_in_use" else str(int(v2[k])) for k in _KEYS],
+        }), hide_index=True, key="how_beta_table")
+        k1, k2 = st.columns(2)
+        k1.plotly_chart(tr_fig(kl_bars(ctx.kl_per_dim, ctx.active, height=220,
+                                       title=_("KL per dim, {model}").format(model=col_a), font=presenter.font(12))),
+                        key="how_beta_kl_a", config={"displayModeBar": False})
+        k2.plotly_chart(tr_fig(kl_bars(enc2.kl_dims.mean(0), in_use(enc2.kl_dims.mean(0)), height=220,
+                                       title=_("KL per dim, {model}").format(model=col_b), font=presenter.font(12))),
+                        key="how_beta_kl_b", config={"displayModeBar": False})
     st.caption(_("Test-split metrics from each checkpoint's meta.json (`python -m vae evaluate`).") if from_meta
                else _("Computed on the same {n:,} {split}-split images (the checkpoints' meta.json "
                       "files do not both hold evaluation metrics yet).").format(n=len(ctx.enc), split=ctx.split_label))
@@ -366,13 +392,6 @@ def _beta_side_by_side(ctx: Ctx, other_name: str, other, enc2) -> None:
     _row(ctx.data.images[idx])
     _row(ctx.decode(ctx.enc.mu[idx]), [f"β = {beta:g}"] * len(idx))
     _row(rec2, [f"β = {other.config.beta:g}"] * len(idx))
-    k1, k2 = st.columns(2)
-    k1.plotly_chart(tr_fig(kl_bars(ctx.kl_per_dim, ctx.active, height=220,
-                                   title=_("KL per dim, {model}").format(model=col_a), font=presenter.font(12))),
-                    key="how_beta_kl_a", config={"displayModeBar": False})
-    k2.plotly_chart(tr_fig(kl_bars(enc2.kl_dims.mean(0), in_use(enc2.kl_dims.mean(0)), height=220,
-                                   title=_("KL per dim, {model}").format(model=col_b), font=presenter.font(12))),
-                    key="how_beta_kl_b", config={"displayModeBar": False})
 
 
 # -- 6. prior vs encoded data --------------------------------------------------------------------------

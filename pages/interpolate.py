@@ -287,10 +287,11 @@ def _filmstrip(ctx: Ctx, a: End, b: End, codes: np.ndarray, path_kind: str) -> N
     strip = ([a.image] if a.image is not None else []) + list(frames) + ([b.image] if b.image is not None else [])
     caps = ([_("A: original")] if a.image is not None else []) + [f"t = {t:.2f}" for t in ts] \
         + ([_("B: original")] if b.image is not None else [])
-    st.markdown((_("**A** = {a} → **B** = {b}, {n} decoded frames (spherical path)") if path_kind == "slerp"
-                 else _("**A** = {a} → **B** = {b}, {n} decoded frames (linear path)")).format(
-        a=a.label, b=b.label, n=steps))
-    _row(strip, caps, size=int(np.clip(1100 // len(strip), 72, 140)))  # one line on a wide screen
+    with st.container(key="interp_strip"):  # the tour's focus on a walk between two images
+        st.markdown((_("**A** = {a} → **B** = {b}, {n} decoded frames (spherical path)") if path_kind == "slerp"
+                     else _("**A** = {a} → **B** = {b}, {n} decoded frames (linear path)")).format(
+            a=a.label, b=b.label, n=steps))
+        _row(strip, caps, size=int(np.clip(1100 // len(strip), 72, 140)))  # one line on a wide screen
     _scrub(ctx, a.z, b.z, path_kind)
     d1, d2, _rest = st.columns([1, 1, 1])
     scale = _export_scale(ctx)

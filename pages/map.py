@@ -50,6 +50,12 @@ from vae.explore.sets import ALL, default_projection
 from vae.export.tables import latent_table
 
 PREVIEW_PX = 112  # the live preview of the spot under the mouse, pixels
+PRESENTER_POINT_PX = 150  # a clicked point's two images in presenter mode: they and its −ELBO fit a projector
+PRESENTER_PREVIEW_PX = 224  # the same in presenter mode (at least 200 on screen): a back row reads it
+MAP_HEIGHT = 600  # the Plotly map, pixels
+PRESENTER_MAP_HEIGHT = 450  # in presenter mode: the whole map fits a 720-pixel projector below the tour's bar
+LANDSCAPE_TILES = 24  # a 2-D model's decoded plane behind the map: tiles a side
+PRESENTER_LANDSCAPE_TILES = 8  # in presenter mode: tiles of 28 pixels or more at 1024×768, each garment legible from afar
 SHOWN = 12  # images of a box or lasso selection shown with their reconstructions
 
 
@@ -227,7 +233,8 @@ def _view(ctx: Ctx, bundle: MapBundle, method: str, color_by: str, show_prior: b
     background = None
     if method == "latent":
         lo, hi = padded_bounds(coords)
-        background = decoded_grid_background(ctx.decode, lo, hi, n=24)
+        tiles = PRESENTER_LANDSCAPE_TILES if presenter.on() else LANDSCAPE_TILES
+        background = decoded_grid_background(ctx.decode, lo, hi, n=tiles)
     return MapView(
         ctx, bundle, method, color_by, show_prior, n_prior, show_points, canvas,
         grid=None if canvas else spot_grid(coords, 70),
@@ -270,7 +277,8 @@ def _plotly_map(v: MapView) -> canvas_map.Picked:
     fig = latent_map(
         v.bundle.coords, ctx.enc.labels, ctx.class_names, color_by=v.color_by, values=v.values, grid=v.grid,
         prior=v.prior_xy, selected=pin["index"], background=v.background, points=v.show_points,
-        axis_titles=("z0", "z1") if v.method == "latent" else None, height=600,
+        axis_titles=("z0", "z1") if v.method == "latent" else None,
+        height=PRESENTER_MAP_HEIGHT if presenter.on() else MAP_HEIGHT,
         marker_size=5 if presenter.on() else 4, font=presenter.font(12),
     )
     # Streamlit selects a clicked point only outside box/lasso mode: dragging pans, the toolbar has box and
@@ -330,12 +338,14 @@ def _hover_preview(v: MapView, mark: np.ndarray | None) -> None:
         return
     tag = f"{ctx.split}-{len(ctx.enc)}"
     live_decoder.mount("hover", {
-        "decoder": urls["decoder"], "image": live_decoder.image_spec(ctx.ck, presenter.px(PREVIEW_PX)),
+        "decoder": urls["decoder"],
+        "image": live_decoder.image_spec(ctx.ck, PRESENTER_PREVIEW_PX if presenter.on() else PREVIEW_PX),
         "chart": v.chart_key, "mark": None if mark is None else [float(x) for x in mark],
         "map": live_decoder.map_spec(ctx.ck, v.bundle.latent_map, tag, f"{tag}-{v.bundle.cfg.key()}"),
         "text": {"idle": _("Move the mouse over the map: the spot under it is decoded here, in your browser."),
                  "caption": _("under the mouse: ({x}, {y}), decoded in your browser"),
-                 "off": _("The live preview is off: {reason}. Click a spot to decode it on the server.")},
+                 "off": _("The live preview is off: {reason}. Click a spot to decode it on the server."),
+                 "two_fingers": _("Two fingers move the map; one finger scrolls the page.")},
     }, key="map_hover_view")
 
 
@@ -384,12 +394,14 @@ def _point_details(ctx: Ctx, i: int) -> None:
     x = ctx.data.images[i : i + 1]
     recon = ctx.decode(ctx.enc.mu[i : i + 1])
     st.subheader(f"#{i} · {ctx.class_name(i)}")
-    a, b = st.columns(2)
-    with a:
-        show_image(x[0], _("original"))
-    with b:
-        show_image(recon[0], _("reconstruction (decoded μ)"))
-    _point_metrics(ctx.enc.estimate(i), ctx.enc.mse[i])
+    size = PRESENTER_POINT_PX if presenter.on() else None
+    with st.container(key="map_point"):  # the tour's focus on one image: what the model makes of it
+        a, b = st.columns(2)
+        with a:
+            show_image(x[0], _("original"), size)
+        with b:
+            show_image(recon[0], _("reconstruction (decoded μ)"), size)
+        _point_metrics(ctx.enc.estimate(i), ctx.enc.mse[i])
     order = dims_by_kl(ctx.kl_per_dim)
     st.plotly_chart(tr_fig(latent_code_bars(ctx.enc.mu[i], np.exp(0.5 * ctx.enc.logvar[i]), order,
                                             font=presenter.font(12))),

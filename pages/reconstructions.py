@@ -283,10 +283,11 @@ def _reconstruct(ctx: Ctx, idx: np.ndarray, other: Checkpoint | None) -> Compare
 def _grid(ctx: Ctx, c: Compared) -> None:
     """Each image beside its reconstructions, with their −ELBO; the grid as one PNG."""
     per_row, cell = (3, 80) if c.other is not None else (4, CELL)
+    grid = st.container(key="rec_grid")  # the tour's focus: the images and their reconstructions
     if c.other is not None:
-        st.markdown(_("Left to right: **original**, **A = {a}**, **B = {b}**.").format(a=ctx.name, b=c.other.name))
+        grid.markdown(_("Left to right: **original**, **A = {a}**, **B = {b}**.").format(a=ctx.name, b=c.other.name))
     for start in range(0, len(c.idx), per_row):
-        cols = st.columns(per_row)
+        cols = grid.columns(per_row)
         for j in range(min(per_row, len(c.idx) - start)):
             k = start + j
             i = int(c.idx[k])

@@ -13,6 +13,7 @@ import torch
 from pages import _link as link
 from pages import _loaders as loaders
 from pages import _nav as nav
+from pages import _presenter as presenter
 from pages._context import get_ctx
 from pages._i18n import N_, _, ngettext, tr_fig
 from pages._i18n import tr as tr_text
@@ -24,6 +25,10 @@ from vae.explore.figures import latent_code_bars, lines
 from vae.lessons.step import STAGES, StepTrace, trace_training_step
 
 LEARNING_RATES = [1e-4, 5e-4, 2e-3, 1e-2]
+# In presenter mode the stage and its code fit a projector below the tour's bar: z's table and the code
+# scroll within these heights (pixels), and the stage's title is a line of bold text, not a subheader.
+TABLE_PX = {False: 400, True: 140}
+CODE_PX = {False: "content", True: 256}
 
 KEYS = [s.key for s in STAGES]
 
@@ -86,7 +91,7 @@ def show_code(key: str, model) -> None:
     stage = STAGES[KEYS.index(key)]
     for src in stage.sources(model):
         st.caption(tr_text(src.where))
-        st.code(src.text, language="python", wrap_lines=True)
+        st.code(src.text, language="python", wrap_lines=True, height=CODE_PX[presenter.on()])
 
 
 @nav.page("training_step")
@@ -108,13 +113,14 @@ def main() -> None:
     )
     batch, eps_seed, lr = _step_settings(ctx)
     tr = run_step(ctx.name, ctx.ck.content_hash, ctx.split, ctx.limit, batch, eps_seed, lr, 1)
-    key = _stage_picker()
-    left, right = st.columns([1, 1], gap="large")
-    with left:
-        STAGE_VIEWS[key](ctx, tr, batch)
-    with right:
-        st.markdown(_("**The code that computed it**"))
-        show_code(key, ctx.model)
+    with st.container(key="step_stage_view"):  # the tour's focus: the stage picker, the stage beside its code
+        key = _stage_picker()
+        left, right = st.columns([1, 1], gap="large")
+        with left:
+            STAGE_VIEWS[key](ctx, tr, batch)
+        with right:
+            st.markdown(_("**The code that computed it**"))
+            show_code(key, ctx.model)
     st.caption(_("Batch: images {images} · β = {beta:g} · ε seed {seed} · {likelihood} likelihood").format(
         images=", ".join(f"#{i}" for i in batch[:12]) + (" …" if len(batch) > 12 else ""), beta=tr.beta,
         seed=eps_seed, likelihood=likelihood_name(ctx.ck.config.likelihood)))
@@ -138,17 +144,22 @@ def _step_settings(ctx) -> tuple[tuple[int, ...], int, float]:
 def _stage_picker() -> str:
     """Back, the stages (by the part of their title before its colon), Next, and the stage's title."""
     st.session_state.setdefault("step_stage", KEYS[0])
-    b1, b2, b3 = st.columns([1.3, 5, 1.3], vertical_alignment="center")  # "Back" and "Next" fit at 1024 px
-    b1.button(_("Back"), key="step_back", icon=":material/arrow_back:", on_click=_move, args=(-1,),
+    # the stage's own buttons say "stage": the tour's bar has a Back and a Next of its own
+    b1, b2, b3 = st.columns([1.9, 3.8, 1.9], vertical_alignment="center")  # their labels fit at 1024 px
+    b1.button(_("Previous stage"), key="step_back", icon=":material/arrow_back:", on_click=_move, args=(-1,),
               disabled=st.session_state["step_stage"] == KEYS[0], width="stretch")
     with b2:
         short = {s.key: _(s.title).split(":")[0].split("：")[0] for s in STAGES}  # the title before its colon
         key = st.select_slider(_("Stage"), KEYS, key="step_stage", label_visibility="collapsed",
                                format_func=short.get)
-    b3.button(_("Next"), key="step_next", icon=":material/arrow_forward:", on_click=_move, args=(1,),
+    b3.button(_("Next stage"), key="step_next", icon=":material/arrow_forward:", on_click=_move, args=(1,),
               disabled=key == KEYS[-1], width="stretch")
     n = KEYS.index(key)
-    st.subheader(f"{n + 1} / {len(KEYS)} · {_(STAGES[n].title)}")
+    title = f"{n + 1} / {len(KEYS)} · {_(STAGES[n].title)}"
+    if presenter.on():
+        st.markdown(f"**{title}**")
+    else:
+        st.subheader(title)
     return key
 
 
@@ -206,7 +217,7 @@ def _stage_z(ctx, tr: StepTrace, batch: tuple[int, ...]) -> None:
     i = _image_pick(tr)
     st.dataframe(pd.DataFrame({_("dim"): [f"z{j}" for j in range(d)], "μ": tr.mu[i].numpy(),
                                "σ": tr.sigma[i].numpy(), "ε": tr.eps[i].numpy(), "z = μ + σ·ε": tr.z[i].numpy()})
-                 .round(3), hide_index=True, key="step_z_table", height=min(38 + 35 * d, 400))
+                 .round(3), hide_index=True, key="step_z_table", height=min(38 + 35 * d, TABLE_PX[presenter.on()]))
     st.markdown(_("‖z − μ‖ = {dist:.3f} for image {i}: the noise moves the code "
                   "by about σ in every dimension.").format(dist=float((tr.z[i] - tr.mu[i]).norm()), i=i))
 

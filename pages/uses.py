@@ -11,6 +11,7 @@ import torch
 from pages import _link as link
 from pages import _loaders as loaders
 from pages import _nav as nav
+from pages import _presenter as presenter
 from pages._context import Ctx, get_ctx
 from pages._i18n import N_, _, join_list, tr, tr_fig
 from pages._link import integer, number, one_of
@@ -73,14 +74,23 @@ def main() -> None:
     beyond_images()
 
 
+def _controls_and_strips():
+    """Where a use's controls and metrics go, and where its strips of images go: side by side (the metrics'
+    labels fit at 1024 px with the sidebar open); in presenter mode the strips take the page's width below
+    the controls, so that a strip of N_BATCH images at presenter.THUMB_PX stays on one line."""
+    if presenter.on():
+        return st.container(), st.container()
+    return st.columns([1.5, 3])
+
+
 def denoising(ctx: Ctx, x: torch.Tensor, start: int) -> None:
     """Noise added to the images, then encoded and decoded; where encode → decode starts to pay."""
     st.header(_("1 · Denoising"))
-    c1, c2 = st.columns([1.5, 3])  # its metrics' labels fit at 1024 px with the sidebar open
+    c1, c2 = _controls_and_strips()
     std = float(c1.slider(_("Noise σ"), 0.0, 1.0, 0.4, 0.05, key="uses_noise"))
     noisy = uses.add_noise(x, std, seed=start)
     clean = uses.denoise(ctx.model, noisy)
-    with c2:
+    with c2, st.container(key="uses_denoise"):  # the tour's focus: the images, noisy and denoised
         show_images(x, size=72, label=_("Originals"))
         show_images(noisy, size=72, label=_("With noise, σ = {std:g}").format(std=std))
         show_images(clean, size=72, label=_("Encoded, then decoded"))
@@ -108,7 +118,7 @@ def denoising(ctx: Ctx, x: torch.Tensor, start: int) -> None:
 def inpainting(ctx: Ctx, x: torch.Tensor, start: int) -> None:
     """A region hidden, then filled in by rounds of encode → decode that keep the known pixels."""
     st.header(_("2 · Inpainting"))
-    c1, c2 = st.columns([1.5, 3])  # its metrics' labels fit at 1024 px with the sidebar open
+    c1, c2 = _controls_and_strips()
     kind = c1.selectbox(_("Hide"), uses.MASKS, key="uses_mask", format_func=mask_labels().get)
     iters = int(c1.slider(_("Rounds of encode → decode"), 0, 50, 20, key="uses_iters"))
     known = uses.mask(kind, tuple(ctx.ck.config.image_shape), seed=start)

@@ -8,6 +8,7 @@ import streamlit as st
 
 from pages import _link as link
 from pages import _nav as nav
+from pages import _presenter as presenter
 from pages._context import Ctx, get_ctx
 from pages._i18n import N_, _, tr_fig
 from pages._link import integer
@@ -21,6 +22,8 @@ from vae.explore.figures import grouped_bars
 from vae.explore.latent import decode, image_elbo, prior_samples
 
 IWAE_K = 200  # importance samples for one image's likelihood bound (fast enough to run live)
+N_SAMPLES = 16  # samples of each model side by side
+PRESENTER_SAMPLES = 8  # in presenter mode, at presenter.THUMB_PX or more: they fit a projector below the tour's bar
 SETS = ("test images", "VAE samples", "GAN samples", "VAE reconstructions")  # the report's keys
 SET_LABELS = dict(zip(SETS, (N_("test images"), N_("VAE samples"), N_("GAN samples"), N_("VAE reconstructions")),
                       strict=True))
@@ -65,16 +68,17 @@ def main() -> None:
 
 
 def samples(ctx: Ctx, gan: ModelFolder) -> None:
-    """16 samples of each model, from the same seed."""
+    """Samples of each model, from the same seed (fewer, larger ones in presenter mode)."""
     st.header(_("1 · Samples"))
     seed = int(st.number_input(_("Seed"), 0, 1_000_000, 0, key="gan_seed"))
-    left, right = st.columns(2, gap="large")
+    n = PRESENTER_SAMPLES if presenter.on() else N_SAMPLES
+    left, right = st.container(key="gan_samples").columns(2, gap="large")  # the tour's focus: both models' samples
     with left:
         st.markdown(_("**VAE**: decode(z), z ~ N(0, I) ({d} numbers)").format(d=ctx.latent_dim))
-        show_images(decode(ctx.model, prior_samples(16, ctx.latent_dim, seed=seed)), size=64)
+        show_images(decode(ctx.model, prior_samples(n, ctx.latent_dim, seed=seed)), size=64)
     with right:
         st.markdown(_("**GAN**: G(z), z ~ N(0, I) ({d} numbers)").format(d=gan.config.noise_dim))
-        show_images(gan.model.sample(16, seed=seed), size=64)
+        show_images(gan.model.sample(n, seed=seed), size=64)
 
 
 def measured(ctx: Ctx, gan: ModelFolder, clf: ModelFolder) -> None:

@@ -78,8 +78,9 @@ def blur(ctx: Ctx) -> None:
     recon = model.reconstruct(x)
     s_real, s_rec = float(sharpness(x).mean()), float(sharpness(recon).mean())
     s_prior = float(sharpness(decode(model, prior_samples(N_SHARP, ctx.latent_dim))).mean())
-    show_images(x[:8], size=72, label=_("Originals"))
-    show_images(recon[:8], size=72, label=_("Their reconstructions"))
+    with st.container(key="weak_blur"):  # the tour's focus: images beside their blurry reconstructions
+        show_images(x[:8], size=72, label=_("Originals"))
+        show_images(recon[:8], size=72, label=_("Their reconstructions"))
     gan, _why = comparison_model(GAN, ctx.ck.dataset)
     clf, _why = comparison_model(CLASSIFIER, ctx.ck.dataset)
     gan_line = ""

@@ -373,7 +373,7 @@ def _what_the_model_sees(ctx: Ctx, picture: Picture, res: dict) -> None:
     prep = picture.prep
     c, h, w = ctx.ck.config.image_shape
     st.subheader(_("What the model sees"))
-    a, b, r = st.columns(3)
+    a, b, r = st.container(key="img_sees").columns(3)  # the tour's focus on an image from outside
     with a:
         show(preview(prep.original), _("original: {source}").format(source=picture.source[:60]))
     with b:

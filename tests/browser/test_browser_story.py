@@ -41,12 +41,12 @@ def wait_story_end(pg, name: str) -> None:
 
 def test_training_step_next_shows_the_encoder_and_its_code(page, server):  # noqa: F811
     open_story(page, server, "training_step")
-    page.get_by_role("button", name="Next").click()
+    page.get_by_role("button", name="Next stage").click()
     page.get_by_text("2 / 9 · Encoder: μ and σ").wait_for(timeout=60_000)
     wait_app(page)
     assert page.locator('[data-testid="stCode"]').filter(has_text="def encode(self").count() == 1
     assert page.get_by_text("vae/model.py, lines").count() >= 1
-    page.get_by_role("button", name="Back").click()
+    page.get_by_role("button", name="Previous stage").click()
     page.get_by_text("1 / 9 · A batch of images x").wait_for(timeout=60_000)
     wait_app(page)
     assert_page_ok(page, "training_step")

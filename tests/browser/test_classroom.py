@@ -4,7 +4,11 @@
   the clicked point's ring entered the figure one rerun late, so the drag's rerun drew a new chart).
 - The clicked point is marked at once, and the chart (its tool, its selection) survives the reruns.
 - The tour walks every step with Next, each on its page, in its state, without an exception,
-  and nothing on it is cut off in presenter mode at 1024×768 or 1400×1000 (test_layout.py's checks).
+  and nothing on it is cut off in presenter mode at 1024×768 or 1280×720 (test_layout.py's checks);
+  each step opens with its figure (its focus, pages/_tour_steps.py) whole in the window below the tour's
+  bar, at both sizes, and at 1024×768 what a back row must read is large enough (thumbnails, the How it
+  works diagram's letters, the 2-D landscape's tiles, the map's hover preview; no strip of images that
+  leaves one alone on a row).
 - A link opened in a new tab shows the same Map.
 """
 
@@ -14,9 +18,9 @@ import math
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from browser_helpers import ARTIFACTS, MAP_INFO_JS, VIEWPORT, goto, map_info, shot, wait_app
+from browser_helpers import ARTIFACTS, MAP_INFO_JS, VIEWPORT, goto, map_info, playwright_api, shot, wait_app
 from pagecheck import assert_page_ok
-from test_layout import SIZES, check, page_heading, page_ready, resize
+from test_layout import check, page_heading, page_ready, resize
 
 CHART = "() => [...document.querySelectorAll('.js-plotly-plot')].find(g => (g._fullData || []).length > 3)"
 PLOT_BOX_JS = f"""() => {{
@@ -217,30 +221,131 @@ def test_a_shared_map_link_opens_the_same_map(browser, server):
 
 
 # -- the guided tour -------------------------------------------------------------------------------
-#: step -> (docs/screenshots/ name, what to scroll into view first)
-README_STEPS = {2: ("presenter-map-point", ".js-plotly-plot"), 8: ("presenter-interpolate", '[data-testid="stImage"]')}
+TOUR_SIZES = [(1024, 768), (1280, 720)]  # a projector, and a laptop's screen on one
+README_STEPS = {2: "presenter-map-point", 8: "presenter-interpolate"}  # step -> its docs/screenshots/ name
+THUMB_PX, DIAGRAM_TEXT_PX, TILE_PX, PREVIEW_PX = 96, 16, 28, 200  # what a back row reads, at 1024 px wide
 
 
 def step_shot(pg, k: int, page: str) -> None:
-    """The tour step's screenshot: the README's for README_STEPS, else one in tests/artifacts/."""
+    """The tour step as it opens (tests/artifacts/tour-KK-page.png), and the README's for README_STEPS."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / f"tour-{k:02d}-{page}.png"))
     if k in README_STEPS:
-        pg.wait_for_function("() => [...document.images].every(i => i.complete)")
-        name, target = README_STEPS[k]
-        pg.locator(target).first.evaluate("e => e.scrollIntoView({block: 'center'})")
-        pg.wait_for_timeout(300)
-        shot(pg, name)
-    else:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        pg.screenshot(path=str(ARTIFACTS / f"tour-{k:02d}-{page}.png"))
+        shot(pg, README_STEPS[k])
+
+
+#: The step's focus (the first of its selectors drawn on the page), the tour bar's bottom and the window
+FOCUS_JS = """
+(sels) => {
+  let el = null, sel = null;
+  for (const s of sels) {
+    el = [...document.querySelectorAll(s)].find(e => { const r = e.getBoundingClientRect(); return r.width >= 1 && r.height >= 1; });
+    if (el) { sel = s; break; }
+  }
+  const bar = document.querySelector('.st-key-tour_bar');
+  const b = bar ? bar.getBoundingClientRect().bottom : 0;
+  const r = el && el.getBoundingClientRect();
+  const box = r && [r.left, r.top, r.right, r.bottom].map(Math.round);
+  const inView = !!r && r.top >= b - 0.5 && r.bottom <= innerHeight + 0.5 && r.left >= -0.5 && r.right <= innerWidth + 0.5;
+  return {sel, box, bar: Math.round(b), window: [innerWidth, innerHeight], inView};
+}
+"""
+
+
+def focus_in_view(pg, k: int, step, size: tuple[int, int]) -> list[str]:
+    """Wait until the step's focus is whole in the window below the tour's bar; what is wrong if it is not."""
+    where = f"step {k} ({step.page}) at {size[0]}×{size[1]}"
+    try:
+        pg.wait_for_function(f"(sels) => ({FOCUS_JS})(sels).inView", arg=list(step.focus), timeout=20_000)
+        return []
+    except playwright_api.TimeoutError:
+        seen = pg.evaluate(FOCUS_JS, list(step.focus))
+        pg.screenshot(path=str(ARTIFACTS / f"focus-{k:02d}-{step.page}-{size[0]}x{size[1]}.png"))
+        if seen["box"] is None:
+            return [f"{where}: no focus {list(step.focus)} drawn on the page"]
+        return [f"{where}: the focus {seen['sel']} at {seen['box']} (left, top, right, bottom) is not whole in the "
+                f"window {seen['window']} below the tour's bar (bottom {seen['bar']})"]
+
+
+#: What a back row must read, measured on the page as drawn (CSS pixels on screen)
+BACK_ROW_JS = """
+async () => {
+  const main = document.querySelector('[data-testid=stMain]');
+  const shown = e => { const r = e.getBoundingClientRect(); return r.width >= 1 && r.height >= 1 && !e.closest('details:not([open])'); };
+  const thumbs = [...main.querySelectorAll('[data-testid=stImage] img')].filter(shown)
+    .map(i => ({w: i.getBoundingClientRect().width, src: i.src.slice(-40)}));
+  // a list of images (one st.image call) whose last row holds one image alone
+  const orphans = [];
+  for (const frame of main.querySelectorAll('[data-testid=stFullScreenFrame] > div')) {
+    const imgs = [...frame.children].filter(c => c.matches('[data-testid=stImage]') && shown(c));
+    if (imgs.length < 2) continue;
+    const rows = {};
+    for (const c of imgs) { const t = Math.round(c.getBoundingClientRect().top / 4); rows[t] = (rows[t] || 0) + 1; }
+    const counts = Object.keys(rows).sort((a, b) => a - b).map(t => rows[t]);
+    if (counts.length > 1 && counts.includes(1)) orphans.push(counts.join(' + '));
+  }
+  const diagram = [...main.querySelectorAll('[data-testid=stGraphVizChart] svg text')].map(t => {
+    const m = t.getScreenCTM(); return parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b); });
+  const preview = [...main.querySelectorAll('.st-key-map_hover_view canvas')].filter(shown)
+    .map(c => c.getBoundingClientRect().width);
+  let landscape = null;  // a 2-D model's decoded plane behind the map: its size on screen, and its picture's
+  const gd = [...main.querySelectorAll('.js-plotly-plot')].find(g => g._fullLayout && (g._fullLayout.images || []).length);
+  if (gd) {
+    const im = gd._fullLayout.images[0], xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, pic = new Image();
+    pic.src = im.source; await pic.decode();
+    landscape = {w: Math.abs(xa.l2p(im.x + im.sizex) - xa.l2p(im.x)), h: Math.abs(ya.l2p(im.y) - ya.l2p(im.y - im.sizey)),
+                 natural: [pic.naturalWidth, pic.naturalHeight]};
+  }
+  return {thumbs, orphans, diagram, preview, landscape};
+}
+"""
+
+
+def back_row(pg, k: int, step, size: tuple[int, int]) -> list[str]:
+    """What a back row cannot read on the step's page, in presenter mode (sizes at 1024 px wide; no lone image
+    on a row of a strip at any width)."""
+    from pages.generate import grid_layout
+
+    where = f"step {k} ({step.page}) at {size[0]}×{size[1]}"
+    if step.page == "map" and size[0] == 1024:  # the hover preview: the mouse over the map, the decoder ready
+        pg.wait_for_function("() => window.__vaeLive && (window.__vaeLive.ready.hover || window.__vaeLive.failures.hover)",
+                             timeout=120_000)
+        area = pg.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+        for i in range(12):  # a short stroke across the middle of the map (the preview shows the hint before it)
+            pg.mouse.move(area["x"] + area["width"] * (0.4 + 0.02 * i), area["y"] + area["height"] * 0.5)
+            pg.wait_for_timeout(30)
+        pg.wait_for_function("() => [...document.querySelectorAll('.st-key-map_hover_view canvas')]"
+                             ".some(c => c.getBoundingClientRect().width > 0)", timeout=60_000)
+    seen = pg.evaluate(BACK_ROW_JS)
+    found = [f"{where}: a strip of images wraps one onto its own row ({rows})" for rows in seen["orphans"]]
+    if size[0] != 1024:
+        return found
+    side = 28 if step.params.get("ckpt", "fashion-mnist").startswith("fashion-mnist") else 8  # the images' pixels
+    for t in seen["thumbs"]:
+        w = t["w"] / grid_layout(int(step.params["n"]), side, True)[0] if step.page == "generate" and t["w"] > 500 \
+            else t["w"]  # the grid of samples: one picture of many
+        if w < THUMB_PX - 0.5:
+            found.append(f"{where}: an image {w:.0f} px wide (…{t['src']}), under {THUMB_PX}")
+    if seen["diagram"] and min(seen["diagram"]) < DIAGRAM_TEXT_PX - 0.05:
+        found.append(f"{where}: the diagram's letters are {min(seen['diagram']):.1f} px, under {DIAGRAM_TEXT_PX}")
+    if seen["preview"] and max(seen["preview"]) < PREVIEW_PX:
+        found.append(f"{where}: the hover preview is {max(seen['preview']):.0f} px, under {PREVIEW_PX}")
+    if seen["landscape"]:
+        ls = seen["landscape"]
+        tile = min(ls["w"] / (ls["natural"][0] / side), ls["h"] / (ls["natural"][1] / side))
+        if tile < TILE_PX:
+            found.append(f"{where}: the decoded landscape's tiles are {tile:.1f} px, under {TILE_PX}")
+    return found
 
 
 def test_the_tour_walks_every_step(browser, server):
     """The lecturer's path: the presenter link, then Next through every step, each on its page, in
     its state; and, at each step, test_layout's checks in presenter mode at both sizes (each step
-    opened at one, then resized to the other; alternating), so that nothing a class sees is cut off."""
+    opened at one, then resized to the other; alternating), so that nothing a class sees is cut off;
+    the step's focus whole in the window, and what a back row reads large enough."""
     from pages._tour_steps import STEPS
 
-    ctx = browser.new_context(viewport={"width": SIZES[0][0], "height": SIZES[0][1]})
+    ctx = browser.new_context(viewport={"width": TOUR_SIZES[0][0], "height": TOUR_SIZES[0][1]})
     pg = ctx.new_page()
     pg.set_default_timeout(240_000)
     found = []
@@ -249,12 +354,12 @@ def test_the_tour_walks_every_step(browser, server):
         assert pg.locator('[data-testid="stSidebar"]').get_attribute("data-collapsed") == "true", "presenter mode"
         page_ready(pg, "the Tour page", "tour")
         shot(pg, "tour")  # the README's pictures (make screenshots): the Tour page, and two steps below
-        found += check(pg, "tour", SIZES[0], True)
-        resize(pg, *SIZES[1])
-        found += check(pg, "tour", SIZES[1], True)
+        found += check(pg, "tour", TOUR_SIZES[0], True)
+        resize(pg, *TOUR_SIZES[1])
+        found += check(pg, "tour", TOUR_SIZES[1], True)
         pg.get_by_role("button", name="Start the tour").click()
         for k, step in enumerate(STEPS, start=1):
-            sizes = SIZES[::-1] if k % 2 else SIZES  # step 1 opens at SIZES[1], where the Tour page ended
+            sizes = TOUR_SIZES[::-1] if k % 2 else TOUR_SIZES  # step 1 opens at TOUR_SIZES[1], where the Tour page ended
             pg.wait_for_function("(k) => [...document.querySelectorAll('[data-testid=stMain] strong')]"
                                  ".some(e => e.innerText.startsWith(`Tour · step ${k} of`))", arg=k)
             wait_app(pg)
@@ -274,7 +379,9 @@ def test_the_tour_walks_every_step(browser, server):
                 if n:
                     resize(pg, *size)
                 found += check(pg, f"step {k} ({step.page})", size, True)
-                if size == SIZES[0]:  # the step's picture at 1024×768 (the README's, as it shows them)
+                found += focus_in_view(pg, k, step, size)
+                found += back_row(pg, k, step, size)
+                if size == TOUR_SIZES[0]:  # the step as it opens at 1024×768 (the README's pictures too)
                     step_shot(pg, k, step.page)
             nxt = pg.locator(".st-key-tour_bar").get_by_role("button", name="Next")  # One training step has its own
             if k < len(STEPS):
@@ -287,4 +394,4 @@ def test_the_tour_walks_every_step(browser, server):
         assert pg.locator(".st-key-tour_bar").count() == 0 and "tour=" not in href(pg)
     finally:
         ctx.close()
-    assert not found, "cut off:\n" + "\n".join(found)
+    assert not found, "cut off, out of view or too small:\n" + "\n".join(found)
