@@ -81,6 +81,7 @@ def _map_text(n: int) -> dict:
             "points": _("{n} images in view · drag to pan · scroll to zoom · double-click to reset"),
             "failed": _("The map positions could not be loaded: {reason}"),
             "toggle": _("Show or hide this class"), "overlay": _("prior samples z ~ N(0, I)"),
+            "two_fingers": _("Two fingers move the map; one finger scrolls the page."),
             "tools": {"pan": _("Pan, and click a point or an empty spot"), "box": _("Box select"),
                       "lasso": _("Lasso select")}}
 

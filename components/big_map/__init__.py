@@ -33,7 +33,7 @@ EXPLORE_POINTS_BELOW = 100_000  # the same on the explore map: 70,000 images are
 #: Explore sets larger than this are drawn by the canvas map instead of Plotly (VAE_MAP_CANVAS_ABOVE
 #: lowers it, for tests on small sets).
 CANVAS_ABOVE = 20_000
-JS_MODULES = ("raster.js", "selection.js", "big_map.js")
+JS_MODULES = ("../live_decoder/touch.js", "raster.js", "selection.js", "big_map.js")  # touch: shared with the Plotly map
 KINDS = ("point", "spot", "prior", "box", "lasso")
 
 _component = st.components.v2.component(

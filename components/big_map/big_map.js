@@ -11,7 +11,11 @@
 // them; what the user picked is the state value `pick`, kept across reruns: {kind: "point",
 // index} | {kind: "spot", xy} | {kind: "prior", index} | {kind: "box" | "lasso", polygon}. The
 // selection is marked here at once (selection.js; the server finds the same points with its twin).
+//
+// Touch: one finger belongs to the page (a swipe scrolls it, a tap is a click), two fingers pan and
+// pinch-zoom the map; with the box or lasso tool, one finger draws.
 
+import { SWIPE_PX, gestureRange, showHint, twoFingers } from "../live_decoder/touch.js";
 import { buildIndex, nearest, rasterize, sorted } from "./raster.js";
 import { boxPolygon, insidePolygon } from "./selection.js";
 
@@ -191,6 +195,7 @@ export default function (component) {
   const setTool = (t) => {
     state.tool = t;
     canvas.style.cursor = t === "pan" ? "grab" : "crosshair";
+    canvas.style.touchAction = t === "pan" ? "pan-x pan-y" : "none"; // one finger scrolls the page, or draws
     for (const b of tools.querySelectorAll("button")) b.setAttribute("aria-pressed", String(b.dataset.tool === t));
   };
   if (data.explore) {
@@ -264,9 +269,19 @@ export default function (component) {
   };
   let drag = null;
   const onDown = (e) => {
-    drag = { x: e.clientX, y: e.clientY, view: { ...state.view }, moved: false, tool: data.explore ? state.tool : "pan" };
+    const tool = data.explore ? state.tool : "pan";
+    const finger = e.pointerType === "touch" && tool === "pan"; // the page scrolls under it; a tap clicks
+    if (drag && drag.finger) {
+      drag = null; // a second finger: the two-finger gesture's
+      return;
+    }
+    drag = { x: e.clientX, y: e.clientY, view: { ...state.view }, moved: false, tool, finger };
     if (drag.tool !== "pan") shape = [at(e)];
-    canvas.setPointerCapture(e.pointerId);
+    if (!finger) canvas.setPointerCapture(e.pointerId);
+  };
+  const onCancel = () => {
+    drag = null; // the browser took the touch (it scrolls the page)
+    shape = null;
   };
   const onMove = (e) => {
     if (!drag) return;
@@ -274,6 +289,13 @@ export default function (component) {
     const dx = e.clientX - drag.x;
     const dy = e.clientY - drag.y;
     if (Math.abs(dx) + Math.abs(dy) > 3) drag.moved = true;
+    if (drag.finger) {
+      if (Math.hypot(dx, dy) > SWIPE_PX && !drag.told) {
+        drag.told = true;
+        showHint(root.querySelector(".vae-big-map-stage"), data.text.two_fingers);
+      }
+      return;
+    }
     if (drag.tool === "box") {
       const [x0, y0] = shape[0];
       const [x1, y1] = at(e);
@@ -344,9 +366,23 @@ export default function (component) {
     state.view = fit(home, w, h);
     request();
   };
+  let pinched = null; // the view when two fingers came down
+  const stopTwo = twoFingers(canvas, (g) => {
+    if (!pinched || (data.explore && state.tool !== "pan")) return;
+    const [w, h] = size();
+    const r = canvas.getBoundingClientRect();
+    const [x0, x1] = gestureRange([pinched.x0, pinched.x1], r.left, w, g.x0, g.x, g.scale, false);
+    const [y0, y1] = gestureRange([pinched.y0, pinched.y1], r.top, h, g.y0, g.y, g.scale, true);
+    state.view = { x0, x1, y0, y1 };
+    request();
+  }, () => {
+    drag = null;
+    pinched = { ...state.view };
+  });
   canvas.addEventListener("pointerdown", onDown);
   canvas.addEventListener("pointermove", onMove);
   canvas.addEventListener("pointerup", onUp);
+  canvas.addEventListener("pointercancel", onCancel);
   canvas.addEventListener("wheel", onWheel, { passive: false });
   canvas.addEventListener("dblclick", onDouble);
   const resize = new ResizeObserver(() => request());
@@ -391,6 +427,8 @@ export default function (component) {
     canvas.removeEventListener("pointerdown", onDown);
     canvas.removeEventListener("pointermove", onMove);
     canvas.removeEventListener("pointerup", onUp);
+    canvas.removeEventListener("pointercancel", onCancel);
+    stopTwo();
     canvas.removeEventListener("wheel", onWheel);
     canvas.removeEventListener("dblclick", onDouble);
   };

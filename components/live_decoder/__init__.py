@@ -55,9 +55,9 @@ RUNTIME_MODULE = "ort.wasm.bundle.min.mjs"
 RUNTIME_WASM = "ort-wasm-simd-threaded.wasm"
 #: The component's ES modules, each after the ones it imports; the last holds the default export.
 JS_MODULES = ("runtime.js", "pixels.js", "runner.js", "view.js", "latent_map.js", "sliders.js", "scrub.js",
-              "hover.js", "draw.js", "live_decoder.js")
+              "touch.js", "hover.js", "draw.js", "live_decoder.js")
 
-_IMPORT = re.compile(r'^import \{[^}]*\} from "\./[a-z_]+\.js";\n', re.M)
+_IMPORT = re.compile(r'^import \{[^}]*\} from "\.\.?/[a-z_/]+\.js";\n', re.M)
 _EXPORT = re.compile(r"^export (?=(?:async )?function |const |class |let )", re.M)
 
 
@@ -67,7 +67,9 @@ def bundle_js(folder: Path = HERE, modules: tuple[str, ...] = JS_MODULES) -> str
 
     Each file is a real module (an editor or ``node --check`` reads it as one); here they are
     joined in dependency order, their imports of one another dropped and their named exports
-    made plain declarations. No build tool and no Node: this is all the "build" there is.
+    made plain declarations. A name may reach into a sibling component's folder
+    (``"../live_decoder/touch.js"``), imported by that path. No build tool and no Node: this is all
+    the "build" there is.
     """
     parts = []
     for name in modules:

@@ -15,6 +15,7 @@ import { LIVE, decode, loadAsset, loadSession, reasonOf, whenLoaded } from "./ru
 import { paint, toBytes } from "./pixels.js";
 import { loadLatentMap } from "./latent_map.js";
 import { ensureRoot, setLive } from "./view.js";
+import { plotlyTouch } from "./touch.js";
 
 const HOVER_HTML = `
   <div class="vae-live-view vae-live-hover">
@@ -148,15 +149,26 @@ export function mountHover(parent, data) {
     f("plotly_relayout", redraw);
     f("plotly_afterplot", redraw);
   };
+  // a finger that touches the map: the spot under it (touch has no hover)
+  const onTouch = (e) => e.pointerType === "touch" && onMove(e);
+  let untouch = null;
+  const unlisten = () => {
+    if (gd) gd.removeEventListener("pointermove", onMove, true);
+    if (gd) gd.removeEventListener("pointerdown", onTouch, true);
+    if (untouch) untouch();
+    untouch = null;
+    listen(false);
+  };
   // the chart may be drawn (or redrawn) after this mount: find it, and find it again when replaced
   const attach = () => {
     const div = document.querySelector(`.st-key-${CSS.escape(data.chart)} .js-plotly-plot`)
       || document.querySelector(`.st-key-${CSS.escape(data.chart)} .vae-big-map`);
     if (div !== gd) {
-      if (gd) gd.removeEventListener("pointermove", onMove, true);
-      listen(false);
+      unlisten();
       gd = div;
       if (gd) gd.addEventListener("pointermove", onMove, true);
+      if (gd) gd.addEventListener("pointerdown", onTouch, true);
+      if (gd && !gd.__vaeMapPoint) untouch = plotlyTouch(gd, data.text.two_fingers); // the canvas map has its own
       listen(true);
     }
     if (gd && gd._fullLayout && gd._fullLayout.xaxis) redraw();
@@ -174,7 +186,6 @@ export function mountHover(parent, data) {
   return () => {
     clearInterval(timer);
     runner.stop();
-    if (gd) gd.removeEventListener("pointermove", onMove, true);
-    listen(false);
+    unlisten();
   };
 }

@@ -4,7 +4,7 @@
 import { Runner, noteInput, statsFor } from "./runner.js";
 import { LIVE, decode, loadSession, reasonOf } from "./runtime.js";
 import { paint, toBytes } from "./pixels.js";
-import { watchSliders } from "./sliders.js";
+import { floatingCopy, watchSliders } from "./sliders.js";
 import { ensureRoot, setLive, showServerView } from "./view.js";
 
 /**
@@ -48,6 +48,7 @@ export function mountScrub(parent, data) {
   if (el.matches(".vae-live:not(.vae-live--waiting):not(.vae-live--off)")) showServerView(data.hide, false);
   const image = el.querySelector(".vae-live-image");
   const caption = el.querySelector('[data-role="caption"]');
+  const floating = floatingCopy(image); // the image in view while a finger scrubs
   const server = el.querySelector(".vae-live-server");
   if (server.getAttribute("src") !== data.server) server.src = data.server;
   server.title = data.text.server;
@@ -60,6 +61,7 @@ export function mountScrub(parent, data) {
     async (req) => toBytes(await decode(model, req.z)),
     (bytes, req) => {
       paint(image, bytes, data.image.shape, data.image.factor);
+      floating.draw();
       caption.textContent = data.text.caption.replace("{t}", req.at.toFixed(2));
       LIVE.last.scrub = { t: req.at, z: Array.from(req.z) };
       setLive(el, data, null);
@@ -84,6 +86,7 @@ export function mountScrub(parent, data) {
       tInput = time;
       seq = noteInput(stats, time);
     },
+    floating.follow,
   );
   loadSession(data.runtime, data.decoder).then((m) => {
     model = m;
@@ -92,6 +95,7 @@ export function mountScrub(parent, data) {
   return () => {
     runner.stop();
     stop();
+    floating.remove();
     showServerView(data.hide, true);
   };
 }

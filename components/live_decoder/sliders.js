@@ -38,9 +38,11 @@ export function dragValue(drag, x) {
  * @param {Object<string, number>} labels aria-label -> index
  * @param {(values: Object<number, number>) => void} changed
  * @param {(t: number) => void} input
+ * @param {(y: number|null) => void} [dragging] a pointer drag of one of them: its clientY as it moves;
+ *   null when it ends
  * @returns {() => void} stops watching
  */
-export function watchSliders(labels, changed, input) {
+export function watchSliders(labels, changed, input, dragging) {
   const values = {};
   let last = "";
   const emit = () => {
@@ -76,14 +78,17 @@ export function watchSliders(labels, changed, input) {
     input(e.timeStamp);
     values[drag.k] = dragValue(drag, e.clientX);
     emit();
+    if (dragging) dragging(e.clientY);
   };
   const onMove = (e) => {
     if (!drag) return;
     input(e.timeStamp);
     values[drag.k] = dragValue(drag, e.clientX);
     emit();
+    if (dragging) dragging(e.clientY);
   };
   const onUp = () => {
+    if (drag && dragging) dragging(null);
     drag = null;
     requestAnimationFrame(read); // from now on the slider's own value counts
   };
@@ -106,6 +111,56 @@ export function watchSliders(labels, changed, input) {
     document.removeEventListener("pointercancel", onUp, true);
     document.removeEventListener("keydown", onKey, true);
   };
+}
+
+const FLOAT_LINGER_MS = 1200; // the floating copy stays this long after the drag, showing where it ended
+const FLOAT_MAX_PX = 200; // its largest side, pixels (at most 45% of the window's width)
+
+/**
+ * A copy of `image` that floats over the page while a slider is dragged and the image itself is
+ * mostly out of view (a phone, where the image is far above the slider under the finger): in the
+ * window's top right corner, or its bottom right when the finger is in the top half.
+ * @param {HTMLCanvasElement} image
+ * @returns {{follow: (y: number|null) => void, draw: () => void, remove: () => void}}
+ */
+export function floatingCopy(image) {
+  const box = document.createElement("div");
+  box.className = "vae-live-float";
+  box.hidden = true;
+  box.setAttribute("aria-hidden", "true"); // a copy of an image the page already has
+  const copy = document.createElement("canvas");
+  box.appendChild(copy);
+  document.body.appendChild(box); // fixed to the window, whatever the page's containers do
+  let timer = 0;
+  const inView = () => {
+    const r = image.getBoundingClientRect();
+    const seen = Math.max(0, Math.min(r.bottom, window.innerHeight) - Math.max(r.top, 0));
+    return r.height > 0 && seen >= 0.6 * r.height;
+  };
+  const draw = () => {
+    if (box.hidden || !image.width) return;
+    if (copy.width !== image.width || copy.height !== image.height) [copy.width, copy.height] = [image.width, image.height];
+    copy.getContext("2d").drawImage(image, 0, 0);
+  };
+  const follow = (y) => {
+    clearTimeout(timer);
+    if (y === null) {
+      timer = setTimeout(() => (box.hidden = true), FLOAT_LINGER_MS);
+      return;
+    }
+    if (inView() || !image.width) {
+      box.hidden = true;
+      return;
+    }
+    const side = Math.min(FLOAT_MAX_PX, 0.45 * window.innerWidth, image.width);
+    copy.style.width = `${side}px`;
+    box.classList.toggle("vae-live-float--bottom", y < window.innerHeight / 2);
+    if (box.hidden) {
+      box.hidden = false;
+      draw();
+    }
+  };
+  return { follow, draw, remove: () => (clearTimeout(timer), box.remove()) };
 }
 
 const SLIDERS_HTML = `
@@ -135,6 +190,7 @@ export function mountSliders(parent, data) {
   el.querySelector('[data-role="map-caption"]').textContent = data.text.map_caption;
   const image = el.querySelector(".vae-live-image");
   const mapCanvas = el.querySelector(".vae-live-map");
+  const floating = floatingCopy(image);
   const stats = statsFor(LIVE, "sliders");
   const coef = Float64Array.from(data.coef);
   const D = data.origin.length;
@@ -167,6 +223,7 @@ export function mountSliders(parent, data) {
     },
     (res, req) => {
       paint(image, res.bytes, data.image.shape, data.image.factor);
+      floating.draw();
       const tail = trail[trail.length - 1];
       if (!tail || Math.hypot(tail[0] - res.xy[0], tail[1] - res.xy[1]) > 1e-6) {
         trail.push(res.xy);
@@ -198,6 +255,7 @@ export function mountSliders(parent, data) {
       t = time;
       seq = noteInput(stats, time);
     },
+    floating.follow,
   );
   whenLoaded(data.runtime, [
     loadSession(data.runtime, data.decoder),
@@ -213,6 +271,7 @@ export function mountSliders(parent, data) {
     note("sliders", `mount ${id} stopped`);
     runner.stop();
     stopWatching();
+    floating.remove();
     showServerView(data.hide, true); // unmounted (or about to be re-run): the server's view is back
   };
 }
