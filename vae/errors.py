@@ -19,4 +19,9 @@ class CheckpointError(RuntimeError):
     """A checkpoint folder cannot be loaded or saved; the message says why and what to do."""
 
 
-__all__ = ["ConfigError", "DataError", "CheckpointError"]
+class SearchError(ValueError):
+    """A search text names no image it could (an index outside the set, nothing typed); the message
+    names the text and what to type instead."""
+
+
+__all__ = ["ConfigError", "DataError", "CheckpointError", "SearchError"]

@@ -78,6 +78,7 @@ class ImageDataset:
     source: str = ""  # where the files came from (shown to users)
     notes: list[str] = field(default_factory=list)  # how it was read (inferred size, channels), a sentence each
     warnings: list[str] = field(default_factory=list)  # odd data (one class, squashed images), a sentence each
+    files: list[str] = field(default_factory=list)  # each image's file, relative to its folder (folder data sets; else empty)
 
     def __len__(self) -> int:
         return len(self.images)
@@ -91,7 +92,7 @@ class ImageDataset:
         if n is None or n >= len(self):
             return self
         return ImageDataset(self.name, self.split, self.images[:n], self.labels[:n], self.class_names,
-                            self.source, self.notes, self.warnings)
+                            self.source, self.notes, self.warnings, self.files[:n])
 
 
 # -- IDX -----------------------------------------------------------------------------------
@@ -395,7 +396,8 @@ def _load_folder(root: Path, split: str, image_size: int | None, channels: int |
     arrays = [_load_image_file(p, image_size, channels) for p, _ in files]
     x = torch.from_numpy(np.stack(arrays))
     y = torch.tensor([label for _, label in files], dtype=torch.long)
-    return ImageDataset(f"folder:{root}", split, x, y, classes, str(root), notes, warnings)
+    names = [p.relative_to(split_root).as_posix() for p, _ in files]
+    return ImageDataset(f"folder:{root}", split, x, y, classes, str(root), notes, warnings, names)
 
 
 # -- the registry ---------------------------------------------------------------------------

@@ -3,6 +3,7 @@
     latent.py       encodings of a data set, paths, traversals, attribute vectors, the dimensions in use
     projection.py   2-D maps of the latent space (UMAP, PCA, t-SNE) and fast maps both ways
     knn.py          exact nearest neighbours of a fixed point set (_knn_kernels.py: its numba kernels)
+    neighbours.py   one image's nearest neighbours (latent and pixel space, what they share), and search
     sets.py         explore sets (test, train, all, posterior samples), encoded and mapped, cached on disk
     map_view.py     what the canvas map of a large explore set computes, on the server too
     minimap.py      the Sliders page's small raster map with a moving marker
