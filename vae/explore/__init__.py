@@ -1,6 +1,8 @@
 """The explorer's maths: everything the pages show about the latent space, without Streamlit.
 
     latent.py       encodings of a data set, paths, traversals, attribute vectors, the dimensions in use
+    directions.py   directions (SeFa, class to class) and their names ("Sneaker → Sandal · wider, more ink")
+    measures.py     what an image looks like in numbers: ink, brightness, width, height, symmetry, centre
     projection.py   2-D maps of the latent space (UMAP, PCA, t-SNE) and fast maps both ways
     knn.py          exact nearest neighbours of a fixed point set (_knn_kernels.py: its numba kernels)
     neighbours.py   one image's nearest neighbours (latent and pixel space, what they share), and search
