@@ -177,13 +177,14 @@ def test_a_growing_square_is_named_more_ink_wider():
     reverse = name_direction(square_decoder, starts, np.array([-1.0, 0, 0]), t=3.0)
     assert reverse.text() == "less ink, narrower"
     still = name_direction(square_decoder, starts, np.array([0, 1.0, 0]), t=3.0)
-    assert still.text() == "little visible change" and not still.changes
+    assert still.text() == "no visible change" and not still.changes and still.pixels == 0
 
 
 def test_names_read_the_classes_at_both_ends_and_translate_every_part():
     starts = np.zeros((4, 3), np.float32)
     name = name_ends(square_decoder, *dim_ends(starts, 0, 3.0), read=by_size, class_names=["Sneaker", "Sandal"])
     assert name.classes == ("Sneaker", "Sandal") and name.shares == (1.0, 1.0)
+    assert name.pixels == pytest.approx((22**2 - 4**2) / SIZE**2)
     assert name.text() == "Sneaker → Sandal · more ink, wider"
     zh = {"Sneaker": "运动鞋", "Sandal": "凉鞋", "more ink": "墨迹更多", "wider": "更宽", "{a}, {b}": "{a}，{b}"}
     assert name.text(lambda s: zh.get(s, s)) == "运动鞋 → 凉鞋 · 墨迹更多，更宽"

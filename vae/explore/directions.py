@@ -42,6 +42,8 @@ WORDS = {
     "x": (N_("moves right"), N_("moves left")),
     "y": (N_("moves down"), N_("moves up")),
 }
+#: Below this mean change of a pixel (lightness 0..1) between the two ends, a direction does nothing visible.
+STILL = 0.01
 #: A class is named at an end when at least this share of the start codes is read as it there (with
 #: start codes of every class, about 0.1 to 0.2 read as any one class by chance).
 CLASS_SHARE = 0.3
@@ -175,11 +177,13 @@ class DirectionName:
     ``classes``: (class at the - end, class at the + end), each None where no class holds
     :data:`CLASS_SHARE` of the start codes; ``shares`` their shares; ``changes``: (measurement, size)
     of the noticeable changes from the - end to the + end, largest (relative to :data:`NOTICEABLE`)
-    first; ``low``, ``high``: every measurement's mean at either end."""
+    first; ``pixels``: the mean absolute change of a pixel between the two ends; ``low``, ``high``: every
+    measurement's mean at either end."""
 
     classes: tuple[str | None, str | None]
     shares: tuple[float, float]
     changes: tuple[tuple[str, float], ...]
+    pixels: float = 0.0
     low: dict[str, float] = field(default_factory=dict)
     high: dict[str, float] = field(default_factory=dict)
 
@@ -193,8 +197,9 @@ class DirectionName:
         return [WORDS[k][0 if d > 0 else 1] for k, d in self.changes[:n]]
 
     def text(self, translate: Callable[[str], str] = str, n: int = SHOWN_CHANGES) -> str:
-        """The short name, "Sneaker → Sandal · wider, more ink", its parts put through ``translate``
-        (a page's ``_``; class names are translated too)."""
+        """The short name, "Sneaker → Sandal · wider, more ink" ("subtle changes" where no measurement
+        changes noticeably, "no visible change" where the pixels hardly do), its parts put through
+        ``translate`` (a page's ``_``; class names are translated too)."""
         t = translate
         words = [t(w) for w in self.words(n)]
         measures = (t(N_("{a}, {b}")).format(a=words[0], b=words[1]) if len(words) >= 2
@@ -202,7 +207,9 @@ class DirectionName:
         if self.class_change:
             classes = t(N_("{a} → {b}")).format(a=t(self.classes[0]), b=t(self.classes[1]))
             return t(N_("{classes} · {changes}")).format(classes=classes, changes=measures) if measures else classes
-        return measures or t(N_("little visible change"))
+        if measures:
+            return measures
+        return t(N_("no visible change")) if self.pixels < STILL else t(N_("subtle changes"))
 
     def __str__(self) -> str:
         return self.text()
@@ -230,7 +237,8 @@ def name_ends(decode: Callable[[np.ndarray], torch.Tensor], low: np.ndarray, hig
             c, count = Counter(int(v) for v in part).most_common(1)[0]
             ends.append((class_names[c] if count / m >= CLASS_SHARE else None, count / m))
         classes, shares = (ends[0][0], ends[1][0]), (ends[0][1], ends[1][1])
-    return DirectionName(classes, shares, tuple(diffs), lo, hi)
+    pixels = float((lo_hi[m:] - lo_hi[:m]).abs().mean())
+    return DirectionName(classes, shares, tuple(diffs), pixels, lo, hi)
 
 
 def step_ends(starts: np.ndarray, vector: np.ndarray, t: float, limit: float | None = None
