@@ -24,6 +24,7 @@ from pages import _canvas_map as canvas_map
 from pages import _link as link
 from pages import _live as live
 from pages import _loaders as loaders
+from pages import _map_tools as map_tools
 from pages import _nav as nav
 from pages import _notebook as notebook
 from pages import _presenter as presenter
@@ -117,6 +118,7 @@ PARAMS = link.declare("map", [
     Param("point", N_("selected point"), _point_parse, _point_dump, states=("selected_index", "selected_for")),
     Param("codes", N_("codes per image"), _codes_parse, _codes_dump, states=("map_per_image",)),
     Param("sample", N_("selected sample"), _sample_parse, _sample_dump, states=("map_sample",)),
+    *map_tools.PARAMS,
 ])
 
 
@@ -136,10 +138,16 @@ def main() -> None:
         link.sync("map", ctx)
         return
     v = _view(ctx, bundle, method, color_by, show_prior, n_prior, show_points)
+    found = map_tools.found(ctx)
+    map_tools.search_box(ctx, found)
+    v.found = found.matches if found.matches is not None and len(found.matches) else None
+    v.ringed = map_tools.neighbours(ctx, v.chosen).latent.indices if v.chosen is not None else None
     left, right = st.columns([3, 2], gap="medium")
     with left:
         picked = (canvas_map.show(ctx, bundle, v.chart_key, color_by, v.values, v.prior_xy, v.background,
-                                  show_points, v.chosen) if v.canvas else _plotly_map(v))
+                                  show_points, v.chosen, ringed=v.ringed, found=v.found)
+                  if v.canvas else _plotly_map(v))
+        map_tools.matches(ctx, found)
     notebook.publish(ctx, picked, v.chosen)  # to the notebook that opened this page, if one did
     with right:
         _hover_preview(v, picked.mark)
@@ -222,7 +230,9 @@ class MapView:
     prior_xy: np.ndarray | None  # (P, 2) where they land
     background: tuple | None  # (PNG, bounds) of the decoded plane behind a 2-D model's codes
     chart_key: str
-    chosen: int | None  # the point chosen before this run (a link, another page, an earlier click)
+    chosen: int | None  # the point chosen (a link, another page, a click: see _clicked)
+    ringed: np.ndarray | None = None  # (k,) the chosen point's nearest neighbours, ringed on the map
+    found: np.ndarray | None = None  # the search's matches, drawn over the rest (None: no search)
 
 
 def _view(ctx: Ctx, bundle: MapBundle, method: str, color_by: str, show_prior: bool, n_prior: int,
@@ -235,13 +245,35 @@ def _view(ctx: Ctx, bundle: MapBundle, method: str, color_by: str, show_prior: b
         lo, hi = padded_bounds(coords)
         tiles = PRESENTER_LANDSCAPE_TILES if presenter.on() else LANDSCAPE_TILES
         background = decoded_grid_background(ctx.decode, lo, hi, n=tiles)
+    chart_key = f"map_{'canvas' if canvas else 'chart'}_{ctx.name}_{ctx.split}_{method}"
+    clicked = _clicked(st.session_state.get(chart_key), canvas, len(coords))
+    if clicked is not None:
+        select_index(ctx, clicked)
     return MapView(
         ctx, bundle, method, color_by, show_prior, n_prior, show_points, canvas,
         grid=None if canvas else spot_grid(coords, 70),
         values={"class": None, "recon": ctx.enc.recon, "kl": ctx.enc.kl, "sigma": ctx.enc.sigma_mean}[color_by],
         prior_z=prior_z, prior_xy=lmap.to_map(prior_z) if prior_z is not None else None, background=background,
-        chart_key=f"map_{'canvas' if canvas else 'chart'}_{ctx.name}_{ctx.split}_{method}",
-        chosen=selected_index(ctx))
+        chart_key=chart_key, chosen=selected_index(ctx))
+
+
+def _clicked(state, canvas: bool, n: int) -> int | None:
+    """The data point a click left in the map's state before this run draws it (None: no single point), so
+    that the map can ring its neighbours in this run. A click changes the Plotly figure (its rings): the
+    chart starts anew, with the clicked point selected in the figure itself."""
+    if canvas:
+        pick = big_map.parse_pick(state.get("pick") if isinstance(state, dict) else None, n, 0)
+        return pick.index if pick is not None and pick.kind == "point" else None
+    if not _has_points(state):
+        return None
+    try:
+        if state["selection"]["box"] or state["selection"]["lasso"]:
+            return None
+    except (KeyError, TypeError):
+        pass
+    refs = [point_ref(p) for p in state["selection"]["points"]]
+    data = [i for kind, i in filter(None, refs) if kind == KIND_DATA]
+    return data[0] if len(data) == 1 and len(refs) == 1 and 0 <= data[0] < n else None
 
 
 # -- the map ---------------------------------------------------------------------------------------
@@ -269,14 +301,19 @@ def _plotly_map(v: MapView) -> canvas_map.Picked:
     ctx = v.ctx
     # The point the figure starts with as selected: the chosen one, but only while the chart holds no
     # selection of its own (else the figure, and so the chart, would change under the user's hand).
+    # The rings of its neighbours and a search's matches change it too, but not while it holds a box or lasso.
     view = [v.chart_key, v.color_by, bool(v.show_prior), int(v.n_prior), bool(v.show_points), presenter.on()]
+    marks = [None if v.ringed is None else v.ringed.tolist(), None if v.found is None else v.found.tolist()]
     pin = st.session_state.get("map_pin")
-    if pin is None or pin["view"] != view or (pin["index"] != v.chosen
-                                              and not _has_points(st.session_state.get(v.chart_key))):
-        pin = st.session_state["map_pin"] = {"view": view, "index": v.chosen}
+    state = st.session_state.get(v.chart_key)
+    many = _has_points(state) and _clicked(state, False, len(v.bundle.coords)) is None
+    if pin is None or pin["view"] != view or (not many and (pin["index"] != v.chosen or pin["marks"] != marks)):
+        pin = st.session_state["map_pin"] = {"view": view, "index": v.chosen, "marks": marks}
+    ringed, found = pin["marks"]
     fig = latent_map(
         v.bundle.coords, ctx.enc.labels, ctx.class_names, color_by=v.color_by, values=v.values, grid=v.grid,
         prior=v.prior_xy, selected=pin["index"], background=v.background, points=v.show_points,
+        highlight=ringed or (), found=found,
         axis_titles=("z0", "z1") if v.method == "latent" else None,
         height=PRESENTER_MAP_HEIGHT if presenter.on() else MAP_HEIGHT,
         marker_size=5 if presenter.on() else 4, font=presenter.font(12),
@@ -402,6 +439,7 @@ def _point_details(ctx: Ctx, i: int) -> None:
         with b:
             show_image(recon[0], _("reconstruction (decoded μ)"), size)
         _point_metrics(ctx.enc.estimate(i), ctx.enc.mse[i])
+    map_tools.section(ctx, map_tools.neighbours(ctx, i))
     order = dims_by_kl(ctx.kl_per_dim)
     st.plotly_chart(tr_fig(latent_code_bars(ctx.enc.mu[i], np.exp(0.5 * ctx.enc.logvar[i]), order,
                                             font=presenter.font(12))),

@@ -117,14 +117,16 @@ def explore(content_hash: str, tag: str, coords: np.ndarray, colour_tag: str, co
             palette: list[str], legend: dict[str, Any], bounds: tuple[float, float, float, float], *,
             key: str, mark: np.ndarray | None, selection: np.ndarray | None, overlay: np.ndarray | None,
             background: dict[str, Any] | None, points: bool, dot: int, n_prior: int, text: dict[str, Any],
-            height: int = 600) -> Pick | None:
+            height: int = 600, rings: np.ndarray | None = None, found: np.ndarray | None = None) -> Pick | None:
     """Draw the explore map of ``coords`` (N, 2), each coloured ``palette[colours[i]]`` (``colour_tag``
     names that colouring's file); ``legend``: {"kind": "classes", "names"} or {"kind": "scale",
     "title", "low", "high"}. ``mark``: where the ring goes (what the panel shows); ``selection``:
     the polygon whose points are marked selected; ``overlay`` (P, 2): prior samples; ``background``:
     {"src", "bounds", "opacity"}. ``text``: what the map says, in the session's language: "loading",
     "density" and "points" (with ``{n}``: the codes in view), "failed" (with ``{reason}``), "toggle",
-    "overlay" and "tools" ({"pan", "box", "lasso"}). Returns what the user picked (kept across reruns), or None."""
+    "overlay" and "tools" ({"pan", "box", "lasso"}). ``rings`` (R, 2): small rings (a point's neighbours);
+    ``found``: indices marked as a selection is, the rest faded (a search's matches; a box or lasso
+    replaces them while it lasts). Returns what the user picked (kept across reruns), or None."""
     result = _component(key=key, height="content", on_pick_change=lambda: None, data={
         **_files(content_hash, tag, coords, colour_tag, colours), "tag": tag, "colors": palette, "legend": legend,
         "bounds": [float(b) for b in bounds], "height": height, "pointsBelow": EXPLORE_POINTS_BELOW,
@@ -132,6 +134,8 @@ def explore(content_hash: str, tag: str, coords: np.ndarray, colour_tag: str, co
         "selected": None if mark is None else [float(v) for v in mark],
         "selection": None if selection is None else np.asarray(selection, float).tolist(),
         "overlay": None if overlay is None else np.asarray(overlay, float).round(5).tolist(),
+        "rings": None if rings is None else np.asarray(rings, float).round(5).tolist(),
+        "found": None if found is None else np.asarray(found, np.int64).tolist(),
         "text": text,
     })
     return parse_pick(getattr(result, "pick", None), len(coords), n_prior)

@@ -96,13 +96,13 @@ export default function (component) {
     if (!state.view) state.view = fit(home, w, h);
     return [w, h];
   };
-  const ring = (ctx, w, h, xy) => {
+  const ring = (ctx, w, h, xy, radius = 9, widths = [6, 3]) => {
     const [px, py] = toPixel(state.view, w, h, xy[0], xy[1]);
-    for (const [colour, width] of [["#fff", 6], ["#000", 3]]) { // a white halo: visible on dense colour too
+    for (const [colour, width] of [["#fff", widths[0]], ["#000", widths[1]]]) { // a white halo: visible on dense colour too
       ctx.strokeStyle = colour;
       ctx.lineWidth = width;
       ctx.beginPath();
-      ctx.arc(px, py, 9, 0, 2 * Math.PI);
+      ctx.arc(px, py, radius, 0, 2 * Math.PI);
       ctx.stroke();
     }
   };
@@ -146,8 +146,9 @@ export default function (component) {
       }
       ctx.stroke();
     }
+    for (const xy of data.rings || []) ring(ctx, w, h, xy, 6, [4, 2]); // the chosen point's neighbours
     const mark = state.mark ? state.mark.xy : data.selected;
-    if (mark && !state.maskSorted) ring(ctx, w, h, mark);
+    if (mark && !(state.maskSorted && state.maskFor !== "found")) ring(ctx, w, h, mark); // no ring over a box
     if (shape && shape.length > 1) {
       ctx.strokeStyle = "#31333f";
       ctx.lineWidth = 1.5;
@@ -176,6 +177,13 @@ export default function (component) {
 
   // -- the selection (box or lasso): marked here, sent to the server as its shape
   const select = (polygon) => {
+    if (!polygon && data.found) { // a search's matches: marked as a selection is, the rest faded
+      state.mask = new Uint8Array(state.xy.length / 2);
+      for (const i of data.found) state.mask[i] = 1;
+      state.maskSorted = sorted(state.mask, state.index.perm);
+      state.maskFor = "found";
+      return;
+    }
     if (!polygon) {
       state.mask = state.maskSorted = null;
       state.maskFor = null;

@@ -41,6 +41,8 @@ ZH_PAGES = [
     ("pages/map.py", "fashion-mnist"),
     ("pages/map.py", "fashion-mnist-2d"),
     ("pages/map.py", "digits", {"map_per_image": 5}),
+    ("pages/map.py", "fashion-mnist", {"selected_index": 9, "selected_for": "fashion-mnist", "map_search": "靴",
+                                       "map_nn_metric": "cosine"}),  # neighbours and search
     ("pages/sliders.py", "fashion-mnist"),
     ("pages/interpolate.py", "fashion-mnist"),
     ("pages/interpolate.py", "fashion-mnist", {"interp_tab": "维度遍历", "interp_trav_start": "image"}),

@@ -170,3 +170,19 @@ def test_a_folder_data_set_keeps_its_file_names_and_search_finds_them(tmp_path, 
     got = search("002.PNG", labels, data.class_names, file_names=data.files)
     assert got.tolist() == [i for i, f in enumerate(data.files) if "002.png" in f]
     assert len(got) >= 1 and all(data.class_names[labels[i]] in data.files[i] for i in got)
+
+
+def test_the_map_draws_a_searchs_matches_over_the_faded_rest():
+    from vae.explore.figures import latent_map
+
+    rng = np.random.default_rng(5)
+    coords, labels = rng.standard_normal((200, 2)), rng.integers(0, 3, 200)
+    found = np.flatnonzero(labels == 1)
+    fig = latent_map(coords, labels, ["a", "b", "c"], found=found, highlight=[3, 4])
+    matches = [t for t in fig.data if t.name == "search matches"]
+    assert len(matches) == 1 and len(matches[0].x) == len(found)
+    np.testing.assert_allclose(matches[0].x, coords[found, 0])
+    data = [t for t in fig.data if t.name in ("a", "b", "c")]
+    assert data and all(t.marker.opacity < 0.2 for t in data)
+    plain = latent_map(coords, labels, ["a", "b", "c"])
+    assert all(t.marker.opacity > 0.5 for t in plain.data) and not [t for t in plain.data if t.name == "search matches"]

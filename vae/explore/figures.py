@@ -92,6 +92,7 @@ def latent_map(
     selected: int | None = None,
     points: bool = True,
     font: int | None = None,
+    found: Sequence[int] | None = None,
 ) -> go.Figure:
     """The map: every data point as WebGL markers.
 
@@ -101,7 +102,8 @@ def latent_map(
     (P, 2): prior samples placed on the map. ``highlight``: indices drawn large.
     ``path`` (S, 2): a polyline (interpolations, slider trails). ``background``:
     (png bytes, (x0, y0, x1, y1)) image laid under the points (shown stronger when
-    ``points`` is False: the data traces are then hidden, their legend entries kept).
+    ``points`` is False: the data traces are then hidden, their legend entries kept). ``found``:
+    indices drawn in their colours over the other points, which fade (a search's matches).
 
     Selection is drawn by plotly.js itself, in the browser, the moment a point is clicked or a
     box or lasso drawn: selected points grow, the others fade (empty-space spots stay invisible).
@@ -126,6 +128,8 @@ def latent_map(
         _add_class_traces(fig, coords, labels, class_names, marker_size, style, pick, chosen)
     else:
         _add_value_trace(fig, coords, labels, class_names, color_by, values, marker_size, style, pick)
+    if found is not None:
+        _add_found(fig, coords, labels, found, marker_size)
     _add_overlays(fig, coords, prior, path, highlight, chosen)
     if background is not None:
         png, (x0, y0, x1, y1) = background
@@ -178,6 +182,21 @@ def _add_value_trace(fig: go.Figure, coords: np.ndarray, labels: np.ndarray, cla
         text=names,
         hovertemplate="<b>%{text}</b> #%{customdata[1]}<br>%{marker.color:.3g}<extra></extra>",
         _validate=False, **style, **({"selectedpoints": [pick]} if pick is not None else {}),
+    ))
+
+
+def _add_found(fig: go.Figure, coords: np.ndarray, labels: np.ndarray, found: Sequence[int], marker_size: int) -> None:
+    """Fade the data traces drawn so far and draw the ``found`` points over them, in their class colours."""
+    for trace in fig.data:
+        if trace.customdata is not None and len(trace.customdata) and trace.customdata[0][0] == KIND_DATA:
+            trace.marker.opacity = 0.12
+    idx = np.asarray(found, dtype=np.int64)
+    idx = idx[(idx >= 0) & (idx < len(coords))]
+    fig.add_trace(go.Scattergl(
+        x=coords[idx, 0], y=coords[idx, 1], mode="markers", name=N_("search matches"), showlegend=False,
+        marker=dict(size=marker_size + 2, color=[class_color(int(c)) for c in labels[idx]], opacity=0.95,
+                    line=dict(width=0.5, color="black")),
+        hoverinfo="skip", _validate=False,
     ))
 
 

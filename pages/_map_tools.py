@@ -1,0 +1,150 @@
+"""The Map page's research tools: a chosen image's nearest neighbours, and search (issue #34).
+
+The maths is vae.explore.neighbours; here: the widgets, their link keys, the thumbnails. The map
+draws what these return (the neighbours ringed, the matches over the faded rest) before the panel
+beside it shows the lists, so the page asks for them twice a run: each is a few µs to a few ms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from pages import _presenter as presenter
+from pages._context import Ctx
+from pages._i18n import N_, _, tr
+from pages._link import LinkError, Param, integer, one_of
+from pages._widgets import show_images
+from vae.errors import SearchError
+from vae.explore.neighbours import MAX_QUERY, METRICS, NeighbourIndex, NeighbourReport, search
+
+K_MIN, K_MAX, K_DEFAULT = 5, 30, 10  # the neighbours slider
+METRIC_LABELS = {"euclidean": N_("Euclidean"), "cosine": N_("cosine")}
+THUMB_PX = 56  # a neighbour's or a match's thumbnail, pixels
+MATCHES_SHOWN = 24  # a search's first matches shown as thumbnails
+
+
+# -- the link -------------------------------------------------------------------------------------
+def _find_parse(text: str, ctx) -> dict:
+    if len(text) > MAX_QUERY:
+        raise LinkError(_("it is longer than {n} characters").format(n=MAX_QUERY))
+    return {"map_search": text}
+
+
+def _find_dump(ctx) -> str | None:
+    text = (st.session_state.get("map_search") or "").strip()
+    return text or None
+
+
+#: The Map page's keys for these tools (pages/map.py declares them with its own).
+PARAMS = [
+    integer("k", "map_nn_k", N_("number of neighbours"), K_MIN, K_MAX),
+    one_of("nn", "map_nn_metric", N_("neighbour distance"), list(METRICS)),
+    Param("find", N_("search text"), _find_parse, _find_dump, states=("map_search",)),
+]
+
+
+# -- the computations -----------------------------------------------------------------------------
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _index(name: str, content_hash: str, split: str, limit: int | None, n: int, _mu, _images) -> NeighbourIndex:
+    """One exact neighbour index per explore set, shared by the sessions (never mutated but for its
+    lazily built searches)."""
+    return NeighbourIndex(_mu, _images)
+
+
+def neighbour_index(ctx: Ctx) -> NeighbourIndex:
+    return _index(ctx.name, ctx.ck.content_hash, ctx.split, ctx.limit, len(ctx.enc), ctx.enc.mu, ctx.data.images)
+
+
+def settings() -> tuple[int, str]:
+    """k and the latent metric, as the widgets (or a link) left them."""
+    k = st.session_state.get("map_nn_k") or K_DEFAULT
+    metric = st.session_state.get("map_nn_metric")
+    return int(min(max(int(k), K_MIN), K_MAX)), metric if metric in METRICS else METRICS[0]
+
+
+def neighbours(ctx: Ctx, i: int) -> NeighbourReport:
+    """Image ``i``'s neighbours with the current settings."""
+    k, metric = settings()
+    return neighbour_index(ctx).report(i, k, metric)
+
+
+@dataclass
+class Found:
+    """What the search box found: the text, the matching indices (None: no search), or why not."""
+
+    text: str
+    matches: np.ndarray | None
+    problem: str | None = None
+
+
+def found(ctx: Ctx) -> Found:
+    """The search box's matches (the box is drawn by :func:`search_box`; its text is read here first, so
+    that the map can show the matches)."""
+    text = " ".join(str(st.session_state.get("map_search") or "").split())
+    if not text:
+        return Found("", None)
+    try:
+        names = ctx.data.class_names
+        hits = search(text, ctx.enc.labels, names, {n: _(n) for n in names}, ctx.data.files or None)
+    except SearchError as e:
+        return Found(text, None, tr(e.args[0]))
+    return Found(text, hits)
+
+
+# -- the widgets ----------------------------------------------------------------------------------
+def search_box(ctx: Ctx, f: Found) -> None:
+    """The search box above the map, and what it found in a line."""
+    st.text_input(_("Find images"), key="map_search", max_chars=MAX_QUERY,
+                  placeholder=_("#123, or a class such as {cls}").format(cls=ctx.class_names[-1]),
+                  help=_("An image's number (123 or #123), a class or part of its name, or part of a file name; "
+                         "upper or lower case. The matches are marked on the map, the rest fade.")
+                  if ctx.data.files else
+                  _("An image's number (123 or #123), a class or part of its name; upper or lower case. The "
+                    "matches are marked on the map, the rest fade."))
+    if f.problem:
+        st.warning(f.problem)
+    elif f.matches is not None and not len(f.matches):
+        st.info(_("No image matches “{text}”: type an image's number (0 to {last}), a class or part of its "
+                  "name.").format(text=f.text, last=len(ctx.enc) - 1))
+
+
+def matches(ctx: Ctx, f: Found) -> None:
+    """The search's first matches as thumbnails, under the map."""
+    if f.matches is None or not len(f.matches):
+        return
+    shown = f.matches[:MATCHES_SHOWN]
+    st.markdown(_("**{n:,} images match “{text}”**, marked on the map; the first {k}:").format(
+        n=len(f.matches), text=f.text, k=len(shown)))
+    show_images(ctx.data.images[shown], [f"#{j} {ctx.class_name(j)}" for j in shown], size=THUMB_PX)
+
+
+def section(ctx: Ctx, rep: NeighbourReport) -> None:
+    """The chosen image's nearest neighbours: the controls, the latent list, the pixel list, what they share."""
+    st.subheader(_("Nearest neighbours"))
+    a, b = st.columns([3, 2])
+    a.slider(_("Neighbours (k)"), K_MIN, K_MAX, K_DEFAULT, key="map_nn_k",
+             help=_("How many of the explore set's images nearest to this one are shown, and ringed on the map."))
+    b.segmented_control(_("Distance between codes"), list(METRICS), default=METRICS[0], key="map_nn_metric",
+                        format_func=lambda m: _(METRIC_LABELS[m]),
+                        help=_("Between the posterior means μ: Euclidean, or cosine (1 − the cosine of the angle "
+                               "between them: only the direction counts)."))
+    shared = set(rep.shared.tolist())
+    k = len(rep.latent)
+    st.markdown(_("**In latent space** ({metric} distance between the codes μ), ringed on the map:").format(
+        metric=_(METRIC_LABELS[rep.metric])))
+    show_images(ctx.data.images[rep.latent.indices], _captions(ctx, rep.latent, shared),
+                size=presenter.px(THUMB_PX))
+    st.markdown(_("**In pixel space** (Euclidean distance between the images):"))
+    show_images(ctx.data.images[rep.pixel.indices], _captions(ctx, rep.pixel, shared), size=presenter.px(THUMB_PX))
+    st.metric(_("Shared by both lists"), _("{n} of {k}").format(n=len(shared), k=k),
+              help=_("How many of the image's {k} nearest neighbours by code are also among its {k} nearest by "
+                     "pixels; ★ marks them. Few in common: the model groups images by more than their pixels."
+                     ).format(k=k))
+
+
+def _captions(ctx: Ctx, nb, shared: set[int]) -> list[str]:
+    return [("★ " if j in shared else "") + f"#{j} {ctx.class_name(j)} · {d:.3g}"
+            for j, d in zip(nb.indices.tolist(), nb.distances.tolist(), strict=True)]
