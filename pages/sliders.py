@@ -1,5 +1,5 @@
-"""Sliders: one slider per latent dimension (or principal direction); the decoded image follows
-every move.
+"""Sliders: one slider per latent dimension (or principal direction, or SeFa direction); the decoded
+image follows every move, and each slider's label names what it does ("Sneaker → Bag · more ink").
 
 The decoder runs in the browser while a slider is dragged (components/live_decoder: the image
 and the mini map's marker move with the thumb); Python hears the new value when the drag ends.
@@ -24,17 +24,42 @@ from pages import _presenter as presenter
 from pages._context import Ctx, get_ctx, selected_index
 from pages._i18n import N_, _
 from pages._link import LinkError, Param, one_of, parse_int
-from pages._loaders import MapBundle
+from pages._loaders import MapBundle, get_checkpoint, load_encoding
+from pages._story import comparison_model
 from pages._widgets import class_legend, encode_code, fmt_code, parse_code, show_image
+from vae.baselines.classifier import KIND as CLASSIFIER
 from vae.data.images import png_bytes, upscale
-from vae.explore.latent import dims_by_kl, principal_axes, prior_samples
+from vae.explore.directions import (
+    DirectionName,
+    NoLinearLayer,
+    dim_ends,
+    first_layer_weight,
+    name_ends,
+    sefa_directions,
+    start_codes,
+    step_ends,
+)
+from vae.explore.latent import decode, dims_by_kl, principal_axes, prior_samples
 from vae.explore.minimap import MiniMap
 
 LIMIT = 4.0  # slider range: +-4 prior standard deviations
 TRAIL = 60  # positions kept in the trail on the mini map
 SIZE = 280  # the decoded image, pixels
-AXES = {"latent": N_("latent dimensions"), "pca": N_("principal directions (PCA of μ)")}
-MIN_SHARE = 0.001  # principal directions with less of the variance are tucked away like collapsed dims
+AXES = {"latent": N_("latent dimensions"), "pca": N_("principal directions (PCA of μ)"),
+        "sefa": N_("SeFa directions (decoder weights)")}
+STEPPED = {"pca": "sl_pc", "sefa": "sl_sf"}  # axes whose sliders step from the start: their state keys' prefix
+MIN_SHARE = 0.001  # directions with less of the variance (or eigenvalue) are tucked away like collapsed dims
+#: The toggle that shows the sliders tucked away: its label and help, by axes.
+TUCKED = {
+    "latent": (N_("Show the {n} collapsed dimension(s)"),
+               N_("Dimensions whose KL is ≈ 0: the encoder ignores them, so the decoder barely reacts.")),
+    "pca": (N_("Show the {n} direction(s) with almost no variance"),
+            N_("Directions along which the encoded images hardly vary.")),
+    "sefa": (N_("Show the {n} direction(s) with almost no effect"),
+             N_("Directions that hardly change the decoder's first layer.")),
+}
+NAME_AT = 3.0  # names compare the images at -3 and +3 (a latent value, or steps along a direction)
+NAME_STARTS = 2  # ... moved from this many codes of each class (or from the start alone)
 
 
 # -- the link ----------------------------------------------------------------------------------------
@@ -56,8 +81,13 @@ def _start_parse(text: str, ctx) -> dict:
     return {"sliders_start_request": {"kind": "index", "index": parse_int(text, 0, len(ctx.enc) - 1)}}
 
 
+def _axes_options(ctx) -> list[str]:
+    """The slider axes this model offers: SeFa only where its decoder starts with a linear layer."""
+    return [k for k in AXES if k != "sefa" or isinstance(_sefa(ctx.name, ctx.ck.content_hash, ctx.device), tuple)]
+
+
 PARAMS = link.declare("sliders", [
-    one_of("axes", "sl_axes", N_("slider axes"), list(AXES)),
+    one_of("axes", "sl_axes", N_("slider axes"), _axes_options),
     Param("z", N_("code"), _code_parse, lambda ctx: st.session_state.get("sl_z_text"), _code_fallback),
     # an instruction, not state: start from this image (the code then goes into z)
     Param("image", N_("start image"), _start_parse, lambda ctx: None),
@@ -76,10 +106,9 @@ def main() -> None:
           "as the thumb moves. The small map shows where z lands among the encoded images, and the trail where "
           "it has been. Copy the page's URL to share this exact image.")
     )
-    axes, share = principal_axes(ctx.enc.mu)  # (D, D): row k = direction k times its standard deviation
     _apply_start_request(ctx)
     _start_buttons(ctx)
-    v = _display_options(ctx, axes, share)
+    v = _display_options(ctx)
     if v.use_fragment:
         st.fragment(_panel)(v)
     else:
@@ -98,25 +127,26 @@ def _start(ctx: Ctx, code, label: str, index: int | None = None) -> None:
     st.session_state["sl_for"] = (ctx.name, D)
     for d in range(D):
         st.session_state[f"sl_z{d}"] = float(round(code[d], 2))
-        st.session_state[f"sl_pc{d}"] = 0.0  # principal directions move away from the start
+        for prefix in STEPPED.values():
+            st.session_state[f"{prefix}{d}"] = 0.0  # principal and SeFa directions move away from the start
     st.session_state["sl_trail"] = []
     st.session_state["sl_start_id"] = int(st.session_state.get("sl_start_id", 0)) + 1
 
 
-def _code(kind: str, start: np.ndarray, axes: np.ndarray) -> np.ndarray:
-    """The code the sliders of ``kind`` set: latent values, or the start plus principal-direction steps."""
+def _code(kind: str, start: np.ndarray, axes: np.ndarray | None) -> np.ndarray:
+    """The code the sliders of ``kind`` set: latent values, or the start plus steps along ``axes`` (K, D)."""
     D = len(start)
-    if kind == "pca":
-        coef = np.array([st.session_state.get(f"sl_pc{k}", 0.0) for k in range(D)], dtype=np.float32)
+    if kind in STEPPED:
+        coef = np.array([st.session_state.get(f"{STEPPED[kind]}{k}", 0.0) for k in range(len(axes))], dtype=np.float32)
         return np.clip(start + coef @ axes, -LIMIT, LIMIT).astype(np.float32)
     return np.array([st.session_state.get(f"sl_z{d}", float(start[d])) for d in range(D)], dtype=np.float32)
 
 
-def _switch_axes(ctx: Ctx, axes: np.ndarray) -> None:
+def _switch_axes(ctx: Ctx) -> None:
     """The other kind of sliders starts from the code the previous ones had reached."""
-    new = st.session_state["sl_axes"]
     start = np.asarray(st.session_state["sl_start"], dtype=np.float32)
-    z = _code("latent" if new == "pca" else "pca", start, axes)
+    reached = st.session_state.get("sl_reached")
+    z = np.asarray(reached, np.float32) if reached is not None and len(reached) == len(start) else start
     index = st.session_state.get("sl_start_index")
     label = st.session_state.get("sl_start_label", "")
     _start(ctx, z, label if np.allclose(z, start) else _("the code reached before switching axes"),
@@ -166,33 +196,58 @@ class SliderView:
     """What the slider panel draws, as the display options chose it."""
 
     ctx: Ctx
-    axes: np.ndarray  # (D, D): row k = principal direction k times its standard deviation
-    share: np.ndarray  # (D,) each direction's share of the variance
-    axes_kind: str  # "latent" or "pca"
+    axes: np.ndarray | None  # (K, D): row k = the step of one unit of slider k (None: latent dimensions)
+    share: np.ndarray | None  # (K,) each direction's share of the variance (PCA) or of the eigenvalues (SeFa)
+    effect: np.ndarray | None  # (K,) its variance or eigenvalue
+    axes_kind: str  # "latent", "pca" or "sefa"
     show_collapsed: bool  # also the sliders tucked away (collapsed dimensions, directions of ~no variance)
     use_fragment: bool  # only the panel reruns when a slider moves
     n_cols: int
     decode_live: bool  # the decoder runs in the browser while a slider is dragged
     bundle: MapBundle
     minimap: MiniMap
+    names: list[str]  # what each slider does (index as in axes, or the latent dimension), in the session's language
 
 
-def _display_options(ctx: Ctx, axes: np.ndarray, share: np.ndarray) -> SliderView:
+def _directions(ctx: Ctx, kind: str) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """(axes (K, D), share (K,), effect (K,)) of the sliders of ``kind``; Nones for latent dimensions."""
+    if kind == "pca":
+        axes, share = principal_axes(ctx.enc.mu)  # row k = direction k times its standard deviation
+        return axes, share, np.square(np.linalg.norm(axes, axis=1))
+    if kind == "sefa":
+        vectors, values = _sefa(ctx.name, ctx.ck.content_hash, ctx.device)  # unit rows: steps of one prior σ
+        return vectors, values / max(float(values.sum()), 1e-12), values
+    return None, None, None
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _sefa(name: str, content_hash: str, device: str) -> tuple[np.ndarray, np.ndarray] | str:
+    """SeFa's directions (D, D) and eigenvalues of the checkpoint's decoder, or why it has none."""
+    try:
+        return sefa_directions(first_layer_weight(get_checkpoint(name, device).model))
+    except NoLinearLayer as e:
+        return str(e)
+
+
+def _display_options(ctx: Ctx) -> SliderView:
     with st.expander(_("Display options")):
-        axes_kind = st.radio(_("Slider axes"), list(AXES), format_func={k: _(v) for k, v in AXES.items()}.get,
-                             horizontal=True, key="sl_axes", on_change=_switch_axes, args=(ctx, axes),
+        options = _axes_options(ctx)
+        if st.session_state.get("sl_axes") not in options:
+            st.session_state["sl_axes"] = "latent"
+        axes_kind = st.radio(_("Slider axes"), options, format_func={k: _(v) for k, v in AXES.items()}.get,
+                             horizontal=True, key="sl_axes", on_change=_switch_axes, args=(ctx,),
                              help=_("Principal directions: the directions in which the encoded images vary most "
-                                    "(most variance first), in units of their spread; they start from the current code."))
-        if axes_kind == "pca":
-            n_tucked = int((share < MIN_SHARE).sum())
-            tuck_label, tuck_help = (_("Show the {n} direction(s) with almost no variance").format(n=n_tucked),
-                                     _("Directions along which the encoded images hardly vary."))
-        else:
-            n_tucked = len(ctx.collapsed)
-            tuck_label, tuck_help = (_("Show the {n} collapsed dimension(s)").format(n=n_tucked),
-                                     _("Dimensions whose KL is ≈ 0: the encoder ignores them, so the decoder barely "
-                                       "reacts."))
-        show_collapsed = st.toggle(tuck_label, key="sl_show_collapsed", disabled=not n_tucked, help=tuck_help)
+                                    "(most variance first), in units of their spread. SeFa directions: the "
+                                    "eigenvectors of AᵀA, A the decoder's first layer, those that change its output "
+                                    "most first, in prior standard deviations. Both start from the current code."))
+        if "sefa" not in options:
+            st.caption(_("No SeFa directions for this model: {reason}.").format(
+                reason=_sefa(ctx.name, ctx.ck.content_hash, ctx.device)))
+        axes, share, effect = _directions(ctx, axes_kind)
+        n_tucked = int((share < MIN_SHARE).sum()) if axes_kind in STEPPED else len(ctx.collapsed)
+        tuck_label, tuck_help = TUCKED[axes_kind]
+        show_collapsed = st.toggle(_(tuck_label).format(n=n_tucked), key="sl_show_collapsed", disabled=not n_tucked,
+                                   help=_(tuck_help))
         use_fragment = st.toggle(_("Rerun only the slider panel (fast)"), value=True, key="sl_fragment",
                                  help=_("Off: every move reruns the whole page, as a naive Streamlit app does."))
         n_cols = st.radio(_("Slider columns"), [1, 2, 3], index=1 if ctx.latent_dim > 6 else 0, horizontal=True,
@@ -200,19 +255,63 @@ def _display_options(ctx: Ctx, axes: np.ndarray, share: np.ndarray) -> SliderVie
         decode_live = st.toggle(_("Decode in the browser while dragging"), value=True, key="sl_live",
                                 help=_("The decoder runs in this page, so the image follows the thumb. Off: the image "
                                        "comes from the server when you let go."))
-    return SliderView(ctx, axes, share, axes_kind, show_collapsed, use_fragment, int(n_cols), decode_live,
-                      ctx.map(), ctx.minimap())
+        here = st.toggle(_("Name the sliders from the start image"), key="sl_names_here",
+                         help=_("Each slider's name says what changes between its two ends (±3): the classes the "
+                                "classifier reads there and the measurements that change most (ink, brightness, "
+                                "width, height, symmetry, position). Off: over two images of every class, so that "
+                                "the name describes the direction; on: from the start image alone."))
+    start = tuple(st.session_state["sl_start"]) if here else None
+    names = [n.text(_) for n in slider_names(ctx, axes_kind, start)]
+    return SliderView(ctx, axes, share, effect, axes_kind, show_collapsed, use_fragment, int(n_cols), decode_live,
+                      ctx.map(), ctx.minimap(), names)
+
+
+def slider_names(ctx: Ctx, kind: str, start: tuple[float, ...] | None = None) -> list[DirectionName]:
+    """What each slider of ``kind`` does (:func:`vae.explore.directions.name_ends`), computed once per
+    model, axes and start (cached): from two codes of every class, or from ``start`` alone."""
+    clf, _problem = comparison_model(CLASSIFIER, ctx.ck.dataset)
+    if clf is not None and tuple(clf.config.image_shape) != tuple(ctx.ck.config.image_shape):
+        clf = None
+    background = ctx.ck.data_background(ctx.data.images)
+    with st.spinner(_("Naming the sliders (once per model)…")):
+        return _names(ctx.name, ctx.ck.content_hash, ctx.split, ctx.limit, ctx.device, kind, start,
+                      clf, clf.content_hash if clf is not None else None,
+                      background.lightness if background is not None else None)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _names(name: str, content_hash: str, split: str, limit: int | None, device: str, kind: str,
+           start: tuple[float, ...] | None, _clf, clf_hash: str | None, background: float | None) -> list[DirectionName]:
+    model = get_checkpoint(name, device).model
+    enc = load_encoding(name, content_hash, split, limit, device)
+    starts = (np.asarray([start], np.float32) if start is not None
+              else start_codes(enc.mu, enc.labels, NAME_STARTS))
+    read = {"read": _clf.model.predict, "class_names": list(_clf.class_names)} if _clf is not None else {}
+    if kind == "latent":
+        ends = [dim_ends(starts, d, NAME_AT) for d in range(enc.mu.shape[1])]
+    else:
+        axes = principal_axes(enc.mu)[0] if kind == "pca" else _sefa(name, content_hash, device)[0]
+        ends = [step_ends(starts, a, NAME_AT, LIMIT) for a in axes]
+    return [name_ends(lambda z: decode(model, z), lo, hi, background=background, **read) for lo, hi in ends]
 
 
 def _slider_specs(v: SliderView) -> list[tuple[str, str, int, bool]]:
-    """(state key, label, index, collapsed) of every slider of the chosen axes, in display order."""
+    """(state key, label, index, collapsed) of every slider of the chosen axes, in display order; a
+    label ends with the slider's name (what it does), except where the slider is tucked away."""
     ctx, share = v.ctx, v.share
+
+    def named(label: str, i: int, tucked: bool) -> str:
+        return label if tucked or not v.names[i] else f"{label} · {v.names[i]}"
+
     if v.axes_kind == "pca":
-        return [(f"sl_pc{k}", _("PC{k} · {share} of variance").format(k=k + 1, share=f"{100 * share[k]:.1f}%"), k,
-                 share[k] < MIN_SHARE) for k in range(ctx.latent_dim)]
+        return [(f"sl_pc{k}", named(_("PC{k} · {share} of variance").format(k=k + 1, share=f"{100 * share[k]:.1f}%"),
+                                    k, share[k] < MIN_SHARE), k, share[k] < MIN_SHARE) for k in range(len(share))]
+    if v.axes_kind == "sefa":
+        return [(f"sl_sf{k}", named(_("SeFa{k} · eigenvalue {value:.3g}").format(k=k + 1, value=v.effect[k]),
+                                    k, share[k] < MIN_SHARE), k, share[k] < MIN_SHARE) for k in range(len(share))]
     kl, collapsed = ctx.kl_per_dim, set(ctx.collapsed)
-    return [(f"sl_z{d}", f"z{d} · KL {kl[d]:.2f}" + (" · " + _("collapsed") if d in collapsed else ""), d,
-             d in collapsed) for d in dims_by_kl(kl)]
+    return [(f"sl_z{d}", named(f"z{d} · KL {kl[d]:.2f}" + (" · " + _("collapsed") if d in collapsed else ""), d,
+                               d in collapsed), d, d in collapsed) for d in dims_by_kl(kl)]
 
 
 # -- the slider panel ----------------------------------------------------------------------------------
@@ -231,6 +330,7 @@ def _panel(v: SliderView) -> None:
         trail.append([float(xy[0]), float(xy[1])])
         del trail[:-TRAIL]
     st.session_state["sl_z_text"] = encode_code(z)
+    st.session_state["sl_reached"] = [float(c) for c in z]  # where a switch of axes starts from
     link.write("z", st.session_state["sl_z_text"])  # the link reopens this exact image
     views = _start_views(v, start)
     specs = _slider_specs(v)
@@ -271,9 +371,9 @@ def _live_view(v: SliderView, start: np.ndarray, trail: list, start_xy, sliders:
         live.off_line(problem, _("Images are decoded on the server when you let go of a slider."))
         return
     tag = f"{ctx.split}-{len(ctx.enc)}"
-    if v.axes_kind == "pca":
+    if v.axes_kind in STEPPED:
         origin, basis = start, v.axes.tolist()
-        coef = [float(st.session_state.get(f"sl_pc{k}", 0.0)) for k in range(ctx.latent_dim)]
+        coef = [float(st.session_state.get(f"{STEPPED[v.axes_kind]}{k}", 0.0)) for k in range(len(v.axes))]
     else:
         origin, basis = np.zeros(ctx.latent_dim, np.float32), None
         coef = [float(c) for c in _code("latent", start, v.axes)]
@@ -321,7 +421,7 @@ def _sliders(v: SliderView, specs: list[tuple[str, str, int, bool]], shown: list
     for j, (key, label, _i, _c) in enumerate(shown):
         cols[j % v.n_cols].slider(label, -LIMIT, LIMIT, step=0.05, key=key)
     tucked = [label.split(" · ")[0] for _key, label, _i, c in specs if c and not v.show_collapsed]
-    if tucked and v.axes_kind == "pca":
+    if tucked and v.axes_kind in STEPPED:
         st.caption(_("{n} direction(s) with almost no variance hidden (under {share} each): {names}. "
                      "They stay at 0.").format(n=len(tucked), share=f"{100 * MIN_SHARE:.1f}%", names=", ".join(tucked)))
     elif tucked:

@@ -44,6 +44,7 @@ ZH_PAGES = [
     ("pages/map.py", "fashion-mnist", {"selected_index": 9, "selected_for": "fashion-mnist", "map_search": "靴",
                                        "map_nn_metric": "cosine"}),  # neighbours and search
     ("pages/sliders.py", "fashion-mnist"),
+    ("pages/sliders.py", "fashion-mnist", {"sl_axes": "sefa"}),  # SeFa's sliders and every slider's name
     ("pages/interpolate.py", "fashion-mnist"),
     ("pages/interpolate.py", "fashion-mnist", {"interp_tab": "维度遍历", "interp_trav_start": "image"}),
     ("pages/interpolate.py", "fashion-mnist", {"interp_tab": "属性向量"}),
@@ -79,7 +80,7 @@ ALLOWED = {
     "real", "fake",  # D(real): functions in formulas
     "fréchet", "inception", "radford",  # names of a distance, a network, an author
     "van", "den", "camp", "oord", "ballé", "optimus", "pixelcnn", "pixelcnns", "arxiv", "scikit", "learn", "bits",
-    "back", "streamlit", "slerp",  # authors, models, libraries and methods, named as in the literature
+    "back", "streamlit", "slerp", "sefa",  # authors, models, libraries and methods, named as in the literature
 }
 WORD = re.compile(r"[A-Za-zÀ-ÿ]{3,}")
 
