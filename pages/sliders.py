@@ -207,6 +207,7 @@ class SliderView:
     bundle: MapBundle
     minimap: MiniMap
     names: list[str]  # what each slider does (index as in axes, or the latent dimension), in the session's language
+    details: list[str]  # ... in full: its help
 
 
 def _directions(ctx: Ctx, kind: str) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
@@ -261,9 +262,18 @@ def _display_options(ctx: Ctx) -> SliderView:
                                 "width, height, symmetry, position). Off: over two images of every class, so that "
                                 "the name describes the direction; on: from the start image alone."))
     start = tuple(st.session_state["sl_start"]) if here else None
-    names = [n.text(_) for n in slider_names(ctx, axes_kind, start)]
+    named = slider_names(ctx, axes_kind, start)
     return SliderView(ctx, axes, share, effect, axes_kind, show_collapsed, use_fragment, int(n_cols), decode_live,
-                      ctx.map(), ctx.minimap(), names)
+                      ctx.map(), ctx.minimap(), [n.text(_) for n in named], [_details(n) for n in named])
+
+
+def _details(name: DirectionName) -> str:
+    """A slider's help: the classes read at its ends and every noticeable change, in the session's language."""
+    if name.class_change:
+        return _("From −{t:g} to +{t:g}: {a} ({pa:.0%} of the start images) becomes {b} ({pb:.0%}); {changes}.").format(
+            t=NAME_AT, a=_(name.classes[0]), pa=name.shares[0], b=_(name.classes[1]), pb=name.shares[1],
+            changes=name.changed(_))
+    return _("From −{t:g} to +{t:g}: {changes}.").format(t=NAME_AT, changes=name.changed(_))
 
 
 def slider_names(ctx: Ctx, kind: str, start: tuple[float, ...] | None = None) -> list[DirectionName]:
@@ -418,8 +428,8 @@ def _where_z_is(v: SliderView, z: np.ndarray, xy: np.ndarray, trail: list, views
 def _sliders(v: SliderView, specs: list[tuple[str, str, int, bool]], shown: list[tuple[str, str, int, bool]]) -> None:
     """The sliders shown, and a line naming the ones tucked away."""
     cols = st.columns(v.n_cols)
-    for j, (key, label, _i, _c) in enumerate(shown):
-        cols[j % v.n_cols].slider(label, -LIMIT, LIMIT, step=0.05, key=key)
+    for j, (key, label, i, _c) in enumerate(shown):
+        cols[j % v.n_cols].slider(label, -LIMIT, LIMIT, step=0.05, key=key, help=v.details[i])
     tucked = [label.split(" · ")[0] for _key, label, _i, c in specs if c and not v.show_collapsed]
     if tucked and v.axes_kind in STEPPED:
         st.caption(_("{n} direction(s) with almost no variance hidden (under {share} each): {names}. "

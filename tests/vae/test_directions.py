@@ -185,9 +185,12 @@ def test_names_read_the_classes_at_both_ends_and_translate_every_part():
     name = name_ends(square_decoder, *dim_ends(starts, 0, 3.0), read=by_size, class_names=["Sneaker", "Sandal"])
     assert name.classes == ("Sneaker", "Sandal") and name.shares == (1.0, 1.0)
     assert name.pixels == pytest.approx((22**2 - 4**2) / SIZE**2)
-    assert name.text() == "Sneaker → Sandal · more ink, wider"
-    zh = {"Sneaker": "运动鞋", "Sandal": "凉鞋", "more ink": "墨迹更多", "wider": "更宽", "{a}, {b}": "{a}，{b}"}
-    assert name.text(lambda s: zh.get(s, s)) == "运动鞋 → 凉鞋 · 墨迹更多，更宽"
+    assert name.text() == "Sneaker → Sandal · more ink" and name.text(n=2) == "Sneaker → Sandal · more ink, wider"
+    assert name.changed() == "more ink, wider, taller"
+    zh = {"Sneaker": "运动鞋", "Sandal": "凉鞋", "more ink": "墨迹更多", "wider": "更宽", "taller": "更高",
+          "{a}, {b}": "{a}，{b}"}
+    assert name.text(lambda s: zh.get(s, s), n=2) == "运动鞋 → 凉鞋 · 墨迹更多，更宽"
+    assert name.changed(lambda s: zh.get(s, s)) == "墨迹更多，更宽，更高"
 
 
 def test_start_codes_take_a_few_codes_of_every_class():

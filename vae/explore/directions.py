@@ -47,7 +47,7 @@ STILL = 0.01
 #: A class is named at an end when at least this share of the start codes is read as it there (with
 #: start codes of every class, about 0.1 to 0.2 read as any one class by chance).
 CLASS_SHARE = 0.3
-SHOWN_CHANGES = 2  # measurement words in a short name
+SHOWN_CHANGES = 2  # measurement words in a short name (one after the classes, which say much already)
 
 
 class NoLinearLayer(ValueError):
@@ -196,20 +196,33 @@ class DirectionName:
         """The first ``n`` changes in words (English, marked for translation)."""
         return [WORDS[k][0 if d > 0 else 1] for k, d in self.changes[:n]]
 
-    def text(self, translate: Callable[[str], str] = str, n: int = SHOWN_CHANGES) -> str:
-        """The short name, "Sneaker → Sandal · wider, more ink" ("subtle changes" where no measurement
-        changes noticeably, "no visible change" where the pixels hardly do), its parts put through
-        ``translate`` (a page's ``_``; class names are translated too)."""
+    def text(self, translate: Callable[[str], str] = str, n: int | None = None) -> str:
+        """The short name, "Sneaker → Sandal · wider" or "wider, more ink" (``n`` measurement words:
+        one after two classes, else two; "subtle changes" where no measurement changes noticeably, "no
+        visible change" where the pixels hardly do), its parts put through ``translate`` (a page's
+        ``_``; class names are translated too)."""
         t = translate
-        words = [t(w) for w in self.words(n)]
-        measures = (t(N_("{a}, {b}")).format(a=words[0], b=words[1]) if len(words) >= 2
-                    else words[0] if words else "")
+        n = n if n is not None else 1 if self.class_change else SHOWN_CHANGES
+        measures = self._listed(t, n)
         if self.class_change:
             classes = t(N_("{a} → {b}")).format(a=t(self.classes[0]), b=t(self.classes[1]))
             return t(N_("{classes} · {changes}")).format(classes=classes, changes=measures) if measures else classes
         if measures:
             return measures
         return t(N_("no visible change")) if self.pixels < STILL else t(N_("subtle changes"))
+
+    def changed(self, translate: Callable[[str], str] = str) -> str:
+        """Every noticeable change in words, largest first ("more ink, wider, taller"), or the words for none."""
+        t = translate
+        return self._listed(t, len(self.changes)) or (t(N_("no visible change")) if self.pixels < STILL
+                                                      else t(N_("subtle changes")))
+
+    def _listed(self, t: Callable[[str], str], n: int) -> str:
+        words = [t(w) for w in self.words(n)]
+        out = words[0] if words else ""
+        for w in words[1:]:
+            out = t(N_("{a}, {b}")).format(a=out, b=w)
+        return out
 
     def __str__(self) -> str:
         return self.text()
