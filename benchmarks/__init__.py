@@ -15,6 +15,7 @@ One module per measurement, each with ``NAME`` and ``run(settings) -> list[Recor
 - :mod:`.server_memory`: peak RSS of the app server with 1 and 10 browser sessions
 - :mod:`.train_ddp`: training images/s with 1 and 2 processes (torchrun, DDP, gloo)
 - :mod:`.map_scale`: maps of 10,000, 70,000 and a million codes: build time, frame time, memory
+- :mod:`.map_tools`: one image's k = 20 nearest neighbours on 10,000 and 70,000 codes vs scikit-learn
 
 Shared pieces: :mod:`.records` (the record, statistics, tables), :mod:`.settings`,
 :mod:`.umap_fixture` (the fitted UMAP both map benchmarks use), :mod:`.app_driver`

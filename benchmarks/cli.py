@@ -34,6 +34,7 @@ from . import (
     live_ready,
     machine,
     map_scale,
+    map_tools,
     projection_cost,
     quality,
     server_memory,
@@ -53,6 +54,7 @@ DOCS_DIR = ROOT / "docs"
 BENCHMARKS: dict[str, ModuleType] = {m.NAME: m for m in (
     inverse_map, forward_map, slider_roundtrip, first_map, projection_cost, train_throughput,
     quality, server_memory, drag_decode, hover_decode, live_ready, train_ddp, map_scale, classroom, class_load,
+    map_tools,
 )}
 
 

@@ -186,3 +186,12 @@ def test_the_map_draws_a_searchs_matches_over_the_faded_rest():
     assert data and all(t.marker.opacity < 0.2 for t in data)
     plain = latent_map(coords, labels, ["a", "b", "c"])
     assert all(t.marker.opacity > 0.5 for t in plain.data) and not [t for t in plain.data if t.name == "search matches"]
+
+
+def test_the_all_set_of_a_folder_keeps_its_file_names(tmp_path, image_folder):
+    from vae.data.datasets import load_dataset
+    from vae.explore.sets import combine
+
+    image_folder(tmp_path / "shapes", per_class=4)
+    parts = [load_dataset(f"folder:{tmp_path / 'shapes'}", s) for s in ("test", "train")]
+    assert combine(parts).files == parts[0].files + parts[1].files

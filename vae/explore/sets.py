@@ -128,7 +128,8 @@ def combine(parts: list[ImageDataset]) -> ImageDataset:
     """One explore set of the parts' images, in order (image i of the result is the i-th overall)."""
     first = parts[0]
     return ImageDataset(first.name, ALL, torch.cat([p.images for p in parts]), torch.cat([p.labels for p in parts]),
-                        first.class_names, " + ".join(dict.fromkeys(p.source for p in parts if p.source)))
+                        first.class_names, " + ".join(dict.fromkeys(p.source for p in parts if p.source)),
+                        files=[f for p in parts for f in p.files] if all(p.files for p in parts) else [])
 
 
 def explore_parts(ck: Checkpoint, parts: list[ImageDataset], cache_dir: str | Path = DEFAULT_CACHE_DIR) -> Encoding:
