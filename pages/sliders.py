@@ -102,9 +102,11 @@ def main() -> None:
     st.title(_("Sliders"))
     st.caption(
         _("One slider per latent dimension, **most informative first** (highest average KL), or per principal "
-          "direction of the encoded data. Drag one and the decoder, running in your browser, redraws the image "
-          "as the thumb moves. The small map shows where z lands among the encoded images, and the trail where "
-          "it has been. Copy the page's URL to share this exact image.")
+          "direction of the encoded data, or per SeFa direction of the decoder's weights. Each label says what "
+          "its slider does: the classes the classifier reads at its two ends and what changes most (its ⓘ "
+          "says it all). Drag one and the decoder, running in your browser, redraws the image as the thumb "
+          "moves. The small map shows where z lands among the encoded images, and the trail where it has been. "
+          "Copy the page's URL to share this exact image.")
     )
     _apply_start_request(ctx)
     _start_buttons(ctx)
