@@ -28,6 +28,9 @@ import numpy as np
 import pytest
 from browser_helpers import VIEWPORT, goto, map_info, new_tab, serving, wait_app
 
+from vae.checkpoint import load_checkpoint
+from vae.explore.directions import first_layer_weight, sefa_directions
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 SHIPPED = ["fashion-mnist", "fashion-mnist-2d", "fashion-mnist-beta4", "digits"]
@@ -315,6 +318,28 @@ def test_principal_direction_sliders_decode_live(page, server):
     wait_app(page)
     after = np.asarray(page.evaluate("() => window.__vaeLive.last.sliders.z"))
     assert np.linalg.norm(after - before) > 0.5, "moving PC1 did not move the code"
+    np.testing.assert_allclose(after, url_code(page.url), atol=6e-3)
+    no_exception(page)
+
+
+def test_sefa_sliders_decode_live_along_their_direction(page, server):
+    """SeFa's sliders reach the live decoder as the principal directions do (origin + coef @ axes): a
+    drag of SeFa1 moves the browser's code along the server's first SeFa direction, which the label names."""
+    goto(page, server, "sliders?ckpt=fashion-mnist&axes=sefa")
+    page.locator('[data-testid="stSlider"] input[aria-label^="SeFa1 · "]').wait_for()
+    wait_app(page)
+    wait_live(page, "sliders")
+    before = np.asarray(page.evaluate("() => window.__vaeLive.last.sliders.z"))
+    start, track = thumb_and_track(page)
+    drag(page, start, track["x"] + track["width"] * 0.8, moves=20)
+    page.wait_for_function("() => location.href.includes('z=')", timeout=60_000)
+    wait_app(page)
+    after = np.asarray(page.evaluate("() => window.__vaeLive.last.sliders.z"))
+    step = after - before
+    assert np.linalg.norm(step) > 0.5, "moving SeFa1 did not move the code"
+    first = sefa_directions(first_layer_weight(load_checkpoint(ROOT / "checkpoints" / "fashion-mnist").model))[0][0]
+    cos = abs(float(step @ first)) / float(np.linalg.norm(step))
+    assert cos > 0.999, f"the code moved off SeFa1 (|cos| = {cos:.4f})"
     np.testing.assert_allclose(after, url_code(page.url), atol=6e-3)
     no_exception(page)
 
