@@ -91,6 +91,24 @@ def test_every_latent_slider_says_what_the_library_names_it(shipped):
     assert any("→" in label for label in shown.values()), "no slider names the classes at its ends"
 
 
+def test_names_from_the_start_image_alone(shipped):
+    """The toggle names the sliders from the start (test image #9, a sneaker) instead of from every class."""
+    ck, mu, labels = shipped
+    at = app_test(300)
+    at.query_params["ckpt"] = FM
+    at.query_params["image"] = "9"
+    switch(at, "pages/sliders.py").run()
+    at.toggle(key="sl_names_here").set_value(True).run()
+    assert_app_ok(at, "sliders, named from image #9")
+    clf = load_classifier(find_model(ROOT / "models", CLASSIFIER, ck.dataset))
+    shown = labelled(at, "sl_z")
+    for d, label in shown.items():
+        name = name_ends(lambda z: decode(ck.model, z), *dim_ends(mu[9:10], d, 3.0), read=clf.model.predict,
+                         class_names=list(clf.class_names), background=ck.data_background().lightness)
+        assert label.endswith(" · " + name.text()), (label, name.text())
+    assert "Sneaker →" in shown[0] or "→ Sneaker" in shown[0], shown[0]
+
+
 def test_sefa_sliders_step_along_numpys_eigenvectors_and_are_named(shipped):
     ck, mu, labels = shipped
     at = open_sliders(FM)
