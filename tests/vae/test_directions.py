@@ -197,3 +197,13 @@ def test_start_codes_take_a_few_codes_of_every_class():
     labels = np.array([0, 1, 0, 2, 1, 0, 2])
     mu = np.arange(len(labels), dtype=np.float32)[:, None]
     assert start_codes(mu, labels, per_class=2)[:, 0].tolist() == [0, 1, 2, 3, 4, 6]
+
+
+def test_a_torch_decoder_that_does_not_start_with_a_linear_layer_is_named():
+    class ConvFirst(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.decoder = torch.nn.Sequential(torch.nn.Unflatten(1, (4, 1, 1)), torch.nn.ConvTranspose2d(4, 1, 8))
+
+    with pytest.raises(NoLinearLayer, match="starts with Unflatten, not a linear layer"):
+        first_layer_weight(ConvFirst())
