@@ -106,7 +106,10 @@ def search_box(ctx: Ctx, f: Found) -> None:
                     "matches are marked on the map, the rest fade."))
     if f.problem:
         st.warning(f.problem)
-    elif f.matches is not None and not len(f.matches):
+    elif f.matches is not None and len(f.matches):
+        st.caption(_("**{n:,} images match “{text}”**, marked on the map; the first {k} are listed under it.").format(
+            n=len(f.matches), text=f.text, k=min(len(f.matches), MATCHES_SHOWN)))
+    elif f.matches is not None:
         st.info(_("No image matches “{text}”: type an image's number (0 to {last}), a class or part of its "
                   "name.").format(text=f.text, last=len(ctx.enc) - 1))
 
@@ -116,7 +119,7 @@ def matches(ctx: Ctx, f: Found) -> None:
     if f.matches is None or not len(f.matches):
         return
     shown = f.matches[:MATCHES_SHOWN]
-    st.markdown(_("**{n:,} images match “{text}”**, marked on the map; the first {k}:").format(
+    st.markdown(_("**The first {k} of the {n:,} images that match “{text}”:**").format(
         n=len(f.matches), text=f.text, k=len(shown)))
     show_images(ctx.data.images[shown], [f"#{j} {ctx.class_name(j)}" for j in shown], size=THUMB_PX)
 
@@ -124,25 +127,25 @@ def matches(ctx: Ctx, f: Found) -> None:
 def section(ctx: Ctx, rep: NeighbourReport) -> None:
     """The chosen image's nearest neighbours: the controls, the latent list, the pixel list, what they share."""
     st.subheader(_("Nearest neighbours"))
-    a, b = st.columns([3, 2])
-    a.slider(_("Neighbours (k)"), K_MIN, K_MAX, K_DEFAULT, key="map_nn_k",
-             help=_("How many of the explore set's images nearest to this one are shown, and ringed on the map."))
-    b.segmented_control(_("Distance between codes"), list(METRICS), default=METRICS[0], key="map_nn_metric",
-                        format_func=lambda m: _(METRIC_LABELS[m]),
-                        help=_("Between the posterior means μ: Euclidean, or cosine (1 − the cosine of the angle "
-                               "between them: only the direction counts)."))
+    st.slider(_("Neighbours (k)"), K_MIN, K_MAX, K_DEFAULT, key="map_nn_k",
+              help=_("How many of the explore set's images nearest to this one are shown, and ringed on the map."))
+    st.segmented_control(_("Distance between codes"), list(METRICS), default=METRICS[0], key="map_nn_metric",
+                         format_func=lambda m: _(METRIC_LABELS[m]),
+                         help=_("Between the posterior means μ: Euclidean, or cosine (1 − the cosine of the angle "
+                                "between them: only the direction counts)."))
     shared = set(rep.shared.tolist())
     k = len(rep.latent)
+    st.metric(_("Shared by both lists"), _("{n} of {k}").format(n=len(shared), k=k),
+              help=_("How many of the image's {k} nearest neighbours by code are also among its {k} nearest by "
+                     "pixels; ★ marks them. Few in common: the model groups images by more than their pixels."
+                     ).format(k=k))
+    st.caption(_("★: among the nearest images in both spaces. Below each image: its number, class and distance."))
     st.markdown(_("**In latent space** ({metric} distance between the codes μ), ringed on the map:").format(
         metric=_(METRIC_LABELS[rep.metric])))
     show_images(ctx.data.images[rep.latent.indices], _captions(ctx, rep.latent, shared),
                 size=presenter.px(THUMB_PX))
     st.markdown(_("**In pixel space** (Euclidean distance between the images):"))
     show_images(ctx.data.images[rep.pixel.indices], _captions(ctx, rep.pixel, shared), size=presenter.px(THUMB_PX))
-    st.metric(_("Shared by both lists"), _("{n} of {k}").format(n=len(shared), k=k),
-              help=_("How many of the image's {k} nearest neighbours by code are also among its {k} nearest by "
-                     "pixels; ★ marks them. Few in common: the model groups images by more than their pixels."
-                     ).format(k=k))
 
 
 def _captions(ctx: Ctx, nb, shared: set[int]) -> list[str]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from components import big_map, live_decoder
+from components import big_map, live_decoder, map_rings
 from pages import _canvas_map as canvas_map
 from pages import _link as link
 from pages import _live as live
@@ -141,7 +141,8 @@ def main() -> None:
     found = map_tools.found(ctx)
     map_tools.search_box(ctx, found)
     v.found = found.matches if found.matches is not None and len(found.matches) else None
-    v.ringed = map_tools.neighbours(ctx, v.chosen).latent.indices if v.chosen is not None else None
+    if v.canvas and v.chosen is not None:  # the canvas map rings them itself (a Plotly figure cannot: see _rings)
+        v.ringed = map_tools.neighbours(ctx, v.chosen).latent.indices
     left, right = st.columns([3, 2], gap="medium")
     with left:
         picked = (canvas_map.show(ctx, bundle, v.chart_key, color_by, v.values, v.prior_xy, v.background,
@@ -151,7 +152,9 @@ def main() -> None:
     notebook.publish(ctx, picked, v.chosen)  # to the notebook that opened this page, if one did
     with right:
         _hover_preview(v, picked.mark)
-        _panel(v, picked)
+        shown = _panel(v, picked)
+        if not v.canvas:
+            _rings(v, shown)
     link.sync("map", ctx)
     # The map is on screen by now: build the 2-D neighbour index for clicks on empty space here
     # (a few hundred ms, once per map), so that the first such click is as fast as the others.
@@ -230,8 +233,9 @@ class MapView:
     prior_xy: np.ndarray | None  # (P, 2) where they land
     background: tuple | None  # (PNG, bounds) of the decoded plane behind a 2-D model's codes
     chart_key: str
-    chosen: int | None  # the point chosen (a link, another page, a click: see _clicked)
-    ringed: np.ndarray | None = None  # (k,) the chosen point's nearest neighbours, ringed on the map
+    chosen: int | None  # the point chosen before this run (a link, another page, an earlier click; the canvas
+    # map's click in this run, see _clicked)
+    ringed: np.ndarray | None = None  # (k,) the chosen point's nearest neighbours, ringed on the canvas map
     found: np.ndarray | None = None  # the search's matches, drawn over the rest (None: no search)
 
 
@@ -246,7 +250,7 @@ def _view(ctx: Ctx, bundle: MapBundle, method: str, color_by: str, show_prior: b
         tiles = PRESENTER_LANDSCAPE_TILES if presenter.on() else LANDSCAPE_TILES
         background = decoded_grid_background(ctx.decode, lo, hi, n=tiles)
     chart_key = f"map_{'canvas' if canvas else 'chart'}_{ctx.name}_{ctx.split}_{method}"
-    clicked = _clicked(st.session_state.get(chart_key), canvas, len(coords))
+    clicked = _clicked(st.session_state.get(chart_key), len(coords)) if canvas else None
     if clicked is not None:
         select_index(ctx, clicked)
     return MapView(
@@ -257,23 +261,11 @@ def _view(ctx: Ctx, bundle: MapBundle, method: str, color_by: str, show_prior: b
         chart_key=chart_key, chosen=selected_index(ctx))
 
 
-def _clicked(state, canvas: bool, n: int) -> int | None:
-    """The data point a click left in the map's state before this run draws it (None: no single point), so
-    that the map can ring its neighbours in this run. A click changes the Plotly figure (its rings): the
-    chart starts anew, with the clicked point selected in the figure itself."""
-    if canvas:
-        pick = big_map.parse_pick(state.get("pick") if isinstance(state, dict) else None, n, 0)
-        return pick.index if pick is not None and pick.kind == "point" else None
-    if not _has_points(state):
-        return None
-    try:
-        if state["selection"]["box"] or state["selection"]["lasso"]:
-            return None
-    except (KeyError, TypeError):
-        pass
-    refs = [point_ref(p) for p in state["selection"]["points"]]
-    data = [i for kind, i in filter(None, refs) if kind == KIND_DATA]
-    return data[0] if len(data) == 1 and len(refs) == 1 and 0 <= data[0] < n else None
+def _clicked(state, n: int) -> int | None:
+    """The point a click left in the canvas map's state before this run draws it (None: no point), so that
+    the map rings its neighbours in this run."""
+    pick = big_map.parse_pick(state.get("pick") if isinstance(state, dict) else None, n, 0)
+    return pick.index if pick is not None and pick.kind == "point" else None
 
 
 # -- the map ---------------------------------------------------------------------------------------
@@ -301,19 +293,17 @@ def _plotly_map(v: MapView) -> canvas_map.Picked:
     ctx = v.ctx
     # The point the figure starts with as selected: the chosen one, but only while the chart holds no
     # selection of its own (else the figure, and so the chart, would change under the user's hand).
-    # The rings of its neighbours and a search's matches change it too, but not while it holds a box or lasso.
-    view = [v.chart_key, v.color_by, bool(v.show_prior), int(v.n_prior), bool(v.show_points), presenter.on()]
-    marks = [None if v.ringed is None else v.ringed.tolist(), None if v.found is None else v.found.tolist()]
+    # A search's matches are part of the figure: a new search is a new chart.
+    view = [v.chart_key, v.color_by, bool(v.show_prior), int(v.n_prior), bool(v.show_points), presenter.on(),
+            None if v.found is None else v.found.tolist()]
     pin = st.session_state.get("map_pin")
-    state = st.session_state.get(v.chart_key)
-    many = _has_points(state) and _clicked(state, False, len(v.bundle.coords)) is None
-    if pin is None or pin["view"] != view or (not many and (pin["index"] != v.chosen or pin["marks"] != marks)):
-        pin = st.session_state["map_pin"] = {"view": view, "index": v.chosen, "marks": marks}
-    ringed, found = pin["marks"]
+    if pin is None or pin["view"] != view or (pin["index"] != v.chosen
+                                              and not _has_points(st.session_state.get(v.chart_key))):
+        pin = st.session_state["map_pin"] = {"view": view, "index": v.chosen}
     fig = latent_map(
         v.bundle.coords, ctx.enc.labels, ctx.class_names, color_by=v.color_by, values=v.values, grid=v.grid,
         prior=v.prior_xy, selected=pin["index"], background=v.background, points=v.show_points,
-        highlight=ringed or (), found=found,
+        found=v.found,
         axis_titles=("z0", "z1") if v.method == "latent" else None,
         height=PRESENTER_MAP_HEIGHT if presenter.on() else MAP_HEIGHT,
         marker_size=5 if presenter.on() else 4, font=presenter.font(12),
@@ -386,8 +376,9 @@ def _hover_preview(v: MapView, mark: np.ndarray | None) -> None:
     }, key="map_hover_view")
 
 
-def _panel(v: MapView, picked: canvas_map.Picked) -> None:
-    """What was picked on the map, or, with nothing picked, the point chosen before or a summary."""
+def _panel(v: MapView, picked: canvas_map.Picked) -> int | None:
+    """What was picked on the map, or, with nothing picked, the point chosen before or a summary; returns
+    the image shown alone (None: none)."""
     if picked.many and not picked.data_idx:
         st.info(_("No image lies inside the shape: draw it around some points."))
     elif picked.many:
@@ -395,14 +386,26 @@ def _panel(v: MapView, picked: canvas_map.Picked) -> None:
     elif picked.data_idx:
         select_index(v.ctx, picked.data_idx[0])
         _point_details(v.ctx, picked.data_idx[0])
+        return picked.data_idx[0]
     elif picked.spot is not None:
         _spot_details(v, picked.spot)
     elif picked.prior_idx and v.prior_z is not None:
         _prior_sample(v.ctx, v.prior_z, picked.prior_idx[0])
     elif v.chosen is not None:
         _point_details(v.ctx, v.chosen)
+        return v.chosen
     else:
         _summary(v.ctx)
+    return None
+
+
+def _rings(v: MapView, shown: int | None) -> None:
+    """The shown image's latent neighbours ringed over the Plotly map: page elements over the chart
+    (components/map_rings), as the hover preview's ring is; a figure that changed with each click would
+    be a new chart, which drops the selection, the tool and the zoom."""
+    ringed = None if shown is None else map_tools.neighbours(v.ctx, shown).latent.indices
+    v.ringed = ringed
+    map_rings.mount(v.chart_key, None if ringed is None else v.bundle.coords[ringed], key="map_rings")
 
 
 def _selection(ctx: Ctx, sel: list[int]) -> None:

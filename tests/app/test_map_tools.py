@@ -41,6 +41,50 @@ def found_list(at) -> list[str]:
                 if im.captions and all(re.fullmatch(r"#\d+ [^·]+", c) for c in im.captions))
 
 
+@pytest.fixture()
+def rings(monkeypatch):
+    """What the page asked components/map_rings to ring over the Plotly map: the last call's points."""
+    from components import map_rings
+
+    calls = []
+    monkeypatch.setattr(map_rings, "mount", lambda chart, points, key: calls.append((chart, points)))
+    return calls
+
+
+def traces(at) -> list[dict]:
+    """The Plotly map's traces, their arrays decoded (plotly sends NumPy arrays as base64 "bdata")."""
+    import base64
+    import json
+
+    def arr(v):
+        if isinstance(v, dict) and "bdata" in v:
+            a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])
+            return a.reshape(v["shape"]) if "shape" in v and isinstance(v["shape"], list) else a
+        return np.asarray(v) if v is not None else None
+
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    return [{**t, "x": arr(t.get("x")), "y": arr(t.get("y")), "customdata": arr(t.get("customdata"))}
+            for t in spec["data"]]
+
+
+def matches_drawn(at) -> int | None:
+    """How many points the Plotly map draws as a search's matches (None: no such trace)."""
+    found = [t for t in traces(at) if t.get("name") == "search matches"]
+    return len(found[0]["x"]) if found else None
+
+
+def map_coords(at) -> np.ndarray:
+    """(N, 2) where the Plotly map draws each image (its traces' customdata: [kind, index])."""
+    coords = {}
+    for t in traces(at):
+        if t["customdata"] is None or t["x"] is None:
+            continue
+        for x, y, cd in zip(t["x"], t["y"], t["customdata"], strict=True):
+            if cd[0] == 0:
+                coords[int(cd[1])] = (x, y)
+    return np.array([coords[i] for i in range(len(coords))])
+
+
 def expected(rep, names, nb) -> list[str]:
     shared = set(rep.shared.tolist())
     return [("★ " if j in shared else "") + f"#{j} {names[j]} · {d:.3g}"
@@ -48,7 +92,7 @@ def expected(rep, names, nb) -> list[str]:
 
 
 @pytest.mark.parametrize("metric", ["euclidean", "cosine"])
-def test_the_neighbours_of_a_chosen_point_are_the_librarys(fashion, metric):
+def test_the_neighbours_of_a_chosen_point_are_the_librarys(fashion, metric, rings):
     enc, data = fashion
     at = open_link("map", {**FASHION, "point": "9", "k": "12", "nn": metric})
     rep = NeighbourIndex(enc.mu, data.images).report(9, 12, metric)
@@ -58,20 +102,22 @@ def test_the_neighbours_of_a_chosen_point_are_the_librarys(fashion, metric):
     assert pixel == expected(rep, names, rep.pixel)
     shared = [m for m in at.metric if m.label == "Shared by both lists"]
     assert shared and shared[0].value == f"{len(rep.shared)} of 12", [m.label for m in at.metric]
-    ring = at.session_state["map_pin"]["marks"][0]
-    assert ring == rep.latent.indices.tolist(), "the map rings the latent neighbours"
+    chart, points = rings[-1]
+    assert chart.startswith("map_chart_fashion-mnist_test_pca") and len(points) == 12
+    coords = map_coords(at)
+    np.testing.assert_allclose(points, coords[rep.latent.indices], atol=1e-5, err_msg="the latent neighbours are ringed")
 
 
 def test_search_marks_its_matches_and_lists_them(fashion):
     enc, data = fashion
     at = open_link("map", {**FASHION, "find": "boot"})
     want = search("boot", enc.labels, data.class_names)
-    assert at.session_state["map_pin"]["marks"][1] == want.tolist()
-    assert any(m.value.startswith(f"**{len(want):,} images match “boot”**") for m in at.markdown)
+    assert matches_drawn(at) == len(want)
+    assert any(c.value.startswith(f"**{len(want):,} images match “boot”**") for c in at.caption)
     assert found_list(at)[:3] == [f"#{j} Ankle boot" for j in want[:3]]
     at.text_input(key="map_search").input("#42").run()
     assert_app_ok(at, "map, search #42")
-    assert at.session_state["map_pin"]["marks"][1] == [42]
+    assert matches_drawn(at) == 1
 
 
 def test_k_metric_and_search_travel_in_the_link():
@@ -111,11 +157,11 @@ def test_bad_search_text_gives_a_message_not_an_exception(text, message):
     assert_app_ok(at, f"map, search {text!r}")
     said = [w.value for w in at.warning] + [i.value for i in at.info]
     assert message in said, said
-    assert at.session_state["map_pin"]["marks"][1] is None, "nothing marked"
+    assert matches_drawn(at) is None, "nothing marked, nothing faded"
     assert neighbour_lists(at), "the chosen point's neighbours are still shown"
 
 
-def test_an_imported_onnx_models_neighbours(imported_root, tmp_path, monkeypatch):
+def test_an_imported_onnx_models_neighbours(imported_root, tmp_path, monkeypatch, rings):
     """The imported model (tests/conftest.py imported_root): its neighbours by its own codes; the pixel
     list is the data's, the same as brute force over the test images."""
     import pages._loaders
@@ -140,4 +186,4 @@ def test_an_imported_onnx_models_neighbours(imported_root, tmp_path, monkeypatch
     order = [j for j in np.argsort(d, kind="stable") if j != 5][:8]
     assert [int(re.search(r"#(\d+)", c).group(1)) for c in pixel] == order, pixel
     assert len(latent) == 8 and "#5 " not in " ".join(latent)
-    assert len(at.session_state["map_pin"]["marks"][0]) == 8
+    assert len(rings[-1][1]) == 8
