@@ -4,7 +4,7 @@ tests/artifacts/ (map-neighbours.png, map-search.png)."""
 
 from __future__ import annotations
 
-from browser_helpers import goto, map_info, shot, wait_app
+from browser_helpers import goto, map_info, serving, shot, wait_app
 from pagecheck import assert_page_ok
 
 RINGS_JS = """
@@ -54,3 +54,24 @@ def test_a_search_marks_its_matches(page, server):
     assert page.get_by_text("1,000 images match “sneaker”").count() == 1  # under the search box, in view
     shot(page, "map-search")
     assert_page_ok(page)
+
+
+def test_the_canvas_map_rings_the_neighbours_and_marks_the_matches(browser):
+    """The canvas map of a large explore set (here the 10,000 test images, the threshold lowered): a point
+    from the link, its neighbours ringed, a search's matches marked as a selection is, the rest faded."""
+    with serving({"VAE_MAP_CANVAS_ABOVE": "5000"}) as server:
+        ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+        pg = ctx.new_page()
+        pg.set_default_timeout(240_000)
+        pg.goto(f"{server.url}/?method=pca&point=9&k=12&find=sneaker")
+        wait_app(pg)
+        pg.wait_for_function("() => window.__vaeBigMap && window.__vaeBigMap.index && window.__vaeBigMap.mask "
+                             "&& window.__vaeBigMap.rings === 12", timeout=240_000)
+        state = pg.evaluate("() => ({rings: window.__vaeBigMap.rings, maskFor: window.__vaeBigMap.maskFor, "
+                            "marked: window.__vaeBigMap.mask.reduce((a, b) => a + b, 0)})")
+        assert state == {"rings": 12, "maskFor": "found", "marked": 1000}, state
+        assert pg.get_by_text("Nearest neighbours").count() == 1
+        pg.locator("canvas.vae-big-map-canvas").scroll_into_view_if_needed()
+        shot(pg, "map-canvas-neighbours")
+        assert_page_ok(pg)
+        ctx.close()
