@@ -14,7 +14,7 @@ import streamlit as st
 
 from pages import _presenter as presenter
 from pages._context import Ctx
-from pages._i18n import N_, _, tr
+from pages._i18n import LANGUAGES, N_, _, tr, translation
 from pages._link import LinkError, Param, integer, one_of
 from pages._widgets import show_images
 from vae.errors import SearchError
@@ -87,8 +87,9 @@ def found(ctx: Ctx) -> Found:
     if not text:
         return Found("", None)
     try:
-        names = ctx.data.class_names
-        hits = search(text, ctx.enc.labels, names, {n: _(n) for n in names}, ctx.data.files or None)
+        names = ctx.data.class_names  # a class is found by its name in any of the app's languages
+        translated = {n: " / ".join(translation(lang).gettext(n) for lang in LANGUAGES) for n in names}
+        hits = search(text, ctx.enc.labels, names, translated, ctx.data.files or None)
     except SearchError as e:
         return Found(text, None, tr(e.args[0]))
     return Found(text, hits)

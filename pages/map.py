@@ -160,6 +160,7 @@ def main() -> None:
     # (a few hundred ms, once per map), so that the first such click is as fast as the others.
     _spacing = bundle.latent_map.spacing
     warm_up()  # the latent-space search of the other pages compiles while the map is looked at
+    map_tools.neighbour_index(ctx).warm_up()  # and the neighbours' searches are built before the first click
 
 
 # -- the controls --------------------------------------------------------------------------------

@@ -115,6 +115,9 @@ def test_search_marks_its_matches_and_lists_them(fashion):
     assert matches_drawn(at) == len(want)
     assert any(c.value.startswith(f"**{len(want):,} images match “boot”**") for c in at.caption)
     assert found_list(at)[:3] == [f"#{j} Ankle boot" for j in want[:3]]
+    at.text_input(key="map_search").input("短靴").run()  # the class's Chinese name, in an English session
+    assert_app_ok(at, "map, search 短靴")
+    assert matches_drawn(at) == len(want)
     at.text_input(key="map_search").input("#42").run()
     assert_app_ok(at, "map, search #42")
     assert matches_drawn(at) == 1

@@ -195,3 +195,15 @@ def test_the_all_set_of_a_folder_keeps_its_file_names(tmp_path, image_folder):
     image_folder(tmp_path / "shapes", per_class=4)
     parts = [load_dataset(f"folder:{tmp_path / 'shapes'}", s) for s in ("test", "train")]
     assert combine(parts).files == parts[0].files + parts[1].files
+
+
+def test_warm_up_builds_every_search_once_in_the_background():
+    rng = np.random.default_rng(6)
+    index = NeighbourIndex(rng.standard_normal((300, 8)).astype(np.float32), rng.random((300, 1, 6, 6)))
+    thread = index.warm_up()
+    assert index.warm_up() is thread  # only the first call starts anything
+    thread.join(60)
+    assert sorted(index._knn) == ["cosine", "euclidean", "pixel"]
+    built = dict(index._knn)
+    index.report(3, 5, "cosine")
+    assert all(index._knn[s] is built[s] for s in built), "the searches are built once"

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -82,21 +83,41 @@ class NeighbourIndex:
             raise ValueError(f"{len(images)} images for {len(self.mu)} codes: pass one image per code")
         self._knn: dict[str, ExactKnn] = {}
         self._unit_mu: np.ndarray | None = None
+        # one build of each search, whichever thread asks first; a built one is read without waiting
+        self._locks = {space: threading.Lock() for space in ("euclidean", "cosine", "pixel")}
+        self._lock = threading.Lock()
+        self._warming: threading.Thread | None = None
 
     def __len__(self) -> int:
         return len(self.mu)
 
     def _index(self, space: str) -> ExactKnn:
-        if space not in self._knn:
-            if space == "euclidean":
-                points = self.mu
-            elif space == "cosine":
-                self._unit_mu = _unit(self.mu)
-                points = self._unit_mu.astype(np.float32)
-            else:
-                points = self.pixels
-            self._knn[space] = ExactKnn(points)
-        return self._knn[space]
+        if space in self._knn:
+            return self._knn[space]
+        with self._locks[space]:
+            if space not in self._knn:
+                self._knn[space] = self._build(space)
+            return self._knn[space]
+
+    def _build(self, space: str) -> ExactKnn:
+        if space == "euclidean":
+            return ExactKnn(self.mu)
+        if space == "cosine":
+            self._unit_mu = _unit(self.mu)
+            return ExactKnn(self._unit_mu.astype(np.float32))
+        return ExactKnn(self.pixels)
+
+    def warm_up(self) -> threading.Thread:
+        """Build the searches now, in a daemon thread (pixel space: 0.2-1.3 s for 10,000 28x28 images on
+        2 cores, about 5 s for 70,000), so that the first click does not wait; only the first call starts
+        anything."""
+        with self._lock:
+            if self._warming is None:
+                spaces = ["euclidean", "cosine"] + (["pixel"] if self._images is not None else [])
+                self._warming = threading.Thread(target=lambda: [self._index(s) for s in spaces],
+                                                 name="vae-neighbours-warm-up", daemon=True)
+                self._warming.start()
+            return self._warming
 
     @property
     def pixels(self) -> np.ndarray:
