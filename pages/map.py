@@ -13,6 +13,7 @@ empty spot decoded, a prior sample) or a summary.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 
@@ -296,7 +297,7 @@ def _plotly_map(v: MapView) -> canvas_map.Picked:
     # selection of its own (else the figure, and so the chart, would change under the user's hand).
     # A search's matches are part of the figure: a new search is a new chart.
     view = [v.chart_key, v.color_by, bool(v.show_prior), int(v.n_prior), bool(v.show_points), presenter.on(),
-            None if v.found is None else v.found.tolist()]
+            None if v.found is None else hashlib.sha1(v.found.tobytes()).hexdigest()]  # small session state
     pin = st.session_state.get("map_pin")
     if pin is None or pin["view"] != view or (pin["index"] != v.chosen
                                               and not _has_points(st.session_state.get(v.chart_key))):
