@@ -58,8 +58,17 @@ def _root_stamp() -> tuple:
     for p in sorted(CHECKPOINT_ROOT.iterdir()):
         if p.is_dir():
             files = [p / "config.json", p / "model.safetensors", p / "meta.json", p / "encoder.onnx", p / "decoder.onnx"]
-            out.append((p.name, tuple(f.stat().st_mtime_ns if f.exists() else 0 for f in files)))
+            out.append((p.name, tuple(_mtime(f) for f in files)))
     return tuple(out)
+
+
+def _mtime(path: Path) -> int:
+    """A file's modification time in ns, 0 when it is not there (a training run's temporary folder can be
+    renamed into place between a listing and a look at its files)."""
+    try:
+        return path.stat().st_mtime_ns
+    except (FileNotFoundError, NotADirectoryError):
+        return 0
 
 
 def data_problem(dataset: str) -> str | None:
