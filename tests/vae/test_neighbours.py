@@ -49,9 +49,10 @@ def test_latent_neighbours_match_brute_force_on_random_codes(dim):
             np.testing.assert_allclose(got.distances, full[i, order], rtol=1e-12)
 
 
-def test_cosine_neighbours_match_scikit_learn():
+@pytest.mark.parametrize("dim", [2, 16])  # 2: a 2-D model's codes (ExactKnn's tree)
+def test_cosine_neighbours_match_scikit_learn(dim):
     rng = np.random.default_rng(1)
-    mu = rng.standard_normal((500, 16)).astype(np.float32)
+    mu = rng.standard_normal((500, dim)).astype(np.float32)
     mu[7] = 0.0  # a zero code: distance 1 to every other, as scikit-learn says
     index = NeighbourIndex(mu)
     for i in [0, 7, 123, 499]:
