@@ -24,4 +24,9 @@ class SearchError(ValueError):
     names the text and what to type instead."""
 
 
-__all__ = ["ConfigError", "DataError", "CheckpointError", "SearchError"]
+class AttributesError(ValueError):
+    """A file of per-image attributes (your own columns) cannot be read; the message names the row and
+    column at fault and the fix."""
+
+
+__all__ = ["ConfigError", "DataError", "CheckpointError", "SearchError", "AttributesError"]

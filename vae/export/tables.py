@@ -16,6 +16,7 @@ from ..checkpoint import Checkpoint
 from ..data.datasets import ImageDataset
 from ..data.images import image_grid
 from ..errors import ConfigError
+from ..explore.attributes import Attributes
 
 #: The Embedding Projector accepts sprites of at most 8192 x 8192 pixels.
 MAX_SPRITE_SIDE = 8192
@@ -33,6 +34,34 @@ def latent_table(mu: np.ndarray, labels: np.ndarray, class_names: list[str],
         name = class_names[int(y)] if 0 <= int(y) < len(class_names) else str(int(y))
         w.writerow([int(i), int(y), name, *[f"{v:.6g}" for v in row]])
     return buf.getvalue()
+
+
+def attribute_table(mu: np.ndarray, labels: np.ndarray, class_names: list[str], attributes: Attributes | None,
+                    indices: np.ndarray | None = None) -> str:
+    """:func:`latent_table` (index, label, class, z0..) with the attributes' columns after it, under their
+    own headers: :func:`vae.explore.attributes.read_attributes` reads it back."""
+    idx = np.arange(len(mu)) if indices is None else np.asarray(indices, dtype=np.int64)
+    table = latent_table(mu, labels, class_names, idx)
+    if attributes is None or not attributes.columns:
+        return table
+    values = attributes.subset(idx)
+    lines = table.splitlines()
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(attributes.headers[c] for c in values)
+    extra = [buf.getvalue().rstrip("\n")]
+    for k in range(len(idx)):
+        buf.seek(0)
+        buf.truncate()
+        w.writerow(_cell(v[k]) for v in values.values())
+        extra.append(buf.getvalue().rstrip("\n"))
+    return "".join(f"{a},{b}\n" for a, b in zip(lines, extra, strict=True))
+
+
+def _cell(v) -> str:
+    if isinstance(v, float):
+        return "" if math.isnan(v) else repr(float(v))
+    return str(v)
 
 
 @contextmanager
@@ -54,10 +83,10 @@ def output_folder(out: str | Path) -> Iterator[Path]:
         raise
 
 
-def export_csv(ck: Checkpoint, data: ImageDataset, out: str | Path) -> list[Path]:
-    """Write ``latents.csv`` (posterior means + labels) into the folder ``out``."""
+def export_csv(ck: Checkpoint, data: ImageDataset, out: str | Path, attributes: Attributes | None = None) -> list[Path]:
+    """Write ``latents.csv`` (posterior means + labels, and the ``attributes``' columns) into the folder ``out``."""
     mu, _ = ck.model.embed(data.images)
-    text = latent_table(mu.numpy(), data.labels.numpy(), data.class_names)
+    text = attribute_table(mu.numpy(), data.labels.numpy(), data.class_names, attributes)
     with output_folder(out) as folder:
         path = folder / "latents.csv"
         path.write_text(text, encoding="utf-8")
