@@ -154,3 +154,37 @@ def test_rows_are_keyed_by_file_name_on_a_folder_data_set(tmp_path, image_folder
     # an exported table (keyed by index, with the file column) reads back too
     b = read_attributes(_table(a, n=n).encode(), n, data.files)
     _same(a, b)
+
+
+# -- the CLI: `export --attributes` joins them, `map --attributes` checks them before encoding ------------------
+def test_the_cli_export_joins_the_columns_and_they_read_back(tmp_path, capsys, digits_checkpoint):
+    from conftest import cli
+
+    from vae.checkpoint import load_checkpoint
+
+    n = len(load_checkpoint(digits_checkpoint).load_data("test"))
+    mine = tmp_path / "mine.csv"
+    mine.write_bytes(GOOD)
+    r = cli(capsys, "export", digits_checkpoint, "--format", "csv", "--out", tmp_path / "out", "--attributes", mine)
+    assert r.returncode == 0, r.stderr
+    assert f"mine.csv: 4 columns (1 numeric, 3 text) for 4 of {n:,} images" in r.stderr
+    _same(read_attributes(GOOD, n), read_attributes(tmp_path / "out" / "latents.csv", n))
+    r = cli(capsys, "export", digits_checkpoint, "--format", "projector", "--out", tmp_path / "p", "--attributes", mine)
+    assert r.returncode == 2 and "use --format csv" in r.stderr and not (tmp_path / "p").exists()
+
+
+def test_the_cli_map_checks_the_file_first_one_line_exit_2(tmp_path, capsys, digits_checkpoint):
+    from conftest import cli
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("index,w\n0,1\n1,2\n2,three\n3,4\n", encoding="utf-8")
+    cache = tmp_path / "cache"
+    r = cli(capsys, "map", digits_checkpoint, "--method", "pca", "--cache-dir", cache, "--attributes", bad)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr, r.stderr
+    assert "bad.csv, row 4, column “w”: “three” is not a number" in r.stderr
+    assert not cache.exists() or not any(cache.rglob("*.npz")), "nothing is encoded for a bad file"
+    good = tmp_path / "good.csv"
+    good.write_bytes(GOOD)
+    r = cli(capsys, "map", digits_checkpoint, "--method", "pca", "--cache-dir", cache, "--attributes", good)
+    assert r.returncode == 0, r.stderr
+    assert "good.csv: 4 columns (1 numeric, 3 text)" in r.stderr and "pca map" in r.stdout

@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; returns its exit code (``python -m vae`` and the ``vae`` command exit with it)."""
-    from ..errors import CheckpointError, ConfigError, DataError
+    from ..errors import AttributesError, CheckpointError, ConfigError, DataError
     from ..training.distributed import PeerLostError
     from ..training.trainer import NonFiniteLossError
 
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return COMMANDS[args.command].run(args)
-    except (CliError, ConfigError, DataError, CheckpointError, NonFiniteLossError) as e:
+    except (CliError, ConfigError, DataError, CheckpointError, AttributesError, NonFiniteLossError) as e:
         one_line = " ".join(str(e).split())  # a message quoting another tool's may span lines
         print(f"{prog_name()} {args.command}: error: {one_line}", file=sys.stderr)
         return EXIT_USAGE

@@ -10,6 +10,21 @@ from pathlib import Path
 
 from .args import DATA_DIR_HELP, CliError, Command, number, positive_int
 
+ATTRIBUTES_HELP = ("your own columns: a CSV keyed by 'index' (0..N-1) or 'file' (a folder data set's file names), "
+                   "one row per image")
+
+
+def _attributes(path: str | None, n: int, files: list[str] | None):
+    """The ``--attributes`` file read against an explore set of ``n`` images (None: no file), and its
+    summary on stderr."""
+    if path is None:
+        return None
+    from ..explore.attributes import read_attributes
+
+    attrs = read_attributes(path, n, files)
+    print(attrs.summary(), file=sys.stderr, flush=True)
+    return attrs
+
 
 def add_export(sub) -> argparse.ArgumentParser:
     """export: latent means as CSV or for TensorBoard's projector, or the graphs as ONNX."""
@@ -22,6 +37,7 @@ def add_export(sub) -> argparse.ArgumentParser:
     x.add_argument("--limit", type=positive_int("--limit"), default=None)
     x.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
     x.add_argument("--out", required=True, help="output folder")
+    x.add_argument("--attributes", default=None, metavar="FILE", help=ATTRIBUTES_HELP + "; joined to latents.csv")
     return x
 
 
@@ -56,6 +72,9 @@ def add_map(sub) -> argparse.ArgumentParser:
     mp.add_argument("--seed", type=int, default=0, help="seed of the posterior samples")
     mp.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
     mp.add_argument("--cache-dir", default=None, help="default: the app's cache (cache/ or $VAE_EXPLORER_CACHE)")
+    mp.add_argument("--attributes", default=None, metavar="FILE",
+                    help=ATTRIBUTES_HELP + "; checked against the explore set before it is encoded (the map page "
+                         "loads the file itself: its columns are never cached)")
     return mp
 
 
@@ -71,8 +90,12 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"wrote {', '.join(str(f) for f in files)}")
         return 0
     data = ck.load_data(args.split, args.limit, args.data_dir)
-    fn = export_csv if args.format == "csv" else export_projector
-    files = fn(ck, data, args.out)
+    if args.format == "csv":
+        files = export_csv(ck, data, args.out, _attributes(args.attributes, len(data), data.files or None))
+    elif args.attributes:
+        raise CliError("--attributes is joined to the CSV export only: use --format csv")
+    else:
+        files = export_projector(ck, data, args.out)
     print(f"wrote {', '.join(str(f) for f in files)}")
     return 0
 
@@ -117,9 +140,12 @@ def cmd_map(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     if args.split == ALL:
         parts = all_parts(ck, args.data_dir)
+        files = [f for p in parts for f in p.files] if all(p.files for p in parts) else None
+        _attributes(args.attributes, sum(len(p) for p in parts), files)
         base, enc = explore_set(ck, parts[0], cache), explore_parts(ck, parts, cache)
     else:
         data = ck.load_data(args.split, 10_000 if args.split == "train" else None, args.data_dir)
+        _attributes(args.attributes, len(data), data.files or None)
         base = enc = explore_set(ck, data, cache)
     t_enc = time.perf_counter() - t0
     cfg = ProjectionConfig(method=args.method) if args.method else default_projection(ck, len(enc))
