@@ -188,3 +188,15 @@ def test_the_cli_map_checks_the_file_first_one_line_exit_2(tmp_path, capsys, dig
     r = cli(capsys, "map", digits_checkpoint, "--method", "pca", "--cache-dir", cache, "--attributes", good)
     assert r.returncode == 0, r.stderr
     assert "good.csv: 4 columns (1 numeric, 3 text)" in r.stderr and "pca map" in r.stdout
+
+
+def test_search_finds_the_values_of_text_columns_as_pandas_filters_them():
+    from vae.explore.neighbours import search
+
+    a = read_attributes(GOOD, N)
+    labels = np.zeros(N, dtype=np.int64)
+    ref = pd.DataFrame({n: a.columns[n] for n in a.text})
+    for text in ("RED", "quoted", "x", "e"):
+        want = np.flatnonzero(np.any([ref[c].str.contains(text, case=False, regex=False) for c in ref], axis=0))
+        assert search(text, labels, ["zz"], texts=[a.columns[c] for c in a.text]).tolist() == want.tolist(), text
+    assert search("red", labels, ["zz"]).tolist() == []  # no columns, no match

@@ -172,13 +172,15 @@ _INDEX = re.compile(r"#?\s*(\d+)")
 
 
 def search(text: str, labels: np.ndarray, class_names: Sequence[str],
-           translated: Mapping[str, str] | None = None, file_names: Sequence[str] | None = None) -> np.ndarray:
+           translated: Mapping[str, str] | None = None, file_names: Sequence[str] | None = None,
+           texts: Sequence[Sequence[str]] = ()) -> np.ndarray:
     """The indices (ascending) of the images that ``text`` names, among ``len(labels)`` images.
 
     - an index, ``123`` or ``#123``: that image;
     - otherwise, case-insensitive, part of a class name (``class_names[c]``, or its translation
       ``translated[class_names[c]]``: "shirt" finds T-shirt/top and Shirt) or of a file name
-      (``file_names[i]``, where the data set has them): the images of those classes and those files.
+      (``file_names[i]``, where the data set has them) or of a text attribute (each of ``texts`` holds one
+      value per image: your own columns, vae.explore.attributes): the images of those classes, files and values.
 
     Text that names nothing gives an empty array; an index outside the set, an empty or an overlong
     text raise :class:`vae.errors.SearchError`, whose message names the value and what to type instead.
@@ -207,4 +209,8 @@ def search(text: str, labels: np.ndarray, class_names: Sequence[str],
         if len(file_names) != n:
             raise ValueError(f"{len(file_names)} file names for {n} images: pass one name per image, or None")
         hit |= np.fromiter((needle in str(f).casefold() for f in file_names), dtype=bool, count=n)
+    for column in texts:
+        if len(column) != n:
+            raise ValueError(f"a text column of {len(column)} values for {n} images: pass one value per image")
+        hit |= np.fromiter((needle in str(v).casefold() for v in column), dtype=bool, count=n)
     return np.flatnonzero(hit).astype(np.int64)
