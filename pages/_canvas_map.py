@@ -9,6 +9,7 @@ Plotly at 70,000 points: a pan frame every ~0.5 s and ~3 s a colour change on 2 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,24 +38,33 @@ class Picked:
 
 def show(ctx: Ctx, bundle: MapBundle, chart_key: str, color_by: str, values: np.ndarray | None,
          prior_xy: np.ndarray | None, background, show_points: bool, chosen: int | None,
-         ringed: np.ndarray | None = None, found: np.ndarray | None = None) -> Picked:
+         ringed: np.ndarray | None = None, found: np.ndarray | None = None,
+         categories: tuple[np.ndarray, list[str]] | None = None) -> Picked:
     """Draw the canvas map (in the current column) and return what the user picked on it; ``ringed``:
-    points ringed (the chosen point's neighbours), ``found``: points drawn over the faded rest."""
+    points ringed (the chosen point's neighbours), ``found``: points drawn over the faded rest;
+    ``categories``: ((N,) codes, names) coloured as classes are (a text column of your own)."""
     coords = bundle.coords
     n_prior = 0 if prior_xy is None else len(prior_xy)
     state = st.session_state.get(chart_key)
     pick = big_map.parse_pick(state.get("pick") if isinstance(state, dict) else None, len(coords), n_prior)
     picked = _picked(pick, coords, prior_xy, chosen)
     tag = f"{ctx.split}-{len(ctx.enc)}-{bundle.cfg.key()}"
-    if color_by == "class" or values is None:
+    if categories is not None:
+        colour_tag = f"{tag}-{color_by}-" + hashlib.sha1(categories[0].tobytes()).hexdigest()[:12]
+        colours, palette = categories[0], [class_color(c) for c in range(len(categories[1]))]
+        legend = {"kind": "classes", "names": list(categories[1])}
+    elif color_by == "class" or values is None:
         colour_tag, colours = f"{tag}-class", ctx.enc.labels
         palette = [class_color(c) for c in range(len(ctx.class_names))]
         legend = {"kind": "classes", "names": [_(str(n)) for n in ctx.class_names]}  # as tr_fig names traces
     else:
         colour_tag = f"{ctx.split}-{len(ctx.enc)}-{color_by}"
+        if color_by not in COLOR_BY:  # your own column: its values can change under the same name
+            colour_tag += "-" + hashlib.sha1(np.ascontiguousarray(values).tobytes()).hexdigest()[:12]
         colours, lo, hi = colour_codes(values)  # a few ms at 70,000
         palette = scale_palette()
-        legend = {"kind": "scale", "title": _(COLORBAR_TITLES.get(color_by, COLOR_BY[color_by])),
+        title = COLOR_BY.get(color_by, color_by.removeprefix("col:"))
+        legend = {"kind": "scale", "title": _(COLORBAR_TITLES.get(color_by, title)),
                   "low": f"{lo:.3g}", "high": f"{hi:.3g}"}
     lo, hi = padded_bounds(coords)
     bg = None

@@ -80,16 +80,16 @@ class Found:
     problem: str | None = None
 
 
-def found(ctx: Ctx) -> Found:
+def found(ctx: Ctx, texts: list[np.ndarray] | None = None) -> Found:
     """The search box's matches (the box is drawn by :func:`search_box`; its text is read here first, so
-    that the map can show the matches)."""
+    that the map can show the matches); ``texts``: your own text columns, searched too."""
     text = " ".join(str(st.session_state.get("map_search") or "").split())
     if not text:
         return Found("", None)
     try:
         names = ctx.data.class_names  # a class is found by its name in any of the app's languages
         translated = {n: " / ".join(translation(lang).gettext(n) for lang in LANGUAGES) for n in names}
-        hits = search(text, ctx.enc.labels, names, translated, ctx.data.files or None)
+        hits = search(text, ctx.enc.labels, names, translated, ctx.data.files or None, texts or ())
     except SearchError as e:
         return Found(text, None, tr(e.args[0]))
     return Found(text, hits)

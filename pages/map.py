@@ -13,6 +13,7 @@ empty spot decoded, a prior sample) or a summary.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import time
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from pages import _canvas_map as canvas_map
 from pages import _link as link
 from pages import _live as live
 from pages import _loaders as loaders
+from pages import _map_columns as map_columns
 from pages import _map_tools as map_tools
 from pages import _nav as nav
 from pages import _notebook as notebook
@@ -49,7 +51,7 @@ from vae.explore.knn import warm_up
 from vae.explore.latent import COLLAPSED_KL, ElboEstimate, dims_by_kl, prior_samples
 from vae.explore.projection import METHOD_LABELS, ProjectionConfig
 from vae.explore.sets import ALL, default_projection
-from vae.export.tables import latent_table
+from vae.export.tables import attribute_table
 
 PREVIEW_PX = 112  # the live preview of the spot under the mouse, pixels
 PRESENTER_POINT_PX = 150  # a clicked point's two images in presenter mode: they and its −ELBO fit a projector
@@ -111,9 +113,16 @@ def _prior_dump(ctx) -> str | None:
     return str(int(st.session_state.get("map_n_prior", 300))) if st.session_state.get("map_prior") else "0"
 
 
+def _color_param() -> Param:
+    """The colouring; one by your own column stays out of the link (the columns are this session's)."""
+    p = one_of("color", "map_color", N_("colouring"), ["class", "recon", "kl", "sigma"])
+    mine = lambda: str(st.session_state.get("map_color")).startswith(map_columns.PREFIX)  # noqa: E731
+    return dataclasses.replace(p, dump=lambda ctx: None if mine() else p.dump(ctx))
+
+
 PARAMS = link.declare("map", [
     one_of("method", "map_method", N_("projection"), map_methods),
-    one_of("color", "map_color", N_("colouring"), ["class", "recon", "kl", "sigma"]),
+    _color_param(),
     Param("prior", N_("number of prior samples"), _prior_parse, _prior_dump, states=("map_prior", "map_n_prior")),
     flag("points", "map_points", N_("points switch")),
     Param("point", N_("selected point"), _point_parse, _point_dump, states=("selected_index", "selected_for")),
@@ -131,6 +140,7 @@ def main() -> None:
     st.title(_("Map of the latent space"))
     intro = st.empty()  # the page's caption: what the map offers depends on the view chosen below
     method, color_by, show_prior, n_prior, show_points = _controls(ctx)
+    map_columns.section(ctx)
     bundle = ctx.map(ProjectionConfig(method=method))
     per_image = _codes_per_image()
     intro.caption(_intro(ctx, samples=per_image > 1))
@@ -139,7 +149,7 @@ def main() -> None:
         link.sync("map", ctx)
         return
     v = _view(ctx, bundle, method, color_by, show_prior, n_prior, show_points)
-    found = map_tools.found(ctx)
+    found = map_tools.found(ctx, map_columns.texts(ctx))
     map_tools.search_box(ctx, found)
     v.found = found.matches if found.matches is not None and len(found.matches) else None
     if v.canvas and v.chosen is not None:  # the canvas map rings them itself (a Plotly figure cannot: see _rings)
@@ -147,7 +157,7 @@ def main() -> None:
     left, right = st.columns([3, 2], gap="medium")
     with left:
         picked = (canvas_map.show(ctx, bundle, v.chart_key, color_by, v.values, v.prior_xy, v.background,
-                                  show_points, v.chosen, ringed=v.ringed, found=v.found)
+                                  show_points, v.chosen, ringed=v.ringed, found=v.found, categories=v.categories)
                   if v.canvas else _plotly_map(v))
         map_tools.matches(ctx, found)
     notebook.publish(ctx, picked, v.chosen)  # to the notebook that opened this page, if one did
@@ -192,7 +202,11 @@ def _controls(ctx: Ctx) -> tuple[str, str, bool, int, bool]:
     # page (Streamlit drops a page's widget values on a page switch), instead of falling back to UMAP
     method = c1.selectbox(_("Projection"), methods, format_func={m: _(METHOD_LABELS[m]) for m in methods}.get,
                           key="map_method", persist_state="session")
-    color_by = c2.selectbox(_("Colour by"), list(COLOR_BY), format_func={k: _(v) for k, v in COLOR_BY.items()}.get,
+    map_columns.read_upload(ctx)  # a new file's columns are choices of "Colour by" at once
+    colourings = {**{k: _(v) for k, v in COLOR_BY.items()}, **map_columns.choices(ctx)}
+    if st.session_state.get("map_color") not in colourings:  # a column removed, or another explore set's
+        st.session_state["map_color"] = "class"
+    color_by = c2.selectbox(_("Colour by"), list(colourings), format_func=colourings.get,
                             key="map_color", persist_state="session")
     with c3:
         show_prior = st.toggle(_("Prior samples"), key="map_prior",
@@ -231,6 +245,7 @@ class MapView:
     canvas: bool  # drawn in the page (pages/_canvas_map.py): a large explore set
     grid: np.ndarray | None  # (G, 2) spots between the points that the Plotly map can click
     values: np.ndarray | None  # (N,) what the points are coloured by (None: their class)
+    categories: tuple[np.ndarray, list[str]] | None  # ((N,) codes, names): a text column's values as classes
     prior_z: np.ndarray | None  # (P, D) prior samples shown
     prior_xy: np.ndarray | None  # (P, 2) where they land
     background: tuple | None  # (PNG, bounds) of the decoded plane behind a 2-D model's codes
@@ -258,7 +273,9 @@ def _view(ctx: Ctx, bundle: MapBundle, method: str, color_by: str, show_prior: b
     return MapView(
         ctx, bundle, method, color_by, show_prior, n_prior, show_points, canvas,
         grid=None if canvas else spot_grid(coords, 70),
-        values={"class": None, "recon": ctx.enc.recon, "kl": ctx.enc.kl, "sigma": ctx.enc.sigma_mean}[color_by],
+        values={"class": None, "recon": ctx.enc.recon, "kl": ctx.enc.kl, "sigma": ctx.enc.sigma_mean}.get(
+            color_by, map_columns.values(ctx, color_by)),
+        categories=map_columns.categories(ctx, color_by),
         prior_z=prior_z, prior_xy=lmap.to_map(prior_z) if prior_z is not None else None, background=background,
         chart_key=chart_key, chosen=selected_index(ctx))
 
@@ -296,14 +313,16 @@ def _plotly_map(v: MapView) -> canvas_map.Picked:
     # The point the figure starts with as selected: the chosen one, but only while the chart holds no
     # selection of its own (else the figure, and so the chart, would change under the user's hand).
     # A search's matches are part of the figure: a new search is a new chart.
-    view = [v.chart_key, v.color_by, bool(v.show_prior), int(v.n_prior), bool(v.show_points), presenter.on(),
+    view = [v.chart_key, v.color_by, map_columns.digest(ctx, v.color_by), bool(v.show_prior), int(v.n_prior), bool(v.show_points), presenter.on(),
             None if v.found is None else hashlib.sha1(v.found.tobytes()).hexdigest()]  # small session state
     pin = st.session_state.get("map_pin")
     if pin is None or pin["view"] != view or (pin["index"] != v.chosen
                                               and not _has_points(st.session_state.get(v.chart_key))):
         pin = st.session_state["map_pin"] = {"view": view, "index": v.chosen}
+    labels, names = v.categories or (ctx.enc.labels, ctx.class_names)  # a text column's values as classes
     fig = latent_map(
-        v.bundle.coords, ctx.enc.labels, ctx.class_names, color_by=v.color_by, values=v.values, grid=v.grid,
+        v.bundle.coords, labels, names, color_by="class" if v.categories else map_columns.title(v.color_by),
+        values=v.values, grid=v.grid,
         prior=v.prior_xy, selected=pin["index"], background=v.background, points=v.show_points,
         found=v.found,
         axis_titles=("z0", "z1") if v.method == "latent" else None,
@@ -321,7 +340,7 @@ def _plotly_map(v: MapView) -> canvas_map.Picked:
     st.caption((_("{map} · {n:,} points · legend entries toggle classes · drag to pan · scroll to zoom · "
                   "double-click to reset. Box and lasso (toolbar) select many; while one of them is the tool, "
                   "clicks select nothing: pick **Pan** (the cross of arrows) to click points again.")
-                if v.color_by == "class" else
+                if v.color_by == "class" or v.categories else
                 _("{map} · {n:,} points · drag to pan · scroll to zoom · double-click to reset. Box and lasso "
                   "(toolbar) select many; while one of them is the tool, clicks select nothing: pick **Pan** (the "
                   "cross of arrows) to click points again.")).format(map=v.bundle.label, n=len(v.bundle.coords)))
@@ -427,7 +446,8 @@ def _selection(ctx: Ctx, sel: list[int]) -> None:
     st.caption(_("Click empty space or a single point: pick **Pan** (the cross of arrows) in the map's toolbar "
                  "first; in box or lasso mode clicks select nothing."))
     st.download_button(_("Latent codes of the selection (CSV)"),
-                       latent_table(ctx.enc.mu[sel], ctx.enc.labels[sel], ctx.class_names, np.array(sel)),
+                       attribute_table(ctx.enc.mu[sel], ctx.enc.labels[sel], ctx.class_names, map_columns.loaded(ctx),
+                                       np.array(sel)),
                        file_name=f"{ctx.name}-selection.csv", mime="text/csv", key="map_dl_sel")
 
 
@@ -462,8 +482,8 @@ def _point_details(ctx: Ctx, i: int) -> None:
         st.session_state["interp_a_request"] = i
         nav.switch("interpolate")
     st.download_button(
-        _("Latent code (CSV)"), latent_table(ctx.enc.mu[i : i + 1], ctx.enc.labels[i : i + 1], ctx.class_names,
-                                          np.array([i])),
+        _("Latent code (CSV)"), attribute_table(ctx.enc.mu[i : i + 1], ctx.enc.labels[i : i + 1], ctx.class_names,
+                                                map_columns.loaded(ctx), np.array([i])),
         file_name=f"{ctx.name}-{ctx.split}-{i}.csv", mime="text/csv", key="map_dl_code")
 
 
