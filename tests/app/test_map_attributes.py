@@ -107,3 +107,27 @@ def test_in_chinese_the_uploader_and_its_messages_are_translated():
     assert "weight（你的列，数值）" in at.selectbox(key="map_color").options
     upload(at, "bad.csv", HOSTILE)
     assert at.error and at.error[0].value.startswith("无法使用此文件：bad.csv，第 4 行"), at.error[0].value
+
+
+def test_the_canvas_map_colours_by_your_columns_too(monkeypatch):
+    """A large explore set's map (drawn in the browser): the colours and the legend it is sent."""
+    from components import big_map
+
+    need("fashion-mnist")
+    sent = []
+    monkeypatch.setattr(big_map, "canvas_above", lambda: 1000)  # the 10,000 test images are "large"
+    real = big_map.explore
+    monkeypatch.setattr(big_map, "explore", lambda *a, **k: sent.append(a) or real(*a, **k))
+    at = upload(open_link("map", FASHION), "mine.csv", MINE)
+    want = read_attributes(MINE, 10_000)
+    at.selectbox(key="map_color").set_value("col:weight").run()
+    assert_app_ok(at, "canvas map, coloured by weight")
+    tag, colours, legend = sent[-1][3], np.asarray(sent[-1][4]), sent[-1][6]
+    assert legend["kind"] == "scale" and legend["title"] == "weight" and legend["high"] == f"{(ROWS - 1) * 0.5:.3g}"
+    assert colours[ROWS - 1] == colours.max() and colours[0] == colours[ROWS:].max() == 0  # no value: the lowest
+    at.selectbox(key="map_color").set_value("col:tag").run()
+    assert_app_ok(at, "canvas map, coloured by tag")
+    tag2, colours, legend = sent[-1][3], np.asarray(sent[-1][4]), sent[-1][6]
+    assert legend == {"kind": "classes", "names": ["(no value)", "sharp", "blurry"]} and tag2 != tag
+    names = np.array(legend["names"], dtype=object)[colours]
+    assert (names[:ROWS] == want.columns["tag"][:ROWS]).all() and (names[ROWS:] == "(no value)").all()
