@@ -200,3 +200,13 @@ def test_search_finds_the_values_of_text_columns_as_pandas_filters_them():
         want = np.flatnonzero(np.any([ref[c].str.contains(text, case=False, regex=False) for c in ref], axis=0))
         assert search(text, labels, ["zz"], texts=[a.columns[c] for c in a.text]).tolist() == want.tolist(), text
     assert search("red", labels, ["zz"]).tolist() == []  # no columns, no match
+
+
+def test_the_readmes_example_reads_as_it_says():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    after = text[text.index("*Your own columns (CSV)*"):]
+    example = after[after.index("```") + 3:].split("```")[0]
+    a = read_attributes("\n".join(line.strip() for line in example.strip().splitlines()).encode(), 2)
+    assert a.numeric == ["weight"] and a.text == ["tag", "size"] and np.isnan(a.columns["weight"][1])
