@@ -19,6 +19,7 @@ from pages._i18n import _, tr
 from pages._widgets import uploader_texts
 from vae.errors import AttributesError
 from vae.explore.attributes import MAX_BYTES, Attributes, read_attributes
+from vae.export.tables import attribute_table
 
 PREFIX = "col:"  # a colouring by your column NAME is "col:NAME" (never in the link: the columns are this session's)
 MAX_CATEGORIES = 20  # a text column's most frequent values get a colour each; the rest share one
@@ -123,6 +124,11 @@ def section(ctx: Ctx) -> None:
                      (" " + _("The columns loaded before stay.") if attrs is not None else ""))
         if attrs is not None:
             st.caption(tr(attrs.summary()))
+            enc, names = ctx.enc, ctx.class_names  # the table is made when the button is clicked (a callable)
+            st.download_button(_("Every image's latent code with your columns (CSV)"),
+                               lambda: attribute_table(enc.mu, enc.labels, names, attrs),
+                               file_name=f"{ctx.name}-{ctx.split}-columns.csv", mime="text/csv",
+                               key="map_columns_download", icon=":material/download:")
             if st.button(_("Remove your columns"), key="map_columns_remove", icon=":material/delete:"):
                 st.session_state.pop(STATE, None)
                 st.session_state[PROBLEM] = None

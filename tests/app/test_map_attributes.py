@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from app_helpers import need, open_link, url
+from app_helpers import ROOT, need, open_link, url
 from pagecheck import assert_app_ok
 from test_map_tools import FASHION, matches_drawn, traces
 
@@ -131,3 +131,27 @@ def test_the_canvas_map_colours_by_your_columns_too(monkeypatch):
     assert legend == {"kind": "classes", "names": ["(no value)", "sharp", "blurry"]} and tag2 != tag
     names = np.array(legend["names"], dtype=object)[colours]
     assert (names[:ROWS] == want.columns["tag"][:ROWS]).all() and (names[ROWS:] == "(no value)").all()
+
+
+def test_the_pages_download_of_every_image_reads_back_as_the_loaded_file(monkeypatch):
+    """The round trip through the page: the expander's CSV of every image, read again, is the file loaded."""
+    import streamlit as st
+
+    from vae.checkpoint import load_checkpoint
+
+    need("fashion-mnist")
+    offered = {}
+    real = st.download_button
+    monkeypatch.setattr(st, "download_button", lambda label, data, *a, **k: (
+        offered.__setitem__(k.get("key"), data), real(label, data, *a, **k))[1])
+    upload(open_link("map", FASHION), "mine.csv", MINE)
+    table = offered["map_columns_download"]()  # what a click on the button downloads
+    got = read_attributes(table.encode(), 10_000, name="back.csv")
+    want = read_attributes(MINE, 10_000)
+    assert got.names == want.names and got.headers == want.headers and not len(got.missing)
+    np.testing.assert_array_equal(got.columns["weight"], want.columns["weight"])
+    assert got.columns["tag"].tolist() == want.columns["tag"].tolist()
+    ck = load_checkpoint(ROOT / "checkpoints" / "fashion-mnist")
+    head = table.splitlines()[:2]
+    assert head[0].startswith("index,label,class,z0,") and head[0].endswith(",weight,tag")
+    assert head[1].startswith(f"0,{int(ck.load_data('test').labels[0])},")
