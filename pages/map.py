@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import html
 import time
 from dataclasses import dataclass
 
@@ -320,6 +321,8 @@ def _plotly_map(v: MapView) -> canvas_map.Picked:
                                               and not _has_points(st.session_state.get(v.chart_key))):
         pin = st.session_state["map_pin"] = {"view": view, "index": v.chosen}
     labels, names = v.categories or (ctx.enc.labels, ctx.class_names)  # a text column's values as classes
+    if v.categories:  # the file's values are text, not Plotly's markup or a hover template's placeholders
+        names = [html.escape(n, quote=False).replace("%{", "% {") for n in names]
     fig = latent_map(
         v.bundle.coords, labels, names, color_by="class" if v.categories else map_columns.title(v.color_by),
         values=v.values, grid=v.grid,

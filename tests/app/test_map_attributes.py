@@ -155,3 +155,12 @@ def test_the_pages_download_of_every_image_reads_back_as_the_loaded_file(monkeyp
     head = table.splitlines()[:2]
     assert head[0].startswith("index,label,class,z0,") and head[0].endswith(",weight,tag")
     assert head[1].startswith(f"0,{int(ck.load_data('test').labels[0])},")
+
+
+def test_a_text_columns_values_are_shown_as_text_not_markup():
+    need("fashion-mnist")
+    at = upload(open_link("map", FASHION), "odd.csv", b"index,tag\n0,<b>bold</b>\n1,%{x}\n")
+    at.selectbox(key="map_color").set_value("col:tag").run()
+    assert_app_ok(at, "map, coloured by odd values")
+    names = {t["name"] for t in traces(at) if t.get("name")}
+    assert {"&lt;b&gt;bold&lt;/b&gt;", "% {x}"} <= names, names
