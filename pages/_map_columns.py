@@ -123,7 +123,7 @@ def section(ctx: Ctx) -> None:
             st.error(_("Cannot use this file: {why}").format(why=tr(problem)) +
                      (" " + _("The columns loaded before stay.") if attrs is not None else ""))
         if attrs is not None:
-            st.caption(tr(attrs.summary()))
+            st.caption(tr(attrs.summary()) + ("" if attrs.left_out() is None else " " + tr(attrs.left_out())))
             enc, names = ctx.enc, ctx.class_names  # the table is made when the button is clicked (a callable)
             st.download_button(_("Every image's latent code with your columns (CSV)"),
                                lambda: attribute_table(enc.mu, enc.labels, names, attrs),

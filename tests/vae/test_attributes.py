@@ -58,6 +58,8 @@ def test_a_loaded_csv_round_trips_through_export(tmp_path):
     b = read_attributes(table.encode(), N, name="latents.csv")
     _same(a, b)
     assert b.skipped == ("label", "class", "z0", "z1") and b.missing.tolist() == []
+    assert b.left_out() == "Left out: label, class, z0, z1 (the export writes these columns itself; rename a " \
+                           "column of yours to keep it)." and a.left_out() is None
     # and through the file the CLI's export writes (a path), and again: nothing drifts
     path = tmp_path / "latents.csv"
     path.write_text(table, encoding="utf-8")
@@ -120,18 +122,18 @@ def test_a_file_over_the_cap_is_refused_before_it_is_read(tmp_path):
 
 
 def test_numeric_and_text_columns_are_told_apart_as_pandas_tells_them():
-    text = ("index,int,float,sci,na,signed,empty,words,mixed_code,ids,dates\n"
-            "0,1,1.5,1e3,NA,+3,,red,A1,007,2024-01-02\n"
-            "1,2,,2.5E-2,4,-2,,blue,B2,010,2024-01-03\n"
-            "2,3,-0.25,inf,nan,.5,,red green,C3,011,2024-02-01\n"
-            "3,4,2,-inf,N/A,5.,,x,D4,12,2024-03-01\n")
+    text = ("index,int,float,sci,na,signed,empty,words,mixed_code,ids,dates,dash,file\r\n"
+            "0,1,1.5,1e3,NA,+3,,red,A1,007,2024-01-02,-,a.png\r\n"
+            "1,2,,2.5E-2,4,-2,,blue,B2,010,2024-01-03,1,b.png\r\n"
+            "2,3,-0.25,inf,nan,.5,,red green,C3,011,2024-02-01,-,c.png\r\n"
+            "3,4,2,-inf,<NA>,5.,,x,D4,12,2024-03-01,2,d.png\r\n")
     a = read_attributes(text.encode(), 4)
     ref = pd.read_csv(io.StringIO(text))
     for name in a.names:
         assert a.is_numeric(name) == pd.api.types.is_numeric_dtype(ref[name]), name
         if a.is_numeric(name):
             np.testing.assert_array_equal(a.columns[name], ref[name].to_numpy(dtype=float))
-    assert a.text == ["words", "mixed_code", "dates"]
+    assert a.text == ["words", "mixed_code", "dates", "dash", "file"]  # "-" is a value, as pandas reads it
 
 
 def test_rows_are_keyed_by_file_name_on_a_folder_data_set(tmp_path, image_folder):

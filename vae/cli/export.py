@@ -23,6 +23,8 @@ def _attributes(path: str | None, n: int, files: list[str] | None):
 
     attrs = read_attributes(path, n, files)
     print(attrs.summary(), file=sys.stderr, flush=True)
+    if attrs.left_out():
+        print(attrs.left_out(), file=sys.stderr, flush=True)
     return attrs
 
 

@@ -5,8 +5,8 @@ numbers, 0 to N-1) when the file has it, else ``file`` (the images' file names, 
 ``class/name.png`` as the set lists them, or the bare name where no two images share it). Every other
 column is an attribute: numeric when every non-empty value is a number, else text; a header ending in
 ``:text`` or ``:number`` says which it is (``size:text``). The columns the export writes itself
-(``label``, ``class``, ``z0``, ``z1``, ...) are skipped, so that a downloaded table with a column added
-reads back. Rows are counted as a spreadsheet counts them: the header is row 1.
+(``label``, ``class``, ``z0``, ``z1``, ...) are left out (and named in :meth:`Attributes.left_out`), so
+that a downloaded table with a column added reads back. Rows are counted as a spreadsheet counts them: the header is row 1.
 
 Images without a row get an empty value (NaN, or ""). Every other problem stops the reading with an
 :class:`vae.errors.AttributesError` that names the row and column at fault and the fix.
@@ -31,8 +31,9 @@ MAX_BYTES = 20 * 1024 * 1024  # the largest file read: 20 MB is ~100 columns of 
 MAX_COLUMNS = 200  # attribute columns at most
 KEYS = ("index", "file")  # the key column's possible names, the first present wins
 KIND_SUFFIXES = {":text": "text", ":number": "number"}
-#: Cells read as "no value" in a numeric column (pandas reads them so too).
-NA_VALUES = frozenset({"", "NA", "N/A", "n/a", "NaN", "nan", "null", "NULL", "None", "-"})
+#: Cells read as "no value" in a numeric column: pandas' default NA spellings (pandas.read_csv's na_values).
+NA_VALUES = frozenset({"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+                       "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"})
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|inf|infinity|Inf|Infinity)")
 _EXPORTED = re.compile(r"label|class|z\d+")  # columns latent_table writes (besides the key)
 FIRST_FEW = 5  # keys or images named in a message
@@ -83,6 +84,14 @@ class Attributes:
         return Text(N_("{source}: {kinds} for {rows:,} of {n:,} images, keyed by {key}; {m:,} images have no row "
                        "({first}) and no value."), source=self.source or "CSV", kinds=kinds, rows=self.rows,
                     n=self.n_images, key=self.key, m=len(self.missing), first=first)
+
+    def left_out(self) -> Text | None:
+        """One line naming the columns left out because the export writes them (None: none)."""
+        if not self.skipped:
+            return None
+        cols = ", ".join(self.skipped[:FIRST_FEW]) + (", …" if len(self.skipped) > FIRST_FEW else "")
+        return Text(N_("Left out: {cols} (the export writes these columns itself; rename a column of yours to keep "
+                       "it)."), cols=cols)
 
     def subset(self, indices: np.ndarray) -> dict[str, np.ndarray]:
         """The columns' values of the images ``indices``."""
@@ -212,8 +221,8 @@ def _columns(header: list[str], name: str, files: list[str] | None) -> _Columns:
         seen[col] = at
         if col == key:
             continue
-        if _EXPORTED.fullmatch(col) or (col in KEYS and kind is None):
-            out.skipped.append(col)  # the export writes them itself (the other key: a downloaded table has both)
+        if _EXPORTED.fullmatch(col):
+            out.skipped.append(col)  # the export writes them itself
             continue
         out.attributes[col] = (at, head, kind)
     if len(out.attributes) > MAX_COLUMNS:
