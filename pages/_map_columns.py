@@ -3,8 +3,8 @@ search and export the map by.
 
 The reading is vae.explore.attributes; here: the uploader, what the colour choice and the search get from
 the loaded columns. The columns belong to the session that loaded them (session state, never a cache) and
-to the explore set they were read for: another set shows none of them, coming back shows them again. A
-bad file leaves the columns loaded before it in place.
+to the explore set they were read for: on another set the file the uploader holds is read again, against
+that set's images. A bad file leaves the columns loaded before it in place.
 """
 
 from __future__ import annotations
