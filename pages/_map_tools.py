@@ -130,10 +130,11 @@ def section(ctx: Ctx, rep: NeighbourReport) -> None:
     st.subheader(_("Nearest neighbours"))
     st.slider(_("Neighbours (k)"), K_MIN, K_MAX, K_DEFAULT, key="map_nn_k",
               help=_("How many of the explore set's images nearest to this one are shown, and ringed on the map."))
-    st.segmented_control(_("Distance between codes"), list(METRICS), default=METRICS[0], key="map_nn_metric",
-                         format_func=lambda m: _(METRIC_LABELS[m]),
-                         help=_("Between the posterior means μ: Euclidean, or cosine (1 − the cosine of the angle "
-                                "between them: only the direction counts)."))
+    # a radio, one choice a line: the point's column is narrow beside the map (buttons side by side overflowed it)
+    st.radio(_("Distance between codes"), list(METRICS), index=0, key="map_nn_metric",
+             format_func=lambda m: _(METRIC_LABELS[m]),
+             help=_("Between the posterior means μ: Euclidean, or cosine (1 − the cosine of the angle "
+                    "between them: only the direction counts)."))
     shared = set(rep.shared.tolist())
     k = len(rep.latent)
     st.metric(_("Shared by both lists"), _("{n} of {k}").format(n=len(shared), k=k),

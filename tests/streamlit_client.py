@@ -22,8 +22,9 @@ this app, captured with Playwright's ``page.on("websocket")`` while a user opene
   the client keeps like the browser's cache), ``page_info_changed`` (the new query string) and
   ``script_finished``.
 
-Widget types handled: select box, radio, checkbox/toggle, slider, number input, button group,
-button and Plotly chart (the ones on the Map and Sliders pages); other widgets send nothing.
+Widget types handled: select box, radio, checkbox/toggle, slider, number input, text input, file
+uploader (empty), button group, button and Plotly chart (the ones on the Map and Sliders pages); other
+widgets send nothing.
 """
 
 from __future__ import annotations
@@ -74,6 +75,13 @@ def _default_state(kind: str, w) -> WidgetState | None:
             s.double_value = w.value
         elif w.HasField("default"):
             s.double_value = w.default
+    elif kind == "text_input":
+        if w.set_value and w.HasField("value"):
+            s.string_value = w.value
+        elif w.HasField("default"):
+            s.string_value = w.default
+    elif kind == "file_uploader":  # no file chosen: an empty uploader state
+        s.file_uploader_state_value.SetInParent()
     elif kind == "button_group":
         s.string_array_value.data.extend(
             w.raw_values if w.set_value else [w.options[i].content for i in w.default])

@@ -127,7 +127,7 @@ def test_k_metric_and_search_travel_in_the_link():
     need("fashion-mnist")
     at = open_link("map", {**FASHION, "point": "3"})
     at.slider(key="map_nn_k").set_value(20).run()
-    at.segmented_control(key="map_nn_metric").set_value("cosine").run()
+    at.radio(key="map_nn_metric").set_value("cosine").run()
     at.text_input(key="map_search").input("sandal").run()
     assert_app_ok(at, "map, tools set")
     q = url(at)
