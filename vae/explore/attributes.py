@@ -282,7 +282,8 @@ def _column(values: list[str], kind: str | None, order: np.ndarray, n: int, rows
         kind = "number" if sum(filled) * 2 > len(filled) or not filled else "text"
     if kind == "text":
         out = np.full(n, "", dtype=object)
-        out[order] = values
+        uniq, inverse = np.unique(np.asarray(values, dtype=object), return_inverse=True)
+        out[order] = uniq[inverse]  # equal values share one str: a column of a few categories stays small
         return out
     bad = next((k for k, ok in enumerate(numbers) if not ok), None)
     if bad is not None:
