@@ -206,9 +206,11 @@ class Termination:
 
     The signal handler raises it where the process is; when that is inside a finalizer (torch's
     ``_del_library``, a weakref callback run by the garbage collector), Python would print the
-    exception as "Exception ignored in ..." with its traceback and carry on: :meth:`install` keeps
-    such an exception quiet, and :meth:`check` (a trainer callback, after every batch) raises it at
-    the next batch instead, so that the run still ends with its one line.
+    exception as "Exception ignored in ..." with its traceback and carry on, and a finalizer that runs
+    at the interpreter's exit (``weakref.finalize``'s exit function) prints it through
+    ``sys.excepthook``: :meth:`install` keeps such an exception quiet in both, and :meth:`check` (a
+    trainer callback, after every batch) raises it at the next batch instead, so that the run still
+    ends with its one line (a process already on its way out has said its line).
     """
 
     def __init__(self, d: Dist, out: str | None):
@@ -227,14 +229,18 @@ class Termination:
             self.message = lost_message(self.d, "torchrun sent SIGTERM", self.out)
             raise PeerLostError(self.message)
 
-        previous = sys.unraisablehook
+        previous, previous_excepthook = sys.unraisablehook, sys.excepthook
 
         def quiet_in_finalizers(unraisable) -> None:
             if not isinstance(unraisable.exc_value, PeerLostError):
                 previous(unraisable)
 
+        def quiet_at_exit(kind, value, tb) -> None:  # finalizers run at exit report through sys.excepthook
+            if not (isinstance(value, PeerLostError) and self.requested):
+                previous_excepthook(kind, value, tb)
+
         signal.signal(signal.SIGTERM, on_sigterm)
-        sys.unraisablehook = quiet_in_finalizers
+        sys.unraisablehook, sys.excepthook = quiet_in_finalizers, quiet_at_exit
         return self
 
     def check(self, *_args: Any) -> None:
