@@ -101,10 +101,10 @@ def search_box(ctx: Ctx, f: Found) -> None:
     st.text_input(_("Find images"), key="map_search", max_chars=MAX_QUERY,
                   placeholder=_("#123, or a class such as {cls}").format(cls=ctx.class_names[-1]),
                   help=_("An image's number (123 or #123), a class or part of its name, or part of a file name; "
-                         "upper or lower case. The matches are marked on the map, the rest fade.")
+                         "upper or lower case; the text columns you loaded too. The matches are marked on the map, the rest fade.")
                   if ctx.data.files else
-                  _("An image's number (123 or #123), a class or part of its name; upper or lower case. The "
-                    "matches are marked on the map, the rest fade."))
+                  _("An image's number (123 or #123), a class or part of its name; upper or lower case; the text "
+                    "columns you loaded too. The matches are marked on the map, the rest fade."))
     if f.problem:
         st.warning(f.problem)
     elif f.matches is not None and len(f.matches):

@@ -433,7 +433,10 @@ def _sliders(v: SliderView, specs: list[tuple[str, str, int, bool]], shown: list
     for j, (key, label, i, _c) in enumerate(shown):
         cols[j % v.n_cols].slider(label, -LIMIT, LIMIT, step=0.05, key=key, help=v.details[i])
     tucked = [label.split(" · ")[0] for _key, label, _i, c in specs if c and not v.show_collapsed]
-    if tucked and v.axes_kind in STEPPED:
+    if tucked and v.axes_kind == "sefa":
+        st.caption(_("{n} direction(s) with almost no effect hidden (under {share} of the eigenvalues each): {names}. "
+                     "They stay at 0.").format(n=len(tucked), share=f"{100 * MIN_SHARE:.1f}%", names=", ".join(tucked)))
+    elif tucked and v.axes_kind in STEPPED:
         st.caption(_("{n} direction(s) with almost no variance hidden (under {share} each): {names}. "
                      "They stay at 0.").format(n=len(tucked), share=f"{100 * MIN_SHARE:.1f}%", names=", ".join(tucked)))
     elif tucked:
