@@ -429,9 +429,12 @@ def _where_z_is(v: SliderView, z: np.ndarray, xy: np.ndarray, trail: list, views
 
 def _sliders(v: SliderView, specs: list[tuple[str, str, int, bool]], shown: list[tuple[str, str, int, bool]]) -> None:
     """The sliders shown, and a line naming the ones tucked away."""
+    # column by column, most informative first: on a phone Streamlit stacks the columns, which then read
+    # in the same order (filled row by row, a phone showed the 1st, 3rd, 5th, ... then the 2nd, 4th, ...)
     cols = st.columns(v.n_cols)
+    per_col = -(-len(shown) // v.n_cols)
     for j, (key, label, i, _c) in enumerate(shown):
-        cols[j % v.n_cols].slider(label, -LIMIT, LIMIT, step=0.05, key=key, help=v.details[i])
+        cols[j // per_col].slider(label, -LIMIT, LIMIT, step=0.05, key=key, help=v.details[i])
     tucked = [label.split(" · ")[0] for _key, label, _i, c in specs if c and not v.show_collapsed]
     if tucked and v.axes_kind == "sefa":
         st.caption(_("{n} direction(s) with almost no effect hidden (under {share} of the eigenvalues each): {names}. "
