@@ -304,11 +304,9 @@ def test_keyboard_moves_decode_live(page, server):
     page.wait_for_function(f"() => Math.abs(window.__vaeLive.last.sliders.z[{dim}] - {value}) < 1e-4", timeout=10_000)
 
 
-def test_principal_direction_sliders_decode_live(page, server):
-    goto(page, server, "sliders")
-    page.get_by_text("Display options", exact=True).click()
-    page.get_by_text("principal directions (PCA of μ)").click()
-    page.locator('[data-testid="stSlider"] input[aria-label^="PC1 · "]').wait_for()
+def drag_first_slider(page) -> tuple[np.ndarray, np.ndarray]:
+    """Once the live decoder drew the Sliders page, drag its first slider to 80 % of the track: the
+    browser's code before and after (once the link has the new code)."""
     wait_app(page)
     wait_live(page, "sliders")
     before = np.asarray(page.evaluate("() => window.__vaeLive.last.sliders.z"))
@@ -316,7 +314,15 @@ def test_principal_direction_sliders_decode_live(page, server):
     drag(page, start, track["x"] + track["width"] * 0.8, moves=20)
     page.wait_for_function("() => location.href.includes('z=')", timeout=60_000)
     wait_app(page)
-    after = np.asarray(page.evaluate("() => window.__vaeLive.last.sliders.z"))
+    return before, np.asarray(page.evaluate("() => window.__vaeLive.last.sliders.z"))
+
+
+def test_principal_direction_sliders_decode_live(page, server):
+    goto(page, server, "sliders")
+    page.get_by_text("Display options", exact=True).click()
+    page.get_by_text("principal directions (PCA of μ)").click()
+    page.locator('[data-testid="stSlider"] input[aria-label^="PC1 · "]').wait_for()
+    before, after = drag_first_slider(page)
     assert np.linalg.norm(after - before) > 0.5, "moving PC1 did not move the code"
     np.testing.assert_allclose(after, url_code(page.url), atol=6e-3)
     no_exception(page)
@@ -327,14 +333,7 @@ def test_sefa_sliders_decode_live_along_their_direction(page, server):
     drag of SeFa1 moves the browser's code along the server's first SeFa direction, which the label names."""
     goto(page, server, "sliders?ckpt=fashion-mnist&axes=sefa")
     page.locator('[data-testid="stSlider"] input[aria-label^="SeFa1 · "]').wait_for()
-    wait_app(page)
-    wait_live(page, "sliders")
-    before = np.asarray(page.evaluate("() => window.__vaeLive.last.sliders.z"))
-    start, track = thumb_and_track(page)
-    drag(page, start, track["x"] + track["width"] * 0.8, moves=20)
-    page.wait_for_function("() => location.href.includes('z=')", timeout=60_000)
-    wait_app(page)
-    after = np.asarray(page.evaluate("() => window.__vaeLive.last.sliders.z"))
+    before, after = drag_first_slider(page)
     step = after - before
     assert np.linalg.norm(step) > 0.5, "moving SeFa1 did not move the code"
     first = sefa_directions(first_layer_weight(load_checkpoint(ROOT / "checkpoints" / "fashion-mnist").model))[0][0]

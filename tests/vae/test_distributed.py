@@ -177,27 +177,37 @@ def test_a_killed_process_stops_the_run_and_resume_finishes_it(tmp_path, capsys)
         assert abs(a["train_loss"] - b["train_loss"]) < 1e-3 and abs(a["test_neg_elbo"] - b["test_neg_elbo"]) < 1e-3
 
 
+#: A process with Termination installed, and a finalizer like torch.library's ``_del_library`` during which
+#: the SIGTERM arrives; what follows it decides when the finalizer runs.
+SIGTERM_IN_FINALIZER = (
+    "import gc, os, signal, sys, weakref\n"
+    "import torch\n"
+    "from vae.training.distributed import Dist, PeerLostError, Termination\n"
+    "term = Termination(Dist(0, 2, 0, 'gloo', torch.device('cpu')), None).install()\n"
+    "class Library: pass\n"
+    "def _del_library(*args):  # as torch.library's finalizer: the signal arrives while it runs\n"
+    "    os.kill(os.getpid(), signal.SIGTERM)\n"
+    "    for _ in range(1000): sum(range(100))\n"
+)
+
+
+def _run_sigterm_script(tmp_path: Path, rest: str) -> subprocess.CompletedProcess:
+    script = tmp_path / "sigterm.py"
+    script.write_text(SIGTERM_IN_FINALIZER + rest, encoding="utf-8")
+    return subprocess.run([sys.executable, str(script)], cwd=ROOT, env=run_env(), capture_output=True, text=True,
+                          timeout=60)
+
+
 def test_sigterm_while_exiting_adds_nothing_to_the_runs_line(tmp_path):
     """A process that has said its line (the run lost a peer: gloo's error) and exits can get torchrun's
     SIGTERM while ``weakref.finalize`` runs the finalizers left at exit (torch.library's
     ``_del_library``): its exception went to sys.excepthook, a "[rank0]: Traceback" of 10 lines after
     the run's one line (seen in a full run). Nothing but the line may be printed."""
-    script = tmp_path / "sigterm_at_exit.py"
-    script.write_text(
-        "import os, signal, sys, weakref\n"
-        "import torch\n"
-        "from vae.training.distributed import Dist, Termination\n"
-        "term = Termination(Dist(0, 2, 0, 'gloo', torch.device('cpu')), None).install()\n"
-        "class Library: pass\n"
+    r = _run_sigterm_script(tmp_path, (
         "kept = Library()  # alive until exit: its finalizer runs in weakref's exit function\n"
-        "def _del_library(*args):\n"
-        "    os.kill(os.getpid(), signal.SIGTERM)\n"
-        "    for _ in range(1000): sum(range(100))\n"
         "weakref.finalize(kept, _del_library)\n"
         "print('python -m vae train: error: process 0 of 2 stopped', file=sys.stderr)\n"
-        "sys.exit(1)\n", encoding="utf-8")
-    r = subprocess.run([sys.executable, str(script)], cwd=ROOT, env=run_env(), capture_output=True, text=True,
-                       timeout=60)
+        "sys.exit(1)\n"))
     assert r.returncode == 1, (r.returncode, r.stderr)
     assert r.stderr.splitlines() == ["python -m vae train: error: process 0 of 2 stopped"], r.stderr
 
@@ -206,16 +216,7 @@ def test_sigterm_inside_a_finalizer_still_ends_the_run_with_one_line(tmp_path):
     """torchrun's SIGTERM can land while the garbage collector runs a finalizer (torch.library's
     ``_del_library``): Python then prints the handler's exception as "Exception ignored in ..." with a
     traceback and carries on. The run must instead stop at its next batch, with its one line."""
-    script = tmp_path / "sigterm.py"
-    script.write_text(
-        "import gc, os, signal, sys, time, weakref\n"
-        "import torch\n"
-        "from vae.training.distributed import Dist, PeerLostError, Termination\n"
-        "term = Termination(Dist(0, 2, 0, 'gloo', torch.device('cpu')), None).install()\n"
-        "class Library: pass\n"
-        "def _del_library(*args):  # as torch.library's finalizer: the signal arrives while it runs\n"
-        "    os.kill(os.getpid(), signal.SIGTERM)\n"
-        "    for _ in range(1000): sum(range(100))\n"
+    r = _run_sigterm_script(tmp_path, (
         "weakref.finalize(Library(), _del_library)\n"
         "gc.collect()\n"
         "try:\n"
@@ -224,9 +225,7 @@ def test_sigterm_inside_a_finalizer_still_ends_the_run_with_one_line(tmp_path):
         "except PeerLostError as e:\n"
         "    print(f'python -m vae train: error: {e}', file=sys.stderr)\n"
         "    sys.exit(1)\n"
-        "sys.exit(0)\n", encoding="utf-8")
-    r = subprocess.run([sys.executable, str(script)], cwd=ROOT, env=run_env(), capture_output=True, text=True,
-                       timeout=60)
+        "sys.exit(0)\n"))
     assert r.returncode == 1, (r.returncode, r.stderr)
     assert r.stderr.splitlines() == [
         "python -m vae train: error: process 0 of 2 stopped: another process of the run died or was stopped "
