@@ -7,6 +7,9 @@
     knn.py          exact nearest neighbours of a fixed point set (_knn_kernels.py: its numba kernels)
     neighbours.py   one image's nearest neighbours (latent and pixel space, what they share), and search
     sets.py         explore sets (test, train, all, posterior samples), encoded and mapped, cached on disk
+    clusters.py     automatic clusters on the map (scikit-learn's HDBSCAN) and what labels them
+    density.py      the map's density on a grid (a binned Gaussian KDE), for contour lines
+    selections.py   selections you keep: their statistics, exports, link text, the direction between two
     map_view.py     what the canvas map of a large explore set computes, on the server too
     minimap.py      the Sliders page's small raster map with a moving marker
     figures.py      the Plotly figures the pages display
