@@ -63,6 +63,8 @@ data: setup
 	  { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
 	    apt-get install -y -q dataset-fashion-mnist >/dev/null 2>&1; } || true
 	$(BIN)/python -m vae data --fetch fashion-mnist
+	@$(BIN)/python -m vae data --fetch emoji || echo "make data: the emoji train split was not fetched (the line above says why);" \
+	  "the shipped emoji test split (data/emoji/) still opens; run \`python -m vae data --fetch emoji\` when online" >&2
 
 # Debian's package $(1), installed where apt-get can run as root (once more after an apt-get update)
 apt_install = command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \

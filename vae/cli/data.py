@@ -15,9 +15,12 @@ def add_data(sub) -> argparse.ArgumentParser:
     d.add_argument("--check", metavar="NAME", default=None,
                    help="exit 0 if the dataset's split is available without a download, else 1")
     d.add_argument("--fetch", metavar="NAME", default=None,
-                   help="make both splits available (downloads with torchvision when needed)")
+                   help="make both splits available (downloads when needed: the MNIST family with "
+                        "torchvision, emoji from the npm registry)")
     d.add_argument("--split", choices=("train", "test", "both"), default="both")
     d.add_argument("--data-dir", default=None)
+    d.add_argument("--image-size", type=int, default=None,
+                   help="emoji: prepare the images at 32 (default) or 64 pixels")
     return d
 
 
@@ -36,14 +39,19 @@ def cmd_data(args: argparse.Namespace) -> int:
     if args.fetch:
         check_dataset_name(args.fetch)
         for split in splits:
-            ds = load_dataset(args.fetch, split, data_dir=args.data_dir, download=True)
+            kw = {"image_size": args.image_size} if args.fetch == "emoji" else {}
+            ds = load_dataset(args.fetch, split, data_dir=args.data_dir, download=True, **kw)
             print(f"{args.fetch} {split}: {len(ds)} images in {ds.source}")
         return 0
-    for name in [*IDX_DATASETS, "digits"]:
+    for name in [*IDX_DATASETS, "digits", "emoji"]:
         where = []
         for split in ("train", "test"):
             if name == "digits":
                 where.append(f"{split}: scikit-learn")
+                continue
+            if name == "emoji":
+                here = dataset_available(name, split, args.data_dir)
+                where.append(f"{split}: {'here' if here else 'not here (`python -m vae data --fetch emoji`)'}")
                 continue
             found = find_idx(IDX_DATASETS[name], split, args.data_dir)
             where.append(f"{split}: {found[0].parent if found else 'not here (downloads on first use)'}")
