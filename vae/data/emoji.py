@@ -30,6 +30,7 @@ import json
 import tarfile
 import urllib.error
 import urllib.request
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,7 +76,8 @@ class EmojiEntry:
     """One image of the package: an emoji or one of its skin-tone variants."""
 
     image: str  # file name under img/google/64/, e.g. "1f385-1f3fb.png"
-    name: str  # Unicode name, with the skin tones of a variant: "FATHER CHRISTMAS: light skin tone"
+    name: str  # Unicode name, with the skin tones of a variant: "FATHER CHRISTMAS: light skin tone"; a
+    # name the package gives two emoji is replaced by each one's short name (MAN / PERSON IN TUXEDO)
     category: int  # index into CATEGORIES
     group: int  # index of the emoji this image is (a variant of): variants share it
     tone: int  # 0 no skin tone, 1 (light) .. 5 (dark): the variant's first tone
@@ -86,16 +88,19 @@ def entries(emoji_json: bytes) -> list[EmojiEntry]:
     """Every image the package's emoji.json lists with a Google image, in the package's order."""
     out: list[EmojiEntry] = []
     tones = list(SKIN_TONES)
-    for group, e in enumerate(sorted(json.loads(emoji_json), key=lambda e: e["sort_order"])):
+    listed = sorted(json.loads(emoji_json), key=lambda e: e["sort_order"])
+    twice = {n for n, k in Counter(e["name"] for e in listed).items() if k > 1}  # 1F935 and its "man" form
+    for group, e in enumerate(listed):
         if e["category"] not in CATEGORIES:
             continue  # "Component": the bare skin-tone swatches and hair parts
         cat = CATEGORIES.index(e["category"])
+        base = e["short_name"].replace("_", " ").upper() if e["name"] in twice else e["name"]
         if e.get("has_img_google"):
-            out.append(EmojiEntry(e["image"], e["name"], cat, group, 0, e["sort_order"]))
+            out.append(EmojiEntry(e["image"], base, cat, group, 0, e["sort_order"]))
         for key, v in sorted((e.get("skin_variations") or {}).items()):
             if v.get("has_img_google"):
                 parts = key.split("-")
-                name = f"{e['name']}: " + ", ".join(SKIN_TONES[p] for p in parts)
+                name = f"{base}: " + ", ".join(SKIN_TONES[p] for p in parts)
                 out.append(EmojiEntry(v["image"], name, cat, group, tones.index(parts[0]) + 1, e["sort_order"]))
     return out
 
@@ -134,8 +139,9 @@ def on_white(png: bytes, size: int) -> np.ndarray:
 
 
 # -- the tarball --------------------------------------------------------------------------------
-def verify(path: Path, integrity: str = INTEGRITY) -> None:
-    """Raise DataError unless the file's SHA-512 is the one the registry publishes."""
+def verify(path: Path, integrity: str | None = None) -> None:
+    """Raise DataError unless the file's SHA-512 is ``integrity`` (default: the one the registry publishes)."""
+    integrity = integrity or INTEGRITY
     h = hashlib.sha512()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
