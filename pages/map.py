@@ -28,6 +28,8 @@ from pages import _link as link
 from pages import _live as live
 from pages import _loaders as loaders
 from pages import _map_columns as map_columns
+from pages import _map_selections as selections
+from pages import _map_structure as structure
 from pages import _map_tools as map_tools
 from pages import _nav as nav
 from pages import _notebook as notebook
@@ -116,7 +118,7 @@ def _prior_dump(ctx) -> str | None:
 
 def _color_param() -> Param:
     """The colouring; one by your own column stays out of the link (the columns are this session's)."""
-    p = one_of("color", "map_color", N_("colouring"), ["class", "recon", "kl", "sigma"])
+    p = one_of("color", "map_color", N_("colouring"), ["class", "recon", "kl", "sigma", structure.COLOUR])
     mine = lambda: str(st.session_state.get("map_color")).startswith(map_columns.PREFIX)  # noqa: E731
     return dataclasses.replace(p, dump=lambda ctx: None if mine() else p.dump(ctx))
 
@@ -130,6 +132,8 @@ PARAMS = link.declare("map", [
     Param("codes", N_("codes per image"), _codes_parse, _codes_dump, states=("map_per_image",)),
     Param("sample", N_("selected sample"), _sample_parse, _sample_dump, states=("map_sample",)),
     *map_tools.PARAMS,
+    *structure.PARAMS,
+    *selections.PARAMS,
 ])
 
 
@@ -141,6 +145,7 @@ def main() -> None:
     st.title(_("Map of the latent space"))
     intro = st.empty()  # the page's caption: what the map offers depends on the view chosen below
     method, color_by, show_prior, n_prior, show_points = _controls(ctx)
+    shape = structure.controls(ctx)
     map_columns.section(ctx)
     bundle = ctx.map(ProjectionConfig(method=method))
     per_image = _codes_per_image()
@@ -149,7 +154,7 @@ def main() -> None:
         samples_map.show(ctx, bundle, per_image)
         link.sync("map", ctx)
         return
-    v = _view(ctx, bundle, method, color_by, show_prior, n_prior, show_points)
+    v = _view(ctx, bundle, method, color_by, show_prior, n_prior, show_points, shape)
     found = map_tools.found(ctx, map_columns.texts(ctx))
     map_tools.search_box(ctx, found)
     v.found = found.matches if found.matches is not None and len(found.matches) else None
@@ -160,7 +165,10 @@ def main() -> None:
         picked = (canvas_map.show(ctx, bundle, v.chart_key, color_by, v.values, v.prior_xy, v.background,
                                   show_points, v.chosen, ringed=v.ringed, found=v.found, categories=v.categories)
                   if v.canvas else _plotly_map(v))
+        if v.canvas:
+            structure.listed(ctx, bundle, shape)  # the canvas map draws no labels: the largest clusters in a line
         map_tools.matches(ctx, found)
+        _keep(v, picked, found)
     notebook.publish(ctx, picked, v.chosen)  # to the notebook that opened this page, if one did
     with right:
         _hover_preview(v, picked.mark)
@@ -204,7 +212,8 @@ def _controls(ctx: Ctx) -> tuple[str, str, bool, int, bool]:
     method = c1.selectbox(_("Projection"), methods, format_func={m: _(METHOD_LABELS[m]) for m in methods}.get,
                           key="map_method", persist_state="session")
     map_columns.read_upload(ctx)  # a new file's columns are choices of "Colour by" at once
-    colourings = {**{k: _(v) for k, v in COLOR_BY.items()}, **map_columns.choices(ctx)}
+    colourings = {**{k: _(v) for k, v in COLOR_BY.items()}, structure.COLOUR: _("Cluster"),
+                  **map_columns.choices(ctx)}
     if st.session_state.get("map_color") not in colourings:  # a column removed, or another explore set's
         st.session_state["map_color"] = "class"
     color_by = c2.selectbox(_("Colour by"), list(colourings), format_func=colourings.get,
@@ -255,10 +264,11 @@ class MapView:
     # map's click in this run, see _clicked)
     ringed: np.ndarray | None = None  # (k,) the chosen point's nearest neighbours, ringed on the canvas map
     found: np.ndarray | None = None  # the search's matches, drawn over the rest (None: no search)
+    shape: structure.Structure | None = None  # contours and cluster labels asked for
 
 
 def _view(ctx: Ctx, bundle: MapBundle, method: str, color_by: str, show_prior: bool, n_prior: int,
-          show_points: bool) -> MapView:
+          show_points: bool, shape: structure.Structure) -> MapView:
     coords, lmap = bundle.coords, bundle.latent_map
     canvas = len(coords) > big_map.canvas_above()
     prior_z = prior_samples(n_prior, ctx.latent_dim, seed=1) if show_prior else None
@@ -276,9 +286,10 @@ def _view(ctx: Ctx, bundle: MapBundle, method: str, color_by: str, show_prior: b
         grid=None if canvas else spot_grid(coords, 70),
         values={"class": None, "recon": ctx.enc.recon, "kl": ctx.enc.kl, "sigma": ctx.enc.sigma_mean}.get(
             color_by, map_columns.values(ctx, color_by)),
-        categories=map_columns.categories(ctx, color_by),
+        categories=(structure.categories(ctx, bundle, shape.space) if color_by == structure.COLOUR else
+                    map_columns.categories(ctx, color_by)),
         prior_z=prior_z, prior_xy=lmap.to_map(prior_z) if prior_z is not None else None, background=background,
-        chart_key=chart_key, chosen=selected_index(ctx))
+        chart_key=chart_key, chosen=selected_index(ctx), shape=shape)
 
 
 def _clicked(state, n: int) -> int | None:
@@ -315,7 +326,8 @@ def _plotly_map(v: MapView) -> canvas_map.Picked:
     # selection of its own (else the figure, and so the chart, would change under the user's hand).
     # A search's matches are part of the figure: a new search is a new chart.
     view = [v.chart_key, v.color_by, map_columns.digest(ctx, v.color_by), bool(v.show_prior), int(v.n_prior), bool(v.show_points), presenter.on(),
-            None if v.found is None else hashlib.sha1(v.found.tobytes()).hexdigest()]  # small session state
+            None if v.found is None else hashlib.sha1(v.found.tobytes()).hexdigest(),  # small session state
+            list(v.shape.key) if v.shape else None]
     pin = st.session_state.get("map_pin")
     if pin is None or pin["view"] != view or (pin["index"] != v.chosen
                                               and not _has_points(st.session_state.get(v.chart_key))):
@@ -335,6 +347,7 @@ def _plotly_map(v: MapView) -> canvas_map.Picked:
     # Streamlit selects a clicked point only outside box/lasso mode: dragging pans, the toolbar has box and
     # lasso. The toolbar stays in view (not only on hover), in a top margin of its own, above the legend.
     fig.update_layout(dragmode="pan", margin=dict(t=34))
+    clusters = structure.decorate(fig, ctx, v.bundle, v.shape) if v.shape else None
     tr_fig(fig)
     event = st.plotly_chart(
         fig, key=v.chart_key, on_select="rerun", selection_mode=("points", "box", "lasso"),
@@ -347,7 +360,22 @@ def _plotly_map(v: MapView) -> canvas_map.Picked:
                 _("{map} · {n:,} points · drag to pan · scroll to zoom · double-click to reset. Box and lasso "
                   "(toolbar) select many; while one of them is the tool, clicks select nothing: pick **Pan** (the "
                   "cross of arrows) to click points again.")).format(map=v.bundle.label, n=len(v.bundle.coords)))
+    if v.shape:
+        structure.caption(ctx, v.shape, clusters)
     return _picked(v, event)
+
+
+def _keep(v: MapView, picked: canvas_map.Picked, found: map_tools.Found) -> None:
+    """The current selection (a box's or lasso's images, else the search's matches) kept under a name, and the
+    selections kept so far."""
+    if picked.many and picked.data_idx:
+        current, what = np.array(sorted(set(picked.data_idx))), _("the box or lasso on the map")
+    elif found.matches is not None and len(found.matches):
+        current, what = found.matches, _("the images matching “{text}”").format(text=found.text)
+    else:
+        current, what = None, ""
+    selections.keep_form(v.ctx, current, what)
+    selections.section(v.ctx, v.bundle.coords)
 
 
 def _picked(v: MapView, event) -> canvas_map.Picked:

@@ -1,0 +1,220 @@
+"""The Map page's structure (issue #34): density contours under the points and automatic clusters with
+labels at their typical members, and the clusters as one more "colour by".
+
+The maths is vae.explore.clusters and vae.explore.density, cached here per explore set and projection
+(shared by the sessions, never mutated). Plotly cannot show an annotation only past a zoom level, so the
+level of detail is a control: the largest clusters' labels, as many as asked for.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from pages import _presenter as presenter
+from pages._context import Ctx
+from pages._i18n import N_, _
+from pages._link import LinkError, Param, integer, one_of
+from pages._loaders import MapBundle
+from vae.explore.clusters import NOISE, ClusterConfig, Clusters, find_clusters
+from vae.explore.density import SHARES, Density, density
+from vae.explore.figures import class_color, png_data_uri
+from vae.explore.projection import ProjectionConfig
+
+CHOICES = {"none": N_("None"), "contours": N_("Contours"), "clusters": N_("Clusters"), "both": N_("Both")}
+SPACES = {"map": N_("map positions"), "latent": N_("latent codes μ")}
+LABELS_MIN, LABELS_MAX, LABELS_DEFAULT = 1, 30, 8  # cluster labels on the map: the largest ones
+COLOUR = "cluster"  # the "colour by" choice
+TYPICAL_PX = 0.09  # a label-free cluster's typical image on the map: this share of the map's width
+
+
+def _structure_param() -> Param:
+    p = one_of("structure", "map_structure", N_("structure"), list(CHOICES))
+    return dataclasses.replace(p, dump=lambda ctx: None if st.session_state.get("map_structure") in (None, "none")
+                               else str(st.session_state["map_structure"]))
+
+
+def _space_parse(text: str, ctx) -> dict:
+    if text not in SPACES:
+        raise LinkError(_("it is not one of {values}").format(values=", ".join(SPACES)))
+    return {"map_cluster_space": text}
+
+
+#: The Map page's keys for the structure (pages/map.py declares them with its own).
+PARAMS = [
+    _structure_param(),
+    integer("labels", "map_cluster_labels", N_("number of cluster labels"), LABELS_MIN, LABELS_MAX),
+    Param("cluster_on", N_("what is clustered"), _space_parse,
+          lambda ctx: None if st.session_state.get("map_cluster_space") in (None, "map")
+          else st.session_state["map_cluster_space"], states=("map_cluster_space",)),
+]
+
+
+@dataclass
+class Structure:
+    """What the structure control asks for."""
+
+    contours: bool
+    clusters: bool
+    labels: int  # the largest clusters labelled
+    space: str  # "map" or "latent"
+
+    @property
+    def key(self) -> tuple:
+        return self.contours, self.clusters, self.labels, self.space
+
+
+# -- the computations (cached per explore set and projection) -----------------------------------------
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _clusters(name: str, content_hash: str, split: str, limit: int | None, cfg: ProjectionConfig, space: str,
+              n: int, _points, _coords, _labels) -> Clusters:
+    return find_clusters(_points, _coords, _labels, ClusterConfig(space=space))
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _density(name: str, content_hash: str, split: str, limit: int | None, cfg: ProjectionConfig, n: int,
+             _coords) -> Density:
+    return density(_coords)
+
+
+def has_labels(ctx: Ctx) -> bool:
+    """Whether the explore set's images have classes to name a cluster by (a folder of images without
+    sub-folders has one)."""
+    return len(ctx.class_names) > 1
+
+
+def clusters(ctx: Ctx, bundle: MapBundle, space: str = "map") -> Clusters:
+    """The explore set's clusters on this map (HDBSCAN on the map positions or on μ), cached."""
+    points = bundle.coords if space == "map" else ctx.enc.mu
+    with st.spinner(_("Finding clusters among {n:,} points (once per map)…").format(n=len(bundle.coords))):
+        return _clusters(ctx.name, ctx.ck.content_hash, ctx.split, ctx.limit, bundle.cfg, space, len(bundle.coords),
+                         points, bundle.coords, ctx.enc.labels if has_labels(ctx) else None)
+
+
+def map_density(ctx: Ctx, bundle: MapBundle) -> Density:
+    return _density(ctx.name, ctx.ck.content_hash, ctx.split, ctx.limit, bundle.cfg, len(bundle.coords),
+                    bundle.coords)
+
+
+def names(ctx: Ctx, found: Clusters) -> list[str]:
+    """Each cluster's label: its majority class and that class's share, else its number and size."""
+    if has_labels(ctx):
+        return [f"{ctx.class_names[c.majority]} {100 * c.share:.0f}%" for c in found.clusters]
+    return [_("cluster {k} · {n:,}").format(k=c.id + 1, n=c.size) for c in found.clusters]
+
+
+def categories(ctx: Ctx, bundle: MapBundle, space: str) -> tuple[np.ndarray, list[str]]:
+    """The clusters as categories for "colour by": (N,) each image's cluster (noise last), and their names."""
+    found = clusters(ctx, bundle, space)
+    k = len(found.clusters)
+    codes = np.where(found.labels == NOISE, k, found.labels).astype(np.int64)
+    return codes, [f"{i + 1}: {n}" for i, n in enumerate(names(ctx, found))] + [_("no cluster")]
+
+
+# -- the widgets ----------------------------------------------------------------------------------
+def controls(ctx: Ctx) -> Structure:
+    """The structure control (none, contours, clusters, both) and, with clusters, how many labels and what
+    is clustered."""
+    if st.session_state.get("map_structure") not in CHOICES:
+        st.session_state["map_structure"] = "none"
+    choice = st.segmented_control(
+        _("Structure"), list(CHOICES), key="map_structure", format_func=lambda k: _(CHOICES[k]),
+        help=_("Contours: lines around the densest regions holding 20%, 40%, 60% and 80% of the images. "
+               "Clusters: groups found automatically (HDBSCAN), each labelled at its most typical image by "
+               "its most frequent class and that class's share.")) or "none"
+    labels, space = LABELS_DEFAULT, st.session_state.get("map_cluster_space") or "map"
+    if choice in ("clusters", "both"):
+        a, b = st.columns(2)
+        labels = a.slider(_("Cluster labels"), LABELS_MIN, LABELS_MAX, LABELS_DEFAULT, key="map_cluster_labels",
+                          help=_("The largest clusters are labelled, as many as this (the map cannot show more "
+                                 "labels as you zoom in; with few, the labels stay readable on a phone)."))
+        space = b.radio(_("Clusters of"), list(SPACES), key="map_cluster_space", horizontal=True,
+                        format_func=lambda k: _(SPACES[k]),
+                        help=_("The map positions: the groups you see. The latent codes μ: groups in the model's "
+                               "own space, which the 2-D map may have pulled apart or pushed together."))
+    return Structure(choice in ("contours", "both"), choice in ("clusters", "both"), int(labels), space)
+
+
+def decorate(fig: go.Figure, ctx: Ctx, bundle: MapBundle, s: Structure) -> Clusters | None:
+    """Contours under the points and cluster labels over them, on the Plotly map ``fig``."""
+    if s.contours:
+        d = map_density(ctx, bundle)
+        fig.add_trace(go.Contour(
+            x=d.x, y=d.y, z=d.enclosed, name=N_("density"), showscale=False, hoverinfo="skip", showlegend=False,
+            contours=dict(coloring="lines", start=SHARES[0], end=SHARES[-1], size=SHARES[1] - SHARES[0],
+                          showlabels=True, labelfont=dict(size=presenter.font(10), color="#555")),
+            line=dict(width=1.2, color="rgba(60,60,60,0.7)"),
+        ))
+        # the contours under the data: first among the traces (the WebGL points are drawn over them anyway)
+        fig.data = (fig.data[-1], *fig.data[:-1])
+    if not s.clusters:
+        return None
+    found = clusters(ctx, bundle, s.space)
+    texts = names(ctx, found)
+    size = presenter.font(13)
+    x0, x1 = fig.layout.xaxis.range or (bundle.coords[:, 0].min(), bundle.coords[:, 0].max())
+    for c in found.largest(s.labels):
+        colour = class_color(c.majority) if c.majority is not None else "#333"
+        fig.add_annotation(x=c.centre[0], y=c.centre[1], text=f"<b>{texts[c.id]}</b>", showarrow=False,
+                           font=dict(size=size, color="#111"), bgcolor="rgba(255,255,255,0.82)",
+                           bordercolor=colour, borderwidth=2, borderpad=3, name=f"cluster-{c.id}")
+        if c.majority is None:  # no classes: the cluster's typical image beside its label
+            side = TYPICAL_PX * (x1 - x0)
+            fig.add_layout_image(dict(source=png_data_uri(_png(ctx, c.typical)), xref="x", yref="y",
+                                      x=c.centre[0] - side / 2, y=c.centre[1] - 0.02 * (x1 - x0), sizex=side,
+                                      sizey=side, sizing="contain", layer="above", opacity=1.0))
+    return found
+
+
+def _png(ctx: Ctx, i: int) -> bytes:
+    import io
+
+    from vae.data.images import to_pil
+
+    buf = io.BytesIO()
+    to_pil(ctx.data.images[i], scale=2).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def caption(ctx: Ctx, s: Structure, found: Clusters | None) -> None:
+    """One line under the map: what the structure shows."""
+    parts = []
+    if s.contours:
+        parts.append(_("Contours enclose the densest 20%, 40%, 60% and 80% of the images."))
+    if found is not None:
+        shown = min(s.labels, len(found.clusters))
+        parts.append(_("{k} clusters (HDBSCAN on the {space}), {noise:,} images in none; the {shown} largest "
+                       "labelled{how}.").format(
+            k=len(found.clusters), space=_(SPACES[s.space]), noise=found.noise, shown=shown,
+            how=_(" by their most frequent class and its share") if has_labels(ctx) else
+            _(" by number and size, with their most typical image")))
+        if not found.exact:
+            parts.append(_("Found on a sample of {m:,} images; every other image joins the cluster of its "
+                           "nearest sampled image.").format(m=found.fitted))
+    if parts:
+        st.caption(" ".join(parts))
+
+
+def listed(ctx: Ctx, bundle: MapBundle, s: Structure) -> None:
+    """The canvas map's structure: its clusters' labels as a line under it (the canvas map draws no labels
+    or contours yet); "colour by cluster" colours them on the map."""
+    if not s.clusters:
+        if s.contours:
+            st.caption(_("Contours are drawn on the map of up to {n:,} images; colour by cluster to see the "
+                         "clusters here.").format(n=_canvas_above()))
+        return
+    found = clusters(ctx, bundle, s.space)
+    texts = names(ctx, found)
+    st.caption(_("The largest clusters (colour by cluster to see them on the map): {list}").format(
+        list=" · ".join(f"**{c.id + 1}: {texts[c.id]}** ({c.size:,})" for c in found.largest(s.labels))))
+    caption(ctx, dataclasses.replace(s, contours=False), found)
+
+
+def _canvas_above() -> int:
+    from components import big_map
+
+    return big_map.canvas_above()

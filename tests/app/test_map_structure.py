@@ -1,0 +1,95 @@
+"""The Map's structure and kept selections (issue #34), with AppTest: the cluster labels drawn are
+scikit-learn's HDBSCAN run directly on the map's positions, the contours are the library's density;
+two search results kept under names, compared (against pandas), travelling in the link and read back."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from app_helpers import need, open_link, reopened, url
+from pagecheck import assert_app_ok
+from test_map_tools import FASHION, map_coords, traces
+
+from vae.explore.clusters import NOISE, ClusterConfig
+from vae.explore.density import density
+from vae.explore.neighbours import search
+
+
+def layout(at) -> dict:
+    return json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]
+
+
+@pytest.fixture(scope="module")
+def fashion():
+    need("fashion-mnist")
+    from app_helpers import ROOT
+
+    from vae.checkpoint import load_checkpoint
+    from vae.explore.sets import explore_set
+
+    ck = load_checkpoint(ROOT / "checkpoints" / "fashion-mnist")
+    data = ck.load_data("test")
+    return explore_set(ck, data), data
+
+
+def test_clusters_and_contours_on_the_map_are_scikit_learns(fashion):
+    enc, data = fashion
+    at = open_link("map", {**FASHION, "structure": "both", "labels": "5"})
+    assert_app_ok(at, "map, structure both")
+    coords = map_coords(at)
+    cfg = ClusterConfig()
+    ref = cfg.hdbscan(len(coords)).fit(coords.astype(np.float64)).labels_  # scikit-learn, directly
+    ids, sizes = np.unique(ref[ref != NOISE], return_counts=True)
+    largest = ids[np.argsort(-sizes, kind="stable")][:5]
+    want = []
+    for c in largest:
+        counts = np.bincount(enc.labels[ref == c], minlength=10)
+        want.append(f"<b>{data.class_names[counts.argmax()]} {100 * counts.max() / counts.sum():.0f}%</b>")
+    got = [a["text"] for a in layout(at).get("annotations", []) if a.get("name", "").startswith("cluster-")]
+    assert got == want
+    contour = [t for t in traces(at) if t.get("type") == "contour"]
+    assert len(contour) == 1, [t.get("type") for t in traces(at)]
+    d = density(coords)
+    np.testing.assert_allclose(np.asarray(contour[0]["x"], float), d.x, rtol=1e-6)
+    assert any(f"{len(sizes)} clusters (HDBSCAN on the map positions)" in c.value for c in at.caption)
+    at.slider(key="map_cluster_labels").set_value(2).run()
+    assert len([a for a in layout(at).get("annotations", []) if a.get("name", "").startswith("cluster-")]) == 2
+    at.selectbox(key="map_color").set_value("cluster").run()
+    assert_app_ok(at, "map, colour by cluster")
+    names = [t["name"] for t in traces(at) if t.get("customdata") is not None and t.get("type") == "scattergl"
+             and t["name"] not in ("empty space",)]
+    assert names[0] == "1: " + want[0][3:-4] and names[-1] == "no cluster", names
+
+
+def kept_table(at) -> pd.DataFrame:
+    return next(d.value for d in at.dataframe if "Classes" in d.value.columns)
+
+
+def keep(at, text: str, name: str) -> None:
+    at.text_input(key="map_search").input(text).run()
+    at.text_input(key="map_keep_name").input(name)
+    next(b for b in at.button if b.label.startswith("Keep ")).click().run()
+    assert_app_ok(at, f"map, kept {name}")
+
+
+def test_two_kept_selections_are_compared_and_travel_in_the_link(fashion):
+    enc, data = fashion
+    at = open_link("map", {**FASHION, "structure": "clusters"})
+    keep(at, "boot", "boots")
+    keep(at, "sneaker", "sneakers")
+    table = kept_table(at)
+    assert list(table["Name"]) == ["boots", "sneakers"]
+    df = pd.DataFrame({"neg_elbo": enc.neg_elbo, "recon": enc.recon, "kl": enc.kl, "sigma": enc.sigma_mean})
+    for row, text in zip(table.itertuples(index=False), ["boot", "sneaker"], strict=True):
+        part = df.iloc[search(text, enc.labels, data.class_names)]
+        assert row[1] == len(part)
+        np.testing.assert_allclose([row[3], row[4], row[5], row[6]], part[["neg_elbo", "recon", "kl", "sigma"]].mean(),
+                                   rtol=1e-5)
+    assert "keep" in url(at)
+    assert [s.label for s in at.button if s.key in ("map_dir_interp", "map_dir_sliders")] == [
+        "Open on Interpolate", "Open on Sliders"]
+    again = reopened(at, "map")
+    np.testing.assert_array_equal(kept_table(again).values, table.values)
