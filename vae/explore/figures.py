@@ -227,6 +227,28 @@ def _add_overlays(fig: go.Figure, coords: np.ndarray, prior: np.ndarray | None, 
         ))
 
 
+#: Unselected data points while a selection is shown (:func:`select_points`): grey, still visible.
+UNSELECTED_GREY = "#c4c4c4"
+
+
+def select_points(fig: go.Figure, indices: Sequence[int] | None, grey: bool = True) -> go.Figure:
+    """Start a :func:`latent_map` figure with the data points ``indices`` selected, as plotly.js draws a
+    selection made in the browser (selected points large, the others faded); None leaves the selection to
+    the browser. With ``grey``, unselected points turn grey too (also those of a selection made in the
+    browser). In place; returns the figure."""
+    chosen = None if indices is None else np.asarray(indices, dtype=np.int64)
+    for trace in fig.data:
+        cd = trace.customdata
+        if cd is None or not len(cd) or cd[0][0] != KIND_DATA:
+            continue
+        if grey:
+            trace.unselected = dict(marker=dict(opacity=0.35, color=UNSELECTED_GREY))
+        if chosen is not None:
+            idx = np.fromiter((row[1] for row in cd), dtype=np.int64, count=len(cd))
+            trace.selectedpoints = np.flatnonzero(np.isin(idx, chosen)).tolist()
+    return fig
+
+
 def mini_map(coords: np.ndarray, labels: np.ndarray, current: np.ndarray,
              trail: np.ndarray | None = None, start: np.ndarray | None = None,
              max_points: int = 3000, height: int = 300, class_names: Sequence[str] | None = None,
