@@ -28,6 +28,7 @@ from pages import (  # noqa: F401  (imported for what they register: every page 
     interpolate,
     reconstructions,
     sliders,
+    spaces,
     tour,
     train,
     training_step,

@@ -33,6 +33,7 @@ PAGES: tuple[PageInfo, ...] = (
     PageInfo("sliders", N_("Sliders"), ":material/tune:"),
     PageInfo("reconstructions", N_("Reconstructions"), ":material/compare:"),
     PageInfo("interpolate", N_("Interpolate"), ":material/timeline:"),
+    PageInfo("spaces", N_("Two latent spaces"), ":material/splitscreen:"),
     PageInfo("generate", N_("Generate"), ":material/auto_awesome:"),
     PageInfo("your_image", N_("Your image"), ":material/upload:"),
     PageInfo("how_it_works", N_("How it works"), ":material/school:"),

@@ -56,6 +56,10 @@ ZH_PAGES = [
     ("pages/how_it_works.py", "digits"),
     ("pages/training_step.py", "fashion-mnist"),
     ("pages/ae_vs_vae.py", "fashion-mnist"),
+    ("pages/spaces.py", "fashion-mnist"),
+    ("pages/spaces.py", "fashion-mnist", {"sp_sel": "42"}),  # one image: its neighbours in both spaces
+    ("pages/spaces.py", "fashion-mnist", {"sp_sel": "1,2,3,4", "sp_b": "fashion-mnist-ae"}),  # a selection
+    ("pages/spaces.py", "fashion-mnist", {"sp_b": "digits"}),  # a pair that cannot be compared
     ("pages/vae_vs_gan.py", "fashion-mnist"),
     ("pages/uses.py", "fashion-mnist"),
     ("pages/weaknesses.py", "fashion-mnist"),
