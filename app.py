@@ -52,7 +52,9 @@ async def static_options(request: Request) -> Response:
 
 def _import_the_pages() -> None:
     """Import the frame and every page (torch, the models' code, Plotly: seconds) while the first browser
-    loads Streamlit's own page, so that its first run finds them imported instead of importing them."""
+    loads Streamlit's own page, so that its first run finds them imported instead of importing them. What
+    a first run draws before them (frame/first_map.py: pandas, Plotly, the map's figure) comes first."""
+    importlib.import_module("frame.first_map")
     importlib.import_module("frame.navigation")
 
 

@@ -29,9 +29,12 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--
 #: How many data points the map draws (customdata kind 0), or -1 while it is not drawn yet.
 #: Reads plotly.js's decoded traces (gd._fullData): gd.data may still hold Plotly.py's
 #: base64 "bdata" arrays. Counts only traces plotly.js has already computed (gd.calcdata).
+#: The page's own map: not the points a session's first run draws while the model loads
+#: (frame/first_map.py: not clickable); PREVIEW_POINTS_JS counts those.
 MAP_POINTS_JS = """
 () => {
   for (const gd of document.querySelectorAll('.js-plotly-plot')) {
+    if (gd.closest('.st-key-first_map_preview')) continue;
     if (!gd._fullData || !gd.calcdata || !gd._fullLayout || !gd._fullLayout.xaxis) continue;
     let n = 0;
     for (const t of gd._fullData) {
@@ -44,6 +47,10 @@ MAP_POINTS_JS = """
   return -1;
 }
 """
+#: The same count for the first run's preview of the map (frame/first_map.py), -1 while there is none.
+PREVIEW_POINTS_JS = MAP_POINTS_JS.replace("if (gd.closest('.st-key-first_map_preview')) continue;",
+                                          "if (!gd.closest('.st-key-first_map_preview')) continue;")
+
 
 #: True once the script has run and finished: the frontend's own script-run state is
 #: "notRunning" ("initial" on a page that has not heard from its script yet, so a check made right

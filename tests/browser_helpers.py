@@ -89,7 +89,8 @@ def goto(pg, server, path: str = "") -> None:
 
 MAP_INFO_JS = """
 () => {
-  const gd = [...document.querySelectorAll('.js-plotly-plot')].find(g => (g._fullData || []).length > 3);
+  const gd = [...document.querySelectorAll('.js-plotly-plot')].find(g => (g._fullData || []).length > 3
+                                                                    && !g.closest('.st-key-first_map_preview'));
   if (!gd || !gd._fullLayout || !gd._fullLayout.xaxis) return null;
   const fl = gd._fullLayout, xa = fl.xaxis, ya = fl.yaxis, r = gd.getBoundingClientRect();
   const px = (x, y) => [r.left + xa._offset + xa.l2p(x), r.top + ya._offset + ya.l2p(y)];

@@ -13,15 +13,6 @@ In a notebook, ``session = vae.explore("checkpoints/fashion-mnist")`` opens the 
 
 __version__ = "0.1.0"
 
-from .archs import Architecture, register_architecture
-from .checkpoint import Checkpoint, list_checkpoints, load_checkpoint, save_checkpoint
-from .config import ModelConfig, TrainConfig
-from .data.datasets import ImageDataset, load_dataset, load_training_data
-from .errors import CheckpointError, ConfigError, DataError
-from .likelihoods import Likelihood, register_likelihood
-from .model import VAE, LossOutput, gaussian_kl
-from .training.trainer import NonFiniteLossError, Trainer, set_seed, train
-
 __all__ = [
     "VAE", "LossOutput", "gaussian_kl", "ModelConfig", "TrainConfig", "ConfigError",
     "Architecture", "register_architecture", "Likelihood", "register_likelihood",
@@ -30,12 +21,32 @@ __all__ = [
     "set_seed", "train", "explore", "Session", "__version__",
 ]
 
-_LAZY = {"explore": "notebook", "Session": "notebook"}  # imported on first use: importing vae stays cheap
+#: Every public name, imported from its module on first use: ``import vae`` (or any of its modules, e.g.
+#: the torch-free vae.explore.figures) does not import torch, so a first page can draw before torch loads.
+_LAZY = {
+    "Architecture": "archs", "register_architecture": "archs",
+    "Checkpoint": "checkpoint", "list_checkpoints": "checkpoint", "load_checkpoint": "checkpoint",
+    "save_checkpoint": "checkpoint",
+    "ModelConfig": "config", "TrainConfig": "config",
+    "ImageDataset": "data.datasets", "load_dataset": "data.datasets", "load_training_data": "data.datasets",
+    "CheckpointError": "errors", "ConfigError": "errors", "DataError": "errors",
+    "Likelihood": "likelihoods", "register_likelihood": "likelihoods",
+    "VAE": "model", "LossOutput": "model", "gaussian_kl": "model",
+    "NonFiniteLossError": "training.trainer", "Trainer": "training.trainer", "set_seed": "training.trainer",
+    "train": "training.trainer",
+    "explore": "notebook", "Session": "notebook",
+}
 
 
 def __getattr__(name: str):
     if name in _LAZY:
         from importlib import import_module
 
-        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value  # once: later lookups find it without this function
+        return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -17,8 +17,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from .errors import CheckpointError
 from .i18n import N_
 
@@ -121,9 +119,7 @@ def update_meta(path: str | Path, **updates: Any) -> dict[str, Any]:
 
 
 def json_default(o: Any) -> Any:
-    """``json.dump``'s fallback for tensors, arrays and paths."""
-    if torch.is_tensor(o):
-        return o.tolist()
+    """``json.dump``'s fallback for tensors, arrays and paths (both kinds of array have ``tolist``)."""
     if hasattr(o, "tolist"):
         return o.tolist()
     if isinstance(o, Path):

@@ -34,14 +34,16 @@ def test_a_half_imported_pandas_breaks_any_plotly_chart(monkeypatch):
         _as_streamlit_sends_it(warm_up_figure())
 
 
-@pytest.mark.parametrize("module", ["frame.warm_up", "frame.navigation"])
+@pytest.mark.parametrize("module", ["frame.warm_up", "frame.first_map", "frame.navigation"])
 def test_pandas_is_whole_before_the_first_chart(module):
-    """The app's script (frame/main.py) imports frame.warm_up before its first chart, and before the
-    frame and its pages (frame.navigation): either brings pandas in whole, under Python's import
-    lock, where streamlit, plotly and torch alone do not."""
+    """The app's script (frame/main.py) draws its first chart through frame.first_map, imported before the
+    frame and its pages (frame.navigation); frame.first_map imports pandas before Plotly. Each of these
+    modules brings pandas in whole, under Python's import lock, where streamlit, plotly and torch alone do not."""
     script = (ROOT / "frame" / "main.py").read_text(encoding="utf-8")
-    assert script.index("from frame.warm_up import") < script.index("plotly_chart(")
-    assert script.index("from frame.warm_up import") < script.index("from frame.navigation import")
+    assert script.index("from frame.first_map import") < script.index("draw_first(warm_up)")
+    assert script.index("from frame.first_map import") < script.index("from frame.navigation import")
+    first_map = (ROOT / "frame" / "first_map.py").read_text(encoding="utf-8")
+    assert first_map.index("import pandas") < first_map.index("import plotly") < first_map.index("plotly_chart(")
     code = ("import sys, streamlit, plotly.graph_objects, torch; before = 'pandas' in sys.modules; "
             f"import {module}; print(before, 'pandas' in sys.modules)")
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)

@@ -77,6 +77,17 @@ class ProjectionConfig:
         return self.method
 
 
+def default_config(latent_dim: int, chosen: str | None = None, n_points: int | None = None) -> ProjectionConfig:
+    """A model's default map: the latent space itself for a 2-D model, UMAP otherwise (PCA for ``n_points``
+    too few for UMAP); ``chosen``: the map an imported model's folder names (meta.json's ``default_map``)."""
+    if chosen in ("pca", "tsne") or (chosen == "latent" and latent_dim == 2):
+        return ProjectionConfig(method=chosen)
+    if latent_dim == 2:
+        return ProjectionConfig(method="latent")
+    umap = ProjectionConfig(method="umap")
+    return umap if n_points is None or n_points > umap.n_neighbors else ProjectionConfig(method="pca")
+
+
 def fit_projection(codes: np.ndarray, cfg: ProjectionConfig | None = None,
                    progress: Callable[[str], None] | None = None) -> tuple[np.ndarray, Any]:
     """Project codes (N, D) to (N, 2); returns the coordinates and the fitted model (or None)."""

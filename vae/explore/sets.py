@@ -33,9 +33,9 @@ from ..data.datasets import ImageDataset, dataset_available
 from ..errors import DataError
 from ..model import ELBO_SAMPLES
 from .latent import Encoding, encode_dataset
-from .projection import LatentMap, ProjectionConfig, fit_projection, place_on_map
+from .projection import LatentMap, ProjectionConfig, default_config, fit_projection, place_on_map
+from .shipped_map import SHIPPED_DIR  # noqa: F401  (re-exported: the shipped folder's name)
 
-SHIPPED_DIR = "projections"
 ALL = "all"  # the explore set of every image: the test split, then the train split
 #: The most codes :func:`sample_map` builds (70,000 images x 15 samples is 1,050,000).
 MAX_CODES = 1_100_000
@@ -90,15 +90,9 @@ def ship_projection(ck: Checkpoint, data: ImageDataset, cfg: ProjectionConfig,
 
 
 def default_projection(ck: Checkpoint, n_points: int | None = None) -> ProjectionConfig:
-    """The latent space itself for a 2-D model, UMAP otherwise (PCA for ``n_points`` too few for UMAP);
-    an imported model's map is the one chosen at import (meta.json's ``default_map``)."""
-    chosen = ck.meta.get("default_map")
-    if chosen in ("pca", "tsne") or (chosen == "latent" and ck.config.latent_dim == 2):
-        return ProjectionConfig(method=chosen)
-    if ck.config.latent_dim == 2:
-        return ProjectionConfig(method="latent")
-    umap = ProjectionConfig(method="umap")
-    return umap if n_points is None or n_points > umap.n_neighbors else ProjectionConfig(method="pca")
+    """The checkpoint's default map (:func:`vae.explore.projection.default_config`): the latent space itself
+    for a 2-D model, UMAP otherwise; an imported model's map is the one chosen at import."""
+    return default_config(ck.config.latent_dim, ck.meta.get("default_map"), n_points)
 
 
 # -- larger explore sets ------------------------------------------------------------------------

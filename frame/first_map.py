@@ -1,0 +1,106 @@
+"""A session's first run of the Map page draws the map's points before torch and the model are loaded.
+
+Importing the pages (torch, the models' code) and loading the model take seconds on a fresh server; the
+points themselves are in the checkpoint's shipped map (vae/explore/shipped_map.py: NumPy and JSON only).
+So frame/main.py hands this module its first slot before it imports anything heavy: for the Map page with
+a checkpoint that ships its map, the page's title and the map's points, as the page draws them, and a line
+saying that the model is loading; for any other page, an empty chart (plotly.js is fetched and compiled
+meanwhile, which the map needs anyway). The slot is emptied once the page has run, and the page's own
+map, the same points, takes its place with everything it can do (clicks, selections, the panel).
+
+Only a link the preview draws exactly is previewed: the checkpoint, the language and presenter mode may
+be in it; any other map setting (another map, a colouring, a search, the train split...) waits for the
+page. Nothing here is interactive: a click needs the model.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pandas  # noqa: F401  (before any Plotly figure: see frame/warm_up.py)
+import plotly.graph_objects as go
+import streamlit as st
+
+from frame.warm_up import warm_up_figure
+from pages import _presenter as presenter
+from pages._i18n import _, tr_fig
+from vae.explore.figures import latent_map
+from vae.explore.shipped_map import ShippedMap, shipped_map
+
+#: As pages/map.py draws its Plotly map (tests/app/test_first_map.py holds them equal).
+MAP_HEIGHT = 600
+PRESENTER_MAP_HEIGHT = 450
+MARKER, PRESENTER_MARKER = 4, 5
+#: Link keys the preview draws exactly; with any other in the link the page draws the map itself.
+PREVIEWED_KEYS = {"ckpt", "lang", "present", "split", "embed", "embed_options"}
+MAP_PATHS = ("", "map")  # the Map page's URL paths (it is the default page)
+DEFAULT_CHECKPOINT = "fashion-mnist"  # as pages/_loaders.py's
+
+
+def checkpoint_root() -> Path:
+    """The folder of checkpoints the app offers: pages/_loaders.py's (a test may have moved it) where that is
+    imported already, else the same default it would compute (VAE_CHECKPOINTS, else ./checkpoints)."""
+    loaded = sys.modules.get("pages._loaders")
+    if loaded is not None:
+        return Path(loaded.CHECKPOINT_ROOT)
+    root = Path(__file__).resolve().parent.parent
+    return Path(os.environ.get("VAE_CHECKPOINTS") or root / "checkpoints").expanduser()
+
+
+def page_path(url: str | None, base: str = "") -> str | None:
+    """The page's path in the app ("" for the default page, "map", "sliders"...) from the browser's URL,
+    without ``server.baseUrlPath``; None when unknown."""
+    if not url:
+        return None
+    path = urlparse(url).path.strip("/")
+    base = base.strip("/")
+    if base:
+        if path != base and not path.startswith(base + "/"):
+            return None
+        path = path[len(base):].strip("/")
+    return path
+
+
+def previewed(path: str | None, params: dict[str, str], root: Path) -> Path | None:
+    """The checkpoint folder whose shipped map the first run of ``path`` with link ``params`` previews, or None."""
+    if path not in MAP_PATHS or not set(params) <= PREVIEWED_KEYS or params.get("split", "test") != "test":
+        return None
+    name = params.get("ckpt") or DEFAULT_CHECKPOINT
+    if not root.is_dir() or name not in {p.name for p in root.iterdir() if p.is_dir()}:
+        return None  # a name that is not one of the root's folders (never a path: "../x" is not a folder name)
+    return root / name
+
+
+def preview_figure(m: ShippedMap, present: bool) -> go.Figure:
+    """The map's points as the page's Plotly map draws them (untranslated: see tr_fig)."""
+    fig = latent_map(m.coords, m.labels, m.class_names,
+                     axis_titles=("z0", "z1") if m.config.method == "latent" else None,
+                     height=PRESENTER_MAP_HEIGHT if present else MAP_HEIGHT,
+                     marker_size=PRESENTER_MARKER if present else MARKER,
+                     font=round(12 * presenter.SCALE) if present else 12)
+    fig.update_layout(dragmode="pan", margin=dict(t=34))
+    return fig
+
+
+def draw(slot) -> None:
+    """Fill frame/main.py's first slot: the Map page's points where they can be drawn now, else the empty chart."""
+    try:
+        params = {k: st.query_params.get(k) for k in st.query_params}
+        base = str(st.get_option("server.baseUrlPath") or "")
+        folder = previewed(page_path(st.context.url, base), params, checkpoint_root())
+        found = shipped_map(folder) if folder is not None else None
+    except Exception:  # a preview is never worth an error: the page draws its map anyway
+        found = None
+    if found is None:
+        slot.plotly_chart(warm_up_figure())
+        return
+    present = str(params.get("present", "")).lower() in ("1", "true", "yes", "on")
+    with slot.container(key="first_map_preview"):
+        st.title(_("Map of the latent space"))
+        st.caption(_("Loading the model… the map becomes clickable in a moment."))
+        left, _right = st.columns([3, 2], gap="medium")  # where the page's map is
+        left.plotly_chart(tr_fig(preview_figure(found, present)),
+                          config={"scrollZoom": True, "displaylogo": False, "displayModeBar": True})
