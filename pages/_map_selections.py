@@ -162,8 +162,9 @@ def section(ctx: Ctx, coords: np.ndarray) -> None:
 def _exports(ctx: Ctx, items: list[Selection], coords: np.ndarray) -> None:
     """One selection's CSV, PNG grid and ZIP of images, and a button that lets it go."""
     by_name = {s.name: s for s in items}
-    c1, c2, c3, c4, c5 = st.columns([1.4, 1, 1, 1, 0.8], vertical_alignment="bottom")
-    name = c1.selectbox(_("Selection"), list(by_name), key="map_kept_pick")
+    name = st.columns([1, 1])[0].selectbox(_("Selection"), list(by_name), key="map_kept_pick",
+                                           help=_("The kept selection that the buttons below export or remove."))
+    c2, c3, c4, c5 = st.columns(4)
     sel = by_name.get(name) or items[0]
     enc, data, names = ctx.enc, ctx.data, ctx.class_names
     attrs, values = map_columns.loaded(ctx), metrics(ctx)

@@ -30,6 +30,8 @@ SPACES = {"map": N_("map positions"), "latent": N_("latent codes μ")}
 LABELS_MIN, LABELS_MAX, LABELS_DEFAULT = 1, 30, 8  # cluster labels on the map: the largest ones
 COLOUR = "cluster"  # the "colour by" choice
 TYPICAL_PX = 0.09  # a label-free cluster's typical image on the map: this share of the map's width
+PLOT_PX = 280  # a label that would overlap a larger cluster's on a plot this wide is left out (the map beside
+# its legend is about 300 px wide on a phone and at 1024×768)
 
 
 def _structure_param() -> Param:
@@ -126,10 +128,13 @@ def controls(ctx: Ctx) -> Structure:
         help=_("Contours: lines around the densest regions holding 20%, 40%, 60% and 80% of the images. "
                "Clusters: groups found automatically (HDBSCAN), each labelled at its most typical image by "
                "its most frequent class and that class's share.")) or "none"
-    labels, space = LABELS_DEFAULT, st.session_state.get("map_cluster_space") or "map"
+    st.session_state.setdefault("map_cluster_labels", LABELS_DEFAULT)  # a link's value, else the default
+    if st.session_state.get("map_cluster_space") not in SPACES:
+        st.session_state["map_cluster_space"] = "map"
+    labels, space = st.session_state["map_cluster_labels"], st.session_state["map_cluster_space"]
     if choice in ("clusters", "both"):
         a, b = st.columns(2)
-        labels = a.slider(_("Cluster labels"), LABELS_MIN, LABELS_MAX, LABELS_DEFAULT, key="map_cluster_labels",
+        labels = a.slider(_("Cluster labels"), LABELS_MIN, LABELS_MAX, key="map_cluster_labels",
                           help=_("The largest clusters are labelled, as many as this (the map cannot show more "
                                  "labels as you zoom in; with few, the labels stay readable on a phone)."))
         space = b.radio(_("Clusters of"), list(SPACES), key="map_cluster_space", horizontal=True,
@@ -147,7 +152,7 @@ def decorate(fig: go.Figure, ctx: Ctx, bundle: MapBundle, s: Structure) -> Clust
             x=d.x, y=d.y, z=d.enclosed, name=N_("density"), showscale=False, hoverinfo="skip", showlegend=False,
             contours=dict(coloring="lines", start=SHARES[0], end=SHARES[-1], size=SHARES[1] - SHARES[0],
                           showlabels=True, labelfont=dict(size=presenter.font(10), color="#555")),
-            line=dict(width=1.2, color="rgba(60,60,60,0.7)"),
+            line=dict(width=1.6, color="rgba(20,20,20,0.85)"),
         ))
         # the contours under the data: first among the traces (the WebGL points are drawn over them anyway)
         fig.data = (fig.data[-1], *fig.data[:-1])
@@ -157,9 +162,13 @@ def decorate(fig: go.Figure, ctx: Ctx, bundle: MapBundle, s: Structure) -> Clust
     texts = names(ctx, found)
     size = presenter.font(13)
     x0, x1 = fig.layout.xaxis.range or (bundle.coords[:, 0].min(), bundle.coords[:, 0].max())
-    for c in found.largest(s.labels):
+    y0, y1 = fig.layout.yaxis.range or (bundle.coords[:, 1].min(), bundle.coords[:, 1].max())
+    unit = max(x1 - x0, y1 - y0) / PLOT_PX  # data units per pixel on a narrow plot
+    for c in placed(found, texts, s.labels, size, (x1 - x0, y1 - y0)):
         colour = class_color(c.majority) if c.majority is not None else "#333"
-        fig.add_annotation(x=c.centre[0], y=c.centre[1], text=f"<b>{texts[c.id]}</b>", showarrow=False,
+        half = min(_half_width(texts[c.id], size) * unit, (x1 - x0) / 2)
+        x = min(max(c.centre[0], x0 + half), x1 - half)  # the whole label inside the map's edges
+        fig.add_annotation(x=x, y=c.centre[1], text=f"<b>{texts[c.id]}</b>", showarrow=False,
                            font=dict(size=size, color="#111"), bgcolor="rgba(255,255,255,0.82)",
                            bordercolor=colour, borderwidth=2, borderpad=3, name=f"cluster-{c.id}")
         if c.majority is None:  # no classes: the cluster's typical image beside its label
@@ -168,6 +177,29 @@ def decorate(fig: go.Figure, ctx: Ctx, bundle: MapBundle, s: Structure) -> Clust
                                       x=c.centre[0] - side / 2, y=c.centre[1] - 0.02 * (x1 - x0), sizex=side,
                                       sizey=side, sizing="contain", layer="above", opacity=1.0))
     return found
+
+
+def placed(found: Clusters, texts: list[str], k: int, font: int, span: tuple[float, float]) -> list:
+    """The ``k`` largest clusters whose labels do not overlap a larger one's on a plot PLOT_PX wide (the
+    axes keep one scale, so a unit is max(span) / PLOT_PX pixels at most)."""
+    unit = max(span) / PLOT_PX  # data units per pixel
+    boxes, out = [], []
+    for c in found.clusters:
+        if len(out) >= k:
+            break
+        w, h = _half_width(texts[c.id], font) * unit, (1.4 * font + 10) * unit / 2
+        box = (c.centre[0] - w, c.centre[0] + w, c.centre[1] - h, c.centre[1] + h)
+        if any(box[0] < b[1] and b[0] < box[1] and box[2] < b[3] and b[2] < box[3] for b in boxes):
+            continue
+        boxes.append(box)
+        out.append(c)
+    return out
+
+
+def _half_width(text: str, font: int) -> float:
+    """Half a label's width in pixels, bold text of ``font`` pixels in its box (a CJK character counts double)."""
+    chars = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+    return (0.62 * font * chars + 14) / 2
 
 
 def _png(ctx: Ctx, i: int) -> bytes:
@@ -187,8 +219,8 @@ def caption(ctx: Ctx, s: Structure, found: Clusters | None) -> None:
         parts.append(_("Contours enclose the densest 20%, 40%, 60% and 80% of the images."))
     if found is not None:
         shown = min(s.labels, len(found.clusters))
-        parts.append(_("{k} clusters (HDBSCAN on the {space}), {noise:,} images in none; the {shown} largest "
-                       "labelled{how}.").format(
+        parts.append(_("{k} clusters (HDBSCAN on the {space}), {noise:,} images in none; up to {shown} of the "
+                       "largest labelled{how} (a label that would cover a larger cluster's is left out).").format(
             k=len(found.clusters), space=_(SPACES[s.space]), noise=found.noise, shown=shown,
             how=_(" by their most frequent class and its share") if has_labels(ctx) else
             _(" by number and size, with their most typical image")))

@@ -43,20 +43,23 @@ def test_clusters_and_contours_on_the_map_are_scikit_learns(fashion):
     cfg = ClusterConfig()
     ref = cfg.hdbscan(len(coords)).fit(coords.astype(np.float64)).labels_  # scikit-learn, directly
     ids, sizes = np.unique(ref[ref != NOISE], return_counts=True)
-    largest = ids[np.argsort(-sizes, kind="stable")][:5]
+    largest = ids[np.argsort(-sizes, kind="stable")]
     want = []
     for c in largest:
         counts = np.bincount(enc.labels[ref == c], minlength=10)
         want.append(f"<b>{data.class_names[counts.argmax()]} {100 * counts.max() / counts.sum():.0f}%</b>")
     got = [a["text"] for a in layout(at).get("annotations", []) if a.get("name", "").startswith("cluster-")]
-    assert got == want
+    # the largest first, then the next ones whose labels do not cover a larger one's, in order of size
+    assert got[0] == want[0] and 2 <= len(got) <= 5, (got, want)
+    rest = iter(want)
+    assert all(any(g == w for w in rest) for g in got), f"in order of size: {got} within {want}"
     contour = [t for t in traces(at) if t.get("type") == "contour"]
     assert len(contour) == 1, [t.get("type") for t in traces(at)]
     d = density(coords)
     np.testing.assert_allclose(np.asarray(contour[0]["x"], float), d.x, rtol=1e-6)
     assert any(f"{len(sizes)} clusters (HDBSCAN on the map positions)" in c.value for c in at.caption)
-    at.slider(key="map_cluster_labels").set_value(2).run()
-    assert len([a for a in layout(at).get("annotations", []) if a.get("name", "").startswith("cluster-")]) == 2
+    at.slider(key="map_cluster_labels").set_value(1).run()
+    assert [a["text"] for a in layout(at).get("annotations", []) if a.get("name", "").startswith("cluster-")] == want[:1]
     at.selectbox(key="map_color").set_value("cluster").run()
     assert_app_ok(at, "map, colour by cluster")
     names = [t["name"] for t in traces(at) if t.get("customdata") is not None and t.get("type") == "scattergl"

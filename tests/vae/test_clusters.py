@@ -26,12 +26,13 @@ def partition(labels: np.ndarray) -> set[frozenset[int]]:
     return {frozenset(np.flatnonzero(labels == c).tolist()) for c in np.unique(labels) if c != NOISE}
 
 
-@pytest.mark.parametrize("seed", [0, 1])
-def test_the_clusters_are_scikit_learns_on_the_same_points(seed):
+@pytest.mark.parametrize("seed, selection", [(0, "leaf"), (1, "leaf"), (0, "eom")])
+def test_the_clusters_are_scikit_learns_on_the_same_points(seed, selection):
     x, y = blobs(3000, seed)
-    cfg = ClusterConfig()
+    cfg = ClusterConfig(selection=selection)
     got = find_clusters(x, x, y, cfg)
-    ref = HDBSCAN(min_cluster_size=cfg.min_cluster_size(len(x)), min_samples=cfg.min_samples, copy=True).fit(x)
+    ref = HDBSCAN(min_cluster_size=cfg.min_cluster_size(len(x)), min_samples=cfg.min_samples,
+                  cluster_selection_method=selection, copy=True).fit(x)
     assert got.exact and got.fitted == len(x)
     assert partition(got.labels) == partition(ref.labels_)
     np.testing.assert_array_equal(got.labels == NOISE, ref.labels_ == NOISE)
@@ -75,7 +76,8 @@ def test_above_max_fit_a_sample_is_fitted_and_the_rest_join_their_nearest():
     np.testing.assert_array_equal(got.labels[rest], got.labels[near])
 
 
-@pytest.mark.parametrize("bad", [dict(space="pixels"), dict(min_share=0.0), dict(min_size=1), dict(max_fit=10)])
+@pytest.mark.parametrize("bad", [dict(space="pixels"), dict(min_share=0.0), dict(min_size=1), dict(max_fit=10),
+                                 dict(selection="top")])
 def test_a_bad_setting_is_named(bad):
     with pytest.raises(ValueError, match=next(iter(bad))):
         ClusterConfig(**bad)
