@@ -265,7 +265,7 @@ def _panel(cmp: SpacesComparison, data, sel: np.ndarray | None) -> None:
     counts = np.bincount(labels[sel], minlength=len(names))
     st.caption(" · ".join(f"{names[c]}: {m}" for c, m in enumerate(counts) if m))
     st.metric(_("Nearest neighbours shared by A and B, mean over the selection"),
-              _("{x:.1f} of {k}").format(x=float(cmp.shared[sel].mean()), k=k),
+              f"{float(cmp.shared[sel].mean()):.1f} / {k}",
               help=_("Over all {n:,} images: {x:.2f} of {k}.").format(n=len(cmp.shared), x=cmp.mean_shared, k=k))
     show = sel[:SHOWN]
     show_images(data.images[show], [f"#{j} {names[labels[j]]}" for j in show.tolist()], size=presenter.px(THUMB_PX),
@@ -297,7 +297,7 @@ def _summary(cmp: SpacesComparison) -> None:
     with cols[0]:
         st.table(table(cmp).set_index(""))  # a static table: its text wraps on a narrow screen
     with cols[1]:
-        st.metric(_("Nearest neighbours shared by A and B, mean"), _("{x:.2f} of {k}").format(x=cmp.mean_shared, k=cmp.k),
+        st.metric(_("Nearest neighbours shared by A and B, mean"), f"{cmp.mean_shared:.2f} / {cmp.k}",
                   help=_("For each image, how many of its {k} nearest images in A's latent space (μ) are also among "
                          "its {k} nearest in B's. Drawn at random: {chance:.2f}.").format(k=cmp.k, chance=cmp.chance))
         hist = cmp.shared_histogram()

@@ -98,3 +98,29 @@ def test_a_malformed_value_falls_back_with_one_notice(key, bad, reason):
         at.link_notices
     assert_app_ok(at, errors=True)
     assert url(at).get(key) != bad
+
+
+@pytest.mark.slow  # encodes the 10,000 test images with the imported ONNX model
+def test_an_imported_model_is_compared_with_ours_and_no_likelihood_shows_a_dash(imported_root, tmp_path, monkeypatch):
+    """An imported ONNX model (tests/byo_model.py's) in the same checkpoint list; a copy that declares no
+    likelihood (so no ELBO) shows — in the −ELBO row."""
+    import shutil
+
+    import pages._loaders
+
+    root = tmp_path / "checkpoints"
+    root.mkdir()
+    (root / "fashion-mnist").symlink_to(ROOT / "checkpoints" / "fashion-mnist")
+    shutil.copytree(imported_root / "theirs", root / "theirs")
+    config = json.loads((root / "theirs" / "config.json").read_text())
+    (root / "theirs" / "config.json").write_text(json.dumps({**config, "likelihood": "none"}))
+    monkeypatch.setattr(pages._loaders, "CHECKPOINT_ROOT", root)
+    monkeypatch.setattr(pages._loaders, "DEFAULT_CACHE_DIR", tmp_path / "cache")
+    at = open_link("spaces", {"a": "theirs", "b": "fashion-mnist", "sel": "7"})
+    assert_app_ok(at, errors=True)
+    assert not at.link_notices, at.link_notices
+    rows = _table(at)
+    assert rows["−ELBO (nats per image)"][0] == "—", rows
+    assert float(rows["−ELBO (nats per image)"][1]) == pytest.approx(_metrics("fashion-mnist")["neg_elbo"], abs=0.2)
+    assert rows["latent dimensions"] == ["20", "16"]
+    assert at.subheader[0].value.startswith("#7 ")
