@@ -251,7 +251,7 @@ def _panel(cmp: SpacesComparison, data, sel: np.ndarray | None) -> None:
         with cols[0]:
             show_images(data.images[[i]], size=presenter.px(112))
         with cols[1]:
-            st.metric(_("Nearest neighbours shared by A and B"), _("{n} of {k}").format(n=int(cmp.shared[i]), k=k),
+            st.metric(_("Shared neighbours"), _("{n} of {k}").format(n=int(cmp.shared[i]), k=k),
                       help=_("How many of this image's {k} nearest images in A's latent space (μ) are also among "
                              "its {k} nearest in B's; ★ marks them.").format(k=k))
         both = set(cmp.neighbours_a[i].tolist()) & set(cmp.neighbours_b[i].tolist())
@@ -264,7 +264,7 @@ def _panel(cmp: SpacesComparison, data, sel: np.ndarray | None) -> None:
     st.subheader(_("{n:,} images selected").format(n=len(sel)))
     counts = np.bincount(labels[sel], minlength=len(names))
     st.caption(" · ".join(f"{names[c]}: {m}" for c, m in enumerate(counts) if m))
-    st.metric(_("Nearest neighbours shared by A and B, mean over the selection"),
+    st.metric(_("Shared neighbours, these images"),
               f"{float(cmp.shared[sel].mean()):.1f} / {k}",
               help=_("Over all {n:,} images: {x:.2f} of {k}.").format(n=len(cmp.shared), x=cmp.mean_shared, k=k))
     show = sel[:SHOWN]
@@ -297,7 +297,7 @@ def _summary(cmp: SpacesComparison) -> None:
     with cols[0]:
         st.table(table(cmp).set_index(""))  # a static table: its text wraps on a narrow screen
     with cols[1]:
-        st.metric(_("Nearest neighbours shared by A and B, mean"), f"{cmp.mean_shared:.2f} / {cmp.k}",
+        st.metric(_("Shared neighbours, all images"), f"{cmp.mean_shared:.2f} / {cmp.k}",
                   help=_("For each image, how many of its {k} nearest images in A's latent space (μ) are also among "
                          "its {k} nearest in B's. Drawn at random: {chance:.2f}.").format(k=cmp.k, chance=cmp.chance))
         hist = cmp.shared_histogram()

@@ -44,7 +44,7 @@ def test_first_open_compares_the_default_pair_as_their_evaluations_do():
         knn = float(rows["k-NN class accuracy in μ space (k = 5)"][col].rstrip("%")) / 100
         assert knn == pytest.approx(m["knn_acc"], abs=0.04), "leave-one-out on the test split, near the train-fit figure"
         assert 0.85 < float(rows["trustworthiness of its map (k = 10)"][col]) <= 1
-    shared = next(m for m in at.metric if m.label == "Nearest neighbours shared by A and B, mean")
+    shared = next(m for m in at.metric if m.label == "Shared neighbours, all images")
     assert 1.0 < float(shared.value.split()[0]) < 10, shared.value
     assert len(at.get("plotly_chart")) == 3, "two maps and the histogram of shared neighbours"
 
@@ -63,7 +63,7 @@ def test_the_pair_and_the_selection_round_trip_through_the_link():
     # one image: its place in both maps, and its neighbours in each space
     one = open_link("spaces", {**PAIR, "sel": "42"})
     assert one.subheader[0].value.startswith("#42 ")
-    assert any(m.label == "Nearest neighbours shared by A and B" for m in one.metric)
+    assert any(m.label == "Shared neighbours" for m in one.metric)
     # a changed pair keeps the selection (the same images)
     one.selectbox(key="sp_b").set_value("fashion-mnist-ae").run()
     assert_app_ok(one, errors=True)

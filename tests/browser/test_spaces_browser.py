@@ -1,6 +1,6 @@
 """Two latent spaces in Chromium (issue #35): a box drawn in one map lights up the same images in the
-other, both ways; the selection travels in the link. Screenshots in tests/artifacts/ (spaces-1280.png,
-spaces-1024.png, spaces-phone.png)."""
+other, both ways; the selection travels in the link; nothing on the page is cut off. Screenshots in
+tests/artifacts/ (spaces-1280.png, spaces-1024.png, spaces-1024-zh.png, spaces-phone.png)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 from browser_helpers import goto, shot, wait_app
 from pagecheck import assert_page_ok
+from test_layout import clipped
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from vae.explore import index_text  # noqa: E402
@@ -93,15 +94,17 @@ def test_a_box_in_one_map_lights_the_same_images_in_the_other(page, server):
 
 
 def test_the_link_opens_both_maps_with_its_selection(browser, server):
-    """At 1024 x 768 and on a phone: a link's selection lit in both maps; the phone stacks the maps."""
+    """At 1024 x 768 (in English and Chinese) and on a phone: a link's selection lit in both maps; the phone stacks the maps; nothing
+    on the page is cut off."""
     want = list(range(100, 160))
     link = f"{PAIR}&sel={index_text.text(want, 10_000)}"
-    for name, kw in (("spaces-1024", {"viewport": {"width": 1024, "height": 768}}),
-                     ("spaces-phone", dict(browser.devices["iPhone 13"]))):
+    for name, kw, lang in (("spaces-1024", {"viewport": {"width": 1024, "height": 768}}, "en"),
+                           ("spaces-1024-zh", {"viewport": {"width": 1024, "height": 768}}, "zh"),
+                           ("spaces-phone", dict(browser.devices["iPhone 13"]), "en")):
         ctx = browser.new_context(**kw)
         pg = ctx.new_page()
         pg.set_default_timeout(240_000)
-        goto(pg, server, link)
+        goto(pg, server, f"{link}&lang={lang}")
         pg.locator(".st-key-sp_box_a").scroll_into_view_if_needed()
         maps = _lit(pg, "a", want)
         assert maps["b"]["selected"] == want, maps["b"]["selected"][:10]
@@ -112,4 +115,6 @@ def test_the_link_opens_both_maps_with_its_selection(browser, server):
             assert b[0] > a[0] + a[2] and b[1] < a[1] + a[3], f"the maps are side by side: A {a}, B {b}"
         shot(pg, name)
         assert_page_ok(pg)
+        cut = clipped(pg)  # test_layout's search for text or images cut off, over the whole page
+        assert not cut, f"{name}: cut off: {cut}"
         ctx.close()
