@@ -16,6 +16,8 @@ from .records import Record, median
 from .settings import Settings
 
 NAME = "live_ready"
+#: Issue #33's goals: first live frame with a warm and a cold browser cache (s), bytes for live decoding (MB).
+GOALS = {"warm": 1.0, "cold": 2.0, "bytes": 4.0}
 PREFIXES = ("live_ready", "live_download")
 FIRST_SERVER_JS = """
 (() => {
@@ -78,18 +80,19 @@ def run(settings: Settings) -> list[Record]:
         rec = Record(name, ours, peer, "s", len(runs), "lower",
                      ours_label=f"page load -> first frame decoded in the page, {what} browser cache",
                      peer_label="the same loads: page load -> first server-drawn image",
-                     goal="≤ 1.5 s" if what == "warm" else "",
+                     goal=f"≤ {GOALS[what]:g} s",
                      note=f"{what} cache; downloads under /app/static/: "
                           f"{median([r['live'] for r in runs]) / 1e6:.2f} MB",
                      extra={"samples_s": [r["ready"] / 1000 for r in runs],
                             "peer_samples_s": [r["server"] / 1000 for r in runs],
                             "live_bytes": [r["live"] for r in runs], "other_bytes": [r["other"] for r in runs]})
-        if what == "warm":
-            rec.met = ours is not None and ours <= 1.5
+        rec.met = ours is not None and ours <= GOALS[what]
         recs.append(rec)
-    recs.append(Record("live_download", median([r["live"] / 1e6 for r in cold]),
-                       median([r["other"] / 1e6 for r in cold]), "MB", len(cold), "lower",
-                       ours_label="bytes transferred for live decoding (runtime, model, map data), cold cache",
-                       peer_label="everything else the page transferred, cold cache",
-                       note="transferSize: gzip-compressed where the server compressed it"))
+    download = Record("live_download", median([r["live"] / 1e6 for r in cold]),
+                      median([r["other"] / 1e6 for r in cold]), "MB", len(cold), "lower",
+                      ours_label="bytes transferred for live decoding (runtime, model, map data), cold cache",
+                      peer_label="everything else the page transferred, cold cache", goal=f"≤ {GOALS['bytes']:g} MB",
+                      note="transferSize: as compressed on the wire (Brotli where the browser accepts it)")
+    download.met = download.ours is not None and download.ours <= GOALS["bytes"]
+    recs.append(download)
     return recs

@@ -41,10 +41,12 @@ STATIC_DIR = ROOT / "static"
 VARIANT_DIR = DEFAULT_CACHE_DIR / "static"
 MAX_FILE_BYTES = 200 * 1024 * 1024  # larger files are not served (Streamlit's own limit)
 #: Worth compressing: the runtime, models, code arrays, text (PNG, GIF and JPEG are compressed already).
-COMPRESSIBLE = {".wasm", ".mjs", ".js", ".onnx", ".f32", ".u8", ".json", ".css", ".txt", ".svg", ".html"}
+COMPRESSIBLE = {".wasm", ".mjs", ".js", ".onnx", ".f32", ".f16", ".u8", ".json", ".css", ".txt", ".svg", ".html"}
 #: Brotli levels: the best one for the vendored runtime, made once ahead; a fast one for files made
 #: while a page waits (an exported model: 0.05 s for 3 MB, within 2% of the best level's size).
 BEST, FAST = 11, 9
+#: Brotli's largest window (16 MB): the 14 MB runtime compresses 2.4% smaller than with the default 4 MB.
+LGWIN = 24
 YEAR = 365 * 24 * 3600
 ENCODINGS = (("br", ".br"), ("gzip", ".gz"))
 
@@ -141,7 +143,7 @@ def precompress(path: Path, quality: int = FAST, root: Path | None = None) -> li
         target = variant(path, encoding, root)
         if not target.is_file():
             data = path.read_bytes() if data is None else data
-            packed = (brotli.compress(data, quality=quality) if encoding == "br"
+            packed = (brotli.compress(data, quality=quality, lgwin=LGWIN) if encoding == "br"
                       else gzip.compress(data, compresslevel=9, mtime=0))
             _write_atomic(target, packed)
         out.append(target)

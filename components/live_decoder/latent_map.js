@@ -146,11 +146,12 @@ export function drawMiniMap(canvas, background, geo, current, trail, start) {
 /**
  * Load what a map spec needs (the codes and positions for "knn") and build its PageLatentMap.
  * @param {object} spec
- * @param {(url: string, kind: string) => Promise<Float32Array>} load
+ * @param {(url: string, kind: string) => Promise<Float32Array>} load  kind: "f32" or "f16" (read as float32)
  * @returns {Promise<PageLatentMap>}
  */
 export async function loadLatentMap(spec, load) {
   if (spec.kind !== "knn") return new PageLatentMap(spec);
-  const [codes, coords] = await Promise.all([load(spec.codes, "f32"), load(spec.coords, "f32")]);
+  // the codes as float16: half the bytes on the wire (components/live_decoder: map_spec)
+  const [codes, coords] = await Promise.all([load(spec.codes, spec.codes_dtype || "f32"), load(spec.coords, "f32")]);
   return new PageLatentMap(spec, codes, coords);
 }

@@ -3,7 +3,7 @@
 // mode lives in its own module. Where the page cannot decode (no WebAssembly, runtime or model
 // missing), a mode says so in one line and the page keeps its server-drawn view.
 
-import { LIVE, decode, encodeMean, loadAsset, loadSession } from "./runtime.js";
+import { LIVE, decode, encodeMean, halfToFloat, loadAsset, loadSession } from "./runtime.js";
 import { toBytes } from "./pixels.js";
 import { PageLatentMap, loadLatentMap } from "./latent_map.js";
 import { mountSliders } from "./sliders.js";
@@ -26,6 +26,8 @@ LIVE.api ??= {
     return { toMap: codes.map((z) => m.toMap(z)), toLatent: spots.map((xy) => m.toLatent(xy)) };
   },
   pathPoint: (a, b, t, kind) => Array.from(pathPoint(a, b, t, kind)),
+  /** float16 bit patterns -> their values, as the page reads an "f16" file (NaN as null, as JSON has no NaN). */
+  halfToFloat: (bits) => Array.from(halfToFloat(Uint16Array.from(bits)), (v) => (Number.isNaN(v) ? null : v)),
 };
 
 /**

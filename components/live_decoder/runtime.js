@@ -173,7 +173,7 @@ export async function encodeMean(model, x, shape) {
 /**
  * A binary float32 array or an image from the server, fetched once per URL.
  * @param {string} url
- * @param {"f32"|"image"} kind
+ * @param {"f32"|"f16"|"image"} kind  "f16": little-endian float16 values, returned as float32
  * @returns {Promise<Float32Array|HTMLImageElement>}
  */
 export function loadAsset(url, kind) {
@@ -189,11 +189,31 @@ export function loadAsset(url, kind) {
       : fetch(url).then((r) => {
         if (!r.ok) throw new LiveUnavailable(`the map data could not be loaded (HTTP ${r.status})`);
         return r.arrayBuffer();
-      }).then((buf) => new Float32Array(buf));
+      }).then((buf) => (kind === "f16" ? halfToFloat(new Uint16Array(buf)) : new Float32Array(buf)));
     LIVE.assets.set(url, entry);
     entry.catch(() => LIVE.assets.delete(url));
   }
   return entry;
+}
+
+/**
+ * float16 values (their bits, little-endian as written by NumPy's "<f2") as float32: exactly NumPy's
+ * ``astype(np.float32)`` of the same array (zeros keep their sign; infinities and NaN stay so).
+ * @param {Uint16Array} bits
+ * @returns {Float32Array}
+ */
+export function halfToFloat(bits) {
+  const out = new Float32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) {
+    const h = bits[i];
+    const sign = h & 0x8000 ? -1 : 1;
+    const exp = (h >> 10) & 0x1f;
+    const man = h & 0x3ff;
+    out[i] = exp === 0 ? sign * man * 2 ** -24 // zero and the subnormals
+      : exp === 31 ? (man ? NaN : sign * Infinity)
+        : sign * (1024 + man) * 2 ** (exp - 25);
+  }
+  return out;
 }
 
 /**

@@ -158,13 +158,16 @@ def _latent_map(name: str, method: str):
 
 @pytest.mark.parametrize("name, method", [("fashion-mnist", "umap"), ("digits", "pca"), ("fashion-mnist-2d", "latent")])
 def test_page_map_placement_agrees_with_latent_map(api_page, name, method):
-    from components.live_decoder import map_spec
+    """The page's map computes with what it downloads (a k-NN map's points as float16: ``as_sent``), exactly as
+    LatentMap does with the same values."""
+    from components.live_decoder import as_sent, map_spec
 
     if not (ROOT / "checkpoints" / name / "config.json").exists():
         pytest.skip(f"no checkpoints/{name}")
     ck, enc, cfg, lm = _latent_map(name, method)
     tag = f"test-{len(enc)}"
     spec = map_spec(ck, lm, tag, f"{tag}-{cfg.key()}")
+    lm = as_sent(lm)
     rng = np.random.default_rng(1)
     codes = np.concatenate([enc.mu[rng.choice(len(enc), 5)] + rng.normal(0, 0.3, (5, ck.config.latent_dim)),
                             enc.mu[:2], rng.normal(0, 1, (5, ck.config.latent_dim))]).astype(np.float32)
@@ -176,6 +179,17 @@ def test_page_map_placement_agrees_with_latent_map(api_page, name, method):
                                err_msg=f"{name} {method}: the page places codes elsewhere than LatentMap.to_map")
     np.testing.assert_allclose(np.asarray(got["toLatent"]), lm.to_latent(spots), atol=1e-4,
                                err_msg=f"{name} {method}: the page's codes differ from LatentMap.to_latent")
+
+
+def test_the_pages_float16_reader_is_numpys(api_page):
+    """Every float16 bit pattern reads as NumPy reads it (zeros' signs, subnormals, infinities, NaN)."""
+    bits = np.arange(1 << 16, dtype=np.uint16)
+    want = bits.view(np.float16).astype(np.float32)
+    got = api_page.evaluate("(bits) => window.__vaeLive.api.halfToFloat(bits)", bits.tolist())
+    got = np.array([np.nan if v is None else v for v in got], dtype=np.float32)
+    np.testing.assert_array_equal(got, want)  # NaN == NaN here
+    real = ~np.isnan(want)
+    assert np.array_equal(np.signbit(got[real]), np.signbit(want[real]))  # -0.0 too
 
 
 def test_scrub_code_is_the_python_path_point(api_page):
