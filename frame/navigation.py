@@ -23,6 +23,7 @@ from pages import _tour as tour_bar
 from pages import _tour_steps as tour_steps
 from pages import (  # noqa: F401  (imported for what they register: every page of the navigation)
     ae_vs_vae,
+    directions,
     generate,
     how_it_works,
     interpolate,

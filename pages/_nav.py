@@ -31,6 +31,7 @@ PAGES: tuple[PageInfo, ...] = (
     PageInfo("map", N_("Map"), ":material/map:"),
     PageInfo("tour", N_("Guided tour"), ":material/co_present:"),
     PageInfo("sliders", N_("Sliders"), ":material/tune:"),
+    PageInfo("directions", N_("Directions"), ":material/explore:"),
     PageInfo("reconstructions", N_("Reconstructions"), ":material/compare:"),
     PageInfo("interpolate", N_("Interpolate"), ":material/timeline:"),
     PageInfo("spaces", N_("Two latent spaces"), ":material/splitscreen:"),

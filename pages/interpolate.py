@@ -22,7 +22,7 @@ from pages import _presenter as presenter
 from pages._context import Ctx, get_ctx, map_methods, selected_index
 from pages._i18n import N_, _, tr_fig
 from pages._link import LinkError, Param, integer, number, one_of, parse_int
-from pages._widgets import show_image, show_images
+from pages._widgets import encode_code, parse_code, show_image, show_images
 from vae.data.images import gif_bytes, image_grid, png_bytes, upscale
 from vae.explore.figures import mini_map, png_data_uri
 from vae.explore.latent import (
@@ -40,6 +40,7 @@ from vae.explore.sets import default_projection
 
 TABS = [N_("Interpolation"), N_("Traversals"), N_("Attribute vectors")]  # shown (and kept in state) translated
 KINDS = {"index": N_("by index"), "class": N_("by class"), "prior": N_("random prior sample")}
+CODE_KIND = {"code": N_("the code in the link")}  # offered while an end holds a code from a link (z:...)
 EXPORT_PX = 112  # exported frames are upscaled to about this many pixels
 KEEP = "page"  # widget values survive switching tabs, not pages
 SCRUB_PX = 196  # the scrubbed image, pixels
@@ -56,6 +57,11 @@ def _end_param(tag: str) -> Param:
     def parse(text: str, ctx) -> dict:
         parts = str(text).strip().split(":")
         classes = sorted({int(c) for c in set(ctx.enc.labels.tolist())})
+        if parts[0] == "z" and len(parts) == 2:  # a code, e.g. from the Directions page
+            code, problem = parse_code(parts[1], ctx.latent_dim, 10.0)
+            if problem:
+                raise LinkError(problem)
+            return {f"interp_{t}_kind": "code", f"interp_{t}_code": [float(v) for v in code]}
         if len(parts) == 1:
             return {f"interp_{t}_kind": "index", f"interp_{t}_index": parse_int(parts[0], 0, len(ctx.enc) - 1)}
         if parts[0] == "prior" and len(parts) == 2:
@@ -68,7 +74,7 @@ def _end_param(tag: str) -> Param:
                 return {f"interp_{t}_kind": "class", f"interp_{t}_class": c, f"interp_{t}_how": "mean"}
             return {f"interp_{t}_kind": "class", f"interp_{t}_class": c, f"interp_{t}_how": "member",
                     f"interp_{t}_seed": parse_int(parts[2], 0, 1_000_000)}
-        raise LinkError(_("it is not an image index, class:C:mean, class:C:SEED or prior:SEED"))
+        raise LinkError(_("it is not an image index, class:C:mean, class:C:SEED, prior:SEED or z:CODE"))
 
     def dump(ctx) -> str | None:
         def get(key: str, default=None):
@@ -79,12 +85,14 @@ def _end_param(tag: str) -> Param:
             return str(int(get("index")))
         if kind == "prior" and get("prior_seed") is not None:
             return f"prior:{int(get('prior_seed'))}"
+        if kind == "code" and get("code") is not None:
+            return f"z:{encode_code(np.asarray(get('code'), np.float32))}"
         if kind == "class" and get("class") is not None:
             c = int(get("class"))
             return f"class:{c}:mean" if get("how", "member") == "mean" else f"class:{c}:{int(get('seed', 0))}"
         return None
 
-    keys = ("kind", "index", "class", "how", "seed", "prior_seed")
+    keys = ("kind", "index", "class", "how", "seed", "prior_seed", "code")
     what = {"A": N_("end A of the path"), "B": N_("end B of the path")}[tag]
     return Param(tag.lower(), what, parse, dump, states=tuple(f"interp_{t}_{k}" for k in keys))
 
@@ -205,8 +213,15 @@ class End:
 def _endpoint(ctx: Ctx, tag: str, default_kind: str, default_index: int, default_class: int) -> End:
     t = tag.lower()
     st.session_state.setdefault(f"interp_{t}_kind", default_kind)
-    kind = st.radio(_("**{end}** is").format(end=tag), list(KINDS), format_func={k: _(v) for k, v in KINDS.items()}.get,
+    code = st.session_state.get(f"interp_{t}_code")
+    kinds = {**KINDS, **CODE_KIND} if code is not None and len(code) == ctx.latent_dim else KINDS
+    if st.session_state.get(f"interp_{t}_kind") not in kinds:
+        st.session_state[f"interp_{t}_kind"] = default_kind
+    kind = st.radio(_("**{end}** is").format(end=tag), list(kinds), format_func={k: _(v) for k, v in kinds.items()}.get,
                     horizontal=True, key=f"interp_{t}_kind", persist_state=KEEP)
+    if kind == "code":
+        st.caption(_("‖z‖ = {norm:.2f}").format(norm=float(np.linalg.norm(code))))
+        return End(np.asarray(code, np.float32), None, None, _("a code from the link"))
     if kind == "index":
         i = _index_pick(ctx, _("Image index"), f"interp_{t}_index", default_index)
         return End(ctx.enc.mu[i], ctx.data.images[i], i, f"#{i} {ctx.class_name(i)}")

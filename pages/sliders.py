@@ -22,24 +22,21 @@ from pages import _live as live
 from pages import _nav as nav
 from pages import _presenter as presenter
 from pages._context import Ctx, get_ctx, selected_index
+from pages._directions import class_direction_names, resolve, slider_names
 from pages._i18n import N_, _
 from pages._link import LinkError, Param, one_of, parse_int
-from pages._loaders import MapBundle, get_checkpoint, load_encoding
-from pages._story import comparison_model
+from pages._loaders import MapBundle, get_checkpoint
 from pages._widgets import class_legend, encode_code, fmt_code, parse_code, show_image
-from vae.baselines.classifier import KIND as CLASSIFIER
 from vae.data.images import png_bytes, upscale
+from vae.explore.direction_sets import DirectionKey, step_scale
 from vae.explore.directions import (
+    Direction,
     DirectionName,
     NoLinearLayer,
-    dim_ends,
     first_layer_weight,
-    name_ends,
     sefa_directions,
-    start_codes,
-    step_ends,
 )
-from vae.explore.latent import decode, dims_by_kl, principal_axes, prior_samples
+from vae.explore.latent import dims_by_kl, principal_axes, prior_samples
 from vae.explore.minimap import MiniMap
 
 LIMIT = 4.0  # slider range: +-4 prior standard deviations
@@ -59,7 +56,6 @@ TUCKED = {
              N_("Directions that hardly change the decoder's first layer.")),
 }
 NAME_AT = 3.0  # names compare the images at -3 and +3 (a latent value, or steps along a direction)
-NAME_STARTS = 2  # ... moved from this many codes of each class (or from the start alone)
 
 
 # -- the link ----------------------------------------------------------------------------------------
@@ -81,6 +77,17 @@ def _start_parse(text: str, ctx) -> dict:
     return {"sliders_start_request": {"kind": "index", "index": parse_int(text, 0, len(ctx.enc) - 1)}}
 
 
+def _dir_parse(text: str, ctx) -> dict:
+    try:
+        key = DirectionKey.parse(text)
+    except ValueError:
+        raise LinkError(_("it is not latent:D, pca:K, sefa:K or class:A:B")) from None
+    found = resolve(ctx, key)
+    if isinstance(found, str):
+        raise LinkError(found)
+    return {"sl_dir": str(key), "sl_dir_t": 0.0}
+
+
 def _axes_options(ctx) -> list[str]:
     """The slider axes this model offers: SeFa only where its decoder starts with a linear layer."""
     return [k for k in AXES if k != "sefa" or isinstance(_sefa(ctx.name, ctx.ck.content_hash, ctx.device), tuple)]
@@ -91,6 +98,8 @@ PARAMS = link.declare("sliders", [
     Param("z", N_("code"), _code_parse, lambda ctx: st.session_state.get("sl_z_text"), _code_fallback),
     # an instruction, not state: start from this image (the code then goes into z)
     Param("image", N_("start image"), _start_parse, lambda ctx: None),
+    # a direction of the Directions page, as a slider of its own: latent:D, pca:K, sefa:K or class:A:B
+    Param("dir", N_("direction"), _dir_parse, lambda ctx: st.session_state.get("sl_dir"), states=("sl_dir",)),
 ])
 
 
@@ -131,6 +140,7 @@ def _start(ctx: Ctx, code, label: str, index: int | None = None) -> None:
         st.session_state[f"sl_z{d}"] = float(round(code[d], 2))
         for prefix in STEPPED.values():
             st.session_state[f"{prefix}{d}"] = 0.0  # principal and SeFa directions move away from the start
+    st.session_state["sl_dir_t"] = 0.0  # the Directions page's direction, too
     st.session_state["sl_trail"] = []
     st.session_state["sl_start_id"] = int(st.session_state.get("sl_start_id", 0)) + 1
 
@@ -210,6 +220,44 @@ class SliderView:
     minimap: MiniMap
     names: list[str]  # what each slider does (index as in axes, or the latent dimension), in the session's language
     details: list[str]  # ... in full: its help
+    chosen: ChosenDirection | None = None  # a direction from the Directions page (?dir=): a slider of its own
+
+
+@dataclass(frozen=True)
+class ChosenDirection:
+    """A direction the Directions page sent (``?dir=``): its slider steps ``t · step`` from the other sliders'
+    code."""
+
+    key: str  # e.g. "sefa:2", "class:7:9"
+    label: str  # the slider's label: the direction and its name
+    step: np.ndarray  # (D,) one unit of the slider
+    details: str  # its help
+
+
+def _chosen_direction(ctx: Ctx, named: dict[str, list[DirectionName]]) -> ChosenDirection | None:
+    """The direction of ``?dir=`` for this model, named as the Directions page names it; None without one
+    (or when this model has no such direction: the slider goes)."""
+    text = st.session_state.get("sl_dir")
+    if not text:
+        return None
+    key = DirectionKey.parse(text)
+    d = resolve(ctx, key)
+    if not isinstance(d, Direction):
+        st.session_state["sl_dir"] = None
+        return None
+    if d.kind == "class":
+        a, b = d.index
+        title = _("{a} → {b}").format(a=ctx.class_names[a], b=ctx.class_names[b])
+        name = class_direction_names(ctx, [d])[0]
+    else:
+        title = d.label
+        name = named.setdefault(d.kind, slider_names(ctx, d.kind))[int(d.index)]
+    english = ctx.data.class_names
+    says_it = d.kind == "class" and name.classes == (english[d.index[0]], english[d.index[1]])
+    label = _("★ {name}").format(name=name.text(_)) if says_it else \
+        _("★ {direction} · {name}").format(direction=title, name=name.text(_))  # the name says the classes already
+    return ChosenDirection(text, label,
+                           (d.vector * step_scale(d)).astype(np.float32), _details(name))
 
 
 def _directions(ctx: Ctx, kind: str) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
@@ -265,8 +313,9 @@ def _display_options(ctx: Ctx) -> SliderView:
                                 "the name describes the direction; on: from the start image alone."))
     start = tuple(st.session_state["sl_start"]) if here else None
     named = slider_names(ctx, axes_kind, start)
+    chosen = _chosen_direction(ctx, {axes_kind: named} if start is None else {})
     return SliderView(ctx, axes, share, effect, axes_kind, show_collapsed, use_fragment, int(n_cols), decode_live,
-                      ctx.map(), ctx.minimap(), [n.text(_) for n in named], [_details(n) for n in named])
+                      ctx.map(), ctx.minimap(), [n.text(_) for n in named], [_details(n) for n in named], chosen)
 
 
 def _details(name: DirectionName) -> str:
@@ -276,35 +325,6 @@ def _details(name: DirectionName) -> str:
             t=NAME_AT, a=_(name.classes[0]), pa=name.shares[0], b=_(name.classes[1]), pb=name.shares[1],
             changes=name.changed(_))
     return _("From −{t:g} to +{t:g}: {changes}.").format(t=NAME_AT, changes=name.changed(_))
-
-
-def slider_names(ctx: Ctx, kind: str, start: tuple[float, ...] | None = None) -> list[DirectionName]:
-    """What each slider of ``kind`` does (:func:`vae.explore.directions.name_ends`), computed once per
-    model, axes and start (cached): from two codes of every class, or from ``start`` alone."""
-    clf, _problem = comparison_model(CLASSIFIER, ctx.ck.dataset)
-    if clf is not None and tuple(clf.config.image_shape) != tuple(ctx.ck.config.image_shape):
-        clf = None
-    background = ctx.ck.data_background(ctx.data.images)
-    with st.spinner(_("Naming the sliders (once per model)…")):
-        return _names(ctx.name, ctx.ck.content_hash, ctx.split, ctx.limit, ctx.device, kind, start,
-                      clf, clf.content_hash if clf is not None else None,
-                      background.lightness if background is not None else None)
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def _names(name: str, content_hash: str, split: str, limit: int | None, device: str, kind: str,
-           start: tuple[float, ...] | None, _clf, clf_hash: str | None, background: float | None) -> list[DirectionName]:
-    model = get_checkpoint(name, device).model
-    enc = load_encoding(name, content_hash, split, limit, device)
-    starts = (np.asarray([start], np.float32) if start is not None
-              else start_codes(enc.mu, enc.labels, NAME_STARTS))
-    read = {"read": _clf.model.predict, "class_names": list(_clf.class_names)} if _clf is not None else {}
-    if kind == "latent":
-        ends = [dim_ends(starts, d, NAME_AT) for d in range(enc.mu.shape[1])]
-    else:
-        axes = principal_axes(enc.mu)[0] if kind == "pca" else _sefa(name, content_hash, device)[0]
-        ends = [step_ends(starts, a, NAME_AT, LIMIT) for a in axes]
-    return [name_ends(lambda z: decode(model, z), lo, hi, background=background, **read) for lo, hi in ends]
 
 
 def _slider_specs(v: SliderView) -> list[tuple[str, str, int, bool]]:
@@ -334,6 +354,9 @@ def _panel(v: SliderView) -> None:
     start = np.asarray(st.session_state["sl_start"], dtype=np.float32)
     left, right = st.columns([3, 2], gap="large")
     z = _code(v.axes_kind, start, v.axes)
+    if v.chosen is not None:
+        t = float(st.session_state.get("sl_dir_t", 0.0))
+        z = np.clip(z + t * v.chosen.step, -LIMIT, LIMIT).astype(np.float32)
     with right, st.container(key="sl_server_image"):  # the new image first: it goes out before the rest
         show_image(ctx.decode(z[None])[0], _("decoded z"), size=presenter.px(SIZE), inline=True)
     xy = v.bundle.latent_map.to_map(z[None])[0]
@@ -349,7 +372,10 @@ def _panel(v: SliderView) -> None:
     shown = [s for s in specs if v.show_collapsed or not s[3]]
     with right:
         if v.decode_live:
-            _live_view(v, start, trail, views["xy"], {label: i for _key, label, i, _c in shown})
+            labels = {label: i for _key, label, i, _c in shown}
+            if v.chosen is not None:
+                labels[v.chosen.label] = len(v.axes) if v.axes_kind in STEPPED else ctx.latent_dim
+            _live_view(v, start, trail, views["xy"], labels)
         _where_z_is(v, z, xy, trail, views)
     # the sliders last: the new image reaches the browser before their (unchanged) updates
     with left:
@@ -389,6 +415,9 @@ def _live_view(v: SliderView, start: np.ndarray, trail: list, start_xy, sliders:
     else:
         origin, basis = np.zeros(ctx.latent_dim, np.float32), None
         coef = [float(c) for c in _code("latent", start, v.axes)]
+    if v.chosen is not None:  # one more row: the chosen direction (after the latent axes, written out)
+        basis = (basis if basis is not None else np.eye(ctx.latent_dim).tolist()) + [v.chosen.step.tolist()]
+        coef = coef + [float(st.session_state.get("sl_dir_t", 0.0))]
     live_decoder.mount("sliders", {
         "decoder": urls["decoder"], "image": live_decoder.image_spec(ctx.ck, presenter.px(SIZE)),
         "labels": sliders, "origin": [float(c) for c in origin], "axes": basis, "coef": coef,
@@ -431,6 +460,8 @@ def _sliders(v: SliderView, specs: list[tuple[str, str, int, bool]], shown: list
     """The sliders shown, and a line naming the ones tucked away."""
     # column by column, most informative first: on a phone Streamlit stacks the columns, which then read
     # in the same order (filled row by row, a phone showed the 1st, 3rd, 5th, ... then the 2nd, 4th, ...)
+    if v.chosen is not None:
+        _chosen_slider(v.chosen)
     cols = st.columns(v.n_cols)
     per_col = -(-len(shown) // v.n_cols)
     for j, (key, label, i, _c) in enumerate(shown):
@@ -445,3 +476,15 @@ def _sliders(v: SliderView, specs: list[tuple[str, str, int, bool]], shown: list
     elif tucked:
         st.caption(_("{n} collapsed dimension(s) hidden (KL < 0.05 nats): {names}. They stay at their starting "
                      "values.").format(n=len(tucked), names=", ".join(tucked)))
+
+
+def _chosen_slider(chosen: ChosenDirection) -> None:
+    """The Directions page's direction, above the others: a slider that steps along it, and a button that
+    takes it away."""
+    st.session_state.setdefault("sl_dir_t", 0.0)
+    with st.container(border=True, key="sl_dir_box"):
+        st.slider(chosen.label, -LIMIT, LIMIT, step=0.05, key="sl_dir_t", help=chosen.details)
+        st.caption(_("A direction from the Directions page; it steps from the code the other sliders set."))
+        if st.button(_("Remove this direction"), key="sl_dir_remove", icon=":material/close:"):
+            st.session_state["sl_dir"] = None
+            st.rerun(scope="app")
