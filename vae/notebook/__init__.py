@@ -38,7 +38,7 @@ from . import server as servers
 
 SPLITS = ("test", "train", "all")  # the explore sets ("all": the test split, then the train split)
 #: The app's pages (file stems in pages/); the Map is its main page and the one that hands back selections.
-PAGES = ("map", "tour", "sliders", "reconstructions", "interpolate", "spaces", "generate", "your_image",
+PAGES = ("map", "tour", "sliders", "directions", "reconstructions", "interpolate", "spaces", "generate", "your_image",
          "how_it_works", "training_step", "ae_vs_vae", "vae_vs_gan", "uses", "weaknesses", "train")
 HEIGHT = 800  # pixels of the inline explorer
 
