@@ -23,10 +23,9 @@ from pages import _presenter as presenter
 from pages._i18n import N_, _, tr, tr_fig
 from pages._link import LinkError, Param, one_of
 from pages._widgets import show_images
-from pages.map import point_ref
 from vae.errors import CheckpointError, DataError
 from vae.explore import index_text
-from vae.explore.figures import KIND_DATA, grouped_bars, latent_map, select_points
+from vae.explore.figures import KIND_DATA, grouped_bars, latent_map, point_ref, select_points
 from vae.explore.projection import METHOD_LABELS
 from vae.explore.sets import default_projection
 from vae.explore.spaces import PairError, Space, SpacesComparison, check_pair, compare_spaces, has_elbo

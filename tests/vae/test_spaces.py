@@ -203,3 +203,11 @@ def test_select_points_selects_exactly_the_given_images_in_every_class_trace():
     assert all(list(t.selectedpoints) == [] for t in nothing.data), "an empty selection greys every point"
     free = select_points(latent_map(mu, y, ["a", "b", "c", "d"]), None)
     assert all(t.selectedpoints is None for t in free.data), "None leaves the selection to the browser"
+
+
+def test_point_ref_reads_customdata_as_plotly_sends_it():
+    from vae.explore.figures import point_ref
+
+    assert point_ref({"customdata": [0, 17]}) == (0, 17)
+    assert point_ref({"customdata": {"0": 1, "1": 5}}) == (1, 5), "a typed array arrives as a dict"
+    assert point_ref({"x": 1}) is None and point_ref({"customdata": [0]}) is None and point_ref(None) is None

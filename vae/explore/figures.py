@@ -37,6 +37,18 @@ def _custom(columns: list) -> list:
     return np.stack(columns, 1).astype(int).tolist()
 
 
+def point_ref(point: dict) -> tuple[int, int] | None:
+    """(kind, index) from a point of a Plotly selection event (its ``customdata``), None without one.
+    plotly.js hands NumPy-backed customdata over as a typed array, which reaches Python as
+    {"0": kind, "1": index}, not as a list."""
+    cd = point.get("customdata") if isinstance(point, dict) else None
+    if isinstance(cd, dict):
+        cd = [cd.get("0"), cd.get("1")]
+    if not isinstance(cd, (list, tuple)) or len(cd) < 2 or cd[0] is None or cd[1] is None:
+        return None
+    return int(cd[0]), int(cd[1])
+
+
 def class_color(i: int) -> str:
     return CLASS_COLORS[i % len(CLASS_COLORS)]
 
