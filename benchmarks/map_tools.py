@@ -13,6 +13,13 @@ too, asked per query. Both leave the image itself out.
 - ``map_tools_report_10k``: what one click costs the page: latent (Euclidean) and pixel neighbours
   (the 784-pixel images) and what they share; the peer fits scikit-learn twice.
 
+- ``map_tools_clusters_10k`` / ``_70k``: the map's clusters (vae.explore.clusters.find_clusters: HDBSCAN on
+  the 2-D positions, labelled; above 20,000 points a sample is fitted and the rest join their nearest)
+  against scikit-learn's HDBSCAN fitted directly on every point, as a notebook does;
+- ``map_tools_contours_10k`` / ``_70k``: the density grid under the contours (vae.explore.density, a
+  binned KDE on 128 x 128 nodes) against scipy's gaussian_kde evaluated at the same nodes. The 70k
+  positions: the test split's map tiled 7 times with jitter (the placed 70k map needs the train split).
+
 Nothing here waits on a browser or a server: a failure is an exception, reported in one line by
 benchmarks/cli.py.
 """
@@ -117,6 +124,62 @@ def _report(mu: np.ndarray, images, queries: np.ndarray, n_peer: int) -> Record:
                   extra={"p95_ms": p95(ours), "build_ms": build_ms})
 
 
+def _map_positions(settings: Settings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(the test split's UMAP positions (10,000 x 2), their labels, 70,000 positions: those tiled with jitter)."""
+    from vae.checkpoint import load_checkpoint
+    from vae.data.cache import DEFAULT_CACHE_DIR
+    from vae.explore.sets import default_projection, explore_set, projection
+
+    ck = load_checkpoint(settings.checkpoint)
+    enc = explore_set(ck, ck.load_data("test"), DEFAULT_CACHE_DIR)
+    xy, _ = projection(ck, "test", enc, default_projection(ck, len(enc)), DEFAULT_CACHE_DIR)
+    rng = np.random.default_rng(settings.seed)
+    reps = -(-70_000 // len(xy))
+    big = np.tile(xy, (reps, 1))[:70_000]
+    big = big + 0.05 * big.std(0) * rng.standard_normal(big.shape)
+    return np.asarray(xy, np.float64), enc.labels, big
+
+
+def _clusters(name: str, xy: np.ndarray, labels: np.ndarray, repeats: int) -> Record:
+    from vae.explore.clusters import ClusterConfig, find_clusters
+
+    cfg = ClusterConfig()
+    ours, found = [], None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        found = find_clusters(xy, xy, labels, cfg)
+        ours.append((time.perf_counter() - t0) * 1000)
+    t0 = time.perf_counter()
+    ref = cfg.hdbscan(len(xy)).fit(xy).labels_  # scikit-learn on every point, once (30-40 s at 70,000)
+    peer = (time.perf_counter() - t0) * 1000
+    from sklearn.metrics import adjusted_rand_score
+
+    agree = float(adjusted_rand_score(ref, found.labels))  # 1: the same partition (noise as one group)
+    return Record(name, median(ours), peer, "ms", len(ours), "lower",
+                  ours_label="find_clusters (HDBSCAN, labelled)" + ("" if found.exact else ", 20,000 fitted"),
+                  peer_label="sklearn HDBSCAN on every point",
+                  note=f"{len(xy):,} map positions; {len(found.clusters)} clusters ({ref.max() + 1} by the peer), "
+                       f"{found.noise:,} in none; adjusted Rand index against the peer {agree:.3f}",
+                  extra={"clusters": len(found.clusters), "peer_clusters": int(ref.max() + 1), "exact": found.exact,
+                         "fitted": found.fitted, "adjusted_rand": agree})
+
+
+def _contours(name: str, xy: np.ndarray, repeats: int) -> Record:
+    from scipy.stats import gaussian_kde
+
+    from vae.explore.density import density
+
+    ours = [_ms(density, xy) for _ in range(repeats)]
+    d = density(xy)
+    gx, gy = np.meshgrid(d.x, d.y)
+    t0 = time.perf_counter()
+    gaussian_kde(xy.T)(np.vstack([gx.ravel(), gy.ravel()]))
+    peer = (time.perf_counter() - t0) * 1000
+    return Record(name, median(ours), peer, "ms", len(ours), "lower", ours_label="density (binned KDE, 128²)",
+                  peer_label="scipy gaussian_kde at the same 128² nodes",
+                  note=f"{len(xy):,} map positions; p95 {p95(ours):.1f} ms", extra={"p95_ms": p95(ours)})
+
+
 def run(settings: Settings) -> list[Record]:
     from vae.explore.knn import warm_up
 
@@ -130,4 +193,14 @@ def run(settings: Settings) -> list[Record]:
                 n_peer, goal=False),
         _latent("map_tools_latent_70k", big, what, rng.choice(len(big), n_q, replace=False), n_peer, goal=True),
         _report(mu, images, rng.choice(len(mu), n_q, replace=False), n_peer),
+        *_structure(settings),
     ]
+
+
+def _structure(settings: Settings) -> list[Record]:
+    xy, labels, big = _map_positions(settings)
+    big_labels = np.tile(labels, -(-len(big) // len(labels)))[: len(big)]
+    reps = settings.pick(3, 7)
+    settings.say(f"map_tools: clusters and contours on {len(xy):,} and {len(big):,} map positions")
+    return [_clusters("map_tools_clusters_10k", xy, labels, reps), _clusters("map_tools_clusters_70k", big, big_labels, 1),
+            _contours("map_tools_contours_10k", xy, reps), _contours("map_tools_contours_70k", big, reps)]

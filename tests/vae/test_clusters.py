@@ -69,7 +69,8 @@ def test_above_max_fit_a_sample_is_fitted_and_the_rest_join_their_nearest():
     got = find_clusters(x, x, y, cfg)
     assert not got.exact and got.fitted == 1000
     fitted = np.sort(np.random.default_rng(cfg.seed).choice(len(x), 1000, replace=False))
-    ref = cfg.hdbscan(1000).fit(x[fitted])
+    ref = HDBSCAN(min_cluster_size=cfg.min_cluster_size(1000), min_samples=round(cfg.min_samples * 1000 / 4000),
+                  cluster_selection_method=cfg.selection, copy=True).fit(x[fitted])
     assert partition(got.labels[fitted]) == partition(ref.labels_)
     rest = np.setdiff1d(np.arange(len(x)), fitted)
     near = fitted[np.argmin(((x[rest, None] - x[None, fitted]) ** 2).sum(-1), axis=1)]  # brute force
