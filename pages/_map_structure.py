@@ -125,9 +125,9 @@ def controls(ctx: Ctx) -> Structure:
         st.session_state["map_structure"] = "none"
     choice = st.segmented_control(
         _("Structure"), list(CHOICES), key="map_structure", format_func=lambda k: _(CHOICES[k]),
-        help=_("Contours: lines around the densest regions holding 20%, 40%, 60% and 80% of the images. "
+        help=_("Contours: lines around the densest regions holding {a}, {b}, {c} and {d} of the images. "
                "Clusters: groups found automatically (HDBSCAN), each labelled at its most typical image by "
-               "its most frequent class and that class's share.")) or "none"
+               "its most frequent class and that class's share.").format(**_shares())) or "none"
     st.session_state.setdefault("map_cluster_labels", LABELS_DEFAULT)  # a link's value, else the default
     if st.session_state.get("map_cluster_space") not in SPACES:
         st.session_state["map_cluster_space"] = "map"
@@ -142,6 +142,11 @@ def controls(ctx: Ctx) -> Structure:
                         help=_("The map positions: the groups you see. The latent codes μ: groups in the model's "
                                "own space, which the 2-D map may have pulled apart or pushed together."))
     return Structure(choice in ("contours", "both"), choice in ("clusters", "both"), int(labels), space)
+
+
+def _shares() -> dict[str, str]:
+    """The contours' shares as the placeholders a, b, c, d ("20%", ...): no "%" in a message."""
+    return dict(zip("abcd", (f"{100 * v:.0f}%" for v in SHARES), strict=True))
 
 
 def decorate(fig: go.Figure, ctx: Ctx, bundle: MapBundle, s: Structure) -> Clusters | None:
@@ -216,14 +221,16 @@ def caption(ctx: Ctx, s: Structure, found: Clusters | None) -> None:
     """One line under the map: what the structure shows."""
     parts = []
     if s.contours:
-        parts.append(_("Contours enclose the densest 20%, 40%, 60% and 80% of the images."))
+        parts.append(_("Contours enclose the densest {a}, {b}, {c} and {d} of the images.").format(**_shares()))
     if found is not None:
         shown = min(s.labels, len(found.clusters))
-        parts.append(_("{k} clusters (HDBSCAN on the {space}), {noise:,} images in none; up to {shown} of the "
-                       "largest labelled{how} (a label that would cover a larger cluster's is left out).").format(
-            k=len(found.clusters), space=_(SPACES[s.space]), noise=found.noise, shown=shown,
-            how=_(" by their most frequent class and its share") if has_labels(ctx) else
-            _(" by number and size, with their most typical image")))
+        labelled = (_("{k} clusters (HDBSCAN on the {space}), {noise:,} images in none; up to {shown} of the largest "
+                      "labelled by their most frequent class and its share (a label that would cover a larger "
+                      "cluster's is left out).") if has_labels(ctx) else
+                    _("{k} clusters (HDBSCAN on the {space}), {noise:,} images in none; up to {shown} of the largest "
+                      "labelled by number and size, with their most typical image (a label that would cover a "
+                      "larger cluster's is left out)."))
+        parts.append(labelled.format(k=len(found.clusters), space=_(SPACES[s.space]), noise=found.noise, shown=shown))
         if not found.exact:
             parts.append(_("Found on a sample of {m:,} images; every other image joins the cluster of its "
                            "nearest sampled image.").format(m=found.fitted))
