@@ -17,7 +17,7 @@ from pages._context import Ctx, get_ctx
 from pages._directions import class_direction_names, directions, resolve, slider_names
 from pages._i18n import N_, _
 from pages._link import LinkError, Param, integer, one_of
-from pages._widgets import encode_code, show_image, show_images
+from pages._widgets import encode_code, show_image, show_images, side_by_side
 from vae.data.images import image_grid, png_bytes
 from vae.explore.analogies import Term, analogy
 from vae.explore.direction_sets import (
@@ -262,12 +262,13 @@ def grid(ctx: Ctx) -> None:
     chosen = _chosen_key(dirs, shown)
     for row, i in enumerate(order):
         d = dirs[i]
-        label, pics = st.columns([1.3, 4], vertical_alignment="center")
+        label, pics = st.columns([1.8, 4], vertical_alignment="center")
         mark = "▶ " if str(key_of(d)) == chosen else ""
         label.markdown(f"{mark}**{_direction_label(ctx, d)}** · {_effect_label(d, share[i])}  \n{names[i]}")
-        with pics:
-            show_images(images[row * VALUES:(row + 1) * VALUES],
-                        [f"{v:+g}" for v in values] if row == 0 else None, THUMB)
+        strip = side_by_side(list(images[row * VALUES:(row + 1) * VALUES]), THUMB)  # one picture: it shrinks
+        pics.image(strip, width=strip.shape[1], output_format="PNG",  # on a phone instead of wrapping
+                   caption=_("left to right: {values}").format(values="  ".join(f"{v:+g}" for v in values))
+                   if row == 0 else None)
     st.download_button(_("Traversal grid (PNG)"), png_bytes(image_grid(images, ncol=VALUES, scale=3)),
                        file_name=f"{ctx.name}-{source}-directions.png", mime="image/png", key="dir_dl_grid",
                        on_click="ignore", icon=":material/image:")
