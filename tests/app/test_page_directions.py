@@ -126,6 +126,13 @@ def test_malformed_values_fall_back_with_one_notice(key, bad):
     assert url(at).get(key) != bad
 
 
+@pytest.mark.parametrize("bad", ["class:3:3", "sefa:99", "tsne:1"])
+def test_a_bad_direction_on_sliders_falls_back_with_one_notice(bad):
+    at = open_link("sliders", {"ckpt": "digits", "dir": bad})
+    assert len(at.link_notices) == 1 and "(dir=" in at.link_notices[0], at.link_notices
+    assert "dir" not in url(at) and not [s for s in at.slider if s.key == "sl_dir_t"]
+
+
 def test_analogy_and_its_nearest_images_against_brute_force(shipped):
     ck, mu, labels = shipped
     at = open_link("directions", {"ckpt": FM, "tab": "analogy"})

@@ -103,3 +103,15 @@ def test_screenshots_on_a_phone(browser, server):
         shot(pg, "directions-analogy-phone")
     finally:
         ctx.close()
+
+
+def test_screenshot_in_chinese(browser, server):
+    ctx = browser.new_context(viewport=SIZES["1280"])
+    try:
+        pg = new_tab(ctx)
+        goto(pg, server, GRID.replace("&to=9", "&to=all") + "&lang=zh")
+        no_exception(pg)
+        pg.get_by_text("遍历网格", exact=True).wait_for()
+        shot(pg, "directions-grid-zh-1280")
+    finally:
+        ctx.close()
