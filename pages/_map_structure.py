@@ -238,19 +238,26 @@ def caption(ctx: Ctx, s: Structure, found: Clusters | None) -> None:
         st.caption(" ".join(parts))
 
 
-def listed(ctx: Ctx, bundle: MapBundle, s: Structure) -> None:
-    """The canvas map's structure: its clusters' labels as a line under it (the canvas map draws no labels
-    or contours yet); "colour by cluster" colours them on the map."""
+def canvas_labels(ctx: Ctx, bundle: MapBundle, s: Structure) -> list[dict] | None:
+    """The canvas map's cluster labels, largest first: it draws as many as fit at its zoom (None: none)."""
     if not s.clusters:
-        if s.contours:
-            st.caption(_("Contours are drawn on the map of up to {n:,} images; colour by cluster to see the "
-                         "clusters here.").format(n=_canvas_above()))
-        return
+        return None
     found = clusters(ctx, bundle, s.space)
     texts = names(ctx, found)
-    st.caption(_("The largest clusters (colour by cluster to see them on the map): {list}").format(
-        list=" · ".join(f"**{c.id + 1}: {texts[c.id]}** ({c.size:,})" for c in found.largest(s.labels))))
-    caption(ctx, dataclasses.replace(s, contours=False), found)
+    return [{"x": c.centre[0], "y": c.centre[1], "text": texts[c.id],
+             "colour": class_color(c.majority) if c.majority is not None else "#333"} for c in found.largest(s.labels)]
+
+
+def listed(ctx: Ctx, bundle: MapBundle, s: Structure) -> None:
+    """Under the canvas map: what its structure shows (it draws the labels, not the contours yet)."""
+    if s.contours:
+        st.caption(_("Contours are drawn on the map of up to {n:,} images; this map of many more draws the "
+                     "clusters' labels, and colours by cluster.").format(n=_canvas_above()))
+    if s.clusters:
+        found = clusters(ctx, bundle, s.space)
+        caption(ctx, dataclasses.replace(s, contours=False), found)
+        st.caption(_("The labels follow the zoom: zoomed out, the largest clusters' labels that fit; zoom in "
+                     "and smaller clusters' labels appear."))
 
 
 def _canvas_above() -> int:

@@ -163,10 +163,11 @@ def main() -> None:
     left, right = st.columns([3, 2], gap="medium")
     with left:
         picked = (canvas_map.show(ctx, bundle, v.chart_key, color_by, v.values, v.prior_xy, v.background,
-                                  show_points, v.chosen, ringed=v.ringed, found=v.found, categories=v.categories)
+                                  show_points, v.chosen, ringed=v.ringed, found=v.found, categories=v.categories,
+                                  labels=structure.canvas_labels(ctx, bundle, shape))
                   if v.canvas else _plotly_map(v))
         if v.canvas:
-            structure.listed(ctx, bundle, shape)  # the canvas map draws no labels: the largest clusters in a line
+            structure.listed(ctx, bundle, shape)  # what the canvas map's structure shows
         map_tools.matches(ctx, found)
         _keep(v, picked, found)
     notebook.publish(ctx, picked, v.chosen)  # to the notebook that opened this page, if one did

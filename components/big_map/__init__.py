@@ -33,7 +33,7 @@ EXPLORE_POINTS_BELOW = 100_000  # the same on the explore map: 70,000 images are
 #: Explore sets larger than this are drawn by the canvas map instead of Plotly (VAE_MAP_CANVAS_ABOVE
 #: lowers it, for tests on small sets).
 CANVAS_ABOVE = 20_000
-JS_MODULES = ("../live_decoder/touch.js", "raster.js", "selection.js", "big_map.js")  # touch: shared with the Plotly map
+JS_MODULES = ("../live_decoder/touch.js", "raster.js", "selection.js", "labels.js", "big_map.js")  # touch: shared with the Plotly map
 KINDS = ("point", "spot", "prior", "box", "lasso")
 
 _component = st.components.v2.component(
@@ -117,7 +117,8 @@ def explore(content_hash: str, tag: str, coords: np.ndarray, colour_tag: str, co
             palette: list[str], legend: dict[str, Any], bounds: tuple[float, float, float, float], *,
             key: str, mark: np.ndarray | None, selection: np.ndarray | None, overlay: np.ndarray | None,
             background: dict[str, Any] | None, points: bool, dot: int, n_prior: int, text: dict[str, Any],
-            height: int = 600, rings: np.ndarray | None = None, found: np.ndarray | None = None) -> Pick | None:
+            height: int = 600, rings: np.ndarray | None = None, found: np.ndarray | None = None,
+            labels: list[dict[str, Any]] | None = None) -> Pick | None:
     """Draw the explore map of ``coords`` (N, 2), each coloured ``palette[colours[i]]`` (``colour_tag``
     names that colouring's file); ``legend``: {"kind": "classes", "names"} or {"kind": "scale",
     "title", "low", "high"}. ``mark``: where the ring goes (what the panel shows); ``selection``:
@@ -126,7 +127,9 @@ def explore(content_hash: str, tag: str, coords: np.ndarray, colour_tag: str, co
     "density" and "points" (with ``{n}``: the codes in view), "failed" (with ``{reason}``), "toggle",
     "overlay" and "tools" ({"pan", "box", "lasso"}). ``rings`` (R, 2): small rings (a point's neighbours);
     ``found``: indices marked as a selection is, the rest faded (a search's matches; a box or lasso
-    replaces them while it lasts). Returns what the user picked (kept across reruns), or None."""
+    replaces them while it lasts); ``labels``: [{"x", "y", "text", "colour"}], largest cluster first, drawn
+    as many as fit without overlapping at the current zoom (labels.js). Returns what the user picked (kept
+    across reruns), or None."""
     result = _component(key=key, height="content", on_pick_change=lambda: None, data={
         **_files(content_hash, tag, coords, colour_tag, colours), "tag": tag, "colors": palette, "legend": legend,
         "bounds": [float(b) for b in bounds], "height": height, "pointsBelow": EXPLORE_POINTS_BELOW,
@@ -136,6 +139,7 @@ def explore(content_hash: str, tag: str, coords: np.ndarray, colour_tag: str, co
         "overlay": None if overlay is None else np.asarray(overlay, float).round(5).tolist(),
         "rings": None if rings is None else np.asarray(rings, float).round(5).tolist(),
         "found": None if found is None else np.asarray(found, np.int64).tolist(),
+        "labels": labels or None,
         "text": text,
     })
     return parse_pick(getattr(result, "pick", None), len(coords), n_prior)

@@ -18,6 +18,7 @@
 import { SWIPE_PX, gestureRange, showHint, twoFingers } from "../live_decoder/touch.js";
 import { buildIndex, nearest, rasterize, sorted } from "./raster.js";
 import { boxPolygon, insidePolygon } from "./selection.js";
+import { drawLabels } from "./labels.js";
 
 const HTML = `
   <div class="vae-big-map">
@@ -148,6 +149,9 @@ export default function (component) {
     }
     for (const xy of data.rings || []) ring(ctx, w, h, xy, 6, [4, 2]); // the chosen point's neighbours
     state.rings = (data.rings || []).length; // read by the browser tests
+    if (data.labels && data.labels.length) { // cluster labels: as many as fit at this zoom (labels.js)
+      state.labels = drawLabels(ctx, w, h, data.labels, (x, y) => toPixel(state.view, w, h, x, y), data.dot ? 1.3 : 1);
+    } else state.labels = null;
     const mark = state.mark ? state.mark.xy : data.selected;
     if (mark && !(state.maskSorted && state.maskFor !== "found")) ring(ctx, w, h, mark); // no ring over a box
     if (shape && shape.length > 1) {

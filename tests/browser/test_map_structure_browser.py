@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from browser_helpers import goto, map_info, shot, wait_app
+import numpy as np
+from browser_helpers import goto, map_info, serving, shot, wait_app
 from pagecheck import assert_page_ok
 from test_classroom import box_path, drag, pick_tool, selected_count
+
+from vae.explore.clusters import place_labels
 
 LABELS_JS = """
 () => {
@@ -93,3 +96,34 @@ def test_cluster_labels_on_a_phone(browser, server):
     shot(pg, "map-structure-phone")
     assert_page_ok(pg)
     ctx.close()
+
+
+def test_the_canvas_map_draws_the_labels_that_fit_at_its_zoom(browser):
+    """The canvas map (the 10,000 test images, the threshold lowered): the labels drawn are those that
+    vae.explore.clusters.place_labels picks from the boxes the page measured, at first and zoomed in."""
+    read = "() => { const l = window.__vaeBigMap && window.__vaeBigMap.labels; return l && l.shown.length ? l : null; }"
+    with serving({"VAE_MAP_CANVAS_ABOVE": "5000"}) as server:
+        ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+        pg = ctx.new_page()
+        pg.set_default_timeout(240_000)
+        pg.goto(f"{server.url}/?structure=clusters&labels=30")
+        wait_app(pg)
+        pg.wait_for_function(read, timeout=240_000)
+        canvas = pg.locator("canvas.vae-big-map-canvas")
+        canvas.scroll_into_view_if_needed()
+        pg.wait_for_timeout(500)
+        home = pg.evaluate(read)
+        assert home["shown"] == place_labels(np.array(home["boxes"]), home["w"], home["h"]), home
+        assert 2 <= len(home["shown"]) < len(home["boxes"]), home  # not all of the 30 fit at first
+        shot(pg, "map-canvas-labels")
+        box = canvas.bounding_box()
+        pg.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        for _ in range(3):
+            pg.mouse.wheel(0, -400)
+            pg.wait_for_timeout(300)
+        zoomed = pg.evaluate(read)
+        assert zoomed["shown"] == place_labels(np.array(zoomed["boxes"]), zoomed["w"], zoomed["h"]), zoomed
+        assert zoomed["boxes"] != home["boxes"], "the view changed"
+        shot(pg, "map-canvas-labels-zoomed")
+        assert_page_ok(pg)
+        ctx.close()

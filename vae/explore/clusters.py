@@ -149,3 +149,20 @@ def _numbered(raw: np.ndarray, prob: np.ndarray, coords: np.ndarray, labels: np.
         clusters.append(Cluster(c, len(members), typical, (float(coords[typical, 0]), float(coords[typical, 1])),
                                 majority, share))
     return Clusters(out, prob, clusters, exact, fitted)
+
+
+def place_labels(boxes: np.ndarray, width: float, height: float) -> list[int]:
+    """Which cluster labels the canvas map draws: ``boxes`` (K, 4) each label's centre and half-size in
+    pixels (cx, cy, half width, half height), largest cluster first; a label is drawn when its box lies
+    wholly in the ``width`` × ``height`` view and overlaps no label drawn before it. The twin of
+    ``placeLabels`` in components/big_map/labels.js (zoomed in, clusters spread apart and more fit)."""
+    placed: list[tuple[float, float, float, float]] = []
+    shown = []
+    for i, (cx, cy, hw, hh) in enumerate(np.asarray(boxes, np.float64).reshape(-1, 4).tolist()):
+        if cx - hw < 0 or cx + hw > width or cy - hh < 0 or cy + hh > height:
+            continue
+        if any(abs(cx - x) < hw + a and abs(cy - y) < hh + b for x, y, a, b in placed):
+            continue
+        placed.append((cx, cy, hw, hh))
+        shown.append(i)
+    return shown
