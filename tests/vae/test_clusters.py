@@ -129,3 +129,13 @@ def test_density_refuses_bad_input():
         density(np.zeros((5, 3)))
     with pytest.raises(ValueError, match="grid"):
         density(np.zeros((5, 2)) + np.arange(5)[:, None], grid=4)
+
+
+def test_labels_are_placed_largest_first_in_view_and_apart():
+    from vae.explore.clusters import place_labels
+
+    boxes = [(50, 50, 20, 8), (60, 55, 20, 8), (150, 50, 20, 8), (195, 50, 20, 8), (100, 90, 20, 8)]
+    # the 2nd overlaps the 1st; the 4th sticks out of a 200-px view; the 5th is clear
+    assert place_labels(np.array(boxes), 200, 100) == [0, 2, 4]
+    assert place_labels(np.array(boxes), 300, 100) == [0, 2, 3, 4]
+    assert place_labels(np.zeros((0, 4)), 100, 100) == []
