@@ -1,4 +1,5 @@
-"""A session's first run of the Map page draws the map's points before torch and the model are loaded.
+"""What a session's first run shows and starts before torch and the model are loaded: the Map page's points,
+and the in-browser decoder's runtime.
 
 Importing the pages (torch, the models' code) and loading the model take seconds on a fresh server; the
 points themselves are in the checkpoint's shipped map (vae/explore/shipped_map.py: NumPy and JSON only).
@@ -7,6 +8,11 @@ a checkpoint that ships its map, the page's title and the map's points, as the p
 saying that the model is loading; for any other page, an empty chart (plotly.js is fetched and compiled
 meanwhile, which the map needs anyway). The slot is emptied once the page has run, and the page's own
 map, the same points, takes its place with everything it can do (clicks, selections, the panel).
+
+On the pages that decode in the browser (LIVE_PATHS), the slot also mounts the live decoder's "warm" mode
+(components/live_decoder: mount_warm): the browser starts onnxruntime-web and loads the checkpoint's
+decoder, exported by an earlier run, while the server imports and runs the page, so that the page's own
+mount draws its first frame at once instead of starting the runtime then.
 
 Only a link the preview draws exactly is previewed: the checkpoint, the language and presenter mode may
 be in it; any other map setting (another map, a colouring, a search, the train split...) waits for the
@@ -24,6 +30,7 @@ import pandas  # noqa: F401  (before any Plotly figure: see frame/warm_up.py)
 import plotly.graph_objects as go
 import streamlit as st
 
+from components import live_decoder
 from frame.warm_up import warm_up_figure
 from pages import _presenter as presenter
 from pages._i18n import _, tr_fig
@@ -37,6 +44,9 @@ MARKER, PRESENTER_MARKER = 4, 5
 #: Link keys the preview draws exactly; with any other in the link the page draws the map itself.
 PREVIEWED_KEYS = {"ckpt", "lang", "present", "split", "embed", "embed_options"}
 MAP_PATHS = ("", "map")  # the Map page's URL paths (it is the default page)
+#: Pages that decode in the browser (the Map's hover preview, Sliders, Interpolate's scrub, Your image's
+#: drawing): their first run starts the runtime and loads the decoder before anything heavy is imported.
+LIVE_PATHS = (*MAP_PATHS, "sliders", "interpolate", "your_image")
 DEFAULT_CHECKPOINT = "fashion-mnist"  # as pages/_loaders.py's
 
 
@@ -64,14 +74,20 @@ def page_path(url: str | None, base: str = "") -> str | None:
     return path
 
 
+def linked_checkpoint(params: dict[str, str], root: Path) -> Path | None:
+    """The checkpoint folder the link names (``ckpt``), else the default one; None when it is not one of the
+    root's folders (never a path: "../x" is not a folder name). The sidebar says why, later in the run."""
+    name = params.get("ckpt") or DEFAULT_CHECKPOINT
+    if not root.is_dir() or name not in {p.name for p in root.iterdir() if p.is_dir()}:
+        return None
+    return root / name
+
+
 def previewed(path: str | None, params: dict[str, str], root: Path) -> Path | None:
     """The checkpoint folder whose shipped map the first run of ``path`` with link ``params`` previews, or None."""
     if path not in MAP_PATHS or not set(params) <= PREVIEWED_KEYS or params.get("split", "test") != "test":
         return None
-    name = params.get("ckpt") or DEFAULT_CHECKPOINT
-    if not root.is_dir() or name not in {p.name for p in root.iterdir() if p.is_dir()}:
-        return None  # a name that is not one of the root's folders (never a path: "../x" is not a folder name)
-    return root / name
+    return linked_checkpoint(params, root)
 
 
 def preview_figure(m: ShippedMap, present: bool) -> go.Figure:
@@ -85,22 +101,41 @@ def preview_figure(m: ShippedMap, present: bool) -> go.Figure:
     return fig
 
 
-def draw(slot) -> None:
-    """Fill frame/main.py's first slot: the Map page's points where they can be drawn now, else the empty chart."""
+def draw(slot):
+    """Fill frame/main.py's first slot: the in-browser runtime started where the page decodes live, and the Map
+    page's points where they can be drawn now, else the empty chart. Returns the part of the slot to empty once
+    the page has run (the preview or the chart); the runtime's mount stays until the next run's empty slot
+    replaces it (on a warm server the page may have run before the browser mounted it)."""
     try:
         params = {k: st.query_params.get(k) for k in st.query_params}
         base = str(st.get_option("server.baseUrlPath") or "")
-        folder = previewed(page_path(st.context.url, base), params, checkpoint_root())
+        path, root = page_path(st.context.url, base), checkpoint_root()
+        folder = previewed(path, params, root)
         found = shipped_map(folder) if folder is not None else None
-    except Exception:  # a preview is never worth an error: the page draws its map anyway
-        found = None
+        live = linked_checkpoint(params, root) if path in LIVE_PATHS else None
+    except Exception:  # a head start is never worth an error: the page does all of it anyway
+        found = live = None
+    with slot.container():
+        runtime, shown = st.empty(), st.empty()
+    if live is not None:
+        with runtime:
+            _warm(live)
     if found is None:
-        slot.plotly_chart(warm_up_figure())
-        return
+        shown.plotly_chart(warm_up_figure())
+        return shown
     present = str(params.get("present", "")).lower() in ("1", "true", "yes", "on")
-    with slot.container(key="first_map_preview"):
+    with shown.container(key="first_map_preview"):
         st.title(_("Map of the latent space"))
         st.caption(_("Loading the model… the map becomes clickable in a moment."))
         left, _right = st.columns([3, 2], gap="medium")  # where the page's map is
         left.plotly_chart(tr_fig(preview_figure(found, present)),
                           config={"scrollZoom": True, "displaylogo": False, "displayModeBar": True})
+    return shown
+
+
+def _warm(folder: Path) -> bool:
+    """The page's runtime and the checkpoint's decoder, loading in the browser while this run goes on."""
+    try:
+        return live_decoder.mount_warm(folder)
+    except Exception:  # never worth an error: the page's own mount loads them
+        return False

@@ -7,19 +7,19 @@ session has called ``st.navigation``.
 
 import streamlit as st
 
-from frame.first_map import draw as draw_first
+from frame import first_map
 
-# A session's first run: before the ~1.5 s of importing torch and the models, hand the browser what can be
-# drawn without them (frame/first_map.py): on the Map page, the map's points from the checkpoint's shipped
-# map; elsewhere, an empty chart, so that the browser fetches and compiles plotly.js (4.7 MB) meanwhile. The
-# slot is emptied once the page has run. It is there on every run, so that every element of the page keeps
-# its index from the first run to the next (an element whose index changes is drawn again in the browser,
-# the map's chart included).
+# A session's first run: before the ~1.5 s of importing torch and the models, hand the browser what needs
+# neither (frame/first_map.py): on the Map page, the map's points from the checkpoint's shipped map; elsewhere,
+# an empty chart, so that the browser fetches and compiles plotly.js (4.7 MB) meanwhile; and where the page
+# decodes in the browser, the start of its runtime. Once the page has run, the slot keeps only the latter.
+# The slot is there on every run, so that every element of the page keeps its index from the first run to
+# the next (an element whose index changes is drawn again in the browser, the map's chart included).
 warm_up = st.empty()
 first = "plotly_warmed" not in st.session_state
 if first:
     st.session_state["plotly_warmed"] = True
-    draw_first(warm_up)
+    shown = first_map.draw(warm_up)
 
 from frame.heap import settle_heap  # noqa: E402  (after the first slot, on purpose)
 from frame.navigation import frame  # noqa: E402
@@ -29,5 +29,5 @@ try:
     page.run()
 finally:  # also when the page stops or reruns: the preview never outlives the page's first run
     if first:
-        warm_up.empty()
+        shown.empty()
 settle_heap(page.url_path)  # once per page and server: the garbage collector stops walking torch & co.

@@ -3,13 +3,15 @@
 A Streamlit custom component (``st.components.v2``) whose JavaScript lives in the ``.js`` files
 beside this one; it runs the model with onnxruntime-web (wasm backend, one thread), decodes on
 every input event (at most one run in flight, at most one frame drawn per animation frame), and
-draws with the same nearest-neighbour scaling as the server's images. Four modes:
+draws with the same nearest-neighbour scaling as the server's images. Its modes:
 
 - ``sliders``: the Sliders page's own ``st.slider`` widgets decode live while they are dragged
   (mouse, touch or keyboard); Python still hears a value only when the drag ends;
 - ``hover``: the Map page's spot under the mouse, decoded in a preview beside the map;
 - ``scrub``: Interpolate's scrub slider along the path from A to B;
-- ``draw``: Your image's drawing canvas (encoder, decoder and map placement in the page).
+- ``draw``: Your image's drawing canvas (encoder, decoder and map placement in the page);
+- ``warm``: nothing on screen: the runtime started and the decoder loaded ahead of the page's own mount
+  (a session's first run mounts it before torch is imported: :func:`mount_warm`).
 
 Progressive enhancement: each page still draws its server-side view (the decoded image, the mini
 map) in ``st.container``s whose keys it passes as ``hide``; the component hides them once its first
@@ -34,17 +36,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import streamlit as st
 
 from components import static_files
-from vae.checkpoint import Checkpoint
-from vae.data.images import png_bytes
-from vae.explore.minimap import MiniMap
 from vae.explore.projection import LatentMap
-from vae.export.onnx_files import DECODER_FILE, ENCODER_FILE, cached_folder, export_cached, write_atomic
+from vae.export.layout import DECODER_FILE, ENCODER_FILE, cached_folder
+from vae.folders import content_hash
+
+if TYPE_CHECKING:  # importing this module imports no torch: a first run mounts "warm" before torch loads
+    from vae.checkpoint import Checkpoint
+    from vae.explore.minimap import MiniMap
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -98,6 +102,8 @@ def runtime_urls() -> dict[str, str]:
 
 
 def _export(ck: Checkpoint) -> dict[str, Path]:
+    from vae.export.onnx_files import export_cached
+
     return export_cached(ck.model, ck.content_hash, MODELS_DIR)
 
 
@@ -123,6 +129,8 @@ def static_asset(path: Path, make: Callable[[], bytes]) -> str:
     """A generated file under static/models/ (written once, atomically); returns its URL."""
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
+        from vae.export.onnx_files import write_atomic
+
         write_atomic(path, make())
         static_files.precompress(path)
     return static_url(path)
@@ -170,14 +178,40 @@ def map_spec(ck: Checkpoint, lm: LatentMap, codes_tag: str, map_tag: str) -> dic
 def minimap_spec(ck: Checkpoint, mm: MiniMap, tag: str) -> dict[str, Any]:
     """The mini map's background picture (URL) and the geometry the page draws the marker with."""
     png = static_asset(MODELS_DIR / ck.content_hash / f"minimap-{file_tag(tag)}-{mm.size}.png",
-                       lambda: png_bytes(mm.background))
+                       lambda: _png(mm.background))
     return {"background": png, **mm.geometry()}
+
+
+def _png(image) -> bytes:
+    from vae.data.images import png_bytes
+
+    return png_bytes(image)
 
 
 def image_spec(ck: Checkpoint, size: int) -> dict[str, Any]:
     """The image's shape and the nearest-neighbour factor that ``vae.data.images.upscale(img, size)`` uses."""
     c, h, w = (int(v) for v in ck.config.image_shape)
     return {"shape": [c, h, w], "factor": max(1, round(size / max(h, w)))}
+
+
+def exported_decoder(folder: Path) -> Path | None:
+    """The checkpoint folder's decoder as exported for the page by an earlier run, or None (read without torch)."""
+    try:
+        path = cached_folder(MODELS_DIR, content_hash(folder)) / DECODER_FILE
+    except OSError:
+        return None
+    return path if path.is_file() else None
+
+
+def mount_warm(folder: Path, key: str = "live_warm") -> bool:
+    """Start the page's runtime and load ``folder``'s decoder in it now, drawing nothing: a session's first run
+    mounts this before torch and the page load (frame/first_map.py), so that the page's own mount finds both
+    ready. False where the decoder was never exported (the page exports it, then loads it itself)."""
+    decoder = exported_decoder(folder)
+    if decoder is None:
+        return False
+    mount("warm", {"decoder": static_url(decoder)}, key=key)
+    return True
 
 
 def mount(mode: str, data: dict[str, Any], key: str, **callbacks):

@@ -1,9 +1,9 @@
 // The live decoder component (Streamlit components v2): the loaded checkpoint's decoder (and
-// encoder) run in the page with onnxruntime-web. Python mounts it in one of four modes; each
+// encoder) run in the page with onnxruntime-web. Python mounts it in one of its modes (four draw; "warm" only loads); each
 // mode lives in its own module. Where the page cannot decode (no WebAssembly, runtime or model
 // missing), a mode says so in one line and the page keeps its server-drawn view.
 
-import { LIVE, decode, encodeMean, halfToFloat, loadAsset, loadSession } from "./runtime.js";
+import { LIVE, decode, encodeMean, halfToFloat, loadAsset, loadSession, note } from "./runtime.js";
 import { toBytes } from "./pixels.js";
 import { PageLatentMap, loadLatentMap } from "./latent_map.js";
 import { mountSliders } from "./sliders.js";
@@ -11,7 +11,20 @@ import { mountHover } from "./hover.js";
 import { mountScrub, pathPoint } from "./scrub.js";
 import { mountDraw } from "./draw.js";
 
-const MODES = { sliders: mountSliders, hover: mountHover, scrub: mountScrub, draw: mountDraw };
+/**
+ * "warm": draws nothing; starts the runtime and loads the decoder now, so that the page's own mount, later
+ * in the same run, finds them ready (LIVE.sessions keeps them for the page's lifetime).
+ * @param {HTMLElement} el
+ * @param {{runtime: {module: string, wasm: string}, decoder: string}} data
+ * @returns {() => void}
+ */
+function mountWarm(el, data) {
+  note("warm", "start");
+  loadSession(data.runtime, data.decoder).then(() => note("warm", "ready"), () => {}); // a mount says why, if it fails
+  return () => {};
+}
+
+const MODES = { sliders: mountSliders, hover: mountHover, scrub: mountScrub, draw: mountDraw, warm: mountWarm };
 
 // What the browser tests and benchmarks call to hold the page against the server's twins.
 LIVE.api ??= {

@@ -40,8 +40,8 @@ def test_pandas_is_whole_before_the_first_chart(module):
     frame and its pages (frame.navigation); frame.first_map imports pandas before Plotly. Each of these
     modules brings pandas in whole, under Python's import lock, where streamlit, plotly and torch alone do not."""
     script = (ROOT / "frame" / "main.py").read_text(encoding="utf-8")
-    assert script.index("from frame.first_map import") < script.index("draw_first(warm_up)")
-    assert script.index("from frame.first_map import") < script.index("from frame.navigation import")
+    assert script.index("from frame import first_map") < script.index("first_map.draw(warm_up)")
+    assert script.index("from frame import first_map") < script.index("from frame.navigation import")
     first_map = (ROOT / "frame" / "first_map.py").read_text(encoding="utf-8")
     assert first_map.index("import pandas") < first_map.index("import plotly") < first_map.index("plotly_chart(")
     code = ("import sys, streamlit, plotly.graph_objects, torch; before = 'pandas' in sys.modules; "

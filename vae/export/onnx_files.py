@@ -34,9 +34,8 @@ import torch
 from torch import nn
 
 from ..model import VAE
+from .layout import CACHE_LAYOUT, DECODER_FILE, ENCODER_FILE, cached_folder  # noqa: F401  (the files' names, re-exported)
 
-DECODER_FILE = "decoder.onnx"
-ENCODER_FILE = "encoder.onnx"
 #: ONNX opset of the exported graphs: 18 is read by onnxruntime >= 1.14, including onnxruntime-web.
 OPSET = 18
 PARTS = ("decoder", "encoder")
@@ -45,9 +44,6 @@ PARTS = ("decoder", "encoder")
 TOLERANCE = 0.25 / 255
 #: Weight tensors smaller than this stay float32 (a Cast node would cost more than it saves).
 MIN_COMPACT = 16
-#: The layout of the cached files (export_cached's subfolder): a new one when what is written changes,
-#: so that no file written by an older version is served in place of the new one.
-CACHE_LAYOUT = "onnx2"
 
 
 class _Decoder(nn.Module):
@@ -181,11 +177,6 @@ def export_onnx(model: VAE, out_dir: str | Path, parts: tuple[str, ...] = PARTS)
         write_atomic(path, onnx_bytes(model, part))
         files[part] = path
     return files
-
-
-def cached_folder(root: str | Path, content_hash: str) -> Path:
-    """Where :func:`export_cached` keeps a checkpoint's two files."""
-    return Path(root) / content_hash / CACHE_LAYOUT
 
 
 _LOCKS: dict[str, threading.Lock] = {}
