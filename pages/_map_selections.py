@@ -3,7 +3,7 @@ a search's matches), keep several, compare them, export each, and turn two into 
 
 The maths and the files are vae.explore.selections; here: the widgets and the session's list. The list
 belongs to the session (session state, never a cache) and to the explore set it was made on. It travels
-in the link as ``keep=NAME:INDICES;NAME:INDICES`` (vae.explore.selections.encode_indices) while the link
+in the link as ``keep=NAME:INDICES;NAME:INDICES`` (INDICES as vae.explore.index_text writes them) while the link
 stays short (LINK_MAX characters); a longer list stays in the session and the page says so.
 
 The direction A − B (mean μ of A minus mean μ of B) opens on Interpolate as the path from B's mean code to
@@ -22,16 +22,15 @@ from pages import _link as link
 from pages import _map_columns as map_columns
 from pages import _nav as nav
 from pages._context import Ctx
-from pages._i18n import N_, _
+from pages._i18n import N_, _, tr
 from pages._link import LinkError, Param
 from pages._widgets import encode_code
+from vae.explore import index_text
 from vae.explore.selections import (
     MAX_NAME,
     Selection,
     compare,
-    decode_indices,
     direction,
-    encode_indices,
     grid_png,
     images_zip,
     table,
@@ -68,7 +67,11 @@ def _keep_parse(text: str, ctx) -> dict:
         if not sep:
             raise LinkError(_("write NAME:INDICES, one selection after another, separated by ;"))
         try:
-            items.append(Selection.of(name, decode_indices(code, len(ctx.enc)), len(ctx.enc)))
+            indices = index_text.parse(code, len(ctx.enc))
+        except ValueError as e:
+            raise LinkError(tr(e.args[0])) from None
+        try:
+            items.append(Selection.of(name, indices, len(ctx.enc)))
         except ValueError as e:
             raise LinkError(str(e)) from None
     return {STATE: {"set": _set_key(ctx), "items": [{"name": s.name, "indices": s.indices} for s in items[:MAX_KEPT]]}}
@@ -79,8 +82,9 @@ def _link_text(ctx) -> tuple[str | None, int]:
     parts = []
     left_out = 0
     for s in kept(ctx):
-        part = f"{s.name}:{encode_indices(s.indices)}"
-        if sum(len(p) + 1 for p in parts) + len(part) > LINK_MAX:
+        code = index_text.text(s.indices, len(ctx.enc))
+        part = f"{s.name}:{code}"
+        if sum(len(p) + 1 for p in parts) + len(part) > LINK_MAX or len(code) > index_text.MAX_TEXT:
             left_out += 1
         else:
             parts.append(part)

@@ -96,3 +96,12 @@ def test_two_kept_selections_are_compared_and_travel_in_the_link(fashion):
         "Open on Interpolate", "Open on Sliders"]
     again = reopened(at, "map")
     np.testing.assert_array_equal(kept_table(again).values, table.values)
+
+
+@pytest.mark.parametrize("keep, notice", [("A:b.!!", "not a selection this app wrote"), ("A:3,99999", "outside 0 to 9999"),
+                                          ("A", "NAME:INDICES"), (":1,2", "name")])
+def test_a_bad_kept_selection_in_the_link_is_ignored_with_a_notice(keep, notice):
+    need("fashion-mnist")
+    at = open_link("map", {**FASHION, "keep": keep})
+    assert any(notice in n for n in at.link_notices), at.link_notices
+    assert_app_ok(at, f"map, keep={keep}")

@@ -1,6 +1,6 @@
 """Selections you can keep (issue #34): vae.explore.selections' statistics against pandas on the same
 table, the direction against numpy, the CSV read back (csv and read_attributes), the PNG grid and the ZIP
-opened again, the link's index text both ways."""
+opened again."""
 
 from __future__ import annotations
 
@@ -18,9 +18,7 @@ from vae.explore.attributes import read_attributes
 from vae.explore.selections import (
     Selection,
     compare,
-    decode_indices,
     direction,
-    encode_indices,
     grid_png,
     images_zip,
     table,
@@ -105,21 +103,3 @@ def test_the_png_grid_and_the_zip_hold_the_images(explore):
         assert names == [f"{i:05d}-{NAMES[labels[i]].replace('/', '_').replace('-', '-')}.png" for i in [1, 2, 30, 31]]
         one = np.asarray(Image.open(io.BytesIO(z.read(names[2])))) / 255.0
     np.testing.assert_allclose(one, images[30, 0].numpy(), atol=1 / 255 + 1e-6)
-
-
-@pytest.mark.parametrize("indices", [[0], [N - 1], list(range(0, N, 3)), [5, 6, 7, 300, 301, 499]])
-def test_the_link_text_reads_back(indices):
-    text = encode_indices(np.array(indices))
-    assert text.replace("-", "").replace("_", "").isalnum()
-    np.testing.assert_array_equal(decode_indices(text, N), indices)
-
-
-def test_a_big_selection_is_short_in_the_link():
-    idx = np.sort(np.random.default_rng(1).choice(10_000, 1000, replace=False))
-    assert len(encode_indices(idx)) < 1600
-
-
-@pytest.mark.parametrize("text, match", [("!!", "not a set"), ("", "not a set"), (encode_indices(np.array([N])), "0 to")])
-def test_a_bad_link_text_is_named(text, match):
-    with pytest.raises(ValueError, match=match):
-        decode_indices(text, N)

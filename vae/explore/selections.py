@@ -1,6 +1,6 @@
 """Selections you can keep (issue #34): named sets of images, their statistics side by side, their
-exports (a CSV, a PNG grid, a ZIP of PNGs), the latent direction between two of them, and a compact
-text for the link.
+exports (a CSV, a PNG grid, a ZIP of PNGs) and the latent direction between two of them (in a link,
+each travels as vae.explore.index_text writes an index set).
 
 A selection is its images' indices into the explore set, ascending and unique. Nothing here knows of
 Streamlit: the Map page keeps the selections in its session and calls these.
@@ -8,11 +8,9 @@ Streamlit: the Map page keeps the selections in its session and calls these.
 
 from __future__ import annotations
 
-import base64
 import io
 import re
 import zipfile
-import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -128,42 +126,3 @@ def images_zip(sel: Selection, images: torch.Tensor, class_names: Sequence[str],
             cls = re.sub(r"[^A-Za-z0-9_-]+", "_", str(class_names[int(labels[i])])).strip("_") or "image"
             z.writestr(f"{i:05d}-{cls}.png", png.getvalue())
     return buf.getvalue()
-
-
-# -- the link -----------------------------------------------------------------------------------
-def encode_indices(indices: np.ndarray) -> str:
-    """Ascending unique indices as a short URL-safe text: the gaps between them as varints, deflated,
-    base64url (a lasso's 1,000 images of 10,000: about 1 kB)."""
-    idx = np.asarray(indices, dtype=np.int64)
-    gaps = np.diff(idx, prepend=-1) - 1  # ≥ 0
-    out = bytearray()
-    for g in gaps.tolist():
-        while g >= 0x80:
-            out.append((g & 0x7F) | 0x80)
-            g >>= 7
-        out.append(g)
-    return base64.urlsafe_b64encode(zlib.compress(bytes(out), 9)).decode("ascii").rstrip("=")
-
-
-def decode_indices(text: str, n: int, limit: int = 200_000) -> np.ndarray:
-    """:func:`encode_indices` read back; ValueError when the text is not one, or an index is ≥ ``n``."""
-    try:
-        raw = zlib.decompressobj()
-        data = raw.decompress(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)), limit)
-        if raw.unconsumed_tail:
-            raise ValueError("too long")
-    except (ValueError, zlib.error, TypeError) as e:
-        raise ValueError(f"not a set of image indices ({e})") from None
-    gaps, g, shift = [], 0, 0
-    for byte in data:
-        g |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            gaps.append(g)
-            g, shift = 0, 0
-    if shift or not gaps:
-        raise ValueError("not a set of image indices (it ends inside a number, or is empty)")
-    idx = np.cumsum(np.asarray(gaps, dtype=np.int64) + 1) - 1
-    if idx[-1] >= n:
-        raise ValueError(f"it names image {int(idx[-1])}; this explore set's images are 0 to {n - 1}")
-    return idx
