@@ -10,13 +10,14 @@ from vae.data.cache import load_arrays
 from vae.explore.sets import default_projection, encoding_key, projection_key
 
 ROOT = Path(__file__).resolve().parents[2]
-SHIPPED = ["fashion-mnist", "fashion-mnist-2d", "fashion-mnist-beta4", "fashion-mnist-ae", "digits"]
+SHIPPED = ["fashion-mnist", "fashion-mnist-2d", "fashion-mnist-beta4", "fashion-mnist-ae", "digits", "emoji"]
 EXPECTED = {  # name: (dataset, latent_dim, beta)
     "fashion-mnist": ("fashion-mnist", 16, 1.0),
     "fashion-mnist-2d": ("fashion-mnist", 2, 1.0),
     "fashion-mnist-beta4": ("fashion-mnist", 16, 4.0),
     "fashion-mnist-ae": ("fashion-mnist", 16, 0.0),
     "digits": ("digits", 8, 1.0),
+    "emoji": ("emoji", 16, 1.0),
 }
 
 
