@@ -45,6 +45,10 @@ ZH_PAGES = [
                                        "map_nn_metric": "cosine"}),  # neighbours and search
     ("pages/sliders.py", "fashion-mnist"),
     ("pages/sliders.py", "fashion-mnist", {"sl_axes": "sefa"}),  # SeFa's sliders and every slider's name
+    ("pages/sliders.py", "fashion-mnist", {"sl_dir": "class:7:9"}),  # a direction from the Directions page
+    ("pages/directions.py", "fashion-mnist"),
+    ("pages/directions.py", "fashion-mnist", {"dir_source": "class", "dir_from": 7}),  # class directions' names
+    ("pages/directions.py", "fashion-mnist", {"dir_tab": "analogy"}),
     ("pages/interpolate.py", "fashion-mnist"),
     ("pages/interpolate.py", "fashion-mnist", {"interp_tab": "维度遍历", "interp_trav_start": "image"}),
     ("pages/interpolate.py", "fashion-mnist", {"interp_tab": "属性向量"}),
