@@ -83,3 +83,22 @@ def test_shipped_projection_makes_the_first_map_instant(name):
     assert load_arrays(folder, encoding_key(ck, "test", n)) is not None
     coords = load_arrays(folder, projection_key(ck, "test", n, cfg))
     assert coords is not None and coords["coords"].shape == (n, 2)
+
+
+def test_the_emoji_model_is_in_colour_and_beats_pca():
+    ck = load_checkpoint(ROOT / "checkpoints" / "emoji")
+    assert tuple(ck.config.image_shape) == (3, 32, 32)
+    assert (ck.meta["train_size"], ck.meta["test_size"]) == (3210, 571)
+    m = ck.metrics
+    assert m["recon_mse"] <= 0.85 * m["baselines"]["pca_recon_mse"]
+    assert m["knn_acc"] >= m["baselines"]["pixel_knn_acc"]
+    data = ck.load_data("test", download=False)  # the split the repository ships
+    with torch.inference_mode():
+        recon = ck.model.decode_mean(ck.model.encode(data.images)[0])
+    # each reconstruction keeps its original's colours: the images' mean R, G and B go together
+    ours, theirs = recon.mean((2, 3)), data.images.mean((2, 3))
+    for c in range(3):
+        assert torch.corrcoef(torch.stack([ours[:, c], theirs[:, c]]))[0, 1] > 0.95, "RGB channel " + "RGB"[c]
+    # and it is not grey: as many pixels are coloured (channels 0.1 apart) as in the originals, give or take
+    coloured = lambda x: ((x.amax(1) - x.amin(1)) > 0.1).float().mean()  # noqa: E731
+    assert coloured(recon) >= 0.8 * coloured(data.images)
