@@ -56,6 +56,10 @@ def test_a_picked_direction_lands_on_sliders_with_its_name(page, server, class_d
     page.get_by_text(label, exact=True).first.wait_for()  # the name is shown as the slider's label
     assert parse_qs(urlparse(page.url).query)["dir"] == [f"class:{SNEAKER}:{BOOT}"]
     shot(page, "directions-on-sliders-1440")
+    # the page's decoder steps along the direction too (one more row of its axes)
+    page.wait_for_function("() => window.__vaeLive && (window.__vaeLive.ready.sliders || window.__vaeLive.failures.sliders)",
+                           timeout=120_000)
+    assert page.evaluate("() => window.__vaeLive.failures.sliders || null") is None
     before = url_code(page.url)
     chosen.focus()
     for _ in range(20):  # 20 steps of 0.05: t = 1, a third of a class difference
@@ -66,6 +70,10 @@ def test_a_picked_direction_lands_on_sliders_with_its_name(page, server, class_d
     assert t == pytest.approx(1.0, abs=1e-6)
     after = url_code(page.url)
     np.testing.assert_allclose(after - before, t * class_direction.vector / 3, atol=3e-3)
+    # the browser's code is the server's, up to the latent sliders' own values: their inputs hold them on the
+    # sliders' 0.05 grid (an image's code, e.g. -0.31, reads -0.3 there); the direction's step (0.6 on z0) is in it
+    page.wait_for_function("(z) => window.__vaeLive.last.sliders.z.every((v, j) => Math.abs(v - z[j]) < 0.026)",
+                           arg=after.tolist(), timeout=20_000)
     no_exception(page)
 
 
