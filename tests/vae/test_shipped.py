@@ -17,7 +17,7 @@ EXPECTED = {  # name: (dataset, latent_dim, beta)
     "fashion-mnist-beta4": ("fashion-mnist", 16, 4.0),
     "fashion-mnist-ae": ("fashion-mnist", 16, 0.0),
     "digits": ("digits", 8, 1.0),
-    "emoji": ("emoji", 16, 1.0),
+    "emoji": ("emoji", 16, 2.0),
 }
 
 
