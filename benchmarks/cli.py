@@ -40,6 +40,7 @@ from . import (
     server_memory,
     slider_roundtrip,
     spaces,
+    strips,
     train_ddp,
     train_throughput,
 )
@@ -55,7 +56,7 @@ DOCS_DIR = ROOT / "docs"
 BENCHMARKS: dict[str, ModuleType] = {m.NAME: m for m in (
     inverse_map, forward_map, slider_roundtrip, first_map, projection_cost, train_throughput,
     quality, server_memory, drag_decode, hover_decode, live_ready, train_ddp, map_scale, classroom, class_load,
-    map_tools, spaces,
+    map_tools, spaces, strips,
 )}
 
 

@@ -221,6 +221,7 @@ class SliderView:
     names: list[str]  # what each slider does (index as in axes, or the latent dimension), in the session's language
     details: list[str]  # ... in full: its help
     chosen: ChosenDirection | None = None  # a direction from the Directions page (?dir=): a slider of its own
+    strips: bool = True  # thumbnails along each slider's track, decoded in the browser (components/live_decoder/strips.js)
 
 
 @dataclass(frozen=True)
@@ -306,6 +307,10 @@ def _display_options(ctx: Ctx) -> SliderView:
         decode_live = st.toggle(_("Decode in the browser while dragging"), value=True, key="sl_live",
                                 help=_("The decoder runs in this page, so the image follows the thumb. Off: the image "
                                        "comes from the server when you let go."))
+        strips = st.toggle(_("Thumbnails along the sliders"), value=True, key="sl_strips", disabled=not decode_live,
+                           help=_("Under each slider, what the decoder draws at seven spots of its track, the other "
+                                  "sliders staying where they are: what a slider does, without dragging it. Drawn in "
+                                  "your browser; they follow the code when it stops moving."))
         here = st.toggle(_("Name the sliders from the start image"), key="sl_names_here",
                          help=_("Each slider's name says what changes between its two ends (±3): the classes the "
                                 "classifier reads there and the measurements that change most (ink, brightness, "
@@ -315,7 +320,8 @@ def _display_options(ctx: Ctx) -> SliderView:
     named = slider_names(ctx, axes_kind, start)
     chosen = _chosen_direction(ctx, {axes_kind: named} if start is None else {})
     return SliderView(ctx, axes, share, effect, axes_kind, show_collapsed, use_fragment, int(n_cols), decode_live,
-                      ctx.map(), ctx.minimap(), [n.text(_) for n in named], [_details(n) for n in named], chosen)
+                      ctx.map(), ctx.minimap(), [n.text(_) for n in named], [_details(n) for n in named], chosen,
+                      strips=bool(strips and decode_live))
 
 
 def _details(name: DirectionName) -> str:
@@ -425,6 +431,8 @@ def _live_view(v: SliderView, start: np.ndarray, trail: list, start_xy, sliders:
         "minimap": {**live_decoder.minimap_spec(ctx.ck, v.minimap, f"{tag}-{bundle.cfg.key()}"), "trail": trail,
                     "start": [float(c) for c in start_xy], "start_id": int(st.session_state.get("sl_start_id", 0))},
         "hide": ["sl_server_image", "sl_server_map"],
+        "strips": {"label": _("What the decoder draws along this slider, the other sliders staying where they are")}
+        if v.strips else None,
         "text": {"caption": _("decoded z (in your browser)"),
                  "loading": _("Loading the decoder into this page… Until it is ready, the image changes when you let go "
                               "of a slider."),

@@ -58,7 +58,7 @@ MODELS_DIR = STATIC_DIR / "models"
 RUNTIME_MODULE = "ort.wasm.bundle.min.mjs"
 RUNTIME_WASM = "ort-wasm-simd-threaded.wasm"
 #: The component's ES modules, each after the ones it imports; the last holds the default export.
-JS_MODULES = ("runtime.js", "pixels.js", "runner.js", "view.js", "latent_map.js", "sliders.js", "scrub.js",
+JS_MODULES = ("runtime.js", "pixels.js", "runner.js", "view.js", "latent_map.js", "strips.js", "sliders.js", "scrub.js",
               "touch.js", "hover.js", "draw.js", "live_decoder.js")
 
 _IMPORT = re.compile(r'^import \{[^}]*\} from "\.\.?/[a-z_/]+\.js";\n', re.M)

@@ -10,6 +10,7 @@ import { mountSliders } from "./sliders.js";
 import { mountHover } from "./hover.js";
 import { mountScrub, pathPoint } from "./scrub.js";
 import { mountDraw } from "./draw.js";
+import { stripCodes } from "./strips.js";
 
 /**
  * "warm": draws nothing; starts the runtime and loads the decoder now, so that the page's own mount, later
@@ -39,6 +40,8 @@ LIVE.api ??= {
     return { toMap: codes.map((z) => m.toMap(z)), toLatent: spots.map((xy) => m.toLatent(xy)) };
   },
   pathPoint: (a, b, t, kind) => Array.from(pathPoint(a, b, t, kind)),
+  /** The sliders' strips' codes (K*T*D,), as the page computes them. */
+  stripCodes: (origin, axes, coef, values) => Array.from(stripCodes(origin, axes, coef, values)),
   /** float16 bit patterns -> their values, as the page reads an "f16" file (NaN as null, as JSON has no NaN). */
   halfToFloat: (bits) => Array.from(halfToFloat(Uint16Array.from(bits)), (v) => (Number.isNaN(v) ? null : v)),
 };

@@ -153,8 +153,21 @@ export function whenLoaded(runtime, loads) {
  */
 export async function decode(model, z) {
   const input = new model.ort.Tensor("float32", Float32Array.from(z), [1, z.length]);
-  const out = await model.session.run({ z: input });
+  const out = await runExclusive(model, { z: input });
   return out.image;
+}
+
+/**
+ * Run a session after the runs already asked of it: every mount and the sliders' strips share one
+ * session per model, and a session runs one thing at a time.
+ * @param {{ort: object, session: object}} model
+ * @param {object} feeds
+ * @returns {Promise<object>} the run's outputs
+ */
+export function runExclusive(model, feeds) {
+  const run = (model.queue ?? Promise.resolve()).then(() => model.session.run(feeds));
+  model.queue = run.catch(() => {});
+  return run;
 }
 
 /**
@@ -166,7 +179,7 @@ export async function decode(model, z) {
  */
 export async function encodeMean(model, x, shape) {
   const input = new model.ort.Tensor("float32", x, [1, ...shape]);
-  const out = await model.session.run({ x: input });
+  const out = await runExclusive(model, { x: input });
   return out.mu.data;
 }
 

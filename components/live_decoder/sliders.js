@@ -8,6 +8,10 @@ import { LIVE, decode, loadAsset, loadSession, note, reasonOf, whenLoaded } from
 import { paint, toBytes } from "./pixels.js";
 import { drawMiniMap, loadLatentMap } from "./latent_map.js";
 import { ensureRoot, setLive, showLoading, showServerView } from "./view.js";
+import { decodeMany, paintStrip, stripCanvas, stripCodes, stripValues } from "./strips.js";
+
+/** How long the code must rest before the strips follow it, ms (a drag's own frames come first). */
+const STRIP_SETTLE_MS = 120;
 
 const SLIDER_INPUTS = '[data-testid="stSlider"] input[type="range"]';
 
@@ -245,17 +249,24 @@ export function mountSliders(parent, data) {
     LIVE.failures.sliders = reasonOf(err);
     setLive(el, data, LIVE.failures.sliders);
   };
+  const strips = data.strips ? stripsFor(data, coef, () => model) : null;
+  let dragging = false;
   const stopWatching = watchSliders(
     data.labels,
     (values) => {
       for (const [k, v] of Object.entries(values)) coef[k] = v;
       if (ready) runner.request({ z: codeOf(), seq, t });
+      if (ready && strips && !dragging) strips.soon();
     },
     (time) => {
       t = time;
       seq = noteInput(stats, time);
     },
-    floating.follow,
+    (y) => {
+      dragging = y !== null;
+      if (!dragging && ready && strips) strips.soon();
+      floating.follow(y);
+    },
   );
   whenLoaded(data.runtime, [
     loadSession(data.runtime, data.decoder),
@@ -266,12 +277,111 @@ export function mountSliders(parent, data) {
     ready = true;
     note("sliders", `mount ${id} loaded${runner.stopped ? " after it was stopped" : ""}`);
     runner.request({ z: codeOf() });
+    if (strips) strips.soon();
   }, fail);
   return () => {
     note("sliders", `mount ${id} stopped`);
     runner.stop();
+    if (strips) strips.stop();
     stopWatching();
     floating.remove();
     showServerView(data.hide, true); // unmounted (or about to be re-run): the server's view is back
+  };
+}
+
+/**
+ * The strips of one mount: `soon()` refreshes them once the code has rested (one batched decode of every
+ * slider's thumbnails; only the latest request runs), `stop()` ends them. What they drew last and how long
+ * each refresh took (asked -> painted, ms) are in LIVE.last.strips and LIVE.stats.strips.
+ * @param {object} data the mount's data (labels, origin, axes, image, strips: {label})
+ * @param {Float64Array} coef the sliders' values, as the mount keeps them
+ * @param {() => object} model the decoder's session once loaded
+ */
+function stripsFor(data, coef, model) {
+  const shape = data.image.shape;
+  const thumb = Math.max(24, Math.min(32, shape[1]));
+  const byLabel = data.labels;
+  let timer = null;
+  let shown = null; // the last result, repainted when the window's width changes
+  const times = (LIVE.stats.strips ??= []);
+  const sliders = () => {
+    const out = [];
+    for (const el of document.querySelectorAll(SLIDER_INPUTS)) {
+      const k = byLabel[el.getAttribute("aria-label")];
+      if (k === undefined) continue;
+      const box = el.closest('[data-testid="stSlider"]');
+      const group = el.closest('[role="group"]');
+      if (!box || !group || !group.firstElementChild) continue;
+      const [min, max] = ["min", "max"].map((a) => parseFloat(el.getAttribute(a)));
+      out.push({ k, box, track: group.firstElementChild, values: stripValues(min, max) });
+    }
+    return out;
+  };
+  const paintAll = (res) => {
+    res.rows.forEach((row, i) => {
+      if (!row.box.isConnected) return;
+      const canvas = stripCanvas(row.box, data.strips.label);
+      paintStrip(canvas, row.track, res.images.slice(i * row.values.length, (i + 1) * row.values.length), shape, thumb);
+    });
+  };
+  const runner = new Runner(
+    async (req) => {
+      const D = data.origin.length;
+      const values = Array.from(coef, (c) => [c]); // a slider off the page: no strip (its row is not decoded)
+      for (const row of req.rows) values[row.k] = row.values;
+      const all = stripCodes(data.origin, data.axes, Array.from(coef), values.map((v) => (v.length > 1 ? v : Array(req.steps).fill(v[0]))));
+      const codes = new Float32Array(req.rows.length * req.steps * D);
+      req.rows.forEach((row, i) => codes.set(all.subarray(row.k * req.steps * D, (row.k + 1) * req.steps * D), i * req.steps * D));
+      return { rows: req.rows, images: await decodeMany(model(), codes, req.rows.length * req.steps), coef: req.coef };
+    },
+    (res, req) => {
+      paintAll(res);
+      shown = res;
+      const ms = performance.now() - req.t0;
+      times.push([res.rows.length, ms]);
+      if (times.length > 500) times.splice(0, times.length - 500);
+      LIVE.last.strips = { coef: res.coef, values: Object.fromEntries(res.rows.map((r) => [r.k, r.values])) };
+    },
+    () => {}, // a strip that cannot be drawn is left out; the image and its own failure say the rest
+  );
+  const refresh = () => {
+    timer = null;
+    const rows = sliders();
+    if (rows.length && model()) runner.request({ rows, steps: rows[0].values.length, coef: Array.from(coef), t0: performance.now() });
+  };
+  const onResize = () => shown && paintAll(shown);
+  window.addEventListener("resize", onResize);
+  const soon = () => {
+    if (timer !== null) clearTimeout(timer);
+    timer = setTimeout(refresh, STRIP_SETTLE_MS);
+  };
+  // a slider drawn after the last refresh (the panel renders in steps; a rerun may draw one anew) gets its strip
+  let checking = false;
+  const missing = () => {
+    checking = false;
+    if (!shown || timer !== null || !model()) return;
+    for (const el of document.querySelectorAll(SLIDER_INPUTS)) {
+      const box = byLabel[el.getAttribute("aria-label")] !== undefined && el.closest('[data-testid="stSlider"]');
+      if (box && !box.querySelector(":scope > canvas.vae-strip")) {
+        soon();
+        return;
+      }
+    }
+  };
+  const observer = new MutationObserver(() => {
+    if (!checking) {
+      checking = true;
+      requestAnimationFrame(missing);
+    }
+  });
+  observer.observe(document.body, { childList: true, subtree: true });
+  return {
+    soon,
+    stop() {
+      if (timer !== null) clearTimeout(timer);
+      runner.stop();
+      observer.disconnect();
+      window.removeEventListener("resize", onResize);
+    },
   };
 }

@@ -14,6 +14,7 @@ Screenshots go to tests/artifacts/ only.
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import re
 import shutil
@@ -548,3 +549,49 @@ def test_a_first_run_starts_the_runtime_before_the_page_mounts(tabs, server):
         no_exception(pg)
     finally:
         pg.close()
+
+
+def test_the_pages_strip_codes_are_the_libraries(api_page):
+    """components/live_decoder/strips.js's codes equal vae.explore.latent.strip_codes (latent and stepped axes)."""
+    from vae.explore.latent import strip_codes, strip_values
+
+    rng = np.random.default_rng(3)
+    values = np.stack([strip_values(-4, 4)] * 3)
+    for origin, axes in ((np.zeros(3), None), (rng.normal(size=3), rng.normal(size=(3, 3)))):
+        coef = rng.normal(size=3)
+        got = api_page.evaluate("([o, a, c, v]) => window.__vaeLive.api.stripCodes(o, a, c, v)",
+                                [origin.tolist(), None if axes is None else axes.tolist(), coef.tolist(), values.tolist()])
+        np.testing.assert_allclose(np.asarray(got).reshape(3, 7, 3), strip_codes(origin, axes, coef, values), atol=1e-5)
+
+
+STRIPS_JS = """() => [...document.querySelectorAll('[data-testid="stSlider"] canvas.vae-strip')].map(c => {
+  const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let sum = 0, ink = 0;
+  for (let i = 0; i < px.length; i += 4) { sum += px[i] * (i % 997); if (px[i + 3] > 0) ink++; }
+  return [c.width, c.height, ink, sum];
+})"""
+
+
+def test_slider_strips_show_what_each_slider_does_and_follow_the_code(page, server):
+    """Every slider on the page gets its strip (seven thumbnails along its track, drawn); a keyboard move of one
+    slider redraws the others' strips for the new code, once it rests (their codes follow it: LIVE.last.strips)."""
+    goto(page, server, "sliders")
+    wait_live(page, "sliders")
+    n = page.locator('[data-testid="stSlider"] input[type="range"]').count()
+    page.wait_for_function(f"() => (window.__vaeLive.stats.strips || []).length >= 1 && document.querySelectorAll("
+                           f"'[data-testid=\"stSlider\"] canvas.vae-strip').length === {n}", timeout=60_000)
+    before = page.evaluate(STRIPS_JS)
+    assert all(w > 0 and h > 0 and ink > 0 for w, h, ink, _ in before), before
+    coef = page.evaluate("() => window.__vaeLive.last.strips.coef")
+    refreshes = page.evaluate("() => window.__vaeLive.stats.strips.length")
+    slider = page.locator('[data-testid="stSlider"] input[type="range"]').first
+    slider.focus()
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"() => window.__vaeLive.stats.strips.length > {refreshes} && JSON.stringify("
+                           f"window.__vaeLive.last.strips.coef) !== {json.dumps(json.dumps(coef))}", timeout=30_000)
+    after = page.evaluate(STRIPS_JS)
+    moved = [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a[3] != b[3]]
+    assert len(moved) >= n - 1, f"only strips {moved} of {n} were redrawn for the new code"
+    wait_app(page)
+    no_exception(page)

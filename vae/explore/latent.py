@@ -191,6 +191,27 @@ def traversal_codes(base: np.ndarray, dims: list[int], values: np.ndarray) -> np
     return np.concatenate(rows) if rows else np.zeros((0, len(base)), np.float32)
 
 
+def strip_values(lo: float, hi: float, steps: int = 7) -> np.ndarray:
+    """The slider positions a slider's strip shows: ``steps`` evenly spaced from ``lo`` to ``hi``, ends included."""
+    return lo + (hi - lo) * np.arange(steps) / (steps - 1)
+
+
+def strip_codes(origin: np.ndarray, axes: np.ndarray | None, coef: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The Sliders page's strips (components/live_decoder/strips.js is the page's twin): for slider k and each
+    value v of ``values[k]``, the code with slider k at v and every other slider where it is.
+
+    The sliders set the code ``origin + coef @ axes``: ``origin`` (D,), ``axes`` (K, D) one step of each slider
+    (None: the K = D latent dimensions themselves), ``coef`` (K,) where they are; ``values`` (K, T). Returns
+    (K, T, D) float32.
+    """
+    origin = np.asarray(origin, np.float64)
+    coef = np.asarray(coef, np.float64)
+    basis = np.eye(len(origin)) if axes is None else np.asarray(axes, np.float64)
+    base = origin + coef @ basis
+    steps = np.asarray(values, np.float64) - coef[:, None]  # (K, T)
+    return (base[None, None, :] + steps[..., None] * basis[:, None, :]).astype(np.float32)
+
+
 def class_means(mu: np.ndarray, labels: np.ndarray, n_classes: int) -> np.ndarray:
     """Mean latent code of each class: (n_classes, D); NaN rows for absent classes."""
     out = np.full((n_classes, mu.shape[1]), np.nan, dtype=np.float32)
