@@ -16,7 +16,7 @@ from pages import _nav as nav
 from pages._context import Ctx, get_ctx
 from pages._directions import class_direction_names, directions, resolve, slider_names
 from pages._i18n import N_, _
-from pages._link import LinkError, Param, integer, one_of
+from pages._link import LinkError, Param, integer, number, one_of
 from pages._widgets import encode_code, show_image, show_images, side_by_side
 from vae.data.images import image_grid, png_bytes
 from vae.explore.analogies import Term, analogy
@@ -112,6 +112,7 @@ PARAMS = link.declare("directions", [
     _term_param("start", "dir_start", N_("start code")),
     integer("rows", "dir_rows", N_("number of rows"), 1, MAX_ROWS),
     one_of("sort", "dir_sort", N_("order"), list(SORTS)),
+    number("reach", "dir_reach", N_("range"), 1.0, 4.0),
     Param("row", N_("chosen direction"), _row_parse, lambda ctx: st.session_state.get("dir_row"),
           states=("dir_row",)),
     _term_param("a", "dir_a", N_("analogy input a")),
@@ -249,7 +250,8 @@ def grid(ctx: Ctx) -> None:
         by = st.radio(_("Order by"), list(SORTS), format_func=lambda s: _(SORTS[s]), horizontal=True,
                       persist_state=KEEP, key="dir_sort")
     with c4:
-        reach = float(st.slider(_("Range ±"), 1.0, 4.0, NAME_AT, 0.5, persist_state=KEEP, key="dir_reach",
+        st.session_state.setdefault("dir_reach", NAME_AT)
+        reach = float(st.slider(_("Range ±"), 1.0, 4.0, step=0.5, persist_state=KEEP, key="dir_reach",
                                 help=_("Latent dimensions are set to −r … +r; other directions step r units from "
                                        "the start (a class direction: ±3 is one whole class difference).")))
     start = start_term.code(ctx.enc.mu, ctx.enc.labels)

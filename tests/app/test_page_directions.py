@@ -101,13 +101,13 @@ def test_class_to_class_sneaker_to_boot_from_a_sneaker_image(shipped, decodes):
 
 def test_the_link_round_trips(shipped):
     at = open_link("directions", {"ckpt": "digits", "source": "pca", "rows": "3", "sort": "name", "start": "12",
-                                  "row": "pca:2"})
+                                  "row": "pca:2", "reach": "2.5"})
     assert not at.link_notices
     link = url(at)
-    assert {k: link[k] for k in ("source", "rows", "sort", "start", "row", "tab")} == \
-        {"source": "pca", "rows": "3", "sort": "name", "start": "12", "row": "pca:2", "tab": "grid"}
+    assert {k: link[k] for k in ("source", "rows", "sort", "start", "row", "tab", "reach")} == \
+        {"source": "pca", "rows": "3", "sort": "name", "start": "12", "row": "pca:2", "tab": "grid", "reach": "2.5"}
     again = reopened(at, "directions")
-    same(at, again, ["dir_source", "dir_rows", "dir_sort", "dir_start_kind", "dir_start_index", "dir_row"])
+    same(at, again, ["dir_source", "dir_rows", "dir_sort", "dir_start_kind", "dir_start_index", "dir_row", "dir_reach"])
     assert rows(again) == rows(at)
     at.segmented_control(key="dir_tab").set_value("analogy").run()
     at.radio(key="dir_b_kind").set_value("image").run()
