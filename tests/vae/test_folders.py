@@ -77,7 +77,7 @@ def test_a_path_typed_as_a_dataset_name_gets_the_folder_hint():
     with pytest.raises(DataError) as e:
         check_dataset_name("/some/path")
     assert str(e.value) == ("unknown dataset '/some/path': did you mean folder:/some/path? Known datasets: "
-                            "fashion-mnist, mnist, kmnist, digits, or folder:PATH for your own images")
+                            "fashion-mnist, mnist, kmnist, digits, emoji, or folder:PATH for your own images")
     with pytest.raises(DataError, match=r"^unknown dataset 'fasion-mnist': did you mean 'fashion-mnist'\? Known"):
         check_dataset_name("fasion-mnist")
     with pytest.raises(DataError, match=r"^unknown dataset 'zzz'\. Known datasets: fashion-mnist"):
