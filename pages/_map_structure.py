@@ -118,16 +118,19 @@ def categories(ctx: Ctx, bundle: MapBundle, space: str) -> tuple[np.ndarray, lis
 
 
 # -- the widgets ----------------------------------------------------------------------------------
-def controls(ctx: Ctx) -> Structure:
-    """The structure control (none, contours, clusters, both) and, with clusters, how many labels and what
-    is clustered."""
+def choice(column) -> str:
+    """The structure control (none, contours, clusters, both), in ``column`` of the Map's row of controls."""
     if st.session_state.get("map_structure") not in CHOICES:
         st.session_state["map_structure"] = "none"
-    choice = st.segmented_control(
-        _("Structure"), list(CHOICES), key="map_structure", format_func=lambda k: _(CHOICES[k]),
+    return column.selectbox(
+        _("Structure"), list(CHOICES), key="map_structure", format_func={k: _(v) for k, v in CHOICES.items()}.get,
         help=_("Contours: lines around the densest regions holding {a}, {b}, {c} and {d} of the images. "
                "Clusters: groups found automatically (HDBSCAN), each labelled at its most typical image by "
-               "its most frequent class and that class's share.").format(**_shares())) or "none"
+               "its most frequent class and that class's share.").format(**_shares()))
+
+
+def controls(ctx: Ctx, choice: str) -> Structure:
+    """With clusters on: how many labels and what is clustered (a row under the controls)."""
     st.session_state.setdefault("map_cluster_labels", LABELS_DEFAULT)  # a link's value, else the default
     if st.session_state.get("map_cluster_space") not in SPACES:
         st.session_state["map_cluster_space"] = "map"
@@ -135,10 +138,11 @@ def controls(ctx: Ctx) -> Structure:
     if choice in ("clusters", "both"):
         a, b = st.columns(2)
         labels = a.slider(_("Cluster labels"), LABELS_MIN, LABELS_MAX, key="map_cluster_labels",
-                          help=_("The largest clusters are labelled, as many as this (the map cannot show more "
-                                 "labels as you zoom in; with few, the labels stay readable on a phone)."))
+                          help=_("At most this many labels, the largest clusters first; a label that would cover "
+                                 "a larger cluster's is left out. The map of a large set (drawn in your browser) "
+                                 "shows more of them as you zoom in; with few, the labels stay readable on a phone."))
         space = b.radio(_("Clusters of"), list(SPACES), key="map_cluster_space", horizontal=True,
-                        format_func=lambda k: _(SPACES[k]),
+                        format_func={k: _(v) for k, v in SPACES.items()}.get,  # translated in this run
                         help=_("The map positions: the groups you see. The latent codes μ: groups in the model's "
                                "own space, which the 2-D map may have pulled apart or pushed together."))
     return Structure(choice in ("contours", "both"), choice in ("clusters", "both"), int(labels), space)

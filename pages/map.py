@@ -144,8 +144,7 @@ def main() -> None:
     link.restore("map", ctx)
     st.title(_("Map of the latent space"))
     intro = st.empty()  # the page's caption: what the map offers depends on the view chosen below
-    method, color_by, show_prior, n_prior, show_points = _controls(ctx)
-    shape = structure.controls(ctx)
+    method, color_by, show_prior, n_prior, show_points, shape = _controls(ctx)
     map_columns.section(ctx)
     bundle = ctx.map(ProjectionConfig(method=method))
     per_image = _codes_per_image()
@@ -201,13 +200,14 @@ def _intro(ctx: Ctx, samples: bool) -> str:
     return about + " " + how
 
 
-def _controls(ctx: Ctx) -> tuple[str, str, bool, int, bool]:
-    """Projection, colouring, prior samples (and how many), points switch (a 2-D model's own plane)."""
+def _controls(ctx: Ctx) -> tuple[str, str, bool, int, bool, structure.Structure]:
+    """Projection, colouring, structure, prior samples (and how many), points switch (a 2-D model's own
+    plane); with clusters on, their own controls in a row below."""
     methods = map_methods(ctx)
     if st.session_state.get("map_method") not in methods:  # first open: the checkpoint's own map (an import's choice)
         preferred = default_projection(ctx.ck, len(ctx.enc)).method
         st.session_state["map_method"] = preferred if preferred in methods else methods[0]
-    c1, c2, c3, c4 = st.columns([1.0, 1.4, 1.3, 0.8])
+    c1, c2, c5, c3, c4 = st.columns([1.0, 1.3, 1.0, 1.2, 0.8])
     # persist_state: the projection and colouring chosen here are kept when the user comes back from another
     # page (Streamlit drops a page's widget values on a page switch), instead of falling back to UMAP
     method = c1.selectbox(_("Projection"), methods, format_func={m: _(METHOD_LABELS[m]) for m in methods}.get,
@@ -228,7 +228,8 @@ def _controls(ctx: Ctx) -> tuple[str, str, bool, int, bool]:
             show_points = st.toggle(_("Points"), value=True, key="map_points",
                                     help=_("Switch the points off to see the decoded images behind them."))
     n_prior = c4.number_input(_("How many"), 50, 2000, 300, step=50, key="map_n_prior") if show_prior else 0
-    return method, color_by, show_prior, int(n_prior), show_points
+    shape = structure.controls(ctx, structure.choice(c5))
+    return method, color_by, show_prior, int(n_prior), show_points, shape
 
 
 def _codes_per_image() -> int:
