@@ -320,7 +320,8 @@ def _the_picture(ctx: Ctx) -> Picture | None:
     if upload is not None:
         raw, source = upload.getvalue(), _("your file {name}").format(name=upload.name)
     else:
-        raw, source, label_note, drawn = _sample(ctx, swap=background is not None and background.kind != "mixed")
+        # a sample looks like a scan (dark on white paper): swapped for a model of light shapes on black only
+        raw, source, label_note, drawn = _sample(ctx, swap=background is not None and background.kind == "dark")
         if raw is None and drawn is None:
             return None
     link.sync("your_image", ctx)

@@ -297,6 +297,15 @@ def test_your_image_sample_needs_no_upload():
     assert captions(at)[1] == "model input: 8×8"
 
 
+def test_your_image_sample_of_a_light_background_model_is_not_swapped():
+    """The colour emoji model's images are on white, as a scan is: its sample goes in as the data image, in
+    colour, not turned dark and back (it was: 'inverted: dark background made light')."""
+    at = open_page("your_image", ckpt="emoji")
+    caps = captions(at)
+    assert caps[:2] == ["original: test-split image #0", "model input: 32×32"], caps[:3]
+    assert not any("inverted" in c.value for c in at.caption)
+
+
 def test_your_image_drawing_sample():
     at = open_page("your_image", img_sample_kind="drawing", img_drawing="seven")
     assert captions(at)[0] == "original: a drawing of a seven"
