@@ -114,7 +114,7 @@ def keep_form(ctx: Ctx, current: np.ndarray | None, what: str) -> None:
                      "here under a name to compare and export them."))
         return
     with st.form("map_keep_form", border=False, enter_to_submit=True):
-        c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
+        c1, c2 = st.columns(2, vertical_alignment="bottom")
         name = c1.text_input(_("Name this selection"), value=_next_name(items), max_chars=MAX_NAME,
                              key="map_keep_name", help=_("{what}: {n:,} images.").format(what=what, n=len(current)))
         ok = c2.form_submit_button(_("Keep {n:,} images").format(n=len(current)), icon=":material/bookmark_add:",
@@ -168,7 +168,7 @@ def _exports(ctx: Ctx, items: list[Selection], coords: np.ndarray) -> None:
     by_name = {s.name: s for s in items}
     name = st.columns([1, 1])[0].selectbox(_("Selection"), list(by_name), key="map_kept_pick",
                                            help=_("The kept selection that the buttons below export or remove."))
-    c2, c3, c4, c5 = st.columns(4)
+    (c2, c3), (c4, c5) = st.columns(2), st.columns(2)  # two a row: four overflowed the map's column at 1024 px
     sel = by_name.get(name) or items[0]
     enc, data, names = ctx.enc, ctx.data, ctx.class_names
     attrs, values = map_columns.loaded(ctx), metrics(ctx)

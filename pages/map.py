@@ -207,7 +207,7 @@ def _controls(ctx: Ctx) -> tuple[str, str, bool, int, bool, structure.Structure]
     if st.session_state.get("map_method") not in methods:  # first open: the checkpoint's own map (an import's choice)
         preferred = default_projection(ctx.ck, len(ctx.enc)).method
         st.session_state["map_method"] = preferred if preferred in methods else methods[0]
-    c1, c2, c5, c3, c4 = st.columns([1.0, 1.3, 1.0, 1.2, 0.8])
+    c1, c2, c5, c3, c4 = st.columns([0.95, 1.25, 0.95, 1.35, 0.8])  # "Prior samples" in one line at 1024 px
     # persist_state: the projection and colouring chosen here are kept when the user comes back from another
     # page (Streamlit drops a page's widget values on a page switch), instead of falling back to UMAP
     method = c1.selectbox(_("Projection"), methods, format_func={m: _(METHOD_LABELS[m]) for m in methods}.get,
