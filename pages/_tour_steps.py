@@ -29,6 +29,7 @@ from vae.lessons.claims import (
     PathReads,
     Regions,
     Repairs,
+    SharedNeighbours,
     SliderReads,
     StrangersLikelier,
 )
@@ -122,6 +123,12 @@ STEPS: list[Step] = [
              N_("The same images through both models, hardest first."),
              N_("β = 4 is blurrier: fewer nats for the code, less detail in the picture."),
          ), (".st-key-rec_grid",), (Blurrier(BETA4, "reconstructions", than=FM, ratio=0.95),)),
+    Step(N_("Two latent spaces, one set of images"), "spaces", {"a": FM, "b": BETA4}, (
+        N_("The same 10,000 test images in both models: β = 1 on the left, β = 4 on the right, turned to line up "
+           "with it. Box a group on one map: the same images light up on the other."),
+        N_("Of each image's 10 nearest neighbours in latent space, the two models share only about 3: what counts "
+           "as similar depends on the model, not only on the images."),
+    ), (".st-key-sp_box_a", ".st-key-sp_box_b"), (SharedNeighbours(FM, BETA4, low=2.0, high=4.5),)),
     Step(N_("One training step, stage by stage"), "training_step", {"stage": "z"}, (
         N_("A real batch through the model by the functions that trained it: the encoder gives μ and σ, then "
            "z = μ + σ ⊙ ε. The noise ε is drawn outside the network, so the gradients reach μ and σ "

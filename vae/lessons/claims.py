@@ -31,6 +31,7 @@ from ..evaluate import dims_in_use
 from ..explore.latent import dims_by_kl, lerp, principal_axes, prior_samples
 from ..explore.projection import ProjectionConfig
 from ..explore.sets import SHIPPED_DIR, projection_key
+from ..explore.spaces import neighbour_lists, shared_neighbours
 from . import uses
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -329,6 +330,25 @@ class BetaTradeOff:
                     and self.in_use in (None, db),
                     f"KL {a['kl']:.1f} -> {b['kl']:.1f}, reconstruction {a['recon']:.1f} -> {b['recon']:.1f}, "
                     f"dimensions in use {da} -> {db}")
+
+
+@dataclass(frozen=True)
+class SharedNeighbours:
+    """Two models of the same images mostly disagree on which images are alike: of each test image's ``k``
+    nearest others in latent space (posterior means), the two share ``low`` to ``high`` on average, far more
+    than chance (k²/N) and far from all k (vae.explore.spaces, as the Two latent spaces page computes it)."""
+
+    checkpoint: str
+    other: str
+    low: float
+    high: float
+    k: int = 10
+
+    def check(self, m: Shipped) -> Seen:
+        a, b = m.codes(self.checkpoint), m.codes(self.other)
+        shared = float(shared_neighbours(neighbour_lists(a, self.k), neighbour_lists(b, self.k)).mean())
+        return Seen(self.low <= shared <= self.high,
+                    f"{shared:.2f} of {self.k} nearest neighbours shared on average (chance {self.k**2 / len(a):.2f})")
 
 
 @dataclass(frozen=True)
