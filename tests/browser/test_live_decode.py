@@ -34,7 +34,7 @@ from vae.explore.directions import first_layer_weight, sefa_directions
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
-SHIPPED = ["fashion-mnist", "fashion-mnist-2d", "fashion-mnist-beta4", "digits"]
+SHIPPED = ["fashion-mnist", "fashion-mnist-2d", "fashion-mnist-beta4", "digits", "emoji"]  # emoji: RGB
 LIVE_CANVAS = ".vae-live[data-mode='{mode}'] canvas.vae-live-image"
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -157,7 +157,8 @@ def _latent_map(name: str, method: str):
     return ck, enc, cfg, lm
 
 
-@pytest.mark.parametrize("name, method", [("fashion-mnist", "umap"), ("digits", "pca"), ("fashion-mnist-2d", "latent")])
+@pytest.mark.parametrize("name, method", [("fashion-mnist", "umap"), ("digits", "pca"), ("fashion-mnist-2d", "latent"),
+                                          ("emoji", "umap")])
 def test_page_map_placement_agrees_with_latent_map(api_page, name, method):
     """The page's map computes with what it downloads (a k-NN map's points as float16: ``as_sent``), exactly as
     LatentMap does with the same values."""
@@ -594,4 +595,43 @@ def test_slider_strips_show_what_each_slider_does_and_follow_the_code(page, serv
     moved = [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a[3] != b[3]]
     assert len(moved) >= n - 1, f"only strips {moved} of {n} were redrawn for the new code"
     wait_app(page)
+    no_exception(page)
+
+
+CANVAS_RGB_JS = """(selector) => {
+  const c = document.querySelector(selector);
+  return {w: c.width, h: c.height, px: Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)};
+}"""
+
+
+def test_the_colour_model_decodes_live_in_colour(page, server, exported):
+    """The emoji model (RGB 32x32) on Sliders: a slider moved by the keyboard, the page's canvas shows the code
+    it decoded in colour, each pixel within 2/255 of the server's decode of that code in R, G and B."""
+    import torch
+
+    from vae.data.images import upscale
+
+    if "emoji" not in exported:
+        pytest.skip("no checkpoints/emoji")
+    ck, _files = exported["emoji"]
+    goto(page, server, "sliders?ckpt=emoji")
+    wait_live(page, "sliders")
+    slider = page.locator('[data-testid="stSlider"] input[type="range"]').first
+    slider.focus()
+    before = page.evaluate("() => window.__vaeLive.stats.sliders.draws.length")
+    for _ in range(8):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"() => window.__vaeLive.stats.sliders.draws.length > {before}", timeout=30_000)
+    wait_app(page)
+    page.wait_for_timeout(300)  # the last frame drawn
+    z = np.asarray(page.evaluate("() => window.__vaeLive.last.sliders.z"), np.float32)
+    got = page.evaluate(CANVAS_RGB_JS, LIVE_CANVAS.format(mode="sliders"))
+    rgba = np.asarray(got["px"], np.int16).reshape(got["h"], got["w"], 4)
+    factor = got["w"] // 32
+    shown = rgba[::factor, ::factor, :3]  # nearest-neighbour upscaled: one pixel per image pixel
+    with torch.inference_mode():
+        want = upscale(ck.model.float().decode_mean(torch.from_numpy(z[None]))[0], 0).astype(np.int16)
+    assert want.shape == shown.shape == (32, 32, 3)
+    assert int(np.abs(shown - want).max()) <= 2, f"the page's colours differ from the server's by {np.abs(shown - want).max()}/255"
+    assert float(np.abs(want[..., 0] - want[..., 2]).mean()) > 5  # colour, not grey
     no_exception(page)

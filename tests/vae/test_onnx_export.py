@@ -25,7 +25,7 @@ from vae.export.onnx_files import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-SHIPPED = ["fashion-mnist", "fashion-mnist-2d", "fashion-mnist-beta4", "digits"]
+SHIPPED = ["fashion-mnist", "fashion-mnist-2d", "fashion-mnist-beta4", "digits", "emoji"]  # emoji: RGB 32x32
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
