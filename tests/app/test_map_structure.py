@@ -13,6 +13,7 @@ from app_helpers import need, open_link, reopened, url
 from pagecheck import assert_app_ok
 from test_map_tools import FASHION, map_coords, traces
 
+from vae.explore import index_text
 from vae.explore.clusters import NOISE, ClusterConfig
 from vae.explore.density import density
 from vae.explore.neighbours import search
@@ -105,3 +106,27 @@ def test_a_bad_kept_selection_in_the_link_is_ignored_with_a_notice(keep, notice)
     at = open_link("map", {**FASHION, "keep": keep})
     assert any(notice in n for n in at.link_notices), at.link_notices
     assert_app_ok(at, f"map, keep={keep}")
+
+
+def test_two_selections_make_a_direction_that_opens_on_interpolate_and_sliders(fashion):
+    enc, data = fashion
+    boots, sneakers = search("boot", enc.labels, data.class_names), search("sneaker", enc.labels, data.class_names)
+    keep_ = f"boots:{index_text.text(boots, len(enc.mu))};sneakers:{index_text.text(sneakers, len(enc.mu))}"
+    start, vec = enc.mu[sneakers].mean(0), enc.mu[boots].mean(0) - enc.mu[sneakers].mean(0)  # A = boots, B = sneakers
+    at = open_link("map", {**FASHION, "keep": keep_})
+    assert at.selectbox(key="map_dir_a").value == "sneakers" and at.selectbox(key="map_dir_b").value == "boots"
+    at.selectbox(key="map_dir_a").set_value("boots")
+    at.selectbox(key="map_dir_b").set_value("sneakers").run()
+    sliders = open_link("map", {**FASHION, "keep": keep_}, state={"map_dir_a": "boots", "map_dir_b": "sneakers"})
+    at.button(key="map_dir_interp").click().run()
+    assert_app_ok(at, "interpolate from two kept selections")
+    link = url(at)
+    for end, want in (("a", start), ("b", start + vec)):
+        assert link[end].startswith("z:")
+        np.testing.assert_allclose([float(v) for v in link[end][2:].split(",")], want, atol=2e-3)
+    sliders.button(key="map_dir_sliders").click().run()
+    assert_app_ok(sliders, "sliders from two kept selections")
+    sent = sliders.session_state["map_direction_request"]
+    assert sent["name"] == "boots − sneakers"
+    np.testing.assert_allclose(sent["vector"], vec, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose([float(v) for v in url(sliders)["z"].split(",")], start, atol=0.01)  # a slider step
