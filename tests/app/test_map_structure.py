@@ -130,3 +130,19 @@ def test_two_selections_make_a_direction_that_opens_on_interpolate_and_sliders(f
     assert sent["name"] == "boots − sneakers"
     np.testing.assert_allclose(sent["vector"], vec, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose([float(v) for v in url(sliders)["z"].split(",")], start, atol=0.01)  # a slider step
+
+
+def test_without_classes_a_cluster_is_labelled_by_number_and_shows_its_typical_image(fashion, monkeypatch):
+    """A set whose images have no classes (a folder without sub-folders): each label names the cluster's
+    number and size, and the cluster's most typical image (HDBSCAN's most certain member) sits under it."""
+    from pages import _map_structure
+
+    monkeypatch.setattr(_map_structure, "has_labels", lambda ctx: False)
+    at = open_link("map", {**FASHION, "structure": "clusters", "labels": "3"})
+    assert_app_ok(at, "map, clusters without classes")
+    coords = map_coords(at)
+    ref = ClusterConfig().hdbscan(len(coords)).fit(coords.astype(np.float64)).labels_
+    sizes = sorted(np.bincount(ref[ref != NOISE]).tolist(), reverse=True)
+    got = [a["text"] for a in layout(at).get("annotations", []) if a.get("name", "").startswith("cluster-")]
+    assert got and got[0] == f"<b>cluster 1 · {sizes[0]:,}</b>", (got, sizes[:3])
+    assert len(layout(at).get("images", [])) == len(got), "one typical image a label"
