@@ -287,10 +287,11 @@ def _chosen_key(dirs: list[Direction], shown: list[Direction]) -> str:
 
 def _open_row(ctx: Ctx, dirs: list[Direction], names: list[str], start_term: Term, start: np.ndarray,
               reach: float) -> None:
-    """Pick a direction, then open it on Sliders (as a slider of its own) or on Interpolate (start to +r)."""
+    """Pick a direction, then open it on Sliders (as a slider of its own), on Interpolate (start to +r) or on the
+    Map (drawn along it)."""
     keys = [str(key_of(d)) for d in dirs]
     by_key = dict(zip(keys, range(len(dirs)), strict=True))
-    c1, c2, c3 = st.columns([2, 1, 1], vertical_alignment="bottom")
+    c1, c2, c3, c4 = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
     key = c1.selectbox(_("Direction"), keys, persist_state=KEEP, key="dir_row",
                        format_func=lambda k: f"{_direction_label(ctx, dirs[by_key[k]])} · {names[by_key[k]]}")
     d = dirs[by_key[key]]
@@ -305,6 +306,11 @@ def _open_row(ctx: Ctx, dirs: list[Direction], names: list[str], start_term: Ter
         a = str(start_term.value) if start_term.kind == "image" else f"z:{encode_code(start)}"
         link.forget()
         nav.switch("interpolate", {"tab": "path", "a": a, "b": f"z:{encode_code(end)}"})
+    if c4.button(_("Open on the Map"), key="dir_to_map", icon=":material/map:", width="stretch",
+                 help=_("The map with this direction as its x axis: each image placed by how far along it its code "
+                        "is (y: the widest spread left).")):
+        link.forget()
+        nav.switch("map", {"axis": key})
 
 
 # -- analogies -----------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from pages import _canvas_map as canvas_map
 from pages import _link as link
 from pages import _live as live
 from pages import _loaders as loaders
+from pages import _map_axis as map_axis
 from pages import _map_columns as map_columns
 from pages import _map_selections as selections
 from pages import _map_structure as structure
@@ -134,6 +135,7 @@ PARAMS = link.declare("map", [
     *map_tools.PARAMS,
     *structure.PARAMS,
     *selections.PARAMS,
+    map_axis.PARAM,
 ])
 
 
@@ -153,6 +155,9 @@ def main() -> None:
         samples_map.show(ctx, bundle, per_image)
         link.sync("map", ctx)
         return
+    chosen_map, bundle = bundle.label, map_axis.apply(ctx, bundle)  # along a direction, if the link chose one
+    map_axis.notice(bundle, chosen_map)
+    method = "axis" if map_axis.titles(bundle) else method
     v = _view(ctx, bundle, method, color_by, show_prior, n_prior, show_points, shape)
     found = map_tools.found(ctx, map_columns.texts(ctx))
     map_tools.search_box(ctx, found)
@@ -342,7 +347,7 @@ def _plotly_map(v: MapView) -> canvas_map.Picked:
         values=v.values, grid=v.grid,
         prior=v.prior_xy, selected=pin["index"], background=v.background, points=v.show_points,
         found=v.found,
-        axis_titles=("z0", "z1") if v.method == "latent" else None,
+        axis_titles=map_axis.titles(v.bundle) or (("z0", "z1") if v.method == "latent" else None),
         height=PRESENTER_MAP_HEIGHT if presenter.on() else MAP_HEIGHT,
         marker_size=5 if presenter.on() else 4, font=presenter.font(12),
     )

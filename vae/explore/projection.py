@@ -120,6 +120,49 @@ def fit_projection(codes: np.ndarray, cfg: ProjectionConfig | None = None,
     return np.asarray(coords, dtype=np.float32), reducer
 
 
+@dataclass(frozen=True)
+class AxisMap:
+    """A map of codes along one direction, as Latent Space Cartography draws an attribute vector: x is a code's
+    coordinate along the direction (its unit vector, from the codes' mean), y its coordinate along the first
+    principal direction of what is left once x is taken out. Linear both ways, like a fitted PCA (``mean_``,
+    ``components_``, ``transform``, ``inverse_transform``): a LatentMap with ``linear=`` it is exact."""
+
+    mean_: np.ndarray  # (D,) the codes' mean
+    components_: np.ndarray  # (2, D) orthonormal rows: the direction, then the widest spread left
+
+    def transform(self, codes: np.ndarray) -> np.ndarray:
+        """Codes (N, D) -> map positions (N, 2)."""
+        return (np.asarray(codes, np.float64) - self.mean_) @ self.components_.T
+
+    def inverse_transform(self, xy: np.ndarray) -> np.ndarray:
+        """Map positions (N, 2) -> the codes in the map's plane (N, D)."""
+        return self.mean_ + np.asarray(xy, np.float64) @ self.components_
+
+
+def axis_map(codes: np.ndarray, direction: np.ndarray) -> AxisMap:
+    """The :class:`AxisMap` of ``codes`` (N, D) along ``direction`` (D,). The second axis's sign is fixed (its
+    largest entry positive), so that the same codes and direction always give the same map."""
+    codes = np.asarray(codes, np.float64)
+    d = np.asarray(direction, np.float64).reshape(-1)
+    if codes.ndim != 2 or d.shape != (codes.shape[1],):
+        raise ValueError(f"direction must have one number per latent dimension ({codes.shape[-1]}), got {d.shape}")
+    norm = float(np.linalg.norm(d))
+    if not np.isfinite(norm) or norm == 0.0:
+        raise ValueError(f"direction must be a finite, non-zero vector, got length {norm}")
+    u = d / norm
+    mean = codes.mean(0)
+    x = codes - mean
+    rest = x - np.outer(x @ u, u)
+    v = np.linalg.svd(rest, full_matrices=False)[2][0] if len(codes) > 1 else np.zeros_like(u)
+    v = v - (v @ u) * u  # exactly orthogonal to the direction
+    if np.linalg.norm(v) < 1e-12:  # nothing left (a 1-D space, or codes on a line): any unit vector orthogonal
+        v = np.eye(len(u))[int(np.argmin(np.abs(u)))] - u * u[int(np.argmin(np.abs(u)))]
+    v = v / (np.linalg.norm(v) or 1.0)
+    if v[np.argmax(np.abs(v))] < 0:
+        v = -v
+    return AxisMap(mean, np.stack([u, v]))
+
+
 class LatentMap:
     """Fast maps between a latent space and its 2-D projection, fitted on (codes, coords).
 
