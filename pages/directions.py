@@ -13,7 +13,7 @@ import streamlit as st
 
 from pages import _link as link
 from pages import _nav as nav
-from pages._context import Ctx, get_ctx
+from pages._context import Ctx, get_ctx, selected_index
 from pages._directions import class_direction_names, directions, resolve, slider_names
 from pages._i18n import N_, _
 from pages._link import LinkError, Param, integer, number, one_of
@@ -315,8 +315,14 @@ def _open_row(ctx: Ctx, dirs: list[Direction], names: list[str], start_term: Ter
 
 # -- analogies -----------------------------------------------------------------------------------------
 def _default_terms(ctx: Ctx) -> tuple[Term, Term, Term]:
-    """"This sandal, as a boot" where the data set has both; else the first image, its class, another class."""
+    """The point picked on the Map, minus its class, plus another ("this one, as ..."); else "this sandal, as a
+    boot" where the data set has both; else the first image, its class, another class."""
     names, classes = list(ctx.data.class_names), _classes(ctx)
+    picked = selected_index(ctx)
+    if picked is not None:
+        c0 = int(ctx.enc.labels[picked])
+        other = next((c for c in classes if c != c0), c0)
+        return Term("image", int(picked)), Term("mean", c0), Term("mean", other)
     pair = ("Sandal", "Ankle boot")
     if set(pair) <= set(names) and {names.index(n) for n in pair} <= set(classes):
         s, b = names.index("Sandal"), names.index("Ankle boot")
@@ -353,10 +359,18 @@ def analogies(ctx: Ctx) -> None:
             show_image(img, cap, 120)
     st.caption(_("Each input decoded from its code (an image's posterior mean μ, or a class's mean μ), and the "
                  "result decoded."))
-    st.markdown(_("**The nearest real images** to the result (latent space, Euclidean distance between μ):"))
-    show_images(ctx.data.images[out.nearest],
-                [f"#{int(j)} {ctx.class_name(int(j))} · {dist:.2f}" for j, dist in zip(out.nearest, out.distances,
-                                                                                        strict=True)], 88)
+    near, where = st.columns([3, 2], gap="medium")
+    with near:
+        st.markdown(_("**The nearest real images** to the result (latent space, Euclidean distance between μ):"))
+        show_images(ctx.data.images[out.nearest],
+                    [f"#{int(j)} {ctx.class_name(int(j))} · {dist:.2f}" for j, dist in zip(out.nearest, out.distances,
+                                                                                            strict=True)], 88)
+    with where:  # the four codes placed on the model's map by its fast map (vae.explore.projection.LatentMap)
+        bundle = ctx.map()
+        xy = bundle.latent_map.to_map(np.concatenate([out.codes, out.result[None]]))  # a, b, c, the result
+        show_image(ctx.minimap().render(xy[3], trail=[xy[1], xy[2]], start=xy[0]),
+                   _("On the {map} map: a (○), the result (★), and the line from b to c: what was added.").format(
+                       map=bundle.label), size=0, inline=True)
     counts = {}
     for j in out.nearest:
         counts[ctx.class_name(int(j))] = counts.get(ctx.class_name(int(j)), 0) + 1

@@ -143,6 +143,14 @@ def test_analogy_and_its_nearest_images_against_brute_force(shipped):
     nearest = np.argsort(dist, kind="stable")[:6]
     (captions,) = [list(im.captions) for im in at.get("image") if len(im.captions) == 6]
     assert captions == [f"#{j} {ck.class_names[labels[j]]} · {dist[j]:.2f}" for j in nearest], captions
+    assert any(c.startswith("On the UMAP map: a (○), the result (★)") for im in at.get("image") for c in im.captions)
+
+
+def test_a_point_picked_on_the_map_is_the_analogys_a(shipped):
+    """Picked on the Map (image #0, an ankle boot): the analogy starts from it, minus its class, plus another."""
+    ck, mu, labels = shipped
+    at = open_link("directions", {"ckpt": FM, "tab": "analogy"}, state={"selected_index": 0, "selected_for": FM})
+    assert url(at)["a"] == "0" and url(at)["b"] == f"mean:{labels[0]}", url(at)
 
 
 def test_a_direction_opens_on_sliders_with_its_name_and_steps_along_it(shipped):
