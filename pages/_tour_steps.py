@@ -21,6 +21,7 @@ from vae.lessons.claims import (
     AutoencoderVsVae,
     BetaTradeOff,
     Blurrier,
+    ChangesAlong,
     Claim,
     DirectionsMatter,
     GanSharper,
@@ -53,6 +54,7 @@ class Step:
 
 SNEAKER, BOOT = "9", "0"  # test-split images of fashion-mnist: a sneaker and an ankle boot
 FM, BETA4, AE = "fashion-mnist", "fashion-mnist-beta4", "fashion-mnist-ae"  # shipped checkpoints
+EMOJI, WHITE_HAIR = "emoji", "82"  # the colour model, and its test image 82: PERSON: WHITE HAIR: light skin tone
 MAP = ('[class*="st-key-map_chart_"]', '[class*="st-key-map_canvas_"]')  # the Map's chart (Plotly, or a canvas)
 LIVE_IMAGE = (".st-key-sl_live_view canvas.vae-live-image", ".st-key-sl_server_image")  # Sliders' decoded z
 
@@ -164,6 +166,16 @@ STEPS: list[Step] = [
         N_("Its −ELBO is lower than most test images': likelihood is a weak test for inputs unlike the data. Its "
            "nearest neighbours, a mix of classes, say more."),
     ), (".st-key-img_sees",), (Outsider(FM, "trousers"),)),
+    Step(N_("Emoji in colour: what the strongest directions change"), "sliders",
+         {"ckpt": EMOJI, "image": WHITE_HAIR, "axes": "pca"}, (
+             N_("A VAE of 3,210 emoji in colour (32×32 RGB, 16 latent numbers), started from a white-haired face. "
+                "Under each principal direction's slider, the images decoded along it from −4 to +4."),
+             N_("PC3 is light and dark: up fades the face to pale, down darkens it."),
+             N_("PC4 is colour: down turns the face smiley yellow. All of it is blurry: 16 numbers keep colours and "
+                "shapes, not details."),
+         ), (".st-key-sl_pc2",) + LIVE_IMAGE,  # PC3, and PC4 below it
+         (ChangesAlong(EMOJI, int(WHITE_HAIR), 2, "brightness", 0.15),
+          ChangesAlong(EMOJI, int(WHITE_HAIR), 3, "yellow", -0.3))),
     Step(N_("Train one in 30 seconds"), "train", {"preset": "classroom"}, (
         N_("The classroom preset: a 2-D VAE on 8×8 digits with a KL warm-up, about 30 s on two CPU cores."),
         N_("Press Start: the map of the codes spreads out as it trains."),

@@ -73,7 +73,7 @@ ZH_PAGES = [
                                        "selected_for": "fashion-mnist"}),
     ("pages/interpolate.py", "fashion-mnist", {"tour_step": 8, "present": True}),
     ("pages/how_it_works.py", "fashion-mnist", {"tour_step": 10, "present": True}),
-    ("pages/train.py", "fashion-mnist", {"tour_step": 20, "present": True, "train_preset": "classroom"}),
+    ("pages/train.py", "fashion-mnist", {"tour_step": 21, "present": True, "train_preset": "classroom"}),
 ]
 
 #: Latin-letter words a Chinese page may show: names, units, formula symbols, file formats.
@@ -432,7 +432,7 @@ def test_the_tours_links_keep_the_language():
     assert at.session_state["tour_step"] == 1 and at.query_params["lang"] in ("zh", ["zh"])
     assert at.title[0].value == "潜在空间地图", at.title[0].value
     bar = " ".join(m.value for m in at.markdown)
-    assert "导览 · 第 1 / 20 步" in bar, bar[:300]
+    assert "导览 · 第 1 / 21 步" in bar, bar[:300]
 
 
 def test_english_is_the_default_and_unknown_languages_fall_back():

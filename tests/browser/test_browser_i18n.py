@@ -99,7 +99,7 @@ def test_the_chinese_tour_starts_in_chinese(page, server):  # noqa: F811
     shot(page, "zh-tour")
     page.get_by_role("button", name="开始导览").click()
     page.wait_for_url(lambda url: "tour=1" in url and "/tour?" not in url)  # the Map: the default page, "/"
-    page.get_by_text("导览 · 第 1 / 20 步：一万张图像，每张一个点").first.wait_for(timeout=240_000)
+    page.get_by_text("导览 · 第 1 / 21 步：一万张图像，每张一个点").first.wait_for(timeout=240_000)
     wait_app(page)
     assert_page_ok(page, "tour step 1, lang=zh")
     assert title(page) == "潜在空间地图" and lang_of(page.url) == "zh", page.url

@@ -18,7 +18,7 @@ so that both sizes are checked as opened and as resized to. Then presenter mode 
 the sidebar's switch, as a lecturer does before the class, and opened by its link.
 
 Presenter mode's layout is checked where a class sees it: test_classroom.py's tour, opened by the
-presenter link, runs the same checks at both sizes on each of its 20 steps, which cover every page
+presenter link, runs the same checks at both sizes on each of its 21 steps, which cover every page
 here (and states the walk does not reach: each Map colouring, the 2-D model, PCA axes, a comparison).
 """
 

@@ -29,6 +29,7 @@ from ..checkpoint import Checkpoint, ModelFolder, find_model, load_checkpoint
 from ..data.cache import load_arrays
 from ..evaluate import dims_in_use
 from ..explore.latent import dims_by_kl, lerp, principal_axes, prior_samples
+from ..explore.measures import measure
 from ..explore.projection import ProjectionConfig
 from ..explore.sets import SHIPPED_DIR, projection_key
 from ..explore.spaces import neighbour_lists, shared_neighbours
@@ -263,6 +264,56 @@ class DirectionsMatter:
                     + " ".join(f"{c:.3f}" for c in change))
 
 
+#: What :class:`ChangesAlong` measures in a decoded image: vae.explore.measures' ``ink`` and ``brightness``
+#: (what the Sliders page's names say), and ``yellow``, a colour: the mean of (R + G) / 2 - B over the
+#: pixels that are not white (at least 0.1 below 1 in some channel), 0 for grey, 0.46 on average for the emoji
+#: test split's smiley faces.
+ALONG = ("ink", "brightness", "yellow")
+
+
+def _yellow(images: torch.Tensor) -> np.ndarray:
+    """How yellow the drawn (not white) pixels of colour images (N, 3, H, W) in [0, 1] are, on average: (N,)."""
+    x = images.detach().float().cpu().numpy()
+    drawn = (1.0 - x.min(1)) > 0.1
+    yellow = (x[:, 0] + x[:, 1]) / 2 - x[:, 2]
+    return (yellow * drawn).sum((1, 2)) / np.maximum(drawn.sum((1, 2)), 1)
+
+
+@dataclass(frozen=True)
+class ChangesAlong:
+    """On the Sliders page with principal directions, started from test image ``image``: along direction
+    ``direction`` (0 = most variance, shown as PC1) the decoded image's ``what`` (one of :data:`ALONG`)
+    goes from the slider's low end (-``limit``) through the start to its high end (+``limit``), and the
+    high end's minus the low end's is at least ``by`` (at most, when ``by`` is negative)."""
+
+    checkpoint: str
+    image: int
+    direction: int
+    what: Literal["ink", "brightness", "yellow"]
+    by: float
+    limit: float = 4.0  # pages/sliders.py's LIMIT
+
+    def __post_init__(self) -> None:
+        if self.what not in ALONG:
+            raise ValueError(f"ChangesAlong measures one of {', '.join(ALONG)}, not {self.what!r}")
+
+    def check(self, m: Shipped) -> Seen:
+        codes = m.codes(self.checkpoint)
+        axis = principal_axes(codes)[0][self.direction]
+        z0 = codes[self.image]
+        z = np.clip(np.stack([z0 - self.limit * axis, z0, z0 + self.limit * axis]), -self.limit, self.limit)
+        images = m.decode(self.checkpoint, z)
+        if self.what == "yellow":
+            low, start, high = (float(v) for v in _yellow(images))
+        else:
+            bg = m.checkpoint(self.checkpoint).data_background()
+            low, start, high = (float(v) for v in measure(images, bg.lightness if bg else None)[self.what])
+        between = min(low, high) <= start <= max(low, high)
+        enough = high - low >= self.by if self.by >= 0 else high - low <= self.by
+        return Seen(between and enough, f"PC{self.direction + 1}'s {self.what}: {low:.3f} at -{self.limit:g}, "
+                    f"{start:.3f} at the start, {high:.3f} at +{self.limit:g} (change {high - low:+.3f})")
+
+
 @dataclass(frozen=True)
 class PathReads:
     """Interpolate's frames on the straight line between test images ``a`` and ``b`` (``steps`` frames):
@@ -467,5 +518,5 @@ class Outsider:
                     f"−ELBO {mine:.1f}, lower than {share:.0%} of the test images'; nearest codes: {', '.join(kinds)}")
 
 
-Claim = (Regions | Overlap | SliderReads | DirectionsMatter | PathReads | Blurrier | BetaTradeOff | AutoencoderVsVae
-         | GanSharper | Repairs | StrangersLikelier | Outsider)
+Claim = (Regions | Overlap | SliderReads | DirectionsMatter | ChangesAlong | PathReads | Blurrier | BetaTradeOff
+         | AutoencoderVsVae | GanSharper | Repairs | StrangersLikelier | Outsider)
