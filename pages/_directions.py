@@ -89,6 +89,26 @@ def _names(name: str, content_hash: str, split: str, limit: int | None, device: 
     return [name_ends(lambda z: decode(model, z), lo, hi, background=background, **read) for lo, hi in ends]
 
 
+def vector_direction_name(ctx: Ctx, step: np.ndarray) -> DirectionName:
+    """What a direction given by its vector does (``step``: one unit of its slider, e.g. a kept selection's
+    difference / 3), named as the sliders are: from two codes of every class, ±NAME_AT units."""
+    clf, background = _reader(ctx)
+    step = np.asarray(step, np.float32)
+    with st.spinner(_("Naming the directions…")):
+        return _vector_name(ctx.name, ctx.ck.content_hash, ctx.split, ctx.limit, ctx.device, step.tobytes(), clf,
+                            clf.content_hash if clf is not None else None, background)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _vector_name(name: str, content_hash: str, split: str, limit: int | None, device: str, step: bytes, _clf,
+                 clf_hash: str | None, background: float | None) -> DirectionName:
+    model = get_checkpoint(name, device).model
+    enc = load_encoding(name, content_hash, split, limit, device)
+    read = {"read": _clf.model.predict, "class_names": list(_clf.class_names)} if _clf is not None else {}
+    lo, hi = step_ends(start_codes(enc.mu, enc.labels, NAME_STARTS), np.frombuffer(step, np.float32), NAME_AT, LIMIT)
+    return name_ends(lambda z: decode(model, z), lo, hi, background=background, **read)
+
+
 def class_direction_names(ctx: Ctx, dirs: list[Direction]) -> list[DirectionName]:
     """What each class-to-class direction does: its first class's codes moved one class difference."""
     clf, background = _reader(ctx)

@@ -7,9 +7,8 @@ in the link as ``keep=NAME:INDICES;NAME:INDICES`` (INDICES as vae.explore.index_
 stays short (LINK_MAX characters); a longer list stays in the session and the page says so.
 
 The direction A − B (mean μ of A minus mean μ of B) opens on Interpolate as the path from B's mean code to
-A's, and on Sliders starting at B's mean code; the vector itself is left for Sliders in the session under
-DIRECTION_KEY ({"name", "vector": [D floats], "start": [D floats]}), for a Sliders page that offers a
-direction of its own.
+A's, and on Sliders starting at B's mean code with the direction as a slider of its own (``dir=v:`` and its
+vector in the link; the selections' names stay in this session under DIRECTION_KEY, which names the slider).
 """
 
 from __future__ import annotations
@@ -215,4 +214,4 @@ def _direction(ctx: Ctx, items: list[Selection]) -> None:
         st.session_state[DIRECTION_KEY] = {"name": f"{a.name} − {b.name}", "vector": [float(v) for v in vec],
                                            "start": [float(v) for v in start]}
         link.forget()
-        nav.switch("sliders", {"z": encode_code(start)})
+        nav.switch("sliders", {"z": encode_code(start), "dir": "v:" + encode_code(vec)})

@@ -22,10 +22,11 @@ from pages import _live as live
 from pages import _nav as nav
 from pages import _presenter as presenter
 from pages._context import Ctx, get_ctx, selected_index
-from pages._directions import class_direction_names, resolve, slider_names
+from pages._directions import class_direction_names, resolve, slider_names, vector_direction_name
 from pages._i18n import N_, _
 from pages._link import LinkError, Param, one_of, parse_int
 from pages._loaders import MapBundle, get_checkpoint
+from pages._map_selections import DIRECTION_KEY
 from pages._widgets import class_legend, encode_code, fmt_code, parse_code, show_image
 from vae.data.images import png_bytes, upscale
 from vae.explore.direction_sets import DirectionKey, step_scale
@@ -77,7 +78,23 @@ def _start_parse(text: str, ctx) -> dict:
     return {"sliders_start_request": {"kind": "index", "index": parse_int(text, 0, len(ctx.enc) - 1)}}
 
 
+VECTOR = "v:"  # a direction given by its vector (the Map's kept selections: mean of A − mean of B), "v:0.1,-2,..."
+
+
+def _vector(text: str, ctx) -> np.ndarray:
+    """The vector of a ``v:`` direction; LinkError naming what is wrong."""
+    vec, problem = parse_code(text[len(VECTOR):], ctx.latent_dim, 100.0)
+    if problem:
+        raise LinkError(problem)
+    if not np.linalg.norm(vec) > 0:
+        raise LinkError(_("it is the zero vector, which points nowhere"))
+    return vec
+
+
 def _dir_parse(text: str, ctx) -> dict:
+    if str(text).startswith(VECTOR):
+        _vector(text, ctx)
+        return {"sl_dir": str(text), "sl_dir_t": 0.0}
     try:
         key = DirectionKey.parse(text)
     except ValueError:
@@ -241,6 +258,8 @@ def _chosen_direction(ctx: Ctx, named: dict[str, list[DirectionName]]) -> Chosen
     text = st.session_state.get("sl_dir")
     if not text:
         return None
+    if text.startswith(VECTOR):
+        return _vector_direction(ctx, text)
     key = DirectionKey.parse(text)
     d = resolve(ctx, key)
     if not isinstance(d, Direction):
@@ -259,6 +278,25 @@ def _chosen_direction(ctx: Ctx, named: dict[str, list[DirectionName]]) -> Chosen
         _("★ {direction} · {name}").format(direction=title, name=name.text(_))  # the name says the classes already
     return ChosenDirection(text, label,
                            (d.vector * step_scale(d)).astype(np.float32), _details(name))
+
+
+def _vector_direction(ctx: Ctx, text: str) -> ChosenDirection | None:
+    """A direction given by its vector (``dir=v:...``: the Map's two kept selections, mean of A − mean of B):
+    ±3 on its slider is the whole difference, as for a class direction; named by the selections where this
+    session made it, and by what changes along it."""
+    try:
+        vec = _vector(text, ctx)
+    except LinkError:
+        st.session_state["sl_dir"] = None
+        return None
+    request = st.session_state.get(DIRECTION_KEY)
+    title = request["name"] if isinstance(request, dict) and request.get("vector") is not None and \
+        np.allclose(request["vector"], vec, atol=1e-3) else _("a direction from the Map")
+    d = Direction("class", (0, 0), vec, float(np.linalg.norm(vec)), title)  # steps like a class direction
+    step = (vec * step_scale(d)).astype(np.float32)
+    name = vector_direction_name(ctx, step)
+    return ChosenDirection(text, _("★ {direction} · {name}").format(direction=title, name=name.text(_)), step,
+                           _details(name))
 
 
 def _directions(ctx: Ctx, kind: str) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:

@@ -130,6 +130,18 @@ def test_two_selections_make_a_direction_that_opens_on_interpolate_and_sliders(f
     assert sent["name"] == "boots − sneakers"
     np.testing.assert_allclose(sent["vector"], vec, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose([float(v) for v in url(sliders)["z"].split(",")], start, atol=0.01)  # a slider step
+    # the direction is a slider of its own, named by the selections, and travels in the link (dir=v:...)
+    assert url(sliders)["dir"].startswith("v:")
+    np.testing.assert_allclose([float(v) for v in url(sliders)["dir"][2:].split(",")], vec, atol=2e-3)
+    chosen = sliders.slider(key="sl_dir_t")
+    assert chosen.label.startswith("★ boots − sneakers · "), chosen.label
+    # AppTest reruns the page it was opened on: go on in a session opened from the Sliders page's link
+    linked = reopened(sliders, "sliders")
+    assert linked.slider(key="sl_dir_t").label.startswith("★ "), "the direction is in the link"
+    z0 = np.array([float(v) for v in url(linked)["z"].split(",")])
+    linked.slider(key="sl_dir_t").set_value(3.0).run()  # +3: the whole difference, as for a class direction
+    z = np.array([float(v) for v in url(linked)["z"].split(",")])
+    np.testing.assert_allclose(z, np.clip(z0 + vec, -4, 4), atol=0.02)
 
 
 def test_without_classes_a_cluster_is_labelled_by_number_and_shows_its_typical_image(fashion, monkeypatch):
