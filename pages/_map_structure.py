@@ -73,7 +73,8 @@ class Structure:
 # -- the computations (cached per explore set and projection) -----------------------------------------
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _clusters(name: str, content_hash: str, split: str, limit: int | None, cfg: ProjectionConfig, space: str,
-              n: int, _points, _coords, _labels) -> Clusters:
+              n: int, labelled: bool, _points, _coords, _labels) -> Clusters:
+    # labelled: in the key, so that clusters named by class and those named by number are kept apart
     return find_clusters(_points, _coords, _labels, ClusterConfig(space=space))
 
 
@@ -93,8 +94,9 @@ def clusters(ctx: Ctx, bundle: MapBundle, space: str = "map") -> Clusters:
     """The explore set's clusters on this map (HDBSCAN on the map positions or on μ), cached."""
     points = bundle.coords if space == "map" else ctx.enc.mu
     with st.spinner(_("Finding clusters among {n:,} points (once per map)…").format(n=len(bundle.coords))):
+        labelled = has_labels(ctx)
         return _clusters(ctx.name, ctx.ck.content_hash, ctx.split, ctx.limit, bundle.cfg, space, len(bundle.coords),
-                         points, bundle.coords, ctx.enc.labels if has_labels(ctx) else None)
+                         labelled, points, bundle.coords, ctx.enc.labels if labelled else None)
 
 
 def map_density(ctx: Ctx, bundle: MapBundle) -> Density:
