@@ -249,8 +249,8 @@ export function mountSliders(parent, data) {
     LIVE.failures.sliders = reasonOf(err);
     setLive(el, data, LIVE.failures.sliders);
   };
-  const strips = data.strips ? stripsFor(data, coef, () => model) : null;
   let dragging = false;
+  const strips = data.strips ? stripsFor(data, coef, () => model, () => dragging) : null;
   const stopWatching = watchSliders(
     data.labels,
     (values) => {
@@ -290,14 +290,15 @@ export function mountSliders(parent, data) {
 }
 
 /**
- * The strips of one mount: `soon()` refreshes them once the code has rested (one batched decode of every
+ * The strips of one mount: `soon()` refreshes them once the code has rested (a batched decode per strip, every
  * slider's thumbnails; only the latest request runs), `stop()` ends them. What they drew last and how long
  * each refresh took (asked -> painted, ms) are in LIVE.last.strips and LIVE.stats.strips.
  * @param {object} data the mount's data (labels, origin, axes, image, strips: {label})
  * @param {Float64Array} coef the sliders' values, as the mount keeps them
  * @param {() => object} model the decoder's session once loaded
+ * @param {() => boolean} dragging whether a slider is being dragged (a refresh then stops: the drag comes first)
  */
-function stripsFor(data, coef, model) {
+function stripsFor(data, coef, model, dragging) {
   const shape = data.image.shape;
   const thumb = Math.max(24, Math.min(32, shape[1]));
   const byLabel = data.labels;
@@ -318,10 +319,13 @@ function stripsFor(data, coef, model) {
     return out;
   };
   const paintAll = (res) => {
-    res.rows.forEach((row, i) => {
-      if (!row.box.isConnected) return;
-      const canvas = stripCanvas(row.box, data.strips.label);
-      paintStrip(canvas, row.track, res.images.slice(i * row.values.length, (i + 1) * row.values.length), shape, thumb);
+    const rows = res.rows.filter((row) => row.box.isConnected);
+    const canvases = rows.map((row) => stripCanvas(row.box, data.strips.label)); // DOM writes first,
+    const rects = rows.map((row) => [row.box.getBoundingClientRect(), row.track.getBoundingClientRect()]); // one layout,
+    rows.forEach((row, i) => { // then paints only
+      const k = res.rows.indexOf(row);
+      const T = row.values.length;
+      paintStrip(canvases[i], rects[i][0], rects[i][1], res.images.slice(k * T, (k + 1) * T), shape, thumb);
     });
   };
   const runner = new Runner(
@@ -332,17 +336,27 @@ function stripsFor(data, coef, model) {
       const all = stripCodes(data.origin, data.axes, Array.from(coef), values.map((v) => (v.length > 1 ? v : Array(req.steps).fill(v[0]))));
       const codes = new Float32Array(req.rows.length * req.steps * D);
       req.rows.forEach((row, i) => codes.set(all.subarray(row.k * req.steps * D, (row.k + 1) * req.steps * D), i * req.steps * D));
-      return { rows: req.rows, images: await decodeMany(model(), codes, req.rows.length * req.steps), coef: req.coef };
+      // one strip a run, yielding between them: a drag that starts meanwhile gets the decoder within one
+      // strip's decode (a few ms), and a refresh it overtakes is dropped (the drag's end asks for another)
+      const images = [];
+      const per = req.steps * D;
+      for (let i = 0; i < req.rows.length; i++) {
+        if (dragging()) throw new Error("strips: a drag started");
+        images.push(...(await decodeMany(model(), codes.subarray(i * per, (i + 1) * per), req.steps)));
+        await yieldToInput();
+      }
+      return { rows: req.rows, images, coef: req.coef };
     },
     (res, req) => {
-      paintAll(res);
       shown = res;
+      if (dragging()) return; // painted when the drag ends (it asks for a refresh)
+      paintAll(res);
       const ms = performance.now() - req.t0;
       times.push([res.rows.length, ms]);
       if (times.length > 500) times.splice(0, times.length - 500);
       LIVE.last.strips = { coef: res.coef, values: Object.fromEntries(res.rows.map((r) => [r.k, r.values])) };
     },
-    () => {}, // a strip that cannot be drawn is left out; the image and its own failure say the rest
+    () => {}, // stopped by a drag, or a strip that cannot be drawn: the image and its own failure say the rest
   );
   const refresh = () => {
     timer = null;
@@ -355,11 +369,10 @@ function stripsFor(data, coef, model) {
     if (timer !== null) clearTimeout(timer);
     timer = setTimeout(refresh, STRIP_SETTLE_MS);
   };
-  // a slider drawn after the last refresh (the panel renders in steps; a rerun may draw one anew) gets its strip
-  let checking = false;
+  // a slider drawn after the last refresh (the panel renders in steps; a rerun may draw one anew) gets its strip:
+  // looked for twice a second while no slider is dragged (nothing runs on the drag's frames)
   const missing = () => {
-    checking = false;
-    if (!shown || timer !== null || !model()) return;
+    if (!shown || timer !== null || !model() || dragging()) return;
     for (const el of document.querySelectorAll(SLIDER_INPUTS)) {
       const box = byLabel[el.getAttribute("aria-label")] !== undefined && el.closest('[data-testid="stSlider"]');
       if (box && !box.querySelector(":scope > canvas.vae-strip")) {
@@ -368,20 +381,29 @@ function stripsFor(data, coef, model) {
       }
     }
   };
-  const observer = new MutationObserver(() => {
-    if (!checking) {
-      checking = true;
-      requestAnimationFrame(missing);
-    }
-  });
-  observer.observe(document.body, { childList: true, subtree: true });
+  const looking = setInterval(missing, 500);
   return {
     soon,
     stop() {
       if (timer !== null) clearTimeout(timer);
       runner.stop();
-      observer.disconnect();
+      clearInterval(looking);
       window.removeEventListener("resize", onResize);
     },
   };
+}
+
+/**
+ * Let the page handle what is waiting (a pointer press, a frame) before the next strip's decode: a new task
+ * by a message to itself, which no browser throttles (a timer in a tab in the background waits a second).
+ */
+function yieldToInput() {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
 }

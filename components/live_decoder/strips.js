@@ -82,30 +82,34 @@ export function stripCanvas(box, label) {
 }
 
 /**
- * Paint one strip: each thumbnail centred under its spot of the slider's track.
+ * Paint one strip: each thumbnail centred under its spot of the slider's track. The rectangles are read by
+ * the caller for every strip first, then all are painted: a read after a canvas's resize would lay the
+ * page out again, once per strip (16 layouts in a row, tens of ms while a drag waits).
  * @param {HTMLCanvasElement} canvas
- * @param {Element} track the slider's track (its spots' positions)
+ * @param {DOMRect} box the slider's box (the canvas's parent)
+ * @param {DOMRect} track the slider's track (its spots' positions)
  * @param {Uint8Array[]} images T images' pixels (H*W*C)
  * @param {number[]} shape [C, H, W]
  * @param {number} thumb the thumbnails' size, CSS pixels
  */
-export function paintStrip(canvas, track, images, shape, thumb) {
-  const box = canvas.parentElement.getBoundingClientRect();
-  const r = track.getBoundingClientRect();
+export function paintStrip(canvas, box, track, images, shape, thumb) {
   const ratio = window.devicePixelRatio || 1;
   const width = Math.max(1, Math.round(box.width));
-  canvas.style.width = `${width}px`;
-  canvas.style.height = `${thumb}px`;
-  canvas.width = Math.round(width * ratio);
-  canvas.height = Math.round(thumb * ratio);
+  const [W, H] = [Math.round(width * ratio), Math.round(thumb * ratio)];
+  if (canvas.width !== W || canvas.height !== H) {
+    canvas.style.width = `${width}px`;
+    canvas.style.height = `${thumb}px`;
+    canvas.width = W;
+    canvas.height = H;
+  }
   const ctx = canvas.getContext("2d");
   ctx.imageSmoothingEnabled = false;
-  ctx.clearRect(0, 0, canvas.width, canvas.height);
-  const one = document.createElement("canvas");
+  ctx.clearRect(0, 0, W, H);
+  const one = (paintStrip.scratch ??= document.createElement("canvas"));
   const T = images.length;
   images.forEach((bytes, i) => {
     paint(one, bytes, shape, 1);
-    const centre = r.left - box.left + (r.width * i) / Math.max(1, T - 1);
+    const centre = track.left - box.left + (track.width * i) / Math.max(1, T - 1);
     const x = Math.min(Math.max(centre - thumb / 2, 0), width - thumb);
     ctx.drawImage(one, Math.round(x * ratio), 0, Math.round(thumb * ratio), Math.round(thumb * ratio));
   });

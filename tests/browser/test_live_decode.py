@@ -578,9 +578,11 @@ def test_slider_strips_show_what_each_slider_does_and_follow_the_code(page, serv
     slider redraws the others' strips for the new code, once it rests (their codes follow it: LIVE.last.strips)."""
     goto(page, server, "sliders")
     wait_live(page, "sliders")
+    page.wait_for_function("() => { const n = document.querySelectorAll('[data-testid=\"stSlider\"] input[type=\"range\"]')"
+                           ".length; return n > 0 && (window.__vaeLive.stats.strips || []).length >= 1 && "
+                           "document.querySelectorAll('[data-testid=\"stSlider\"] canvas.vae-strip').length === n; }",
+                           timeout=60_000)
     n = page.locator('[data-testid="stSlider"] input[type="range"]').count()
-    page.wait_for_function(f"() => (window.__vaeLive.stats.strips || []).length >= 1 && document.querySelectorAll("
-                           f"'[data-testid=\"stSlider\"] canvas.vae-strip').length === {n}", timeout=60_000)
     before = page.evaluate(STRIPS_JS)
     assert all(w > 0 and h > 0 and ink > 0 for w, h, ink, _ in before), before
     coef = page.evaluate("() => window.__vaeLive.last.strips.coef")
