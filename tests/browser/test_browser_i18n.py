@@ -162,6 +162,7 @@ def test_a_drawing_reopens_from_its_link_in_chinese(tabs, server):  # noqa: F811
     pg = new_tab(tabs)
     pg.set_viewport_size(PROJECTOR)
     goto(pg, server, "your_image?lang=zh&sample=draw")
+    pg.locator("[data-testid='stFileUploaderDropzone']").first.wait_for()  # drawn (a busy machine: after the idle)
     shown = pg.evaluate(UPLOADER_JS, "[data-testid='stFileUploaderDropzone'] button p, "
                                      "[data-testid='stFileUploaderDropzoneInstructions'] span")
     assert [s["after"] for s in shown] == ['"上传"', '"每个文件最大 10 MB · PNG/JPG/GIF/BMP/WEBP"'], shown

@@ -314,6 +314,7 @@ def test_on_a_phone_a_finger_scrubs_the_path_and_draws(phone, served):
     pg.wait_for_function("() => window.__vaeLive && (window.__vaeLive.last.scrub || window.__vaeLive.failures.scrub)",
                          timeout=120_000)
     assert pg.evaluate("() => window.__vaeLive.failures.scrub || null") is None
+    pg.locator('[data-testid="stSlider"] input[aria-label="Scrub along the path: t"]').wait_for(state="attached")
     index = [el.get_attribute("aria-label") for el in
              pg.locator('[data-testid="stSlider"] input[type="range"]').all()].index("Scrub along the path: t")
     _centre(pg, f'[data-testid="stSlider"] >> nth={index}')

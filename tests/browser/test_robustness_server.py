@@ -146,7 +146,11 @@ HOSTILE_LINKS = [  # opened on the light Generate page; the last one on Sliders,
 def test_hostile_links_fall_back_to_the_default(page, server, link):
     page.goto(f"{server['url']}/{link}")
     page.get_by_text("not a loadable checkpoint here").first.wait_for()
-    page.locator('[data-testid="stImage"]').first.wait_for()  # the default checkpoint's page is drawn
+    # the default checkpoint's page is drawn: an image on screen (the server's, or on Sliders the live decoder's
+    # canvas, which hides the server's once it draws: waiting for the first server image raced it)
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=\"stImage\"], canvas.vae-live-image')]"
+                           ".some(e => e.offsetParent !== null && e.getBoundingClientRect().height > 0)",
+                           timeout=120_000)
     wait_app(page)
     text = page.locator('[data-testid="stMain"]').inner_text()
     assert "not a loadable checkpoint here; showing the default instead" in text
