@@ -9,6 +9,7 @@ import streamlit as st
 
 from pages._context import Ctx
 from pages._i18n import _
+from pages._link import LinkError
 from pages._loaders import get_checkpoint, load_data, load_encoding
 from pages._story import comparison_model
 from vae.baselines.classifier import KIND as CLASSIFIER
@@ -50,6 +51,19 @@ def resolve(ctx: Ctx, key: DirectionKey) -> Direction | str:
         return find(dirs, key)
     except ValueError:
         return _("this model has no direction {key}").format(key=str(key))
+
+
+def linked_key(text: str, ctx: Ctx, bad: str) -> str:
+    """A direction's key from a link (``?dir=``, ``?row=``, ``?axis=``), as this model has it; LinkError with
+    ``bad`` (what a key looks like) when the text is no key, or with why the model has no such direction."""
+    try:
+        key = DirectionKey.parse(text)
+    except ValueError:
+        raise LinkError(bad) from None
+    found = resolve(ctx, key)
+    if not isinstance(found, Direction):
+        raise LinkError(found)
+    return str(key)
 
 
 def _reader(ctx: Ctx):

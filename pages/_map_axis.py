@@ -14,9 +14,9 @@ import numpy as np
 import streamlit as st
 
 from pages._context import Ctx
-from pages._directions import resolve
+from pages._directions import linked_key, resolve
 from pages._i18n import N_, _
-from pages._link import LinkError, Param
+from pages._link import Param
 from pages._loaders import MapBundle
 from vae.explore.direction_sets import DirectionKey
 from vae.explore.directions import Direction
@@ -26,14 +26,7 @@ KEY = "map_axis"  # session state: the direction's key, as the link writes it
 
 
 def _parse(text: str, ctx: Ctx) -> dict:
-    try:
-        key = DirectionKey.parse(text)
-    except ValueError:
-        raise LinkError(_("it is not a direction such as pca:0, sefa:1, latent:3 or class:7:9")) from None
-    found = resolve(ctx, key)
-    if not isinstance(found, Direction):
-        raise LinkError(found)
-    return {KEY: str(key)}
+    return {KEY: linked_key(text, ctx, _("it is not a direction such as pca:0, sefa:1, latent:3 or class:7:9"))}
 
 
 PARAM = Param("axis", N_("direction axis"), _parse, lambda ctx: st.session_state.get(KEY) or None,

@@ -14,7 +14,7 @@ import streamlit as st
 from pages import _link as link
 from pages import _nav as nav
 from pages._context import Ctx, get_ctx, selected_index
-from pages._directions import class_direction_names, directions, resolve, slider_names
+from pages._directions import class_direction_names, directions, linked_key, slider_names
 from pages._i18n import N_, _
 from pages._link import LinkError, Param, integer, number, one_of
 from pages._widgets import encode_code, show_image, show_images, side_by_side
@@ -22,7 +22,6 @@ from vae.data.images import image_grid, png_bytes
 from vae.explore.analogies import Term, analogy
 from vae.explore.direction_sets import (
     NAME_AT,
-    DirectionKey,
     key_of,
     moved,
     rank,
@@ -89,14 +88,7 @@ def _to_parse(text: str, ctx) -> dict:
 
 
 def _row_parse(text: str, ctx) -> dict:
-    try:
-        key = DirectionKey.parse(text)
-    except ValueError:
-        raise LinkError(_("it is not latent:D, pca:K, sefa:K or class:A:B")) from None
-    found = resolve(ctx, key)
-    if isinstance(found, str):
-        raise LinkError(found)
-    return {"dir_row": str(key)}
+    return {"dir_row": linked_key(text, ctx, _("it is not latent:D, pca:K, sefa:K or class:A:B"))}
 
 
 def _sources(ctx) -> list[str]:

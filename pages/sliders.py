@@ -22,7 +22,7 @@ from pages import _live as live
 from pages import _nav as nav
 from pages import _presenter as presenter
 from pages._context import Ctx, get_ctx, selected_index
-from pages._directions import class_direction_names, resolve, slider_names, vector_direction_name
+from pages._directions import class_direction_names, linked_key, resolve, slider_names, vector_direction_name
 from pages._i18n import N_, _
 from pages._link import LinkError, Param, one_of, parse_int
 from pages._loaders import MapBundle, get_checkpoint
@@ -95,14 +95,7 @@ def _dir_parse(text: str, ctx) -> dict:
     if str(text).startswith(VECTOR):
         _vector(text, ctx)
         return {"sl_dir": str(text), "sl_dir_t": 0.0}
-    try:
-        key = DirectionKey.parse(text)
-    except ValueError:
-        raise LinkError(_("it is not latent:D, pca:K, sefa:K or class:A:B")) from None
-    found = resolve(ctx, key)
-    if isinstance(found, str):
-        raise LinkError(found)
-    return {"sl_dir": str(key), "sl_dir_t": 0.0}
+    return {"sl_dir": linked_key(text, ctx, _("it is not latent:D, pca:K, sefa:K or class:A:B")), "sl_dir_t": 0.0}
 
 
 def _axes_options(ctx) -> list[str]:
