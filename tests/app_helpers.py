@@ -73,3 +73,15 @@ def reopened(at, page: str) -> AppTest:
 def same(a, b, keys) -> None:
     for k in keys:
         assert a.session_state[k] == b.session_state[k], (k, a.session_state[k], b.session_state[k])
+
+
+def fashion_test_set():
+    """The shipped fashion-mnist model's test-split encoding and images, as the page encodes them: (Encoding,
+    ImageDataset); the test is skipped without the checkpoint."""
+    need("fashion-mnist")
+    from vae.checkpoint import load_checkpoint
+    from vae.explore.sets import explore_set
+
+    ck = load_checkpoint(ROOT / "checkpoints" / "fashion-mnist")
+    data = ck.load_data("test")
+    return explore_set(ck, data), data

@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from app_helpers import need, open_link, reopened, url
+from app_helpers import fashion_test_set, need, open_link, reopened, url
 from pagecheck import assert_app_ok
 from test_map_tools import FASHION, map_coords, traces
 
@@ -25,15 +25,7 @@ def layout(at) -> dict:
 
 @pytest.fixture(scope="module")
 def fashion():
-    need("fashion-mnist")
-    from app_helpers import ROOT
-
-    from vae.checkpoint import load_checkpoint
-    from vae.explore.sets import explore_set
-
-    ck = load_checkpoint(ROOT / "checkpoints" / "fashion-mnist")
-    data = ck.load_data("test")
-    return explore_set(ck, data), data
+    return fashion_test_set()
 
 
 def test_clusters_and_contours_on_the_map_are_scikit_learns(fashion):

@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 import torch
-from app_helpers import ROOT, app_test, need, open_link, reopened, switch, url
+from app_helpers import app_test, fashion_test_set, need, open_link, reopened, switch, url
 from pagecheck import assert_app_ok
 
 from vae.explore.neighbours import NeighbourIndex, search
@@ -19,13 +19,7 @@ FASHION = {"ckpt": "fashion-mnist", "method": "pca"}  # PCA: the test stays off 
 @pytest.fixture(scope="module")
 def fashion():
     """The shipped fashion-mnist model's test-split codes and images, as the page encodes them."""
-    need("fashion-mnist")
-    from vae.checkpoint import load_checkpoint
-    from vae.explore.sets import explore_set
-
-    ck = load_checkpoint(ROOT / "checkpoints" / "fashion-mnist")
-    data = ck.load_data("test")
-    return explore_set(ck, data), data
+    return fashion_test_set()
 
 
 def neighbour_lists(at) -> tuple[list[str], list[str]]:
