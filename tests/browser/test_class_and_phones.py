@@ -167,6 +167,24 @@ def _centre(pg, selector: str) -> dict:
     return pg.locator(selector).first.bounding_box()
 
 
+def _steady_thumb(pg, index: int, timeout: float = 30.0) -> tuple[tuple[float, float], dict]:
+    """Slider ``index`` centred in the window, once its thumb stays put for 0.5 s (a page still drawing
+    what is above it moves it): the thumb's centre and the track, with the thumb under that spot."""
+    slider = f'[data-testid="stSlider"] >> nth={index}'
+    deadline, last = time.monotonic() + timeout, None
+    while True:
+        _centre(pg, slider)
+        now = thumb_and_track(pg, index)
+        time.sleep(0.5)
+        if now == thumb_and_track(pg, index) and pg.evaluate(
+                "([x, y, i]) => !!document.elementFromPoint(x, y)?.closest('[data-testid=\"stSlider\"]')"
+                " && document.elementFromPoint(x, y).closest('[data-testid=\"stSlider\"]')"
+                " === document.querySelectorAll('[data-testid=\"stSlider\"]')[i]", [*now[0], index]):
+            return now
+        assert time.monotonic() < deadline, f"slider {index}'s thumb never stayed put under its spot: {last} then {now}"
+        last = now
+
+
 #: The picture a user sees of a live image: the page's canvas while most of it is in the window, else
 #: the floating copy while that is shown; null when neither is. (A hash of its pixels, and which.)
 SHOWN_JS = """(sel) => {
@@ -202,8 +220,7 @@ def test_a_finger_on_a_slider_keeps_the_decoded_image_in_view(request, served, d
     page's, or its floating copy) and changes with the finger."""
     pg = _tab(request.getfixturevalue(device), served[0], "sliders?ckpt=digits&lang=en")
     wait_live(pg, "sliders")
-    _centre(pg, '[data-testid="stSlider"]')
-    start, track = thumb_and_track(pg, 0)
+    start, track = _steady_thumb(pg, 0)
     seen = _finger_drag(pg, start, track["x"] + track["width"] - 4, ".vae-live[data-mode='sliders'] canvas.vae-live-image")
     if device == "phone":
         _shot(pg, "phone-sliders-drag")
@@ -317,11 +334,13 @@ def test_on_a_phone_a_finger_scrubs_the_path_and_draws(phone, served):
     pg.locator('[data-testid="stSlider"] input[aria-label="Scrub along the path: t"]').wait_for(state="attached")
     index = [el.get_attribute("aria-label") for el in
              pg.locator('[data-testid="stSlider"] input[type="range"]').all()].index("Scrub along the path: t")
-    _centre(pg, f'[data-testid="stSlider"] >> nth={index}')
-    start, track = thumb_and_track(pg, index)
+    start, track = _steady_thumb(pg, index)
+    value = pg.locator('[data-testid="stSlider"] input[type="range"]').nth(index)
+    before = value.input_value()
     seen = _finger_drag(pg, start, track["x"] + 3, ".vae-live[data-mode='scrub'] canvas.vae-live-image")
     assert all(seen), f"no decoded image on screen at moves {[k for k, s in enumerate(seen) if s is None]}"
-    assert len({s["hash"] for s in seen}) >= 5, "the scrubbed image hardly changed"
+    assert len({s["hash"] for s in seen}) >= 5, \
+        f"the scrubbed image hardly changed (t went {before} → {value.input_value()})"
     pg.close()
 
     pg = _tab(phone, served[0], "your_image?ckpt=digits&sample=draw&lang=en")
