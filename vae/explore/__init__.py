@@ -11,6 +11,7 @@
     density.py      the map's density on a grid (a binned Gaussian KDE), for contour lines
     selections.py   selections you keep: their statistics, exports, link text, the direction between two
     map_view.py     what the canvas map of a large explore set computes, on the server too
+    thumb_view.py   which map points are drawn as their images once zoomed in (the page's twin)
     minimap.py      the Sliders page's small raster map with a moving marker
     figures.py      the Plotly figures the pages display
 """
