@@ -32,6 +32,7 @@ from vae.data.images import (
     to_pil,
     upscale,
 )
+from vae.data.pad import BACKGROUND, INK, PALETTE
 from vae.explore.figures import latent_code_bars, latent_map
 from vae.explore.latent import ElboEstimate, dims_by_kl
 from vae.explore.projection import ProjectionConfig
@@ -199,27 +200,31 @@ def show(img: torch.Tensor | Image.Image, caption: str, size: int = SIZE) -> Non
 
 
 def drawn_image(pixels: list, image_shape: tuple[int, int, int]) -> tuple[PreparedImage | None, str | None]:
-    """The page's drawing (C*H*W values in [0, 1], already white on black like the data) as the model's
-    input: (prepared image, None), or (None, why it cannot be used)."""
+    """The page's drawing (C*H*W values in [0, 1], already like the data: a grey model's white on black, a
+    colour model's colours on white) as the model's input: (prepared image, None), or (None, why it cannot be
+    used)."""
     c, h, w = image_shape
     a = np.asarray(pixels, dtype=np.float32) if isinstance(pixels, list) else np.zeros(0, np.float32)
     if a.size != c * h * w or not np.all(np.isfinite(a)):
         return None, _("Cannot use this drawing: it has {n} values for a {w}×{h} model. Clear it and "
                        "draw again.").format(n=a.size, w=w, h=h)
     a = np.clip(a, 0.0, 1.0).reshape(c, h, w)
-    original = to_pil(torch.from_numpy(1.0 - a))  # as a scan would look: dark ink on white paper
+    # as a scan would look: dark ink on white paper (a colour drawing is on white already)
+    original = to_pil(torch.from_numpy(a if c == 3 else 1.0 - a))
     return PreparedImage(torch.from_numpy(a), original, False, [_("drawn in the page")]), None
 
 
 def drawing_text(value: object, image_shape: tuple[int, int, int]) -> str | None:
     """The pad's drawing (``{"pixels": C*H*W values}``, as the component sends it when the pen lifts) as
-    its link text, quantised (vae.data.drawings); None for no drawing or one of another size."""
+    its link text, quantised (vae.data.drawings: a grey model's one plane, a colour model's three); None for
+    no drawing or one of another size."""
     pixels = value.get("pixels") if isinstance(value, dict) else None
     c, h, w = image_shape
     a = np.asarray(pixels, dtype=np.float32) if isinstance(pixels, list) else np.zeros(0, np.float32)
     if a.size != c * h * w:
         return None
-    return encode_drawing(a.reshape(c, h, w).mean(0))
+    a = a.reshape(c, h, w)
+    return encode_drawing(a if c == 3 else a.mean(0))
 
 
 def drawn_pixels(text: str | None, image_shape: tuple[int, int, int]) -> list | None:
@@ -250,10 +255,12 @@ def draw_pad(ctx, method: str, initial: list | None) -> None:
     tag = f"{ctx.split}-{len(ctx.enc)}"
     live_decoder.mount("draw", {
         **urls, "image": live_decoder.image_spec(ctx.ck, presenter.px(SIZE)), "pen": max(16, round(2.2 * 280 / w)),
-        "initial": initial,
+        "initial": initial, "paper": BACKGROUND[c], "ink": INK[c],
+        "palette": [{"colour": s.colour, "name": _(s.name)} for s in PALETTE] if c == 3 else [],
         "map": live_decoder.map_spec(ctx.ck, bundle.latent_map, tag, f"{tag}-{bundle.cfg.key()}"),
         "minimap": live_decoder.minimap_spec(ctx.ck, ctx.minimap(bundle.cfg), f"{tag}-{bundle.cfg.key()}"),
-        "text": {"pad": _("Draw here, light on dark like the data."), "clear": _("Clear"),
+        "text": {"pad": _("Draw here, light on dark like the data.") if c == 1 else
+                 _("Draw here, in the colour you pick, on white like the data."), "clear": _("Clear"),
                  "caption": _("reconstruction, live (in your browser)"),
                  "map_caption": _("where its μ lands on the {map} map (★)").format(map=bundle.label),
                  "off": _("Live reconstruction is off: {reason}. The model runs on the server when you lift the pen.")

@@ -1,6 +1,8 @@
 // Your image -> Draw: a canvas to draw on. While the pen moves, the encoder runs in the page on
 // the drawing, its posterior mean is decoded (the reconstruction) and placed on the small map.
 // When the pen lifts, the drawing goes to Python, which shows the rest of the page for it.
+// A grey model's pad is drawn light on black; a colour model's in the palette's colours on white, like
+// its data (vae.data.pad: the palette, and the twin of the pixels the encoder gets).
 
 import { Runner, noteInput, statsFor } from "./runner.js";
 import { LIVE, decode, encodeMean, loadAsset, loadRuntime, loadSession, reasonOf } from "./runtime.js";
@@ -12,6 +14,7 @@ const DRAW_HTML = `
   <div class="vae-draw">
     <div class="vae-draw-pad">
       <canvas class="vae-draw-canvas" width="280" height="280"></canvas>
+      <div class="vae-draw-palette" role="radiogroup" hidden></div>
       <div class="vae-live-caption"><span data-role="pad-caption"></span>
         <button type="button" class="vae-draw-clear"></button></div>
     </div>
@@ -30,7 +33,9 @@ const DRAW_HTML = `
  * Mount the draw mode.
  * @param {HTMLElement} parent
  * @param {object} data encoder, decoder, runtime, image {shape, factor}, pen (px), map (spec),
- *   minimap {background, size, center, scale}, text, initial (the session's drawing, C*H*W, or null)
+ *   minimap {background, size, center, scale}, text, initial (the session's drawing, C*H*W, or null),
+ *   paper and ink (CSS colours: the pad's background and first colour), palette ([{colour, name}], empty
+ *   for a grey model: it draws in ink only)
  * @param {(name: string, value: unknown) => void} setStateValue
  * @returns {() => void} cleanup
  */
@@ -45,8 +50,16 @@ export function mountDraw(parent, data, setStateValue) {
   const clear = el.querySelector(".vae-draw-clear");
   clear.textContent = data.text.clear;
   const ctx = pad.getContext("2d");
+  const paper = data.paper || "#000";
+  if (pad.dataset.paper !== paper) delete pad.dataset.used; // another model's drawing: start afresh
+  pad.dataset.paper = paper;
+  if (!pad.dataset.ink || !(data.palette || []).some((s) => s.colour === pad.dataset.ink)) {
+    pad.dataset.ink = data.ink || "#fff";
+  }
+  const palette = el.querySelector(".vae-draw-palette");
+  mountPalette(palette, data.palette || [], pad);
   if (!pad.dataset.used) {
-    ctx.fillStyle = "#000";
+    ctx.fillStyle = paper;
     ctx.fillRect(0, 0, pad.width, pad.height);
     if (data.initial) {
       // the drawing the session already has (a link opened, the page shown again): drawn on from here
@@ -90,7 +103,7 @@ export function mountDraw(parent, data, setStateValue) {
     return [((e.clientX - r.left) * pad.width) / r.width, ((e.clientY - r.top) * pad.height) / r.height];
   };
   const stroke = (p) => {
-    ctx.strokeStyle = "#fff";
+    ctx.strokeStyle = pad.dataset.ink;
     ctx.lineWidth = data.pen;
     ctx.lineCap = "round";
     ctx.lineJoin = "round";
@@ -126,7 +139,7 @@ export function mountDraw(parent, data, setStateValue) {
     setStateValue("drawing", { shape: data.image.shape, pixels: Array.from(x, (v) => Math.round(v * 1e4) / 1e4) });
   };
   const onClear = () => {
-    ctx.fillStyle = "#000";
+    ctx.fillStyle = paper;
     ctx.fillRect(0, 0, pad.width, pad.height);
     delete pad.dataset.used;
     trail.length = 0;
@@ -162,4 +175,31 @@ export function mountDraw(parent, data, setStateValue) {
     pad.removeEventListener("pointercancel", onUp);
     clear.removeEventListener("click", onClear);
   };
+}
+
+/**
+ * The palette's swatches under the pad (none, and hidden, for a grey model): a click or a tap picks the
+ * colour the next stroke is drawn in (kept on the pad as data-ink, so a rerun keeps it).
+ * @param {HTMLElement} box the palette's element
+ * @param {{colour: string, name: string}[]} swatches
+ * @param {HTMLCanvasElement} pad
+ */
+function mountPalette(box, swatches, pad) {
+  box.hidden = swatches.length === 0;
+  box.replaceChildren(...swatches.map((s) => {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "vae-draw-swatch";
+    b.style.background = s.colour;
+    b.title = s.name;
+    b.setAttribute("role", "radio");
+    b.setAttribute("aria-label", s.name);
+    b.dataset.colour = s.colour;
+    b.addEventListener("click", () => {
+      pad.dataset.ink = s.colour;
+      for (const o of box.children) o.setAttribute("aria-checked", String(o === b));
+    });
+    b.setAttribute("aria-checked", String(s.colour === pad.dataset.ink));
+    return b;
+  }));
 }

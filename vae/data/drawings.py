@@ -1,10 +1,12 @@
 """A drawing as a short text, so that a link can carry it: the drawn image at the model's size,
 quantised, compressed and base64url-encoded.
 
-A drawing is one grey plane (H, W) in [0, 1], light strokes on dark like the data (a colour model
-sees it in every channel). Its text is ``1.`` followed by the base64url (no padding) of the zlib
-stream of its pixels, 4 bits each (:data:`LEVELS` grey levels, two pixels a byte, row by row).
-A 28×28 drawing of a few strokes takes 150 to 400 characters; :data:`MAX_TEXT` bounds what is read.
+A grey drawing is one plane (H, W) in [0, 1], light strokes on dark like the data; its text is ``1.``
+followed by the base64url (no padding) of the zlib stream of its pixels, 4 bits each (:data:`LEVELS`
+grey levels, two pixels a byte, row by row). A colour drawing (3, H, W) (a colour model's pad, drawn on
+white) is ``2.`` and the same stream of its R, G and B planes one after the other.
+A 28×28 drawing of a few strokes takes 150 to 400 characters, a 32×32 colour one 150 to 1,000 (noise: 2,100);
+:data:`MAX_TEXT` bounds what is read.
 
     >>> import numpy as np
     >>> plane = np.zeros((28, 28), np.float32); plane[4:24, 13:15] = 1.0
@@ -24,7 +26,8 @@ import numpy as np
 
 from ..i18n import N_, Text
 
-VERSION = "1"  # the format of the text after it (a later format gets another number)
+VERSION = "1"  # the format of a grey drawing's text after it (a later format gets another number)
+COLOUR_VERSION = "2"  # the format of a colour drawing's text: three planes, R, G, B
 LEVELS = 16  # grey levels of a pixel: 0, 1/15, ..., 1
 MAX_TEXT = 4096  # characters of a drawing's text read at most (a 64×64 scribble needs about 2,000)
 MAX_PIXELS = 128 * 128  # the largest drawing read (the model's image, one plane)
@@ -42,21 +45,27 @@ def quantise(plane: np.ndarray) -> np.ndarray:
 
 
 def encode_drawing(plane: np.ndarray) -> str:
-    """A drawing (H, W) in [0, 1] as its text (quantised: :func:`quantise`)."""
+    """A drawing, grey (H, W) or colour (3, H, W), in [0, 1] as its text (quantised: :func:`quantise`)."""
     a = np.asarray(plane)
-    if a.ndim != 2 or a.size > MAX_PIXELS:
-        raise ValueError(f"a drawing is one plane (H, W) of at most {MAX_PIXELS} pixels, got shape {a.shape}")
+    colour = a.ndim == 3 and a.shape[0] == 3
+    if not (a.ndim == 2 or colour) or a.shape[-2] * a.shape[-1] > MAX_PIXELS:
+        raise ValueError(
+            f"a drawing is one plane (H, W) or three (3, H, W) of at most {MAX_PIXELS} pixels, "
+            f"got shape {a.shape}"
+        )
+    version = COLOUR_VERSION if colour else VERSION
     levels = np.rint(quantise(a) * (LEVELS - 1)).astype(np.uint8).ravel()
     if len(levels) % 2:
         levels = np.append(levels, np.uint8(0))
     packed = (levels[0::2] << 4) | levels[1::2]
     body = base64.urlsafe_b64encode(zlib.compress(packed.tobytes(), 9)).rstrip(b"=").decode("ascii")
-    return f"{VERSION}.{body}"
+    return f"{version}.{body}"
 
 
 def decode_drawing(text: str, shape: tuple[int, int, int]) -> np.ndarray:
-    """The drawing ``text`` holds, as a model input (C, H, W) of ``shape`` (the plane in every channel).
-    Raises :class:`DrawingError` when the text is not a drawing of that size."""
+    """The drawing ``text`` holds, as a model input (C, H, W) of ``shape`` (a grey drawing's plane in every
+    channel; a colour drawing's three planes, for a colour model only). Raises :class:`DrawingError` when the
+    text is not a drawing of that size."""
     c, h, w = (int(v) for v in shape)
     n = h * w
     if n > MAX_PIXELS:
@@ -65,17 +74,20 @@ def decode_drawing(text: str, shape: tuple[int, int, int]) -> np.ndarray:
     if len(text) > MAX_TEXT:
         raise DrawingError(Text(N_("it is longer than a drawing's {n:,} characters"), n=MAX_TEXT))
     version, _, body = text.partition(".")
-    if version != VERSION or not _TEXT.match(body):
+    if version not in (VERSION, COLOUR_VERSION) or not _TEXT.match(body):
         raise DrawingError(Text(N_("it is not a drawing's text")))
+    if version == COLOUR_VERSION and c != 3:
+        raise DrawingError(Text(N_("it is a colour drawing, and this model is grey")))
+    planes = 3 if version == COLOUR_VERSION else 1
     try:
         packed = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
         stream = zlib.decompressobj()
-        raw = stream.decompress(packed, (n + 1) // 2 + 1)  # never more than one drawing's bytes
+        raw = stream.decompress(packed, (planes * n + 1) // 2 + 1)  # never more than one drawing's bytes
     except (binascii.Error, ValueError, zlib.error):
         raise DrawingError(Text(N_("it is not a drawing's text"))) from None
-    if len(raw) != (n + 1) // 2 or not stream.eof or stream.unused_data:
+    if len(raw) != (planes * n + 1) // 2 or not stream.eof or stream.unused_data:
         raise DrawingError(Text(N_("it is not a drawing of {w}×{h} pixels, this model's size"), w=w, h=h))
     b = np.frombuffer(raw, dtype=np.uint8)
-    levels = np.stack([b >> 4, b & 15], axis=1).ravel()[:n]
-    plane = (levels.astype(np.float32) / (LEVELS - 1)).reshape(h, w)
-    return np.repeat(plane[None], c, axis=0)
+    levels = np.stack([b >> 4, b & 15], axis=1).ravel()[: planes * n]
+    x = (levels.astype(np.float32) / (LEVELS - 1)).reshape(planes, h, w)
+    return x if planes == 3 else np.repeat(x, c, axis=0)
