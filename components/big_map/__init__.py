@@ -33,7 +33,8 @@ EXPLORE_POINTS_BELOW = 100_000  # the same on the explore map: 70,000 images are
 #: Explore sets larger than this are drawn by the canvas map instead of Plotly (VAE_MAP_CANVAS_ABOVE
 #: lowers it, for tests on small sets).
 CANVAS_ABOVE = 20_000
-JS_MODULES = ("../live_decoder/touch.js", "raster.js", "selection.js", "labels.js", "big_map.js")  # touch: shared with the Plotly map
+JS_MODULES = ("../live_decoder/touch.js", "../live_decoder/runtime.js", "../map_thumbs/thumbs.js", "raster.js",
+              "selection.js", "labels.js", "big_map.js")  # touch, thumbs: shared with the Plotly map
 KINDS = ("point", "spot", "prior", "box", "lasso")
 
 _component = st.components.v2.component(
@@ -118,7 +119,7 @@ def explore(content_hash: str, tag: str, coords: np.ndarray, colour_tag: str, co
             key: str, mark: np.ndarray | None, selection: np.ndarray | None, overlay: np.ndarray | None,
             background: dict[str, Any] | None, points: bool, dot: int, n_prior: int, text: dict[str, Any],
             height: int = 600, rings: np.ndarray | None = None, found: np.ndarray | None = None,
-            labels: list[dict[str, Any]] | None = None) -> Pick | None:
+            labels: list[dict[str, Any]] | None = None, thumbs: dict[str, Any] | None = None) -> Pick | None:
     """Draw the explore map of ``coords`` (N, 2), each coloured ``palette[colours[i]]`` (``colour_tag``
     names that colouring's file); ``legend``: {"kind": "classes", "names"} or {"kind": "scale",
     "title", "low", "high"}. ``mark``: where the ring goes (what the panel shows); ``selection``:
@@ -128,8 +129,9 @@ def explore(content_hash: str, tag: str, coords: np.ndarray, colour_tag: str, co
     "overlay" and "tools" ({"pan", "box", "lasso"}). ``rings`` (R, 2): small rings (a point's neighbours);
     ``found``: indices marked as a selection is, the rest faded (a search's matches; a box or lasso
     replaces them while it lasts); ``labels``: [{"x", "y", "text", "colour"}], largest cluster first, drawn
-    as many as fit without overlapping at the current zoom (labels.js). Returns what the user picked (kept
-    across reruns), or None."""
+    as many as fit without overlapping at the current zoom (labels.js); ``thumbs``: the points' images drawn
+    over their dots once few are in view (components/map_thumbs.spec; None: dots only). Returns what the
+    user picked (kept across reruns), or None."""
     result = _component(key=key, height="content", on_pick_change=lambda: None, data={
         **_files(content_hash, tag, coords, colour_tag, colours), "tag": tag, "colors": palette, "legend": legend,
         "bounds": [float(b) for b in bounds], "height": height, "pointsBelow": EXPLORE_POINTS_BELOW,
@@ -140,6 +142,7 @@ def explore(content_hash: str, tag: str, coords: np.ndarray, colour_tag: str, co
         "rings": None if rings is None else np.asarray(rings, float).round(5).tolist(),
         "found": None if found is None else np.asarray(found, np.int64).tolist(),
         "labels": labels or None,
+        "thumbs": thumbs,
         "text": text,
     })
     return parse_pick(getattr(result, "pick", None), len(coords), n_prior)

@@ -19,6 +19,7 @@ import { SWIPE_PX, gestureRange, showHint, twoFingers } from "../live_decoder/to
 import { buildIndex, nearest, rasterize, sorted } from "./raster.js";
 import { boxPolygon, insidePolygon } from "./selection.js";
 import { drawLabels } from "./labels.js";
+import { ThumbStore, drawThumbs, pickThumbs } from "../map_thumbs/thumbs.js";
 
 const HTML = `
   <div class="vae-big-map">
@@ -147,6 +148,7 @@ export default function (component) {
       }
       ctx.stroke();
     }
+    drawThumbnails(ctx, w, h, info);
     for (const xy of data.rings || []) ring(ctx, w, h, xy, 6, [4, 2]); // the chosen point's neighbours
     state.rings = (data.rings || []).length; // read by the browser tests
     if (data.labels && data.labels.length) { // cluster labels: as many as fit at this zoom (labels.js)
@@ -178,6 +180,20 @@ export default function (component) {
   };
   const request = () => {
     if (!raf) raf = requestAnimationFrame(draw);
+  };
+  // the points' own images once few are in view (components/map_thumbs): over the dots, greyed ones faded
+  const thumbs = data.thumbs && data.points !== false ? ThumbStore.for(data.thumbs) : null;
+  const unthumb = thumbs ? thumbs.listen(request) : () => {};
+  const drawThumbnails = (ctx, w, h, info) => {
+    state.thumbs = null;
+    if (!thumbs || info.mode !== "points" || info.inView > data.thumbs.limit * 4) return;
+    const visible = new Uint8Array(state.cls.length);
+    for (let i = 0; i < visible.length; i++) visible[i] = hidden[state.cls[i]] ? 0 : 1;
+    const faded = state.mask ? Uint8Array.from(state.mask, (m) => 1 - m) : null; // outside a box, lasso or search
+    const picks = pickThumbs(state.xy, state.view, w, h, visible, faded, data.thumbs.limit, data.thumbs.least);
+    const drawn = drawThumbs(ctx, picks, thumbs, (i) => data.colors[state.cls[i]], faded);
+    state.thumbs = { mode: data.thumbs.mode, drawn, inView: picks.inView, side: picks.side,
+      picked: picks.indices.length, fetched: thumbs.fetched.slice(), failure: thumbs.failure }; // read by the tests
   };
 
   // -- the selection (box or lasso): marked here, sent to the server as its shape
@@ -436,6 +452,7 @@ export default function (component) {
   }
   const cleanup = () => {
     if (raf) cancelAnimationFrame(raf);
+    unthumb();
     resize.disconnect();
     canvas.removeEventListener("pointerdown", onDown);
     canvas.removeEventListener("pointermove", onMove);
