@@ -28,6 +28,8 @@ from vae.data import datasets  # the module: its dataset_available is looked up 
 from vae.explore.figures import batch_loss_curve, codes_map, loss_curves
 from vae.explore.latent import COLLAPSED_KL
 from vae.folders import IMPORTED_NOTE, ONNX_KIND, folder_kind
+from vae.likelihoods import LIKELIHOODS, get_likelihood
+from vae.training.defaults import model_defaults
 from vae.training.jobs import (
     CLASSROOM,
     EPOCH,
@@ -40,13 +42,17 @@ from vae.training.jobs import (
     train_command,
 )
 
-TRAINABLE = ["digits", "fashion-mnist", "mnist", "kmnist"]
+TRAINABLE = ["digits", "fashion-mnist", "mnist", "kmnist", "emoji"]
 LEARNING_RATES = [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 1e-2]  # the slider starts at TrainConfig().lr, one of them
 # Rough seconds per epoch on a 2-core CPU (measured on the development machine, idle and with another
 # run beside it): the 60,000-image 28x28 sets, and the 1,437 training images of digits (MLP 256-128 or
 # 512-256, batch 64: 150 epochs took 25-43 s with one thread).
 SECONDS_PER_EPOCH = {"mlp": (15, 30), "conv": (25, 50)}
 DIGITS_SECONDS_PER_EPOCH = (0.15, 0.3)
+# emoji's 3,210 training images, 32x32 RGB, batch 128, one thread, on the development machine with other
+# runs beside it (load 7 on 2 cores): an epoch took 4.4-6.6 s with conv 32-64 and 1.4-1.5 s with the MLP; a
+# one-epoch conv run from this page ended in 15 s, loading and the test split's evaluation included
+EMOJI_SECONDS_PER_EPOCH = {"conv": (5, 15), "mlp": (2, 5)}
 POLL_SECONDS = 1.0
 PRESETS = {"classroom": N_("Classroom preset"), "custom": N_("Custom")}  # shown translated
 #: The page's widgets and the classroom preset's values for them.
@@ -56,6 +62,7 @@ PRESET_VALUES = {
     "train_epochs": CLASSROOM.train["epochs"], "train_batch": CLASSROOM.train["batch_size"],
     "train_lr": CLASSROOM.train["lr"], "train_warmup": CLASSROOM.train["kl_warmup_epochs"],
     "train_seed": CLASSROOM.train["seed"],
+    "train_likelihood": CLASSROOM.model.get("likelihood", "bernoulli"),
 }
 
 PARAMS = link.declare("train", [
@@ -114,6 +121,32 @@ def suggest_name(dataset: str, arch: str, latent: int, beta: float) -> str:
     return name
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def data_preview_png(dataset: str) -> bytes | None:
+    """A row of the data set's test images, spread over the split (vae.training.previews), as a PNG; None
+    when the split cannot be read here (nothing is downloaded)."""
+    from vae.data.images import png_bytes
+    from vae.errors import DataError
+    from vae.training.previews import data_preview
+
+    try:
+        return png_bytes(data_preview(datasets.load_dataset(dataset, "test", download=False).images))
+    except DataError:
+        return None
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def reconstructions_png(out: str, dataset: str, finished_at: float | None) -> bytes:
+    """Test images above the finished checkpoint ``out``'s reconstructions of them, as a PNG (``finished_at``:
+    a run saved again under the same name is drawn again)."""
+    from vae.checkpoint import load_checkpoint
+    from vae.data.images import png_bytes
+    from vae.training.previews import reconstruction_preview
+
+    ck = load_checkpoint(out)
+    return png_bytes(reconstruction_preview(ck.model, datasets.load_dataset(dataset, "test", download=False).images))
+
+
 def _open_checkpoint(name: str) -> None:
     # a callback: it runs before the sidebar's "ckpt" picker is drawn, so it may set its value
     st.session_state["ckpt"] = name
@@ -166,6 +199,8 @@ def _intro(threads: int) -> None:
               conv_lo=SECONDS_PER_EPOCH["conv"][0], conv_hi=SECONDS_PER_EPOCH["conv"][1],
               mlp_lo=SECONDS_PER_EPOCH["mlp"][0], mlp_hi=SECONDS_PER_EPOCH["mlp"][1], threads=threads,
               cores=os.cpu_count() or 1)
+        + " " + _("**emoji** (32×32 colour, 3,210 training images) takes about {lo}–{hi} s per epoch with the "
+                  "conv model.").format(lo=EMOJI_SECONDS_PER_EPOCH["conv"][0], hi=EMOJI_SECONDS_PER_EPOCH["conv"][1])
         + " " + ngettext("Everyone using this app sees the runs; only the browser that started a run can stop it. "
                          "{n} run trains at a time; the others wait in a queue.",
                          "Everyone using this app sees the runs; only the browser that started a run can stop it. "
@@ -209,18 +244,26 @@ def _settings(threads: int) -> Settings:
     """The preset, the data set, the model, the advanced options and the checkpoint's name."""
     classroom = _preset() == "classroom"
     dataset, missing = _data_set(classroom)
+    _defaults_for(dataset, classroom)
     arch = st.radio(
         _("Architecture"), list(ARCHITECTURES), key="train_arch", horizontal=True, disabled=classroom,
         format_func={a: _(cls.label) for a, cls in ARCHITECTURES.items()}.get,
         help=" ".join(_("{label}: {description}.").format(label=_(cls.label), description=_(cls.description))
                       for cls in ARCHITECTURES.values()),
     )
+    likelihood = st.radio(
+        _("Likelihood p(x|z)"), list(LIKELIHOODS), key="train_likelihood", horizontal=True, disabled=classroom,
+        format_func=lambda n: _(get_likelihood(n).label),
+        help=_("How each pixel of an image is scored against the decoder's output. Bernoulli suits grey strokes "
+               "on black; a Gaussian suits colour images (the emoji model uses it); the discretised logistic "
+               "gives bits per dimension that compare with published figures."),
+    )
     hidden = tuple(CLASSROOM.model["hidden_dims"]) if classroom else get_architecture(arch).default_hidden
     latent, beta, epochs = _model_size(classroom)
     with st.expander(_("Advanced")):
         batch_size, lr, warmup, seed = _advanced(classroom, hidden)
     name, problem = _name(dataset, arch, latent, beta, classroom)
-    mc = ModelConfig(arch=arch, latent_dim=latent, hidden_dims=hidden, beta=beta)
+    mc = ModelConfig(arch=arch, latent_dim=latent, hidden_dims=hidden, beta=beta, likelihood=likelihood)
     tc = TrainConfig(dataset=dataset, out=str(loaders.CHECKPOINT_ROOT / name), epochs=epochs,
                      batch_size=batch_size, lr=lr, kl_warmup_epochs=warmup, seed=seed, threads=threads)
     command = train_command(mc, tc, out=display_path(loaders.CHECKPOINT_ROOT / name))
@@ -243,6 +286,20 @@ def _preset() -> str:
     return preset
 
 
+def _defaults_for(dataset: str, classroom: bool) -> None:
+    """A data set just chosen sets the widgets below to its new model's starting values
+    (vae.training.defaults: a colour set the conv architecture and a Gaussian likelihood); once per choice,
+    so that the user can change them."""
+    if classroom or st.session_state.get("train_defaults_for") == dataset:
+        return
+    d = model_defaults(dataset)
+    st.session_state["train_likelihood"] = d.likelihood
+    for key, value in (("train_arch", d.arch), ("train_latent", d.latent_dim), ("train_beta", d.beta)):
+        if value is not None:
+            st.session_state[key] = value
+    st.session_state["train_defaults_for"] = dataset
+
+
 def _data_set(classroom: bool) -> tuple[str, list[str]]:
     """The data set, what it is, and its splits missing on this machine (with how to get them)."""
     dataset = st.selectbox(
@@ -252,6 +309,9 @@ def _data_set(classroom: bool) -> tuple[str, list[str]]:
     about = _(datasets.DATASETS[dataset])
     st.caption(_("{about}.").format(about=about[:1].upper() + about[1:]))
     missing = [s for s in ("train", "test") if not datasets.dataset_available(dataset, s)]
+    preview = data_preview_png(dataset) if "test" not in missing else None
+    if preview is not None:
+        st.image(preview, caption=_("A few of its test images."), output_format="PNG")
     if missing:
         how = "`make data`" if dataset == "fashion-mnist" else f"`python -m vae data --fetch {dataset}`"
         st.error(
@@ -324,7 +384,8 @@ def _name(dataset: str, arch: str, latent: int, beta: float, classroom: bool) ->
 
 def _estimate(s: Settings) -> None:
     """How long the run takes on a 2-core CPU (a warning past ten minutes)."""
-    per_epoch = DIGITS_SECONDS_PER_EPOCH if s.dataset == "digits" else SECONDS_PER_EPOCH.get(s.arch)
+    per_epoch = (DIGITS_SECONDS_PER_EPOCH if s.dataset == "digits" else EMOJI_SECONDS_PER_EPOCH.get(s.arch)
+                 if s.dataset == "emoji" else SECONDS_PER_EPOCH.get(s.arch))
     if not per_epoch:
         return
     epochs = s.epochs
@@ -396,6 +457,7 @@ def progress_panel(drawn: tuple) -> None:
                   type="primary", on_click=_open_checkpoint, args=(snap.name,))
         if st.session_state.pop("train_open", False):
             nav.switch("map")
+    _reconstructions(snap)
     _charts(snap)
     if not snap.active:
         st.caption(_("Command line equivalent:"))
@@ -497,6 +559,20 @@ def _outcome(snap) -> None:
         st.warning(tr(snap.message))  # stopped before the first epoch ended, or taken out of the queue
     else:
         st.error(_("Training failed: {error}").format(error=snap.error))
+
+
+def _reconstructions(snap) -> None:
+    """A finished run's model at work: test images (top row) and its reconstructions of them (bottom row)."""
+    if snap.active or not snap.history or not (Path(snap.out) / "model.safetensors").is_file() \
+            or not datasets.dataset_available(snap.dataset, "test"):
+        return
+    try:
+        png = reconstructions_png(str(snap.out), snap.dataset, snap.finished_at)
+    except Exception as e:  # a checkpoint removed or replaced meanwhile: the rest of the panel still shows
+        st.caption(_("Its reconstructions cannot be shown: {error}").format(error=str(e) or type(e).__name__))
+        return
+    st.markdown(_("**Its reconstructions**: test images (top) and what the new model makes of them (bottom)"))
+    st.image(png, output_format="PNG")
 
 
 def _charts(snap) -> None:

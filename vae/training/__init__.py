@@ -6,4 +6,6 @@
     loop.py         the epoch loop the comparison models share (vae.baselines: the GAN, the classifier):
                     seeded shuffles, batches, callbacks, a checkpoint per epoch
     jobs.py         training runs in the background for the app's Train page, read through snapshots
+    defaults.py     what a new model of a data set starts from on the Train page (colour: conv, Gaussian)
+    previews.py     the Train page's pictures of a run: a few of its images, a finished run's reconstructions
 """
