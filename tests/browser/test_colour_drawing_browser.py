@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 import pytest
@@ -20,6 +21,9 @@ from browser_helpers import ARTIFACTS, goto, new_tab, wait_app
 from pagecheck import assert_page_ok
 from test_colour_browser import CANVAS_PIXELS_JS, COLOURED, coloured_share
 from test_live_decode import wait_live
+
+from vae.data.drawings import decode_drawing
+from vae.data.pad import pad_to_input
 
 ROOT = Path(__file__).resolve().parents[2]
 PAD = "canvas.vae-draw-canvas"
@@ -83,6 +87,24 @@ def _steady(pg, timeout: float = 30.0) -> None:
         time.sleep(0.5)
 
 
+def _server_png(pg, src: str) -> np.ndarray:
+    """An <img>'s picture as the server sent it: (H, W, 3) in 0..255."""
+    import io
+    from urllib.parse import urljoin
+
+    from PIL import Image
+
+    if src.startswith("data:"):
+        import base64
+
+        data = base64.b64decode(src.split(",", 1)[1])
+    else:
+        reply = pg.request.get(urljoin(pg.url, src))
+        assert reply.ok, (src, reply.status)
+        data = reply.body()
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+
+
 def _swatch(pg, name: str):
     return pg.locator(f'.vae-draw-swatch[aria-label="{name}"]')
 
@@ -139,6 +161,34 @@ def test_the_emoji_pad_draws_in_colour_and_the_page_decodes_it_like_the_server(p
     diff = int(np.abs(got.astype(np.int16) - want.astype(np.int16)).max())
     assert diff <= 2, f"the page's reconstruction differs from the server's by {diff}/255"
     assert_page_ok(page)
+
+    # the drawing's link, opened in another tab: the pad shows the drawing the link holds (three planes, at a
+    # drawing's 16 levels), and the page's reconstruction of it equals the server's PNG within 2/255
+    drawn = (parse_qs(urlparse(page.url).query).get("drawn") or [""])[0]
+    assert drawn.startswith("2."), page.url
+    again = new_tab(page.context)
+    again.goto(page.url)
+    wait_app(again)
+    wait_live(again, "draw")
+    again.get_by_text("What the model sees").wait_for(timeout=120_000)
+    wait_app(again)
+    _steady(again)
+    held = decode_drawing(drawn, (3, 32, 32))
+    assert np.abs(pad_to_input(_pixels(again, PAD), (3, 32, 32)) - held).max() <= 1 / 255 + 1e-6
+    server = (
+        again.locator('[data-testid="stImage"]').filter(has_text="reconstruction (decoded μ)").locator("img")
+    )
+    want = _server_png(again, server.get_attribute("src"))
+    shown = _pixels(again, LIVE_IMAGE)
+    f, g = shown.shape[0] // 32, want.shape[0] // 32
+    got, want = shown[::f, ::f, :3].astype(np.int16), want[::g, ::g, :3].astype(np.int16)
+    assert coloured_share(want) >= COLOURED, (
+        f"the server's reconstruction is grey: {coloured_share(want):.1%}"
+    )
+    diff = int(np.abs(got - want).max())
+    assert diff <= 2, f"the reopened page's reconstruction differs from the server's PNG by {diff}/255"
+    assert_page_ok(again)
+    again.close()
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
