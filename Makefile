@@ -52,8 +52,9 @@ $(STAMP): requirements.txt constraints.txt
 	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements.txt -c constraints.txt
 	@echo "compiling the neighbour-search kernels (once; cached under cache/numba)"
 	@$(BIN)/python -c "from vae.explore.knn import warm_up; warm_up(background=False)"
-	@echo "compressing the in-browser runtime for serving (once; cached under cache/static)"
+	@echo "compressing the in-browser runtime and Streamlit's frontend for serving (once; cached under cache/static)"
 	@$(BIN)/python -m components.static_files
+	@$(BIN)/python -m components.frontend_files
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 

@@ -3,7 +3,8 @@
 ``streamlit run`` serves ``app``, an ``st.App``: every session runs frame/main.py (the frame, then the
 page), and ``/app/static/`` serves static/ (the in-browser decoder's runtime, static/ort/, and the
 models exported for it, static/models/): compressed ahead of time, and cached by the browser under
-content-addressed URLs (components/static_files.py).
+content-addressed URLs (components/static_files.py). Streamlit's own frontend bundles go out compressed
+ahead of time too (components/frontend_files.py: Streamlit sends them as they are).
 
 The script lives in frame/, away from pages/: beside a pages/ folder, Streamlit would run each page
 file on its own (its legacy multipage mode) until some session had called ``st.navigation``, and a
@@ -20,11 +21,13 @@ import threading
 from pathlib import Path
 
 import streamlit as st
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from components import static_files
+from components.frontend_files import CompressedFrontend
 
 #: Served at /app/static/. Beside this file as it was started, links not resolved: a checkout whose
 #: app.py is a link to another serves its own static/.
@@ -75,5 +78,6 @@ def static_routes(base_url: str = "") -> list[Route]:
     return [Route(path, static_file, methods=["GET"]), Route(path, static_options, methods=["OPTIONS"])]
 
 
-app = st.App("frame/main.py", routes=static_routes(str(st.get_option("server.baseUrlPath") or "")),
-             lifespan=lifespan)
+_base_url = str(st.get_option("server.baseUrlPath") or "")
+app = st.App("frame/main.py", routes=static_routes(_base_url), lifespan=lifespan,
+             middleware=[Middleware(CompressedFrontend, base_url=_base_url)])

@@ -150,8 +150,22 @@ def precompress(path: Path, quality: int = FAST, root: Path | None = None) -> li
     return out
 
 
+#: Background copies are made one after another (a cold page asks for dozens of files at once).
+_one_at_a_time = threading.Lock()
+
+
+def _background_priority() -> None:
+    """Lower the calling thread's CPU priority to the least (Linux: a thread id is a process id here), so
+    that making copies never slows a session's script; elsewhere nothing changes."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+    except (AttributeError, OSError):
+        pass
+
+
 def precompress_later(paths: list[Path], quality: int = FAST) -> threading.Thread | None:
-    """Make the missing copies of ``paths`` in a background thread (each file once, however many ask)."""
+    """Make the missing copies of ``paths`` in a background thread at the lowest CPU priority (each file
+    once, however many ask; one file at a time across threads)."""
     todo = []
     for p in paths:
         if p.suffix in COMPRESSIBLE and not all(variant(p, e).is_file() for e, _s in ENCODINGS):
@@ -165,9 +179,11 @@ def precompress_later(paths: list[Path], quality: int = FAST) -> threading.Threa
         return None
 
     def work() -> None:
+        _background_priority()
         for p, key in todo:
             try:
-                precompress(p, quality)
+                with _one_at_a_time:
+                    precompress(p, quality)
             except OSError:
                 pass  # a full or read-only cache: the file is served as it is
             finally:

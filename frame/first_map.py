@@ -47,6 +47,9 @@ MAP_PATHS = ("", "map")  # the Map page's URL paths (it is the default page)
 #: Pages that decode in the browser (the Map's hover preview, Sliders, Interpolate's scrub, Your image's
 #: drawing): their first run starts the runtime and loads the decoder before anything heavy is imported.
 LIVE_PATHS = (*MAP_PATHS, "sliders", "interpolate", "your_image")
+#: Pages whose first view draws no Plotly chart: there the empty chart that has the browser fetch and compile
+#: plotly.js ahead would only compete with the page's own first frame (decoded in the browser).
+NO_PLOTLY_PATHS = ("sliders",)
 DEFAULT_CHECKPOINT = "fashion-mnist"  # as pages/_loaders.py's
 
 
@@ -103,7 +106,7 @@ def preview_figure(m: ShippedMap, present: bool) -> go.Figure:
 
 def draw(slot):
     """Fill frame/main.py's first slot: the in-browser runtime started where the page decodes live, and the Map
-    page's points where they can be drawn now, else the empty chart. Returns the part of the slot to empty once
+    page's points where they can be drawn now, else the empty chart (not on NO_PLOTLY_PATHS). Returns the part of the slot to empty once
     the page has run (the preview or the chart); the runtime's mount stays until the next run's empty slot
     replaces it (on a warm server the page may have run before the browser mounted it)."""
     try:
@@ -121,7 +124,8 @@ def draw(slot):
         with runtime:
             _warm(live)
     if found is None:
-        shown.plotly_chart(warm_up_figure())
+        if path not in NO_PLOTLY_PATHS:
+            shown.plotly_chart(warm_up_figure())
         return shown
     present = str(params.get("present", "")).lower() in ("1", "true", "yes", "on")
     with shown.container(key="first_map_preview"):

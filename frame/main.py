@@ -10,9 +10,9 @@ import streamlit as st
 from frame import first_map
 
 # A session's first run: before the ~1.5 s of importing torch and the models, hand the browser what needs
-# neither (frame/first_map.py): on the Map page, the map's points from the checkpoint's shipped map; elsewhere,
-# an empty chart, so that the browser fetches and compiles plotly.js (4.7 MB) meanwhile; and where the page
-# decodes in the browser, the start of its runtime. Once the page has run, the slot keeps only the latter.
+# neither (frame/first_map.py): on the Map page, the map's points from the checkpoint's shipped map; elsewhere
+# but on Sliders (which draws none), an empty chart, so that the browser fetches and compiles plotly.js (4.7 MB)
+# meanwhile; and where the page decodes in the browser, the start of its runtime. Once the page has run, the slot keeps only the latter.
 # The slot is there on every run, so that every element of the page keeps its index from the first run to
 # the next (an element whose index changes is drawn again in the browser, the map's chart included).
 warm_up = st.empty()

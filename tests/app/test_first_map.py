@@ -4,6 +4,7 @@ it would draw differently, and gone once the page has run."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import subprocess
@@ -155,3 +156,32 @@ def test_the_first_run_shows_the_preview_and_the_page_replaces_it(monkeypatch):
     assert [t.value for t in at.title].count("Map of the latent space") == 1
     at.run()  # later runs draw no preview
     assert seen == ["fashion-mnist"] and drawn == [10_000]
+
+
+@pytest.mark.parametrize(("path", "charts"), [("sliders", 0), ("interpolate", 1)])
+def test_the_empty_chart_only_where_a_page_draws_plotly(monkeypatch, path, charts):
+    """A session's first run elsewhere than the Map draws the empty Plotly chart (the browser compiles
+    plotly.js meanwhile), but not on Sliders, which draws no Plotly chart: there it would only compete with
+    the page's first frame."""
+    drawn = []
+    monkeypatch.setattr(first_map, "page_path", lambda url, base="": path)
+    monkeypatch.setattr(first_map, "warm_up_figure", lambda: drawn.append(path) or first_map.go.Figure())
+
+    class Slot:
+        def container(self):
+            return contextlib.nullcontext()
+
+    class Empty:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def plotly_chart(self, fig):
+            drawn.append("chart")
+
+    monkeypatch.setattr(first_map.st, "empty", Empty)
+    monkeypatch.setattr(first_map, "_warm", lambda folder: True)
+    first_map.draw(Slot())
+    assert drawn.count("chart") == charts
