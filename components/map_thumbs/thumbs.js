@@ -15,6 +15,7 @@ export const THUMB_MIN_PX = 24;
 export const THUMB_MAX_PX = 96;
 const FADED_ALPHA = 0.25; // a greyed point's thumbnail (outside a selection or a search)
 const DECODE_BATCH = 64; // codes decoded a run (decoded mode)
+const CANVASES = 3000; // small canvases kept (the most recently drawn); the bytes behind them are all kept
 
 const THUMB_CACHE = (globalThis.__vaeThumbCache ??= { chunks: new Map(), stores: new Map() });
 
@@ -147,7 +148,8 @@ export class ThumbStore {
 
   constructor(spec) {
     this.spec = spec;
-    this.images = new Map(); // index -> canvas
+    this.pixels = new Map(); // index -> its bytes (H*W*C), a view into its chunk's
+    this.canvases = new Map(); // index -> canvas, least recently drawn first
     this.pending = new Set(); // chunks (real) or indices (decoded) on their way
     this.listeners = new Set();
     this.fetched = []; // chunks fetched so far, in order (read by the browser tests)
@@ -168,12 +170,21 @@ export class ThumbStore {
 
   /** @param {number} i @returns {HTMLCanvasElement|null} */
   image(i) {
-    return this.images.get(i) || null;
+    let canvas = this.canvases.get(i);
+    if (canvas) this.canvases.delete(i); // moved to the end: drawn most recently
+    else {
+      const bytes = this.pixels.get(i);
+      if (!bytes) return null;
+      canvas = toCanvas(bytes, this.spec.shape);
+      if (this.canvases.size >= CANVASES) this.canvases.delete(this.canvases.keys().next().value);
+    }
+    this.canvases.set(i, canvas);
+    return canvas;
   }
 
   /** Start loading the images of `indices` not loaded yet. @param {number[]} indices */
   want(indices) {
-    const missing = indices.filter((i) => !this.images.has(i));
+    const missing = indices.filter((i) => !this.pixels.has(i));
     if (!missing.length || this.failure) return;
     if (this.spec.mode === "decoded") this.decodeSome(missing.filter((i) => !this.pending.has(i)));
     else if (this.rank) for (const k of thumbChunksFor(missing, this.spec.chunk, this.rank)) this.loadChunk(k);
@@ -199,7 +210,7 @@ export class ThumbStore {
       const size = shape[0] * shape[1] * shape[2];
       const m = bytes.length / size;
       for (let j = 0; j < m; j++) {
-        this.images.set(this.order[k * chunk + j], toCanvas(bytes.subarray(j * size, (j + 1) * size), shape));
+        this.pixels.set(this.order[k * chunk + j], bytes.subarray(j * size, (j + 1) * size));
       }
       this.ready();
     }, (err) => {
@@ -229,7 +240,7 @@ export class ThumbStore {
               bytes[p * c + ch] = Math.floor(v * 255 + 0.5); // as the server's PNGs (pixels.js)
             }
           }
-          this.images.set(i, toCanvas(bytes, [c, h, w]));
+          this.pixels.set(i, bytes);
         });
         this.ready();
       }
