@@ -24,6 +24,7 @@ import streamlit as st
 
 from pages import _map_columns as map_columns
 from pages import _map_selections as selections
+from pages import _presenter as presenter
 from pages._context import Ctx
 from pages._i18n import N_, _, tr
 from pages._link import LinkError, Param
@@ -258,13 +259,13 @@ def _chart(
         keep &= within
     term = filters.get(name)
     chart = _numeric(col, keep, term) if col.numeric else _categories(col, keep, term, name == "class")
-    plot = HEIGHT if col.numeric else min(BAR_PX * len(col.categories), MAX_BARS_PX)
+    plot = presenter.px(HEIGHT if col.numeric else min(BAR_PX * len(col.categories), MAX_BARS_PX))
     st.altair_chart(
-        chart.properties(title=alt.TitleParams(_title(name), fontSize=12, anchor="start")),
+        chart.properties(title=alt.TitleParams(_title(name), fontSize=presenter.font(12), anchor="start")),
         key=key,
         on_select=lambda: _on_select(ctx, name, key),
         width="stretch",
-        height=plot + TITLE_AXIS_PX,
+        height=plot + presenter.px(TITLE_AXIS_PX),
         selection_mode=BRUSH if col.numeric else PICK,
     )
 
@@ -290,7 +291,11 @@ def _numeric(col: Column, keep: np.ndarray, term) -> alt.LayerChart:
         "lo:Q",
         title=None,
         scale=alt.Scale(zero=False, nice=False),
-        axis=alt.Axis(labelFontSize=10, tickCount=4, format="~s" if np.abs(b.edges).max() >= 1e3 else ".3~g"),
+        axis=alt.Axis(
+            labelFontSize=presenter.font(10),
+            tickCount=4,
+            format="~s" if np.abs(b.edges).max() >= 1e3 else ".3~g",
+        ),
     )
     brush = alt.selection_interval(name=BRUSH, encodings=["x"])
     # y2: bars from 0 (with x2 and no y2, Vega-Lite draws them floating at their height)
@@ -332,7 +337,10 @@ def _categories(col: Column, keep: np.ndarray, term, classes: bool) -> alt.Layer
         title=None,
         sort=names,
         axis=alt.Axis(
-            labelFontSize=10, labelLimit=90, labelOverlap=BAR_PX * len(names) > MAX_BARS_PX, labelFlush=False
+            labelFontSize=presenter.font(10),
+            labelLimit=presenter.px(90),
+            labelOverlap=BAR_PX * len(names) > MAX_BARS_PX,
+            labelFlush=False,
         ),
     )
     pick = alt.selection_point(name=PICK, fields=["code"])
