@@ -29,8 +29,10 @@ from pages import _live as live
 from pages import _loaders as loaders
 from pages import _map_axis as map_axis
 from pages import _map_columns as map_columns
+from pages import _map_filters as map_filters
 from pages import _map_selections as selections
 from pages import _map_structure as structure
+from pages import _map_thumbs as map_thumbs
 from pages import _map_tools as map_tools
 from pages import _nav as nav
 from pages import _notebook as notebook
@@ -135,7 +137,9 @@ PARAMS = link.declare("map", [
     *map_tools.PARAMS,
     *structure.PARAMS,
     *selections.PARAMS,
+    *map_filters.PARAMS,
     map_axis.PARAM,
+    map_thumbs.PARAM,
 ])
 
 
@@ -147,33 +151,50 @@ def main() -> None:
     st.title(_("Map of the latent space"))
     intro = st.empty()  # the page's caption: what the map offers depends on the view chosen below
     method, color_by, show_prior, n_prior, show_points, shape = _controls(ctx)
-    map_columns.section(ctx)
-    bundle = ctx.map(ProjectionConfig(method=method))
-    per_image = _codes_per_image()
+    # On screen: the controls above, the search, the map; under it what a first look does not need (a projector's
+    # 1024×768 shows the map's top without scrolling). Filled in the order the page needs them, not shown.
+    top, middle, below = st.container(), st.container(), st.container()
+    with below:
+        row = st.container(horizontal=True, gap="medium")  # side by side where they fit, else one under the other
+        with row:
+            per_image = _codes_per_image()
+        thumbs = map_thumbs.choice(row)  # the points as their images once zoomed in
+        map_columns.section(ctx)
+        filters_slot = st.container()  # the linked charts, drawn once the map's selection is known
+    with middle:  # a projection still to compute shows its progress where the map will be
+        bundle = ctx.map(ProjectionConfig(method=method))
     intro.caption(_intro(ctx, samples=per_image > 1))
     if per_image > 1:
-        samples_map.show(ctx, bundle, per_image)
+        with middle:
+            samples_map.show(ctx, bundle, per_image)
         link.sync("map", ctx)
         return
     chosen_map, bundle = bundle.label, map_axis.apply(ctx, bundle)  # along a direction, if the link chose one
-    map_axis.notice(bundle, chosen_map)
     method = "axis" if map_axis.titles(bundle) else method
-    v = _view(ctx, bundle, method, color_by, show_prior, n_prior, show_points, shape)
-    found = map_tools.found(ctx, map_columns.texts(ctx))
-    map_tools.search_box(ctx, found)
+    with top:
+        map_axis.notice(bundle, chosen_map)
+        v = _view(ctx, bundle, method, color_by, show_prior, n_prior, show_points, shape)
+        found = map_tools.found(ctx, map_columns.texts(ctx))
+        map_tools.search_box(ctx, found)
     v.found = found.matches if found.matches is not None and len(found.matches) else None
+    v.found = map_filters.highlight(ctx, v.found)  # the linked charts' filter fades the rest as a search does
     if v.canvas and v.chosen is not None:  # the canvas map rings them itself (a Plotly figure cannot: see _rings)
         v.ringed = map_tools.neighbours(ctx, v.chosen).latent.indices
-    left, right = st.columns([3, 2], gap="medium")
+    left, right = middle.columns([3, 2], gap="medium")
     with left:
         picked = (canvas_map.show(ctx, bundle, v.chart_key, color_by, v.values, v.prior_xy, v.background,
                                   show_points, v.chosen, ringed=v.ringed, found=v.found, categories=v.categories,
-                                  labels=structure.canvas_labels(ctx, bundle, shape))
+                                  labels=structure.canvas_labels(ctx, bundle, shape),
+                                  thumbs=map_thumbs.spec(ctx, bundle, thumbs))
                   if v.canvas else _plotly_map(v))
+        if not v.canvas:
+            map_thumbs.overlay(v.chart_key, map_thumbs.spec(ctx, bundle, thumbs), v.found)
         if v.canvas:
             structure.listed(ctx, bundle, shape)  # what the canvas map's structure shows
         map_tools.matches(ctx, found)
         _keep(v, picked, found)
+    with filters_slot:
+        map_filters.section(ctx, picked.data_idx if picked.many else None)
     notebook.publish(ctx, picked, v.chosen)  # to the notebook that opened this page, if one did
     with right:
         _hover_preview(v, picked.mark)
