@@ -253,7 +253,7 @@ def _settings(threads: int) -> Settings:
     )
     likelihood = st.radio(
         _("Likelihood p(x|z)"), list(LIKELIHOODS), key="train_likelihood", horizontal=True, disabled=classroom,
-        format_func=lambda n: _(get_likelihood(n).label),
+        format_func={n: _(get_likelihood(n).label) for n in LIKELIHOODS}.get,
         help=_("How each pixel of an image is scored against the decoder's output. Bernoulli suits grey strokes "
                "on black; a Gaussian suits colour images (the emoji model uses it); the discretised logistic "
                "gives bits per dimension that compare with published figures."),

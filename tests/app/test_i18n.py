@@ -89,6 +89,7 @@ ALLOWED = {
     "fréchet", "inception", "radford",  # names of a distance, a network, an author
     "van", "den", "camp", "oord", "ballé", "optimus", "pixelcnn", "pixelcnns", "arxiv", "scikit", "learn", "bits",
     "back", "streamlit", "slerp", "sefa",  # authors, models, libraries and methods, named as in the literature
+    "shift", "ctrl",  # keys, as their keycaps name them
 }
 WORD = re.compile(r"[A-Za-zÀ-ÿ]{3,}")
 
@@ -287,7 +288,20 @@ def _proto_texts(msg) -> list[str]:
     return out
 
 
+def _vega_texts(spec) -> list[str]:
+    """The titles anywhere in a Vega-Lite spec (an Altair chart's): the chart's, its axes' and legends'."""
+    out = []
+    if isinstance(spec, dict):
+        for k, v in spec.items():
+            out += [v.get("text") if isinstance(v, dict) else v] if k == "title" else _vega_texts(v)
+    elif isinstance(spec, list):
+        out = [t for v in spec for t in _vega_texts(v)]
+    return [t for t in out if isinstance(t, str)]
+
+
 def _figure_texts(fig: dict) -> list[str]:
+    if str(fig.get("$schema", "")).startswith("https://vega.github.io/schema/vega-lite/"):
+        return _vega_texts(fig)
     out = []
     layout = fig.get("layout", {})
 
