@@ -106,9 +106,10 @@ def preview_figure(m: ShippedMap, present: bool) -> go.Figure:
 
 def draw(slot):
     """Fill frame/main.py's first slot: the in-browser runtime started where the page decodes live, and the Map
-    page's points where they can be drawn now, else the empty chart (not on NO_PLOTLY_PATHS). Returns the part of the slot to empty once
-    the page has run (the preview or the chart); the runtime's mount stays until the next run's empty slot
-    replaces it (on a warm server the page may have run before the browser mounted it)."""
+    page's points where they can be drawn now, else the empty chart (not on NO_PLOTLY_PATHS). Returns the part of
+    the slot to empty once the page has run (the preview or the chart); the runtime's mount stays until the next
+    run's empty slot replaces it (on a warm server the page may have run before the browser mounted it)."""
+    path = None  # unknown where the URL cannot be read yet (a session opened as the server starts): the chart
     try:
         params = {k: st.query_params.get(k) for k in st.query_params}
         base = str(st.get_option("server.baseUrlPath") or "")

@@ -185,3 +185,32 @@ def test_the_empty_chart_only_where_a_page_draws_plotly(monkeypatch, path, chart
     monkeypatch.setattr(first_map, "_warm", lambda folder: True)
     first_map.draw(Slot())
     assert drawn.count("chart") == charts
+
+
+def test_a_url_that_cannot_be_read_yet_still_gets_the_empty_chart(monkeypatch):
+    """A session opened as the server starts may find no URL to read: the first slot draws the empty chart
+    (a test saw 'path' unbound there: an UnboundLocalError on the page)."""
+    drawn = []
+
+    def unreadable(url, base=""):
+        raise RuntimeError("no URL yet")
+
+    monkeypatch.setattr(first_map, "page_path", unreadable)
+
+    class Slot:
+        def container(self):
+            return contextlib.nullcontext()
+
+    class Empty:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def plotly_chart(self, fig):
+            drawn.append("chart")
+
+    monkeypatch.setattr(first_map.st, "empty", Empty)
+    first_map.draw(Slot())
+    assert drawn == ["chart"]
