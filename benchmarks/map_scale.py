@@ -162,15 +162,21 @@ def colour_changes(page, times: int, canvas: bool) -> list[float]:
     out = []
     for k in range(times):
         option, one_trace = ("KL(q(z|x)", True) if k % 2 == 0 else ("class", False)
-        page.locator('[data-testid="stSelectbox"]').filter(has_text="Colour by").first.click()
+        page.locator('[data-testid="stSelectbox"]').filter(has_text="Colour by").first.click(timeout=60_000)
+        wait_for(page, "(o) => [...document.querySelectorAll('[role=option]')].some(e => e.innerText.startsWith(o))",
+                 f'the "Colour by" menu\'s option {option!r} (the menu did not open)', 60,
+                 "() => { const e = document.elementFromPoint(innerWidth / 2, innerHeight / 2); return e ? e.tagName + '.' + (e.getAttribute('class') || '') : 'nothing'; }",
+                 arg=option)
         item = page.locator('[role="option"]').filter(has_text=re.compile(f"^{re.escape(option)}"))
         t0 = time.perf_counter()
-        item.first.click()
+        item.first.click(timeout=60_000)
         if canvas:
-            page.wait_for_function(CANVAS_COLOUR_JS, arg="-kl.u8" if one_trace else "-class.u8", polling=20)
+            wait_for(page, CANVAS_COLOUR_JS, f"the canvas map drawn coloured by {option}", 300,
+                     "() => window.__vaeBigMap && window.__vaeBigMap.drawnColours", arg="-kl.u8" if one_trace else "-class.u8")
         else:
             want = "=== 1" if one_trace else "> 1"
-            page.wait_for_function(f"() => ({DATA_TRACES_JS})() {want}", polling=20)
+            wait_for(page, f"() => ({DATA_TRACES_JS})() {want}", f"the Plotly map coloured by {option}", 300,
+                     DATA_TRACES_JS)
         out.append(time.perf_counter() - t0)
         wait_idle(page)
     return out
