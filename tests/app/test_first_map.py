@@ -158,6 +158,29 @@ def test_the_first_run_shows_the_preview_and_the_page_replaces_it(monkeypatch):
     assert seen == ["fashion-mnist"] and drawn == [10_000]
 
 
+class _Slot:
+    """frame/main.py's first slot, as draw() uses it."""
+
+    def container(self):
+        return contextlib.nullcontext()
+
+
+class _Empty:
+    """An ``st.empty()`` that notes each Plotly chart drawn in it in ``drawn``."""
+
+    def __init__(self, drawn: list) -> None:
+        self.drawn = drawn
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def plotly_chart(self, fig):
+        self.drawn.append("chart")
+
+
 @pytest.mark.parametrize(("path", "charts"), [("sliders", 0), ("interpolate", 1)])
 def test_the_empty_chart_only_where_a_page_draws_plotly(monkeypatch, path, charts):
     """A session's first run elsewhere than the Map draws the empty Plotly chart (the browser compiles
@@ -167,23 +190,9 @@ def test_the_empty_chart_only_where_a_page_draws_plotly(monkeypatch, path, chart
     monkeypatch.setattr(first_map, "page_path", lambda url, base="": path)
     monkeypatch.setattr(first_map, "warm_up_figure", lambda: drawn.append(path) or first_map.go.Figure())
 
-    class Slot:
-        def container(self):
-            return contextlib.nullcontext()
-
-    class Empty:
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-        def plotly_chart(self, fig):
-            drawn.append("chart")
-
-    monkeypatch.setattr(first_map.st, "empty", Empty)
+    monkeypatch.setattr(first_map.st, "empty", lambda: _Empty(drawn))
     monkeypatch.setattr(first_map, "_warm", lambda folder: True)
-    first_map.draw(Slot())
+    first_map.draw(_Slot())
     assert drawn.count("chart") == charts
 
 
@@ -197,20 +206,6 @@ def test_a_url_that_cannot_be_read_yet_still_gets_the_empty_chart(monkeypatch):
 
     monkeypatch.setattr(first_map, "page_path", unreadable)
 
-    class Slot:
-        def container(self):
-            return contextlib.nullcontext()
-
-    class Empty:
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-        def plotly_chart(self, fig):
-            drawn.append("chart")
-
-    monkeypatch.setattr(first_map.st, "empty", Empty)
-    first_map.draw(Slot())
+    monkeypatch.setattr(first_map.st, "empty", lambda: _Empty(drawn))
+    first_map.draw(_Slot())
     assert drawn == ["chart"]
