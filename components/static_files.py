@@ -26,14 +26,13 @@ import hashlib
 import mimetypes
 import os
 import re
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import brotli
 
-from vae.data.cache import DEFAULT_CACHE_DIR
+from vae.data.cache import DEFAULT_CACHE_DIR, write_atomic
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC_DIR = ROOT / "static"
@@ -120,15 +119,7 @@ def variant(path: Path, encoding: str, root: Path | None = None) -> Path:
 
 def _write_atomic(target: Path, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp-", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(target, data)
 
 
 def precompress(path: Path, quality: int = FAST, root: Path | None = None) -> list[Path]:

@@ -129,7 +129,7 @@ def static_asset(path: Path, make: Callable[[], bytes]) -> str:
     """A generated file under static/models/ (written once, atomically); returns its URL."""
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
-        from vae.export.onnx_files import write_atomic
+        from vae.data.cache import write_atomic
 
         write_atomic(path, make())
         static_files.precompress(path)

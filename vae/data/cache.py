@@ -149,3 +149,16 @@ def numba_cache_dir(root: str | Path | None = None) -> Path:
             os.environ.setdefault("NUMBA_CACHE_DIR", str(path))
             return path
     return path
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write bytes to ``path`` via a temporary file and a rename (readable by everyone)."""
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the file from a web server run as another user
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -23,8 +23,6 @@ warm (6 s for the first one in a process), so the app keeps the files per checkp
 from __future__ import annotations
 
 import copy
-import os
-import tempfile
 import threading
 import warnings
 from pathlib import Path
@@ -33,6 +31,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..data.cache import write_atomic  # noqa: F401  (re-exported)
 from ..model import VAE
 from .layout import CACHE_LAYOUT, DECODER_FILE, ENCODER_FILE, cached_folder  # noqa: F401  (the files' names, re-exported)
 
@@ -149,19 +148,6 @@ def compact(data: bytes, probe: dict[str, np.ndarray], tolerance: float = TOLERA
         if not np.all(np.isfinite(got)) or float(np.abs(got - want).max()) > tolerance:
             return data
     return small
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write bytes to ``path`` via a temporary file and a rename (readable by everyone)."""
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the file from a web server run as another user
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def export_onnx(model: VAE, out_dir: str | Path, parts: tuple[str, ...] = PARTS) -> dict[str, Path]:

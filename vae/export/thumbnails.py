@@ -14,13 +14,13 @@ hundred thumbnails of the 70,000 Fashion-MNIST images fetches the chunks that ho
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from ..data.cache import write_atomic
 
 CHUNK = 2048  # images a file: a view of a few hundred thumbnails of 70,000 images needs a few files
 ORDER_BITS = 10  # the Z-order's grid: 1024 × 1024 cells over the map's bounding box
@@ -164,18 +164,6 @@ def write_thumbnails(
         order = np.arange(layout.n) if coords is None else spatial_order(coords)
         pixels = as_uint8(images)
         for k in missing:
-            _write_atomic(paths[k], chunk_bytes(pixels, layout, k, order))
-        _write_atomic(opath, np.ascontiguousarray(order, "<u4").tobytes())
+            write_atomic(paths[k], chunk_bytes(pixels, layout, k, order))
+        write_atomic(opath, np.ascontiguousarray(order, "<u4").tobytes())
     return layout, paths, opath
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
