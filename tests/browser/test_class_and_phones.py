@@ -5,7 +5,7 @@ One server of its own (a throw-away checkpoints folder holding the shipped digit
 run started here never lands in checkpoints/; the canvas map above 1,000 images, so that digits'
 test split is drawn by Plotly and its 1,797 images by the canvas map), shared by every test here.
 
-- The teacher (a laptop) starts the classroom preset; a student (a phone, in Chinese) sees the run
+- The teacher (a laptop) starts a long run (500 epochs); a student (a phone, in Chinese) sees the run
   and its progress in Chinese but has no Stop; the teacher, after a reload, still has it and stops
   the run.
 - Phones (Playwright's iPhone 13, and its iPad at 820×1180), driven by touch (Playwright's
@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_DIGITS = ROOT / "checkpoints" / "digits"
 CANVAS_ABOVE = 1000  # digits: the test split (360) stays Plotly, all 1,797 images take the canvas
 PHONE = "iPhone 13"  # 390×664 visible, touch
+EPOCHS = 500  # the teacher's run: long enough to be stopped by hand
 TABLET = {"base": "iPad (gen 7)", "viewport": {"width": 820, "height": 1180}}
 
 
@@ -51,6 +52,13 @@ def served(tmp_path_factory):
         yield server.url, root
 
 
+def _set_number(pg, label: str, value: int) -> None:
+    box = pg.get_by_role("spinbutton", name=label, exact=True)
+    box.fill(str(value))
+    box.press("Enter")
+    wait_app(pg)
+
+
 def _shot(pg, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     pg.screenshot(path=str(ARTIFACTS / f"{name}.png"))
@@ -63,8 +71,14 @@ def test_a_student_sees_the_teachers_run_in_chinese_but_only_the_teacher_can_sto
     student_ctx = browser.new_context(**browser.devices["iPhone 13"])
     try:
         teacher = new_tab(teacher_ctx)
-        teacher.goto(f"{url}/train?ckpt=digits&preset=classroom&lang=en")
+        teacher.goto(f"{url}/train?ckpt=digits&preset=custom&lang=en")
         wait_app(teacher)
+        # a run that cannot end before Stop: the classroom preset's 150 epochs of digits end in 11 s on a
+        # quiet machine (on CI the run ended between the test's wait and its click); 500 epochs of 180
+        # batches take minutes
+        _set_number(teacher, "Epochs", EPOCHS)
+        teacher.get_by_text("Advanced", exact=True).click()
+        _set_number(teacher, "Batch size", 8)
         teacher.get_by_role("button", name="Start training").click()
         stop = teacher.locator('[class*="st-key-train_stop_"]').get_by_role("button", name="Stop")
         stop.wait_for()
@@ -76,7 +90,7 @@ def test_a_student_sees_the_teachers_run_in_chinese_but_only_the_teacher_can_sto
         student.get_by_text(f"正在训练：{name}").wait_for()
         # its progress, in Chinese: the bar (epoch, batch) and what the run is doing
         student.wait_for_function("() => { const p = document.querySelector('[data-testid=stProgress]');"
-                                  " return p && /第 \\d+ \\/ 150 轮/.test(p.innerText); }")
+                                  " return p && /第 \\d+ \\/ 500 轮/.test(p.innerText); }")
         shown = "\n".join(student.locator(", ".join(f'[data-testid="stMain"] [data-testid="{t}"]' for t in (
             "stProgress", "stCaptionContainer", "stHeading", "stAlert"))).all_inner_texts())  # not the command
         english = [w for w in ("Evaluating", "epoch", "Epoch", "Loading", "Training", "batch", "session") if w in shown]
@@ -94,9 +108,9 @@ def test_a_student_sees_the_teachers_run_in_chinese_but_only_the_teacher_can_sto
         # stopped after its first epoch, the run keeps the finished epochs (before it, nothing is saved:
         # a busy machine may take a while over the first)
         teacher.wait_for_function("() => { const p = document.querySelector('[data-testid=stProgress]');"
-                                  " return p && /epoch ([2-9]|\\d\\d+) of 150/.test(p.innerText); }", timeout=300_000)
+                                  " return p && /epoch ([2-9]|\\d\\d+) of 500/.test(p.innerText); }", timeout=300_000)
         stop.click()
-        teacher.get_by_text(re.compile(r"Stopped after \d+ of 150 epochs")).wait_for()
+        teacher.get_by_text(re.compile(r"Stopped after \d+ of 500 epochs")).wait_for()
         assert (root / name / "model.safetensors").is_file()
         student.get_by_text(f"上一次训练：{name}").wait_for()  # the student's page follows the end
         assert_page_ok(teacher)
