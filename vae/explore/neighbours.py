@@ -3,7 +3,8 @@
 - :class:`NeighbourIndex`: exact k nearest neighbours of one image of the encoded set, in latent
   space (the posterior means μ, Euclidean or cosine) and in pixel space (the flattened images,
   Euclidean), the image itself left out; :meth:`NeighbourIndex.report` gives both lists and how
-  many of the latent neighbours are pixel neighbours too. The searches are
+  many of the latent neighbours are pixel neighbours too; :meth:`NeighbourIndex.near_code`: the
+  nearest images of a code from outside the set (an upload's or a drawing's μ). The searches are
   ``vae.explore.knn.ExactKnn`` (exact, a few µs a query on 10,000 16-D codes); the cosine
   distance is searched as the Euclidean distance of unit vectors (|u − v|² = 2 − 2 cos) and then
   measured in float64 from μ itself.
@@ -153,6 +154,32 @@ class NeighbourIndex:
         unit = self._unit_mu
         cand = idx[0][idx[0] != i]
         dist = 1.0 - unit[cand] @ unit[i]
+        order = np.argsort(dist, kind="stable")
+        return Neighbours(cand[order][:k].astype(np.int64), dist[order][:k])
+
+    def near_code(self, z: np.ndarray, k: int = 10, metric: Metric = "euclidean") -> Neighbours:
+        """The k images whose codes μ are nearest to ``z`` (D,), a code from outside the set (an uploaded
+        image's or a drawing's μ): Euclidean or cosine distance (1 − cos), nothing left out."""
+        z = np.asarray(z, dtype=np.float64).ravel()
+        if z.shape != (self.mu.shape[1],) or not np.all(np.isfinite(z)):
+            raise ValueError(f"a code of {self.mu.shape[1]} finite numbers is needed, got shape {z.shape}: "
+                             "pass a posterior mean μ of this model")
+        if int(k) < 1:
+            raise ValueError(f"k = {k} neighbours: pass k >= 1")
+        if metric not in METRICS:
+            raise ValueError(f"metric {metric!r} is not one of {', '.join(METRICS)}")
+        k = min(int(k), len(self.mu))
+        if metric == "euclidean":
+            dist, idx = self._index("euclidean").query(z[None].astype(np.float32), k)
+            # measured in float64 from μ itself (the search saw z rounded to float32)
+            d = np.linalg.norm(self.mu[idx[0]].astype(np.float64) - z, axis=1)
+            order = np.argsort(d, kind="stable")
+            return Neighbours(idx[0][order].astype(np.int64), d[order])
+        knn = self._index("cosine")
+        u = _unit(z[None])[0]
+        _d, idx = knn.query(u[None].astype(np.float32), min(k + EXTRA, len(self.mu)))
+        cand = idx[0]
+        dist = 1.0 - self._unit_mu[cand] @ u
         order = np.argsort(dist, kind="stable")
         return Neighbours(cand[order][:k].astype(np.int64), dist[order][:k])
 
