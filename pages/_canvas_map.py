@@ -40,12 +40,13 @@ def show(ctx: Ctx, bundle: MapBundle, chart_key: str, color_by: str, values: np.
          prior_xy: np.ndarray | None, background, show_points: bool, chosen: int | None,
          ringed: np.ndarray | None = None, found: np.ndarray | None = None,
          categories: tuple[np.ndarray, list[str]] | None = None, labels: list[dict] | None = None,
-         thumbs: dict | None = None) -> Picked:
+         thumbs: dict | None = None, contours: dict | None = None) -> Picked:
     """Draw the canvas map (in the current column) and return what the user picked on it; ``ringed``:
     points ringed (the chosen point's neighbours), ``found``: points drawn over the faded rest;
     ``categories``: ((N,) codes, names) coloured as classes are (a text column of your own); ``labels``:
     cluster labels ({"x", "y", "text", "colour"}, largest first: pages/_map_structure.py); ``thumbs``: the
-    points' images once zoomed in (pages/_map_thumbs.py)."""
+    points' images once zoomed in (pages/_map_thumbs.py); ``contours``: density contours under the points
+    (pages/_map_structure.canvas_contours)."""
     coords = bundle.coords
     n_prior = 0 if prior_xy is None else len(prior_xy)
     state = st.session_state.get(chart_key)
@@ -79,7 +80,7 @@ def show(ctx: Ctx, bundle: MapBundle, chart_key: str, color_by: str, values: np.
         key=chart_key, mark=picked.mark, selection=pick.polygon if pick is not None else None, overlay=prior_xy,
         background=bg, points=show_points, dot=2 if presenter.on() else 0, n_prior=n_prior,
         text=_map_text(len(coords)), rings=None if ringed is None else coords[ringed], found=found, labels=labels,
-        thumbs=thumbs)
+        thumbs=thumbs, contours=contours)
     text = (_("{map} · {n:,} points, drawn in your browser · the legend's classes show or hide · box and lasso "
               "(the buttons above the map, right) select many: with one of them chosen, a drag draws the shape; "
               "choose the cross of arrows to pan and click points again.") if legend["kind"] == "classes" else

@@ -34,7 +34,7 @@ EXPLORE_POINTS_BELOW = 100_000  # the same on the explore map: 70,000 images are
 #: lowers it, for tests on small sets).
 CANVAS_ABOVE = 20_000
 JS_MODULES = ("../live_decoder/touch.js", "../live_decoder/runtime.js", "../map_thumbs/thumbs.js", "raster.js",
-              "selection.js", "labels.js", "big_map.js")  # touch, thumbs: shared with the Plotly map
+              "selection.js", "labels.js", "contours.js", "big_map.js")  # touch, thumbs: shared with the Plotly map
 KINDS = ("point", "spot", "prior", "box", "lasso")
 
 _component = st.components.v2.component(
@@ -119,7 +119,8 @@ def explore(content_hash: str, tag: str, coords: np.ndarray, colour_tag: str, co
             key: str, mark: np.ndarray | None, selection: np.ndarray | None, overlay: np.ndarray | None,
             background: dict[str, Any] | None, points: bool, dot: int, n_prior: int, text: dict[str, Any],
             height: int = 600, rings: np.ndarray | None = None, found: np.ndarray | None = None,
-            labels: list[dict[str, Any]] | None = None, thumbs: dict[str, Any] | None = None) -> Pick | None:
+            labels: list[dict[str, Any]] | None = None, thumbs: dict[str, Any] | None = None,
+            contours: dict[str, Any] | None = None) -> Pick | None:
     """Draw the explore map of ``coords`` (N, 2), each coloured ``palette[colours[i]]`` (``colour_tag``
     names that colouring's file); ``legend``: {"kind": "classes", "names"} or {"kind": "scale",
     "title", "low", "high"}. ``mark``: where the ring goes (what the panel shows); ``selection``:
@@ -130,7 +131,8 @@ def explore(content_hash: str, tag: str, coords: np.ndarray, colour_tag: str, co
     ``found``: indices marked as a selection is, the rest faded (a search's matches; a box or lasso
     replaces them while it lasts); ``labels``: [{"x", "y", "text", "colour"}], largest cluster first, drawn
     as many as fit without overlapping at the current zoom (labels.js); ``thumbs``: the points' images drawn
-    over their dots once few are in view (components/map_thumbs.spec; None: dots only). Returns what the
+    over their dots once few are in view (components/map_thumbs.spec; None: dots only); ``contours``: density
+    contours under the points (vae.explore.contours.encode; contours.js strokes them). Returns what the
     user picked (kept across reruns), or None."""
     result = _component(key=key, height="content", on_pick_change=lambda: None, data={
         **_files(content_hash, tag, coords, colour_tag, colours), "tag": tag, "colors": palette, "legend": legend,
@@ -143,6 +145,7 @@ def explore(content_hash: str, tag: str, coords: np.ndarray, colour_tag: str, co
         "found": None if found is None else np.asarray(found, np.int64).tolist(),
         "labels": labels or None,
         "thumbs": thumbs,
+        "contours": contours,
         "text": text,
     })
     return parse_pick(getattr(result, "pick", None), len(coords), n_prior)

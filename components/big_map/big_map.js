@@ -19,6 +19,7 @@ import { SWIPE_PX, gestureRange, showHint, twoFingers } from "../live_decoder/to
 import { buildIndex, nearest, rasterize, sorted } from "./raster.js";
 import { boxPolygon, insidePolygon } from "./selection.js";
 import { drawLabels } from "./labels.js";
+import { Contours } from "./contours.js";
 import { ThumbStore, drawThumbs, pickThumbs } from "../map_thumbs/thumbs.js";
 
 const HTML = `
@@ -86,6 +87,14 @@ export default function (component) {
   let image = null;
   let shape = null; // the box or lasso being drawn, map coordinates
   let background = null;
+  // the density contours (contours.js): one path per set of lines, kept across reruns while they stay the same
+  const contourKey = data.contours ? JSON.stringify(data.contours.shares) + data.contours.lines.length
+    + ":" + (data.contours.lines[0] || []).slice(0, 5).join(",") : null;
+  if (contourKey !== state.contourKey) {
+    state.contourKey = contourKey;
+    state.contourLines = data.contours ? new Contours(data.contours) : null;
+  }
+  const contours = state.contourLines;
 
   const size = () => {
     const w = Math.max(200, Math.floor(root.clientWidth || parentElement.clientWidth || 600));
@@ -126,6 +135,7 @@ export default function (component) {
       ctx.globalAlpha = data.background.opacity;
       ctx.drawImage(background, bx0, by0, bx1 - bx0, by1 - by0);
       ctx.globalAlpha = 1;
+      if (contours) contours.draw(ctx, state.view, w, h, data.dot ? 1.3 : 1); // over the picture, under the codes
       if (data.points !== false) {
         const off = state.offscreen || (state.offscreen = document.createElement("canvas"));
         [off.width, off.height] = [w, h];
@@ -134,7 +144,13 @@ export default function (component) {
       }
     } else {
       ctx.putImageData(image, 0, 0);
+      if (contours) { // under the codes: only where the raster left the canvas transparent
+        ctx.globalCompositeOperation = "destination-over";
+        contours.draw(ctx, state.view, w, h, data.dot ? 1.3 : 1);
+        ctx.globalCompositeOperation = "source-over";
+      }
     }
+    state.contours = contours ? { lines: contours.lines, vertices: contours.vertices, built: contours.built } : null;
     if (data.overlay) {
       ctx.strokeStyle = "#000";
       ctx.lineWidth = 1.5;
