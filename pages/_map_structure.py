@@ -2,8 +2,11 @@
 labels at their typical members, and the clusters as one more "colour by".
 
 The maths is vae.explore.clusters and vae.explore.density, cached here per explore set and projection
-(shared by the sessions, never mutated). Plotly cannot show an annotation only past a zoom level, so the
-level of detail is a control: the largest clusters' labels, as many as asked for.
+(shared by the sessions, never mutated). Zoomed out, the number of labels is a control (the largest
+clusters', as many as asked for); zoomed in, smaller clusters' labels appear: on the canvas map (drawn by
+components/big_map) as many as fit, on the Plotly map by components/plotly_labels, which reveals in the page
+the labels the figure carries hidden (Plotly has no annotation shown only past a zoom level). The canvas map
+gets the Plotly map's contour levels as polylines (vae.explore.contours).
 """
 
 from __future__ import annotations
@@ -15,12 +18,14 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from components import plotly_labels
 from pages import _presenter as presenter
 from pages._context import Ctx
 from pages._i18n import N_, _
 from pages._link import LinkError, Param, integer, one_of
 from pages._loaders import MapBundle
-from vae.explore.clusters import NOISE, ClusterConfig, Clusters, find_clusters
+from vae.explore.clusters import NOISE, ClusterConfig, Clusters, find_clusters, min_zoom
+from vae.explore.contours import contours, encode
 from vae.explore.density import SHARES, Density, density
 from vae.explore.figures import class_color, png_data_uri
 from vae.explore.projection import ProjectionConfig
@@ -30,6 +35,7 @@ SPACES = {"map": N_("map positions"), "latent": N_("latent codes μ")}
 LABELS_MIN, LABELS_MAX, LABELS_DEFAULT = 1, 30, 8  # cluster labels on the map: the largest ones
 COLOUR = "cluster"  # the "colour by" choice
 TYPICAL_PX = 0.09  # a label-free cluster's typical image on the map: this share of the map's width
+ZOOM_META = "vaeClusterLabels"  # the figure's layout.meta entry components/plotly_labels reads
 PLOT_PX = 280  # a label that would overlap a larger cluster's on a plot this wide is left out (the map beside
 # its legend is about 300 px wide on a phone and at 1024×768)
 
@@ -140,9 +146,9 @@ def controls(ctx: Ctx, choice: str) -> Structure:
     if choice in ("clusters", "both"):
         a, b = st.columns(2)
         labels = a.slider(_("Cluster labels"), LABELS_MIN, LABELS_MAX, key="map_cluster_labels",
-                          help=_("At most this many labels, the largest clusters first; a label that would cover "
-                                 "a larger cluster's is left out. The map of a large set (drawn in your browser) "
-                                 "shows more of them as you zoom in; with few, the labels stay readable on a phone."))
+                          help=_("Zoomed out, at most this many labels, the largest clusters first; a label that "
+                                 "would cover a larger cluster's is left out. Zoom in and smaller clusters' labels "
+                                 "appear; with few, the labels stay readable on a phone."))
         space = b.radio(_("Clusters of"), list(SPACES), key="map_cluster_space", horizontal=True,
                         format_func={k: _(v) for k, v in SPACES.items()}.get,  # translated in this run
                         help=_("The map positions: the groups you see. The latent codes μ: groups in the model's "
@@ -170,24 +176,41 @@ def decorate(fig: go.Figure, ctx: Ctx, bundle: MapBundle, s: Structure) -> Clust
     if not s.clusters:
         return None
     found = clusters(ctx, bundle, s.space)
+    _labels(fig, ctx, bundle, s, found)
+    return found
+
+
+def _labels(fig: go.Figure, ctx: Ctx, bundle: MapBundle, s: Structure, found: Clusters) -> None:
+    """The clusters' labels on ``fig``: the home view's (at most ``s.labels``, apart on a narrow plot) shown,
+    up to LABELS_MAX in all, the rest at opacity 0 with the zoom from which they may show in layout.meta
+    (components/plotly_labels reveals them in the page)."""
     texts = names(ctx, found)
     size = presenter.font(13)
     x0, x1 = fig.layout.xaxis.range or (bundle.coords[:, 0].min(), bundle.coords[:, 0].max())
     y0, y1 = fig.layout.yaxis.range or (bundle.coords[:, 1].min(), bundle.coords[:, 1].max())
     unit = max(x1 - x0, y1 - y0) / PLOT_PX  # data units per pixel on a narrow plot
-    for c in placed(found, texts, s.labels, size, (x1 - x0, y1 - y0)):
+    home = placed(found, texts, s.labels, size, (x1 - x0, y1 - y0))
+    shown = {c.id for c in home}
+    zooms = min_zoom([c.size for c in found.clusters], s.labels) if found.clusters else []
+    # the home view's labels, then the smaller clusters' (invisible until zoomed in: components/plotly_labels)
+    more = [c for c in found.clusters[:max(LABELS_MAX, s.labels)] if c.id not in shown]
+    for c in [*home, *more]:
         colour = class_color(c.majority) if c.majority is not None else "#333"
         half = min(_half_width(texts[c.id], size) * unit, (x1 - x0) / 2)
         x = min(max(c.centre[0], x0 + half), x1 - half)  # the whole label inside the map's edges
         fig.add_annotation(x=x, y=c.centre[1], text=f"<b>{texts[c.id]}</b>", showarrow=False,
                            font=dict(size=size, color="#111"), bgcolor="rgba(255,255,255,0.82)",
-                           bordercolor=colour, borderwidth=2, borderpad=3, name=f"cluster-{c.id}")
+                           bordercolor=colour, borderwidth=2, borderpad=3, name=f"cluster-{c.id}",
+                           opacity=1.0 if c.id in shown else 0.0)
+    fig.update_layout(meta={ZOOM_META: {"home": [float(x0), float(x1), float(y0), float(y1)],
+                                        "zoom": {f"cluster-{c.id}": 0.0 if c.id in shown else float(zooms[c.id])
+                                                 for c in [*home, *more]}}})
+    for c in home:
         if c.majority is None:  # no classes: the cluster's typical image beside its label
             side = TYPICAL_PX * (x1 - x0)
             fig.add_layout_image(dict(source=png_data_uri(_png(ctx, c.typical)), xref="x", yref="y",
                                       x=c.centre[0] - side / 2, y=c.centre[1] - 0.02 * (x1 - x0), sizex=side,
                                       sizey=side, sizing="contain", layer="above", opacity=1.0))
-    return found
 
 
 def placed(found: Clusters, texts: list[str], k: int, font: int, span: tuple[float, float]) -> list:
@@ -223,8 +246,11 @@ def _png(ctx: Ctx, i: int) -> bytes:
     return buf.getvalue()
 
 
-def caption(ctx: Ctx, s: Structure, found: Clusters | None) -> None:
-    """One line under the map: what the structure shows."""
+def caption(ctx: Ctx, s: Structure, found: Clusters | None, plotly: bool = True) -> None:
+    """One line under the map: what the structure shows; on the Plotly map (``plotly``), its labels follow
+    the zoom from here on (components/plotly_labels)."""
+    if found is not None and plotly:
+        plotly_labels.mount(ZOOM_META, key="map_cluster_zoom")
     parts = []
     if s.contours:
         parts.append(_("Contours enclose the densest {a}, {b}, {c} and {d} of the images.").format(**_shares()))
@@ -240,6 +266,9 @@ def caption(ctx: Ctx, s: Structure, found: Clusters | None) -> None:
         if not found.exact:
             parts.append(_("Found on a sample of {m:,} images; every other image joins the cluster of its "
                            "nearest sampled image.").format(m=found.fitted))
+    if found is not None:
+        parts.append(_("The labels follow the zoom: zoomed out, the largest clusters' labels that fit; zoom in "
+                       "and smaller clusters' labels appear."))
     if parts:
         st.caption(" ".join(parts))
 
@@ -254,19 +283,16 @@ def canvas_labels(ctx: Ctx, bundle: MapBundle, s: Structure) -> list[dict] | Non
              "colour": class_color(c.majority) if c.majority is not None else "#333"} for c in found.largest(s.labels)]
 
 
+def canvas_contours(ctx: Ctx, bundle: MapBundle, s: Structure) -> dict | None:
+    """The canvas map's density contours: the Plotly map's levels as polylines (vae.explore.contours.encode;
+    None: none asked for)."""
+    if not s.contours:
+        return None
+    d = map_density(ctx, bundle)
+    return encode(contours(d), d)
+
+
 def listed(ctx: Ctx, bundle: MapBundle, s: Structure) -> None:
-    """Under the canvas map: what its structure shows (it draws the labels, not the contours yet)."""
-    if s.contours:
-        st.caption(_("Contours are drawn on the map of up to {n:,} images; this map of many more draws the "
-                     "clusters' labels, and colours by cluster.").format(n=_canvas_above()))
-    if s.clusters:
-        found = clusters(ctx, bundle, s.space)
-        caption(ctx, dataclasses.replace(s, contours=False), found)
-        st.caption(_("The labels follow the zoom: zoomed out, the largest clusters' labels that fit; zoom in "
-                     "and smaller clusters' labels appear."))
-
-
-def _canvas_above() -> int:
-    from components import big_map
-
-    return big_map.canvas_above()
+    """Under the canvas map: what its structure shows."""
+    found = clusters(ctx, bundle, s.space) if s.clusters else None
+    caption(ctx, s, found, plotly=False)

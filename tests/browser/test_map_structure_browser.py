@@ -19,10 +19,12 @@ LABELS_JS = """
 () => {
   const gd = [...document.querySelectorAll('.js-plotly-plot')].find(g => (g._fullData || []).length > 3);
   if (!gd || !gd._fullLayout) return null;
-  const notes = (gd._fullLayout.annotations || []).filter(a => (a.name || '').startsWith('cluster-'));
-  const shown = [...gd.querySelectorAll('.annotation-text')].map(e => e.textContent);
+  // the home view's labels (the smaller clusters' wait at opacity 0 for a zoom: components/plotly_labels)
+  const notes = (gd._fullLayout.annotations || []).filter(a => (a.name || '').startsWith('cluster-') && a.opacity > 0);
+  const visible = [...gd.querySelectorAll('.annotation')].filter(e => getComputedStyle(e).opacity !== '0');
+  const shown = visible.map(e => e.querySelector('.annotation-text').textContent);
   const r = gd.getBoundingClientRect();
-  const boxes = [...gd.querySelectorAll('.annotation')].map(e => e.getBoundingClientRect()).filter(b => b.width > 0);
+  const boxes = visible.map(e => e.getBoundingClientRect()).filter(b => b.width > 0);
   const inside = boxes.filter(b => b.left >= r.left - 1 && b.right <= r.right + 1 && b.top >= r.top - 1
                                    && b.bottom <= r.bottom + 1).length;
   let overlaps = 0;
@@ -46,8 +48,9 @@ def test_clusters_show_their_labels_and_contours_lie_under_the_points(page, serv
     goto(page, server, "?method=pca&structure=both&labels=4")
     page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
     state = labels(page)
-    assert 2 <= len(state["asked"]) <= 4 and state["shown"] == state["asked"], state
-    assert state["inside"] == len(state["asked"]) and state["overlaps"] == 0, f"inside the chart, apart: {state}"
+    # the home view's labels, and those of the 4 largest that fit the real width too (plotly_labels.js)
+    assert 2 <= len(state["asked"]) <= len(state["shown"]) <= 4 and state["shown"][:len(state["asked"])] == state["asked"], state
+    assert state["inside"] == len(state["shown"]) and state["overlaps"] == 0, f"inside the chart, apart: {state}"
     assert state["contours"] == 1 and state["contourPaths"] >= 4, state
     assert all(t.rstrip("%").split()[-1].isdigit() for t in state["shown"]), state["shown"]  # "Trouser 98%"
     shot(page, "map-structure-1280")
@@ -55,7 +58,7 @@ def test_clusters_show_their_labels_and_contours_lie_under_the_points(page, serv
     wait_app(page)
     page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
     state = labels(page)
-    assert state["inside"] == len(state["asked"]) and state["overlaps"] == 0, state
+    assert state["inside"] == len(state["shown"]) and state["overlaps"] == 0, state
     shot(page, "map-structure-1024")
     assert_page_ok(page)
 
@@ -92,7 +95,7 @@ def test_cluster_labels_on_a_phone(browser, server):
     goto(pg, server, "?method=pca&structure=both&labels=5")
     pg.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
     state = labels(pg)
-    assert state["inside"] == len(state["asked"]) >= 2 and state["overlaps"] == 0, state
+    assert state["inside"] == len(state["shown"]) >= 2 and state["overlaps"] == 0, state
     shot(pg, "map-structure-phone")
     assert_page_ok(pg)
     ctx.close()

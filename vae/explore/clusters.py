@@ -166,3 +166,19 @@ def place_labels(boxes: np.ndarray, width: float, height: float) -> list[int]:
         placed.append((cx, cy, hw, hh))
         shown.append(i)
     return shown
+
+
+def min_zoom(sizes: np.ndarray, labelled: int) -> np.ndarray:
+    """(K,) from which zoom (the home view's span over the view's) each cluster's label may show on the Plotly
+    map, ``sizes`` largest first: 1 for the ``labelled`` largest; a smaller cluster's once it covers as much
+    of the screen as the smallest of those does zoomed out (an area grows with the zoom squared):
+    sqrt(sizes[labelled - 1] / size). The page (components/plotly_labels) shows a label past its zoom when it
+    is in view and overlaps no label shown before it (``place_labels``)."""
+    sizes = np.asarray(sizes, np.float64)
+    if len(sizes) and (np.any(sizes <= 0) or np.any(np.diff(sizes) > 0)):
+        raise ValueError(f"sizes must be positive and largest first, not {sizes.tolist()}")
+    if labelled < 1:
+        raise ValueError(f"labelled must be at least 1, not {labelled}")
+    if len(sizes) <= labelled:
+        return np.ones(len(sizes))
+    return np.maximum(1.0, np.sqrt(sizes[labelled - 1] / sizes))
