@@ -162,7 +162,12 @@ def colour_changes(page, times: int, canvas: bool) -> list[float]:
     out = []
     for k in range(times):
         option, one_trace = ("KL(q(z|x)", True) if k % 2 == 0 else ("class", False)
-        page.locator('[data-testid="stSelectbox"]').filter(has_text="Colour by").first.click(timeout=60_000)
+        menu = page.locator('[data-testid="stSelectbox"]').filter(has_text="Colour by").first
+        # in the middle of the window first: half under the app's header (the page scrolled down to the map),
+        # a click focuses the box without opening its menu
+        menu.evaluate("e => e.scrollIntoView({block: 'center'})")
+        page.wait_for_timeout(300)
+        menu.click(timeout=60_000)
         wait_for(page, "(o) => [...document.querySelectorAll('[role=option]')].some(e => e.innerText.startsWith(o))",
                  f'the "Colour by" menu\'s option {option!r} (the menu did not open)', 60,
                  "() => { const e = document.elementFromPoint(innerWidth / 2, innerHeight / 2); return e ? e.tagName + '.' + (e.getAttribute('class') || '') : 'nothing'; }",
@@ -268,11 +273,11 @@ MAP_SEEN_JS = """
 
 
 def map_area(page, canvas: bool) -> dict:
-    """The map's plotting area and data points inside the window (scrolled into view first); WaitFailed
+    """The map's plotting area and data points inside the window (scrolled to the middle first); WaitFailed
     naming what the page showed when none is there to click on."""
     sel = "canvas.vae-big-map-canvas" if canvas else ".js-plotly-plot"
     wait_for(page, f"() => !!document.querySelector({sel!r})", "the map", 120, MAP_SEEN_JS)
-    page.locator(sel).last.scroll_into_view_if_needed()
+    centred(page, canvas)  # the map itself: not the last Plotly chart (a clicked point's panel draws one)
     area = page.evaluate(MAP_AREA_JS, canvas)
     if not area["points"]:
         raise WaitFailed(f"found no data point of the map inside the window to click on; saw "
