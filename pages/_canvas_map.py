@@ -44,7 +44,7 @@ def show(ctx: Ctx, bundle: MapBundle, chart_key: str, color_by: str, values: np.
     """Draw the canvas map (in the current column) and return what the user picked on it; ``ringed``:
     points ringed (the chosen point's neighbours), ``found``: points drawn over the faded rest;
     ``categories``: ((N,) codes, names) coloured as classes are (a text column of your own); ``labels``:
-    cluster labels ({"x", "y", "text", "colour"}, largest first: pages/_map_structure.py); ``thumbs``: the
+    cluster labels ({"x", "y", "text", "colour", "least"}, largest first: pages/_map_structure.py); ``thumbs``: the
     points' images once zoomed in (pages/_map_thumbs.py); ``contours``: density contours under the points
     (pages/_map_structure.canvas_contours)."""
     coords = bundle.coords

@@ -274,13 +274,16 @@ def caption(ctx: Ctx, s: Structure, found: Clusters | None, plotly: bool = True)
 
 
 def canvas_labels(ctx: Ctx, bundle: MapBundle, s: Structure) -> list[dict] | None:
-    """The canvas map's cluster labels, largest first: it draws as many as fit at its zoom (None: none)."""
+    """The canvas map's cluster labels, largest first, up to LABELS_MAX, each with the zoom from which it may
+    show ("least": min_zoom, 1 for the ``s.labels`` largest): it draws as many as fit at its zoom (None: none)."""
     if not s.clusters:
         return None
     found = clusters(ctx, bundle, s.space)
     texts = names(ctx, found)
-    return [{"x": c.centre[0], "y": c.centre[1], "text": texts[c.id],
-             "colour": class_color(c.majority) if c.majority is not None else "#333"} for c in found.largest(s.labels)]
+    least = min_zoom([c.size for c in found.clusters], s.labels) if found.clusters else []
+    return [{"x": c.centre[0], "y": c.centre[1], "text": texts[c.id], "least": round(float(least[c.id]), 4),
+             "colour": class_color(c.majority) if c.majority is not None else "#333"}
+            for c in found.largest(max(LABELS_MAX, s.labels))]
 
 
 def canvas_contours(ctx: Ctx, bundle: MapBundle, s: Structure) -> dict | None:

@@ -129,8 +129,9 @@ def explore(content_hash: str, tag: str, coords: np.ndarray, colour_tag: str, co
     "density" and "points" (with ``{n}``: the codes in view), "failed" (with ``{reason}``), "toggle",
     "overlay" and "tools" ({"pan", "box", "lasso"}). ``rings`` (R, 2): small rings (a point's neighbours);
     ``found``: indices marked as a selection is, the rest faded (a search's matches; a box or lasso
-    replaces them while it lasts); ``labels``: [{"x", "y", "text", "colour"}], largest cluster first, drawn
-    as many as fit without overlapping at the current zoom (labels.js); ``thumbs``: the points' images drawn
+    replaces them while it lasts); ``labels``: [{"x", "y", "text", "colour", "least"}], largest cluster first,
+    drawn as many as fit without overlapping at the current zoom, each once the zoom reaches its "least"
+    (labels.js); ``thumbs``: the points' images drawn
     over their dots once few are in view (components/map_thumbs.spec; None: dots only); ``contours``: density
     contours under the points (vae.explore.contours.encode; contours.js strokes them). Returns what the
     user picked (kept across reruns), or None."""

@@ -168,7 +168,12 @@ export default function (component) {
     for (const xy of data.rings || []) ring(ctx, w, h, xy, 6, [4, 2]); // the chosen point's neighbours
     state.rings = (data.rings || []).length; // read by the browser tests
     if (data.labels && data.labels.length) { // cluster labels: as many as fit at this zoom (labels.js)
-      state.labels = drawLabels(ctx, w, h, data.labels, (x, y) => toPixel(state.view, w, h, x, y), data.dot ? 1.3 : 1);
+      // a smaller cluster's label waits for its zoom (`least`: vae.explore.clusters.min_zoom), as on the Plotly map
+      const zoom = Math.max((home.x1 - home.x0) / (state.view.x1 - state.view.x0),
+        (home.y1 - home.y0) / (state.view.y1 - state.view.y0));
+      const labels = data.labels.filter((l) => !(l.least > zoom * (1 + 1e-6)));
+      state.labels = drawLabels(ctx, w, h, labels, (x, y) => toPixel(state.view, w, h, x, y), data.dot ? 1.3 : 1);
+      Object.assign(state.labels, { zoom, eligible: labels.length });
     } else state.labels = null;
     const mark = state.mark ? state.mark.xy : data.selected;
     if (mark && !(state.maskSorted && state.maskFor !== "found")) ring(ctx, w, h, mark); // no ring over a box

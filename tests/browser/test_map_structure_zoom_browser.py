@@ -8,7 +8,7 @@ The Plotly map's cluster labels: zoomed in on a smaller cluster, its label appea
 are those vae.explore.clusters.place_labels picks from the boxes the page measured among the labels whose
 least zoom (vae.explore.clusters.min_zoom) is reached.
 Screenshots in tests/artifacts/: map-canvas-contours-1280.png, map-canvas-contours-zh-1024.png,
-map-labels-zoomed-1280.png."""
+map-canvas-labels-zh-1024-zoomed.png, map-labels-zoomed-1280.png."""
 
 from __future__ import annotations
 
@@ -95,12 +95,25 @@ def test_the_canvas_map_draws_the_contours_where_python_traces_them(browser):
         )
         assert_page_ok(pg)
         pg.set_viewport_size({"width": 1024, "height": 768})
-        pg.goto(f"{server.url}/?structure=both&lang=zh")
+        pg.goto(f"{server.url}/?structure=both&labels=2&lang=zh")
         wait_app(pg)
-        pg.wait_for_function(READY, timeout=240_000)
-        pg.locator("canvas.vae-big-map-canvas").scroll_into_view_if_needed()
+        pg.wait_for_function(f"() => ({READY})() && !!window.__vaeBigMap.labels", timeout=240_000)
+        canvas.scroll_into_view_if_needed()
         pg.wait_for_timeout(300)
         shot(pg, "map-canvas-contours-zh-1024")
+        # the cluster labels: 2 at most zoomed out; zoomed in, smaller clusters' labels may show (min_zoom)
+        read = "() => window.__vaeBigMap.labels"
+        home = pg.evaluate(read)
+        assert home["eligible"] == 2 and 1 <= len(home["shown"]) <= 2, home
+        box = canvas.bounding_box()
+        pg.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+        for _ in range(4):
+            pg.mouse.wheel(0, -400)
+            pg.wait_for_timeout(200)
+        zoomed = pg.evaluate(read)
+        assert zoomed["zoom"] > 2 and zoomed["eligible"] > home["eligible"], zoomed
+        assert zoomed["shown"] == place_labels(np.array(zoomed["boxes"]), zoomed["w"], zoomed["h"]), zoomed
+        shot(pg, "map-canvas-labels-zh-1024-zoomed")
         assert_page_ok(pg)
         ctx.close()
 
