@@ -412,7 +412,7 @@ def _panel(v: SliderView) -> None:
             labels = {label: i for _key, label, i, _c in shown}
             if v.chosen is not None:
                 labels[v.chosen.label] = len(v.axes) if v.axes_kind in STEPPED else ctx.latent_dim
-            _live_view(v, start, trail, views["xy"], labels)
+            _live_view(v, start, trail, views["xy"], xy, labels)
         _where_z_is(v, z, xy, trail, views)
     # the sliders last: the new image reaches the browser before their (unchanged) updates
     with left:
@@ -438,8 +438,10 @@ def _start_views(v: SliderView, start: np.ndarray) -> dict:
     return cached
 
 
-def _live_view(v: SliderView, start: np.ndarray, trail: list, start_xy, sliders: dict[str, int]) -> None:
-    """The in-browser decoder over the server's image and mini map (which it hides once it draws)."""
+def _live_view(v: SliderView, start: np.ndarray, trail: list, start_xy, here, sliders: dict[str, int]) -> None:
+    """The in-browser decoder over the server's image and mini map (which it hides once it draws); ``here`` is
+    where the code the page draws first lands on the map (the page fetches the map's codes only once the code
+    changes: its first frame does not need them)."""
     ctx, bundle = v.ctx, v.bundle
     urls, problem = live.model_urls(ctx.ck)
     if urls is None:
@@ -460,7 +462,8 @@ def _live_view(v: SliderView, start: np.ndarray, trail: list, start_xy, sliders:
         "labels": sliders, "origin": [float(c) for c in origin], "axes": basis, "coef": coef,
         "map": live_decoder.map_spec(ctx.ck, bundle.latent_map, tag, f"{tag}-{bundle.cfg.key()}"),
         "minimap": {**live_decoder.minimap_spec(ctx.ck, v.minimap, f"{tag}-{bundle.cfg.key()}"), "trail": trail,
-                    "start": [float(c) for c in start_xy], "start_id": int(st.session_state.get("sl_start_id", 0))},
+                    "start": [float(c) for c in start_xy], "here": [float(c) for c in here],
+                    "start_id": int(st.session_state.get("sl_start_id", 0))},
         "hide": ["sl_server_image", "sl_server_map"],
         "strips": {"label": _("What the decoder draws along this slider, the other sliders staying where they are")}
         if v.strips else None,

@@ -213,8 +213,11 @@ export function mountSliders(parent, data) {
   if (!trails[mm.start_id]) trails[mm.start_id] = mm.trail.slice();
   const trail = trails[mm.start_id];
   let model = null;
-  let lmap = null;
   let background = null;
+  // code -> map position: the server's for the code of the first frame (mm.here); the page's own map (its codes,
+  // 0.4 MB for 10k images) is fetched once the code first changes, not before the first frame
+  let lmap = null;
+  const latentMap = () => (lmap ??= loadLatentMap(data.map, loadAsset));
   let seq;
   let t;
   let ready = false;
@@ -223,7 +226,7 @@ export function mountSliders(parent, data) {
     async (req) => {
       if (!LIVE.ready.sliders) note("sliders", `mount ${id} decodes`);
       const out = await decode(model, req.z);
-      return { bytes: toBytes(out), xy: lmap.toMap(req.z) };
+      return { bytes: toBytes(out), xy: req.here ? mm.here : (await latentMap()).toMap(req.z) };
     },
     (res, req) => {
       paint(image, res.bytes, data.image.shape, data.image.factor);
@@ -261,6 +264,7 @@ export function mountSliders(parent, data) {
     (time) => {
       t = time;
       seq = noteInput(stats, time);
+      latentMap().catch(() => {}); // a slider is taken: the map's codes come now (a failure shows at the decode)
     },
     (y) => {
       dragging = y !== null;
@@ -270,13 +274,12 @@ export function mountSliders(parent, data) {
   );
   whenLoaded(data.runtime, [
     loadSession(data.runtime, data.decoder),
-    loadLatentMap(data.map, loadAsset),
     loadAsset(mm.background, "image"),
-  ]).then(([m, l, bg]) => {
-    [model, lmap, background] = [m, l, bg];
+  ]).then(([m, bg]) => {
+    [model, background] = [m, bg];
     ready = true;
     note("sliders", `mount ${id} loaded${runner.stopped ? " after it was stopped" : ""}`);
-    runner.request({ z: codeOf() });
+    runner.request({ z: codeOf(), here: true });
     if (strips) strips.soon();
   }, fail);
   return () => {

@@ -275,6 +275,39 @@ def test_dragging_a_slider_redraws_the_canvas_during_the_drag(page, server):
     no_exception(page)
 
 
+MAP_DATA_JS = "() => performance.getEntriesByType('resource').map(e => e.name).filter(n => /\\/(codes|coords)-/.test(n))"
+
+
+def test_the_first_frame_downloads_no_map_codes_and_a_drag_places_z_as_latent_map_does(browser, server):
+    """Nothing the first frame does not need: it puts z where the server placed it, without the map's codes and
+    positions (0.4 MB for 10k images); the first drag fetches them, and the marker then lands where LatentMap
+    places the dragged code."""
+    from components.live_decoder import as_sent
+
+    ctx = browser.new_context(viewport=VIEWPORT)
+    pg = new_tab(ctx)
+    try:
+        goto(pg, server, "sliders?ckpt=fashion-mnist")
+        wait_live(pg, "sliders")
+        assert pg.evaluate(MAP_DATA_JS) == [], "the first frame waited for the map's codes"
+        _ck, _enc, _cfg, lm = _latent_map("fashion-mnist", "umap")
+        first = pg.evaluate("() => window.__vaeLive.last.sliders")
+        np.testing.assert_allclose(first["xy"], lm.to_map(np.float32([first["z"]]))[0], atol=1e-3,
+                                   err_msg="the first frame's marker is not where the server placed z")
+        start, track = thumb_and_track(pg)
+        drag(pg, start, track["x"] + track["width"] * 0.8, moves=20)
+        pg.wait_for_function(f"() => ({MAP_DATA_JS})().length === 2", timeout=60_000)
+        pg.wait_for_function("(z) => JSON.stringify(window.__vaeLive.last.sliders.z) !== z",
+                             arg=json.dumps(first["z"]), timeout=10_000)
+        wait_app(pg)
+        last = pg.evaluate("() => window.__vaeLive.last.sliders")
+        np.testing.assert_allclose(last["xy"], as_sent(lm).to_map(np.float32([last["z"]]))[0], atol=1e-4,
+                                   err_msg="after a drag the page places z elsewhere than LatentMap.to_map")
+        no_exception(pg)
+    finally:
+        ctx.close()
+
+
 def test_until_the_decoder_is_ready_the_page_says_so_and_a_drag_still_changes_the_image(browser, server):
     """The runtime held back (its .wasm not answered yet): the live view says it is loading, and a slider
     moved meanwhile still gets its image from the server (no dead first drag); the model's download
