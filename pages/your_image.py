@@ -16,6 +16,7 @@ from PIL import Image, ImageDraw, ImageOps
 from components import live_decoder
 from pages import _link as link
 from pages import _live as live
+from pages import _map_like as map_like
 from pages import _nav as nav
 from pages import _presenter as presenter
 from pages._context import Ctx, get_ctx, selected_index
@@ -436,7 +437,10 @@ def _nearest_neighbours(ctx: Ctx, res: dict, pct: float) -> np.ndarray:
         note = (" " + _("Its −ELBO did not show it: the likelihood test above missed this one.") if pct < 90 else "")
         st.info(_("Even its nearest neighbour is {x:.1f}× farther away than usual: the model "
                   "has seen nothing quite like it.").format(x=dist[0] / typical) + note)
-
+    if st.button(_("Find images like this one on the Map"), key="img_like", icon=":material/travel_explore:",
+                 help=_("Open the Map with this image's code μ marked ★ among the explore set's images, its "
+                        "nearest ones highlighted and listed beside the map. The link keeps it.")):
+        map_like.open_map(res["mu"])
     return nn
 
 
