@@ -150,7 +150,10 @@ export default function (component) {
         ctx.globalCompositeOperation = "source-over";
       }
     }
-    state.contours = contours ? { lines: contours.lines, vertices: contours.vertices, built: contours.built } : null;
+    const contourLabels = contours && data.points !== false ? contours.drawLabels(ctx, state.view, w, h, data.dot ? 1.3 : 1)
+      : null; // each line's share, over the codes
+    state.contours = contours ? { lines: contours.lines, vertices: contours.vertices, built: contours.built,
+      labels: contourLabels } : null;
     if (data.overlay) {
       ctx.strokeStyle = "#000";
       ctx.lineWidth = 1.5;

@@ -44,23 +44,38 @@ def _segment_distance(p: np.ndarray, lines: list[np.ndarray]) -> np.ndarray:
     return np.sqrt(((p[:, None, :] - near) ** 2).sum(-1)).min(axis=1)
 
 
-def _check_drawn(pg, levels) -> dict:
-    """The canvas is inked along the Python lines and blank far from them, at the page's current view."""
+def _check_drawn(pg, levels, labelled: bool) -> dict:
+    """The canvas is inked along the Python lines and blank far from them, at the page's current view; the
+    lines' shares written at some of their tops (``labelled``: at least one; zoomed in, the tops may lie
+    outside the view)."""
     pg.wait_for_timeout(300)  # the frame after the last wheel step (requestAnimationFrame)
     v = pg.evaluate(VIEW)
     w, h = v["w"], v["h"]
     lines = [to_pixels(v["view"], w, h, line) for c in levels for line in c.lines]
-    on = np.concatenate(lines)
+    # each line of 12 vertices or more has its share written at its topmost vertex (contours.js), over the line
+    tops = np.array([line[np.argmin(line[:, 1])] for line in lines if len(line) >= 12])
+    tops = tops[(tops[:, 0] > 12) & (tops[:, 0] < w - 12) & (tops[:, 1] > 8) & (tops[:, 1] < h - 8)]
+
+    def off_labels(p: np.ndarray, margin: float) -> np.ndarray:
+        return p[np.abs(p[:, None, :] - tops[None]).max(axis=-1).min(axis=1) > margin] if len(tops) else p
+
+    on = off_labels(np.concatenate(lines), 16)
     on = on[(on[:, 0] > 3) & (on[:, 0] < w - 3) & (on[:, 1] > 3) & (on[:, 1] < h - 3)]
     assert len(on) >= 40, f"too few contour vertices in view to judge: {len(on)}"
     ink_on = np.array(pg.evaluate(INK, on.tolist()))
     grid = np.stack(np.meshgrid(np.linspace(8, w - 8, 40), np.linspace(8, h - 8, 24)), -1).reshape(-1, 2)
-    far = grid[_segment_distance(grid, lines) > 8]
+    far = off_labels(grid[_segment_distance(grid, lines) > 8], 22)
     ink_far = np.array(pg.evaluate(INK, far.tolist()))
     assert (ink_on > 60).mean() > 0.97, f"the lines are not where Python puts them: {np.sort(ink_on)[:20]}"
     assert len(far) > 200 and (ink_far < 10).mean() > 0.99, (
         f"ink far from the lines: {np.sort(ink_far)[-20:]}"
     )
+    written = v["contours"]["labels"]
+    assert (written or not labelled) and {t for *_, t in written} <= {"20%", "40%", "60%", "80%"}, written
+    around = np.array([[dx, dy] for dx in range(-8, 9, 2) for dy in (-2, 0, 2)])
+    for x, y, text in written:  # at a line's top, in grey over a white halo
+        assert np.abs(tops - [x, y]).max(axis=1).min() < 0.5, (x, y, text, tops)
+        assert max(pg.evaluate(INK, (np.array([x, y]) + around).tolist())) > 60, f"no text at {x, y}"
     return v
 
 
@@ -83,13 +98,13 @@ def test_the_canvas_map_draws_the_contours_where_python_traces_them(browser):
         keys = pg.locator(".vae-big-map-key")
         for k in range(keys.count()):  # every class hidden: only the contours are left on the canvas
             keys.nth(k).click()
-        home = _check_drawn(pg, levels)
+        home = _check_drawn(pg, levels, labelled=True)
         box = canvas.bounding_box()
         pg.mouse.move(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.5)
         for _ in range(3):
             pg.mouse.wheel(0, -400)
             pg.wait_for_timeout(200)
-        zoomed = _check_drawn(pg, levels)
+        zoomed = _check_drawn(pg, levels, labelled=False)
         assert zoomed["view"] != home["view"] and zoomed["contours"]["built"] > home["contours"]["built"], (
             zoomed
         )
