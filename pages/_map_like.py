@@ -110,7 +110,8 @@ def highlight(like: Like | None, found: np.ndarray | None) -> np.ndarray | None:
 
 
 def add_star(fig: go.Figure, like: Like | None) -> None:
-    """The ★ on the Plotly map, over the points (WebGL, as they are: an SVG trace is drawn beneath them)."""
+    """The ★ on the Plotly map, over the points (WebGL, as they are: an SVG trace is drawn beneath them), as
+    strong while a point clicked on the map is selected."""
     if like is None:
         return
     fig.add_trace(
@@ -122,6 +123,7 @@ def add_star(fig: go.Figure, like: Like | None) -> None:
             marker=STAR,
             hovertemplate=_("your image") + "<extra></extra>",
             showlegend=False,
+            unselected=dict(marker=dict(opacity=1.0)),  # a point clicked on the map fades the rest, not the ★
         )
     )
 

@@ -143,3 +143,18 @@ def test_a_bad_code_in_the_link_is_named(fashion, value, reason):
     assert "The map shows no image of yours instead." in at.link_notices[0]
     assert "Your image on the map" not in [s.value for s in at.subheader]
     assert "like" not in url(at)
+
+
+def test_remove_takes_the_code_off_the_map_and_out_of_the_link(fashion, rings):
+    enc, _data = fashion
+    z = enc.mu[123] + 0.01
+    at = open_link("map", {"ckpt": "fashion-mnist", "method": "pca", "like": ",".join(f"{v:.3f}" for v in z)})
+    assert not at.link_notices, at.link_notices
+    assert _listed(at)[0] == 123  # the image whose code it nearly is comes first
+    at.button(key="map_like_remove").click().run()
+    assert_app_ok(at)
+    assert "Your image on the map" not in [s.value for s in at.subheader]
+    assert "like" not in url(at)
+    from tests.app.test_map_tools import traces
+
+    assert not [t for t in traces(at) if t.get("name") == "your image"]
