@@ -30,6 +30,7 @@ from pages import _loaders as loaders
 from pages import _map_axis as map_axis
 from pages import _map_columns as map_columns
 from pages import _map_filters as map_filters
+from pages import _map_like as map_like
 from pages import _map_selections as selections
 from pages import _map_structure as structure
 from pages import _map_thumbs as map_thumbs
@@ -135,6 +136,7 @@ PARAMS = link.declare("map", [
     Param("codes", N_("codes per image"), _codes_parse, _codes_dump, states=("map_per_image",)),
     Param("sample", N_("selected sample"), _sample_parse, _sample_dump, states=("map_sample",)),
     *map_tools.PARAMS,
+    *map_like.PARAMS,
     *structure.PARAMS,
     *selections.PARAMS,
     *map_filters.PARAMS,
@@ -178,13 +180,17 @@ def main() -> None:
         map_tools.search_box(ctx, found)
     v.found = found.matches if found.matches is not None and len(found.matches) else None
     v.found = map_filters.highlight(ctx, v.found)  # the linked charts' filter fades the rest as a search does
+    v.found = map_like.highlight(v.like, v.found)  # else a code from Your image: its nearest images
     if v.canvas and v.chosen is not None:  # the canvas map rings them itself (a Plotly figure cannot: see _rings)
         v.ringed = map_tools.neighbours(ctx, v.chosen).latent.indices
+    elif v.canvas and v.like is not None:
+        v.ringed = v.like.near.indices
     left, right = middle.columns([3, 2], gap="medium")
     with left:
         picked = (canvas_map.show(ctx, bundle, v.chart_key, color_by, v.values, v.prior_xy, v.background,
                                   show_points, v.chosen, ringed=v.ringed, found=v.found, categories=v.categories,
-                                  labels=structure.canvas_labels(ctx, bundle, shape),
+                                  labels=map_like.canvas_labels(v.like, structure.canvas_labels(ctx, bundle, shape)),
+                                  contours=structure.canvas_contours(ctx, bundle, shape),
                                   thumbs=map_thumbs.spec(ctx, bundle, thumbs))
                   if v.canvas else _plotly_map(v))
         if not v.canvas:
@@ -293,6 +299,7 @@ class MapView:
     ringed: np.ndarray | None = None  # (k,) the chosen point's nearest neighbours, ringed on the canvas map
     found: np.ndarray | None = None  # the search's matches, drawn over the rest (None: no search)
     shape: structure.Structure | None = None  # contours and cluster labels asked for
+    like: map_like.Like | None = None  # a code from Your image, shown while no point is chosen
 
 
 def _view(ctx: Ctx, bundle: MapBundle, method: str, color_by: str, show_prior: bool, n_prior: int,
@@ -309,6 +316,7 @@ def _view(ctx: Ctx, bundle: MapBundle, method: str, color_by: str, show_prior: b
     clicked = _clicked(st.session_state.get(chart_key), len(coords)) if canvas else None
     if clicked is not None:
         select_index(ctx, clicked)
+    like = map_like.current(ctx, bundle)
     return MapView(
         ctx, bundle, method, color_by, show_prior, n_prior, show_points, canvas,
         grid=None if canvas else spot_grid(coords, 70),
@@ -317,7 +325,7 @@ def _view(ctx: Ctx, bundle: MapBundle, method: str, color_by: str, show_prior: b
         categories=(structure.categories(ctx, bundle, shape.space) if color_by == structure.COLOUR else
                     map_columns.categories(ctx, color_by)),
         prior_z=prior_z, prior_xy=lmap.to_map(prior_z) if prior_z is not None else None, background=background,
-        chart_key=chart_key, chosen=selected_index(ctx), shape=shape)
+        chart_key=chart_key, chosen=clicked if like is not None else selected_index(ctx), shape=shape, like=like)
 
 
 def _clicked(state, n: int) -> int | None:
@@ -376,6 +384,7 @@ def _plotly_map(v: MapView) -> canvas_map.Picked:
     # lasso. The toolbar stays in view (not only on hover), in a top margin of its own, above the legend.
     fig.update_layout(dragmode="pan", margin=dict(t=34))
     clusters = structure.decorate(fig, ctx, v.bundle, v.shape) if v.shape else None
+    map_like.add_star(fig, v.like)
     tr_fig(fig)
     event = st.plotly_chart(
         fig, key=v.chart_key, on_select="rerun", selection_mode=("points", "box", "lasso"),
@@ -471,6 +480,9 @@ def _panel(v: MapView, picked: canvas_map.Picked) -> int | None:
         _spot_details(v, picked.spot)
     elif picked.prior_idx and v.prior_z is not None:
         _prior_sample(v.ctx, v.prior_z, picked.prior_idx[0])
+    elif v.like is not None:
+        map_like.panel(v.ctx, v.like)
+        v.ringed = v.like.near.indices
     elif v.chosen is not None:
         _point_details(v.ctx, v.chosen)
         return v.chosen
@@ -483,7 +495,7 @@ def _rings(v: MapView, shown: int | None) -> None:
     """The shown image's latent neighbours ringed over the Plotly map: page elements over the chart
     (components/map_rings), as the hover preview's ring is; a figure that changed with each click would
     be a new chart, which drops the selection, the tool and the zoom."""
-    ringed = None if shown is None else map_tools.neighbours(v.ctx, shown).latent.indices
+    ringed = v.ringed if shown is None else map_tools.neighbours(v.ctx, shown).latent.indices
     v.ringed = ringed
     map_rings.mount(v.chart_key, None if ringed is None else v.bundle.coords[ringed], key="map_rings")
 
