@@ -93,7 +93,8 @@ def run(settings: Settings) -> list[Record]:
                 ours_env["VAE_EXPLORER_CACHE"] = str(tmp / f"cache-ours-{i}")
             peer_env = {"VAE_CHECKPOINTS": str(cold_root), "VAE_EXPLORER_CACHE": str(tmp / f"cache-cold-{i}"),
                         "NUMBA_CACHE_DIR": str(tmp / f"numba-cold-{i}")}
-            runs = [("ours", ours_env), ("peer", peer_env)]
+            # the peer (encode, numba JIT, UMAP fit: about 100 s) only in full runs: a quick run is for iterating
+            runs = [("ours", ours_env), ("peer", peer_env)] if not settings.quick else [("ours", ours_env)]
             for variant, env in (runs if i % 2 == 0 else runs[::-1]):
                 settings.say(f"first_map: repeat {i + 1}/{repeats}, {'shipped cache' if variant == 'ours' else 'cold'}")
                 secs, full, ready, n = time_to_map(browser, env, name)
@@ -106,7 +107,8 @@ def run(settings: Settings) -> list[Record]:
              "checkpoint ships no projection: read from the local cache/ instead")
     rec = Record(
         NAME, median(ours_t), median(peer_t), "s", len(ours_t), "lower",
-        ours_label="shipped projection", peer_label="no caches: encode + numba JIT + UMAP fit",
+        ours_label="shipped projection",
+        peer_label="no caches: encode + numba JIT + UMAP fit" + (" (full runs only)" if settings.quick else ""),
         goal="ours ≤ 5 s", note=(f"launch → points on screen; {where}; the page's own (clickable) map at "
                                  f"{median(ours_full):.2f} s" if ours_full else f"launch → points on screen; {where}"),
         extra={"ours_spread": spread(ours_t), "peer_spread": spread(peer_t), "peer_n": len(peer_t),

@@ -31,6 +31,15 @@ AREA_JS = """
     for (let i = 0; i < t.x.length; i++) if (t.customdata[i][0] === 1)
       grid.push([r.left + xa._offset + xa.l2p(t.x[i]), r.top + ya._offset + ya.l2p(t.y[i])]);
   }
+  // only spots inside the window, and no data point drawn within 6 px (a click there picks that image)
+  const points = [];
+  for (const t of gd._fullData) {
+    if (!t.customdata || !t.x || !t.customdata.length || t.customdata[0][0] !== 0) continue;
+    for (let i = 0; i < t.x.length; i++) points.push([r.left + xa._offset + xa.l2p(t.x[i]), r.top + ya._offset + ya.l2p(t.y[i])]);
+  }
+  const free = ([x, y]) => x > 10 && y > 10 && x < innerWidth - 10 && y < innerHeight - 10
+    && !points.some(([px, py]) => Math.abs(px - x) < 6 && Math.abs(py - y) < 6);
+  grid.splice(0, grid.length, ...grid.filter(free));
   return {left: r.left + xa._offset, top: r.top + ya._offset, width: xa._length, height: ya._length, grid};
 }
 """
@@ -81,17 +90,20 @@ def run(settings: Settings) -> list[Record]:
             time.sleep(0.15)
             m, d, lt = moves_drawn(page, "hover", first)
             moves, drawn, lat = moves + m, drawn + d, lat + lt
-        grid = area["grid"]
         for k in range(clicks):  # the server path: click empty spots (the map's invisible grid points)
-            x, y = grid[(k * 7919) % len(grid)]
             wait_idle(page)
+            grid = page.evaluate(AREA_JS)["grid"]  # again: the panel beside the map grows after a click
+            if not grid:
+                settings.say("hover_decode: no empty spot of the map in the window to click on; clicks stop here")
+                break
+            x, y = grid[(k * 7919) % len(grid)]
             page.evaluate(CLICK_PROBE_JS)
             page.mouse.click(x, y)
             try:
-                page.wait_for_function("() => window.__click.t1 !== null", timeout=60_000)
+                page.wait_for_function("() => window.__click.t1 !== null", timeout=30_000)
                 click_ms.append(float(page.evaluate("() => window.__click.t1 - window.__click.t0")))
             except Exception:
-                pass
+                settings.say(f"hover_decode: click {k + 1} at ({x:.0f}, {y:.0f}): no decoded image within 30 s")
             wait_idle(page)
         ctx.close()
     s = summary(lat, moves, drawn)
