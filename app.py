@@ -4,7 +4,9 @@
 page), and ``/app/static/`` serves static/ (the in-browser decoder's runtime, static/ort/, and the
 models exported for it, static/models/): compressed ahead of time, and cached by the browser under
 content-addressed URLs (components/static_files.py). Streamlit's own frontend bundles go out compressed
-ahead of time too (components/frontend_files.py: Streamlit sends them as they are).
+ahead of time too (components/frontend_files.py: Streamlit sends them as they are), and the HTML of the
+pages that decode in the browser starts the decoder's runtime before Streamlit's scripts have run
+(frame/early_start.py).
 
 The script lives in frame/, away from pages/: beside a pages/ folder, Streamlit would run each page
 file on its own (its legacy multipage mode) until some session had called ``st.navigation``, and a
@@ -28,6 +30,7 @@ from starlette.routing import Route
 
 from components import static_files
 from components.frontend_files import CompressedFrontend
+from frame import early_start
 
 #: Served at /app/static/. Beside this file as it was started, links not resolved: a checkout whose
 #: app.py is a link to another serves its own static/.
@@ -58,6 +61,7 @@ def _import_the_pages() -> None:
     loads Streamlit's own page, so that its first run finds them imported instead of importing them. What
     a first run draws before them (frame/first_map.py: pandas, Plotly, the map's figure) comes first."""
     importlib.import_module("frame.first_map")
+    early_start.prepare()  # the live decoder's modules for the pages' HTML (frame/early_start.py)
     importlib.import_module("frame.navigation")
 
 
@@ -80,4 +84,5 @@ def static_routes(base_url: str = "") -> list[Route]:
 
 _base_url = str(st.get_option("server.baseUrlPath") or "")
 app = st.App("frame/main.py", routes=static_routes(_base_url), lifespan=lifespan,
-             middleware=[Middleware(CompressedFrontend, base_url=_base_url)])
+             middleware=[Middleware(CompressedFrontend, base_url=_base_url),
+                         Middleware(early_start.EarlyStart, base_url=_base_url)])

@@ -1,8 +1,9 @@
 """A whole class at once: N students open the Sliders page's live decoding together, one server.
 
-A lecturer's Chromium opens the Sliders page first and its live decoder loads; the files it fetched
-under ``/app/static/`` (the runtime's module and WebAssembly binary, the decoder, the map data) are
-what every student's browser downloads. Then N clients (default 30; 10 in a quick run) fetch
+A student's fresh Chromium opens the Sliders page from the lecturer's link first and its live decoder
+loads; the files it fetched under ``/app/static/`` by the time the page is at rest (the runtime's module
+and WebAssembly binary, the decoder, the mini map's picture; the map's codes come only once a slider
+moves) are what every student's browser downloads. Then N clients (default 30; 10 in a quick run) fetch
 exactly those files at the same moment, each over its own connections, with
 ``Accept-Encoding: gzip, deflate, br, zstd`` as browsers send it, while the lecturer moves a slider
 (key press -> the server's new image, as ``slider_roundtrip`` measures it).
@@ -30,7 +31,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from .app_driver import Server, chromium, new_page, open_app, process_tree
+from .app_driver import Server, chromium, new_page, open_app, process_tree, wait_idle
 from .live_driver import wait_live
 from .records import Record, median, p95
 from .settings import ROOT, Settings, WaitFailed
@@ -133,10 +134,17 @@ def run(settings: Settings) -> list[Record]:
     env = {"VAE_CHECKPOINTS": str(settings.checkpoint_root)}
     with chromium() as browser, Server(env) as server, tempfile.TemporaryDirectory(prefix="bench-class-") as tmp:
         server.wait_healthy()
+        # what a student's fresh browser fetches, opening the Sliders page from the lecturer's link, at rest
+        sctx, student = new_page(browser)
+        student.goto(f"{server.url}/sliders?ckpt={settings.checkpoint_name}")
+        wait_live(student, "sliders")
+        wait_idle(student)
+        urls = sorted(set(student.evaluate(STATIC_JS)))
+        page_paths = sorted(set(student.evaluate(PAGE_JS)))
+        sctx.close()
         ctx, page = new_page(browser)
         open_app(page, server, settings.checkpoint_name, nav="Sliders")
         wait_live(page, "sliders")
-        urls = sorted(set(page.evaluate(STATIC_JS)))
         if not urls:
             raise WaitFailed("the Sliders page fetched nothing under /app/static/ (is live decoding on?)")
         paths = [u.split(server.url, 1)[1] for u in urls]
@@ -151,12 +159,7 @@ def run(settings: Settings) -> list[Record]:
             during += lecturer(page, 1)
         rush_thread.join()
         ctx.close()
-        # the whole page, as a student's fresh browser fetches it
-        sctx, student = new_page(browser)
-        student.goto(f"{server.url}/sliders?ckpt={settings.checkpoint_name}")
-        wait_live(student, "sliders")
-        page_paths = sorted(set(student.evaluate(PAGE_JS)))
-        sctx.close()
+        # the whole page, as the student's fresh browser fetched it
         page_ours = rush(server.url, page_paths, clients, server.proc.pid)
         # the peer: the same files from Streamlit's own static serving, the same clients at once
         live = [p.split("/app/static/", 1)[1].split("?")[0] for p in (*paths, *page_paths) if "/app/static/" in p]

@@ -61,6 +61,9 @@ RUNTIME_WASM = "ort-wasm-simd-threaded.wasm"
 JS_MODULES = ("runtime.js", "pixels.js", "runner.js", "view.js", "latent_map.js", "strips.js", "sliders.js", "scrub.js",
               "touch.js", "hover.js", "draw.js", "live_decoder.js")
 
+#: The early start's modules (frame/early_start.py: put into the HTML of the pages that decode live).
+EARLY_MODULES = ("runtime.js", "early.js")
+
 _IMPORT = re.compile(r'^import \{[^}]*\} from "\.\.?/[a-z_/]+\.js";\n', re.M)
 _EXPORT = re.compile(r"^export (?=(?:async )?function |const |class |let )", re.M)
 

@@ -257,8 +257,13 @@ export function mountSliders(parent, data) {
   const stopWatching = watchSliders(
     data.labels,
     (values) => {
-      for (const [k, v] of Object.entries(values)) coef[k] = v;
-      if (ready) runner.request({ z: codeOf(), seq, t });
+      // sliders drawn after the mount report the values the page already has: no new code (and no need of the
+      // map's codes yet), only strips to draw on them
+      let moved = false;
+      for (const [k, v] of Object.entries(values)) {
+        if (coef[k] !== v) [coef[k], moved] = [v, true];
+      }
+      if (ready && moved) runner.request({ z: codeOf(), seq, t });
       if (ready && strips && !dragging) strips.soon();
     },
     (time) => {

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from app_helpers import ROOT, app_test, need
 
-from frame import first_map
+from frame import first_map, page_links
 from vae.explore.shipped_map import shipped_map
 
 SHIPPED = ["fashion-mnist", "fashion-mnist-2d", "digits"]
@@ -70,7 +70,7 @@ def test_its_sizes_are_the_pages():
     from pages import map as map_page
 
     assert (first_map.MAP_HEIGHT, first_map.PRESENTER_MAP_HEIGHT) == (map_page.MAP_HEIGHT, map_page.PRESENTER_MAP_HEIGHT)
-    assert first_map.DEFAULT_CHECKPOINT == loaders.DEFAULT_CHECKPOINT
+    assert page_links.DEFAULT_CHECKPOINT == loaders.DEFAULT_CHECKPOINT
 
 
 def _copy(name: str, tmp_path: Path) -> Path:
@@ -103,7 +103,7 @@ def test_no_shipped_map_when_the_folder_ships_none_or_other_weights(tmp_path):
     (None, "", None), ("", "", None),
 ])
 def test_page_path(url, base, want):
-    assert first_map.page_path(url, base) == want
+    assert page_links.page_path(url, base) == want
 
 
 def test_which_links_are_previewed(tmp_path):

@@ -17,7 +17,7 @@ import tomllib
 from app_helpers import app_test, switch
 from streamlit.testing.v1 import AppTest
 
-from components.live_decoder import HERE, JS_MODULES, RUNTIME_DIR, STATIC_DIR, bundle_js
+from components.live_decoder import EARLY_MODULES, HERE, JS_MODULES, RUNTIME_DIR, STATIC_DIR, bundle_js
 from components.live_decoder.vendor_runtime import FILES, PACKAGE, VERSION
 from vae.explore.latent import lerp, path_point, principal_axes, slerp
 
@@ -65,14 +65,23 @@ def test_bundle_joins_the_modules_into_one():
     names = re.findall(r"^(?:async )?(?:function|const|class|let) (\w+)", js, re.M)
     dupes = sorted({n for n in names if names.count(n) > 1})
     assert not dupes, f"two modules declare the same top-level names: {dupes}"
-    assert {p.name for p in HERE.glob("*.js")} == set(JS_MODULES), "a module is missing from JS_MODULES"
+    assert {p.name for p in HERE.glob("*.js")} == set(JS_MODULES) | set(EARLY_MODULES), "a module is missing"
+
+
+def test_the_early_start_is_one_module_that_exports_its_start():
+    js = bundle_js(HERE, EARLY_MODULES)
+    assert not re.search(r'^import .* from "\./', js, re.M), "a relative import was left in the early start"
+    assert re.search(r"^export function startEarly\(", js, re.M)
+    assert "export default" not in js
 
 
 @pytest.mark.skipif(NODE is None, reason="node not installed (only this syntax check needs it)")
-@pytest.mark.parametrize("name", [*JS_MODULES, "bundle"])
+@pytest.mark.parametrize("name", [*JS_MODULES, "early.js", "bundle", "early bundle"])
 def test_javascript_is_valid(tmp_path, name):
     path = tmp_path / "bundle.mjs"
-    path.write_text(bundle_js() if name == "bundle" else (HERE / name).read_text(encoding="utf-8"), encoding="utf-8")
+    js = {"bundle": lambda: bundle_js(), "early bundle": lambda: bundle_js(HERE, EARLY_MODULES)}.get(
+        name, lambda: (HERE / name).read_text(encoding="utf-8"))()
+    path.write_text(js, encoding="utf-8")
     r = subprocess.run([NODE, "--check", str(path)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
 

@@ -289,7 +289,9 @@ def test_the_first_frame_downloads_no_map_codes_and_a_drag_places_z_as_latent_ma
     try:
         goto(pg, server, "sliders?ckpt=fashion-mnist")
         wait_live(pg, "sliders")
-        assert pg.evaluate(MAP_DATA_JS) == [], "the first frame waited for the map's codes"
+        wait_app(pg)  # the sliders drawn after the first frame, the page at rest
+        pg.wait_for_timeout(500)
+        assert pg.evaluate(MAP_DATA_JS) == [], "the page fetched the map's codes before any slider moved"
         _ck, _enc, _cfg, lm = _latent_map("fashion-mnist", "umap")
         first = pg.evaluate("() => window.__vaeLive.last.sliders")
         np.testing.assert_allclose(first["xy"], lm.to_map(np.float32([first["z"]]))[0], atol=1e-3,
@@ -583,6 +585,68 @@ def test_a_first_run_starts_the_runtime_before_the_page_mounts(tabs, server):
         no_exception(pg)
     finally:
         pg.close()
+
+
+EARLY_CALL = re.compile(r"startEarly\((\{[^}]*\}), (null|\"[^\"]*\")\);")
+
+
+def _html(server: str, path: str, **headers: str) -> tuple[dict[str, str], str]:
+    with urllib.request.urlopen(urllib.request.Request(f"{server}/{path}", headers=headers), timeout=60) as r:
+        return {k.lower(): v for k, v in r.headers.items()}, r.read().decode("utf-8")
+
+
+def _early_call(html: str) -> tuple[dict, str | None] | None:
+    found = EARLY_CALL.search(html.replace("<\\/", "</"))
+    return None if found is None else (json.loads(found.group(1)), json.loads(found.group(2)))
+
+
+def test_the_html_of_a_live_page_starts_the_runtime_and_loads_the_linked_decoder(server, exported):
+    """frame/early_start.py: the HTML of the pages that decode in the browser carries the early start's script,
+    with the runtime's URLs and the URL of the decoder of the checkpoint in the link (the default one without, the
+    runtime alone for a name that is no checkpoint); other pages' HTML does not; a browser that accepts gzip gets
+    it too, and the HTML that names a decoder is not kept by the browser's cache."""
+    from components import static_files
+
+    deadline = time.monotonic() + 120  # the script is joined once the server has imported the live decoder
+    while _early_call(_html(server, "sliders")[1]) is None:
+        assert time.monotonic() < deadline, "no early start in the Sliders page's HTML after 120 s"
+        time.sleep(1)
+    want_runtime = runtime_urls()
+    for path, name in (("", "fashion-mnist"), ("sliders?ckpt=digits", "digits"), ("interpolate", "fashion-mnist"),
+                       ("your_image?ckpt=emoji&lang=zh", "emoji"), ("map?ckpt=no-such-model", None)):
+        if name is not None and name not in exported:
+            continue
+        headers, html = _html(server, path, **{"Accept-Encoding": "gzip, br"})
+        call = _early_call(html)
+        assert call is not None, f"/{path}: no early start in the HTML"
+        runtime, decoder = call
+        assert runtime == want_runtime, (path, runtime)
+        want = None if name is None else static_files.url(exported[name][1]["decoder"])
+        assert decoder == want, (path, decoder, want)
+        assert "content-encoding" not in headers and headers.get("cache-control") == "no-cache", headers
+        assert "etag" not in headers, headers
+        assert html.count("data-vae-early-start") == 1 and "<div id=\"root\"></div>" in html
+    for path in ("train", "how_it_works?ckpt=digits", "reconstructions"):
+        assert _early_call(_html(server, path)[1]) is None, f"/{path} needs no runtime, yet its HTML starts it"
+
+
+def test_a_cold_browser_starts_the_runtime_from_the_html_and_the_page_uses_that_session(browser, server):
+    """In a fresh context (an empty cache), the early start begins before any mount of the component, and the
+    page's mounts find its session: one decoder session in the page, and the first live frame drawn."""
+    ctx = browser.new_context(viewport=VIEWPORT)
+    pg = new_tab(ctx)
+    try:
+        goto(pg, server, "sliders")
+        wait_live(pg, "sliders")
+        events = pg.evaluate("() => window.__vaeLive.events")
+        what = [f"{e[1]} {e[2]}" for e in events]
+        assert "early start" in what, what
+        first_mount = next(e[0] for e in events if e[1] in ("warm", "sliders"))
+        assert events[what.index("early start")][0] <= first_mount, what
+        assert pg.evaluate("() => window.__vaeLive.sessions.size") == 1
+        no_exception(pg)
+    finally:
+        ctx.close()
 
 
 def test_the_pages_strip_codes_are_the_libraries(api_page):
