@@ -601,10 +601,10 @@ def _early_call(html: str) -> tuple[dict, str | None] | None:
 
 
 def test_the_html_of_a_live_page_starts_the_runtime_and_loads_the_linked_decoder(server, exported):
-    """frame/early_start.py: the HTML of the pages that decode in the browser carries the early start's script,
-    with the runtime's URLs and the URL of the decoder of the checkpoint in the link (the default one without, the
-    runtime alone for a name that is no checkpoint); other pages' HTML does not; a browser that accepts gzip gets
-    it too, and the HTML that names a decoder is not kept by the browser's cache."""
+    """frame/early_start.py: the HTML of the pages that decode in the browser (not the Map's) carries the early
+    start's script, with the runtime's URLs and the URL of the decoder of the checkpoint in the link (the default
+    one without, the runtime alone for a name that is no checkpoint); other pages' HTML does not; a browser that
+    accepts gzip gets it too, and the HTML that names a decoder is not kept by the browser's cache."""
     from components import static_files
 
     deadline = time.monotonic() + 120  # the script is joined once the server has imported the live decoder
@@ -612,8 +612,8 @@ def test_the_html_of_a_live_page_starts_the_runtime_and_loads_the_linked_decoder
         assert time.monotonic() < deadline, "no early start in the Sliders page's HTML after 120 s"
         time.sleep(1)
     want_runtime = runtime_urls()
-    for path, name in (("", "fashion-mnist"), ("sliders?ckpt=digits", "digits"), ("interpolate", "fashion-mnist"),
-                       ("your_image?ckpt=emoji&lang=zh", "emoji"), ("map?ckpt=no-such-model", None)):
+    for path, name in (("sliders?ckpt=digits", "digits"), ("interpolate", "fashion-mnist"),
+                       ("your_image?ckpt=emoji&lang=zh", "emoji"), ("sliders?ckpt=no-such-model", None)):
         if name is not None and name not in exported:
             continue
         headers, html = _html(server, path, **{"Accept-Encoding": "gzip, br"})
@@ -626,8 +626,8 @@ def test_the_html_of_a_live_page_starts_the_runtime_and_loads_the_linked_decoder
         assert "content-encoding" not in headers and headers.get("cache-control") == "no-cache", headers
         assert "etag" not in headers, headers
         assert html.count("data-vae-early-start") == 1 and "<div id=\"root\"></div>" in html
-    for path in ("train", "how_it_works?ckpt=digits", "reconstructions"):
-        assert _early_call(_html(server, path)[1]) is None, f"/{path} needs no runtime, yet its HTML starts it"
+    for path in ("train", "how_it_works?ckpt=digits", "reconstructions", "", "map"):  # the Map: its points first
+        assert _early_call(_html(server, path)[1]) is None, f"/{path}: its HTML starts the runtime"
 
 
 def test_a_cold_browser_starts_the_runtime_from_the_html_and_the_page_uses_that_session(browser, server):
