@@ -17,7 +17,7 @@ help:
 	@echo "make test-quick the suite without the tests marked slow (while iterating)"
 	@echo "make data       fetch the Fashion-MNIST train split (for training)"
 	@echo "make benchmark  run the benchmarks (--quick; report in runs/benchmarks/)"
-	@echo "make benchmark-docs  the full benchmark run that rewrites docs/benchmarks.md (about 45 min on 2 cores; run it on a quiet machine)"
+	@echo "make benchmark-docs  the full benchmark run that rewrites docs/benchmarks.md (about 35 min on 2 cores; run it on a quiet machine)"
 	@echo "make screenshots     rerun the browser tests and refresh docs/screenshots/"
 	@echo "make i18n       extract the app's texts, update and compile the translations (locale/)"
 

@@ -1,6 +1,6 @@
 """``python -m benchmarks``: run the benchmarks, print the table, write JSON and the docs page.
 
-    python -m benchmarks --quick                      # under 5 minutes on 2 cores
+    python -m benchmarks --quick                      # about 8 minutes on 2 cores
     python -m benchmarks --only inverse_map,forward_map --checkpoint checkpoints/digits
     python -m benchmarks --json results.json --no-docs
     python -m benchmarks --update-docs                # a full run that rewrites docs/benchmarks.*
@@ -64,7 +64,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m benchmarks", description="Run the benchmarks of issue #4: print the table, write JSON and "
                                 "docs/benchmarks.md.",
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--quick", action="store_true", help="fewer queries and repeats (under 5 minutes)")
+    p.add_argument("--quick", action="store_true", help="fewer queries and repeats (about 8 minutes on 2 cores)")
     p.add_argument("--only", metavar="NAME[,NAME]",
                    help="run only these benchmarks: " + ", ".join(BENCHMARKS))
     p.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT,

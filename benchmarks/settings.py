@@ -45,7 +45,7 @@ def _stderr(msg: str) -> None:
 class Settings:
     """One run of ``python -m benchmarks``."""
 
-    quick: bool = False  # fewer queries, moves and repeats: under 5 minutes on 2 cores
+    quick: bool = False  # fewer queries, moves and repeats: about 8 minutes on 2 cores
     checkpoint: Path = DEFAULT_CHECKPOINT  # the checkpoint the map, slider and app benchmarks use
     seed: int = 0  # seeds the query spots, codes and synthetic batches
     say: Callable[[str], None] = field(default=_stderr)  # progress lines (stderr)
