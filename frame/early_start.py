@@ -69,26 +69,28 @@ def script_tag(runtime: dict[str, str], decoder: str | None) -> str:
 
 
 class _Decoders:
-    """The URL of a checkpoint folder's exported decoder, worked out again only when the folder's files change
-    (the content hash reads the weights: a few ms for 3 MB, not for every page's HTML)."""
+    """The URL of a checkpoint folder's exported decoder. The folder's content hash (it reads the weights: a few
+    ms for 3 MB) is worked out again only when the folder's files change; whether the decoder is exported yet is
+    looked at each time (a page exports it on its first visit)."""
 
     def __init__(self) -> None:
-        self._known: dict[tuple, str | None] = {}
+        self._hashes: dict[tuple, str] = {}
 
     def url(self, folder: Path, base_url: str) -> str | None:
         from components.live_decoder import exported_decoder  # imported by prepare() already
+        from vae.folders import content_hash
 
         try:
-            key = (str(folder), base_url, *((p.stat().st_mtime_ns, p.stat().st_size)
-                                            for p in sorted(folder.iterdir()) if p.is_file()))
+            key = (str(folder), *((p.name, p.stat().st_mtime_ns, p.stat().st_size)
+                                  for p in sorted(folder.iterdir()) if p.is_file()))
+            if key not in self._hashes:
+                if len(self._hashes) > 64:  # checkpoints retrained or replaced many times: forget the old ones
+                    self._hashes.clear()
+                self._hashes[key] = content_hash(folder)
+            decoder = exported_decoder(folder, self._hashes[key])
+            return None if decoder is None else static_files.url(decoder, base_url)
         except OSError:
             return None
-        if key not in self._known:
-            if len(self._known) > 64:  # checkpoints retrained or replaced many times: forget the old ones
-                self._known.clear()
-            decoder = exported_decoder(folder)
-            self._known[key] = None if decoder is None else static_files.url(decoder, base_url)
-        return self._known[key]
 
 
 class EarlyStart:

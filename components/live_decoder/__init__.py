@@ -197,10 +197,11 @@ def image_spec(ck: Checkpoint, size: int) -> dict[str, Any]:
     return {"shape": [c, h, w], "factor": max(1, round(size / max(h, w)))}
 
 
-def exported_decoder(folder: Path) -> Path | None:
-    """The checkpoint folder's decoder as exported for the page by an earlier run, or None (read without torch)."""
+def exported_decoder(folder: Path, folder_hash: str | None = None) -> Path | None:
+    """The checkpoint folder's decoder as exported for the page by an earlier run, or None (read without torch);
+    ``folder_hash``: the folder's content hash where the caller knows it already."""
     try:
-        path = cached_folder(MODELS_DIR, content_hash(folder)) / DECODER_FILE
+        path = cached_folder(MODELS_DIR, folder_hash or content_hash(folder)) / DECODER_FILE
     except OSError:
         return None
     return path if path.is_file() else None

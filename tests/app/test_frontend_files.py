@@ -7,14 +7,13 @@ other request reaches Streamlit unchanged."""
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import os
 import threading
-from dataclasses import dataclass
 
 import brotli
 import pytest
+from asgi_client import Client
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.responses import PlainTextResponse
@@ -22,56 +21,6 @@ from starlette.routing import Route
 
 from components import frontend_files as ff
 from components import static_files as sf
-
-
-@dataclass
-class Got:
-    status_code: int
-    headers: dict[str, str]
-    content: bytes
-
-
-class Client:
-    """Requests straight through the ASGI app (no HTTP client library needed); the body as sent."""
-
-    def __init__(self, app) -> None:
-        self.app = app
-
-    def _request(self, method: str, path: str, headers: dict[str, str] | None = None) -> Got:
-        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
-                 "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "", "query_string": b"",
-                 "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()],
-                 "server": ("test", 80), "client": ("test", 1)}
-        sent: list[dict] = []
-
-        async def run() -> None:
-            done, asked = asyncio.Event(), []
-
-            async def receive() -> dict:
-                if not asked:
-                    asked.append(True)
-                    return {"type": "http.request", "body": b"", "more_body": False}
-                await done.wait()
-                return {"type": "http.disconnect"}
-
-            async def send(message: dict) -> None:
-                sent.append(message)
-                if message["type"] == "http.response.body" and not message.get("more_body"):
-                    done.set()
-
-            await self.app(scope, receive, send)
-
-        asyncio.run(run())
-        start = next(m for m in sent if m["type"] == "http.response.start")
-        heads = {k.decode("latin-1").title(): v.decode("latin-1") for k, v in start["headers"]}
-        body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-        return Got(start["status"], heads, body)
-
-    def get(self, path: str, headers: dict[str, str] | None = None) -> Got:
-        return self._request("GET", path, headers)
-
-    def post(self, path: str, headers: dict[str, str] | None = None) -> Got:
-        return self._request("POST", path, headers)
 
 
 @pytest.fixture()
