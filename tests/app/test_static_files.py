@@ -117,7 +117,8 @@ def test_many_requests_before_the_copies_exist_compress_the_file_once(tree, monk
         threads += [t for t in threading.enumerate() if t.name == "static-precompress"]
     for t in threads:
         t.join(30)
-    assert len(calls) == 1, f"compressed {len(calls)} times"
+    mine = [p for p in calls if p.resolve() == wasm.resolve()]  # not another test's copies, still being made in the background
+    assert len(mine) == 1, f"compressed {len(mine)} times"
     assert all(a.status == 200 for a in answers)
     assert sf.answer("ort/runtime.wasm", None, "br", None, root=root).headers.get("Content-Encoding") == "br"
 

@@ -141,10 +141,20 @@ class _FakePage:
     def locator(self, sel):
         class _L:
             last = property(lambda s: s)
+            first = property(lambda s: s)
 
             def scroll_into_view_if_needed(s):
                 pass
+
+            def evaluate(s, js):  # scrolled into the middle of the window: nothing to do here
+                pass
+
+            def bounding_box(s):
+                return {"x": 0, "y": 900, "width": 600, "height": 600}
         return _L()
+
+    def wait_for_timeout(self, ms):
+        pass
 
 
 def test_a_benchmark_that_waits_in_vain_fails_in_one_line_and_the_others_still_run(monkeypatch, capsys):

@@ -189,6 +189,8 @@ def test_a_drawing_reopens_from_its_link_in_chinese(tabs, server):  # noqa: F811
     assert_page_ok(again, "your_image from a drawing's link")
     assert _elbo(again) == elbo
     expected = decode_drawing(drawn, (1, 28, 28))[0].ravel()
+    # the pad holds the link's drawing once the component has mounted (it may come after the page is at rest)
+    again.locator('canvas.vae-draw-canvas[data-used="1"]').wait_for(timeout=60_000)
     got = np.asarray(_pad_input(again, (28, 28)))
     assert expected.max() == 1.0 and np.abs(got - expected).max() <= 1 / 255, np.abs(got - expected).max()
     again.locator("canvas.vae-draw-canvas").scroll_into_view_if_needed()
