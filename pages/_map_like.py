@@ -173,14 +173,7 @@ def panel(ctx: Ctx, like: Like) -> None:
 
 def _neighbours(ctx: Ctx, near: Neighbours) -> None:
     """The k nearest images, nearest first, with the same controls (and keys) as a clicked point's."""
-    st.slider(
-        _("Neighbours (k)"),
-        map_tools.K_MIN,
-        map_tools.K_MAX,
-        map_tools.K_DEFAULT,
-        key="map_nn_k",
-        help=_("How many of the explore set's images nearest to this one are shown, and ringed on the map."),
-    )
+    map_tools.k_slider()
     st.radio(
         _("Distance between codes"),
         list(METRICS),

@@ -125,11 +125,18 @@ def matches(ctx: Ctx, f: Found) -> None:
     show_images(ctx.data.images[shown], [f"#{j} {ctx.class_name(j)}" for j in shown], size=THUMB_PX)
 
 
+def k_slider() -> None:
+    """The neighbours slider (a clicked point's and Find like this's share it). Its default is given only while
+    the session holds no value: a link's ``k`` sets it first, and a default beside it makes Streamlit warn."""
+    default = {} if "map_nn_k" in st.session_state else {"value": K_DEFAULT}
+    st.slider(_("Neighbours (k)"), K_MIN, K_MAX, key="map_nn_k", **default,
+              help=_("How many of the explore set's images nearest to this one are shown, and ringed on the map."))
+
+
 def section(ctx: Ctx, rep: NeighbourReport) -> None:
     """The chosen image's nearest neighbours: the controls, the latent list, the pixel list, what they share."""
     st.subheader(_("Nearest neighbours"))
-    st.slider(_("Neighbours (k)"), K_MIN, K_MAX, K_DEFAULT, key="map_nn_k",
-              help=_("How many of the explore set's images nearest to this one are shown, and ringed on the map."))
+    k_slider()
     # a radio, one choice a line: the point's column is narrow beside the map (buttons side by side overflowed it)
     st.radio(_("Distance between codes"), list(METRICS), index=0, key="map_nn_metric",
              format_func=lambda m: _(METRIC_LABELS[m]),

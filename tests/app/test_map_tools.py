@@ -3,6 +3,7 @@ the values against vae.explore.neighbours computed here, the link's k, nn and fi
 
 from __future__ import annotations
 
+import logging
 import re
 
 import numpy as np
@@ -117,6 +118,17 @@ def test_search_marks_its_matches_and_lists_them(fashion):
     assert matches_drawn(at) == 1
 
 
+class _Kept(logging.Handler):
+    """What a logger said, kept."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
 def test_k_metric_and_search_travel_in_the_link():
     need("fashion-mnist")
     at = open_link("map", {**FASHION, "point": "3"})
@@ -126,7 +138,13 @@ def test_k_metric_and_search_travel_in_the_link():
     assert_app_ok(at, "map, tools set")
     q = url(at)
     assert (q["k"], q["nn"], q["find"], q["point"]) == ("20", "cosine", "sandal", "3"), q
-    again = reopened(at, "map")
+    policies, seen = logging.getLogger("streamlit.elements.lib.policies"), _Kept()
+    policies.addHandler(seen)
+    try:
+        again = reopened(at, "map")
+    finally:
+        policies.removeHandler(seen)
+    assert not [m for m in seen.messages if "map_nn_k" in m], seen.messages  # a default beside the link's value
     for key, value in {"map_nn_k": 20, "map_nn_metric": "cosine", "map_search": "sandal"}.items():
         assert again.session_state[key] == value, (key, again.session_state[key])
     assert again.slider(key="map_nn_k").value == 20

@@ -571,17 +571,19 @@ def test_static_serving_serves_the_runtime_and_nothing_outside_static(server):
 
 
 def test_a_first_run_starts_the_runtime_before_the_page_mounts(tabs, server):
-    """A session's first run mounts the live decoder's "warm" mode before torch is imported (frame/first_map.py):
-    the browser starts the runtime and loads the decoder then, and the page's own mount finds that very session
-    (one decoder session in the page, under the URL both used). The warm mount stays after the run."""
+    """The runtime starts before the page's own mount: from the page's HTML (frame/early_start.py) once a decoder
+    was exported, else from the "warm" mode a session's first run mounts before torch is imported
+    (frame/first_map.py; on a busy server the page's mount may come first, or a rerun replace the warm one before
+    the browser mounted it). Whichever started it, the page's mount finds that very session (one decoder session
+    in the page, under the URL both used)."""
     pg = new_tab(tabs)
     try:
         goto(pg, server, "sliders")
         wait_live(pg, "sliders")
         events = pg.evaluate("() => window.__vaeLive.events.map(e => e[1] + ' ' + e[2])")
-        assert "warm start" in events, events
+        mounted = events.index("sliders mount 1 (latent axes)")
+        assert {"early start", "warm start"} & set(events[:mounted]), events
         assert pg.evaluate("() => window.__vaeLive.sessions.size") == 1
-        assert pg.locator(".st-key-live_warm").count() == 1
         no_exception(pg)
     finally:
         pg.close()
