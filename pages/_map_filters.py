@@ -3,25 +3,25 @@ error, −ELBO, KL, posterior σ, your own columns); a brushed range or clicked 
 other points fade as a search's non-matches do (the map draws the filter's result through the same
 ``found`` path); a box or lasso on the map shows in the charts as the coloured part.
 
-The maths is vae.explore.crossfilter; here: the charts (Altair, Streamlit's selection events), the
+The maths is vae.explore.crossfilter; the charts are components/map_filter, drawn and brushed in the page
+(the charts and the map follow a brush at once; the terms reach the server when the gesture ends); here: the
 session's filters and their link key ``filter=kl:0.5..2;class:1,7`` (the built-in columns only: your own
 columns belong to this session, as the colouring by them does). Each chart shows all images in grey and,
 in colour, those that pass the *other* charts' filters (and lie in the map's selection, if there is one).
 
-The filters are session state, kept apart from the charts' own selection states: a chart's brush is the
-way to change its term, and a link or the clear button changes the terms under the charts, so they then
-get new keys (GEN), which drops the brushes they showed.
+The filters are session state, kept apart from the charts' own state: a gesture on the charts is the way to
+change a term, and a link or the clear button changes the terms under the charts, so they then get a new key
+(GEN), which starts them from the new terms.
 """
 
 from __future__ import annotations
 
 import re
 
-import altair as alt
 import numpy as np
-import pandas as pd
 import streamlit as st
 
+from components import map_filter
 from pages import _map_columns as map_columns
 from pages import _map_selections as selections
 from pages import _presenter as presenter
@@ -29,19 +29,16 @@ from pages._context import Ctx
 from pages._i18n import N_, _, tr
 from pages._link import LinkError, Param
 from vae.explore.crossfilter import (
-    Among,
     Column,
     FilterError,
     Filters,
     Masks,
     Range,
     Table,
-    category_counts,
     dump,
-    histogram,
+    from_json,
     mask,
     parse,
-    rounded,
 )
 from vae.explore.figures import class_color
 
@@ -55,15 +52,7 @@ LINKED = {
     "kl": N_("KL"),
     "sigma": N_("mean posterior σ"),
 }  # the built-in columns (in the link), with their charts' titles
-PER_ROW = 3  # charts side by side (about 300 pixels each at 1024×768)
-HEIGHT = 90  # a numeric chart's plot, pixels
-BAR_PX = 15  # a category's bar, pixels
-MAX_BARS_PX = (
-    300  # a categorical chart's plot at most, pixels (a folder data set's many classes: thinner bars)
-)
-TITLE_AXIS_PX = 46  # a chart's title and x axis, pixels, around its plot
-GREY, KEPT = "#d4d4d4", "#4c78a8"  # all images; those passing (a numeric column's colour)
-BRUSH, PICK = "brush", "pick"  # the charts' selection parameters
+BAD = "map_filter_bad"  # session state: why the charts' last terms could not be read (shown once)
 
 
 def _set_key(ctx: Ctx) -> tuple:
@@ -75,10 +64,11 @@ def table(ctx: Ctx) -> Table:
     enc = ctx.enc
     cols = {
         "class": Column(np.asarray(enc.labels), tuple(_(str(n)) for n in ctx.class_names)),
-        "recon": Column(enc.recon),
-        "elbo": Column(enc.neg_elbo),
-        "kl": Column(enc.kl),
-        "sigma": Column(enc.sigma_mean),
+        # float64, as the page's charts test them (crossfilter.js): float32 values would be compared in float32
+        "recon": Column(np.asarray(enc.recon, np.float64)),
+        "elbo": Column(np.asarray(enc.neg_elbo, np.float64)),
+        "kl": Column(np.asarray(enc.kl, np.float64)),
+        "sigma": Column(np.asarray(enc.sigma_mean, np.float64)),
     }
     attrs = map_columns.loaded(ctx)
     for name in attrs.names if attrs is not None else ():
@@ -130,9 +120,12 @@ def highlight(ctx: Ctx, found: np.ndarray | None) -> np.ndarray | None:
 
 
 # -- the panel ------------------------------------------------------------------------------------
-def section(ctx: Ctx, selected: list[int] | None) -> None:
+def section(
+    ctx: Ctx, selected: list[int] | None, search: np.ndarray | None, map_kind: str, chart: str | None
+) -> None:
     """The charts in an expander: the count, the clear button, one chart per column (``selected``: the
-    map's box or lasso, shown as the coloured part of the charts; None: none)."""
+    map's box or lasso, shown as the coloured part of the charts; None: none; ``search``: the search's matches,
+    which the map's highlight keeps; ``map_kind``: "plotly" (``chart``: its key) or "canvas")."""
     tab, filters = table(ctx), current(ctx)
     masks = Masks.of(tab, filters)  # each term's mask once; a chart's coloured part is the others' AND
     n, total = int(masks.without(None).sum()), tab.n
@@ -150,13 +143,19 @@ def section(ctx: Ctx, selected: list[int] | None) -> None:
     ):
         within, what = _within(ctx, selected)
         _summary(ctx, tab, filters, n, within, what)
-        gen = int(st.session_state.get(GEN, 0))
-        names = list(tab.columns)
-        for start in range(0, len(names), PER_ROW):
-            cells = st.columns(PER_ROW, gap="small")
-            for cell, name in zip(cells, names[start : start + PER_ROW], strict=False):
-                with cell:
-                    _chart(ctx, tab, filters, masks, name, within, f"map_filter_{name}_{gen}")
+        bad = st.session_state.pop(BAD, None)
+        if bad:
+            st.error(bad)
+        _charts(
+            ctx,
+            tab,
+            filters,
+            within,
+            search,
+            map_kind,
+            chart,
+            f"map_filter_charts_{int(st.session_state.get(GEN, 0))}",
+        )
 
 
 def _within(ctx: Ctx, selected: list[int] | None) -> tuple[np.ndarray | None, str]:
@@ -248,132 +247,39 @@ def _describe(tab: Table, name: str, term) -> str:
     return f"{_title(name)}: " + ", ".join(names[c] if c < len(names) else str(c) for c in sorted(term.codes))
 
 
-def _chart(
-    ctx: Ctx, tab: Table, filters: Filters, masks: Masks, name: str, within: np.ndarray | None, key: str
+def _charts(
+    ctx: Ctx,
+    tab: Table,
+    filters: Filters,
+    within: np.ndarray | None,
+    search: np.ndarray | None,
+    map_kind: str,
+    chart: str | None,
+    key: str,
 ) -> None:
-    """One column's chart: grey all, coloured those passing the other filters; brushing or clicking sets
-    this column's term (through :func:`_on_select`, before the page reruns)."""
-    col = tab.columns[name]
-    keep = masks.without(name)
-    if within is not None:
-        keep &= within
-    term = filters.get(name)
-    chart = _numeric(col, keep, term) if col.numeric else _categories(col, keep, term, name == "class")
-    plot = presenter.px(HEIGHT if col.numeric else min(BAR_PX * len(col.categories), MAX_BARS_PX))
-    st.altair_chart(
-        chart.properties(title=alt.TitleParams(_title(name), fontSize=presenter.font(12), anchor="start")),
-        key=key,
-        on_select=lambda: _on_select(ctx, name, key),
-        width="stretch",
-        height=plot + presenter.px(TITLE_AXIS_PX),
-        selection_mode=BRUSH if col.numeric else PICK,
+    """The charts, drawn and brushed in the page (components/map_filter): grey all, coloured those passing the
+    other charts' terms; a gesture filters the charts and the map at once, then sets the terms here
+    (:func:`_on_change`, before the page reruns)."""
+    titles = {name: _title(name) for name in tab.columns}
+    palette = [class_color(c) for c in range(len(ctx.class_names))]
+    table_spec = map_filter.spec(ctx.ck.content_hash, tab, titles, {"class": palette}, "class", palette)
+    map_filter.mount(
+        key,
+        table_spec,
+        filters,
+        within,
+        search,
+        map_kind,
+        chart,
+        text={"all": _("all images"), "coloured": _("coloured")},
+        scale=presenter.px(100) / 100,
+        on_change=lambda: _on_change(ctx, key),
     )
 
 
-def _numeric(col: Column, keep: np.ndarray, term) -> alt.LayerChart:
-    b = histogram(col.values, keep)
-    inside = (
-        np.ones(len(b.all), bool)
-        if not isinstance(term, Range)
-        else (b.edges[1:] >= term.lo) & (b.edges[:-1] <= term.hi)
-    )
-    df = pd.DataFrame(
-        {
-            "lo": b.edges[:-1],
-            "hi": b.edges[1:],
-            "all": b.all,
-            "kept": b.kept,
-            "inside": inside,
-            "bar": [f"{lo:.4g} – {hi:.4g}" for lo, hi in zip(b.edges[:-1], b.edges[1:], strict=True)],
-        }
-    )
-    x = alt.X(
-        "lo:Q",
-        title=None,
-        scale=alt.Scale(zero=False, nice=False),
-        axis=alt.Axis(
-            labelFontSize=presenter.font(10),
-            tickCount=4,
-            format="~s" if np.abs(b.edges).max() >= 1e3 else ".3~g",
-        ),
-    )
-    brush = alt.selection_interval(name=BRUSH, encodings=["x"])
-    # y2: bars from 0 (with x2 and no y2, Vega-Lite draws them floating at their height)
-    base = alt.Chart(df).encode(x=x, x2="hi:Q", y2=alt.datum(0))
-    grey = base.mark_bar(color=GREY).encode(
-        y=alt.Y("all:Q", title=None, axis=None),
-        tooltip=[alt.Tooltip("bar:N", title=_("values in the bar")), *_counts_tooltip()],
-    )
-    kept = base.mark_bar(color=KEPT).encode(
-        y=alt.Y("kept:Q", axis=None), opacity=alt.condition("datum.inside", alt.value(1.0), alt.value(0.25))
-    )
-    return alt.layer(grey.add_params(brush), kept)
-
-
-def _counts_tooltip() -> list[alt.Tooltip]:
-    return [alt.Tooltip("all:Q", title=_("all images")), alt.Tooltip("kept:Q", title=_("coloured"))]
-
-
-def _categories(col: Column, keep: np.ndarray, term, classes: bool) -> alt.LayerChart:
-    names = list(col.categories)
-    all_, kept = category_counts(col.values, len(names), keep)
-    chosen = (
-        np.ones(len(names), bool)
-        if not isinstance(term, Among)
-        else np.isin(np.arange(len(names)), list(term.codes))
-    )
-    df = pd.DataFrame(
-        {
-            "code": np.arange(len(names)),
-            "name": names,
-            "all": all_,
-            "kept": kept,
-            "chosen": chosen,
-            "colour": [class_color(c) if classes else KEPT for c in range(len(names))],
-        }
-    )
-    y = alt.Y(
-        "name:N",
-        title=None,
-        sort=names,
-        axis=alt.Axis(
-            labelFontSize=presenter.font(10),
-            labelLimit=presenter.px(90),
-            labelOverlap=BAR_PX * len(names) > MAX_BARS_PX,
-            labelFlush=False,
-        ),
-    )
-    pick = alt.selection_point(name=PICK, fields=["code"])
-    base = alt.Chart(df).encode(y=y)
-    grey = base.mark_bar(color=GREY).encode(
-        x=alt.X("all:Q", title=None, axis=None),
-        tooltip=[alt.Tooltip("name:N", title=" "), *_counts_tooltip()],
-    )
-    coloured = base.mark_bar().encode(
-        x=alt.X("kept:Q", axis=None),
-        color=alt.Color("colour:N", scale=None),
-        opacity=alt.condition("datum.chosen", alt.value(1.0), alt.value(0.25)),
-    )
-    return alt.layer(grey.add_params(pick), coloured)
-
-
-def _on_select(ctx: Ctx, name: str, key: str) -> None:
-    """A chart's brush or clicked bars -> its column's term (an empty selection removes it)."""
-    state = st.session_state.get(key)
-    _store(ctx, current(ctx).with_term(name, term_of((state or {}).get("selection") or {})))
-
-
-def term_of(selection: dict) -> Range | Among | None:
-    """The term a chart's selection event stands for: a brush ``{"brush": {"lo": [a, b]}}`` -> its range
-    (ends rounded outwards: what the link keeps), clicked bars ``{"pick": [{"code": 1}, ...]}`` -> those
-    categories; nothing selected -> None."""
-    brush = selection.get(BRUSH)
-    ends = brush.get("lo") if isinstance(brush, dict) else None
-    if isinstance(ends, (list, tuple)) and len(ends) == 2:
-        lo, hi = sorted(float(v) for v in ends)
-        return rounded(lo, hi)
-    picked = selection.get(PICK)
-    if isinstance(picked, list) and picked:
-        codes = frozenset(int(p["code"]) for p in picked if isinstance(p, dict) and p.get("code") is not None)
-        return Among(codes) if codes else None
-    return None
+def _on_change(ctx: Ctx, key: str) -> None:
+    """The charts' terms, as the user's last gesture left them (a term that cannot be read: the filters stay)."""
+    try:
+        _store(ctx, from_json(map_filter.terms(key) or [], table(ctx)))
+    except FilterError as e:
+        st.session_state[BAD] = str(e)

@@ -200,7 +200,9 @@ def main() -> None:
         map_tools.matches(ctx, found)
         _keep(v, picked, found)
     with filters_slot:
-        map_filters.section(ctx, picked.data_idx if picked.many else None)
+        map_filters.section(ctx, picked.data_idx if picked.many else None,
+                            found.matches if found.matches is not None and len(found.matches) else None,
+                            "canvas" if v.canvas else "plotly", None if v.canvas else v.chart_key)
     notebook.publish(ctx, picked, v.chosen)  # to the notebook that opened this page, if one did
     with right:
         _hover_preview(v, picked.mark)

@@ -222,6 +222,13 @@ export default function (component) {
 
   // -- the selection (box or lasso): marked here, sent to the server as its shape
   const select = (polygon) => {
+    const linked = globalThis.__vaeMapHighlight; // the linked charts' terms, newer than this map's (map_filter.js)
+    if (!polygon && linked && linked.active && linked.mask && linked.mask.length === state.xy.length / 2) {
+      state.mask = linked.mask;
+      state.maskSorted = sorted(state.mask, state.index.perm);
+      state.maskFor = "found";
+      return;
+    }
     if (!polygon && data.found) { // a search's matches: marked as a selection is, the rest faded
       state.mask = new Uint8Array(state.xy.length / 2);
       for (const i of data.found) state.mask[i] = 1;
@@ -440,6 +447,13 @@ export default function (component) {
   canvas.addEventListener("dblclick", onDouble);
   const resize = new ResizeObserver(() => request());
   resize.observe(root);
+  const onLinked = () => { // the linked charts filter the map while a gesture goes on (no box or lasso drawn)
+    if (!state.index || shape || data.selection) return;
+    select(null);
+    state.linkedAt = performance.now();
+    request();
+  };
+  document.addEventListener("vae-map-highlight", onLinked);
 
   if (data.background) {
     const img = new Image();
@@ -478,6 +492,7 @@ export default function (component) {
     if (raf) cancelAnimationFrame(raf);
     unthumb();
     resize.disconnect();
+    document.removeEventListener("vae-map-highlight", onLinked);
     canvas.removeEventListener("pointerdown", onDown);
     canvas.removeEventListener("pointermove", onMove);
     canvas.removeEventListener("pointerup", onUp);

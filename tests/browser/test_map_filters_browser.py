@@ -6,6 +6,7 @@ on the map shows in the charts as their coloured part. Screenshots in tests/arti
 
 from __future__ import annotations
 
+import math
 import re
 import shutil
 from urllib.parse import parse_qs, urlparse
@@ -35,22 +36,45 @@ def _count(pg) -> tuple[int, int]:
 
 
 def _frame(enc) -> pd.DataFrame:
-    return pd.DataFrame(
+    return pd.DataFrame(  # float64, as the page and the server compare them (pages/_map_filters.table)
         {"class": enc.labels, "recon": enc.recon, "elbo": enc.neg_elbo, "kl": enc.kl, "sigma": enc.sigma_mean}
-    )
+    ).astype({k: "float64" for k in ("recon", "elbo", "kl", "sigma")})
 
 
-def _brush(pg, key: str, start: float, end: float) -> None:
-    """Drag across column ``key``'s chart from ``start`` to ``end`` (shares of its width)."""
-    chart = f'[class*="st-key-map_filter_{key}_"]'  # the key ends with a generation (pages/_map_filters.GEN)
-    plot = pg.locator(f"{chart} canvas.marks, {chart} svg.marks").first
+def _chart(pg, key: str):
+    """Column ``key``'s chart (components/map_filter), scrolled into view."""
+    plot = pg.locator(f'.vae-xf-chart[data-name="{key}"] canvas')
     plot.scroll_into_view_if_needed()
-    box = plot.bounding_box()
-    y = box["y"] + box["height"] * 0.6
+    return plot
+
+
+def _brush(pg, key: str, start: float, end: float, release: bool = True) -> None:
+    """Drag across column ``key``'s chart from ``start`` to ``end`` (shares of its width)."""
+    box = _chart(pg, key).bounding_box()
+    y = box["y"] + box["height"] * 0.5
     pg.mouse.move(box["x"] + box["width"] * start, y)
     pg.mouse.down()
     pg.mouse.move(box["x"] + box["width"] * end, y, steps=8)
-    pg.mouse.up()
+    if release:
+        pg.mouse.up()
+
+
+#: The charts' terms as the page holds them now, and what its map marks for them (before the server reruns).
+LOCAL_JS = (
+    "() => ({terms: window.__vaeXf.terms, passing: window.__vaeXf.passing, veiled: window.__vaeXf.veiled})"
+)
+
+
+def _passing(df: pd.DataFrame, terms) -> int:
+    keep = pd.Series(True, index=df.index)
+    for name, t in terms:
+        if "codes" in t:
+            keep &= df[name].isin(t["codes"])
+        else:
+            keep &= df[name].between(
+                -math.inf if t["lo"] is None else t["lo"], math.inf if t["hi"] is None else t["hi"]
+            )
+    return int(keep.sum())
 
 
 def test_a_filter_in_the_link_and_a_brush_mark_the_plotly_map(page, server):
@@ -62,11 +86,18 @@ def test_a_filter_in_the_link_and_a_brush_mark_the_plotly_map(page, server):
     want = int((df["elbo"].between(150, 260) & df["class"].isin([0, 2, 6])).sum())
     page.wait_for_function(f"() => ({FOUND_JS})() === {want}", timeout=120_000)
     assert _count(page) == (want, len(df))
-    page.locator('[class*="st-key-map_filter_kl_"]').scroll_into_view_if_needed()
+    _chart(page, "kl")
     shot(page, "map-filters-link")
 
     before = page.evaluate("() => location.search")
-    _brush(page, "kl", 0.15, 0.45)
+    _brush(page, "kl", 0.15, 0.45, release=False)
+    # while the pointer is down: the charts and the map follow in the page, the server not asked yet
+    page.wait_for_function("() => window.__vaeXf.terms.some(([n]) => n === 'kl')")
+    local = page.evaluate(LOCAL_JS)
+    assert page.evaluate("() => location.search") == before
+    assert local["passing"] == _passing(df, local["terms"]) == local["veiled"] > 0, local
+    shot(page, "map-filters-brushing")
+    page.mouse.up()
     page.wait_for_function("(b) => location.search !== b && location.search.includes('kl%3A')", arg=before)
     wait_app(page)
     text = parse_qs(urlparse(page.url).query)["filter"][0]
@@ -97,6 +128,29 @@ def test_a_filter_in_the_link_and_a_brush_mark_the_plotly_map(page, server):
     )
     page.wait_for_function(f"() => ({FOUND_JS})() === {want}", timeout=120_000)
     assert _count(page) == (want, len(df))
+
+    # a click on the class chart's "Bag" bar keeps that class alone; a shift-click adds "Sandal"
+    chart = _chart(page, "class")
+    width = chart.bounding_box()["width"]
+    row = 15  # px: a category's bar (components/map_filter/map_filter.js; 10 classes fit)
+    for code, shift in ((8, False), (5, True)):
+        before = page.evaluate("() => location.search")
+        chart.click(
+            position={"x": width * 0.8, "y": 2 + (code + 0.5) * row}, modifiers=["Shift"] if shift else []
+        )
+        page.wait_for_function("(b) => location.search !== b", arg=before)
+        wait_app(page)
+    picked = dict(t.split(":") for t in parse_qs(urlparse(page.url).query)["filter"][0].split(";"))
+    assert picked["class"] == "5,8", picked
+    want = int(
+        (
+            df["elbo"].between(150, 260)
+            & df["class"].isin([5, 8])
+            & df["kl"].between(lo, hi)
+            & df["recon"].between(r_lo, r_hi)
+        ).sum()
+    )
+    page.wait_for_function(f"() => ({FOUND_JS})() === {want}", timeout=120_000)
 
     page.get_by_role("button", name="Clear filters").click()
     wait_app(page)
@@ -141,8 +195,26 @@ def test_the_canvas_map_marks_the_filter_and_a_box_colours_the_charts(browser, d
     )
     assert marked == {"for": "found", "n": want}, marked
     assert _count(pg) == (want, len(df))
-    pg.locator('[class*="st-key-map_filter_class_"]').scroll_into_view_if_needed()
+    _chart(pg, "class")
     shot(pg, "map-filters-canvas")
+
+    # a brush on the KL chart: the canvas map marks what passes at once, before the server reruns
+    before = pg.evaluate("() => location.search")
+    _brush(pg, "kl", 0.05, 0.5, release=False)
+    pg.wait_for_function("() => window.__vaeXf.terms.some(([n]) => n === 'kl')")
+    local = pg.evaluate(LOCAL_JS)
+    pg.wait_for_function(
+        "(n) => window.__vaeBigMap.mask.reduce((a, b) => a + b, 0) === n", arg=local["passing"]
+    )
+    assert local["passing"] == _passing(df, local["terms"]), local
+    assert pg.evaluate("() => location.search") == before
+    pg.mouse.up()
+    pg.wait_for_function("(b) => location.search !== b && location.search.includes('kl%3A')", arg=before)
+    wait_app(pg)
+    assert _count(pg)[0] == local["passing"]
+    pg.get_by_role("button", name="Clear filters").click()
+    wait_app(pg)
+    pg.wait_for_function("() => !location.search.includes('filter=')")
 
     # a box on the map: the charts colour the selection's images that pass the other filters
     canvas = pg.locator("canvas.vae-big-map-canvas")
@@ -159,7 +231,7 @@ def test_the_canvas_map_marks_the_filter_and_a_box_colours_the_charts(browser, d
     selected = pg.evaluate("() => window.__vaeBigMap.mask.reduce((a, b) => a + b, 0)")
     caption = pg.get_by_text(IN_SELECTION).first.inner_text()
     assert f"of the map's selection ({selected:,} images)" in caption, (selected, caption)
-    pg.locator('[class*="st-key-map_filter_class_"]').scroll_into_view_if_needed()
+    _chart(pg, "class")
     shot(pg, "map-filters-canvas-box")
     assert_page_ok(pg)
     ctx.close()
@@ -175,7 +247,7 @@ def test_the_emoji_colour_model_filters_by_class(page, server):
     n, total = _count(page)
     assert 0 < n < total
     page.wait_for_function(f"() => ({FOUND_JS})() === {n}", timeout=120_000)
-    page.locator('[class*="st-key-map_filter_class_"]').scroll_into_view_if_needed()
+    _chart(page, "class")
     shot(page, "map-filters-emoji")
     assert_page_ok(page)
 
@@ -206,7 +278,7 @@ def test_an_imported_model_is_filtered_by_its_values(browser, byo_server, import
     wait_app(pg)
     pg.wait_for_function(f"() => ({FOUND_JS})() === {want}", timeout=240_000)
     assert _count(pg) == (want, len(df))
-    pg.locator('[class*="st-key-map_filter_kl_"]').scroll_into_view_if_needed()
+    _chart(pg, "kl")
     shot(pg, "map-filters-imported")
     assert_page_ok(pg)
     ctx.close()

@@ -4,7 +4,12 @@ every bad link refused with a message naming the part at fault and the fix."""
 
 from __future__ import annotations
 
+import json
 import math
+import re
+import shutil
+import subprocess
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,14 +20,17 @@ from vae.explore.crossfilter import (
     Column,
     FilterError,
     Filters,
+    Masks,
     Range,
     Table,
     category_counts,
     dump,
+    from_json,
     histogram,
     mask,
     parse,
     rounded,
+    to_json,
 )
 
 N = 2000
@@ -162,3 +170,100 @@ def test_a_link_may_not_name_your_own_columns_when_told_not_to(table):
         parse("col:weight:0..1", table, names=("class", "kl"))
     with pytest.raises(FilterError, match="at most 2000"):
         parse("kl:1..2;" * 400, table)
+
+
+# -- the page's twin (components/map_filter/crossfilter.js) and its terms' form -----------------------------------
+NODE = shutil.which("node")
+CROSSFILTER_JS = Path(__file__).resolve().parents[2] / "components" / "map_filter" / "crossfilter.js"
+
+
+def _js(tmp_path: Path, script: str):
+    shutil.copy(CROSSFILTER_JS, tmp_path / "crossfilter.js")
+    (tmp_path / "run.mjs").write_text(script, encoding="utf-8")
+    r = subprocess.run(
+        [NODE, str(tmp_path / "run.mjs")], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+@pytest.mark.skipif(NODE is None, reason="node not installed (only this twin check needs it)")
+def test_the_pages_masks_histograms_and_rounding_are_the_librarys(tmp_path):
+    rng = np.random.default_rng(7)
+    n = 3000
+    a = rng.normal(20, 6, n)
+    a[:40] = np.nan
+    a[40:45] = np.inf
+    b = rng.gamma(2.0, 30.0, n).astype(np.float32).astype(np.float64)  # a float32 column, as the model's are
+    c = np.full(n, 0.25)  # one value only: the histogram's span is one wide
+    cls = rng.integers(0, 7, n).astype(np.float64)
+    table = Table({"a": Column(a), "b": Column(b), "c": Column(c), "cls": Column(cls, tuple("ABCDEFG"))})
+    edges = {k: histogram(table.columns[k].values, np.ones(n, bool)).edges for k in ("a", "b", "c")}
+    b[100:124] = edges["b"][:24]  # values exactly on the bins' edges
+    lo_b, hi_b = np.quantile(b, [0.3, 0.8])
+    cases = [
+        Filters(),
+        Filters((("a", rounded(12.3456, 25.0001)),)),
+        Filters((("b", rounded(lo_b, hi_b)), ("cls", Among(frozenset({1, 4, 6}))))),
+        Filters((("a", Range(hi=18.0)), ("c", Range(0.25, 0.25)), ("cls", Among(frozenset({0}))))),
+        Filters((("b", Range(edges["b"][3], edges["b"][9])),)),
+    ]
+    ends = np.concatenate(
+        [rng.normal(0, 1, 200) * 10.0 ** rng.integers(-6, 7, 200), [0.1, 1234.5, -0.0042, 99999.5]]
+    )
+    (tmp_path / "values.bin").write_bytes(np.stack([a, b, c, cls]).astype("<f8").tobytes())
+    got = _js(
+        tmp_path,
+        f"""
+import {{ Masks, histogram, categoryCounts, rounded }} from "./crossfilter.js";
+import {{ readFileSync }} from "node:fs";
+const raw = readFileSync("values.bin");
+const all = new Float64Array(raw.buffer, raw.byteOffset, raw.length / 8);
+const n = {n};
+const cols = {{ a: all.subarray(0, n), b: all.subarray(n, 2 * n), c: all.subarray(2 * n, 3 * n), cls: all.subarray(3 * n) }};
+const edges = {json.dumps({k: v.tolist() for k, v in edges.items()})};
+const cases = {json.dumps([to_json(f) for f in cases])};
+const out = cases.map((terms) => {{
+  const masks = new Masks(cols, terms, n);
+  const r = {{ all: Array.from(masks.without(null)) }};
+  for (const k of ["a", "b", "c"]) r[k] = histogram(cols[k], masks.without(k), edges[k]);
+  r.cls = categoryCounts(cols.cls, 7, masks.without("cls"));
+  for (const k of ["a", "b", "c", "cls"]) r[k] = {{ all: Array.from(r[k].all), kept: Array.from(r[k].kept) }};
+  return r;
+}});
+const ends = {json.dumps(ends.tolist())};
+console.log(JSON.stringify({{ out, rounded: ends.map((x) => rounded(Math.min(x, -x), Math.max(x, -x))) }}));
+""",
+    )
+    for filters, page in zip(cases, got["out"], strict=True):
+        masks = Masks.of(table, filters)
+        assert page["all"] == masks.without(None).astype(int).tolist()
+        for k in ("a", "b", "c"):
+            want = histogram(table.columns[k].values, masks.without(k))
+            assert page[k] == {"all": want.all.tolist(), "kept": want.kept.tolist()}, (k, filters)
+        all_, kept = category_counts(cls, 7, masks.without("cls"))
+        assert page["cls"] == {"all": all_.tolist(), "kept": kept.tolist()}
+    for x, page in zip(ends, got["rounded"], strict=True):
+        want = rounded(min(x, -x), max(x, -x))
+        assert (page["lo"], page["hi"]) == (want.lo, want.hi), x
+
+
+def test_the_pages_terms_are_read_back_as_they_were_sent():
+    table = Table({"kl": Column(np.arange(5.0)), "class": Column(np.arange(5.0), tuple("abcde"))})
+    filters = Filters((("kl", Range(hi=2.5)), ("class", Among(frozenset({4, 1})))))
+    assert to_json(filters) == [["kl", {"lo": None, "hi": 2.5}], ["class", {"codes": [1, 4]}]]
+    assert from_json(to_json(filters), table) == filters
+    assert from_json([["kl", {"lo": 0.1235, "hi": 0.9876}]], table).get("kl") == Range(
+        0.1235, 0.9876
+    )  # not re-rounded
+    assert from_json([], table) == Filters()
+    for bad, words in [
+        ("kl", "a list"),
+        ([["nope", {"lo": 1}]], "no column 'nope'"),
+        ([["kl", {"lo": "x"}]], "'x', not a number"),
+        ([["kl", {"lo": 3, "hi": 1}]], "keeps nothing"),
+        ([["class", {"codes": [9]}]], "from 0 to 4"),
+        ([["kl"]], "a chart's term"),
+    ]:
+        with pytest.raises(FilterError, match=re.escape(words)):
+            from_json(bad, table)

@@ -311,3 +311,66 @@ def _parse_codes(name: str, value: str, n: int) -> Among:
             )
         codes.add(int(t))
     return Among(frozenset(codes))
+
+
+# -- the page's charts (components/map_filter) ----------------------------------------------------
+def to_json(filters: Filters) -> list:
+    """The terms as the page's charts hold them: ``[[name, {"lo": a, "hi": b}], [name, {"codes": [..]}]]``
+    in the order they were set (an open end: None)."""
+    out = []
+    for name, term in filters.terms:
+        if isinstance(term, Range):
+            out.append(
+                [
+                    name,
+                    {
+                        "lo": None if math.isinf(term.lo) else float(term.lo),
+                        "hi": None if math.isinf(term.hi) else float(term.hi),
+                    },
+                ]
+            )
+        else:
+            out.append([name, {"codes": sorted(int(c) for c in term.codes)}])
+    return out
+
+
+def from_json(items, table: Table) -> Filters:
+    """The page's terms (:func:`to_json`'s form) -> :class:`Filters`, checked against ``table``; the ends are
+    kept as sent (the page rounded them as :func:`rounded` does: rounding again could move them). Raises
+    :class:`FilterError` naming what cannot be read."""
+    if not isinstance(items, (list, tuple)):
+        raise FilterError(f"the charts' terms are a list of [column, term] pairs: got {type(items).__name__}")
+    filters = Filters()
+    for item in items:
+        if not (isinstance(item, (list, tuple)) and len(item) == 2 and isinstance(item[1], dict)):
+            raise FilterError(f"a chart's term is [column, {{lo, hi}} or {{codes}}]: got {item!r}")
+        name, spec = item
+        col = table.columns.get(name)
+        if col is None:
+            raise FilterError(f"the charts name no column {name!r}: one of {', '.join(table.columns)}")
+        if col.numeric:
+            ends = []
+            for key, open_end in (("lo", -math.inf), ("hi", math.inf)):
+                v = spec.get(key)
+                if v is None:
+                    ends.append(open_end)
+                elif isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+                    ends.append(float(v))
+                else:
+                    raise FilterError(f"{name}: the range's {key} is {v!r}, not a number")
+            if ends[0] > ends[1]:
+                raise FilterError(
+                    f"{name}: the range {ends[0]}..{ends[1]} keeps nothing: the smaller end first"
+                )
+            term = Range(*ends)
+        else:
+            codes = spec.get("codes")
+            if not isinstance(codes, (list, tuple)) or not all(
+                isinstance(c, int) and not isinstance(c, bool) and 0 <= c < len(col.categories) for c in codes
+            ):
+                raise FilterError(
+                    f"{name}: categories are numbers from 0 to {len(col.categories) - 1}: got {codes!r}"
+                )
+            term = Among(frozenset(codes))
+        filters = filters.with_term(name, term)
+    return filters
