@@ -271,7 +271,11 @@ def _charts(
         search,
         map_kind,
         chart,
-        text={"all": _("all images"), "coloured": _("coloured")},
+        text={
+            "all": _("all images"),
+            "coloured": _("coloured"),
+            "passing": _("Now {n} of {total} images pass (the map follows)"),
+        },
         scale=presenter.px(100) / 100,
         on_change=lambda: _on_change(ctx, key),
     )

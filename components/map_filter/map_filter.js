@@ -77,6 +77,9 @@ export default function (component) {
     parentElement.appendChild(root);
   }
   const tip = root.querySelector(".vae-xf-tip") || Object.assign(document.createElement("div"), { className: "vae-xf-tip" });
+  // while the terms here are newer than the server's: how many pass now (the count above says it after the rerun)
+  const live = root.querySelector(".vae-xf-live") || Object.assign(document.createElement("div"), { className: "vae-xf-live" });
+  live.setAttribute("aria-live", "polite");
   tip.hidden = true;
   const charts = data.columns.map((col) => {
     let box = root.querySelector(`.vae-xf-chart[data-name="${CSS.escape(col.name)}"]`);
@@ -97,8 +100,8 @@ export default function (component) {
     canvas.style.touchAction = "pan-y"; // a finger across a chart brushes it, up and down scrolls the page
     return { col, box, canvas, plot, height, counts: null };
   });
-  root.replaceChildren(...charts.map((c) => c.box), tip);
-  root.style.setProperty("--vae-xf-min", `${px(220)}px`);
+  root.replaceChildren(live, ...charts.map((c) => c.box), tip);
+  root.style.setProperty("--vae-xf-min", `${px(190)}px`); // three side by side at 1024×768
   root.style.setProperty("--vae-xf-font", `${px(13)}px`);
 
   const within = data.within ? new Uint8Array(data.n) : null;
@@ -131,6 +134,9 @@ export default function (component) {
     recompute();
     for (const c of charts) drawChart(c);
     highlight();
+    live.hidden = !local();
+    live.textContent = data.text.passing.replace("{n}", st.passing.toLocaleString())
+      .replace("{total}", data.n.toLocaleString());
     const ms = performance.now() - t0;
     st.frames.push(ms);
     if (st.frames.length > 2000) st.frames.splice(0, 1000);
