@@ -20,8 +20,15 @@ too, asked per query. Both leave the image itself out.
   binned KDE on 128 x 128 nodes) against scipy's gaussian_kde evaluated at the same nodes. The 70k
   positions: the test split's map tiled 7 times with jitter (the placed 70k map needs the train split).
 
-Nothing here waits on a browser or a server: a failure is an exception, reported in one line by
-benchmarks/cli.py.
+- ``map_tools_search_10k`` / ``_70k`` and ``map_tools_thumbs_10k`` / ``_70k``: in Chromium, on the Map page
+  (benchmarks/map_tools_browser.py says what each measures and its peer): a search typed into the box,
+  Enter -> its matches marked on the map (goal: p95 <= 200 ms; a whole server rerun), and the frame
+  intervals while panning and zooming with the points drawn as thumbnails (goal: p95 <= 50 ms; the peer:
+  the same gestures with thumbnails off). The 70k records need the train split; without Chromium, all
+  four say so.
+
+The computations above wait on no browser or server: a failure is an exception. The browser records wait
+for what they need; what never comes fails in one line (WaitFailed). benchmarks/cli.py reports both.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ import numpy as np
 
 from vae.errors import DataError
 
+from . import map_tools_browser
 from .records import Record, median, p95
 from .settings import Settings
 
@@ -194,6 +202,7 @@ def run(settings: Settings) -> list[Record]:
         _latent("map_tools_latent_70k", big, what, rng.choice(len(big), n_q, replace=False), n_peer, goal=True),
         _report(mu, images, rng.choice(len(mu), n_q, replace=False), n_peer),
         *_structure(settings),
+        *map_tools_browser.run(settings),
     ]
 
 
