@@ -275,6 +275,7 @@ def _charts(
             "all": _("all images"),
             "coloured": _("coloured"),
             "passing": _("Now {n} of {total} images pass (the map follows)"),
+            "keys": _("drag to keep a range, click bars to keep categories; keys: arrows, Space, Esc"),
         },
         scale=presenter.px(100) / 100,
         on_change=lambda: _on_change(ctx, key),

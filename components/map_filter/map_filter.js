@@ -92,7 +92,8 @@ export default function (component) {
     }
     box.querySelector(".vae-xf-title").textContent = col.title;
     const canvas = box.querySelector("canvas");
-    canvas.setAttribute("aria-label", col.title);
+    canvas.setAttribute("aria-label", `${col.title}: ${data.text.keys}`);
+    canvas.tabIndex = 0;
     const rows = col.kind === "cat" ? col.categories.length : 0;
     const plot = col.kind === "cat" ? Math.min(px(15) * rows, px(300)) : px(90);
     const height = plot + (col.kind === "cat" ? px(6) : px(22));
@@ -196,6 +197,11 @@ export default function (component) {
         ctx.fillStyle = c.col.colours ? c.col.colours[k] : KEPT;
         ctx.fillRect(L.x0, y, (L.x1 - L.x0) * (kept[k] / top), bh);
         ctx.globalAlpha = 1;
+        if (c.cursor === k && document.activeElement === c.canvas) { // the keyboard's bar
+          ctx.strokeStyle = "#31333f";
+          ctx.lineWidth = 1.5;
+          ctx.strokeRect(L.x0 - 2, y - 0.5, L.x1 - L.x0 + 3, bh + 1);
+        }
         if (labels) {
           ctx.fillStyle = "#31333f";
           ctx.fillText(clip(ctx, c.col.categories[k], L.label - 4), L.label, y + bh / 2);
@@ -340,7 +346,50 @@ export default function (component) {
     c.canvas.addEventListener("pointerup", up);
     c.canvas.addEventListener("pointercancel", cancel);
     c.canvas.addEventListener("pointerleave", leave);
+    // the keyboard: a category chart's ↑ ↓ choose a bar, Space or Enter keeps it (or not); a numeric chart's ← →
+    // move its range a bin (with Shift: its upper end), a range starting from the bin at the left; Esc clears
+    const key = (e) => {
+      if (!st.cols) return;
+      const t = term(c.col.name);
+      if (e.key === "Escape") {
+        if (!t) return;
+        setTerm(c.col.name, null);
+      } else if (c.col.kind === "cat") {
+        const n = c.col.categories.length;
+        if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+          c.cursor = Math.min(Math.max((c.cursor ?? -1) + (e.key === "ArrowDown" ? 1 : -1), 0), n - 1);
+          request();
+          e.preventDefault();
+          return;
+        }
+        if ((e.key !== " " && e.key !== "Enter") || c.cursor === undefined) return;
+        const codes = t ? [...t.codes] : [];
+        const next = codes.includes(c.cursor) ? codes.filter((j) => j !== c.cursor)
+          : [...codes, c.cursor].sort((p, q) => p - q);
+        setTerm(c.col.name, next.length ? { codes: next } : null);
+      } else {
+        if (e.key !== "ArrowLeft" && e.key !== "ArrowRight") return;
+        const edges = c.col.edges;
+        const lo = edges[0];
+        const hi = edges[edges.length - 1];
+        const bin = (hi - lo) / (edges.length - 1);
+        const step = e.key === "ArrowRight" ? bin : -bin;
+        const from = t ? { lo: t.lo ?? lo, hi: t.hi ?? hi } : { lo, hi: lo + bin };
+        const a = e.shiftKey ? from.lo : Math.min(Math.max(from.lo + step, lo), hi - (from.hi - from.lo));
+        const b = e.shiftKey ? Math.min(Math.max(from.hi + step, a + bin / 4), hi) : a + (from.hi - from.lo);
+        setTerm(c.col.name, rounded(a, b, DIGITS));
+      }
+      e.preventDefault();
+      clearTimeout(c.keyTimer);
+      c.keyTimer = setTimeout(report, 400); // the server once the keys rest
+    };
+    c.canvas.addEventListener("keydown", key);
+    c.canvas.addEventListener("focus", request);
+    c.canvas.addEventListener("blur", request);
     return () => {
+      c.canvas.removeEventListener("keydown", key);
+      c.canvas.removeEventListener("focus", request);
+      c.canvas.removeEventListener("blur", request);
       c.canvas.removeEventListener("pointerdown", down);
       c.canvas.removeEventListener("pointermove", move);
       c.canvas.removeEventListener("pointerup", up);
@@ -481,6 +530,7 @@ export default function (component) {
   });
 
   const cleanup = () => {
+    globalThis.__vaeActiveMounts.filter -= 1;
     if (raf) cancelAnimationFrame(raf);
     if (timer) clearInterval(timer);
     resize.disconnect();
@@ -488,6 +538,8 @@ export default function (component) {
     for (const off of handlers) off();
   };
   parentElement.__vaeXfCleanup = cleanup;
+  const active = (globalThis.__vaeActiveMounts ??= {}); // mounts still listening, by component (read by the tests)
+  active.filter = (active.filter || 0) + 1;
   return () => {
     if (parentElement.__vaeXfCleanup === cleanup) {
       parentElement.__vaeXfCleanup = null;

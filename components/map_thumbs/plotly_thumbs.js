@@ -38,7 +38,8 @@ function readChart(gd, n, found) {
  * @returns {() => void} cleanup
  */
 export default function (component) {
-  const { data } = component;
+  const { data, parentElement } = component;
+  if (parentElement.__vaeThumbsCleanup) parentElement.__vaeThumbsCleanup();
   const spec = data.thumbs;
   const found = data.found ? new Set(data.found) : null;
   const store = spec ? ThumbStore.for(spec) : null;
@@ -117,11 +118,22 @@ export default function (component) {
   attach();
   const timer = setInterval(attach, 250);
   request();
-  return () => {
+  const cleanup = () => {
+    globalThis.__vaeActiveMounts.thumbs -= 1;
     clearInterval(timer);
     if (raf) cancelAnimationFrame(raf);
     unlisten();
     listen(false);
     if (canvas && !spec) canvas.remove();
+  };
+  // a rerun that changes the data mounts again on the same element without ending this mount: end it then
+  parentElement.__vaeThumbsCleanup = cleanup;
+  const active = (globalThis.__vaeActiveMounts ??= {}); // mounts still listening, by component (read by the tests)
+  active.thumbs = (active.thumbs || 0) + 1;
+  return () => {
+    if (parentElement.__vaeThumbsCleanup === cleanup) {
+      parentElement.__vaeThumbsCleanup = null;
+      cleanup();
+    }
   };
 }

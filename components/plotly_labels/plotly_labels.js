@@ -42,7 +42,8 @@ export function revealed(labels, least, zoom, w, h) {
  * @returns {() => void} cleanup
  */
 export default function (component) {
-  const { data } = component;
+  const { data, parentElement } = component;
+  if (parentElement.__vaeLabelsCleanup) parentElement.__vaeLabelsCleanup();
   const style = document.createElement("style");
   document.head.appendChild(style);
   let gd = null;
@@ -94,10 +95,21 @@ export default function (component) {
   };
   attach();
   const timer = setInterval(attach, 250);
-  return () => {
+  const cleanup = () => {
+    globalThis.__vaeActiveMounts.labels -= 1;
     clearInterval(timer);
     if (raf) cancelAnimationFrame(raf);
     listen(false);
     style.remove();
+  };
+  // a rerun that changes the data mounts again on the same element without ending this mount: end it then
+  parentElement.__vaeLabelsCleanup = cleanup;
+  const active = (globalThis.__vaeActiveMounts ??= {}); // mounts still listening, by component (read by the tests)
+  active.labels = (active.labels || 0) + 1;
+  return () => {
+    if (parentElement.__vaeLabelsCleanup === cleanup) {
+      parentElement.__vaeLabelsCleanup = null;
+      cleanup();
+    }
   };
 }
