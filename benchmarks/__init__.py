@@ -16,6 +16,8 @@ One module per measurement, each with ``NAME`` and ``run(settings) -> list[Recor
 - :mod:`.train_ddp`: training images/s with 1 and 2 processes (torchrun, DDP, gloo)
 - :mod:`.map_scale`: maps of 10,000, 70,000 and a million codes: build time, frame time, memory
 - :mod:`.map_tools`: one image's k = 20 nearest neighbours on 10,000 and 70,000 codes vs scikit-learn
+- :mod:`.map_tools_browser`: search -> highlight, thumbnails while zoomed and a linked chart's brush -> the map, in
+  Chromium (run by map_tools)
 
 Shared pieces: :mod:`.records` (the record, statistics, tables), :mod:`.settings`,
 :mod:`.umap_fixture` (the fitted UMAP both map benchmarks use), :mod:`.app_driver`

@@ -120,12 +120,9 @@ def highlight(ctx: Ctx, found: np.ndarray | None) -> np.ndarray | None:
 
 
 # -- the panel ------------------------------------------------------------------------------------
-def section(
-    ctx: Ctx, selected: list[int] | None, search: np.ndarray | None, map_kind: str, chart: str | None
-) -> None:
+def section(ctx: Ctx, selected: list[int] | None) -> None:
     """The charts in an expander: the count, the clear button, one chart per column (``selected``: the
-    map's box or lasso, shown as the coloured part of the charts; None: none; ``search``: the search's matches,
-    which the map's highlight keeps; ``map_kind``: "plotly" (``chart``: its key) or "canvas")."""
+    map's box or lasso, shown as the coloured part of the charts; None: none)."""
     tab, filters = table(ctx), current(ctx)
     masks = Masks.of(tab, filters)  # each term's mask once; a chart's coloured part is the others' AND
     n, total = int(masks.without(None).sum()), tab.n
@@ -146,16 +143,7 @@ def section(
         bad = st.session_state.pop(BAD, None)
         if bad:
             st.error(bad)
-        _charts(
-            ctx,
-            tab,
-            filters,
-            within,
-            search,
-            map_kind,
-            chart,
-            f"map_filter_charts_{int(st.session_state.get(GEN, 0))}",
-        )
+        _charts(ctx, tab, filters, within, f"map_filter_charts_{int(st.session_state.get(GEN, 0))}")
 
 
 def _within(ctx: Ctx, selected: list[int] | None) -> tuple[np.ndarray | None, str]:
@@ -247,30 +235,21 @@ def _describe(tab: Table, name: str, term) -> str:
     return f"{_title(name)}: " + ", ".join(names[c] if c < len(names) else str(c) for c in sorted(term.codes))
 
 
-def _charts(
-    ctx: Ctx,
-    tab: Table,
-    filters: Filters,
-    within: np.ndarray | None,
-    search: np.ndarray | None,
-    map_kind: str,
-    chart: str | None,
-    key: str,
-) -> None:
+def _spec(ctx: Ctx, tab: Table) -> dict:
+    titles = {name: _title(name) for name in tab.columns}
+    palette = [class_color(c) for c in range(len(ctx.class_names))]
+    return map_filter.spec(ctx.ck.content_hash, tab, titles, {"class": palette}, "class", palette)
+
+
+def _charts(ctx: Ctx, tab: Table, filters: Filters, within: np.ndarray | None, key: str) -> None:
     """The charts, drawn and brushed in the page (components/map_filter): grey all, coloured those passing the
     other charts' terms; a gesture filters the charts and the map at once, then sets the terms here
     (:func:`_on_change`, before the page reruns)."""
-    titles = {name: _title(name) for name in tab.columns}
-    palette = [class_color(c) for c in range(len(ctx.class_names))]
-    table_spec = map_filter.spec(ctx.ck.content_hash, tab, titles, {"class": palette}, "class", palette)
     map_filter.mount(
         key,
-        table_spec,
+        _spec(ctx, tab),
         filters,
         within,
-        search,
-        map_kind,
-        chart,
         text={
             "all": _("all images"),
             "coloured": _("coloured"),
@@ -279,6 +258,30 @@ def _charts(
         },
         scale=presenter.px(100) / 100,
         on_change=lambda: _on_change(ctx, key),
+    )
+
+
+def follow(
+    ctx: Ctx,
+    search: np.ndarray | None,
+    map_kind: str,
+    chart: str | None,
+    search_text: str,
+    search_classes: list[str] | None,
+) -> None:
+    """Beside the map: what fades it in the page while the charts' terms or a search typed into the box are newer
+    than this run's (components/map_filter's "map" mode; the charts' panel may be closed). ``search``: the search's
+    matches; ``map_kind``: "plotly" (``chart``: its key) or "canvas"; ``search_text`` and ``search_classes``: the
+    search box's text, and what the page needs to answer it (pages/_map_tools.page_search)."""
+    map_filter.follow(
+        "map_filter_follow",
+        _spec(ctx, table(ctx)),
+        current(ctx),
+        search,
+        map_kind,
+        chart,
+        search_text,
+        search_classes,
     )
 
 

@@ -95,6 +95,17 @@ def found(ctx: Ctx, texts: list[np.ndarray] | None = None) -> Found:
     return Found(text, hits)
 
 
+def page_search(ctx: Ctx, texts: list[np.ndarray] | None = None) -> list[str] | None:
+    """What the page needs to answer the search box itself (components/map_filter/search.js): each class's names
+    in the app's languages, case-folded; None where the search also reads file names or your own text columns
+    (the server answers those alone)."""
+    if ctx.data.files or texts:
+        return None
+    names = ctx.data.class_names
+    translated = {n: " / ".join(translation(lang).gettext(n) for lang in LANGUAGES) for n in names}  # as found()
+    return [f"{str(n).casefold()}\n{translated[n].casefold()}" for n in names]
+
+
 # -- the widgets ----------------------------------------------------------------------------------
 def search_box(ctx: Ctx, f: Found) -> None:
     """The search box above the map, and what it found in a line."""

@@ -195,14 +195,16 @@ def main() -> None:
                   if v.canvas else _plotly_map(v))
         if not v.canvas:
             map_thumbs.overlay(v.chart_key, map_thumbs.spec(ctx, bundle, thumbs), v.found)
+        # the map faded in the page while the charts' terms or a search typed into the box are newer than this run
+        map_filters.follow(ctx, found.matches if found.matches is not None and len(found.matches) else None,
+                           "canvas" if v.canvas else "plotly", None if v.canvas else v.chart_key,
+                           found.text, map_tools.page_search(ctx, map_columns.texts(ctx)))
         if v.canvas:
             structure.listed(ctx, bundle, shape)  # what the canvas map's structure shows
         map_tools.matches(ctx, found)
         _keep(v, picked, found)
     with filters_slot:
-        map_filters.section(ctx, picked.data_idx if picked.many else None,
-                            found.matches if found.matches is not None and len(found.matches) else None,
-                            "canvas" if v.canvas else "plotly", None if v.canvas else v.chart_key)
+        map_filters.section(ctx, picked.data_idx if picked.many else None)
     notebook.publish(ctx, picked, v.chosen)  # to the notebook that opened this page, if one did
     with right:
         _hover_preview(v, picked.mark)

@@ -197,6 +197,11 @@ export default function (component) {
     }
     state.frames.push(performance.now() - t0);
     if (state.frames.length > 2000) state.frames.splice(0, 1000);
+    if (state.linkedSince != null) { // a linked chart's pointer move -> this frame, ms (read by the benchmarks)
+      (state.linkedLatency ??= []).push(performance.now() - state.linkedSince);
+      if (state.linkedLatency.length > 2000) state.linkedLatency.splice(0, 1000);
+      state.linkedSince = null;
+    }
     state.mode = info.mode;
     state.drawnColours = state.colourUrl; // the colouring on screen (the benchmark waits for a new one)
     caption.textContent = data.points === false ? "" // the points are switched off: only the picture
@@ -450,7 +455,7 @@ export default function (component) {
   const onLinked = () => { // the linked charts filter the map while a gesture goes on (no box or lasso drawn)
     if (!state.index || shape || data.selection) return;
     select(null);
-    state.linkedAt = performance.now();
+    state.linkedSince = globalThis.__vaeMapHighlight ? globalThis.__vaeMapHighlight.since : null;
     request();
   };
   document.addEventListener("vae-map-highlight", onLinked);

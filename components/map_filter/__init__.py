@@ -23,7 +23,7 @@ from components.live_decoder import MODELS_DIR, bundle_js, static_url
 from vae.explore.crossfilter import Filters, Table, histogram, to_json
 
 HERE = Path(__file__).resolve().parent
-JS_MODULES = ("crossfilter.js", "map_filter.js")
+JS_MODULES = ("crossfilter.js", "search.js", "map_follow.js", "map_filter.js")
 
 _component = st.components.v2.component(
     "vae_map_filter",
@@ -82,29 +82,54 @@ def mount(
     table_spec: dict[str, Any],
     filters: Filters,
     within: np.ndarray | None,
-    search: np.ndarray | None,
-    map_kind: str,
-    chart: str | None,
     text: dict[str, str],
     scale: float,
     on_change: Callable[[], None],
 ) -> None:
-    """Draw the charts (``within``: the map's selection or a kept one, coloured in the charts; ``search``: the
-    search's matches, which the map's highlight keeps too); ``map_kind`` "plotly" (``chart``: its key) or
-    "canvas". ``on_change`` runs when the user's terms reach the server (read them with :func:`terms`)."""
+    """Draw the charts (``within``: the map's selection or a kept one, coloured in the charts). ``on_change``
+    runs when the user's terms reach the server (read them with :func:`terms`)."""
     _component(
         key=key,
         height="content",
         on_filters_change=on_change,
         data={
             **table_spec,
-            "key": f"{table_spec['values']}|{map_kind}",
+            "mode": "charts",
+            "key": table_spec["values"],
             "filters": to_json(filters),
             "within": None if within is None else np.flatnonzero(within).tolist(),
-            "search": None if search is None else np.asarray(search, np.int64).tolist(),
-            "map": {"kind": map_kind, "chart": chart},
             "text": text,
             "scale": scale,
+        },
+    )
+
+
+def follow(
+    key: str,
+    table_spec: dict[str, Any],
+    filters: Filters,
+    search: np.ndarray | None,
+    map_kind: str,
+    chart: str | None,
+    search_text: str = "",
+    search_classes: list[str] | None = None,
+) -> None:
+    """Mount, beside the map, what fades it in the page while the charts' terms or a search typed into the box are
+    newer than what the server drew (``filters``, and ``search``: the search's matches, ``search_text`` its text).
+    ``map_kind``: "plotly" (``chart``: its key) or "canvas"; ``search_classes``: each class's names, case-folded,
+    for the page to answer the box itself on Enter (None: the server answers it alone)."""
+    _component(
+        key=key,
+        height="content",
+        data={
+            **table_spec,
+            "mode": "map",
+            "key": table_spec["values"],
+            "filters": to_json(filters),
+            "search": None if search is None else np.asarray(search, np.int64).tolist(),
+            "searchText": search_text,
+            "searchClasses": search_classes,
+            "map": {"kind": map_kind, "chart": chart},
         },
     )
 

@@ -6,46 +6,18 @@
 // and the map fades the images that do not pass. When the gesture ends, the terms go to the server (state value
 // `filters`), which reruns the page: the link, the count and the map's own highlight then say the same.
 //
-// The map: on the Plotly chart (`map.kind` "plotly"), a canvas over its plot veils the dots and draws those that
-// pass in their class colours, as the server's highlight does, until the rerun brings the server's figure; the
-// canvas map (components/big_map) takes the mask itself, through the page-wide "vae-map-highlight" event.
+// The map follows in map_follow.js, mounted beside the map (this panel may be closed, and its content is then not
+// mounted): the terms set here reach it through the page-wide "vae-xf-terms" event. The same component, in its
+// "map" mode.
 
 import { DIGITS, Masks, categoryCounts, histogram, rounded, short, ticks } from "./crossfilter.js";
+import { fetchValues, mountMap, same } from "./map_follow.js";
 
 const GREY = "#d4d4d4"; // all images (pages/_map_filters.GREY)
 const KEPT = "#4c78a8"; // those passing, on a numeric chart (pages/_map_filters.KEPT)
 const FADED = 0.25; // a bar outside the brush or the chosen categories
-const KIND_DATA = 0; // vae.explore.figures.KIND_DATA: a data trace's customdata[0]
-const VEIL = "rgba(255, 255, 255, 0.85)"; // the Plotly map's dots under it: about the server's 0.12 opacity
 const CLICK_PX = 3; // a drag shorter than this is a click (clears a numeric chart's range)
 
-const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
-
-async function fetchValues(url) {
-  const r = await fetch(url);
-  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
-  return new Float64Array(await r.arrayBuffer());
-}
-
-// -- the map's positions, from the Plotly chart's data traces (as components/map_thumbs reads them) --------------
-function readChart(gd, n) {
-  const xy = new Float64Array(2 * n).fill(NaN);
-  const visible = new Uint8Array(n);
-  let size = 6;
-  for (const t of gd._fullData || []) {
-    const cd = t.customdata;
-    if (t.visible !== true || !cd || !cd.length || !cd[0] || Number(cd[0][0]) !== KIND_DATA) continue;
-    if (typeof t.marker.size === "number") size = t.marker.size;
-    for (let k = 0; k < t.x.length; k++) {
-      const i = Number(cd[k][1]);
-      if (!(i >= 0 && i < n)) continue;
-      xy[2 * i] = t.x[k];
-      xy[2 * i + 1] = t.y[k];
-      visible[i] = 1;
-    }
-  }
-  return { xy, visible, size };
-}
 
 /**
  * Mount the charts.
@@ -53,6 +25,10 @@ function readChart(gd, n) {
  * @returns {() => void} cleanup
  */
 export default function (component) {
+  return component.data.mode === "map" ? mountMap(component) : mountCharts(component);
+}
+
+function mountCharts(component) {
   const { data, parentElement, setStateValue } = component;
   if (parentElement.__vaeXfCleanup) parentElement.__vaeXfCleanup();
   // kept across reruns while the table is the same: the values, the terms being set here
@@ -107,12 +83,9 @@ export default function (component) {
 
   const within = data.within ? new Uint8Array(data.n) : null;
   if (within) for (const i of data.within) within[i] = 1;
-  const search = data.search ? new Uint8Array(data.n) : null;
-  if (search) for (const i of data.search) search[i] = 1;
 
   // -- what passes --------------------------------------------------------------------------------------------
   let raf = 0;
-  let pass = null; // the images passing every term (and the search), for the map
   const recompute = () => {
     const masks = new Masks(st.cols, st.terms, data.n);
     for (const c of charts) {
@@ -123,22 +96,27 @@ export default function (component) {
         ? categoryCounts(values, c.col.categories.length, keep)
         : histogram(values, keep, c.col.edges);
     }
-    pass = masks.without(null);
-    if (search) for (let i = 0; i < data.n; i++) pass[i] &= search[i];
-    st.passing = pass.reduce((a, b) => a + b, 0);
+    st.passing = masks.without(null).reduce((a, b) => a + b, 0);
   };
   const local = () => !same(st.terms, st.server); // the terms differ from those the page was drawn with
+  // the terms, for the map (map_follow.js, mounted beside it: this panel may be closed, and then not mounted)
+  const publish = () => {
+    const link = { key: data.key, terms: st.terms, server: st.server, since: st.moveAt ?? null };
+    st.moveAt = null;
+    globalThis.__vaeXfLink = link;
+    document.dispatchEvent(new CustomEvent("vae-xf-terms", { detail: link }));
+  };
   const draw = () => {
     raf = 0;
     if (!st.cols) return;
     const t0 = performance.now();
     recompute();
     for (const c of charts) drawChart(c);
-    highlight();
+    publish();
     live.hidden = !local();
     live.textContent = data.text.passing.replace("{n}", st.passing.toLocaleString())
       .replace("{total}", data.n.toLocaleString());
-    const ms = performance.now() - t0;
+    const ms = performance.now() - t0; // the charts' own redraw
     st.frames.push(ms);
     if (st.frames.length > 2000) st.frames.splice(0, 1000);
     st.drawn += 1;
@@ -312,7 +290,7 @@ export default function (component) {
         b = Math.max(drag.start, v);
       }
       setTerm(c.col.name, rounded(a, b, DIGITS));
-      st.pointer = performance.now(); // when the last move came (the benchmark's start of a frame)
+      st.moveAt ??= e.timeStamp; // the first move not drawn yet: brush -> map redrawn starts here (benchmarks)
     };
     const up = (e) => {
       if (!drag || drag.c !== c) return;
@@ -425,94 +403,6 @@ export default function (component) {
     tip.hidden = false;
   };
 
-  // -- the map ----------------------------------------------------------------------------------------------------
-  let gd = null;
-  let veil = null;
-  let chart = null;
-  const highlight = () => {
-    const active = local();
-    const mask = active ? pass : null;
-    const detail = { active, mask, key: data.key };
-    globalThis.__vaeMapHighlight = detail;
-    if (data.map.kind === "canvas") {
-      document.dispatchEvent(new CustomEvent("vae-map-highlight", { detail }));
-      return;
-    }
-    drawVeil();
-  };
-  const drawVeil = () => {
-    if (!gd || !veil) return;
-    const ctx = veil.getContext("2d");
-    const fl = gd._fullLayout;
-    if (!fl || !fl.xaxis || !fl.yaxis) return;
-    const xa = fl.xaxis;
-    const ya = fl.yaxis;
-    const w = Math.round(xa._length);
-    const h = Math.round(ya._length);
-    const dpr = window.devicePixelRatio || 1;
-    Object.assign(veil.style, { left: `${xa._offset}px`, top: `${ya._offset}px`, width: `${w}px`, height: `${h}px` });
-    if (veil.width !== Math.round(w * dpr) || veil.height !== Math.round(h * dpr)) {
-      veil.width = Math.round(w * dpr);
-      veil.height = Math.round(h * dpr);
-    }
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, w, h);
-    st.veiled = 0;
-    if (!local() || !pass) return;
-    if (!chart) chart = readChart(gd, data.n);
-    ctx.fillStyle = VEIL;
-    ctx.fillRect(0, 0, w, h);
-    const r = (chart.size + 2) / 2;
-    const classes = st.cols[data.classColumn];
-    ctx.lineWidth = 0.5;
-    ctx.strokeStyle = "#000";
-    for (let i = 0; i < data.n; i++) {
-      if (!pass[i] || !chart.visible[i]) continue;
-      const x = xa.l2p(chart.xy[2 * i]);
-      const y = ya.l2p(chart.xy[2 * i + 1]);
-      if (x < -r || y < -r || x > w + r || y > h + r) continue;
-      ctx.fillStyle = data.classColours[classes ? classes[i] : 0] || KEPT;
-      ctx.beginPath();
-      ctx.arc(x, y, r, 0, 2 * Math.PI);
-      ctx.fill();
-      ctx.stroke();
-      st.veiled += 1;
-    }
-  };
-  const onPlot = () => {
-    chart = null;
-    if (st.cols) drawVeil();
-  };
-  const onView = () => {
-    if (st.cols) drawVeil();
-  };
-  const EVENTS = [["plotly_relayout", onView], ["plotly_relayouting", onView], ["plotly_afterplot", onPlot],
-    ["plotly_restyle", onPlot]];
-  const listen = (on) => {
-    if (!gd || typeof gd.on !== "function") return;
-    for (const [name, f] of EVENTS) (on ? gd.on.bind(gd) : gd.removeListener.bind(gd))(name, f);
-  };
-  const attach = () => {
-    if (data.map.kind !== "plotly") return;
-    const div = document.querySelector(`.st-key-${CSS.escape(data.map.chart)} .js-plotly-plot`);
-    if (div !== gd) {
-      listen(false);
-      gd = div;
-      chart = null;
-      listen(true);
-    }
-    const box = gd && gd.querySelector(".svg-container");
-    if (box && (!veil || veil.parentElement !== box)) {
-      veil = box.querySelector(":scope > canvas.vae-map-filter") || document.createElement("canvas");
-      veil.className = "vae-map-filter";
-      const gl = box.querySelector(":scope > .gl-container");
-      if (gl) gl.after(veil); // over the dots, under the thumbnails, the selection's outline and hover labels
-      else box.appendChild(veil);
-      if (st.cols) drawVeil();
-    }
-  };
-  attach();
-  const timer = data.map.kind === "plotly" ? setInterval(attach, 250) : 0;
   const resize = new ResizeObserver(() => request());
   resize.observe(root);
 
@@ -532,9 +422,7 @@ export default function (component) {
   const cleanup = () => {
     globalThis.__vaeActiveMounts.filter -= 1;
     if (raf) cancelAnimationFrame(raf);
-    if (timer) clearInterval(timer);
     resize.disconnect();
-    listen(false);
     for (const off of handlers) off();
   };
   parentElement.__vaeXfCleanup = cleanup;
@@ -544,7 +432,10 @@ export default function (component) {
     if (parentElement.__vaeXfCleanup === cleanup) {
       parentElement.__vaeXfCleanup = null;
       cleanup();
-      if (globalThis.__vaeMapHighlight && globalThis.__vaeMapHighlight.key === data.key) globalThis.__vaeMapHighlight = null;
+      if (globalThis.__vaeXfLink && globalThis.__vaeXfLink.key === data.key) { // the panel closed: the server's terms
+        globalThis.__vaeXfLink = null;
+        document.dispatchEvent(new CustomEvent("vae-xf-terms", { detail: null }));
+      }
     }
   };
 }

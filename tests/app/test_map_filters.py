@@ -86,10 +86,19 @@ def test_a_bad_filter_is_ignored_with_a_notice(fashion, value, words):
     assert matches_drawn(at) is None
 
 
+def _mounts(at, mode: str) -> dict:
+    found = [
+        json.loads(e.proto.json or e.proto.mixed.json)
+        for e in at.get("bidi_component")
+        if e.proto.component_name == "vae_map_filter"
+    ]
+    (data,) = [d for d in found if d["mode"] == mode]
+    return data
+
+
 def charts(at) -> dict:
     """What the page's linked charts were given (components/map_filter)."""
-    (el,) = [e for e in at.get("bidi_component") if e.proto.component_name == "vae_map_filter"]
-    return json.loads(el.proto.json or el.proto.mixed.json)
+    return _mounts(at, "charts")
 
 
 def test_the_charts_get_each_columns_edges_the_terms_and_where_the_map_is(fashion):
@@ -104,9 +113,16 @@ def test_the_charts_get_each_columns_edges_the_terms_and_where_the_map_is(fashio
     )
     assert data["columns"][0]["categories"][:2] == ["T-shirt/top", "Trouser"]
     assert data["filters"] == [["kl", {"lo": None, "hi": 30.0}], ["class", {"codes": [1, 7]}]]
-    assert data["map"]["kind"] == "plotly" and data["map"]["chart"]
     assert data["n"] == len(enc.kl) and data["values"].startswith("/app/static/models/")
-    assert data["search"] == search("boot", enc.labels, test_data.class_names).tolist()  # the map keeps both
+    # beside the map: what fades it in the page (the same terms, the search's matches, what answers the box)
+    near = _mounts(at, "map")
+    assert near["key"] == data["key"] and near["filters"] == data["filters"]
+    assert near["map"]["kind"] == "plotly" and near["map"]["chart"]
+    assert (
+        near["search"] == search("boot", enc.labels, test_data.class_names).tolist()
+        and near["searchText"] == "boot"
+    )
+    assert "ankle boot\nankle boot / 短靴" in near["searchClasses"], near["searchClasses"]
 
 
 def test_your_own_columns_get_charts_and_filter_the_map():

@@ -61,7 +61,7 @@ def _brush(pg, key: str, start: float, end: float, release: bool = True) -> None
 
 #: The charts' terms as the page holds them now, and what its map marks for them (before the server reruns).
 LOCAL_JS = (
-    "() => ({terms: window.__vaeXf.terms, passing: window.__vaeXf.passing, veiled: window.__vaeXf.veiled})"
+    "() => ({terms: window.__vaeXf.terms, passing: window.__vaeXf.passing, veiled: (window.__vaeXfMap || {}).veiled})"
 )
 
 
