@@ -105,7 +105,11 @@ benchmark-docs: setup browser
 
 # The README's pictures: the browser tests, copying their screenshots into docs/screenshots/.
 screenshots: setup browser
-	VAE_UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser/test_browser.py tests/browser/test_browser_i18n.py tests/browser/test_classroom.py::test_the_tour_walks_every_step
+	VAE_UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser/test_browser.py tests/browser/test_browser_i18n.py tests/browser/test_classroom.py::test_the_tour_walks_every_step \
+	  tests/browser/test_map_filters_browser.py::test_a_filter_in_the_link_and_a_brush_mark_the_plotly_map \
+	  tests/browser/test_map_tools_browser.py::test_a_click_shows_the_neighbours_and_rings_them_on_the_map \
+	  tests/browser/test_map_structure_browser.py::test_clusters_show_their_labels_and_contours_lie_under_the_points \
+	  tests/browser/test_thumbnails_browser.py::test_the_emoji_models_thumbnails_are_in_colour
 
 lint: setup
 	$(BIN)/python -m ruff check vae frame pages components tests benchmarks app.py

@@ -96,7 +96,10 @@ def test_a_filter_in_the_link_and_a_brush_mark_the_plotly_map(page, server):
     local = page.evaluate(LOCAL_JS)
     assert page.evaluate("() => location.search") == before
     assert local["passing"] == _passing(df, local["terms"]) == local["veiled"] > 0, local
+    page.set_viewport_size({"width": 1280, "height": 1640})  # the map and the charts in one picture (README)
+    page.locator(".st-key-map_search").evaluate("e => e.scrollIntoView({block: 'start'})")
     shot(page, "map-filters-brushing")
+    page.set_viewport_size({"width": 1280, "height": 800})
     page.mouse.up()
     page.wait_for_function("(b) => location.search !== b && location.search.includes('kl%3A')", arg=before)
     wait_app(page)

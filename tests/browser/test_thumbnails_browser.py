@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from browser_helpers import ARTIFACTS, new_tab, serving, wait_app
+from browser_helpers import new_tab, serving, shot, wait_app
 from pagecheck import assert_page_ok
 
 from vae.checkpoint import load_checkpoint
@@ -98,13 +98,13 @@ def _drawn(pg, js: str, least_side: int = MIN_PX, timeout: float = 60_000) -> di
     return pg.evaluate(js)
 
 
-def _compare(shot: dict, want: np.ndarray, shown: int = 5, tol: int = 1) -> int:
+def _compare(seen: dict, want: np.ndarray, shown: int = 5, tol: int = 1) -> int:
     """Hold the first ``shown`` unfaded thumbnails' block centres against the images (each channel within
     ``tol`` of 255); returns how many compared."""
-    px = np.asarray(shot["pixels"], np.uint8).reshape(-1, shot["cw"], 4)
-    dpr = shot["dpr"]
+    px = np.asarray(seen["pixels"], np.uint8).reshape(-1, seen["cw"], 4)
+    dpr = seen["dpr"]
     done = 0
-    for t in [t for t in shot["drawn"] if not t["faded"]][:shown]:
+    for t in [t for t in seen["drawn"] if not t["faded"]][:shown]:
         img = want[t["i"]]  # (H, W, C)
         h, w, c = img.shape
         for r in range(h):
@@ -121,11 +121,6 @@ def _compare(shot: dict, want: np.ndarray, shown: int = 5, tol: int = 1) -> int:
     return done
 
 
-def _shot(pg, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    pg.screenshot(path=str(ARTIFACTS / f"{name}.png"))
-
-
 def test_the_plotly_map_zoomed_in_draws_the_images_of_the_points_in_view(browser, served, images):
     pg = _tab(browser, served, "ckpt=digits&method=pca&lang=en")
     first = _drawn(pg, PLOTLY_JS)  # 360 images: thumbnails from the start, at the least size
@@ -138,7 +133,7 @@ def test_the_plotly_map_zoomed_in_draws_the_images_of_the_points_in_view(browser
     assert zoomed["fetched"] == [0], zoomed["fetched"]  # 360 images: one chunk, fetched once
     drawn = {t["i"] for t in zoomed["drawn"]}
     assert drawn and len(drawn) == len(zoomed["drawn"])
-    _shot(pg, "thumbs-digits-plotly")
+    shot(pg, "thumbs-digits-plotly")
     assert_page_ok(pg)
 
 
@@ -149,8 +144,8 @@ def test_a_box_selection_fades_the_other_thumbnails(browser, served):
       const t = gd._fullData.findIndex((t) => t.customdata && t.customdata.length && t.customdata[0][0] === 0);
       return window.Plotly.restyle(gd, {selectedpoints: [[0, 1, 2]]}, [t]); }""")
     pg.wait_for_function(f"() => ({PLOTLY_JS})().drawn.some((t) => t.faded)")
-    shot = pg.evaluate(PLOTLY_JS)
-    assert any(t["faded"] for t in shot["drawn"]) and any(not t["faded"] for t in shot["drawn"])
+    seen = pg.evaluate(PLOTLY_JS)
+    assert any(t["faded"] for t in seen["drawn"]) and any(not t["faded"] for t in seen["drawn"])
 
 
 def test_the_canvas_map_zoomed_in_draws_thumbnails(browser, served, images):
@@ -168,10 +163,10 @@ def test_the_canvas_map_zoomed_in_draws_thumbnails(browser, served, images):
     for _ in range(6):  # 1,797 images in view, then about 130 (the sixth step)
         pg.mouse.wheel(0, -240)
         pg.wait_for_timeout(50)
-    shot = _drawn(pg, CANVAS_JS)
-    assert shot["inView"] <= 400 and shot["fetched"], shot["fetched"]
-    assert _compare(shot, images("digits", "all")) == 5
-    _shot(pg, "thumbs-digits-canvas")
+    seen = _drawn(pg, CANVAS_JS)
+    assert seen["inView"] <= 400 and seen["fetched"], seen["fetched"]
+    assert _compare(seen, images("digits", "all")) == 5
+    shot(pg, "thumbs-digits-canvas")
     # a box over the left half: the thumbnails outside it fade, those inside stay as they were
     pg.locator('.vae-big-map-tools button[data-tool="box"]').click()
     pg.mouse.move(box["x"] + 2, box["y"] + 2)
@@ -197,16 +192,16 @@ def test_the_emoji_models_thumbnails_are_in_colour(browser, served, images):
         f"() => ({PLOTLY_JS})() !== null", timeout=120_000
     )  # the chart and its overlay are there
     for _ in range(6):  # zoom until thumbnails appear (the emoji test split is larger than the limit)
-        shot = pg.evaluate(PLOTLY_JS)
-        if shot and len(shot["drawn"]) > 3:
+        seen = pg.evaluate(PLOTLY_JS)
+        if seen and len(seen["drawn"]) > 3:
             break
         assert pg.evaluate(ZOOM_JS, 0.5)
         pg.wait_for_timeout(300)
-    shot = _drawn(pg, PLOTLY_JS)
-    assert _compare(shot, images("emoji", "test"), shown=3) == 3
-    px = np.asarray(shot["pixels"], np.int32).reshape(-1, shot["cw"], 4)
-    t = shot["drawn"][0]
-    d = shot["dpr"]
+    seen = _drawn(pg, PLOTLY_JS)
+    assert _compare(seen, images("emoji", "test"), shown=3) == 3
+    px = np.asarray(seen["pixels"], np.int32).reshape(-1, seen["cw"], 4)
+    t = seen["drawn"][0]
+    d = seen["dpr"]
     block = px[
         int(t["y"] * d) : int((t["y"] + t["height"]) * d), int(t["x"] * d) : int((t["x"] + t["side"]) * d), :3
     ]
@@ -214,7 +209,7 @@ def test_the_emoji_models_thumbnails_are_in_colour(browser, served, images):
         (block[..., 0] != block[..., 1]) & (block[..., 1] != block[..., 2]) & (block[..., 0] != block[..., 2])
     )
     assert coloured.mean() > 0.1, f"{coloured.mean():.0%} of thumbnail {t['i']}'s pixels have R≠G≠B"
-    _shot(pg, "thumbs-emoji")
+    shot(pg, "thumbs-emoji")
 
 
 def test_the_link_chooses_decoded_or_no_thumbnails(browser, served):
@@ -226,11 +221,11 @@ def test_the_link_chooses_decoded_or_no_thumbnails(browser, served):
     assert pg.evaluate(f"() => ({PLOTLY_JS})().drawn.length") == 0
     assert "thumbs=off" in pg.url
     pg = _tab(browser, served, "ckpt=digits&method=pca&lang=en&thumbs=decoded")
-    shot = _drawn(pg, PLOTLY_JS, timeout=120_000)
-    assert shot["mode"] == "decoded" and not shot["failure"], shot["failure"]
+    seen = _drawn(pg, PLOTLY_JS, timeout=120_000)
+    assert seen["mode"] == "decoded" and not seen["failure"], seen["failure"]
     assert "thumbs=decoded" in pg.url
     # the page's decode of each code (as sent: float16) against the server's decode of the same codes
-    assert _compare(shot, _decoded("digits"), tol=2) == 5
+    assert _compare(seen, _decoded("digits"), tol=2) == 5
 
 
 @pytest.fixture(scope="module")
@@ -245,15 +240,15 @@ def test_an_imported_models_map_draws_real_and_decoded_thumbnails(browser, impor
         pg = _tab(browser, imported, f"ckpt=theirs&method=pca&lang=en&thumbs={mode}")
         pg.wait_for_function(f"() => ({PLOTLY_JS})() !== null", timeout=120_000)
         for _ in range(6):  # 10,000 images: zoom until thumbnails appear
-            shot = pg.evaluate(PLOTLY_JS)
-            if shot and len(shot["drawn"]) > 3:
+            seen = pg.evaluate(PLOTLY_JS)
+            if seen and len(seen["drawn"]) > 3:
                 break
             assert pg.evaluate(ZOOM_JS, 0.5)
             pg.wait_for_timeout(300)
-        shot = _drawn(pg, PLOTLY_JS, timeout=120_000)
-        assert shot["mode"] == mode and not shot["failure"], (mode, shot["failure"])
+        seen = _drawn(pg, PLOTLY_JS, timeout=120_000)
+        assert seen["mode"] == mode and not seen["failure"], (mode, seen["failure"])
         if mode == "real":
-            assert _compare(shot, images("fashion-mnist", "test")) == 5
-            assert len(shot["fetched"]) < 5, shot["fetched"]  # not every file of the 10,000 images
-        _shot(pg, f"thumbs-imported-{mode}")
+            assert _compare(seen, images("fashion-mnist", "test")) == 5
+            assert len(seen["fetched"]) < 5, seen["fetched"]  # not every file of the 10,000 images
+        shot(pg, f"thumbs-imported-{mode}")
         assert_page_ok(pg)
