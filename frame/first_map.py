@@ -79,7 +79,9 @@ def draw(slot):
         live = linked_checkpoint(params, root) if path in LIVE_PATHS else None
     except Exception:  # a head start is never worth an error: the page does all of it anyway
         found = live = None
-    with slot.container():
+    # no gap between the two: once the page has run both may be empty, and a gap of 1 rem between them would go
+    # at the next run (the slot is then an empty placeholder), moving the page up 16 px under the user's click
+    with slot.container(gap=None):
         runtime, shown = st.empty(), st.empty()
     if live is not None:
         with runtime:

@@ -20,6 +20,10 @@ first = "plotly_warmed" not in st.session_state
 if first:
     st.session_state["plotly_warmed"] = True
     shown = first_map.draw(warm_up)
+else:  # the slot as the first run left it: an empty container keeps the page where it was (an empty slot
+    # takes no room, and the page would move up 16 px on the first rerun, under the user's first click)
+    with warm_up.container(gap=None):
+        st.empty()
 
 from frame.heap import settle_heap  # noqa: E402  (after the first slot, on purpose)
 from frame.navigation import frame  # noqa: E402

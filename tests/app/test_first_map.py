@@ -161,7 +161,7 @@ def test_the_first_run_shows_the_preview_and_the_page_replaces_it(monkeypatch):
 class _Slot:
     """frame/main.py's first slot, as draw() uses it."""
 
-    def container(self):
+    def container(self, **kwargs):
         return contextlib.nullcontext()
 
 
